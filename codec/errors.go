@@ -1,0 +1,78 @@
+package codec
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Sentinel errors. Callers act on them with errors.Is; every error a
+// protocol decoder returns wraps one of these in a *FieldError that names
+// the PDU, the field and its offset.
+var (
+	// ErrShortFrame: the bytes end before a field does (truncated body,
+	// truncated TLV, a count that runs past the frame).
+	ErrShortFrame = errors.New("codec: short frame")
+
+	// ErrFrameTooLarge: a Total_Length above the configured MaxFrameSize.
+	// Checked as soon as the 4 length bytes are in, before the body is
+	// buffered (nats overMaxControlLineLimit).
+	ErrFrameTooLarge = errors.New("codec: frame too large")
+
+	// ErrFrameTooSmall: a Total_Length below the protocol's header length.
+	ErrFrameTooSmall = errors.New("codec: frame length below header length")
+
+	// ErrUnknownCommand: a command id the protocol package does not decode.
+	ErrUnknownCommand = errors.New("codec: unknown command")
+
+	// ErrBadValue: a field holds a value outside what the protocol allows
+	// (a recipient count of 0, a length that disagrees with the frame).
+	ErrBadValue = errors.New("codec: bad field value")
+
+	// ErrTrailingBytes: the frame is longer than its body layout. Decoders
+	// that must preserve trailing bytes (SGIP carrier variants) do not use it.
+	ErrTrailingBytes = errors.New("codec: trailing bytes after body")
+)
+
+// FieldError says where decoding stopped: which PDU, which field, at which
+// offset inside the frame. It unwraps to one of the sentinels above, so
+// errors.Is(err, codec.ErrShortFrame) holds.
+//
+// Example message:
+//
+//	cmpp3 CMPP_SUBMIT: Dest_terminal_Id[2] at offset 205: codec: short frame
+type FieldError struct {
+	PDU    string // protocol and command, e.g. "cmpp3 CMPP_SUBMIT"
+	Field  string // the spec's field name, e.g. "Dest_terminal_Id"
+	Index  int    // element index for repeated fields, -1 otherwise
+	Offset int    // offset of the field inside the frame (header included)
+	Value  int64  // the offending value when Err is ErrBadValue / length errors
+	Err    error  // one of the sentinels
+}
+
+func (e *FieldError) Error() string {
+	b := make([]byte, 0, 96)
+	if e.PDU != "" {
+		b = append(b, e.PDU...)
+		b = append(b, ": "...)
+	}
+	b = append(b, e.Field...)
+	if e.Index >= 0 {
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(e.Index), 10)
+		b = append(b, ']')
+	}
+	b = append(b, " at offset "...)
+	b = strconv.AppendInt(b, int64(e.Offset), 10)
+	if e.Err == ErrBadValue || e.Err == ErrFrameTooLarge || e.Err == ErrFrameTooSmall {
+		b = append(b, " (value "...)
+		b = strconv.AppendInt(b, e.Value, 10)
+		b = append(b, ')')
+	}
+	b = append(b, ": "...)
+	if e.Err != nil {
+		b = append(b, e.Err.Error()...)
+	}
+	return string(b)
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }

@@ -1,0 +1,168 @@
+package codec
+
+// Kind classifies a command the same way in every protocol, so that the
+// proxy can route a frame without knowing which protocol it came from.
+type Kind uint8
+
+const (
+	KindUnknown        Kind = iota // a command id the protocol does not define
+	KindLogin                      // SGIP Bind, CMPP Connect, SMGP Login
+	KindLoginResp                  //
+	KindLogout                     // SGIP Unbind, CMPP Terminate, SMGP Exit
+	KindLogoutResp                 //
+	KindSubmit                     // MT
+	KindSubmitResp                 //
+	KindDeliver                    // MO; in CMPP and SMGP also status reports (View.IsReport)
+	KindDeliverResp                //
+	KindReport                     // SGIP Report (0x5): status report on its own command
+	KindReportResp                 //
+	KindUserRpt                    // SGIP UserRpt (0x11)
+	KindUserRptResp                //
+	KindActiveTest                 // CMPP/SMGP Active_Test (SGIP has none)
+	KindActiveTestResp             //
+	KindOther                      // a defined request the proxy passes through (CMPP Query/Cancel, SGIP Trace, …)
+	KindOtherResp                  // its response
+)
+
+var kindNames = [...]string{
+	KindUnknown:        "unknown",
+	KindLogin:          "login",
+	KindLoginResp:      "login_resp",
+	KindLogout:         "logout",
+	KindLogoutResp:     "logout_resp",
+	KindSubmit:         "submit",
+	KindSubmitResp:     "submit_resp",
+	KindDeliver:        "deliver",
+	KindDeliverResp:    "deliver_resp",
+	KindReport:         "report",
+	KindReportResp:     "report_resp",
+	KindUserRpt:        "userrpt",
+	KindUserRptResp:    "userrpt_resp",
+	KindActiveTest:     "active_test",
+	KindActiveTestResp: "active_test_resp",
+	KindOther:          "other",
+	KindOtherResp:      "other_resp",
+}
+
+// String returns a short lower-case name, usable as a metric label.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// IsResponse reports whether k is the response half of a command.
+func (k Kind) IsResponse() bool {
+	switch k {
+	case KindLoginResp, KindLogoutResp, KindSubmitResp, KindDeliverResp, KindReportResp,
+		KindUserRptResp, KindActiveTestResp, KindOtherResp:
+		return true
+	}
+	return false
+}
+
+// View is what the proxy reads from one raw frame, without copying or
+// allocating: every []byte is a sub-slice of the frame and is valid only as
+// long as the frame is (in gnet: until Discard or the handler returns).
+// Text fields are already cut at their NUL padding. Fields that do not apply
+// to the frame's Kind are left zero.
+//
+// A protocol package fills it with its ParseView(frame, …, *View); the proxy
+// keeps one View per event loop and reuses it for every frame.
+//
+//	SP ──Submit──▶ ParseView ─▶ View{SPNumber, ServiceCode, Dest(i), LinkID} ─▶ authorize
+//	              SetSequence(frame, gwSeq) ─▶ SMG
+type View struct {
+	Kind     Kind
+	Command  uint32 // raw command id from the header
+	Length   int    // Total_Length
+	Sequence []byte // the header's sequence field (4 bytes; 12 in SGIP), writable in place
+
+	// Submit (MT): source and recipients.
+	//   SPNumber: CMPP Src_Id, SGIP SPNumber, SMGP SrcTermID.
+	// Deliver (MO): the SP access number the user dialled.
+	//   SPNumber: CMPP Dest_Id, SGIP SPNumber, SMGP DestTermID.
+	SPNumber []byte
+
+	// ServiceCode: CMPP Service_Id, SGIP ServiceType, SMGP ServiceID (Submit;
+	// CMPP Deliver also carries one).
+	ServiceCode []byte
+
+	// DestCount recipients of a Submit; read them with Dest(i).
+	DestCount  int
+	destOff    int
+	destStride int
+	frame      []byte
+
+	// LinkIDField is the whole fixed-width LinkID slot, NUL padding
+	// included, so that the proxy can write a LinkID into it in place:
+	// CMPP 3.0 LinkID (20), CMPP 2.x and SGIP Reserve (8), SMGP TLV 0x0003
+	// value. nil when the PDU has no slot (an SMGP Deliver without the TLV).
+	// LinkID() is the same bytes cut at the first NUL.
+	LinkIDField []byte
+
+	// UDH and segments: UDHI is the TP_udhi flag ((v & 0x41) != 0, see
+	// long-sms.md §2). PkTotal/PkNumber come from CMPP Pk_total/Pk_number,
+	// SMGP TLVs 0x0009/0x000A, or the concatenation IE of the UDH.
+	UDHI     bool
+	PkTotal  uint8
+	PkNumber uint8
+	ConcatRef uint16 // reference of the concatenation IE, when the UDH has one
+
+	Coding     uint8  // Msg_Fmt / MessageCoding / MsgFormat
+	Content    []byte // message content including any UDH; a report body for a report Deliver
+	NeedReport bool   // Registered_Delivery / ReportFlag / NeedReport asks for a status report
+
+	// Responses: Result (Status) of any *_Resp; MsgID of a Submit_Resp
+	// (CMPP 8 bytes, SMGP 10 bytes; nil for SGIP, where the Submit's
+	// sequence is the message identity). For a Deliver, MsgID is the
+	// Deliver's own id, which its Deliver_Resp must echo (CMPP, SMGP).
+	Result uint32
+	MsgID  []byte
+
+	// Deliver / Report.
+	//   IsReport: a CMPP/SMGP Deliver that carries a status report, or an SGIP Report.
+	//   UserNumber: MO sender; for a report, the MT's recipient.
+	//   ReportMsgID: the message identity the report refers to: the Msg_Id
+	//   in a CMPP report body, the Id of an SMGP report text, the 12-byte
+	//   SubmitSequenceNumber of an SGIP Report (writable in place).
+	//   ReportStat: CMPP/SMGP Stat (7 chars); empty for SGIP (see ReportState).
+	//   ReportState: SGIP State (0 delivered, 1 waiting, 2 failed).
+	IsReport    bool
+	UserNumber  []byte
+	ReportMsgID []byte
+	ReportStat  []byte
+	ReportState uint8
+}
+
+// Reset clears v for the next frame.
+func (v *View) Reset() { *v = View{} }
+
+// SetDests records where the recipients of a Submit are: count entries of
+// stride bytes starting at offset off of frame, each NUL-padded.
+// Protocol packages call it from ParseView.
+func (v *View) SetDests(frame []byte, off, stride, count int) {
+	v.frame, v.destOff, v.destStride, v.DestCount = frame, off, stride, count
+}
+
+// Dest returns recipient i (0 ≤ i < DestCount) with its NUL padding cut.
+func (v *View) Dest(i int) []byte {
+	if i < 0 || i >= v.DestCount {
+		return nil
+	}
+	o := v.destOff + i*v.destStride
+	return TrimNUL(v.frame[o : o+v.destStride])
+}
+
+// DestField returns the whole fixed-width slot of recipient i, writable.
+func (v *View) DestField(i int) []byte {
+	if i < 0 || i >= v.DestCount {
+		return nil
+	}
+	o := v.destOff + i*v.destStride
+	return v.frame[o : o+v.destStride : o+v.destStride]
+}
+
+// LinkID returns the LinkID with its NUL padding cut (empty when none).
+func (v *View) LinkID() []byte { return TrimNUL(v.LinkIDField) }

@@ -1,0 +1,238 @@
+// Package config reads spsmg's one YAML file: listeners, the upstream SMG,
+// the store, the HTTP server, the authorization rules, refusal result codes
+// and the SP accounts. Load parses strictly (unknown keys are errors), fills
+// defaults, and Validate checks every value, naming the field path in its
+// errors: `accounts[2].allow_ips[0]: "10.0.0.300" is not an IP or CIDR`.
+//
+// The same file is read again on SIGHUP; the proxy applies what can change
+// without dropping connections (accounts, credentials, limits, result codes)
+// and says which changes need a restart (listeners, upstream address).
+package config
+
+import (
+	_ "embed"
+	"time"
+)
+
+// Config is the whole file.
+type Config struct {
+	// Node is this gateway's identity on the carrier links.
+	Node Node `yaml:"node"`
+	// Listeners accept SP connections, one per protocol.
+	Listeners []Listener `yaml:"listeners"`
+	// Upstream is the provincial SMG spsmg forwards to.
+	Upstream Upstream `yaml:"upstream"`
+	// Gateway holds limits and timers of the proxy itself.
+	Gateway Gateway `yaml:"gateway"`
+	// Store is the embedded Badger database.
+	Store Store `yaml:"store"`
+	// HTTP serves /metrics, /healthz, /readyz and the SPMS API.
+	HTTP HTTP `yaml:"http"`
+	// Authorization holds the authentication-centre rules (SPEC §3).
+	Authorization Authorization `yaml:"authorization"`
+	// Results maps refusal reasons to each protocol's result code.
+	Results Results `yaml:"results"`
+	// Accounts are the SPs allowed to log in.
+	Accounts []Account `yaml:"accounts"`
+	// Log sets the log level and format.
+	Log Log `yaml:"log"`
+}
+
+// Node identifies spsmg where a protocol asks for an identity of its own.
+type Node struct {
+	// SGIPNodeID is the node number in every SGIP sequence spsmg creates
+	// (sgip12.md §3: SP nodes are 3AAAAQQQQQ). Default 3000000001.
+	SGIPNodeID uint32 `yaml:"sgip_node_id"`
+	// GatewayCode is the 6-digit ISMG/SMGW code of the messages spsmg
+	// originates itself (CMPP Msg_Id gateway bits, SMGP MsgID prefix).
+	GatewayCode string `yaml:"gateway_code"`
+}
+
+// Listener accepts SP connections speaking one protocol.
+type Listener struct {
+	Protocol Protocol `yaml:"protocol"`
+	Addr     string   `yaml:"addr"` // host:port, e.g. 0.0.0.0:7890
+}
+
+// Upstream is the carrier SMG.
+type Upstream struct {
+	Protocol Protocol `yaml:"protocol"`
+	Addr     string   `yaml:"addr"`
+	// Login is the account spsmg logs in with: CMPP Source_Addr, SGIP Login
+	// Name, SMGP ClientID.
+	Login  string `yaml:"login"`
+	Secret string `yaml:"secret"`
+	// BindsPerLoop upstream connections on every event loop. One per loop
+	// keeps each SP connection and its bind on the same loop (notes/stack.md:
+	// 2.3 M round trips/s same-loop vs 2.2 M cross-loop on one connection).
+	BindsPerLoop int `yaml:"binds_per_loop"`
+	// Window is how many requests one bind may have awaiting a response.
+	Window int `yaml:"window"`
+	// SMGPLoginMode for SMGP binds: 2 transmit (MT and MO), the default.
+	SMGPLoginMode uint8 `yaml:"smgp_login_mode"`
+	// Timers.
+	ConnectTimeout     time.Duration `yaml:"connect_timeout"`
+	ResponseTimeout    time.Duration `yaml:"response_timeout"`
+	ActiveTestInterval time.Duration `yaml:"active_test_interval"`
+	ReconnectMin       time.Duration `yaml:"reconnect_min"`
+	ReconnectMax       time.Duration `yaml:"reconnect_max"`
+	// Inbound is SGIP's second direction: where the SMG binds (type 2) to
+	// deliver MO and reports, and the credentials it must present.
+	Inbound *Inbound `yaml:"inbound"`
+}
+
+// Inbound is a listener for SGIP type-2 binds from the SMG.
+type Inbound struct {
+	Addr   string `yaml:"addr"`
+	Login  string `yaml:"login"`
+	Secret string `yaml:"secret"`
+	// AllowIPs restricts who may bind; empty means any.
+	AllowIPs []string `yaml:"allow_ips"`
+}
+
+// Gateway holds limits and timers of the proxy.
+type Gateway struct {
+	// EventLoops: 0 means one per CPU.
+	EventLoops int `yaml:"event_loops"`
+	// MaxFrameSize caps Total_Length; frames above it close the connection.
+	MaxFrameSize int `yaml:"max_frame_size"`
+	// LoginTimeout: a connection that has not logged in by then is closed.
+	LoginTimeout time.Duration `yaml:"login_timeout"`
+	// IdleTimeout: a connection silent this long is closed (SGIP: 60 s
+	// default; CMPP/SMGP peers send Active_Test every 3 min).
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// ActiveTestInterval: spsmg tests an idle SP connection this often.
+	ActiveTestInterval time.Duration `yaml:"active_test_interval"`
+	// MaxOutboundBytes: a peer whose unsent output grows beyond this is a
+	// slow consumer and is closed (gnet has no backpressure).
+	MaxOutboundBytes int `yaml:"max_outbound_bytes"`
+	// ShutdownTimeout bounds the drain on SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// OutboxLimit caps MO/reports kept for one offline SP.
+	OutboxLimit int `yaml:"outbox_limit"`
+	// DeliverWindow: MO/reports in flight to one SP connection.
+	DeliverWindow int `yaml:"deliver_window"`
+	// LoginFailures before an account or IP is locked out for LoginLockout.
+	LoginFailures int           `yaml:"login_failures"`
+	LoginLockout  time.Duration `yaml:"login_lockout"`
+}
+
+// Store is the embedded Badger database.
+type Store struct {
+	// Path of the data directory; created when missing.
+	Path string `yaml:"path"`
+	// SyncWrites fsyncs every batch: survives power loss, ~30× slower
+	// (notes/stack.md). Off, a kill -9 is survived but power loss is not.
+	SyncWrites bool `yaml:"sync_writes"`
+}
+
+// HTTP is the fasthttp server.
+type HTTP struct {
+	// Addr defaults to loopback: the API is for the SP websites' backends
+	// and Prometheus, not for the internet.
+	Addr     string   `yaml:"addr"`
+	TLSCert  string   `yaml:"tls_cert"`
+	TLSKey   string   `yaml:"tls_key"`
+	AllowIPs []string `yaml:"allow_ips"` // for /v1; empty = loopback only
+	// SignatureWindow: requests whose timestamp is further off are refused.
+	SignatureWindow time.Duration `yaml:"signature_window"`
+}
+
+// Authorization holds the rules of SPEC §3.
+type Authorization struct {
+	// PortalNumber is the SPMS portal's access number: confirmation codes
+	// and Noti_User are sent from it; replies to PortalNumber+ID are
+	// confirmations.
+	PortalNumber string `yaml:"portal_number"`
+	// NoticeServiceCode marks a subscription notice MT (seeds/000: DZTZ).
+	NoticeServiceCode string `yaml:"notice_service_code"`
+	// WebCodeLength digits of a web on-demand confirmation code.
+	WebCodeLength int           `yaml:"web_code_length"`
+	WebCodeTTL    time.Duration `yaml:"web_code_ttl"`
+	WebCodeUses   int           `yaml:"web_code_uses"`
+	// WebLinkIDPrefix, when set, marks web LinkIDs instead of the
+	// all-digits rule.
+	WebLinkIDPrefix string        `yaml:"web_linkid_prefix"`
+	MOLinkIDTTL     time.Duration `yaml:"mo_linkid_ttl"`
+	MOLinkIDUses    int           `yaml:"mo_linkid_uses"`
+	PendingTTL      time.Duration `yaml:"pending_ttl"`
+	RouteTTL        time.Duration `yaml:"route_ttl"`
+	// ExemptServices pass without subscription (free services).
+	ExemptServices []string `yaml:"exempt_services"`
+	// UnsubscribeKeyword + service keyword ends one subscription by MO;
+	// CancelAllKeyword ends all of the user's subscriptions.
+	UnsubscribeKeyword string `yaml:"unsubscribe_keyword"`
+	CancelAllKeyword   string `yaml:"cancel_all_keyword"`
+	// Texts spsmg sends itself. %s is replaced by the code / service.
+	WebCodeText  string `yaml:"web_code_text"`
+	NotiUserText string `yaml:"noti_user_text"`
+}
+
+// Results maps a refusal reason (the metric label, e.g. not_subscribed)
+// to the result code per protocol family. Missing entries take the
+// defaults in DefaultResults.
+type Results struct {
+	SGIP map[string]uint32 `yaml:"sgip"`
+	CMPP map[string]uint32 `yaml:"cmpp"`
+	SMGP map[string]uint32 `yaml:"smgp"`
+}
+
+// Account is one SP.
+type Account struct {
+	// ID names the account in logs and metric labels.
+	ID       string   `yaml:"id"`
+	Protocol Protocol `yaml:"protocol"`
+	// Login is what the SP logs in with: CMPP Source_Addr (the 6-digit
+	// SP_Id), SGIP Login Name, SMGP ClientID.
+	Login  string `yaml:"login"`
+	Secret string `yaml:"secret"`
+	// CorpID: SGIP CorpId / CMPP Msg_src of MTs spsmg originates for the SP.
+	CorpID string `yaml:"corp_id"`
+	// AccessNumbers are SPNumber prefixes: MO addressed to them go to this
+	// SP (longest prefix wins) and its MT must come from one of them.
+	AccessNumbers []string `yaml:"access_numbers"`
+	// ServiceCodes the SP may use; empty means any.
+	ServiceCodes []string `yaml:"service_codes"`
+	// ExemptServices pass without subscription for this SP only.
+	ExemptServices []string `yaml:"exempt_services"`
+	// AllowIPs: IPs or CIDRs the SP may connect from; empty means any.
+	AllowIPs       []string `yaml:"allow_ips"`
+	MaxConnections int      `yaml:"max_connections"`
+	// TPS: Submits per second over all of the account's connections.
+	TPS int `yaml:"tps"`
+	// Window: Submits one connection may have awaiting a response.
+	Window int `yaml:"window"`
+	// Exempt accounts skip authorization (the carrier's own services).
+	Exempt bool `yaml:"exempt"`
+	// Receiver is an SGIP SP's own listener, where spsmg binds (type 2) to
+	// deliver MO and reports.
+	Receiver *Receiver `yaml:"receiver"`
+	// API credentials for the SPMS HTTP API (seeds/003 app key + secret).
+	API *APIKey `yaml:"api"`
+}
+
+// Receiver is where spsmg dials an SGIP SP.
+type Receiver struct {
+	Addr   string `yaml:"addr"`
+	Login  string `yaml:"login"`
+	Secret string `yaml:"secret"`
+}
+
+// APIKey authenticates an SP website on the SPMS API.
+type APIKey struct {
+	AppKey    string   `yaml:"app_key"`
+	AppSecret string   `yaml:"app_secret"`
+	AllowIPs  []string `yaml:"allow_ips"`
+}
+
+// Log configures log/slog.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Demo is the commented example configuration the README's run command
+// uses: a CMPP 3.0 gateway on loopback in front of the simulated SMG.
+//
+//go:embed demo.yaml
+var Demo []byte

@@ -1,0 +1,95 @@
+package config
+
+// Refusal reasons that the proxy itself decides (the authorization reasons
+// come from authcache). Each is a metric label and a key of Results.
+const (
+	ReasonFlowControl         = "flow_control"          // account TPS exceeded
+	ReasonWindowFull          = "window_full"           // the connection's window is full
+	ReasonUpstreamUnavailable = "upstream_unavailable"  // no SMG bind logged in, or all binds' windows full
+	ReasonUpstreamTimeout     = "upstream_timeout"      // the SMG did not answer in time, or the bind was lost
+	ReasonServiceNotAllowed   = "service_not_allowed"   // service code not in the account's list
+	ReasonSPNumberNotAllowed  = "sp_number_not_allowed" // source number outside the account's access numbers
+	ReasonMalformed           = "malformed"             // a Submit the codec cannot read
+)
+
+// DefaultResults are the result codes of refusals when the config file does
+// not override them. SGIP uses the SGIP 1.3 authentication-centre (SPMS)
+// codes 100–125 (sgip12.md §6) and the 1.3 flow-control code 33; CMPP
+// mirrors the same numbers inside its vendor range 100–199 (cmpp.md §12.2)
+// with 8 for flow control; SMGP uses its vendor range 128–255
+// (smgp30.md §11) with 1 "system busy" for retryable conditions. All codes
+// fit the 1-byte result fields of SGIP and CMPP 2.x.
+func DefaultResults() Results {
+	return Results{
+		SGIP: map[string]uint32{
+			"not_subscribed":          106,
+			"linkid_unknown":          107,
+			"linkid_expired":          107,
+			"linkid_wrong_user":       107,
+			"linkid_wrong_sp":         107,
+			"linkid_wrong_service":    107,
+			"notice_unmatched":        107,
+			"linkid_used_up":          38,
+			"no_recipients":           5,
+			"store_unavailable":       111,
+			ReasonFlowControl:         33,
+			ReasonWindowFull:          11,
+			ReasonUpstreamUnavailable: 11,
+			ReasonUpstreamTimeout:     11,
+			ReasonServiceNotAllowed:   103,
+			ReasonSPNumberNotAllowed:  102,
+			ReasonMalformed:           5,
+		},
+		CMPP: map[string]uint32{
+			"not_subscribed":          106,
+			"linkid_unknown":          107,
+			"linkid_expired":          107,
+			"linkid_wrong_user":       107,
+			"linkid_wrong_sp":         107,
+			"linkid_wrong_service":    107,
+			"notice_unmatched":        107,
+			"linkid_used_up":          112,
+			"no_recipients":           13,
+			"store_unavailable":       111,
+			ReasonFlowControl:         8,
+			ReasonWindowFull:          8,
+			ReasonUpstreamUnavailable: 8,
+			ReasonUpstreamTimeout:     8,
+			ReasonServiceNotAllowed:   7,
+			ReasonSPNumberNotAllowed:  10,
+			ReasonMalformed:           1,
+		},
+		SMGP: map[string]uint32{
+			"not_subscribed":          130,
+			"linkid_unknown":          131,
+			"linkid_expired":          131,
+			"linkid_wrong_user":       131,
+			"linkid_wrong_sp":         131,
+			"linkid_wrong_service":    131,
+			"notice_unmatched":        131,
+			"linkid_used_up":          132,
+			"no_recipients":           47,
+			"store_unavailable":       1,
+			ReasonFlowControl:         1,
+			ReasonWindowFull:          1,
+			ReasonUpstreamUnavailable: 1,
+			ReasonUpstreamTimeout:     1,
+			ReasonServiceNotAllowed:   43,
+			ReasonSPNumberNotAllowed:  46,
+			ReasonMalformed:           10,
+		},
+	}
+}
+
+// Family returns the table of one protocol family.
+func (r Results) Family(family string) map[string]uint32 {
+	switch family {
+	case "sgip":
+		return r.SGIP
+	case "cmpp":
+		return r.CMPP
+	case "smgp":
+		return r.SMGP
+	}
+	return nil
+}
