@@ -105,9 +105,9 @@ type View struct {
 	// UDH and segments: UDHI is the TP_udhi flag ((v & 0x41) != 0, see
 	// long-sms.md §2). PkTotal/PkNumber come from CMPP Pk_total/Pk_number,
 	// SMGP TLVs 0x0009/0x000A, or the concatenation IE of the UDH.
-	UDHI     bool
-	PkTotal  uint8
-	PkNumber uint8
+	UDHI      bool
+	PkTotal   uint8
+	PkNumber  uint8
 	ConcatRef uint16 // reference of the concatenation IE, when the UDH has one
 
 	Coding     uint8  // Msg_Fmt / MessageCoding / MsgFormat
