@@ -1,0 +1,151 @@
+package smgp
+
+import (
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/udh"
+)
+
+// ParseView fills out from one whole frame without copying or allocating:
+// every slice is a sub-slice of frame (the writable ones, Sequence and
+// LinkIDField, have their capacity cut). It reads only what the proxy
+// needs:
+//
+//	all          Kind, Command, Length, Sequence
+//	Submit       SPNumber = SrcTermID, ServiceCode = ServiceID, Dest(i)
+//	             (stride 21), LinkIDField = value of TLV 0x0003 (nil when
+//	             absent), UDHI = udh.Flag(TLV 0x0002), PkTotal/PkNumber from
+//	             TLVs 0x0009/0x000A else from the UDH when UDHI, ConcatRef
+//	             from the UDH, Coding = MsgFormat, Content, NeedReport
+//	Deliver      MsgID (10 B), UserNumber = SrcTermID, SPNumber = DestTermID,
+//	             LinkIDField, UDHI/PkTotal/PkNumber/ConcatRef as Submit,
+//	             Coding, Content, IsReport (IsReport == 1); for a report also
+//	             ReportMsgID (the 10 raw bytes after "id:") and ReportStat
+//	             (the 7 after "stat:"), found by a cheap label scan, left
+//	             nil when the text has no such label
+//	Submit_Resp  MsgID (10 B), Result = Status
+//	Deliver_Resp MsgID (the Deliver's), Result = Status
+//	Login_Resp   Result = Status
+//
+// A truncated TLV area is not an error (smgp30.md §12, V8): the walk stops
+// there, as in Decode. Errors are *codec.FieldError naming the field that
+// does not fit (ErrShortFrame), a PacketLength that disagrees with
+// len(frame), an impossible DestTermIDCount (ErrBadValue), or, with the
+// header fields filled in and Kind KindUnknown, an undefined RequestID
+// (ErrUnknownCommand). It never panics. out is reset first.
+func ParseView(frame []byte, v Version, out *codec.View) error {
+	out.Reset()
+	h, err := DecodeHeader(frame)
+	if err != nil {
+		return err
+	}
+	out.Kind = KindOf(h.RequestID)
+	out.Command = uint32(h.RequestID)
+	out.Length = int(h.PacketLength)
+	out.Sequence = frame[offSequenceID:HeaderLen:HeaderLen]
+	if err := checkLength(frame, h); err != nil {
+		return err
+	}
+	switch h.RequestID {
+	case CmdSubmit:
+		return viewSubmit(frame, v, out)
+	case CmdDeliver:
+		return viewDeliver(frame, out)
+	case CmdSubmitResp, CmdDeliverResp:
+		r := codec.NewReader(frame, h.RequestID.label(), HeaderLen)
+		out.MsgID = r.Bytes("MsgID", MsgIDLen)
+		out.Result = r.Uint32("Status")
+		return r.Err()
+	case CmdLoginResp:
+		r := codec.NewReader(frame, h.RequestID.label(), HeaderLen)
+		out.Result = r.Uint32("Status")
+		return r.Err()
+	}
+	if !h.RequestID.Defined() {
+		return &codec.FieldError{PDU: "smgp", Field: "RequestID", Index: -1,
+			Offset: offRequestID, Value: int64(h.RequestID), Err: codec.ErrUnknownCommand}
+	}
+	return nil
+}
+
+func viewSubmit(frame []byte, v Version, out *codec.View) error {
+	r := codec.NewReader(frame, pduLabel(CmdSubmit, v), HeaderLen)
+	r.Uint8("MsgType")
+	needReport := r.Uint8("NeedReport")
+	r.Uint8("Priority")
+	serviceID := r.Bytes("ServiceID", ServiceIDLen)
+	r.Bytes("FeeType", FeeTypeLen)
+	r.Bytes("FeeCode", FeeCodeLen)
+	if v.hasFixedFee() {
+		r.Bytes("FixedFee", FixedFeeLen)
+	}
+	coding := r.Uint8("MsgFormat")
+	r.Bytes("ValidTime", TimeLen)
+	r.Bytes("AtTime", TimeLen)
+	src := r.Bytes("SrcTermID", TermIDLen)
+	r.Bytes("ChargeTermID", TermIDLen)
+	n := readDestCount(&r)
+	destOff := r.Offset()
+	for i := 0; i < n; i++ {
+		r.BytesAt("DestTermID", i, TermIDLen)
+	}
+	content := r.Bytes("MsgContent", int(r.Uint8("MsgLength")))
+	r.Bytes("Reserve", ReserveLen)
+	if err := r.Err(); err != nil {
+		return err
+	}
+	out.SPNumber = codec.TrimNUL(src)
+	out.ServiceCode = codec.TrimNUL(serviceID)
+	out.SetDests(frame, destOff, TermIDLen, n)
+	out.Coding = coding
+	out.Content = content
+	out.NeedReport = needReport != 0
+	viewTLVs(r.Rest(), content, out)
+	return nil
+}
+
+func viewDeliver(frame []byte, out *codec.View) error {
+	r := codec.NewReader(frame, pduLabel(CmdDeliver, 0), HeaderLen)
+	msgID := r.Bytes("MsgID", MsgIDLen)
+	isReport := r.Uint8("IsReport")
+	coding := r.Uint8("MsgFormat")
+	r.Bytes("RecvTime", RecvTimeLen)
+	src := r.Bytes("SrcTermID", TermIDLen)
+	dst := r.Bytes("DestTermID", TermIDLen)
+	content := r.Bytes("MsgContent", int(r.Uint8("MsgLength")))
+	r.Bytes("Reserve", ReserveLen)
+	if err := r.Err(); err != nil {
+		return err
+	}
+	out.MsgID = msgID
+	out.IsReport = isReport == 1
+	out.Coding = coding
+	out.UserNumber = codec.TrimNUL(src)
+	out.SPNumber = codec.TrimNUL(dst)
+	out.Content = content
+	if out.IsReport {
+		out.ReportMsgID, out.ReportStat = scanReport(content)
+	}
+	viewTLVs(r.Rest(), content, out)
+	return nil
+}
+
+// viewTLVs fills LinkIDField, UDHI, PkTotal, PkNumber and ConcatRef from the
+// TLV area and, when TP_udhi is set, the UDH. Content is not re-interpreted
+// without the flag (smgp30.md §15, V8).
+func viewTLVs(area, content []byte, out *codec.View) {
+	f, _ := scanTLVs(area)
+	out.LinkIDField = f.linkID
+	out.UDHI = f.hasUDHI && udh.Flag(f.udhi)
+	out.PkTotal, out.PkNumber = f.total, f.numbr
+	if out.UDHI {
+		if h, ok := udh.Parse(content); ok && h.HasConcat {
+			out.ConcatRef = h.Concat.Ref
+			if !f.hasTotal {
+				out.PkTotal = h.Concat.Total
+			}
+			if !f.hasNumbr {
+				out.PkNumber = h.Concat.Seq
+			}
+		}
+	}
+}
