@@ -104,7 +104,25 @@ func (t TLV) MarshalJSON() ([]byte, error) {
 	b = append(b, `,"Value":`...)
 	v, _ := t.Value.MarshalJSON()
 	b = append(b, v...)
+	if txt := trimTrailingNUL(t.Value); len(t.Value) > 1 && isPrintable(txt) {
+		// String TLVs (LinkID, MsgSrc, MServiceID) also as text, for humans.
+		q, _ := json.Marshal(string(txt))
+		b = append(b, `,"Text":`...)
+		b = append(b, q...)
+	}
 	return append(b, '}'), nil
+}
+
+func isPrintable(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func tlvUint8(v []byte) uint8 {

@@ -133,7 +133,7 @@ func u16s(v []uint16) []byte {
 
 func TestTLVJSON(t *testing.T) {
 	b, err := json.Marshal([]TLV{{Tag: TagLinkID, Value: []byte("AB")}, {Tag: 0x14, Value: []byte{1}}})
-	if err != nil || string(b) != `[{"Tag":"0x0003","Name":"LinkID","Value":"4142"},{"Tag":"0x0014","Name":"0x0014","Value":"01"}]` {
+	if err != nil || string(b) != `[{"Tag":"0x0003","Name":"LinkID","Value":"4142","Text":"AB"},{"Tag":"0x0014","Name":"0x0014","Value":"01"}]` {
 		t.Fatalf("%s %v", b, err)
 	}
 	if (TLV{Value: []byte{0, 7}}).Uint8() != 7 || (TLV{}).Uint8() != 0 {

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/codec/sgip"
+	"github.com/spsmg/spsmg/codec/smgp"
+	"github.com/spsmg/spsmg/codec/text"
+	"github.com/spsmg/spsmg/codec/udh"
+	"github.com/spsmg/spsmg/config"
+)
+
+const decodeUsage = `usage: spsmg decode --proto sgip|cmpp2|cmpp2.1|cmpp3|smgp|smgp1.3 [--body submit|deliver|report] [HEX]
+
+Decodes one PDU given as hex (spaces, newlines and a 0x prefix allowed; read
+from standard input when HEX is absent) and prints it as JSON with every
+field: numbers as strings, message text decoded, TLVs listed. Operators use
+it on hex from logs and packet captures.
+
+--body says the hex is only a body, as logs often print it: of a Submit or
+Deliver (a header is put in front), or a status report (the CMPP report
+struct of a Deliver's Msg_Content, or an SMGP report text).`
+
+// decodeCmd runs `spsmg decode`.
+func decodeCmd(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	proto := fs.String("proto", "", "protocol")
+	body := fs.String("body", "", "the hex is a body: submit, deliver or report")
+	if err := fs.Parse(args); err != nil {
+		return usageError{decodeUsage}
+	}
+	p := config.Protocol(*proto)
+	if !p.Valid() {
+		return usageError{fmt.Sprintf("decode: --proto %q: want one of %v\n\n%s", *proto, config.Protocols, decodeUsage)}
+	}
+	src := strings.Join(fs.Args(), " ")
+	if src == "" {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return err
+		}
+		src = string(b)
+	}
+	frame, err := parseHex(src)
+	if err != nil {
+		return err
+	}
+	var out any
+	switch *body {
+	case "":
+		out, err = decodeFrame(p, frame)
+	case "report":
+		out, err = decodeReport(p, frame)
+	case "submit", "deliver":
+		out, err = decodeFrame(p, withHeader(p, *body, frame))
+	default:
+		return usageError{fmt.Sprintf("decode: --body %q: want submit, deliver or report\n\n%s", *body, decodeUsage)}
+	}
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
+// parseHex accepts hex with white space, '|' separators (as in the
+// protocol notes) and an optional 0x prefix; an error names the offset of
+// the first bad character.
+func parseHex(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	clean := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '|':
+		case (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'):
+			clean = append(clean, c)
+		default:
+			return nil, fmt.Errorf("decode: input offset %d: %q is not a hex digit", i, c)
+		}
+	}
+	if len(clean) == 0 {
+		return nil, errors.New("decode: no hex input")
+	}
+	if len(clean)%2 != 0 {
+		return nil, fmt.Errorf("decode: odd number of hex digits (%d): the last byte is incomplete", len(clean))
+	}
+	b := make([]byte, len(clean)/2)
+	_, err := hex.Decode(b, clean)
+	return b, err
+}
+
+// withHeader puts a header (sequence 0) in front of a Submit or Deliver
+// body, so that a body copied from a log decodes like a frame.
+func withHeader(p config.Protocol, cmd string, body []byte) []byte {
+	var id uint32
+	hl := cmpp.HeaderLen
+	switch p.Family() {
+	case "cmpp":
+		id = uint32(cmpp.CmdDeliver)
+		if cmd == "submit" {
+			id = uint32(cmpp.CmdSubmit)
+		}
+	case "smgp":
+		id = uint32(smgp.CmdDeliver)
+		if cmd == "submit" {
+			id = uint32(smgp.CmdSubmit)
+		}
+	case "sgip":
+		hl = sgip.HeaderLen
+		id = uint32(sgip.CmdDeliver)
+		if cmd == "submit" {
+			id = uint32(sgip.CmdSubmit)
+		}
+	}
+	f := make([]byte, hl, hl+len(body))
+	f[4], f[5], f[6], f[7] = byte(id>>24), byte(id>>16), byte(id>>8), byte(id)
+	f = append(f, body...)
+	codec.PutLength(f)
+	return f
+}
+
+// decodeReport decodes a status report body: the CMPP report struct (60 or
+// 71 bytes, cmpp.md §9.3) or an SMGP report text (smgp30.md §9).
+func decodeReport(p config.Protocol, b []byte) (any, error) {
+	var (
+		rep any
+		err error
+	)
+	switch p.Family() {
+	case "cmpp":
+		var r cmpp.Report
+		r, err = cmpp.DecodeReport(b)
+		rep = r
+	case "smgp":
+		var r smgp.Report
+		r, err = smgp.ParseReport(b)
+		rep = r
+	default:
+		return nil, fmt.Errorf("decode: %s has no report body: an SGIP Report is a command of its own (decode the frame)", p)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode %s report: %w", p, err)
+	}
+	return struct {
+		Protocol string `json:"protocol"`
+		Report   any    `json:"report"`
+	}{string(p), rep}, nil
+}
+
+// decoded is the JSON document the tool prints.
+type decoded struct {
+	Protocol string   `json:"protocol"`
+	Command  string   `json:"command"`
+	Header   any      `json:"header"`
+	Body     any      `json:"body"`
+	Message  *message `json:"message,omitempty"`
+	Trailing string   `json:"trailing_bytes,omitempty"`
+}
+
+// message is the content of a Submit or Deliver made readable.
+type message struct {
+	Coding string   `json:"coding"`
+	Text   string   `json:"text,omitempty"`
+	Hex    string   `json:"hex,omitempty"`
+	UDH    *udhJSON `json:"udh,omitempty"`
+	Error  string   `json:"error,omitempty"`
+}
+
+type udhJSON struct {
+	Length int    `json:"length,string"`
+	Ref    uint16 `json:"ref,string"`
+	Total  uint8  `json:"total,string"`
+	Seq    uint8  `json:"seq,string"`
+	Wide   bool   `json:"ref16"`
+}
+
+func decodeFrame(p config.Protocol, frame []byte) (*decoded, error) {
+	if len(frame) >= codec.LengthFieldSize {
+		// Say so when the input holds more or less than the frame it announces.
+		total := int(uint32(frame[0])<<24 | uint32(frame[1])<<16 | uint32(frame[2])<<8 | uint32(frame[3]))
+		if total < len(frame) && total > 0 {
+			d, err := decodeFrame(p, frame[:total])
+			if d != nil {
+				d.Trailing = hex.EncodeToString(frame[total:])
+			}
+			return d, err
+		}
+	}
+	out := &decoded{Protocol: string(p)}
+	var (
+		pdu any
+		err error
+	)
+	switch p.Family() {
+	case "cmpp":
+		var h cmpp.Header
+		var x cmpp.PDU
+		h, x, err = cmpp.Decode(frame, cmpp.Version(p.Version()))
+		out.Header, out.Command, pdu = h, h.CommandID.String(), x
+	case "sgip":
+		var h sgip.Header
+		var x sgip.PDU
+		h, x, err = sgip.Decode(frame)
+		out.Header, out.Command, pdu = h, h.Command.String(), x
+	case "smgp":
+		var h smgp.Header
+		var x smgp.PDU
+		h, x, err = smgp.Decode(frame, smgp.Version(p.Version()))
+		out.Header, out.Command, pdu = h, h.RequestID.String(), x
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", p, err)
+	}
+	out.Body = pdu
+	out.Message = describeContent(pdu)
+	return out, nil
+}
+
+// describeContent decodes the message content of the PDUs that carry one.
+func describeContent(pdu any) *message {
+	var (
+		coding  uint8
+		udhi    bool
+		content []byte
+	)
+	switch x := pdu.(type) {
+	case *cmpp.Submit:
+		coding, udhi, content = x.MsgFmt, udh.Flag(x.TPUDHI), x.MsgContent
+	case *cmpp.Deliver:
+		if x.IsReport() {
+			return nil // the parsed report is in the body
+		}
+		coding, udhi, content = x.MsgFmt, udh.Flag(x.TPUDHI), x.MsgContent
+	case *sgip.Submit:
+		coding, udhi, content = x.MessageCoding, udh.Flag(x.TPUDHI), x.MessageContent
+	case *sgip.Deliver:
+		coding, udhi, content = x.MessageCoding, udh.Flag(x.TPUDHI), x.MessageContent
+	case *smgp.Submit:
+		coding, udhi, content = x.MsgFormat, udh.Flag(x.TPUDHI()), x.MsgContent
+	case *smgp.Deliver:
+		if x.IsReport == 1 {
+			return nil
+		}
+		coding, udhi, content = x.MsgFormat, udh.Flag(x.TPUDHI()), x.MsgContent
+	default:
+		return nil
+	}
+	m := &message{Coding: text.Name(coding)}
+	body := content
+	if udhi {
+		if h, ok := udh.Parse(content); ok {
+			m.UDH = &udhJSON{Length: h.Len}
+			if h.HasConcat {
+				m.UDH.Ref, m.UDH.Total, m.UDH.Seq, m.UDH.Wide = h.Concat.Ref, h.Concat.Total, h.Concat.Seq, h.Concat.Wide
+			}
+			body = content[h.Len:]
+		}
+	}
+	s, err := text.Decode(coding, body)
+	switch {
+	case errors.Is(err, text.ErrBinary):
+		m.Hex = hex.EncodeToString(body)
+	case err != nil:
+		m.Hex = hex.EncodeToString(body)
+		m.Error = err.Error()
+	default:
+		m.Text = s
+	}
+	return m
+}

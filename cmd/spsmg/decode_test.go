@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// vectorCase picks the protocol and body flag for a golden vector file of
+// the codec packages (each file names its source in shared/protocols).
+func vectorCase(path string) (proto, body string) {
+	name := filepath.Base(path)
+	switch filepath.Base(filepath.Dir(filepath.Dir(path))) {
+	case "sgip":
+		return "sgip", ""
+	case "smgp":
+		proto = "smgp"
+		if strings.Contains(name, "v13") {
+			proto = "smgp1.3"
+		}
+		if strings.HasPrefix(name, "v9") {
+			body = "report"
+		}
+		return proto, body
+	}
+	proto = "cmpp3"
+	if strings.Contains(name, "2x") || strings.Contains(name, "-60.") {
+		proto = "cmpp2"
+	}
+	switch {
+	case strings.Contains(name, "report-body"):
+		body = "report"
+	case strings.HasSuffix(name, ".body.hex"):
+		body = "deliver"
+	}
+	return proto, body
+}
+
+func readVector(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, " ")
+}
+
+// TestDecodeEveryVector runs the decode tool on every golden vector of
+// shared/protocols (as copied under codec/*/testdata) for all four
+// protocol variants.
+func TestDecodeEveryVector(t *testing.T) {
+	files, _ := filepath.Glob("../../codec/*/testdata/*.hex")
+	if len(files) < 30 {
+		t.Fatalf("found only %d vectors", len(files))
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		proto, body := vectorCase(f)
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			args := []string{"decode", "--proto", proto}
+			if body != "" {
+				args = append(args, "--body", body)
+			}
+			var out bytes.Buffer
+			if err := run(append(args, readVector(t, f)), nil, &out); err != nil {
+				t.Fatalf("decode %v: %v", args, err)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+			}
+			if body != "report" && doc["command"] == "" {
+				t.Fatalf("no command in %s", out.String())
+			}
+			seen[proto] = true
+		})
+	}
+	for _, p := range []string{"sgip", "cmpp2", "cmpp3", "smgp"} {
+		if !seen[p] {
+			t.Errorf("no vector decoded as %s", p)
+		}
+	}
+}
+
+func TestDecodeOutput(t *testing.T) {
+	cases := []struct {
+		name, proto, body, file string
+		want                    []string
+	}{
+		{"CMPP 3.0 Submit text decoded", "cmpp3", "", "cmpp/testdata/v05-submit-30.hex",
+			[]string{`"command": "CMPP_SUBMIT"`, `"text": "测试gocmpp submit"`, `"coding": "UCS2"`, `"Sequence_Id": "23"`}},
+		{"SGIP Submit LinkID in Reserve", "sgip", "", "sgip/testdata/v4-submit-linkid.hex",
+			[]string{`"text": "你好"`, `"Reserve": "3132333435363738"`, `"UserNumber": [`}},
+		{"SMGP Submit TLV listed", "smgp", "", "smgp/testdata/v2_submit_linkid.hex",
+			[]string{`"TLVs": [`, `LINK0000000000000001`}},
+		{"SMGP report text by label", "smgp", "report", "smgp/testdata/v9b_report_gateway.hex",
+			[]string{`"stat": "DELIVRD"`, `05701305301550567501`}},
+		{"CMPP 60-byte report body", "cmpp2", "report", "cmpp/testdata/v08b-report-body-60.hex",
+			[]string{`"Stat": "DELIVRD"`, `"Dest_terminal_Id": "13412340000"`}},
+		{"CMPP MO with 0x40 UDH", "cmpp3", "deliver", "cmpp/testdata/v11-deliver-mo-udhi40-30.body.hex",
+			[]string{`"total": "1"`, `"seq": "1"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{"decode", "--proto", c.proto}
+			if c.body != "" {
+				args = append(args, "--body", c.body)
+			}
+			var out bytes.Buffer
+			in := strings.NewReader(readVector(t, "../../codec/"+c.file)) // from standard input
+			if err := run(args, in, &out); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %s:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad hex digit names its offset", []string{"decode", "--proto", "cmpp3", "0000000cZZ"}, `input offset 8: 'Z' is not a hex digit`},
+		{"odd digits", []string{"decode", "--proto", "cmpp3", "000"}, "odd number of hex digits"},
+		{"truncated Submit names the field and offset", []string{"decode", "--proto", "cmpp3", "000000e1 00000004 00000017 0000000000000000 01 01"},
+			"Registered_Delivery at offset 22"},
+		{"unknown command", []string{"decode", "--proto", "smgp", "0000000c 00000099 00000001"}, "unknown command"},
+		{"unknown protocol", []string{"decode", "--proto", "smpp", "00"}, `--proto "smpp"`},
+		{"report for SGIP", []string{"decode", "--proto", "sgip", "--body", "report", "00"}, "SGIP Report is a command"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := run(c.args, strings.NewReader(""), &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
