@@ -62,6 +62,15 @@ func (k Kind) IsResponse() bool {
 	return false
 }
 
+// Response returns the response kind of a request kind (KindSubmit →
+// KindSubmitResp), or k itself when k is a response or unknown.
+func (k Kind) Response() Kind {
+	if k == KindUnknown || k.IsResponse() {
+		return k
+	}
+	return k + 1
+}
+
 // View is what the proxy reads from one raw frame, without copying or
 // allocating: every []byte is a sub-slice of the frame and is valid only as
 // long as the frame is (in gnet: until Discard or the handler returns).

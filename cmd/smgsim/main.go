@@ -1,0 +1,141 @@
+// Command smgsim runs a simulated carrier SMG (package sim/smg) for demos
+// and load tests:
+//
+//	smgsim -proto cmpp3 -listen 127.0.0.1:17890 -account 901234:smg-secret
+//	smgsim -proto sgip -listen 127.0.0.1:18801 -account smg:pw \
+//	       -receiver 127.0.0.1:8801 -receiver-login smg -receiver-secret pw -mo-rate 10
+//
+// It logs with log/slog to stderr and stops gracefully (Terminate / Exit /
+// Unbind to every peer) on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spsmg/spsmg/sim/smg"
+)
+
+// shutdownTimeout bounds the graceful stop.
+const shutdownTimeout = 5 * time.Second
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "smgsim:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the flags that are not Config fields.
+type options struct {
+	proto    string
+	level    string
+	statsLog time.Duration
+}
+
+func parse(args []string) (smg.Config, options, error) {
+	var o options
+	cfg := smg.Config{Accounts: map[string]string{}}
+	fs := flag.NewFlagSet("smgsim", flag.ContinueOnError)
+	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol: sgip | cmpp2 | cmpp2.1 | cmpp3 | smgp | smgp1.3")
+	fs.StringVar(&cfg.Addr, "listen", "127.0.0.1:17890", "listen address")
+	fs.Func("account", "login:secret the SMG accepts (repeatable; default 901234:smg-secret)", func(v string) error {
+		login, secret, ok := strings.Cut(v, ":")
+		if !ok || login == "" {
+			return errors.New("want login:secret")
+		}
+		cfg.Accounts[login] = secret
+		return nil
+	})
+	fs.StringVar(&cfg.ReceiverAddr, "receiver", "", "SGIP: the gateway's inbound listener the SMG dials for MO and reports")
+	fs.StringVar(&cfg.ReceiverLogin, "receiver-login", "", "SGIP: login name of the type-2 bind")
+	fs.StringVar(&cfg.ReceiverPassword, "receiver-secret", "", "SGIP: password of the type-2 bind")
+	fs.DurationVar(&cfg.Delay, "delay", 0, "hold every Submit_Resp back this long")
+	fs.DurationVar(&cfg.ReportDelay, "report-delay", 0, "send status reports this long after the Submit_Resp")
+	fs.StringVar(&cfg.ReportStat, "report-stat", "DELIVRD", "Stat of every status report")
+	fs.StringVar(&cfg.GatewayCode, "gateway-code", smg.DefaultGatewayCode, "6-digit ISMG/SMGW code in message ids")
+	fs.DurationVar(&cfg.ResendTimeout, "resend-timeout", smg.DefaultResendTimeout, "resend an unacknowledged Deliver after this long")
+	fs.Float64Var(&cfg.MORate, "mo-rate", 0, "MO messages generated per second")
+	fs.StringVar(&cfg.MOTemplate.User, "mo-user", "13800138000", "sender of generated MO")
+	fs.StringVar(&cfg.MOTemplate.SPNumber, "mo-spnumber", "10655123", "SP access number of generated MO")
+	fs.StringVar(&cfg.MOTemplate.Text, "mo-text", "hello", "text of generated MO")
+	fs.StringVar(&o.level, "log-level", "info", "debug | info | warn | error")
+	fs.DurationVar(&o.statsLog, "stats-every", 10*time.Second, "log the counters this often (0: never)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, o, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := cfg.Protocol.UnmarshalText([]byte(o.proto)); err != nil {
+		return cfg, o, err
+	}
+	if len(cfg.Accounts) == 0 {
+		cfg.Accounts["901234"] = "smg-secret" // the demo configuration's upstream login
+	}
+	return cfg, o, nil
+}
+
+func run(args []string) error {
+	cfg, o, err := parse(args)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.level)); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = log
+	s, err := smg.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- s.ListenAndServe() }()
+
+	var tick <-chan time.Time
+	if o.statsLog > 0 {
+		t := time.NewTicker(o.statsLog)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case err := <-served:
+			return err
+		case <-tick:
+			logStats(log, s.Stats())
+		case <-ctx.Done():
+			log.Info("smgsim: stopping")
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			err := s.Stop(sctx)
+			cancel()
+			if serr := <-served; !errors.Is(serr, smg.ErrServerClosed) {
+				return serr
+			}
+			logStats(log, s.Stats())
+			return err
+		}
+	}
+}
+
+func logStats(log *slog.Logger, st smg.Stats) {
+	log.Info("smgsim: counters", "connections", st.Connections, "logins_ok", st.LoginsOK,
+		"logins_refused", st.LoginsRefused, "submits", st.Submits, "reports_sent", st.ReportsSent,
+		"reports_acked", st.ReportsAcked, "mo_sent", st.MOSent, "mo_acked", st.MOAcked,
+		"resent", st.ReportsResent+st.MOResent, "pending", st.Pending)
+}

@@ -1,0 +1,409 @@
+package smg
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/codec/sgip"
+	"github.com/spsmg/spsmg/codec/smgp"
+	"github.com/spsmg/spsmg/config"
+)
+
+// family is the protocol without its version.
+type family uint8
+
+const (
+	famSGIP family = iota
+	famCMPP
+	famSMGP
+)
+
+// Server lifecycle states.
+const (
+	stateNew = iota
+	stateServing
+	stateStopping
+	stateClosed
+)
+
+// Server is one simulated SMG. Create it with New (or Start), run it with
+// Serve, ListenAndServe or Start, stop it with Stop or Close; a stopped
+// Server is not reused (start a new one on the same address instead).
+// Every method is safe from any goroutine.
+type Server struct {
+	cfg    Config
+	family family
+	cver   cmpp.Version
+	gver   smgp.Version
+	framer codec.Framer
+	log    *slog.Logger
+
+	recording bool // SubmitLog or OnSubmit: summarize every Submit
+
+	gwBits  uint64  // CMPP Msg_Id gateway part, already shifted
+	smgwBCD [3]byte // SMGP MsgID SMGW code
+
+	// Run-time knobs.
+	refuse      atomic.Bool
+	delay       atomic.Int64
+	reportDelay atomic.Int64
+	reportStat  atomic.Pointer[string]
+	result      atomic.Pointer[func(*codec.View) uint32]
+	moRate      atomic.Uint64 // float64 bits
+	moWake      chan struct{}
+
+	ids atomic.Uint64 // message id counter (CMPP Msg_Id, SMGP MsgID)
+	seq atomic.Uint32 // Sequence_Id of the requests the SMG sends (CMPP, SMGP)
+
+	sgipMu  sync.Mutex
+	sgipGen *sgip.SequenceGenerator
+
+	mu       sync.Mutex
+	state    int
+	ln       net.Listener
+	conns    map[*conn]struct{} // SP-side connections
+	recv     []*conn            // logged-in connections that may carry Deliver
+	rr       int
+	rx       *conn // SGIP: the bound type-2 connection to ReceiverAddr
+	quit     chan struct{}
+	quitOnce sync.Once
+	loops    sync.Once
+	wg       sync.WaitGroup // connection readers and background loops
+
+	rxWake chan struct{}
+
+	trk  tracker
+	st   counters
+	subs submitLog
+}
+
+// New checks cfg and prepares a Server; nothing listens yet.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		gwBits:  gatewayBits(cfg.GatewayCode),
+		smgwBCD: bcdCode(cfg.GatewayCode),
+		conns:   make(map[*conn]struct{}),
+		quit:    make(chan struct{}),
+		moWake:  make(chan struct{}, 1),
+		rxWake:  make(chan struct{}, 1),
+		sgipGen: sgip.NewSequenceGenerator(cfg.SGIPNode, nil),
+	}
+	switch cfg.Protocol.Family() {
+	case "cmpp":
+		s.family = famCMPP
+		s.cver = cmpp.Version(cfg.Protocol.Version())
+		s.framer = cmpp.NewFramer(cfg.MaxFrameSize)
+	case "smgp":
+		s.family = famSMGP
+		s.gver = smgp.Version(cfg.Protocol.Version())
+		s.framer = smgp.NewFramer(cfg.MaxFrameSize)
+	default:
+		s.family = famSGIP
+		s.framer = sgip.NewFramer(cfg.MaxFrameSize)
+	}
+	s.refuse.Store(cfg.RefuseLogins)
+	s.delay.Store(int64(cfg.Delay))
+	s.reportDelay.Store(int64(cfg.ReportDelay))
+	stat := cfg.ReportStat
+	s.reportStat.Store(&stat)
+	if cfg.SubmitResult != nil {
+		fn := cfg.SubmitResult
+		s.result.Store(&fn)
+	}
+	s.moRate.Store(math.Float64bits(cfg.MORate))
+	s.trk.init()
+	s.recording = cfg.SubmitLog > 0 || cfg.OnSubmit != nil
+	if cfg.SubmitLog > 0 {
+		s.subs.ring = make([]SubmitInfo, cfg.SubmitLog)
+	}
+	return s, nil
+}
+
+// Start listens on cfg.Addr and serves in the background. When it returns,
+// Addr is valid and connections are accepted.
+func Start(cfg Config) (*Server, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.claim(l); err != nil {
+		return nil, err
+	}
+	go func() {
+		if err := s.serve(l); err != nil && !errors.Is(err, ErrServerClosed) {
+			s.log.Error("smg: serve failed", "addr", l.Addr().String(), "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// ListenAndServe listens on Config.Addr and serves until Stop or Close,
+// then returns ErrServerClosed; any other error means it failed.
+func (s *Server) ListenAndServe() error {
+	l, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// Serve accepts connections on l until Stop or Close (which close l), then
+// returns ErrServerClosed. A test can bind 127.0.0.1:0 itself and hand the
+// listener over.
+func (s *Server) Serve(l net.Listener) error {
+	if err := s.claim(l); err != nil {
+		return err
+	}
+	return s.serve(l)
+}
+
+// claim makes l the Server's listener and starts the background loops.
+func (s *Server) claim(l net.Listener) error {
+	s.mu.Lock()
+	if s.state != stateNew {
+		s.mu.Unlock()
+		_ = l.Close()
+		return ErrServerClosed
+	}
+	s.state = stateServing
+	s.ln = l
+	s.wg.Add(2)
+	if s.family == famSGIP {
+		s.wg.Add(1)
+		go s.receiverLoop()
+	}
+	s.mu.Unlock()
+	go s.trackerLoop()
+	go s.moLoop()
+	s.log.Info("smg: listening", "protocol", string(s.cfg.Protocol), "addr", l.Addr().String())
+	return nil
+}
+
+func (s *Server) serve(l net.Listener) error {
+	var pause time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.isStopping() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+				time.Sleep(pause)
+				continue
+			}
+			return err
+		}
+		pause = 0
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+		}
+		c := newConn(s, nc, false)
+		s.mu.Lock()
+		if s.state != stateServing {
+			s.mu.Unlock()
+			_ = nc.Close()
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		s.log.Debug("smg: connection accepted", "remote", nc.RemoteAddr().String())
+		go c.serve()
+	}
+}
+
+// Addr is the listening address (host:port), "" before listening. With
+// Config.Addr "127.0.0.1:0" it tells the port picked.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Protocol is the protocol and version the Server speaks.
+func (s *Server) Protocol() config.Protocol { return s.cfg.Protocol }
+
+func (s *Server) isStopping() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state >= stateStopping
+}
+
+// stopLoops ends the background loops (tracker, MO generator, receiver).
+func (s *Server) stopLoops() { s.quitOnce.Do(func() { close(s.quit) }) }
+
+// Stop ends the Server gracefully: it closes the listener and the MO
+// generator, sends Terminate / Exit / Unbind on every logged-in connection
+// (and the SGIP type-2 connection), closes each when its peer answers, and
+// waits for all of them until ctx ends; then it closes what is left and
+// returns ctx.Err(). Deliveries not yet acknowledged are dropped.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state >= stateStopping {
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = stateStopping
+	ln := s.ln
+	type peer struct {
+		c        *conn
+		loggedIn bool
+	}
+	var peers []peer
+	for c := range s.conns {
+		peers = append(peers, peer{c, c.loggedIn})
+	}
+	rx := s.rx
+	s.mu.Unlock()
+	s.stopLoops()
+	if ln != nil {
+		_ = ln.Close()
+	}
+	for _, p := range peers {
+		if p.loggedIn {
+			p.c.write(s.appendLogout(nil))
+		} else {
+			p.c.closeWith(closeStopped)
+		}
+	}
+	if rx != nil {
+		rx.write(s.appendLogout(nil))
+	}
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+	for err == nil {
+		s.mu.Lock()
+		idle := len(s.conns) == 0 && s.rx == nil
+		s.mu.Unlock()
+		if idle {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-tick.C:
+		}
+	}
+	s.closeAll(closeStopped)
+	s.mu.Lock()
+	s.state = stateClosed
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.log.Info("smg: stopped", "addr", s.Addr())
+	return err
+}
+
+// Close stops the Server abruptly: the listener and every connection are
+// closed at once, without a logout. It waits for the connection
+// goroutines to end.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	wasClosed := s.state == stateClosed
+	s.state = stateClosed
+	ln := s.ln
+	s.mu.Unlock()
+	if wasClosed {
+		return nil
+	}
+	s.stopLoops()
+	if ln != nil {
+		_ = ln.Close()
+	}
+	s.closeAll(closeStopped)
+	s.wg.Wait()
+	return nil
+}
+
+// Kick drops every connection, SP-side and SGIP type-2, without a logout
+// (fault tests). The Server keeps listening; unacknowledged Delivers are
+// resent once a connection is back.
+func (s *Server) Kick() { s.closeAll(closeKicked) }
+
+func (s *Server) closeAll(r closeReason) {
+	s.mu.Lock()
+	cs := make([]*conn, 0, len(s.conns)+1)
+	for c := range s.conns {
+		cs = append(cs, c)
+	}
+	if s.rx != nil {
+		cs = append(cs, s.rx)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		c.closeWith(r)
+	}
+}
+
+// appendLogout appends the protocol's logout request: CMPP_TERMINATE,
+// SMGP Exit, SGIP Unbind.
+func (s *Server) appendLogout(dst []byte) []byte {
+	switch s.family {
+	case famCMPP:
+		return cmpp.Append(dst, s.cver, s.seq.Add(1), &cmpp.Terminate{})
+	case famSMGP:
+		return smgp.AppendExit(dst, s.seq.Add(1))
+	}
+	return sgip.Append(dst, s.sgipNext(), &sgip.Unbind{})
+}
+
+// sgipNext is the next sequence of a command the SMG originates over SGIP.
+func (s *Server) sgipNext() sgip.Sequence {
+	s.sgipMu.Lock()
+	defer s.sgipMu.Unlock()
+	return s.sgipGen.Next()
+}
+
+// SetRefuseLogins makes every later login fail with an authentication
+// error (true) or be checked normally (false).
+func (s *Server) SetRefuseLogins(refuse bool) { s.refuse.Store(refuse) }
+
+// SetDelay holds every later Submit_Resp back by d (0: answer at once).
+func (s *Server) SetDelay(d time.Duration) { s.delay.Store(int64(d)) }
+
+// SetReportDelay sends later status reports d after their Submit_Resp.
+func (s *Server) SetReportDelay(d time.Duration) { s.reportDelay.Store(int64(d)) }
+
+// SetReportStat sets the Stat of later reports ("DELIVRD", "UNDELIV", …).
+func (s *Server) SetReportStat(stat string) { s.reportStat.Store(&stat) }
+
+// SetSubmitResult sets the hook choosing each later Submit's result; nil
+// answers 0. See Config.SubmitResult.
+func (s *Server) SetSubmitResult(fn func(v *codec.View) uint32) {
+	if fn == nil {
+		s.result.Store(nil)
+		return
+	}
+	s.result.Store(&fn)
+}
+
+// SetMORate sets the MO generator's rate in messages a second (0 stops it).
+func (s *Server) SetMORate(perSecond float64) {
+	s.moRate.Store(math.Float64bits(perSecond))
+	select {
+	case s.moWake <- struct{}{}:
+	default:
+	}
+}
