@@ -1,0 +1,248 @@
+// Command spsim is the simulated SP: it logs in to a gateway (or an SMG) with
+// CMPP, SMGP or SGIP, sends Submits as fast as the window allows or at a set
+// rate, and prints the report table. For SGIP it can also listen for the
+// gateway's binds (-receiver) and print the MO and reports that arrive.
+//
+//	spsim -proto cmpp3 -addr 127.0.0.1:7890 -login 900001 -secret 888888 -conns 4 -window 16 -n 1000000
+//	spsim -proto sgip -addr 127.0.0.1:8801 -login sp -secret pw -report -receiver 127.0.0.1:8803 \
+//	      -receiver-login sp -receiver-secret pw -n 1000 -linger 5s
+//	spsim -proto sgip -receiver 127.0.0.1:8803 -receiver-login sp -receiver-secret pw -n 0   # receive only
+//
+// It exits 1 when the login fails (or any other error) and 2 on bad flags;
+// SIGINT ends the run early and still prints the report.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/sim/sp"
+)
+
+// options are the command line.
+type options struct {
+	proto, addr, login, secret string
+	conns, window              int
+	rate                       float64
+	n                          int64
+	nSet                       bool
+	duration, warmup, linger   time.Duration
+	spNumber, service          string
+	user                       string
+	users                      int
+	mixUser                    string
+	mixShare                   int
+	linkID, text               string
+	report                     bool
+	receiver                   string
+	receiverLogin              string
+	receiverSecret             string
+	verbose                    bool
+}
+
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "spsim:", err)
+		if errors.As(err, new(usageError)) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("spsim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol: sgip, cmpp2, cmpp2.1, cmpp3, smgp, smgp1.3")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:7890", "gateway address")
+	fs.StringVar(&o.login, "login", "900001", "CMPP Source_Addr / SMGP ClientID / SGIP login name")
+	fs.StringVar(&o.secret, "secret", "888888", "shared secret / SGIP password")
+	fs.IntVar(&o.conns, "conns", 1, "connections")
+	fs.IntVar(&o.window, "window", sp.DefaultWindow, "Submits unanswered per connection")
+	fs.Float64Var(&o.rate, "rate", 0, "Submits per second over all connections (0: as fast as the window allows)")
+	fs.Int64Var(&o.n, "n", 100000, "Submits to send (0 with no -duration: receive only)")
+	fs.DurationVar(&o.duration, "duration", 0, "send for this long (then -n applies only if given)")
+	fs.DurationVar(&o.warmup, "warmup", 0, "send this long first, left out of the report")
+	fs.StringVar(&o.spNumber, "spnumber", "10655123", "source number (SP access number)")
+	fs.StringVar(&o.service, "service", "HELP", "service code")
+	fs.StringVar(&o.user, "user", "13800138000", "recipient")
+	fs.IntVar(&o.users, "users", 1, "spread the Submits over this many numbers counting up from -user")
+	fs.StringVar(&o.mixUser, "mix-user", "", "a second recipient (e.g. an unsubscribed user) for -mix-share percent of the Submits")
+	fs.IntVar(&o.mixShare, "mix-share", 50, "percent of the Submits that go to -mix-user")
+	fs.StringVar(&o.linkID, "linkid", "", "LinkID to send")
+	fs.StringVar(&o.text, "text", "hello", "message text (non-ASCII is sent as UCS2)")
+	fs.BoolVar(&o.report, "report", false, "ask for status reports")
+	fs.StringVar(&o.receiver, "receiver", "", "SGIP: listen here for the gateway's binds (type 2) and print what arrives")
+	fs.StringVar(&o.receiverLogin, "receiver-login", "", "SGIP receiver: login name the gateway must bind with")
+	fs.StringVar(&o.receiverSecret, "receiver-secret", "", "SGIP receiver: password")
+	fs.DurationVar(&o.linger, "linger", 2*time.Second, "with -receiver: keep receiving this long after the run")
+	fs.BoolVar(&o.verbose, "v", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return o, usageError{err}
+	}
+	fs.Visit(func(f *flag.Flag) { o.nSet = o.nSet || f.Name == "n" })
+	if fs.NArg() > 0 {
+		return o, usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	if !config.Protocol(o.proto).Valid() {
+		return o, usageError{fmt.Errorf("-proto %q: want one of %v", o.proto, config.Protocols)}
+	}
+	if o.mixShare < 0 || o.mixShare > 100 || o.users < 1 {
+		return o, usageError{errors.New("-mix-share wants 0–100 and -users at least 1")}
+	}
+	return o, nil
+}
+
+// loadConfig turns the flags into a sp.LoadConfig.
+func (o options) loadConfig(log *slog.Logger) (sp.LoadConfig, error) {
+	users, err := spreadUsers(o.user, o.users)
+	if err != nil {
+		return sp.LoadConfig{}, usageError{err}
+	}
+	mt := sp.MT{SPNumber: o.spNumber, Users: users, ServiceCode: o.service, LinkID: o.linkID, Text: o.text}
+	mix := []sp.MTTemplate{{Name: "user", MT: mt, Spread: true, Weight: 100 - o.mixShare}}
+	if o.mixUser != "" && o.mixShare > 0 {
+		other := mt
+		other.Users = []string{o.mixUser}
+		mix = append(mix, sp.MTTemplate{Name: "mix-user", MT: other, Weight: o.mixShare})
+		if o.mixShare == 100 {
+			mix = mix[1:]
+		}
+	}
+	total := o.n
+	if o.duration > 0 && !o.nSet {
+		total = 0
+	}
+	return sp.LoadConfig{
+		Protocol: config.Protocol(o.proto), Addr: o.addr, Login: o.login, Secret: o.secret,
+		Conns: o.conns, Window: o.window, Rate: o.rate, Total: total, Duration: o.duration, Warmup: o.warmup,
+		Mix: mix, NeedReport: o.report, Logger: log, GnetLogger: gnetLogger{log},
+	}, nil
+}
+
+// spreadUsers returns n numbers counting up from first, as wide as first.
+func spreadUsers(first string, n int) ([]string, error) {
+	if n == 1 {
+		return []string{first}, nil
+	}
+	base, err := strconv.ParseUint(first, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("-users needs a numeric -user: %w", err)
+	}
+	out := make([]string, n)
+	for i := range out {
+		s := strconv.FormatUint(base+uint64(i), 10)
+		for len(s) < len(first) {
+			s = "0" + s
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var rcv *sp.Receiver
+	printed := make(chan struct{})
+	if o.receiver != "" {
+		rcv, err = sp.ListenReceiverConfig(o.receiver, sp.ReceiverConfig{Login: o.receiverLogin,
+			Secret: o.receiverSecret, Logger: log})
+		if err != nil {
+			return err
+		}
+		log.Info("receiver listening", "addr", rcv.Addr().String())
+		go func() {
+			defer close(printed)
+			for d := range rcv.Deliveries() {
+				printDelivery(stdout, d)
+			}
+		}()
+	}
+
+	loadErr := error(nil)
+	if o.n > 0 || o.duration > 0 {
+		cfg, err := o.loadConfig(log)
+		if err != nil {
+			return err
+		}
+		log.Info("load", "protocol", o.proto, "addr", o.addr, "conns", o.conns, "window", o.window,
+			"rate", o.rate, "total", cfg.Total, "duration", o.duration)
+		rep, err := sp.Run(ctx, cfg)
+		if err != nil {
+			loadErr = err
+		} else {
+			fmt.Fprint(stdout, rep.String())
+		}
+		if rcv != nil && err == nil {
+			select { // reports still on their way over the receiver
+			case <-time.After(o.linger):
+			case <-ctx.Done():
+			}
+		}
+	} else if rcv != nil {
+		log.Info("receiving until interrupted")
+		<-ctx.Done()
+	} else {
+		return usageError{errors.New("nothing to do: -n 0 without -duration or -receiver")}
+	}
+	if rcv != nil {
+		rcv.Close()
+		<-printed
+		fmt.Fprintf(stdout, "receiver: %d binds\n", rcv.Binds())
+	}
+	return loadErr
+}
+
+func printDelivery(w io.Writer, d sp.Delivery) {
+	switch {
+	case d.IsReport:
+		fmt.Fprintf(w, "report user=%s msgid=%x stat=%s err=%d\n", d.User, d.ReportMsgID, d.Stat, d.ErrorCode)
+	case d.IsUserRpt:
+		fmt.Fprintf(w, "userrpt sp=%s user=%s condition=%d\n", d.SPNumber, d.User, d.UserCondition)
+	default:
+		fmt.Fprintf(w, "mo user=%s sp=%s linkid=%q text=%q\n", d.User, d.SPNumber, d.LinkID, d.Text)
+	}
+}
+
+// gnetLogger sends gnet's own log lines to slog: its start-up chatter at
+// debug, so that stdout holds only the report.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(f string, a ...any) { g.l.Debug("gnet: " + fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Infof(f string, a ...any)  { g.l.Debug("gnet: " + fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn("gnet: " + fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error("gnet: " + fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Fatalf(f string, a ...any) {
+	g.l.Error("gnet: " + fmt.Sprintf(f, a...))
+	os.Exit(1)
+}
