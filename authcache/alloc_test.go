@@ -1,0 +1,78 @@
+package authcache
+
+import (
+	"testing"
+	"time"
+)
+
+// TestHotPathAllocs guards the hot path: Authorize on a hit (subscription,
+// MO LinkID, web code, exempt), the common refusal, Route and PutRoute
+// allocate nothing. AllocsPerRun counts the whole process, so the writer
+// is held inside Apply (it would allocate encoding the queued records).
+func TestHotPathAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	clock := newFakeClock()
+	fs := newFaultStore(NewMemStore(clock.Now))
+	cfg := testConfig()
+	cfg.MOLinkIDUses, cfg.WebCodeUses = 65535, 65535
+	e, err := Open(cfg, fs, WithClock(clock.Now), WithLogger(quietLogger()), WithFlushInterval(0), WithSweepInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	defer fs.hold.Unlock()
+
+	e.Subscribe(spA, userA, "MUSIC", SourceAPI)
+	link := e.OnMO(&MO{User: []byte(userA), SPNumber: []byte(spANumber), SP: spA, ServiceCode: []byte("NEWS"), LinkIDMax: 8}).LinkID
+	code, _ := e.IssueWebCode(spA, userA)
+	o, _ := MakeOrigin([]byte("123456789012"))
+	msgID := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	e.PutRoute(msgID, Route{SP: spB, Origin: o})
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	fs.hold.Lock()
+	e.Subscribe(spA, userC, "HOLD", SourceAPI) // the writer takes it and blocks in Apply
+	<-fs.entered
+
+	dests := [][]byte{[]byte(userA)}
+	for _, c := range []struct {
+		name string
+		mt   MT
+		want Reason
+	}{
+		{"subscription hit", MT{SP: spA, ServiceCode: []byte("MUSIC"), Dests: dests}, ReasonSubscription},
+		{"MO LinkID hit", MT{SP: spA, ServiceCode: []byte("NEWS\x00\x00"), LinkID: []byte(link + "\x00"), Dests: dests}, ReasonMOLinkID},
+		{"web code hit", MT{SP: spA, ServiceCode: []byte("NEWS"), LinkID: []byte(code), Dests: dests}, ReasonWebLinkID},
+		{"exempt account", MT{SP: exemptAcc, ServiceCode: []byte("X"), Dests: dests}, ReasonExempt},
+		{"free service", MT{SP: spA, ServiceCode: []byte("FREE"), Dests: dests}, ReasonExempt},
+		{"not subscribed", MT{SP: spA, ServiceCode: []byte("MUSIC"), Dests: [][]byte{[]byte(userB)}}, ReasonNotSubscribed},
+	} {
+		t.Run(c.name+" does not allocate", func(t *testing.T) {
+			mt := c.mt
+			if d := e.Authorize(&mt); d.Reason != c.want {
+				t.Fatalf("Authorize = %+v, want %s", d, c.want)
+			}
+			if n := testing.AllocsPerRun(1000, func() { e.Authorize(&mt) }); n != 0 {
+				t.Errorf("%v allocs per Authorize", n)
+			}
+		})
+	}
+	t.Run("Route does not allocate", func(t *testing.T) {
+		if n := testing.AllocsPerRun(1000, func() {
+			if r, ok := e.Route(msgID); !ok || r.SP != spB {
+				t.Fatal("route missing")
+			}
+		}); n != 0 {
+			t.Errorf("%v allocs per Route", n)
+		}
+	})
+	t.Run("PutRoute does not allocate", func(t *testing.T) {
+		id := []byte("0123456789")
+		if n := testing.AllocsPerRun(1000, func() { e.PutRoute(id, Route{SP: spB, Origin: o}) }); n != 0 {
+			t.Errorf("%v allocs per PutRoute", n)
+		}
+	})
+}

@@ -1,0 +1,33 @@
+// Package authcache is spsmg's authentication centre: the authorization
+// rules of SPEC §3 (seeds/000) as a library the proxy calls on its hot
+// path, with no sockets and no protocol code (it imports neither codec nor
+// gnet; the proxy fills the small MT / MO views defined here).
+//
+// Design goals, in order: a decision never waits for disk; a hit allocates
+// nothing and takes ≤ 200 ns whatever the number of records; every state
+// change survives a restart and kill -9.
+//
+//	              ┌──────────── Engine ──────────────────┐
+//	Authorize ───►│ catalog: (SP, service) → id, exempt  │
+//	Route     ───►│ 256 shards, pointer-free:            │
+//	OnMO      ───►│  subscriptions: flat table, seqlock  │──► write queue ──► writer ──► Store
+//	API calls ───►│  LinkIDs, web codes: map [20]byte    │    (bounded)      (batches)  (Badger | memory)
+//	PutRoute  ───►│  routes: map [24]byte; pending       │
+//	              └──────────────────────────────────────┘
+//
+// Open loads every live record of the Store into memory; from then on
+// memory is authoritative and the Store is written behind by one goroutine
+// (WriteBatch, coalesced by key). The Store interface hides Badger so a
+// Redis Cluster backend can follow; another package can keep its own key
+// prefix in the same Store (KeyPrefix, Engine.Persist).
+//
+// The rules are listed on Authorize and OnMO; the data model and what is
+// persisted for how long are in README.section.md.
+//
+// To add a rule: give it a Reason (and a Flow if it is a new kind of
+// decision) in reason.go, keep reasonNames and Reasons in step, decide it
+// in Authorize without allocating, and add its steps to the flow table in
+// flow_test.go. To add a record kind: a kind byte and an encoding in
+// record.go, a sharded pointer-free map in tables.go, its load in
+// Engine.load, its expiry in Engine.sweep.
+package authcache

@@ -1,0 +1,113 @@
+package authcache
+
+import (
+	"errors"
+	"time"
+)
+
+// Route tells where a status report goes: the SP account that sent the
+// Submit, and an opaque value the proxy needs to rewrite the report (e.g.
+// the SP's own 12-byte SGIP sequence number that it replaced).
+type Route struct {
+	SP      string
+	Origin  Origin
+	Expires time.Time // zero in PutRoute: now + Config.RouteTTL
+}
+
+// Origin is an opaque value of at most MaxOriginLen bytes kept with a
+// route. It is a fixed-size value, not a slice, so Engine.Route returns it
+// without allocating.
+type Origin struct {
+	n uint8
+	b [MaxOriginLen]byte
+}
+
+// MakeOrigin copies b into an Origin; ok is false when b is longer than
+// MaxOriginLen.
+func MakeOrigin(b []byte) (o Origin, ok bool) {
+	if len(b) > MaxOriginLen {
+		return o, false
+	}
+	o.n = uint8(copy(o.b[:], b))
+	return o, true
+}
+
+// Bytes returns the origin's bytes (a view into o).
+func (o *Origin) Bytes() []byte { return o.b[:o.n] }
+
+// Len is the number of bytes in o.
+func (o Origin) Len() int { return int(o.n) }
+
+// PutRoute records the route of a message id learned from a Submit_Resp
+// (msgID is copied). Memory is updated at once; the record is queued for the
+// writer as a fixed-size op, so the call does not allocate for ids of up
+// to 24 bytes. Called for every Submit that asked for a report. Invalid
+// input (empty id or SP) is ignored.
+func (e *Engine) PutRoute(msgID []byte, r Route) {
+	if len(msgID) == 0 || r.SP == "" || len(msgID) > maxKeyField {
+		return
+	}
+	p := e.policy.Load()
+	now := e.nowSec()
+	exp := expiry(now, p.cfg.RouteTTL)
+	if !r.Expires.IsZero() {
+		exp = uint32(max(r.Expires.Unix(), 0))
+	}
+	sp := e.names.sp(r.SP)
+	k := makeRouteKey(msgID)
+	s := &e.routes[routeShardOf(&k)]
+	s.mu.Lock()
+	s.m[k] = routeVal{sp: sp, expires: min(exp, expiry(now, p.cfg.RouteCacheTTL)), n: r.Origin.n, origin: r.Origin.b}
+	s.mu.Unlock()
+
+	o := op{}
+	if len(msgID) <= len(o.t.id) {
+		o.t = typedOp{kind: typedRoute, n: uint8(len(msgID)), on: r.Origin.n, sp: sp, created: now, expires: exp, origin: r.Origin.b}
+		copy(o.t.id[:], msgID)
+	} else {
+		o.m = Mutation{Key: recordKey(nil, kindRoute, msgID),
+			Value: appendRoute(nil, r.SP, r.Origin.Bytes(), int64(now), int64(exp)), ExpiresAt: int64(exp)}
+	}
+	_ = e.w.enqueue(&o) // a full queue is counted in Stats.Dropped
+}
+
+// Route finds the route of a message id in memory (report routing). It does
+// not allocate and never touches disk; safe from any goroutine. Expires is
+// when the route leaves memory.
+func (e *Engine) Route(msgID []byte) (Route, bool) {
+	k := makeRouteKey(msgID)
+	s := &e.routes[routeShardOf(&k)]
+	s.mu.RLock()
+	v, ok := s.m[k]
+	s.mu.RUnlock()
+	if !ok || e.nowSec() >= v.expires {
+		return Route{}, false
+	}
+	return Route{SP: e.names.load().spNames[v.sp], Origin: Origin{n: v.n, b: v.origin},
+		Expires: time.Unix(int64(v.expires), 0)}, true
+}
+
+// LookupRoute is Route with a fall-back to the store, for routes that left
+// memory (Config.RouteCacheTTL shorter than RouteTTL). It may block on disk:
+// call it from a worker goroutine, never from an event loop.
+func (e *Engine) LookupRoute(msgID []byte) (Route, bool, error) {
+	if r, ok := e.Route(msgID); ok {
+		return r, true, nil
+	}
+	v, err := e.st.Get(recordKey(nil, kindRoute, msgID))
+	if errors.Is(err, ErrNotFound) {
+		return Route{}, false, nil
+	}
+	if err != nil {
+		return Route{}, false, err
+	}
+	sp, origin, _, exp, err := decodeRoute(v)
+	if err != nil {
+		return Route{}, false, errors.Join(ErrCorruptRecord, err)
+	}
+	o, ok := MakeOrigin(origin)
+	if !ok || int64(e.nowSec()) >= exp {
+		return Route{}, false, nil
+	}
+	return Route{SP: sp, Origin: o, Expires: time.Unix(exp, 0)}, true, nil
+}

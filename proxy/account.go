@@ -1,0 +1,199 @@
+package proxy
+
+import (
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/spsmg/spsmg/config"
+)
+
+// account is the runtime side of one configured SP: its limits, its live
+// connections and its delivery queue. An account outlives reloads: the
+// config is swapped in place (credential rotation keeps connections, SPEC
+// §5), so sessions may hold *account for their whole life.
+type account struct {
+	id  string
+	cfg atomic.Pointer[accountConfig]
+
+	// limiter enforces the account's TPS over all its connections. Its
+	// mutex is per account: only this SP's connections touch it.
+	limiter *rate.Limiter
+
+	conns atomic.Int32 // logged-in SP connections
+
+	mu               sync.Mutex
+	all              []*spConn      // logged-in connections (and SGIP receivers)
+	receivers        []*spConn      // those that take MO and reports, in login order
+	decisions        decisionCounts // of closed connections, folded in at close
+	upstreamFailures uint64         // of closed connections
+
+	queue *deliveryQueue
+}
+
+// accountConfig is the immutable part of an account, swapped on reload.
+type accountConfig struct {
+	config.Account
+	allowIPs []netip.Prefix
+	services map[string]bool // allowed service codes; nil = any
+}
+
+func newAccountConfig(a config.Account) *accountConfig {
+	ac := &accountConfig{Account: a}
+	for _, s := range a.AllowIPs {
+		if p, err := config.ParseIPRule(s); err == nil {
+			ac.allowIPs = append(ac.allowIPs, p)
+		}
+	}
+	if len(a.ServiceCodes) > 0 {
+		ac.services = make(map[string]bool, len(a.ServiceCodes))
+		for _, s := range a.ServiceCodes {
+			ac.services[s] = true
+		}
+	}
+	return ac
+}
+
+// allowsIP reports whether addr may log in; an empty list allows any.
+func (ac *accountConfig) allowsIP(addr netip.Addr) bool {
+	if len(ac.allowIPs) == 0 {
+		return true
+	}
+	addr = addr.Unmap()
+	for _, p := range ac.allowIPs {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// allowsService reports whether the SP may use service code b.
+func (ac *accountConfig) allowsService(b []byte) bool {
+	return ac.services == nil || ac.services[string(b)]
+}
+
+// allowsSPNumber reports whether an MT's source number starts with one of
+// the account's access numbers.
+func (ac *accountConfig) allowsSPNumber(b []byte) bool {
+	for _, n := range ac.AccessNumbers {
+		if len(b) >= len(n) && string(b[:len(n)]) == n {
+			return true
+		}
+	}
+	return false
+}
+
+// accountTable indexes the accounts of one config generation. It is
+// immutable; a reload builds a new one and swaps the pointer.
+type accountTable struct {
+	byID      map[string]*account
+	byLogin   map[string]*account
+	byPrefix  map[string]*account // access number → account, for MO routing
+	maxPrefix int
+}
+
+// route finds the account whose access number is the longest prefix of the
+// number a user dialled (SPEC §3, MO routing). No allocation: map lookups
+// with string(b[:n]) do not copy.
+func (t *accountTable) route(spNumber []byte) *account {
+	n := len(spNumber)
+	if n > t.maxPrefix {
+		n = t.maxPrefix
+	}
+	for ; n > 0; n-- {
+		if a := t.byPrefix[string(spNumber[:n])]; a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// buildAccounts makes the table for cfg, reusing the runtime accounts of
+// prev (by id) so that live connections, limiters and queues carry over.
+func buildAccounts(cfg *config.Config, prev *accountTable, newQueue func(*account) *deliveryQueue) (t *accountTable, removed []*account) {
+	t = &accountTable{
+		byID:     make(map[string]*account, len(cfg.Accounts)),
+		byLogin:  make(map[string]*account, len(cfg.Accounts)),
+		byPrefix: make(map[string]*account),
+	}
+	for _, ac := range cfg.Accounts {
+		var a *account
+		if prev != nil {
+			a = prev.byID[ac.ID]
+		}
+		if a == nil {
+			a = &account{id: ac.ID, limiter: rate.NewLimiter(rate.Limit(ac.TPS), burst(ac.TPS))}
+			a.queue = newQueue(a)
+		} else {
+			a.limiter.SetLimitAt(time.Now(), rate.Limit(ac.TPS))
+			a.limiter.SetBurstAt(time.Now(), burst(ac.TPS))
+		}
+		a.cfg.Store(newAccountConfig(ac))
+		t.byID[ac.ID] = a
+		t.byLogin[ac.Login] = a
+		for _, n := range ac.AccessNumbers {
+			t.byPrefix[n] = a
+			if len(n) > t.maxPrefix {
+				t.maxPrefix = len(n)
+			}
+		}
+	}
+	if prev != nil {
+		for id, a := range prev.byID {
+			if t.byID[id] == nil {
+				removed = append(removed, a)
+			}
+		}
+	}
+	return t, removed
+}
+
+// burst lets an SP send a tenth of a second's worth at once: clients write
+// their whole window in one go, and a burst of 1 would refuse most of it.
+func burst(tps int) int {
+	if b := tps / 10; b > 1 {
+		return b
+	}
+	return 1
+}
+
+// addConn registers a logged-in connection.
+func (a *account) addConn(s *spConn) {
+	a.mu.Lock()
+	a.all = append(a.all, s)
+	if s.receives {
+		a.receivers = append(a.receivers, s)
+	}
+	a.mu.Unlock()
+}
+
+// removeConn forgets s and folds its counters into the account's.
+func (a *account) removeConn(s *spConn) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.all = without(a.all, s)
+	a.receivers = without(a.receivers, s)
+	if a.decisions == nil {
+		a.decisions = newDecisionCounts()
+	}
+	for i := range s.decisions {
+		a.decisions[i].Add(s.decisions[i].Load())
+	}
+	a.upstreamFailures += s.upstreamFailures.Load()
+	if s.role == roleServer {
+		a.conns.Add(-1)
+	}
+}
+
+func without(list []*spConn, s *spConn) []*spConn {
+	for i, x := range list {
+		if x == s {
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}

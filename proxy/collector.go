@@ -1,0 +1,224 @@
+package proxy
+
+import (
+	"sort"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/spsmg/spsmg/codec"
+)
+
+// Collector reads the gateway's counters at scrape time (node_exporter
+// style, STYLE.md §6): the hot path only bumps loop- or connection-local
+// atomics, and this sums them. Every metric is documented in README.md
+// "Metrics".
+func (g *Gateway) Collector() prometheus.Collector { return &collector{g: g} }
+
+type collector struct{ g *Gateway }
+
+func d(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("spsmg_"+name, help, labels, nil)
+}
+
+var (
+	descPackets = d("packets_total",
+		"Protocol packets by side (sp: SP-facing, smg: SMG-facing), direction and command kind.",
+		"protocol", "side", "direction", "command")
+	descDecisions = d("mt_decisions_total",
+		"MT Submits decided by spsmg, by SP account, result (allow or refuse) and reason.",
+		"sp", "result", "reason")
+	descUpstreamFailures = d("mt_upstream_failures_total",
+		"Forwarded Submits answered by spsmg with a retryable error because the SMG did not answer (timeout or bind lost).",
+		"sp")
+	descSubmitRTT = d("submit_rtt_seconds",
+		"Round trip of forwarded Submits: from writing to the SMG to its Submit_Resp.")
+	descAuthLatency = d("auth_decision_seconds",
+		"Time of one authorization decision (sampled: one decision in 64).")
+	descSPConns = d("sp_connections",
+		"Logged-in SP connections (SGIP: including spsmg's type-2 receiver connections) by account.",
+		"sp")
+	descConnsOpen = d("connections_open",
+		"Accepted connections open (SP and SGIP inbound), logged in or not.")
+	descClosed = d("connections_closed_total",
+		"Connections spsmg closed or saw closed, by reason.",
+		"reason")
+	descBinds = d("upstream_binds",
+		"Upstream binds to the SMG by state.",
+		"state")
+	descInflight = d("upstream_inflight_requests",
+		"Requests awaiting the SMG's response, all binds.")
+	descWindow = d("upstream_window_capacity",
+		"Sum of the windows of the logged-in binds.")
+	descBacklog = d("delivery_backlog",
+		"MO and reports waiting for an SP connection (store-and-forward), by account.",
+		"sp")
+	descLoginFailures = d("login_failures_total",
+		"Refused logins by status.",
+		"status")
+	descEvents = d("events_total",
+		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full.",
+		"event")
+	descStoreRecords = d("store_records",
+		"Authorization records in memory by kind.",
+		"kind")
+	descStoreQueue = d("store_queue_depth",
+		"Mutations waiting for the store writer.")
+	descStoreQueueCap = d("store_queue_capacity",
+		"Capacity of the store writer's queue.")
+	descStoreWritten = d("store_written_total",
+		"Mutations committed to the store.")
+	descStoreErrors = d("store_write_errors_total",
+		"Store write batches that failed.")
+	descStoreDropped = d("store_dropped_total",
+		"Mutations refused because the writer queue was full.")
+	descStoreAvailable = d("store_available",
+		"1 while the authorization store answers; 0 means MTs are refused (fail-closed) and MO pass (fail-open).")
+	descFailPolicy = d("fail_policy_total",
+		"Messages decided by the fail policy while the store was unavailable (SPEC §3.6).",
+		"policy")
+	descReportsSeen = d("reports_total",
+		"Status reports relayed to SPs (counted, not stored).")
+)
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, x := range []*prometheus.Desc{descPackets, descDecisions, descUpstreamFailures, descSubmitRTT,
+		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descInflight, descWindow,
+		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
+		descStoreWritten, descStoreErrors, descStoreDropped, descStoreAvailable, descFailPolicy, descReportsSeen} {
+		ch <- x
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	g := c.g
+	proto := string(g.cfgLoad().Upstream.Protocol)
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+
+	// Per loop: packets and latency histograms.
+	var packets [2][2][kindCount]uint64
+	rtt := newHistSum(latencyBounds)
+	auth := newHistSum(authBounds)
+	inflight := int64(0)
+	for _, l := range g.loopList() {
+		for s := 0; s < 2; s++ {
+			for dir := 0; dir < 2; dir++ {
+				for k := 0; k < kindCount; k++ {
+					packets[s][dir][k] += l.stats.packets[s][dir][k].Load()
+				}
+			}
+		}
+		rtt.add(&l.stats.submitRTT)
+		auth.add(&l.stats.authLatency)
+		inflight += l.stats.inflight.Load()
+	}
+	for s := 0; s < 2; s++ {
+		for dir := 0; dir < 2; dir++ {
+			for k := 1; k < kindCount; k++ { // the zero kind (unknown) never counts
+				counter(descPackets, float64(packets[s][dir][k]), proto, sideNames[s], dirNames[dir], codec.Kind(k).String())
+			}
+		}
+	}
+	ch <- prometheus.MustNewConstHistogram(descSubmitRTT, rtt.count, rtt.sum, rtt.buckets)
+	ch <- prometheus.MustNewConstHistogram(descAuthLatency, auth.count, auth.sum, auth.buckets)
+
+	// Per account: decisions, connections, backlog.
+	t := g.accounts.Load()
+	ids := make([]string, 0, len(t.byID))
+	for id := range t.byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		a := t.byID[id]
+		counts := make([]uint64, numOutcomes)
+		a.mu.Lock()
+		for i := range a.decisions {
+			counts[i] += a.decisions[i].Load()
+		}
+		failures := a.upstreamFailures
+		for _, s := range a.all {
+			for i := range s.decisions {
+				counts[i] += s.decisions[i].Load()
+			}
+			failures += s.upstreamFailures.Load()
+		}
+		conns := len(a.all)
+		a.mu.Unlock()
+		for o := 0; o < numOutcomes; o++ {
+			if outcomeNames[o] == "" || outcomeNames[o] == "none" {
+				continue
+			}
+			result := "refuse"
+			if outcomeAllows[o] {
+				result = "allow"
+			}
+			counter(descDecisions, float64(counts[o]), id, result, outcomeNames[o])
+		}
+		counter(descUpstreamFailures, float64(failures), id)
+		gauge(descSPConns, float64(conns), id)
+		gauge(descBacklog, float64(a.queue.Len()), id)
+	}
+
+	gauge(descConnsOpen, float64(g.connCount.Load()))
+	for r := CloseReason(0); r < closeReasonCount; r++ {
+		counter(descClosed, float64(g.closes[r].Load()), r.String())
+	}
+	ready := g.up.Ready()
+	gauge(descBinds, float64(ready), "logged_in")
+	gauge(descBinds, float64(max(g.up.wantedCount()-ready, 0)), "connecting")
+	gauge(descInflight, float64(inflight))
+	gauge(descWindow, float64(ready*g.cfgLoad().Upstream.Window))
+	for s := loginStatus(1); int(s) < len(loginStatusNames); s++ {
+		counter(descLoginFailures, float64(g.counters.loginFailures[s].Load()), s.String())
+	}
+	counter(descEvents, float64(g.counters.unroutableMO.Load()), "unroutable_mo")
+	counter(descEvents, float64(g.counters.unroutableReports.Load()), "unroutable_report")
+	counter(descEvents, float64(g.counters.confirmations.Load()), "confirmation")
+	counter(descEvents, float64(g.counters.unknownResponses.Load()), "unknown_response")
+	counter(descEvents, float64(g.counters.outboxFull.Load()), "outbox_full")
+
+	// The authorization store.
+	s := g.auth.Stats()
+	for kind, n := range map[string]int{
+		"subscription": s.Subscriptions, "cancelled_subscription": s.CancelledSubscriptions,
+		"mo_linkid": s.MOLinkIDs, "notice_linkid": s.NoticeLinkIDs, "web_code": s.WebCodes,
+		"pending_subscription": s.Pending, "route": s.Routes,
+	} {
+		gauge(descStoreRecords, float64(n), kind)
+	}
+	gauge(descStoreQueue, float64(s.QueueDepth))
+	gauge(descStoreQueueCap, float64(s.QueueCapacity))
+	counter(descStoreWritten, float64(s.Written))
+	counter(descStoreErrors, float64(s.WriteErrors))
+	counter(descStoreDropped, float64(s.Dropped))
+	avail := 0.0
+	if s.Available {
+		avail = 1
+	}
+	gauge(descStoreAvailable, avail)
+	counter(descFailPolicy, float64(s.FailClosedMT), "mt_fail_closed")
+	counter(descFailPolicy, float64(s.FailOpenMO), "mo_fail_open")
+	counter(descReportsSeen, float64(s.ReportsSeen))
+}
+
+// histSum merges per-loop histograms into one constant histogram.
+type histSum struct {
+	buckets map[float64]uint64
+	count   uint64
+	sum     float64
+}
+
+func newHistSum(bounds []float64) *histSum {
+	h := &histSum{buckets: make(map[float64]uint64, len(bounds))}
+	for _, b := range bounds {
+		h.buckets[b] = 0
+	}
+	return h
+}
+
+func (h *histSum) add(x *histogram) { x.snapshot(h.buckets, &h.count, &h.sum) }

@@ -1,0 +1,412 @@
+package proxy
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/text"
+)
+
+// delivery is one MO, status report or user report on its way to an SP.
+//
+//	SMG ─Deliver/Report─▶ fromSMG ─▶ enqueue ─┬─▶ spConn.sendDelivery ─▶ SP   (SP online, no backlog)
+//	                                          └─▶ outbox (Badger) ─▶ queue ─▶ drain on login
+//
+// The SMG gets its acknowledgement (ack) once the delivery is written to
+// an SP connection or persisted (SPEC §4); a delivery written but not
+// answered by the SP is persisted when that connection closes, so nothing
+// acknowledged is lost short of a crash between the write and the SP's
+// answer.
+type delivery struct {
+	kind      codec.Kind // KindDeliver, KindReport or KindUserRpt
+	frame     []byte     // the frame to send, spsmg's own copy; the sequence is set per send
+	key       uint64     // arrival order within the account; the outbox key
+	persisted bool       // written to the outbox (and to be removed once answered)
+	sentAt    int64
+	tries     int
+}
+
+// ack is the response owed to the SMG for one Deliver/Report/UserRpt: the
+// request's identity, kept so the response can be built later with the
+// result that applies then.
+type ack struct {
+	out   *output // the SMG connection it came on
+	kind  codec.Kind
+	cmd   uint32
+	seq   wireSeq
+	msgID [16]byte
+	idLen uint8
+}
+
+func (g *Gateway) newAck(out *output, v *codec.View) *ack {
+	a := &ack{out: out, kind: v.Kind, cmd: v.Command, idLen: uint8(len(v.MsgID))}
+	copy(a.seq[:], v.Sequence)
+	copy(a.msgID[:], v.MsgID)
+	return a
+}
+
+// send writes the acknowledgement with result from loop l, or from any
+// goroutine when l is nil or another loop.
+func (a *ack) send(g *Gateway, l *loop, result uint32) {
+	if a == nil || a.out.closed {
+		return
+	}
+	v := codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:g.d.seqLen()], MsgID: a.msgID[:a.idLen]}
+	if l != nil && a.out.loop == l {
+		a.out.buf = g.d.appendResp(a.out.buf, &v, result)
+		a.out.mark()
+		return
+	}
+	_ = a.out.conn.AsyncWrite(g.d.appendResp(nil, &v, result), nil)
+}
+
+// deliveryQueue holds an account's deliveries that wait for an SP
+// connection, oldest first. Its mutex is per account, touched on the MO and
+// report path only, never by Submits.
+type deliveryQueue struct {
+	g        *Gateway
+	a        *account
+	mu       sync.Mutex
+	items    []*delivery
+	head     int
+	nextKey  uint64
+	dialing  bool // SGIP: a receiver connection is being dialled
+	attempts int  // SGIP: failed receiver dials in a row, for backoff
+}
+
+func newDeliveryQueue(g *Gateway, a *account) *deliveryQueue {
+	return &deliveryQueue{g: g, a: a, nextKey: 1}
+}
+
+func (q *deliveryQueue) lenLocked() int { return len(q.items) - q.head }
+
+// Len is the backlog; any goroutine.
+func (q *deliveryQueue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.lenLocked()
+}
+
+func (q *deliveryQueue) pushLocked(d *delivery) {
+	if q.head > 0 && q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	q.items = append(q.items, d)
+}
+
+func (q *deliveryQueue) popLocked() *delivery {
+	if q.head == len(q.items) {
+		return nil
+	}
+	d := q.items[q.head]
+	q.items[q.head] = nil
+	q.head++
+	return d
+}
+
+// pushFront puts deliveries back at the head, keeping their order.
+func (q *deliveryQueue) pushFront(ds []*delivery) {
+	if len(ds) == 0 {
+		return
+	}
+	q.mu.Lock()
+	rest := append([]*delivery(nil), q.items[q.head:]...)
+	q.items = append(append(q.items[:0], ds...), rest...)
+	q.head = 0
+	q.mu.Unlock()
+}
+
+// fromSMG routes an MO, report or user report the SMG sent on src (a bind,
+// or SGIP's inbound connection). Runs on loop l; frame is borrowed.
+func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
+	t := g.accounts.Load()
+	ak := g.newAck(src, v)
+	switch {
+	case v.Kind == codec.KindReport || (v.Kind == codec.KindDeliver && v.IsReport):
+		r, ok := g.auth.Route(v.ReportMsgID)
+		var a *account
+		if ok {
+			a = t.byID[r.SP]
+		}
+		if a == nil {
+			// Unknown or expired message id: counted and acknowledged, so
+			// the SMG does not resend it forever.
+			g.counters.unroutableReports.Add(1)
+			ak.send(g, l, 0)
+			return
+		}
+		g.auth.ReportSeen(r.SP)
+		if r.Origin.Len() == len(v.ReportMsgID) {
+			// SGIP: the report names the sequence spsmg gave the Submit;
+			// restore the SP's own (the View's field is writable).
+			copy(v.ReportMsgID, r.Origin.Bytes())
+		}
+		g.enqueue(l, a, &delivery{kind: v.Kind, frame: clone(frame)}, ak)
+	case v.Kind == codec.KindUserRpt:
+		a := t.route(v.SPNumber)
+		if a == nil {
+			g.counters.unroutableMO.Add(1)
+			ak.send(g, l, 0)
+			return
+		}
+		g.enqueue(l, a, &delivery{kind: v.Kind, frame: clone(frame)}, ak)
+	default:
+		g.mo(l, t, frame, v, ak)
+	}
+}
+
+// mo handles a user's MO: LinkID, confirmation replies, unsubscription
+// (SPEC §3.1, §3.3b, §3.3e), then delivery.
+func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *ack) {
+	a := t.route(v.SPNumber)
+	spID := ""
+	if a != nil {
+		spID = a.id
+	}
+	mo := authcache.MO{
+		User:        v.UserNumber,
+		SPNumber:    v.SPNumber,
+		SP:          spID,
+		ServiceCode: v.ServiceCode,
+		Text:        keywordText(v),
+		LinkID:      v.LinkID(),
+		LinkIDMax:   g.cfgLoad().Upstream.Protocol.LinkIDWidth(),
+	}
+	act := g.auth.OnMO(&mo)
+	if n := act.NotiSP; n != nil {
+		g.counters.confirmations.Add(1)
+		if target := t.byID[n.SP]; target != nil {
+			msg := moMessage{User: n.User, SPNumber: n.SPNumber, ServiceCode: n.ServiceCode, Text: n.Text, LinkID: n.LinkID, MsgID: g.nextMsgID()}
+			g.enqueue(l, target, &delivery{kind: codec.KindDeliver, frame: g.d.appendMO(nil, wireSeq{}, &msg)}, nil)
+		}
+	}
+	if !act.Forward {
+		ak.send(g, l, 0) // a Y/N reply is consumed, never forwarded as an MO
+		return
+	}
+	if a == nil {
+		g.counters.unroutableMO.Add(1)
+		ak.send(g, l, 0)
+		return
+	}
+	f := frame
+	if act.LinkID != "" && act.LinkID != string(v.LinkID()) {
+		f = g.d.setLinkID(frame, v, act.LinkID)
+	}
+	if &f[0] == &frame[0] {
+		f = clone(f)
+	}
+	g.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: f}, ak)
+}
+
+// keywordText decodes a short MO for keyword matching (Y, N, TD…, 0000).
+// Longer texts cannot be keywords and are not decoded: no allocation for
+// ordinary MO traffic.
+func keywordText(v *codec.View) string {
+	if len(v.Content) == 0 || len(v.Content) > 64 || v.UDHI {
+		return ""
+	}
+	s, err := text.Decode(v.Coding, v.Content)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// enqueue delivers d to account a. Every delivery is written to the
+// outbox first and the SMG acknowledged once that write is durable (SPEC
+// §4): a kill -9 then loses nothing the SMG saw acknowledged. Sending does
+// not wait for the write: a receiver on this loop takes d at once, one on
+// another loop is woken. Runs on loop l.
+func (g *Gateway) enqueue(l *loop, a *account, d *delivery, ak *ack) {
+	if !g.persistAndQueue(l, a, d, ak) {
+		return
+	}
+	if r := a.pickReceiver(l, g.cfgLoad().Gateway.DeliverWindow); r != nil && r.l == l {
+		r.drain()
+		return
+	}
+	a.queue.kick()
+}
+
+// persistAndQueue appends d to the account's queue and writes it to the
+// outbox; the SMG is acknowledged when the write is durable. A full queue
+// answers the SMG with its busy result so that it resends later: memory
+// stays bounded (gateway.outbox_limit per SP).
+func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) bool {
+	q := a.queue
+	q.mu.Lock()
+	if q.lenLocked() >= g.cfgLoad().Gateway.OutboxLimit {
+		q.mu.Unlock()
+		g.counters.outboxFull.Add(1)
+		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		return false
+	}
+	d.key = q.nextKey
+	q.nextKey++
+	d.persisted = true
+	q.pushLocked(d)
+	q.mu.Unlock()
+	g.outbox.put(a, d, func(err error) {
+		if err != nil {
+			g.log.Error("outbox write failed; the SMG will resend", "account", a.id, "err", err)
+			ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
+			return
+		}
+		ak.send(g, nil, 0)
+	})
+	return true
+}
+
+// kick gets a receiver to drain the queue: an online connection on its
+// loop, or (SGIP) a new receiver connection. Any goroutine.
+func (q *deliveryQueue) kick() {
+	r := q.a.pickReceiver(nil, q.g.cfgLoad().Gateway.DeliverWindow)
+	if r != nil {
+		if r.drainScheduled.CompareAndSwap(false, true) {
+			_ = r.l.el.Execute(context.Background(), r.drainTask)
+		}
+		return
+	}
+	if q.a.cfg.Load().Receiver != nil {
+		q.dialReceiver()
+	}
+}
+
+// pickReceiver returns a logged-in connection of a that takes deliveries
+// and has room in its delivery window, preferring one on loop l. Any
+// goroutine.
+func (a *account) pickReceiver(l *loop, window int) *spConn {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var other *spConn
+	for _, r := range a.receivers {
+		if r.closed.Load() || int(r.delivering.Load()) >= window {
+			continue
+		}
+		if r.l == l {
+			return r
+		}
+		if other == nil {
+			other = r
+		}
+	}
+	return other
+}
+
+// sendDelivery writes d to the SP with a sequence of this connection and
+// remembers it until the SP answers. Runs on s's loop.
+func (s *spConn) sendDelivery(d *delivery) bool {
+	if s.state != spReady || !s.receives || s.closed.Load() {
+		return false
+	}
+	l, g := s.l, s.g
+	s.counter++
+	seq := g.d.makeSeq(g.cfgLoad().Node.SGIPNodeID, l.sgipTime, s.counter)
+	n := g.d.seqLen()
+	start := len(s.out.buf)
+	s.out.buf = append(s.out.buf, d.frame...)
+	copy(s.out.buf[start+seqOffset:start+seqOffset+n], seq[:n])
+	s.out.mark()
+	s.lastSend = l.now
+	d.sentAt = l.now
+	d.tries++
+	s.awaiting[s.counter] = d
+	s.delivering.Add(1)
+	l.stats.packet(sideSP, dirOut, d.kind)
+	return true
+}
+
+// deliveryAnswered: the SP answered a Deliver/Report/UserRpt.
+func (s *spConn) deliveryAnswered(v *codec.View) {
+	ctr := counterOf(v.Sequence)
+	d := s.awaiting[ctr]
+	if d == nil {
+		return
+	}
+	delete(s.awaiting, ctr)
+	s.delivering.Add(-1)
+	if d.persisted {
+		s.g.outbox.remove(s.acct, d)
+	}
+	s.drain()
+}
+
+// drain sends queued deliveries while the window allows. Runs on s's loop.
+func (s *spConn) drain() {
+	if !s.receives || s.state != spReady {
+		return
+	}
+	q := s.acct.queue
+	window := s.g.cfgLoad().Gateway.DeliverWindow
+	for int(s.delivering.Load()) < window {
+		q.mu.Lock()
+		d := q.popLocked()
+		q.mu.Unlock()
+		if d == nil {
+			return
+		}
+		if !s.sendDelivery(d) {
+			q.pushFront([]*delivery{d})
+			return
+		}
+	}
+}
+
+// expireDeliveries puts deliveries the SP did not answer in time back at
+// the head of the queue, to be sent again.
+func (s *spConn) expireDeliveries(timeout int64) {
+	if len(s.awaiting) == 0 {
+		return
+	}
+	var late []uint32
+	for ctr, d := range s.awaiting {
+		if s.l.now-d.sentAt > timeout {
+			late = append(late, ctr)
+		}
+	}
+	if len(late) == 0 {
+		return
+	}
+	s.requeue(late)
+}
+
+// requeueAwaiting: the connection closed; what it was sent and did not
+// answer goes back to the queue (persisted if it never was).
+func (s *spConn) requeueAwaiting() {
+	if len(s.awaiting) == 0 {
+		return
+	}
+	ctrs := make([]uint32, 0, len(s.awaiting))
+	for ctr := range s.awaiting {
+		ctrs = append(ctrs, ctr)
+	}
+	s.requeue(ctrs)
+	s.acct.queue.kick()
+}
+
+// requeue takes the deliveries of ctrs out of the window and puts them
+// back at the head of the queue in arrival order, persisting those that
+// went straight to the SP and were never written to the outbox.
+func (s *spConn) requeue(ctrs []uint32) {
+	ds := make([]*delivery, 0, len(ctrs))
+	for _, ctr := range ctrs {
+		d := s.awaiting[ctr]
+		delete(s.awaiting, ctr)
+		s.delivering.Add(-1)
+		ds = append(ds, d)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].key < ds[j].key })
+	for _, d := range ds {
+		if !d.persisted {
+			d.persisted = true
+			s.g.outbox.put(s.acct, d, nil)
+		}
+	}
+	s.acct.queue.pushFront(ds)
+}

@@ -1,0 +1,453 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/config"
+)
+
+// ErrServerClosed is returned by ListenAndServe after Shutdown, like
+// net/http's: one comparison tells a clean stop from a failure.
+var ErrServerClosed = errors.New("proxy: gateway closed")
+
+// Gateway is spsmg's proxy: SP listeners, upstream binds, and the SGIP
+// inbound listener, all on one gnet engine.
+//
+//	SP ⇄ Gateway(spConn ⇄ bind) ⇄ SMG
+//
+// Create it with New, run it with ListenAndServe, stop it with Shutdown.
+// Exported methods are safe from any goroutine.
+type Gateway struct {
+	gnet.BuiltinEventEngine
+
+	cfg      atomic.Pointer[config.Config]
+	results  atomic.Pointer[resultTable]
+	accounts atomic.Pointer[accountTable]
+	d        dialect
+	auth     *authcache.Engine
+	outbox   *outbox
+	log      *slog.Logger
+	start    time.Time
+	lockout  *lockout
+	ctx      context.Context // ends at Shutdown
+	cancel   context.CancelFunc
+
+	numLoops int
+	roles    map[int]listenerRole // listening port → role
+
+	mu       sync.Mutex
+	eng      gnet.Engine
+	loops    []*loop
+	loopByEL map[gnet.EventLoop]*loop
+	booted   chan struct{}
+	stopped  chan struct{}
+	serveErr error
+
+	up *upstream
+
+	originRR    atomic.Uint32
+	bootStarted atomic.Bool
+	draining    atomic.Bool
+	shutdown    atomic.Bool
+	connCount   atomic.Int64
+	closes      [closeReasonCount]atomic.Uint64
+	counters    gatewayCounters
+}
+
+// gatewayCounters are events outside the per-loop hot path.
+type gatewayCounters struct {
+	unroutableMO      atomic.Uint64
+	unroutableReports atomic.Uint64
+	confirmations     atomic.Uint64
+	trailingBytes     atomic.Uint64
+	unknownResponses  atomic.Uint64
+	outboxFull        atomic.Uint64
+	loginFailures     [len(loginStatusNames)]atomic.Uint64
+}
+
+type listenerRole struct {
+	inbound bool // SGIP: the SMG's type-2 binds
+}
+
+// Options are the Gateway's collaborators.
+type Options struct {
+	// Auth decides every MT and records MO LinkIDs; it owns the store.
+	Auth *authcache.Engine
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// New checks cfg and prepares a gateway; nothing listens until
+// ListenAndServe.
+func New(cfg *config.Config, opts Options) (*Gateway, error) {
+	if opts.Auth == nil {
+		return nil, errors.New("proxy: Options.Auth is required")
+	}
+	d, err := dialectFor(cfg.Upstream.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	g := &Gateway{
+		d:        d,
+		auth:     opts.Auth,
+		log:      log,
+		start:    time.Now(),
+		loopByEL: make(map[gnet.EventLoop]*loop),
+		booted:   make(chan struct{}),
+		stopped:  make(chan struct{}),
+		roles:    make(map[int]listenerRole),
+	}
+	g.ctx, g.cancel = context.WithCancel(context.Background())
+	g.lockout = newLockout(cfg.Gateway.LoginFailures, cfg.Gateway.LoginLockout)
+	g.outbox = newOutbox(g, opts.Auth)
+	g.numLoops = cfg.Gateway.EventLoops
+	if g.numLoops <= 0 {
+		g.numLoops = runtime.NumCPU()
+	}
+	g.applyConfig(cfg)
+	for _, l := range cfg.Listeners {
+		if err := g.addRole(l.Addr, listenerRole{}); err != nil {
+			return nil, fmt.Errorf("listeners: %w", err)
+		}
+	}
+	if in := cfg.Upstream.Inbound; in != nil {
+		if err := g.addRole(in.Addr, listenerRole{inbound: true}); err != nil {
+			return nil, fmt.Errorf("upstream.inbound: %w", err)
+		}
+	}
+	g.up = newUpstream(g)
+	return g, nil
+}
+
+func (g *Gateway) addRole(addr string, r listenerRole) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p == 0 {
+		return fmt.Errorf("%q: a fixed port is required", addr)
+	}
+	if _, dup := g.roles[p]; dup {
+		return fmt.Errorf("port %d used twice", p)
+	}
+	g.roles[p] = r
+	return nil
+}
+
+// applyConfig installs cfg: accounts, result codes, authorization policy.
+func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
+	t, removed := buildAccounts(cfg, g.accounts.Load(), func(a *account) *deliveryQueue { return newDeliveryQueue(g, a) })
+	rt := buildResults(cfg, cfg.Upstream.Protocol.Family())
+	g.cfg.Store(cfg)
+	g.results.Store(&rt)
+	g.accounts.Store(t)
+	return removed
+}
+
+func (g *Gateway) cfgLoad() *config.Config { return g.cfg.Load() }
+
+// Reload applies a new configuration without dropping connections: account
+// credentials, limits, service codes, result codes and authorization rules
+// change at once; connections of removed accounts are closed. Changes to
+// listeners or the upstream need a restart and are reported as an error
+// after the rest has been applied.
+func (g *Gateway) Reload(cfg *config.Config) error {
+	old := g.cfgLoad()
+	removed := g.applyConfig(cfg)
+	var errs []error
+	if err := g.auth.SetPolicy(authPolicy(cfg)); err != nil {
+		errs = append(errs, err)
+	}
+	for _, a := range removed {
+		a.mu.Lock()
+		conns := append([]*spConn(nil), a.all...)
+		a.mu.Unlock()
+		for _, s := range conns {
+			s.closeAsync(CloseAccountRemoved)
+		}
+	}
+	if fmt.Sprint(old.Listeners) != fmt.Sprint(cfg.Listeners) {
+		errs = append(errs, errors.New("listeners changed: restart to apply"))
+	}
+	if old.Upstream.Addr != cfg.Upstream.Addr || old.Upstream.Protocol != cfg.Upstream.Protocol || old.Upstream.Login != cfg.Upstream.Login {
+		errs = append(errs, errors.New("upstream address, protocol or login changed: restart to apply"))
+	}
+	g.log.Info("configuration reloaded", "accounts", len(cfg.Accounts), "removed", len(removed))
+	return errors.Join(errs...)
+}
+
+// ListenAndServe starts the engine and blocks until Shutdown, then returns
+// ErrServerClosed; any other error means it could not start or failed.
+func (g *Gateway) ListenAndServe() error {
+	cfg := g.cfgLoad()
+	var addrs []string
+	for _, l := range cfg.Listeners {
+		addrs = append(addrs, "tcp://"+l.Addr)
+	}
+	if in := cfg.Upstream.Inbound; in != nil {
+		addrs = append(addrs, "tcp://"+in.Addr)
+	}
+	err := gnet.Rotate(g, addrs,
+		gnet.WithNumEventLoop(g.numLoops),
+		// LeastConnections: its choice reads atomics only, so binds can be
+		// registered from our goroutine while the acceptor runs
+		// (RoundRobin's counter is not goroutine-safe, notes/stack.md).
+		gnet.WithLoadBalancing(gnet.LeastConnections),
+		gnet.WithTicker(true),
+		gnet.WithReuseAddr(true),
+		gnet.WithTCPKeepAlive(time.Minute),
+		gnet.WithLogger(gnetLogger{g.log}),
+	)
+	g.mu.Lock()
+	if g.serveErr == nil {
+		g.serveErr = err
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.booted:
+	default:
+		close(g.booted) // never booted: unblock waiters
+	}
+	close(g.stopped)
+	if g.shutdown.Load() {
+		return ErrServerClosed
+	}
+	if err == nil {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Ready is closed once the engine listens and every event loop is known.
+func (g *Gateway) Ready() <-chan struct{} { return g.booted }
+
+// OnBoot keeps the engine. It runs before gnet creates its loops, so the
+// loops are discovered from the first OnTick instead.
+func (g *Gateway) OnBoot(eng gnet.Engine) gnet.Action {
+	g.mu.Lock()
+	g.eng = eng
+	g.mu.Unlock()
+	return gnet.None
+}
+
+// OnTick fires first right after the engine has started its loops (on
+// gnet's ticker goroutine): it starts the boot, and then once a second it
+// has every loop run its sweep, on the loop.
+func (g *Gateway) OnTick() (time.Duration, gnet.Action) {
+	if g.bootStarted.CompareAndSwap(false, true) {
+		g.mu.Lock()
+		eng := g.eng
+		g.mu.Unlock()
+		go g.boot(eng)
+		return time.Second, gnet.None
+	}
+	for _, l := range g.loopList() {
+		_ = l.el.Execute(g.ctx, l.sweepTask)
+	}
+	return time.Second, gnet.None
+}
+
+func (g *Gateway) boot(eng gnet.Engine) {
+	if err := discoverLoops(g, eng); err != nil {
+		g.log.Error("event loop discovery failed", "err", err)
+	}
+	g.outbox.load()
+	close(g.booted)
+}
+
+func (g *Gateway) loopList() []*loop {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]*loop(nil), g.loops...)
+}
+
+// loopFor returns the state of event loop el, creating it on first sight.
+// Called from OnOpen on el's goroutine.
+func (g *Gateway) loopFor(el gnet.EventLoop) *loop {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if l := g.loopByEL[el]; l != nil {
+		return l
+	}
+	l := newLoop(g, el, len(g.loops))
+	g.loops = append(g.loops, l)
+	g.loopByEL[el] = l
+	go g.up.ensure(l) // every loop gets its binds as soon as it is seen
+	return l
+}
+
+// OnOpen gives every new connection its session: accepted ones by the port
+// they arrived on, enrolled ones (binds, SGIP receivers, probes) by the
+// context they were enrolled with.
+func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	l := g.loopFor(c.EventLoop())
+	l.tick()
+	switch x := c.Context().(type) {
+	case *probe:
+		x.found(l)
+		return nil, gnet.None
+	case *bind:
+		x.opened(l, c)
+		l.flush()
+		return nil, gnet.None
+	case *spConn: // spsmg dialled an SGIP SP's receiver
+		x.opened(l, c)
+		l.flush()
+		return nil, gnet.None
+	}
+	if g.draining.Load() {
+		return nil, gnet.Close
+	}
+	port := 0
+	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		port = a.Port
+	}
+	role, ok := g.roles[port]
+	if !ok {
+		g.log.Warn("connection on an unknown listener", "local", c.LocalAddr().String())
+		return nil, gnet.Close
+	}
+	g.connCount.Add(1)
+	if role.inbound {
+		s := newInbound(g, l, c)
+		c.SetContext(s)
+		return nil, gnet.None
+	}
+	s := newSPConn(g, l, c, roleServer, nil)
+	c.SetContext(s)
+	return nil, gnet.None
+}
+
+// OnTraffic dispatches to the connection's session.
+func (g *Gateway) OnTraffic(c gnet.Conn) gnet.Action {
+	switch x := c.Context().(type) {
+	case *spConn:
+		return x.traffic(c)
+	case *bind:
+		return x.traffic(c)
+	case *inbound:
+		return x.traffic(c)
+	}
+	_, _ = c.Discard(c.InboundBuffered())
+	return gnet.None
+}
+
+// OnClose lets the session clean up; the context is cleared after this.
+func (g *Gateway) OnClose(c gnet.Conn, err error) gnet.Action {
+	switch x := c.Context().(type) {
+	case *spConn:
+		x.onClose(err)
+		g.connCount.Add(-1)
+	case *bind:
+		x.onClose(err)
+	case *inbound:
+		x.onClose(err)
+		g.connCount.Add(-1)
+	}
+	return gnet.None
+}
+
+// Shutdown stops the gateway gracefully (SPEC §6, issue 4 §9): refuse new
+// connections and Submits, wait for the Submits in flight to be answered,
+// send every peer its logout, wait for output to drain, stop the engine and
+// flush the outbox. It returns ctx.Err() if ctx ends first (the engine is
+// stopped anyway).
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	if g.shutdown.Swap(true) {
+		<-g.stopped
+		return nil
+	}
+	<-g.booted
+	g.draining.Store(true)
+	g.up.stopReconnecting()
+	deadlineErr := g.waitQuiet(ctx, func(l *loop) bool { return l.inflight() == 0 })
+	for _, l := range g.loopList() {
+		l := l
+		_ = l.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
+			l.tick()
+			l.sayGoodbye()
+			l.flush()
+			return nil
+		}))
+	}
+	if err := g.waitQuiet(ctx, func(l *loop) bool { return l.outputDrained() }); deadlineErr == nil {
+		deadlineErr = err
+	}
+	g.cancel()
+	g.mu.Lock()
+	eng := g.eng
+	g.mu.Unlock()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := eng.Validate(); err == nil {
+		_ = eng.Stop(stopCtx)
+	}
+	<-g.stopped
+	g.outbox.close()
+	return deadlineErr
+}
+
+// waitQuiet polls every loop (on the loop) until cond holds for all or ctx
+// ends; the polling interval backs off like net/http's Shutdown.
+func (g *Gateway) waitQuiet(ctx context.Context, cond func(*loop) bool) error {
+	wait := time.Millisecond
+	for {
+		all := true
+		for _, l := range g.loopList() {
+			res := make(chan bool, 1)
+			l := l
+			if err := l.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
+				res <- cond(l)
+				return nil
+			})); err != nil {
+				continue
+			}
+			select {
+			case ok := <-res:
+				all = all && ok
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if all {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		if wait < 100*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
+
+// gnetLogger routes gnet's own logging into slog at debug/warn levels.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(f string, a ...any) { g.l.Debug("gnet: " + fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Infof(f string, a ...any)  { g.l.Debug("gnet: " + fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn("gnet: " + fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error("gnet: " + fmt.Sprintf(f, a...)) }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error("gnet: " + fmt.Sprintf(f, a...)) }
+
+// ReadyBinds is the number of upstream binds logged in; /readyz wants one.
+func (g *Gateway) ReadyBinds() int { return g.up.Ready() }

@@ -1,0 +1,280 @@
+package proxy_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/sim/smg"
+	"github.com/spsmg/spsmg/sim/sp"
+)
+
+// The test world, on loopback:
+//
+//	sp.Client ──▶ Gateway (proxy) ──▶ smg.Server
+//	sp.Receiver ◀── Gateway ◀──────── smg.Server (SGIP: over type-2 connections)
+const (
+	smgLogin   = "901234"
+	smgSecret  = "smg-secret"
+	portal     = "10655000"
+	access     = "10655123"
+	user       = "13800138000"
+	otherUser  = "13900139000"
+	testWait   = 10 * time.Second
+	inboundLog = "smgin"
+	inboundPW  = "smgin-pw"
+)
+
+// account is the SP the tests log in as, per protocol family.
+func account(p config.Protocol) (login, secret string) {
+	switch p.Family() {
+	case "sgip":
+		return "sp1", "sp1-password"
+	case "smgp":
+		return "10001", "smgp-secret"
+	}
+	return "900001", "888888"
+}
+
+// number is how the protocol writes a user number (SGIP carries 86).
+func number(p config.Protocol, n string) string {
+	if p == config.SGIP {
+		return "86" + n
+	}
+	return n
+}
+
+type harness struct {
+	t        *testing.T
+	proto    config.Protocol
+	cfg      *config.Config
+	smg      *smg.Server
+	gw       *proxy.Gateway
+	engine   *authcache.Engine
+	store    authcache.Store
+	receiver *sp.Receiver // SGIP: the SP's own listener
+	spAddr   string
+	inbound  string
+	served   chan error
+	dataDir  string
+}
+
+type harnessOpt struct {
+	dataDir    string // Badger store directory; "" = memory store
+	extraYAML  string // appended to the accounts list
+	smgConfig  func(*smg.Config)
+	gatewayCfg func(*config.Config)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("SPSMG_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func newHarness(t *testing.T, p config.Protocol, o harnessOpt) *harness {
+	t.Helper()
+	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir}
+	if p == config.SGIP {
+		h.inbound = freeAddr(t)
+		r, err := sp.ListenReceiver("127.0.0.1:0", "gw", "gw-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.receiver = r
+		t.Cleanup(func() { r.Close() })
+	}
+	sc := smg.Config{
+		Protocol:      p,
+		Accounts:      map[string]string{smgLogin: smgSecret},
+		SubmitLog:     256,
+		ResendTimeout: time.Second,
+		MaxResends:    -1,
+		Logger:        testLogger(),
+	}
+	if p == config.SGIP {
+		sc.ReceiverAddr, sc.ReceiverLogin, sc.ReceiverPassword = h.inbound, inboundLog, inboundPW
+	}
+	if o.smgConfig != nil {
+		o.smgConfig(&sc)
+	}
+	s, err := smg.Start(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.smg = s
+	t.Cleanup(func() { s.Close() })
+
+	h.cfg = h.config(o)
+	if o.gatewayCfg != nil {
+		o.gatewayCfg(h.cfg)
+	}
+	h.start()
+	return h
+}
+
+// config writes the gateway's configuration as an operator would.
+func (h *harness) config(o harnessOpt) *config.Config {
+	p := h.proto
+	login, secret := account(p)
+	var b strings.Builder
+	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", p, h.spAddr)
+	fmt.Fprintf(&b, "upstream:\n  protocol: %s\n  addr: %q\n  login: %q\n  secret: %q\n  window: 64\n  response_timeout: 3s\n  reconnect_min: 20ms\n  reconnect_max: 200ms\n", p, h.smg.Addr(), smgLogin, smgSecret)
+	if p == config.SGIP {
+		fmt.Fprintf(&b, "  inbound: {addr: %q, login: %s, secret: %s}\n", h.inbound, inboundLog, inboundPW)
+	}
+	b.WriteString("gateway: {event_loops: 2, login_failures: 100}\n")
+	fmt.Fprintf(&b, "authorization: {portal_number: %q, exempt_services: [FREE]}\n", portal)
+	b.WriteString("accounts:\n")
+	fmt.Fprintf(&b, "  - id: sp1\n    login: %q\n    secret: %q\n    corp_id: \"12345\"\n    access_numbers: [%q]\n    allow_ips: [127.0.0.1]\n    window: 32\n    tps: 100000\n", login, secret, access)
+	if p == config.SGIP {
+		fmt.Fprintf(&b, "    receiver: {addr: %q, login: gw, secret: gw-password}\n", h.receiver.Addr().String())
+	}
+	b.WriteString(o.extraYAML)
+	cfg, err := config.Parse([]byte(b.String()))
+	if err != nil {
+		h.t.Fatalf("config: %v\n%s", err, b.String())
+	}
+	return cfg
+}
+
+// start opens the store and engine and runs the gateway until cleanup.
+func (h *harness) start() {
+	t := h.t
+	var err error
+	if h.dataDir != "" {
+		h.store, err = authcache.OpenBadger(h.dataDir, authcache.BadgerOptions{Logger: testLogger()})
+	} else {
+		h.store = authcache.NewMemStore(nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.engine, err = authcache.Open(proxy.AuthPolicy(h.cfg), h.store, authcache.WithLogger(testLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.gw, err = proxy.New(h.cfg, proxy.Options{Auth: h.engine, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.served = make(chan error, 1)
+	go func() { h.served <- h.gw.ListenAndServe() }()
+	select {
+	case <-h.gw.Ready():
+	case err := <-h.served:
+		t.Fatalf("gateway did not start: %v", err)
+	}
+	h.eventually("an upstream bind logs in", func() bool { return h.gw.ReadyBinds() > 0 })
+	t.Cleanup(h.stop)
+}
+
+// stop shuts the gateway down gracefully and closes the engine.
+func (h *harness) stop() {
+	if h.gw == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
+	defer cancel()
+	_ = h.gw.Shutdown(ctx)
+	if err := <-h.served; err != proxy.ErrServerClosed {
+		h.t.Errorf("ListenAndServe returned %v, want ErrServerClosed", err)
+	}
+	_ = h.engine.Close()
+	h.gw = nil
+}
+
+// eventually polls cond until it holds or the deadline passes (no sleeps
+// as timing: the poll interval only bounds CPU use).
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(testWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// dial logs an SP in with the test account (or others).
+func (h *harness) dial(login, secret string) (*sp.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
+	defer cancel()
+	return sp.Dial(ctx, sp.ClientConfig{Protocol: h.proto, Addr: h.spAddr, Login: login, Secret: secret, Logger: testLogger()})
+}
+
+func (h *harness) client() *sp.Client {
+	h.t.Helper()
+	login, secret := account(h.proto)
+	c, err := h.dial(login, secret)
+	if err != nil {
+		h.t.Fatalf("SP login: %v", err)
+	}
+	h.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (h *harness) submit(c *sp.Client, m sp.MT) sp.SubmitResult {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
+	defer cancel()
+	if m.SPNumber == "" {
+		m.SPNumber = access
+	}
+	if m.Text == "" && m.Content == nil {
+		m.Text = "hello"
+	}
+	r, err := c.Submit(ctx, m)
+	if err != nil {
+		h.t.Fatalf("Submit: %v", err)
+	}
+	return r
+}
+
+// deliveries is where the SP receives MO and reports: the connection
+// itself, or for SGIP its receiver.
+func (h *harness) deliveries(c *sp.Client) <-chan sp.Delivery {
+	if h.receiver != nil {
+		return h.receiver.Deliveries()
+	}
+	return c.Deliveries()
+}
+
+func (h *harness) nextDelivery(ch <-chan sp.Delivery) sp.Delivery {
+	h.t.Helper()
+	select {
+	case d := <-ch:
+		return d
+	case <-time.After(testWait):
+		h.t.Fatal("no delivery reached the SP")
+	}
+	return sp.Delivery{}
+}
+
+// refusal is the configured result code of a refusal reason.
+func (h *harness) refusal(reason string) uint32 {
+	return h.cfg.Results.Family(h.proto.Family())[reason]
+}
+
+var variants = []config.Protocol{config.SGIP, config.CMPP20, config.CMPP30, config.SMGP30}

@@ -1,0 +1,184 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/config"
+)
+
+var processStart = time.Now()
+
+// nanotime is a monotonic clock reading in nanoseconds.
+func nanotime() int64 { return int64(time.Since(processStart)) }
+
+// outcomeExempt is the authcache reason spsmg uses for exempt accounts.
+var outcomeExempt = outcome(authcache.ReasonExempt)
+
+// resultOf is the protocol's result code for a refusal.
+func (g *Gateway) resultOf(o outcome) uint32 { return (*g.results.Load())[o] }
+
+// forwardElsewhere hands a Submit to a bind on another loop when this loop
+// has none logged in (for instance when the SMG allows fewer connections
+// than there are loops). The frame is copied; the response comes back by
+// AsyncWrite. Returns false when no loop has a bind.
+func (g *Gateway) forwardElsewhere(from *loop, frame []byte, v *codec.View, s *spConn) bool {
+	var target *loop
+	for _, l := range g.loopList() {
+		if l != from && l.readyBinds.Load() > 0 {
+			target = l
+			break
+		}
+	}
+	if target == nil {
+		return false
+	}
+	f := clone(frame)
+	var spSeq wireSeq
+	copy(spSeq[:], v.Sequence)
+	kind, cmd, needReport, dests := v.Kind, v.Command, v.NeedReport, v.DestCount
+	s.inflight.Add(1) // counted now so the window holds across the hand-over
+	err := target.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		target.tick()
+		s.inflight.Add(-1)
+		if b := target.pickBind(); b != nil {
+			b.forward(f, kind, cmd, spSeq[:g.d.seqLen()], pendSubmit, s, needReport, dests)
+		} else {
+			s.refuseLater(target, &pending{cmdKind: kind, cmd: cmd, spSeq: spSeq})
+		}
+		target.flush()
+		return nil
+	}))
+	if err != nil {
+		s.inflight.Add(-1)
+		return false
+	}
+	return true
+}
+
+var msgIDCounter atomic.Uint32
+
+// nextMsgID makes the id of a Deliver spsmg builds itself (Noti_SP), in
+// the CMPP Msg_Id layout (cmpp.md §11) with the configured gateway code.
+func (g *Gateway) nextMsgID() uint64 {
+	t := time.Now()
+	var gw uint64
+	fmt.Sscan(g.cfgLoad().Node.GatewayCode, &gw)
+	seq := uint64(msgIDCounter.Add(1)) & 0xffff
+	return uint64(t.Month())<<60 | uint64(t.Day())<<55 | uint64(t.Hour())<<50 | uint64(t.Minute())<<44 |
+		uint64(t.Second())<<38 | (gw&0x3fffff)<<16 | seq
+}
+
+// authPolicy turns the config's authorization section into authcache's.
+func authPolicy(cfg *config.Config) authcache.Config {
+	a := cfg.Authorization
+	p := authcache.Config{
+		PortalNumber:      a.PortalNumber,
+		PendingTTL:        a.PendingTTL,
+		NoticeServiceCode: a.NoticeServiceCode,
+		MOLinkIDTTL:       a.MOLinkIDTTL,
+		MOLinkIDUses:      a.MOLinkIDUses,
+		WebCodeDigits:     a.WebCodeLength,
+		WebCodePrefix:     a.WebLinkIDPrefix,
+		WebCodeTTL:        a.WebCodeTTL,
+		WebCodeUses:       a.WebCodeUses,
+		RouteTTL:          a.RouteTTL,
+	}
+	for _, s := range a.ExemptServices {
+		p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{ServiceCode: s})
+	}
+	for _, ac := range cfg.Accounts {
+		if ac.Exempt {
+			p.ExemptSPs = append(p.ExemptSPs, ac.ID)
+		}
+		for _, s := range ac.ExemptServices {
+			p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{SP: ac.ID, ServiceCode: s})
+		}
+	}
+	if a.UnsubscribeKeyword != "" {
+		p.Keywords.Unsubscribe = []string{a.UnsubscribeKeyword}
+	}
+	if a.CancelAllKeyword != "" {
+		p.Keywords.UnsubscribeAll = []string{a.CancelAllKeyword}
+	}
+	return p
+}
+
+// AuthPolicy exposes authPolicy to cmd/spsmg, which opens the engine.
+func AuthPolicy(cfg *config.Config) authcache.Config { return authPolicy(cfg) }
+
+// lockout refuses logins from an account or an IP after repeated failures
+// (SPEC §5, issue 7): after max failures within the lock-out period, every
+// login is refused until the period has passed since the last failure.
+type lockout struct {
+	mu     sync.Mutex
+	max    int
+	period time.Duration
+	byKey  map[string]*failures
+}
+
+type failures struct {
+	n    int
+	last time.Time
+}
+
+func newLockout(max int, period time.Duration) *lockout {
+	return &lockout{max: max, period: period, byKey: make(map[string]*failures)}
+}
+
+func (lo *lockout) keys(name string, ip netip.Addr) [2]string {
+	return [2]string{"a:" + name, "i:" + ip.String()}
+}
+
+func (lo *lockout) locked(name string, ip netip.Addr, now time.Time) bool {
+	lo.mu.Lock()
+	defer lo.mu.Unlock()
+	for _, k := range lo.keys(name, ip) {
+		if f := lo.byKey[k]; f != nil {
+			if now.Sub(f.last) > lo.period {
+				delete(lo.byKey, k)
+			} else if f.n >= lo.max {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (lo *lockout) fail(name string, ip netip.Addr, now time.Time) {
+	lo.mu.Lock()
+	defer lo.mu.Unlock()
+	if len(lo.byKey) > 100000 {
+		// A flood of names: forget the oldest half rather than grow.
+		for k, f := range lo.byKey {
+			if now.Sub(f.last) > lo.period/2 {
+				delete(lo.byKey, k)
+			}
+		}
+	}
+	for _, k := range lo.keys(name, ip) {
+		f := lo.byKey[k]
+		if f == nil {
+			f = &failures{}
+			lo.byKey[k] = f
+		}
+		f.n++
+		f.last = now
+	}
+}
+
+func (lo *lockout) succeed(name string, ip netip.Addr) {
+	lo.mu.Lock()
+	defer lo.mu.Unlock()
+	for _, k := range lo.keys(name, ip) {
+		delete(lo.byKey, k)
+	}
+}

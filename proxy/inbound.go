@@ -1,0 +1,191 @@
+package proxy
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/config"
+)
+
+// inbound is an SGIP connection the SMG opened to spsmg (Bind type 2) to
+// deliver MO, reports and user reports (sgip12.md §2).
+//
+//	SMG ─Bind(2), Deliver/Report/UserRpt─▶ inbound ─▶ fromSMG ─▶ SP
+type inbound struct {
+	g        *Gateway
+	l        *loop
+	c        gnet.Conn
+	out      output
+	framer   codec.Framer
+	remote   netip.Addr
+	ready    bool
+	closing  bool
+	openedAt int64
+	lastRecv int64
+	why      CloseReason
+}
+
+func newInbound(g *Gateway, l *loop, c gnet.Conn) *inbound {
+	s := &inbound{g: g, l: l, c: c, framer: g.d.framer(g.cfgLoad().Gateway.MaxFrameSize), openedAt: l.now, lastRecv: l.now}
+	s.out = output{conn: c, loop: l, onSlow: func() { s.close(CloseSlowConsumer) }}
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		s.remote, _ = netip.AddrFromSlice(a.IP)
+		s.remote = s.remote.Unmap()
+	}
+	l.inbounds[s] = struct{}{}
+	return s
+}
+
+func (s *inbound) traffic(c gnet.Conn) gnet.Action {
+	l := s.l
+	l.tick()
+	buf, _ := c.Peek(-1)
+	off := 0
+	for off < len(buf) && !s.closing {
+		n, err := s.framer.Split(buf[off:])
+		if err != nil {
+			s.g.log.Warn("bad frame from the SMG (inbound)", "peer", s.remote.String(), "err", err)
+			s.close(CloseProtocolError)
+			break
+		}
+		if n == 0 {
+			break
+		}
+		s.handle(buf[off : off+n])
+		off += n
+	}
+	if off > 0 {
+		_, _ = c.Discard(off)
+		s.lastRecv = l.now
+	}
+	l.flush()
+	if s.closing {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+func (s *inbound) handle(frame []byte) {
+	l, g := s.l, s.g
+	v := &l.view
+	if err := g.d.parseView(frame, v); err != nil {
+		g.log.Warn("undecodable frame from the SMG (inbound)", "err", err)
+		if v.Kind == codec.KindUnknown || v.Sequence == nil {
+			s.close(CloseProtocolError) // SGIP: close on an unknown command
+			return
+		}
+		if !v.Kind.IsResponse() {
+			s.respond(v, g.resultOf(outMalformed))
+		}
+		return
+	}
+	l.stats.packet(sideSMG, dirIn, v.Kind)
+	if !s.ready {
+		if v.Kind != codec.KindLogin {
+			s.close(CloseProtocolError)
+			return
+		}
+		s.login(frame)
+		return
+	}
+	switch v.Kind {
+	case codec.KindDeliver, codec.KindReport, codec.KindUserRpt:
+		g.fromSMG(l, &s.out, frame, v)
+	case codec.KindLogout:
+		s.respond(v, 0)
+		s.close(CloseLogout)
+	case codec.KindLogoutResp:
+		s.close(CloseLogout)
+	default:
+		if !v.Kind.IsResponse() {
+			s.respond(v, g.resultOf(outMalformed))
+		}
+	}
+}
+
+func (s *inbound) respond(v *codec.View, result uint32) {
+	s.out.buf = s.g.d.appendResp(s.out.buf, v, result)
+	s.l.stats.packet(sideSMG, dirOut, v.Kind.Response())
+	s.out.mark()
+}
+
+// login checks the SMG's Bind: type 2, the configured name and password,
+// and the inbound IP white-list.
+func (s *inbound) login(frame []byte) {
+	g := s.g
+	in := g.cfgLoad().Upstream.Inbound
+	req, err := g.d.decodeLogin(frame)
+	if err != nil {
+		s.close(CloseProtocolError)
+		return
+	}
+	st := loginOK
+	switch {
+	case g.lockout.locked(req.name, s.remote, s.l.wall):
+		st = loginLockedOut
+	case !allowed(in.AllowIPs, s.remote):
+		st = loginBadIP
+	case req.mode != 2:
+		st = loginBadMode
+	case req.name != in.Login || !g.d.verifyLogin(&req, in.Secret):
+		st = loginBadCredentials
+	}
+	s.out.buf = g.d.appendLoginResp(s.out.buf, frame, &req, st, in.Secret)
+	s.l.stats.packet(sideSMG, dirOut, codec.KindLoginResp)
+	s.out.mark()
+	if st != loginOK {
+		g.counters.loginFailures[st].Add(1)
+		g.lockout.fail(req.name, s.remote, s.l.wall)
+		g.log.Warn("SMG inbound bind refused", "peer", s.remote.String(), "status", st.String())
+		s.close(CloseLoginFailed)
+		return
+	}
+	s.ready = true
+}
+
+func allowed(rules []string, addr netip.Addr) bool {
+	if len(rules) == 0 {
+		return true
+	}
+	for _, r := range rules {
+		if p, err := config.ParseIPRule(r); err == nil && p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// sweep: login and idle timeouts (SGIP has no keep-alive).
+func (s *inbound) sweep() {
+	cfg := s.g.cfgLoad().Gateway
+	switch {
+	case !s.ready && s.l.now-s.openedAt > int64(cfg.LoginTimeout):
+		s.close(CloseLoginTimeout)
+	case s.l.now-s.lastRecv > int64(cfg.IdleTimeout):
+		s.close(CloseIdle)
+	}
+}
+
+func (s *inbound) close(why CloseReason) {
+	if s.closing {
+		return
+	}
+	s.closing, s.why = true, why
+	s.out.closeWrite()
+	_ = s.c.Close()
+}
+
+func (s *inbound) onClose(err error) {
+	s.out.closed = true
+	delete(s.l.inbounds, s)
+	if !s.closing {
+		s.why = ClosePeer
+	}
+	s.g.closes[s.why].Add(1)
+	if s.why != CloseLogout {
+		s.g.log.Info("SMG inbound connection closed", "peer", s.remote.String(), "reason", s.why.String(), "err", err)
+	}
+}

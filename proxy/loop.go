@@ -1,0 +1,213 @@
+package proxy
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
+)
+
+// loop is the state of one gnet event loop. Only that loop's goroutine
+// touches it (its stats are atomics read by the metrics collector).
+type loop struct {
+	gw  *Gateway
+	el  gnet.EventLoop
+	idx int
+
+	binds    []*bind // upstream binds enrolled on this loop
+	nextBind int     // round robin among ready binds
+
+	// Scratch reused for every frame: the hot path allocates nothing.
+	view  codec.View
+	mt    authcache.MT
+	dests [][]byte
+
+	dirty    []*output // peers written to during the current callback
+	spare    []*output // the other half of dirty, swapped by flush
+	flushing bool
+
+	sessions map[*spConn]struct{}  // SP-facing connections, for the sweep
+	inbounds map[*inbound]struct{} // SGIP: the SMG's type-2 connections
+
+	readyBinds atomic.Int32 // logged-in binds; read by other loops
+	authSample uint32       // counts decisions; one in 64 is timed
+
+	now      int64     // monotonic ns since gateway start, refreshed per callback
+	wall     time.Time // wall clock at the same moment (rate limiter)
+	sgipTime uint32    // MMDDhhmmss for SGIP sequences, refreshed by the sweep
+
+	stats loopStats
+
+	sweepTask gnet.RunnableFunc
+}
+
+func newLoop(gw *Gateway, el gnet.EventLoop, idx int) *loop {
+	l := &loop{gw: gw, el: el, idx: idx, sessions: make(map[*spConn]struct{}),
+		inbounds: make(map[*inbound]struct{}), dests: make([][]byte, 0, 100)}
+	l.mt.Dests = l.dests
+	l.stats.submitRTT.init(latencyBounds)
+	l.stats.authLatency.init(authBounds)
+	l.sweepTask = func(context.Context) error { l.sweep(); return nil }
+	l.tick()
+	return l
+}
+
+// tick refreshes the loop's clocks; called at the start of every callback.
+func (l *loop) tick() {
+	l.wall = time.Now()
+	l.now = int64(l.wall.Sub(l.gw.start))
+	if l.sgipTime == 0 {
+		l.sgipTime = codec.Timestamp(l.wall)
+	}
+}
+
+// output buffers what spsmg writes to one peer during a callback; flush
+// writes it with one Write (notes/stack.md: one Write per OnTraffic).
+type output struct {
+	conn   gnet.Conn
+	loop   *loop
+	buf    []byte
+	queued bool
+	closed bool
+	onSlow func() // called when the peer's unsent output passes the bound
+}
+
+// mark queues o for the flush at the end of the current callback.
+func (o *output) mark() {
+	if !o.queued {
+		o.queued = true
+		o.loop.dirty = append(o.loop.dirty, o)
+	}
+}
+
+// flush writes every peer's pending output once. Call at the end of each
+// callback that may have written. Writing can close a slow consumer, which
+// may queue more output: flush loops until nothing is dirty, and a nested
+// call returns at once.
+func (l *loop) flush() {
+	if l.flushing {
+		return
+	}
+	l.flushing = true
+	max := l.gw.cfgLoad().Gateway.MaxOutboundBytes
+	for len(l.dirty) > 0 {
+		batch := l.dirty
+		l.dirty = l.spare[:0]
+		for i, o := range batch {
+			batch[i] = nil
+			o.queued = false
+			o.write(max)
+		}
+		l.spare = batch[:0]
+	}
+	l.flushing = false
+}
+
+// write sends o's buffer with one Write (gnet copies what the socket does
+// not take) and checks the peer's unsent output against the bound.
+func (o *output) write(max int) {
+	if len(o.buf) == 0 {
+		return
+	}
+	if !o.closed {
+		_, _ = o.conn.Write(o.buf)
+		if o.conn.OutboundBuffered() > max && o.onSlow != nil {
+			o.onSlow()
+		}
+	}
+	if cap(o.buf) > 1<<20 {
+		o.buf = nil // do not keep a burst's buffer forever
+	} else {
+		o.buf = o.buf[:0]
+	}
+}
+
+// closeWrite writes what is pending, then marks o closed: used by the
+// sessions' close, so that a last response (a login refusal) is sent.
+func (o *output) closeWrite() {
+	if !o.closed && len(o.buf) > 0 {
+		_, _ = o.conn.Write(o.buf)
+	}
+	o.buf = o.buf[:0]
+	o.closed = true
+}
+
+// sweep runs once a second on the loop: timers of every connection.
+func (l *loop) sweep() {
+	l.tick()
+	l.sgipTime = codec.Timestamp(l.wall)
+	for _, b := range l.binds {
+		b.sweep()
+	}
+	for s := range l.sessions {
+		s.sweep()
+	}
+	for s := range l.inbounds {
+		s.sweep()
+	}
+	l.flush()
+}
+
+// inflight counts requests awaiting the SMG on this loop's binds.
+func (l *loop) inflight() int {
+	n := 0
+	for _, b := range l.binds {
+		n += b.inflight
+	}
+	return n
+}
+
+// sayGoodbye sends every peer of the loop its logout (shutdown).
+func (l *loop) sayGoodbye() {
+	for s := range l.sessions {
+		if s.state == spReady {
+			s.goodbye()
+			s.closeWhy = CloseShutdown
+		}
+	}
+	for _, b := range l.binds {
+		b.goodbye()
+	}
+}
+
+// outputDrained: nothing left to write and no logout unanswered.
+func (l *loop) outputDrained() bool {
+	for s := range l.sessions {
+		if !s.closed.Load() && s.c.OutboundBuffered() > 0 {
+			return false
+		}
+	}
+	for _, b := range l.binds {
+		if b.state == bindReady && (b.c.OutboundBuffered() > 0 || b.inflight > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// pickBind returns a logged-in bind of this loop with room in its window,
+// round robin, or nil.
+func (l *loop) pickBind() *bind {
+	n := len(l.binds)
+	for i := 0; i < n; i++ {
+		b := l.binds[(l.nextBind+i)%n]
+		if b.ready() {
+			l.nextBind = (l.nextBind + i + 1) % n
+			return b
+		}
+	}
+	return nil
+}
+
+func (l *loop) removeBind(b *bind) {
+	for i, x := range l.binds {
+		if x == b {
+			l.binds = append(l.binds[:i], l.binds[i+1:]...)
+			return
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/spsmg/spsmg/codec"
+)
+
+// ErrUpstreamUnavailable: no SMG bind is logged in.
+var ErrUpstreamUnavailable = errors.New("proxy: no SMG bind logged in")
+
+// Origination is an MT spsmg sends on its own behalf: a web on-demand
+// confirmation code or a subscription's Noti_User (SPEC §3.2, §3.3a). It
+// goes through the upstream binds with spsmg's own sequence, and its
+// response is consumed here, never shown to an SP.
+type Origination struct {
+	SPNumber    string // source number: the portal number, or portal + ID
+	User        string // recipient
+	ServiceCode string
+	Text        string
+	CorpID      string
+}
+
+// OriginResult is the SMG's answer.
+type OriginResult struct {
+	Result uint32
+	MsgID  []byte
+}
+
+// Originate sends o and waits for the SMG's response or ctx. Any goroutine
+// (the HTTP API calls it).
+func (g *Gateway) Originate(ctx context.Context, o Origination) (OriginResult, error) {
+	var target *loop
+	loops := g.loopList()
+	start := int(g.originRR.Add(1))
+	for i := range loops {
+		l := loops[(start+i)%len(loops)]
+		if l.readyBinds.Load() > 0 {
+			target = l
+			break
+		}
+	}
+	if target == nil {
+		return OriginResult{}, ErrUpstreamUnavailable
+	}
+	type answer struct {
+		r   OriginResult
+		err error
+	}
+	res := make(chan answer, 1)
+	mt := originMT{SPNumber: o.SPNumber, User: o.User, ServiceCode: o.ServiceCode, Text: o.Text, CorpID: o.CorpID}
+	err := target.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
+		target.tick()
+		b := target.pickBind()
+		if b == nil {
+			res <- answer{err: ErrUpstreamUnavailable}
+			return nil
+		}
+		b.send(func(dst []byte, seq wireSeq) []byte { return g.d.appendSubmit(dst, seq, &mt) },
+			func(result uint32, msgID []byte, err error) {
+				res <- answer{OriginResult{Result: result, MsgID: clone(msgID)}, err}
+			})
+		target.stats.packet(sideSMG, dirOut, codec.KindSubmit)
+		target.flush()
+		return nil
+	}))
+	if err != nil {
+		return OriginResult{}, err
+	}
+	select {
+	case a := <-res:
+		return a.r, a.err
+	case <-ctx.Done():
+		return OriginResult{}, ctx.Err()
+	}
+}

@@ -1,0 +1,569 @@
+package proxy
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/config"
+)
+
+// connRole tells the two kinds of SP-facing connection apart.
+type connRole uint8
+
+const (
+	// roleServer: an SP connected to spsmg and logs in (CMPP Connect, SMGP
+	// Login, SGIP Bind type 1). It sends MT; in CMPP and SMGP it also takes
+	// MO and reports.
+	roleServer connRole = iota
+	// roleReceiver: spsmg connected to an SGIP SP's own listener and bound
+	// with type 2, to deliver MO and reports (sgip12.md §2).
+	roleReceiver
+)
+
+type spState uint8
+
+const (
+	spLogin spState = iota // awaiting the login (server) or its response (receiver)
+	spReady
+	spClosing
+)
+
+// spConn is one SP-facing connection, owned by one event loop.
+//
+//	SP ─Submit─▶ spConn.submit ─authorize─▶ bind.forward ─▶ SMG
+//	SP ◀─resp── spConn.reply ◀── bind.response
+//	SP ◀─Deliver── spConn.sendDelivery ◀── deliveryQueue
+type spConn struct {
+	g      *Gateway
+	l      *loop
+	c      gnet.Conn
+	out    output
+	framer codec.Framer
+	role   connRole
+	acct   *account
+	remote netip.Addr
+	state  spState
+
+	openedAt, lastRecv, lastSend int64
+	atPending                    int    // active tests sent and unanswered
+	counter                      uint32 // sequences of requests spsmg sends here
+
+	inflight atomic.Int32 // Submits awaiting the SMG (touched by bind loops)
+	closed   atomic.Bool
+	closeWhy CloseReason
+
+	// Deliveries: receives is set once logged in on a connection that takes
+	// MO and reports; awaiting holds what was sent and not yet answered.
+	receives       bool
+	awaiting       map[uint32]*delivery
+	delivering     atomic.Int32 // len(awaiting), read by other loops
+	drainScheduled atomic.Bool  // a drainTask is queued on s's loop
+	drainTask      gnet.RunnableFunc
+
+	decisions        decisionCounts
+	upstreamFailures atomic.Uint64
+}
+
+func newSPConn(g *Gateway, l *loop, c gnet.Conn, role connRole, acct *account) *spConn {
+	s := &spConn{g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
+		awaiting: make(map[uint32]*delivery)}
+	s.framer = g.d.framer(g.cfgLoad().Gateway.MaxFrameSize)
+	s.openedAt, s.lastRecv, s.lastSend = l.now, l.now, l.now
+	s.drainTask = func(context.Context) error {
+		s.drainScheduled.Store(false)
+		s.l.tick()
+		s.drain()
+		s.l.flush()
+		return nil
+	}
+	if c != nil {
+		s.attach(l, c)
+	}
+	return s
+}
+
+func (s *spConn) attach(l *loop, c gnet.Conn) {
+	s.l, s.c = l, c
+	s.out = output{conn: c, loop: l, onSlow: func() { s.close(CloseSlowConsumer) }}
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		s.remote, _ = netip.AddrFromSlice(a.IP)
+		s.remote = s.remote.Unmap()
+	}
+	s.openedAt, s.lastRecv, s.lastSend = l.now, l.now, l.now
+	l.sessions[s] = struct{}{}
+}
+
+// opened: a receiver connection spsmg dialled is up; bind as type 2.
+func (s *spConn) opened(l *loop, c gnet.Conn) {
+	s.attach(l, c)
+	rc := s.acct.cfg.Load().Receiver
+	s.counter++
+	seq := s.g.d.makeSeq(s.g.cfgLoad().Node.SGIPNodeID, l.sgipTime, s.counter)
+	s.out.buf = s.g.d.appendLogin(s.out.buf, seq, rc.Login, rc.Secret, 2, l.wall)
+	l.stats.packet(sideSP, dirOut, codec.KindLogin)
+	s.out.mark()
+}
+
+// traffic splits and handles every complete frame, then writes once.
+func (s *spConn) traffic(c gnet.Conn) gnet.Action {
+	l := s.l
+	l.tick()
+	buf, _ := c.Peek(-1)
+	off := 0
+	for off < len(buf) && s.state != spClosing {
+		n, err := s.framer.Split(buf[off:])
+		if err != nil {
+			s.g.log.Warn("bad frame from SP", "peer", s.peer(), "err", err)
+			s.close(CloseProtocolError)
+			break
+		}
+		if n == 0 {
+			break
+		}
+		s.handle(buf[off : off+n])
+		off += n
+	}
+	if off > 0 {
+		_, _ = c.Discard(off)
+		s.lastRecv = l.now
+	}
+	l.flush()
+	if s.state == spClosing {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+func (s *spConn) handle(frame []byte) {
+	l, g := s.l, s.g
+	v := &l.view
+	if err := g.d.parseView(frame, v); err != nil {
+		s.malformed(v, err)
+		return
+	}
+	l.stats.packet(sideSP, dirIn, v.Kind)
+	if s.state == spLogin {
+		switch {
+		case s.role == roleServer && v.Kind == codec.KindLogin:
+			s.login(frame)
+		case s.role == roleReceiver && v.Kind == codec.KindLoginResp:
+			s.receiverLoggedIn(v)
+		default:
+			g.log.Warn("SP sent a command before logging in", "peer", s.peer(), "command", v.Kind.String())
+			s.close(CloseProtocolError)
+		}
+		return
+	}
+	switch v.Kind {
+	case codec.KindSubmit:
+		s.submit(frame, v)
+	case codec.KindActiveTest:
+		s.respond(v, 0)
+	case codec.KindActiveTestResp:
+		s.atPending = 0
+	case codec.KindLogout:
+		s.respond(v, 0)
+		s.close(CloseLogout)
+	case codec.KindLogoutResp:
+		s.close(CloseLogout)
+	case codec.KindDeliverResp, codec.KindReportResp, codec.KindUserRptResp:
+		s.deliveryAnswered(v)
+	case codec.KindOther:
+		s.passThrough(frame, v)
+	case codec.KindLogin:
+		g.log.Warn("SP logged in twice on one connection", "peer", s.peer())
+		s.close(CloseProtocolError)
+	case codec.KindOtherResp, codec.KindSubmitResp, codec.KindLoginResp:
+		// nothing of ours to match
+	default:
+		// A Deliver/Report from an SP, or a command the SMG side uses: a
+		// valid command that is not supported here gets an error result
+		// (sgip12.md §2), never a silent drop.
+		s.respond(v, g.resultOf(outMalformed))
+	}
+}
+
+// malformed answers a frame the codec cannot read: a Submit gets its
+// response with the malformed result; other requests likewise when their
+// header could be read; an unknown command closes the connection, as the
+// specs ask (SGIP: close on an unknown command id).
+func (s *spConn) malformed(v *codec.View, err error) {
+	s.g.log.Warn("undecodable frame from SP", "peer", s.peer(), "err", err)
+	if v.Kind == codec.KindUnknown || v.Sequence == nil {
+		s.close(CloseProtocolError)
+		return
+	}
+	if v.Kind.IsResponse() {
+		return
+	}
+	if v.Kind == codec.KindSubmit {
+		s.count(outMalformed)
+	}
+	s.respond(v, s.g.resultOf(outMalformed))
+}
+
+// respond appends the response to request v.
+func (s *spConn) respond(v *codec.View, result uint32) {
+	s.out.buf = s.g.d.appendResp(s.out.buf, v, result)
+	s.l.stats.packet(sideSP, dirOut, v.Kind.Response())
+	s.out.mark()
+	s.lastSend = s.l.now
+}
+
+// submit is the hot path: limits, authorization, then forward.
+func (s *spConn) submit(frame []byte, v *codec.View) {
+	l, g, a := s.l, s.g, s.acct
+	ac := a.cfg.Load()
+	switch {
+	case g.draining.Load():
+		s.refuse(v, outUpstreamUnavailable)
+		return
+	case int(s.inflight.Load()) >= ac.Window:
+		s.refuse(v, outWindowFull)
+		return
+	case !a.limiter.AllowN(l.wall, 1):
+		s.refuse(v, outFlowControl)
+		return
+	case !ac.allowsService(v.ServiceCode):
+		s.refuse(v, outServiceNotAllowed)
+		return
+	case !ac.allowsSPNumber(v.SPNumber):
+		s.refuse(v, outSPNumberNotAllowed)
+		return
+	}
+	allow := outcome(0)
+	if ac.Exempt {
+		allow = outcomeExempt
+	} else {
+		mt := &l.mt
+		mt.SP = a.id
+		mt.SPNumber = v.SPNumber
+		mt.ServiceCode = v.ServiceCode
+		mt.LinkID = v.LinkID()
+		mt.Dests = l.dests[:0]
+		for i := 0; i < v.DestCount; i++ {
+			mt.Dests = append(mt.Dests, v.Dest(i))
+		}
+		var t0 int64
+		l.authSample++
+		sample := l.authSample&63 == 0 // time 1 decision in 64: the clock costs more than the decision
+		if sample {
+			t0 = nanotime()
+		}
+		d := g.auth.Authorize(mt)
+		if sample {
+			l.stats.authLatency.observeNS(nanotime() - t0)
+		}
+		if !d.Allow {
+			s.refuse(v, outcome(d.Reason))
+			return
+		}
+		allow = outcome(d.Reason)
+	}
+	b := l.pickBind()
+	if b == nil {
+		// Only a loop without any logged-in bind hands Submits over: when
+		// its binds are merely full, the SP gets the retryable result at
+		// once (a hand-over per message would cost more than it saves).
+		if l.readyBinds.Load() == 0 && g.forwardElsewhere(l, frame, v, s) {
+			s.count(allow)
+			return
+		}
+		s.refuse(v, outUpstreamUnavailable)
+		return
+	}
+	s.count(allow)
+	b.forward(frame, v.Kind, v.Command, v.Sequence, pendSubmit, s, v.NeedReport, v.DestCount)
+}
+
+// passThrough forwards a request the proxy does not interpret (CMPP
+// Query/Cancel, SGIP Trace) to the SMG and its response back.
+func (s *spConn) passThrough(frame []byte, v *codec.View) {
+	if s.role != roleServer {
+		s.respond(v, s.g.resultOf(outMalformed))
+		return
+	}
+	b := s.l.pickBind()
+	if b == nil {
+		s.respond(v, s.g.resultOf(outUpstreamUnavailable))
+		return
+	}
+	b.forward(frame, v.Kind, v.Command, v.Sequence, pendOther, s, false, 0)
+}
+
+func (s *spConn) count(o outcome) { s.decisions[o].Add(1) }
+
+// refuse answers a Submit at once with the protocol's result for o; it
+// never reaches the SMG (SPEC §3).
+func (s *spConn) refuse(v *codec.View, o outcome) {
+	s.count(o)
+	s.respond(v, s.g.resultOf(o))
+}
+
+// reply sends a response from the SMG back with the SP's own sequence.
+// Runs on the bind's loop l, which may not be s's loop: then the frame is
+// copied and written with AsyncWrite.
+func (s *spConn) reply(l *loop, frame []byte, spSeq []byte, kind codec.Kind, result uint32) {
+	if s.closed.Load() {
+		return
+	}
+	l.stats.packet(sideSP, dirOut, kind)
+	if l == s.l {
+		start := len(s.out.buf)
+		s.out.buf = append(s.out.buf, frame...)
+		copy(s.out.buf[start+seqOffset:], spSeq)
+		s.out.mark()
+		s.lastSend = l.now
+		return
+	}
+	buf := make([]byte, len(frame))
+	copy(buf, frame)
+	copy(buf[seqOffset:], spSeq)
+	_ = s.c.AsyncWrite(buf, nil)
+}
+
+// refuseLater answers a request the SMG will not answer (bind lost,
+// timeout) with a retryable result. Runs on loop l (a bind's).
+func (s *spConn) refuseLater(l *loop, p *pending) {
+	if s.closed.Load() {
+		return
+	}
+	s.upstreamFailures.Add(1)
+	v := codec.View{Kind: p.cmdKind, Command: p.cmd, Sequence: p.spSeq[:s.g.d.seqLen()]}
+	result := s.g.resultOf(outUpstreamTimeout)
+	if l == s.l {
+		s.respond(&v, result)
+		return
+	}
+	_ = s.c.AsyncWrite(s.g.d.appendResp(nil, &v, result), nil)
+}
+
+// login checks an SP's login: lock-out, account, IP white-list,
+// authenticator, version, connection limit (SPEC §5).
+func (s *spConn) login(frame []byte) {
+	g, l := s.g, s.l
+	req, err := g.d.decodeLogin(frame)
+	if err != nil {
+		g.log.Warn("undecodable login", "peer", s.peer(), "err", err)
+		s.close(CloseProtocolError)
+		return
+	}
+	a := g.accounts.Load().byLogin[req.name]
+	st := loginOK
+	var ac *accountConfig
+	if a != nil {
+		ac = a.cfg.Load()
+	}
+	switch {
+	case g.lockout.locked(req.name, s.remote, l.wall):
+		st = loginLockedOut
+	case a == nil:
+		st = loginUnknownAccount
+	case !ac.allowsIP(s.remote):
+		st = loginBadIP
+	case !g.d.verifyLogin(&req, ac.Secret):
+		st = loginBadCredentials
+	case !versionAccepted(ac.Protocol, req.version):
+		st = loginBadVersion
+	case !modeAccepted(ac.Protocol, req.mode):
+		st = loginBadMode
+	case int(a.conns.Add(1)) > ac.MaxConnections:
+		a.conns.Add(-1)
+		st = loginTooManyConnections
+	}
+	secret := ""
+	if ac != nil {
+		secret = ac.Secret
+	}
+	s.out.buf = g.d.appendLoginResp(s.out.buf, frame, &req, st, secret)
+	l.stats.packet(sideSP, dirOut, codec.KindLoginResp)
+	s.out.mark()
+	if st != loginOK {
+		g.counters.loginFailures[st].Add(1)
+		if st == loginBadCredentials || st == loginUnknownAccount || st == loginBadIP {
+			g.lockout.fail(req.name, s.remote, l.wall)
+		}
+		// Credentials are never logged; the login name is the account id.
+		g.log.Warn("SP login refused", "peer", s.peer(), "login", req.name, "status", st.String())
+		s.close(CloseLoginFailed)
+		return
+	}
+	g.lockout.succeed(req.name, s.remote)
+	s.acct = a
+	s.state = spReady
+	s.receives = receivesDeliveries(ac.Protocol, req.mode)
+	a.addConn(s)
+	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "version", req.version, "receives", s.receives)
+	if s.receives {
+		s.drain()
+	}
+}
+
+// versionAccepted: the SP must speak the version its account is configured
+// for, since frames are forwarded without translation (CMPP 2.x and 3.0
+// layouts differ; cmpp.md §4). CMPP 2.0 and 2.1 share a layout.
+func versionAccepted(p config.Protocol, v uint8) bool {
+	switch p.Family() {
+	case "sgip":
+		return true
+	case "cmpp":
+		if p.Version() >= 0x30 {
+			return v == 0x30
+		}
+		return v == 0x20 || v == 0x21
+	}
+	return v == p.Version() || (p == config.SMGP30 && v == 0x30)
+}
+
+// modeAccepted: an SGIP SP binds type 1 (SP→SMG) here; SMGP LoginMode 0–2.
+func modeAccepted(p config.Protocol, mode uint8) bool {
+	switch p.Family() {
+	case "sgip":
+		return mode == 1
+	case "smgp":
+		return mode <= 2
+	}
+	return true
+}
+
+// receivesDeliveries: CMPP carries MO on the same connection; SMGP only
+// in receive (1) or transmit (2) mode; SGIP type-1 connections never.
+func receivesDeliveries(p config.Protocol, mode uint8) bool {
+	switch p.Family() {
+	case "cmpp":
+		return true
+	case "smgp":
+		return mode == 1 || mode == 2
+	}
+	return false
+}
+
+// receiverLoggedIn: the SGIP SP accepted spsmg's type-2 bind.
+func (s *spConn) receiverLoggedIn(v *codec.View) {
+	if v.Result != 0 {
+		s.g.log.Warn("SGIP SP refused spsmg's type-2 bind", "account", s.acct.id, "result", v.Result)
+		s.close(CloseLoginFailed)
+		return
+	}
+	s.state = spReady
+	s.receives = true
+	s.acct.addConn(s)
+	s.drain()
+}
+
+// sweep: login and idle timeouts, active tests, delivery timeouts.
+func (s *spConn) sweep() {
+	l, g := s.l, s.g
+	cfg := g.cfgLoad()
+	now := l.now
+	if s.state == spLogin && now-s.openedAt > int64(cfg.Gateway.LoginTimeout) {
+		s.close(CloseLoginTimeout)
+		return
+	}
+	if s.state != spReady {
+		return
+	}
+	s.expireDeliveries(int64(cfg.Upstream.ResponseTimeout))
+	idle := now - s.lastRecv
+	if !g.d.hasActiveTest() {
+		// SGIP has no keep-alive: an idle connection is closed (60 s by
+		// the spec; our receiver connections say goodbye first).
+		if idle > int64(cfg.Gateway.IdleTimeout) && len(s.awaiting) == 0 && s.inflight.Load() == 0 {
+			if s.role == roleReceiver {
+				s.goodbye()
+				return
+			}
+			s.close(CloseIdle)
+		}
+		return
+	}
+	if idle > int64(cfg.Gateway.IdleTimeout) {
+		s.close(CloseIdle)
+		return
+	}
+	if s.atPending >= 3 {
+		s.close(CloseActiveTestFailed)
+		return
+	}
+	if idle > int64(cfg.Gateway.ActiveTestInterval) && now-s.lastSend > int64(cfg.Gateway.ActiveTestInterval)/3 {
+		s.atPending++
+		s.counter++
+		seq := g.d.makeSeq(cfg.Node.SGIPNodeID, l.sgipTime, s.counter)
+		s.out.buf = g.d.appendActiveTest(s.out.buf, seq)
+		l.stats.packet(sideSP, dirOut, codec.KindActiveTest)
+		s.out.mark()
+		s.lastSend = now
+	}
+}
+
+// goodbye sends the logout (shutdown, idle receivers).
+func (s *spConn) goodbye() {
+	if s.state != spReady {
+		return
+	}
+	s.counter++
+	seq := s.g.d.makeSeq(s.g.cfgLoad().Node.SGIPNodeID, s.l.sgipTime, s.counter)
+	s.out.buf = s.g.d.appendLogout(s.out.buf, seq)
+	s.l.stats.packet(sideSP, dirOut, codec.KindLogout)
+	s.out.mark()
+	s.receives = false
+}
+
+// close ends the connection after this callback's output is written.
+func (s *spConn) close(why CloseReason) {
+	if s.state == spClosing {
+		return
+	}
+	s.state = spClosing
+	s.closeWhy = why
+	s.out.closeWrite()
+	_ = s.c.Close()
+}
+
+// closeAsync closes s from any goroutine.
+func (s *spConn) closeAsync(why CloseReason) {
+	_ = s.l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		s.l.tick()
+		s.close(why)
+		return nil
+	}))
+}
+
+// onClose runs in OnClose: forget the connection, put unanswered
+// deliveries back in the queue, log once.
+func (s *spConn) onClose(err error) {
+	s.closed.Store(true)
+	s.out.closed = true
+	delete(s.l.sessions, s)
+	if s.state != spClosing && s.closeWhy == 0 {
+		s.closeWhy = ClosePeer
+	}
+	s.state = spClosing
+	s.g.closes[s.closeWhy].Add(1)
+	if s.acct != nil {
+		s.acct.removeConn(s)
+		s.requeueAwaiting()
+	}
+	if s.role == roleReceiver && s.acct != nil {
+		s.acct.queue.receiverGone(s)
+	}
+	if s.closeWhy != CloseLogout && s.closeWhy != CloseShutdown {
+		acct := ""
+		if s.acct != nil {
+			acct = s.acct.id
+		}
+		s.g.log.Info("SP connection closed", "peer", s.peer(), "account", acct, "reason", s.closeWhy.String(), "err", err)
+	}
+}
+
+func (s *spConn) peer() string {
+	if s.remote.IsValid() {
+		return s.remote.String()
+	}
+	return "?"
+}

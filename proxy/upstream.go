@@ -1,0 +1,157 @@
+package proxy
+
+import (
+	"context"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// upstream keeps binds_per_loop binds to the SMG on every event loop:
+// dials them off the loops, enrolls each on its loop, and reconnects a lost
+// one with exponential backoff and jitter.
+type upstream struct {
+	g *Gateway
+
+	mu      sync.Mutex
+	stopped bool
+	nextID  int
+	wanted  map[*loop]int // binds wanted per loop: dialling, logging in or ready
+
+	ready    atomic.Int32 // binds logged in, all loops
+	logins   atomic.Uint64
+	failures atomic.Uint64
+}
+
+func newUpstream(g *Gateway) *upstream {
+	return &upstream{g: g, wanted: make(map[*loop]int)}
+}
+
+// ensure starts binds on l until it has binds_per_loop of them. Any
+// goroutine.
+func (u *upstream) ensure(l *loop) {
+	per := u.g.cfgLoad().Upstream.BindsPerLoop
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for !u.stopped && u.wanted[l] < per {
+		u.wanted[l]++
+		u.nextID++
+		b := newBind(u, u.nextID, u.g.cfgLoad().Upstream.Window)
+		go u.dial(l, b, 0)
+	}
+}
+
+// dial connects b after delay and enrolls it on l. Runs on its own
+// goroutine: dialing blocks, which a loop must never do.
+func (u *upstream) dial(l *loop, b *bind, delay time.Duration) {
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-u.g.ctx.Done():
+			u.forget(l)
+			return
+		}
+	}
+	cfg := u.g.cfgLoad().Upstream
+	d := net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: time.Minute}
+	nc, err := d.DialContext(u.g.ctx, "tcp", cfg.Addr)
+	if err == nil {
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true) // gnet's options are not applied on the Enroll path
+		}
+		var ch <-chan gnet.RegisteredResult
+		ch, err = l.el.Enroll(gnet.NewContext(context.Background(), b), nc)
+		if err == nil {
+			res := <-ch
+			err = res.Err
+		}
+	}
+	if err != nil {
+		u.failures.Add(1)
+		b.attempt++
+		next := backoff(cfg.ReconnectMin, cfg.ReconnectMax, b.attempt)
+		u.g.log.Warn("upstream dial failed", "addr", cfg.Addr, "bind", b.id, "err", err, "retry_in", next.Round(time.Millisecond))
+		if u.isStopped() {
+			u.forget(l)
+			return
+		}
+		u.dial(l, b, next)
+	}
+}
+
+// backoff is exponential from min to max with ±50% jitter, so that many
+// gateways restarted together do not reconnect in step.
+func backoff(min, max time.Duration, attempt int) time.Duration {
+	d := min
+	for i := 1; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	if d > max {
+		d = max
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d)+1))
+}
+
+func (u *upstream) forget(l *loop) {
+	u.mu.Lock()
+	u.wanted[l]--
+	u.mu.Unlock()
+}
+
+func (u *upstream) isStopped() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.stopped
+}
+
+// loggedIn: on b's loop.
+func (u *upstream) loggedIn(b *bind) {
+	u.ready.Add(1)
+	u.logins.Add(1)
+}
+
+// lost: on b's loop, from OnClose. A new bind replaces it after a
+// backoff: short when b had logged in, growing while logins keep failing.
+func (u *upstream) lost(b *bind, err error) {
+	attempt := b.attempt + 1
+	if b.loggedIn {
+		u.ready.Add(-1)
+		attempt = 1
+	}
+	cfg := u.g.cfgLoad().Upstream
+	if !u.g.shutdown.Load() {
+		u.g.log.Warn("upstream bind closed", "bind", b.id, "reason", b.closeWhy.String(), "err", err)
+	}
+	if u.isStopped() {
+		u.forget(b.l)
+		return
+	}
+	nb := newBind(u, b.id, cfg.Window)
+	nb.attempt = attempt
+	go u.dial(b.l, nb, backoff(cfg.ReconnectMin, cfg.ReconnectMax, attempt))
+}
+
+// stopReconnecting: at shutdown, lost binds are not replaced.
+func (u *upstream) stopReconnecting() {
+	u.mu.Lock()
+	u.stopped = true
+	u.mu.Unlock()
+}
+
+// wantedCount is the number of binds kept: dialling, logging in or ready.
+func (u *upstream) wantedCount() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := 0
+	for _, w := range u.wanted {
+		n += w
+	}
+	return n
+}
+
+// Ready is the number of logged-in binds.
+func (u *upstream) Ready() int { return int(u.ready.Load()) }
