@@ -51,6 +51,16 @@ func ParseView(frame []byte, out *codec.View) error {
 	if out.Kind == codec.KindUnknown {
 		return unknownCommand(h.Command)
 	}
+	if int(h.Length) == len(frame) {
+		switch {
+		case h.Command == CmdSubmit && fastSubmit(frame, out):
+			return nil
+		case h.Command == CmdSubmitResp && len(frame) == RespLen:
+			// The other half of the hot path: one per forwarded Submit.
+			out.Result = uint32(frame[HeaderLen])
+			return nil
+		}
+	}
 	r := codec.NewReader(frame, h.Command.String(), HeaderLen)
 	switch c := h.Command; {
 	case c == CmdSubmit:
@@ -96,6 +106,47 @@ func ParseView(frame []byte, out *codec.View) error {
 		return err
 	}
 	return nil
+}
+
+// fastSubmit reads a well-formed Submit at fixed offsets, with one length
+// check per variable part (UserCount, MessageLength) instead of one per
+// field: the Submit is the gateway's hot path. Anything out of place
+// returns false and viewSubmit then names the field that does not fit.
+// frame's Message Length is already known to equal len(frame).
+func fastSubmit(frame []byte, out *codec.View) bool {
+	b := frame[HeaderLen:]
+	const users = 2*NumberLen + 1 // after SPNumber, ChargeNumber, UserCount
+	if len(b) < users {
+		return false
+	}
+	n := int(b[users-1])
+	if n == 0 || n > MaxUserCount {
+		return false
+	}
+	u := users + n*NumberLen // CorpId
+	if len(b) < u+72 {
+		return false
+	}
+	l := binary.BigEndian.Uint32(b[u+68:])
+	c := u + 72 // MessageContent
+	if uint64(l) > uint64(len(b)-c) || len(b)-c-int(l) < LinkIDLen {
+		return false
+	}
+	end := c + int(l)
+	out.SPNumber = codec.TrimNUL(b[0:NumberLen:NumberLen])
+	out.SetDests(frame, HeaderLen+users, NumberLen, n)
+	out.ServiceCode = codec.TrimNUL(b[u+5 : u+15 : u+15])
+	out.NeedReport = b[u+63] != ReportFlagNone
+	out.UDHI = udh.Flag(b[u+65])
+	out.Coding = b[u+66]
+	out.Content = b[c:end:end]
+	out.LinkIDField = b[end : end+LinkIDLen : end+LinkIDLen]
+	if out.UDHI {
+		if h, ok := udh.Parse(out.Content); ok && h.HasConcat {
+			out.PkTotal, out.PkNumber, out.ConcatRef = h.Concat.Total, h.Concat.Seq, h.Concat.Ref
+		}
+	}
+	return true
 }
 
 func viewSubmit(r *codec.Reader, frame []byte, out *codec.View) {

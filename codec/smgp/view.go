@@ -1,6 +1,8 @@
 package smgp
 
 import (
+	"encoding/binary"
+
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/udh"
 )
@@ -47,10 +49,19 @@ func ParseView(frame []byte, v Version, out *codec.View) error {
 	}
 	switch h.RequestID {
 	case CmdSubmit:
+		if fastSubmit(frame, v, out) {
+			return nil
+		}
 		return viewSubmit(frame, v, out)
 	case CmdDeliver:
 		return viewDeliver(frame, out)
 	case CmdSubmitResp, CmdDeliverResp:
+		if len(frame) >= HeaderLen+MsgIDLen+4 {
+			// The other half of the hot path: one per forwarded Submit.
+			out.MsgID = frame[HeaderLen : HeaderLen+MsgIDLen : HeaderLen+MsgIDLen]
+			out.Result = binary.BigEndian.Uint32(frame[HeaderLen+MsgIDLen:])
+			return nil
+		}
 		r := codec.NewReader(frame, h.RequestID.label(), HeaderLen)
 		out.MsgID = r.Bytes("MsgID", MsgIDLen)
 		out.Result = r.Uint32("Status")
@@ -65,6 +76,42 @@ func ParseView(frame []byte, v Version, out *codec.View) error {
 			Offset: offRequestID, Value: int64(h.RequestID), Err: codec.ErrUnknownCommand}
 	}
 	return nil
+}
+
+// fastSubmit reads a well-formed Submit at fixed offsets, with one length
+// check per variable part (DestTermIDCount, MsgLength) instead of one per
+// field: the Submit is the gateway's hot path. Anything out of place
+// returns false and viewSubmit then names the field that does not fit.
+func fastSubmit(frame []byte, v Version, out *codec.View) bool {
+	b := frame[HeaderLen:]
+	fx := 21 // MsgFormat, after MsgType … FeeCode
+	if v.hasFixedFee() {
+		fx += FixedFeeLen
+	}
+	dests := fx + 78 // after MsgFormat … ChargeTermID and DestTermIDCount
+	if len(b) < dests {
+		return false
+	}
+	n := int(b[dests-1])
+	if n < 1 || n > MaxDestTermIDs {
+		return false
+	}
+	m := dests + n*TermIDLen // MsgLength
+	if len(b) < m+1 {
+		return false
+	}
+	end := m + 1 + int(b[m])
+	if len(b) < end+ReserveLen {
+		return false
+	}
+	out.NeedReport = b[1] != 0
+	out.ServiceCode = codec.TrimNUL(b[3 : 3+ServiceIDLen : 3+ServiceIDLen])
+	out.Coding = b[fx]
+	out.SPNumber = codec.TrimNUL(b[fx+35 : fx+56 : fx+56])
+	out.SetDests(frame, HeaderLen+dests, TermIDLen, n)
+	out.Content = b[m+1 : end : end]
+	viewTLVs(b[end+ReserveLen:], out.Content, out)
+	return true
 }
 
 func viewSubmit(frame []byte, v Version, out *codec.View) error {
