@@ -157,6 +157,10 @@ type Authorization struct {
 	MOLinkIDUses    int           `yaml:"mo_linkid_uses"`
 	PendingTTL      time.Duration `yaml:"pending_ttl"`
 	RouteTTL        time.Duration `yaml:"route_ttl"`
+	// RouteCacheTTL keeps routes in memory this long; older reports find
+	// their route on disk, off the event loop. Bounds memory at high
+	// report volumes.
+	RouteCacheTTL time.Duration `yaml:"route_cache_ttl"`
 	// ExemptServices pass without subscription (free services).
 	ExemptServices []string `yaml:"exempt_services"`
 	// UnsubscribeKeyword + service keyword ends one subscription by MO;

@@ -117,6 +117,10 @@ func (c *Config) applyDefaults() {
 	setDefault(&a.MOLinkIDUses, 5) // SGIP 1.3 code 38: default 5 MTs per on-demand LinkID
 	setDefault(&a.PendingTTL, 24*time.Hour)
 	setDefault(&a.RouteTTL, 72*time.Hour) // SP report wait 48 h (cmpp.md §9.4) plus margin
+	setDefault(&a.RouteCacheTTL, time.Hour)
+	if a.RouteCacheTTL > a.RouteTTL {
+		a.RouteCacheTTL = a.RouteTTL
+	}
 	setDefault(&a.UnsubscribeKeyword, "TD")
 	setDefault(&a.CancelAllKeyword, "0000")
 	setDefault(&a.WebCodeText, "Your confirmation code is %s")

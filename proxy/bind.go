@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -144,7 +145,7 @@ func (b *bind) handle(frame []byte) {
 	l, g := b.l, b.up.g
 	v := &l.view
 	if err := g.d.parseView(frame, v); err != nil {
-		g.log.Warn("upstream frame does not decode", "bind", b.id, "err", err)
+		g.logRL(slog.LevelWarn, "upstream frame does not decode", "bind", b.id, "err", err)
 		if v.Kind == codec.KindUnknown || v.Kind.IsResponse() {
 			return // nothing to answer; the SMG's own problem
 		}

@@ -56,7 +56,7 @@ var (
 		"Refused logins by status.",
 		"status")
 	descEvents = d("events_total",
-		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full.",
+		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy.",
 		"event")
 	descStoreRecords = d("store_records",
 		"Authorization records in memory by kind.",
@@ -181,6 +181,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descEvents, float64(g.counters.confirmations.Load()), "confirmation")
 	counter(descEvents, float64(g.counters.unknownResponses.Load()), "unknown_response")
 	counter(descEvents, float64(g.counters.outboxFull.Load()), "outbox_full")
+	counter(descEvents, float64(g.counters.routeLookupsBusy.Load()), "route_lookup_busy")
 
 	// The authorization store.
 	s := g.auth.Stats()

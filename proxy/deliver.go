@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"context"
+	"log/slog"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
@@ -126,25 +128,11 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	ak := g.newAck(src, v)
 	switch {
 	case v.Kind == codec.KindReport || (v.Kind == codec.KindDeliver && v.IsReport):
-		r, ok := g.auth.Route(v.ReportMsgID)
-		var a *account
-		if ok {
-			a = t.byID[r.SP]
-		}
-		if a == nil {
-			// Unknown or expired message id: counted and acknowledged, so
-			// the SMG does not resend it forever.
-			g.counters.unroutableReports.Add(1)
-			ak.send(g, l, 0)
+		if r, ok := g.auth.Route(v.ReportMsgID); ok {
+			g.report(l, t, r, frame, v.Kind, offsetIn(frame, v.ReportMsgID), ak)
 			return
 		}
-		g.auth.ReportSeen(r.SP)
-		if r.Origin.Len() == len(v.ReportMsgID) {
-			// SGIP: the report names the sequence spsmg gave the Submit;
-			// restore the SP's own (the View's field is writable).
-			copy(v.ReportMsgID, r.Origin.Bytes())
-		}
-		g.enqueue(l, a, &delivery{kind: v.Kind, frame: clone(frame)}, ak)
+		g.reportFromDisk(frame, v.Kind, offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID), ak)
 	case v.Kind == codec.KindUserRpt:
 		a := t.route(v.SPNumber)
 		if a == nil {
@@ -156,6 +144,66 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	default:
 		g.mo(l, t, frame, v, ak)
 	}
+}
+
+// report delivers a status report to the SP its route names. idOff is the
+// offset of the message identity in frame. Runs on loop l, or on a lookup
+// goroutine with l nil.
+func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff int, ak *ack) {
+	a := t.byID[r.SP]
+	if a == nil {
+		// An expired route or a removed account: counted and acknowledged,
+		// so the SMG does not resend it forever.
+		g.counters.unroutableReports.Add(1)
+		ak.send(g, l, 0)
+		return
+	}
+	g.auth.ReportSeen(r.SP)
+	f := clone(frame)
+	if n := r.Origin.Len(); n > 0 && idOff+n <= len(f) {
+		// SGIP: the report names the sequence spsmg gave the Submit;
+		// restore the SP's own.
+		copy(f[idOff:], r.Origin.Bytes())
+	}
+	g.enqueue(l, a, &delivery{kind: kind, frame: f}, ak)
+}
+
+// reportFromDisk looks a route up in the store when it has left memory
+// (authorization.route_cache_ttl): off the loop, on a bounded number of
+// goroutines. When they are all busy the SMG is told to resend later.
+func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, ak *ack) {
+	select {
+	case g.routeLookups <- struct{}{}:
+	default:
+		g.counters.routeLookupsBusy.Add(1)
+		ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
+		return
+	}
+	f := clone(frame)
+	go func() {
+		defer func() { <-g.routeLookups }()
+		r, ok, err := g.auth.LookupRoute(f[idOff : idOff+idLen])
+		if err != nil {
+			g.logRL(slog.LevelError, "route lookup failed; the SMG will resend the report", "err", err)
+			ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
+			return
+		}
+		if !ok {
+			g.counters.unroutableReports.Add(1)
+			ak.send(g, nil, 0)
+			return
+		}
+		g.report(nil, g.accounts.Load(), r, f, kind, idOff, ak)
+	}()
+}
+
+// offsetIn is the offset of sub inside frame; sub is a sub-slice of it (a
+// codec.View field).
+func offsetIn(frame, sub []byte) int {
+	if len(sub) == 0 {
+		return 0
+	}
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(sub))) - uintptr(unsafe.Pointer(unsafe.SliceData(frame))))
 }
 
 // mo handles a user's MO: LinkID, confirmation replies, unsubscription

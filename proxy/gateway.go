@@ -18,6 +18,10 @@ import (
 	"github.com/spsmg/spsmg/config"
 )
 
+// maxRouteLookups bounds the goroutines reading routes from disk for
+// reports whose route has left memory.
+const maxRouteLookups = 64
+
 // ErrServerClosed is returned by ListenAndServe after Shutdown, like
 // net/http's: one comparison tells a clean stop from a failure.
 var ErrServerClosed = errors.New("proxy: gateway closed")
@@ -57,6 +61,8 @@ type Gateway struct {
 
 	up *upstream
 
+	routeLookups chan struct{} // semaphore of the disk route lookups in flight
+
 	originRR    atomic.Uint32
 	bootStarted atomic.Bool
 	draining    atomic.Bool
@@ -64,6 +70,7 @@ type Gateway struct {
 	connCount   atomic.Int64
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
+	logLimit    logLimiter
 }
 
 // gatewayCounters are events outside the per-loop hot path.
@@ -74,6 +81,7 @@ type gatewayCounters struct {
 	trailingBytes     atomic.Uint64
 	unknownResponses  atomic.Uint64
 	outboxFull        atomic.Uint64
+	routeLookupsBusy  atomic.Uint64
 	loginFailures     [len(loginStatusNames)]atomic.Uint64
 }
 
@@ -114,6 +122,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		roles:    make(map[int]listenerRole),
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
+	g.routeLookups = make(chan struct{}, maxRouteLookups)
 	g.lockout = newLockout(cfg.Gateway.LoginFailures, cfg.Gateway.LoginLockout)
 	g.outbox = newOutbox(g, opts.Auth)
 	g.numLoops = cfg.Gateway.EventLoops
@@ -321,7 +330,7 @@ func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	role, ok := g.roles[port]
 	if !ok {
-		g.log.Warn("connection on an unknown listener", "local", c.LocalAddr().String())
+		g.logRL(slog.LevelWarn, "connection on an unknown listener", "local", c.LocalAddr().String())
 		return nil, gnet.Close
 	}
 	g.connCount.Add(1)

@@ -231,3 +231,25 @@ func TestSMGRestartBindsComeBackAndNoSubmitIsLeftUnanswered(t *testing.T) {
 		}
 	})
 }
+
+// TestReportRouteFromDisk: a report arriving after its route left memory
+// (authorization.route_cache_ttl) is routed from the store.
+func TestReportRouteFromDisk(t *testing.T) {
+	for _, p := range []config.Protocol{config.CMPP30, config.SGIP} {
+		t.Run(string(p), func(t *testing.T) {
+			h := newHarness(t, p, harnessOpt{
+				smgConfig:  func(c *smg.Config) { c.ReportDelay = 2500 * time.Millisecond },
+				gatewayCfg: func(c *config.Config) { c.Authorization.RouteCacheTTL = time.Second },
+			})
+			c := h.client()
+			r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE", NeedReport: true})
+			if r.Result != 0 {
+				t.Fatalf("result %d", r.Result)
+			}
+			d := h.nextDelivery(h.deliveries(c))
+			if !d.IsReport || !bytes.Equal(d.ReportMsgID, r.MsgID) {
+				t.Fatalf("report %+v for %x", d, r.MsgID)
+			}
+		})
+	}
+}

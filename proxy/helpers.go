@@ -91,6 +91,7 @@ func authPolicy(cfg *config.Config) authcache.Config {
 		WebCodeTTL:        a.WebCodeTTL,
 		WebCodeUses:       a.WebCodeUses,
 		RouteTTL:          a.RouteTTL,
+		RouteCacheTTL:     a.RouteCacheTTL,
 	}
 	for _, s := range a.ExemptServices {
 		p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{ServiceCode: s})

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"log/slog"
 	"net"
 	"net/netip"
 
@@ -47,7 +48,7 @@ func (s *inbound) traffic(c gnet.Conn) gnet.Action {
 	for off < len(buf) && !s.closing {
 		n, err := s.framer.Split(buf[off:])
 		if err != nil {
-			s.g.log.Warn("bad frame from the SMG (inbound)", "peer", s.remote.String(), "err", err)
+			s.g.logRL(slog.LevelWarn, "bad frame from the SMG (inbound)", "peer", s.remote.String(), "err", err)
 			s.close(CloseProtocolError)
 			break
 		}
@@ -72,7 +73,7 @@ func (s *inbound) handle(frame []byte) {
 	l, g := s.l, s.g
 	v := &l.view
 	if err := g.d.parseView(frame, v); err != nil {
-		g.log.Warn("undecodable frame from the SMG (inbound)", "err", err)
+		g.logRL(slog.LevelWarn, "undecodable frame from the SMG (inbound)", "err", err)
 		if v.Kind == codec.KindUnknown || v.Sequence == nil {
 			s.close(CloseProtocolError) // SGIP: close on an unknown command
 			return
@@ -139,7 +140,7 @@ func (s *inbound) login(frame []byte) {
 	if st != loginOK {
 		g.counters.loginFailures[st].Add(1)
 		g.lockout.fail(req.name, s.remote, s.l.wall)
-		g.log.Warn("SMG inbound bind refused", "peer", s.remote.String(), "status", st.String())
+		g.logRL(slog.LevelWarn, "SMG inbound bind refused", "peer", s.remote.String(), "status", st.String())
 		s.close(CloseLoginFailed)
 		return
 	}
@@ -186,6 +187,6 @@ func (s *inbound) onClose(err error) {
 	}
 	s.g.closes[s.why].Add(1)
 	if s.why != CloseLogout {
-		s.g.log.Info("SMG inbound connection closed", "peer", s.remote.String(), "reason", s.why.String(), "err", err)
+		s.g.logRL(slog.LevelInfo, "SMG inbound connection closed", "peer", s.remote.String(), "reason", s.why.String(), "err", err)
 	}
 }

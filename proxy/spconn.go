@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -118,7 +119,7 @@ func (s *spConn) traffic(c gnet.Conn) gnet.Action {
 	for off < len(buf) && s.state != spClosing {
 		n, err := s.framer.Split(buf[off:])
 		if err != nil {
-			s.g.log.Warn("bad frame from SP", "peer", s.peer(), "err", err)
+			s.g.logRL(slog.LevelWarn, "bad frame from SP", "peer", s.peer(), "err", err)
 			s.close(CloseProtocolError)
 			break
 		}
@@ -154,7 +155,7 @@ func (s *spConn) handle(frame []byte) {
 		case s.role == roleReceiver && v.Kind == codec.KindLoginResp:
 			s.receiverLoggedIn(v)
 		default:
-			g.log.Warn("SP sent a command before logging in", "peer", s.peer(), "command", v.Kind.String())
+			g.logRL(slog.LevelWarn, "SP sent a command before logging in", "peer", s.peer(), "command", v.Kind.String())
 			s.close(CloseProtocolError)
 		}
 		return
@@ -176,7 +177,7 @@ func (s *spConn) handle(frame []byte) {
 	case codec.KindOther:
 		s.passThrough(frame, v)
 	case codec.KindLogin:
-		g.log.Warn("SP logged in twice on one connection", "peer", s.peer())
+		g.logRL(slog.LevelWarn, "SP logged in twice on one connection", "peer", s.peer())
 		s.close(CloseProtocolError)
 	case codec.KindOtherResp, codec.KindSubmitResp, codec.KindLoginResp:
 		// nothing of ours to match
@@ -193,7 +194,7 @@ func (s *spConn) handle(frame []byte) {
 // header could be read; an unknown command closes the connection, as the
 // specs ask (SGIP: close on an unknown command id).
 func (s *spConn) malformed(v *codec.View, err error) {
-	s.g.log.Warn("undecodable frame from SP", "peer", s.peer(), "err", err)
+	s.g.logRL(slog.LevelWarn, "undecodable frame from SP", "peer", s.peer(), "err", err)
 	if v.Kind == codec.KindUnknown || v.Sequence == nil {
 		s.close(CloseProtocolError)
 		return
@@ -349,7 +350,7 @@ func (s *spConn) login(frame []byte) {
 	g, l := s.g, s.l
 	req, err := g.d.decodeLogin(frame)
 	if err != nil {
-		g.log.Warn("undecodable login", "peer", s.peer(), "err", err)
+		g.logRL(slog.LevelWarn, "undecodable login", "peer", s.peer(), "err", err)
 		s.close(CloseProtocolError)
 		return
 	}
@@ -389,7 +390,7 @@ func (s *spConn) login(frame []byte) {
 			g.lockout.fail(req.name, s.remote, l.wall)
 		}
 		// Credentials are never logged; the login name is the account id.
-		g.log.Warn("SP login refused", "peer", s.peer(), "login", req.name, "status", st.String())
+		g.logRL(slog.LevelWarn, "SP login refused", "peer", s.peer(), "login", req.name, "status", st.String())
 		s.close(CloseLoginFailed)
 		return
 	}
@@ -557,7 +558,7 @@ func (s *spConn) onClose(err error) {
 		if s.acct != nil {
 			acct = s.acct.id
 		}
-		s.g.log.Info("SP connection closed", "peer", s.peer(), "account", acct, "reason", s.closeWhy.String(), "err", err)
+		s.g.logRL(slog.LevelInfo, "SP connection closed", "peer", s.peer(), "account", acct, "reason", s.closeWhy.String(), "err", err)
 	}
 }
 

@@ -1,0 +1,54 @@
+package proxy
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// logLimiter keeps hostile or broken peers from flooding the log (issue 7:
+// every case logged once, rate-limited): each kind of line — keyed by its
+// constant message — passes 10 at once, then one a second; the next line
+// that passes says how many were suppressed meanwhile. The metrics count
+// every case; the log shows examples.
+type logLimiter struct {
+	mu    sync.Mutex
+	gates map[string]*logGate
+}
+
+type logGate struct {
+	lim        *rate.Limiter
+	suppressed int
+}
+
+// logRL logs msg at lvl unless its kind is over its rate. Any goroutine.
+func (g *Gateway) logRL(lvl slog.Level, msg string, args ...any) {
+	if !g.log.Enabled(context.Background(), lvl) {
+		return
+	}
+	l := &g.logLimit
+	l.mu.Lock()
+	if l.gates == nil {
+		l.gates = make(map[string]*logGate)
+	}
+	gate := l.gates[msg]
+	if gate == nil {
+		gate = &logGate{lim: rate.NewLimiter(rate.Every(time.Second), 10)}
+		l.gates[msg] = gate
+	}
+	if !gate.lim.Allow() {
+		gate.suppressed++
+		l.mu.Unlock()
+		return
+	}
+	n := gate.suppressed
+	gate.suppressed = 0
+	l.mu.Unlock()
+	if n > 0 {
+		args = append(args, "suppressed_since_last", n)
+	}
+	g.log.Log(context.Background(), lvl, msg, args...)
+}
