@@ -44,8 +44,7 @@ func (e *Engine) Authorize(mt *MT) Decision {
 	svc := trimField(mt.ServiceCode)
 	link := trimField(mt.LinkID)
 	// The common case, a subscription MT, costs one map lookup here.
-	var kb [maxRefKey]byte
-	ref, known := n.refs[string(refKey(kb[:], mt.SP, svc))]
+	ref, known := n.ref(mt.SP, svc)
 	if known && ref.exempt {
 		return Decision{Allow: true, Reason: ReasonExempt, Flow: FlowExempt}
 	}
@@ -67,10 +66,6 @@ func (e *Engine) Authorize(mt *MT) Decision {
 	}
 	return refuse(ReasonNotSubscribed, FlowSubscription, 0)
 }
-
-// maxRefKey sizes the stack buffer for a refs key; a longer SP + service
-// code (none in practice) still works, with an allocation.
-const maxRefKey = 96
 
 func refuse(r Reason, f Flow, recipient int) Decision {
 	return Decision{Reason: r, Flow: f, Recipient: recipient}

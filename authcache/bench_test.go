@@ -26,7 +26,7 @@ func benchUser(buf *[11]byte, i int) []byte {
 // pre-sized, without the writer (Open's load from a Store does the same per
 // record, after decoding it).
 func bulkSubscribe(e *Engine, first, n int, sp, svc string) {
-	id := e.names.pair(sp, svc)
+	id := e.names.pair(sp, []byte(svc))
 	for i := range e.subs {
 		s := &e.subs[i]
 		s.mu.Lock()

@@ -558,7 +558,7 @@ func (e *Engine) loadSub(k, v []byte, now uint32) error {
 	if !ok {
 		return fmt.Errorf("%w: empty user", ErrCorruptRecord)
 	}
-	sk := makeSubKey(uk, e.names.pairKey(sp, svc))
+	sk := makeSubKey(uk, e.names.pair(e.names.spName(sp), svc))
 	e.subs[subShardOf(uk)].put(sk, subVal{since: uint32(r.Since), updated: uint32(r.Updated), state: r.State, source: r.Source})
 	return nil
 }
@@ -580,7 +580,7 @@ func (e *Engine) loadLink(id, v []byte, now uint32) error {
 	}
 	var lk linkKey
 	copy(lk[:], id)
-	e.links[linkShardOf(&lk)].put(lk, linkVal{user: uk, svc: e.names.pair(r.SP, r.Service),
+	e.links[linkShardOf(&lk)].put(lk, linkVal{user: uk, svc: e.names.pair(r.SP, []byte(r.Service)),
 		expires: uint32(r.Expires), uses: uint16(r.Uses), kind: r.Kind})
 	return nil
 }

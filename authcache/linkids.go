@@ -97,7 +97,7 @@ func (e *Engine) IssueWebCode(sp, user string) (string, error) {
 	}
 	p := e.policy.Load()
 	now := e.nowSec()
-	v := linkVal{user: uk, svc: e.names.pair(sp, ""), expires: expiry(now, p.cfg.WebCodeTTL),
+	v := linkVal{user: uk, svc: e.names.pair(sp, nil), expires: expiry(now, p.cfg.WebCodeTTL),
 		uses: uint16(p.cfg.WebCodeUses), kind: linkWeb}
 	for range maxDraws {
 		code := []byte(p.cfg.WebCodePrefix + e.drawDigits(p.cfg.WebCodeDigits))

@@ -136,7 +136,7 @@ func (e *Engine) moLinkID(p *policy, mo *MO, user []byte, uk uint64, smg []byte)
 		svc = nil
 	}
 	now := e.nowSec()
-	v := linkVal{user: uk, svc: e.names.pairBytes(mo.SP, svc), expires: expiry(now, p.cfg.MOLinkIDTTL),
+	v := linkVal{user: uk, svc: e.names.pair(mo.SP, svc), expires: expiry(now, p.cfg.MOLinkIDTTL),
 		uses: uint16(p.cfg.MOLinkIDUses), kind: linkMO}
 	if len(smg) > 0 {
 		// Keep the SMG's LinkID: the carrier checks its own LinkID in the MT.
@@ -181,7 +181,7 @@ func (e *Engine) onConfirm(p *policy, id string, user []byte, uk uint64, okUser 
 		return MOAction{Kind: MOConfirmNo}
 	}
 	now := e.nowSec()
-	v := linkVal{user: uk, svc: e.names.pair(r.SP, r.Service), expires: expiry(now, p.cfg.MOLinkIDTTL),
+	v := linkVal{user: uk, svc: e.names.pair(r.SP, []byte(r.Service)), expires: expiry(now, p.cfg.MOLinkIDTTL),
 		uses: uint16(p.cfg.MOLinkIDUses), kind: linkNotice}
 	link, err := e.newMOLinkID(p, moLinkIDLen, user, v, r.SP, r.Service)
 	if link == "" {

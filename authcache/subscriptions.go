@@ -70,7 +70,7 @@ func (e *Engine) Subscribe(sp, user, service string, src Source) error {
 	if src == 0 {
 		src = SourceAPI
 	}
-	return e.subscribe(norm, uk, e.names.pair(sp, service), sp, service, src)
+	return e.subscribe(norm, uk, e.names.pair(sp, []byte(service)), sp, service, src)
 }
 
 // subscribe makes (user, svc) active. Already active: nothing changes and
@@ -190,10 +190,10 @@ func (e *Engine) Subscriptions(sp, user string) []Subscription {
 
 // subscribed reports whether (user, sp, service) is active.
 func (e *Engine) subscribed(uk uint64, sp, service string) bool {
-	id, ok := e.names.load().lookup(sp, []byte(service))
+	r, ok := e.names.load().ref(sp, []byte(service))
 	if !ok {
 		return false
 	}
-	v, ok := e.subs[subShardOf(uk)].t.get(makeSubKey(uk, id))
+	v, ok := e.subs[subShardOf(uk)].t.get(makeSubKey(uk, r.id))
 	return ok && v.state == SubActive
 }

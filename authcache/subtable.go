@@ -7,14 +7,17 @@ import (
 
 // subTable is the subscription map of one shard: an open-addressing hash
 // table (linear probing, backward-shift deletion, no tombstones) over a
-// flat array of pointer-free 24-byte slots, read lock-free.
+// flat array of pointer-free 24-byte slots, read lock-free. (32-byte
+// slots, which never straddle a cache line, measured no faster.)
 //
 // Why not a Go map under an RWMutex: a lookup in a large Go map walks
 // header → directory → table → group, two to three cache misses at a
-// million entries (measured 550 ns vs 310 ns at 10k on the 2-core test
-// VM), and RLock/RUnlock write the shard's cache line from every core.
-// Here a lookup reads the shard's sequence number, probes the slots (one
-// miss) and re-reads the sequence number: no shared write at all.
+// million entries, and RLock/RUnlock write the shard's cache line from
+// every core. Here a lookup reads the shard's sequence number, probes the
+// slots (one miss) and re-reads the sequence number: no shared write at
+// all. On the 2-core test VM this (with the one-lookup catalog in
+// intern.go) took an Authorize hit at 1M from 550 ns to 228 ns, and memory
+// from 84 to 50 bytes per subscription.
 //
 // Concurrency (a seqlock): writers hold the shard mutex and bump seq to
 // odd before changing slots and to even after; a reader retries when seq

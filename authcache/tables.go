@@ -6,11 +6,13 @@ import (
 	"unsafe"
 )
 
-// The in-memory layer: sharded maps with compact, pointer-free keys and
-// values, so a million subscriptions are a few tens of megabytes the
-// garbage collector never scans, and lookups by a []byte view do not
-// allocate. Shards are a power of two, each with its own RWMutex, padded to
-// its own cache lines so event loops on different cores do not contend.
+// The in-memory layer: sharded tables with compact, pointer-free keys and
+// values, so a million subscriptions are 50 MB the garbage collector never
+// scans, and lookups by a []byte view do not allocate. Shards are a power
+// of two, each padded to its own cache lines so event loops on different
+// cores do not contend: subscriptions in flat tables read lock-free
+// (subtable.go), LinkIDs in maps under a Mutex (a decision consumes uses),
+// routes in maps under an RWMutex.
 const (
 	subShardBits   = 8
 	linkShardBits  = 6
