@@ -26,6 +26,17 @@ var outcomeExempt = outcome(authcache.ReasonExempt)
 // resultOf is the protocol's result code for a refusal.
 func (g *Gateway) resultOf(o outcome) uint32 { return (*g.results.Load())[o] }
 
+// anyOtherLoopReady reports whether a loop other than from has a logged-in
+// bind. Any goroutine; reads atomics.
+func (g *Gateway) anyOtherLoopReady(from *loop) bool {
+	for _, l := range g.loopList() {
+		if l != from && l.readyBinds.Load() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // forwardElsewhere hands a Submit to a bind on another loop when this loop
 // has none logged in (for instance when the SMG allows fewer connections
 // than there are loops). The frame is copied; the response comes back by

@@ -237,10 +237,18 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		s.refuse(v, outSPNumberNotAllowed)
 		return
 	}
-	allow := outcome(0)
-	if ac.Exempt {
-		allow = outcomeExempt
-	} else {
+	// The bind is chosen before authorizing, so that a Submit refused for
+	// want of an upstream does not use up a LinkID. Only a loop without any
+	// logged-in bind hands Submits to another loop: when its binds are
+	// merely full, the SP gets the retryable result at once (a hand-over
+	// per message would cost more than it saves).
+	b := l.pickBind()
+	if b == nil && (l.readyBinds.Load() > 0 || !g.anyOtherLoopReady(l)) {
+		s.refuse(v, outUpstreamUnavailable)
+		return
+	}
+	allow := outcomeExempt
+	if !ac.Exempt {
 		mt := &l.mt
 		mt.SP = a.id
 		mt.SPNumber = v.SPNumber
@@ -266,12 +274,8 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		}
 		allow = outcome(d.Reason)
 	}
-	b := l.pickBind()
 	if b == nil {
-		// Only a loop without any logged-in bind hands Submits over: when
-		// its binds are merely full, the SP gets the retryable result at
-		// once (a hand-over per message would cost more than it saves).
-		if l.readyBinds.Load() == 0 && g.forwardElsewhere(l, frame, v, s) {
+		if g.forwardElsewhere(l, frame, v, s) {
 			s.count(allow)
 			return
 		}
