@@ -111,34 +111,15 @@ func (b *bind) opened(l *loop, c gnet.Conn) {
 	b.out.mark()
 }
 
-// traffic handles the SMG's frames.
-func (b *bind) traffic(c gnet.Conn) gnet.Action {
-	l := b.l
-	l.tick()
-	buf, _ := c.Peek(-1)
-	off := 0
-	for off < len(buf) && b.state != bindClosing {
-		n, err := b.framer.Split(buf[off:])
-		if err != nil {
-			b.up.g.log.Warn("upstream sent a bad frame", "bind", b.id, "err", err)
-			b.close(CloseProtocolError)
-			break
-		}
-		if n == 0 {
-			break
-		}
-		b.handle(buf[off : off+n])
-		off += n
-	}
-	if off > 0 {
-		_, _ = c.Discard(off)
-	}
-	b.lastRecv = l.now
-	l.flush()
-	if b.state == bindClosing {
-		return gnet.Close
-	}
-	return gnet.None
+// traffic is OnTraffic (see loop.readFrames).
+func (b *bind) traffic(c gnet.Conn) gnet.Action { return b.l.readFrames(c, b.framer, b) }
+
+func (b *bind) closing() bool { return b.state == bindClosing }
+func (b *bind) received()     { b.lastRecv = b.l.now }
+
+func (b *bind) badFrame(err error) {
+	b.up.g.log.Warn("upstream sent a bad frame", "bind", b.id, "err", err)
+	b.close(CloseProtocolError)
 }
 
 func (b *bind) handle(frame []byte) {

@@ -16,17 +16,17 @@ import (
 //
 //	SMG ─Bind(2), Deliver/Report/UserRpt─▶ inbound ─▶ fromSMG ─▶ SP
 type inbound struct {
-	g        *Gateway
-	l        *loop
-	c        gnet.Conn
-	out      output
-	framer   codec.Framer
-	remote   netip.Addr
-	ready    bool
-	closing  bool
-	openedAt int64
-	lastRecv int64
-	why      CloseReason
+	g          *Gateway
+	l          *loop
+	c          gnet.Conn
+	out        output
+	framer     codec.Framer
+	remote     netip.Addr
+	ready      bool
+	closingNow bool
+	openedAt   int64
+	lastRecv   int64
+	why        CloseReason
 }
 
 func newInbound(g *Gateway, l *loop, c gnet.Conn) *inbound {
@@ -40,33 +40,15 @@ func newInbound(g *Gateway, l *loop, c gnet.Conn) *inbound {
 	return s
 }
 
-func (s *inbound) traffic(c gnet.Conn) gnet.Action {
-	l := s.l
-	l.tick()
-	buf, _ := c.Peek(-1)
-	off := 0
-	for off < len(buf) && !s.closing {
-		n, err := s.framer.Split(buf[off:])
-		if err != nil {
-			s.g.logRL(slog.LevelWarn, "bad frame from the SMG (inbound)", "peer", s.remote.String(), "err", err)
-			s.close(CloseProtocolError)
-			break
-		}
-		if n == 0 {
-			break
-		}
-		s.handle(buf[off : off+n])
-		off += n
-	}
-	if off > 0 {
-		_, _ = c.Discard(off)
-		s.lastRecv = l.now
-	}
-	l.flush()
-	if s.closing {
-		return gnet.Close
-	}
-	return gnet.None
+// traffic is OnTraffic (see loop.readFrames).
+func (s *inbound) traffic(c gnet.Conn) gnet.Action { return s.l.readFrames(c, s.framer, s) }
+
+func (s *inbound) closing() bool { return s.closingNow }
+func (s *inbound) received()     { s.lastRecv = s.l.now }
+
+func (s *inbound) badFrame(err error) {
+	s.g.logRL(slog.LevelWarn, "bad frame from the SMG (inbound)", "peer", s.remote.String(), "err", err)
+	s.close(CloseProtocolError)
 }
 
 func (s *inbound) handle(frame []byte) {
@@ -171,10 +153,10 @@ func (s *inbound) sweep() {
 }
 
 func (s *inbound) close(why CloseReason) {
-	if s.closing {
+	if s.closingNow {
 		return
 	}
-	s.closing, s.why = true, why
+	s.closingNow, s.why = true, why
 	s.out.closeWrite()
 	_ = s.c.Close()
 }
@@ -182,7 +164,7 @@ func (s *inbound) close(why CloseReason) {
 func (s *inbound) onClose(err error) {
 	s.out.closed = true
 	delete(s.l.inbounds, s)
-	if !s.closing {
+	if !s.closingNow {
 		s.why = ClosePeer
 	}
 	s.g.closes[s.why].Add(1)

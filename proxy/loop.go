@@ -65,6 +65,45 @@ func (l *loop) tick() {
 	}
 }
 
+// session is a connection's handler on its loop: spConn, bind, inbound.
+type session interface {
+	handle(frame []byte) // one complete frame, borrowed
+	badFrame(err error)  // the stream cannot be split: log and close
+	closing() bool       // stop reading: the connection is being closed
+	received()           // at least one frame was handled
+}
+
+// readFrames is every session's OnTraffic: split the buffered bytes into
+// frames, handle each, consume them, then write each touched peer once
+// (notes/stack.md: one Write per OnTraffic). Frames are borrowed from
+// gnet's buffer until the Discard.
+func (l *loop) readFrames(c gnet.Conn, f codec.Framer, s session) gnet.Action {
+	l.tick()
+	buf, _ := c.Peek(-1)
+	off := 0
+	for off < len(buf) && !s.closing() {
+		n, err := f.Split(buf[off:])
+		if err != nil {
+			s.badFrame(err)
+			break
+		}
+		if n == 0 {
+			break
+		}
+		s.handle(buf[off : off+n])
+		off += n
+	}
+	if off > 0 { // Discard(0) would discard everything
+		_, _ = c.Discard(off)
+		s.received()
+	}
+	l.flush()
+	if s.closing() {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
 // output buffers what spsmg writes to one peer during a callback; flush
 // writes it with one Write (notes/stack.md: one Write per OnTraffic).
 type output struct {

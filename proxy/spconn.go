@@ -110,34 +110,15 @@ func (s *spConn) opened(l *loop, c gnet.Conn) {
 	s.out.mark()
 }
 
-// traffic splits and handles every complete frame, then writes once.
-func (s *spConn) traffic(c gnet.Conn) gnet.Action {
-	l := s.l
-	l.tick()
-	buf, _ := c.Peek(-1)
-	off := 0
-	for off < len(buf) && s.state != spClosing {
-		n, err := s.framer.Split(buf[off:])
-		if err != nil {
-			s.g.logRL(slog.LevelWarn, "bad frame from SP", "peer", s.peer(), "err", err)
-			s.close(CloseProtocolError)
-			break
-		}
-		if n == 0 {
-			break
-		}
-		s.handle(buf[off : off+n])
-		off += n
-	}
-	if off > 0 {
-		_, _ = c.Discard(off)
-		s.lastRecv = l.now
-	}
-	l.flush()
-	if s.state == spClosing {
-		return gnet.Close
-	}
-	return gnet.None
+// traffic is OnTraffic (see loop.readFrames).
+func (s *spConn) traffic(c gnet.Conn) gnet.Action { return s.l.readFrames(c, s.framer, s) }
+
+func (s *spConn) closing() bool { return s.state == spClosing }
+func (s *spConn) received()     { s.lastRecv = s.l.now }
+
+func (s *spConn) badFrame(err error) {
+	s.g.logRL(slog.LevelWarn, "bad frame from SP", "peer", s.peer(), "err", err)
+	s.close(CloseProtocolError)
 }
 
 func (s *spConn) handle(frame []byte) {
