@@ -296,7 +296,7 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("%s: needs datasource %s, a description and targets", where, dsUID)
 		}
 		if !strings.Contains(readme, "**"+p.Title+"**") {
-			t.Errorf("%s: not described in README.section.md", where)
+			t.Errorf("%s: not described in README.md (Dashboard and alerts)", where)
 		}
 		refs := map[string]bool{}
 		for _, tg := range p.Targets {
@@ -392,7 +392,7 @@ func TestAlertRules(t *testing.T) {
 				}
 			}
 			if !strings.Contains(readme, "**"+r.Alert+"**") {
-				t.Errorf("%s: not described in README.section.md", where)
+				t.Errorf("%s: not described in README.md (Dashboard and alerts)", where)
 			}
 			checkExpr(t, where, r.Expr, used)
 		}
@@ -407,7 +407,7 @@ func TestAlertRules(t *testing.T) {
 
 func readme(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("README.section.md")
+	b, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

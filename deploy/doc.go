@@ -5,6 +5,6 @@
 //
 // To change the dashboard: edit it in Grafana, export it "for sharing
 // externally" (so the data source becomes the ${DS_PROMETHEUS} input),
-// replace the file, describe any new panel in README.section.md and run
+// replace the file, describe any new panel in README.md ("Dashboard and alerts") and run
 // go test ./deploy.
 package deploy

@@ -181,8 +181,20 @@ func (s *Server) resend(now int64) {
 	timeout := s.cfg.ResendTimeout.Nanoseconds()
 	t.mu.Lock()
 	t.due = t.due[:0]
+	// A connection's teardown may set gone while this loop runs: read it
+	// once per connection, so that all of its Delivers move together and
+	// keep their order (a half-moved set would overtake the rest).
+	gone := make(map[*conn]bool)
 	for k, d := range t.m {
-		lost := d.conn == nil || d.conn.gone.Load()
+		lost := d.conn == nil
+		if !lost {
+			g, seen := gone[d.conn]
+			if !seen {
+				g = d.conn.gone.Load()
+				gone[d.conn] = g
+			}
+			lost = g
+		}
 		if !lost && now-d.sent < timeout {
 			continue
 		}

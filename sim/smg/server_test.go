@@ -690,12 +690,18 @@ func TestWaitingDeliversKeepTheirOrder(t *testing.T) {
 	}
 	waitStats(t, s, "MO acked", func(st Stats) bool { return st.MOAcked == n && st.Pending == 0 })
 
+	// The order that counts is the order the reports were first sent in
+	// (a report is made after its Submit's response, not necessarily in
+	// Submit order): record it as the client sees it.
 	var ids [][]byte
 	for range n {
 		c.submit(submitSpec{dests: []string{"13800000001"}, report: true})
 		_, resp := c.expectKind(codec.KindSubmitResp)
-		ids = append(ids, append([]byte(nil), resp.MsgID...))
-		c.expectKind(codec.KindDeliver) // not acknowledged
+		_, rep := c.expectKind(codec.KindDeliver) // not acknowledged
+		if !bytes.Equal(rep.ReportMsgID, resp.MsgID) {
+			t.Fatalf("report names %x, the Submit was answered with %x", rep.ReportMsgID, resp.MsgID)
+		}
+		ids = append(ids, append([]byte(nil), rep.ReportMsgID...))
 	}
 	s.Kick()
 	c.expectClosed()
