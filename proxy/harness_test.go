@@ -54,7 +54,7 @@ func number(p config.Protocol, n string) string {
 }
 
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	proto    config.Protocol
 	cfg      *config.Config
 	smg      *smg.Server
@@ -75,7 +75,7 @@ type harnessOpt struct {
 	gatewayCfg func(*config.Config)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -92,7 +92,7 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func newHarness(t *testing.T, p config.Protocol, o harnessOpt) *harness {
+func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 	t.Helper()
 	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir}
 	if p == config.SGIP {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/binary"
 	"sync/atomic"
 	"time"
 
@@ -79,6 +80,27 @@ type session interface {
 // gnet's buffer until the Discard.
 func (l *loop) readFrames(c gnet.Conn, f codec.Framer, s session) gnet.Action {
 	l.tick()
+	// The first frame may begin in gnet's ring (the partial frame left over
+	// from the previous read) and end in the bytes just read: peek it alone,
+	// so that joining the two copies one frame. Peek(-1) over both would
+	// copy the whole read, up to 64 KB (bench profile: memmove 14 %).
+	if hdr, err := c.Peek(codec.LengthFieldSize); err == nil {
+		n, err := f.Split(hdr)
+		if err != nil {
+			s.badFrame(err)
+			return l.done(s)
+		}
+		if n == 0 { // a valid length, more bytes than the 4 peeked
+			n = int(binary.BigEndian.Uint32(hdr))
+		}
+		frame, err := c.Peek(n)
+		if err != nil { // the first frame is not complete yet
+			return gnet.None
+		}
+		s.handle(frame)
+		_, _ = c.Discard(n)
+		s.received()
+	}
 	buf, _ := c.Peek(-1)
 	off := 0
 	for off < len(buf) && !s.closing() {
@@ -97,6 +119,11 @@ func (l *loop) readFrames(c gnet.Conn, f codec.Framer, s session) gnet.Action {
 		_, _ = c.Discard(off)
 		s.received()
 	}
+	return l.done(s)
+}
+
+// done ends a callback: write what it produced, close if asked to.
+func (l *loop) done(s session) gnet.Action {
 	l.flush()
 	if s.closing() {
 		return gnet.Close
