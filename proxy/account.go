@@ -39,10 +39,13 @@ type accountConfig struct {
 	config.Account
 	allowIPs []netip.Prefix
 	services map[string]bool // allowed service codes; nil = any
+	// tokenChunk: how many TPS tokens a connection takes from the
+	// account's limiter at once (see spConn.takeToken).
+	tokenChunk int
 }
 
 func newAccountConfig(a config.Account) *accountConfig {
-	ac := &accountConfig{Account: a}
+	ac := &accountConfig{Account: a, tokenChunk: min(max(burst(a.TPS)/8, 1), 64)}
 	for _, s := range a.AllowIPs {
 		if p, err := config.ParseIPRule(s); err == nil {
 			ac.allowIPs = append(ac.allowIPs, p)

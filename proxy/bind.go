@@ -101,7 +101,7 @@ func (b *bind) opened(l *loop, c gnet.Conn) {
 	l.binds = append(l.binds, b)
 	cfg := g.cfgLoad().Upstream
 	b.counter++
-	seq := g.d.makeSeq(g.cfgLoad().Node.SGIPNodeID, l.sgipTime, b.counter)
+	seq := g.d.makeSeq(g.node, l.sgipTime, b.counter)
 	mode := cfg.SMGPLoginMode // SMGP LoginMode; SGIP binds type 1 (SP→SMG)
 	if g.d.proto() == config.SGIP {
 		mode = 1
@@ -225,7 +225,7 @@ func (b *bind) claim() *pending {
 	if p.kind != 0 {
 		b.fail(p, errResponseTimeout)
 	}
-	p.gwSeq = g.d.makeSeq(g.cfgLoad().Node.SGIPNodeID, b.l.sgipTime, b.counter)
+	p.gwSeq = g.d.makeSeq(g.node, b.l.sgipTime, b.counter)
 	b.inflight++
 	b.l.stats.inflight.Add(1)
 	b.lastSend = b.l.now

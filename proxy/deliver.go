@@ -355,7 +355,7 @@ func (s *spConn) sendDelivery(d *delivery) bool {
 	}
 	l, g := s.l, s.g
 	s.counter++
-	seq := g.d.makeSeq(g.cfgLoad().Node.SGIPNodeID, l.sgipTime, s.counter)
+	seq := g.d.makeSeq(g.node, l.sgipTime, s.counter)
 	n := g.d.seqLen()
 	start := len(s.out.buf)
 	s.out.buf = append(s.out.buf, d.frame...)

@@ -49,6 +49,7 @@ type Gateway struct {
 	cancel   context.CancelFunc
 
 	numLoops int
+	node     uint32               // SGIP node id of spsmg's own sequences (a restart applies a change)
 	roles    map[int]listenerRole // listening port → role
 
 	mu       sync.Mutex
@@ -124,6 +125,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.routeLookups = make(chan struct{}, maxRouteLookups)
 	g.lockout = newLockout(cfg.Gateway.LoginFailures, cfg.Gateway.LoginLockout)
+	g.node = cfg.Node.SGIPNodeID
 	g.outbox = newOutbox(g, opts.Auth)
 	g.numLoops = cfg.Gateway.EventLoops
 	if g.numLoops <= 0 {

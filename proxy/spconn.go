@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -66,6 +67,7 @@ type spConn struct {
 	drainScheduled atomic.Bool  // a drainTask is queued on s's loop
 	drainTask      gnet.RunnableFunc
 
+	tokens           int // TPS tokens taken from the account's limiter, not yet spent
 	decisions        decisionCounts
 	upstreamFailures atomic.Uint64
 }
@@ -104,7 +106,7 @@ func (s *spConn) opened(l *loop, c gnet.Conn) {
 	s.attach(l, c)
 	rc := s.acct.cfg.Load().Receiver
 	s.counter++
-	seq := s.g.d.makeSeq(s.g.cfgLoad().Node.SGIPNodeID, l.sgipTime, s.counter)
+	seq := s.g.d.makeSeq(s.g.node, l.sgipTime, s.counter)
 	s.out.buf = s.g.d.appendLogin(s.out.buf, seq, rc.Login, rc.Secret, 2, l.wall)
 	l.stats.packet(sideSP, dirOut, codec.KindLogin)
 	s.out.mark()
@@ -208,7 +210,7 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	case int(s.inflight.Load()) >= ac.Window:
 		s.refuse(v, outWindowFull)
 		return
-	case !a.limiter.AllowN(l.wall, 1):
+	case !s.takeToken(a, ac, l.wall):
 		s.refuse(v, outFlowControl)
 		return
 	case !ac.allowsService(v.ServiceCode):
@@ -265,6 +267,23 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	}
 	s.count(allow)
 	b.forward(frame, v.Kind, v.Command, v.Sequence, pendSubmit, s, v.NeedReport, v.DestCount)
+}
+
+// takeToken spends one of the account's TPS tokens. A connection takes
+// them from the account's limiter a chunk at a time (an eighth of the
+// burst, at most 64), so the limiter's mutex, shared by the account's
+// connections on every loop, is taken once per chunk rather than per
+// Submit; a connection holds back at most one chunk.
+func (s *spConn) takeToken(a *account, ac *accountConfig, now time.Time) bool {
+	if s.tokens > 0 {
+		s.tokens--
+		return true
+	}
+	if ac.tokenChunk > 1 && a.limiter.AllowN(now, ac.tokenChunk) {
+		s.tokens = ac.tokenChunk - 1
+		return true
+	}
+	return a.limiter.AllowN(now, 1)
 }
 
 // passThrough forwards a request the proxy does not interpret (CMPP
@@ -479,7 +498,7 @@ func (s *spConn) sweep() {
 	if idle > int64(cfg.Gateway.ActiveTestInterval) && now-s.lastSend > int64(cfg.Gateway.ActiveTestInterval)/3 {
 		s.atPending++
 		s.counter++
-		seq := g.d.makeSeq(cfg.Node.SGIPNodeID, l.sgipTime, s.counter)
+		seq := g.d.makeSeq(g.node, l.sgipTime, s.counter)
 		s.out.buf = g.d.appendActiveTest(s.out.buf, seq)
 		l.stats.packet(sideSP, dirOut, codec.KindActiveTest)
 		s.out.mark()
@@ -493,7 +512,7 @@ func (s *spConn) goodbye() {
 		return
 	}
 	s.counter++
-	seq := s.g.d.makeSeq(s.g.cfgLoad().Node.SGIPNodeID, s.l.sgipTime, s.counter)
+	seq := s.g.d.makeSeq(s.g.node, s.l.sgipTime, s.counter)
 	s.out.buf = s.g.d.appendLogout(s.out.buf, seq)
 	s.l.stats.packet(sideSP, dirOut, codec.KindLogout)
 	s.out.mark()
