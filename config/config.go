@@ -94,6 +94,10 @@ type Inbound struct {
 type Gateway struct {
 	// EventLoops: 0 means one per CPU.
 	EventLoops int `yaml:"event_loops"`
+	// MaxConnections caps accepted connections (SP and SGIP inbound); more
+	// are closed at once. 0: the file-descriptor limit minus a quarter
+	// for binds, receivers, the store and HTTP.
+	MaxConnections int `yaml:"max_connections"`
 	// MaxFrameSize caps Total_Length; frames above it close the connection.
 	MaxFrameSize int `yaml:"max_frame_size"`
 	// LoginTimeout: a connection that has not logged in by then is closed.
@@ -115,6 +119,11 @@ type Gateway struct {
 	// LoginFailures before an account or IP is locked out for LoginLockout.
 	LoginFailures int           `yaml:"login_failures"`
 	LoginLockout  time.Duration `yaml:"login_lockout"`
+	// LoginMaxSkew refuses CMPP/SMGP logins whose authenticator timestamp
+	// is further than this from the gateway's clock, so that a captured
+	// login cannot be replayed. 0 (the default) does not check: SP clocks
+	// drift, and some SPs send 0.
+	LoginMaxSkew time.Duration `yaml:"login_max_skew"`
 }
 
 // Store is the embedded Badger database.

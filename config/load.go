@@ -226,6 +226,9 @@ func (c *Config) Validate() error {
 	if g.MaxFrameSize < 64 || g.MaxFrameSize > 1<<20 {
 		bad("gateway.max_frame_size", "%d outside 64–1048576", g.MaxFrameSize)
 	}
+	if g.MaxConnections < 0 {
+		bad("gateway.max_connections", "%d: 0 (automatic) or more", g.MaxConnections)
+	}
 	if g.EventLoops < 0 || g.EventLoops > 1024 {
 		bad("gateway.event_loops", "%d outside 0–1024", g.EventLoops)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -30,7 +31,8 @@ type bind struct {
 	id    int // for logs
 
 	framer   codec.Framer
-	counter  uint32
+	counter  uint32 // low 24 bits of the sequence counter; the high 8 are seqBase
+	seqBase  uint32
 	ring     []pending
 	mask     uint32
 	inflight int
@@ -45,6 +47,17 @@ type bind struct {
 	leaving   bool // spsmg sent its logout: no new requests
 	closeWhy  CloseReason
 	keyBuf    []byte
+
+	// held are Submit_Resps of Submits that asked for a report: success
+	// is shown to the SP only once the report's route is durable (see
+	// holdUntilDurable).
+	held []heldReply
+}
+
+// heldReply is a response waiting for its route to reach the store.
+type heldReply struct {
+	sp    *spConn
+	frame []byte // spsmg's copy, the SP's sequence already in place
 }
 
 type bindState uint8
@@ -84,7 +97,23 @@ func newBind(up *upstream, id int, window int) *bind {
 	for size < window {
 		size <<= 1
 	}
-	return &bind{up: up, id: id, window: window, ring: make([]pending, size), mask: uint32(size - 1)}
+	// The counter part of every sequence this bind sends is unique across
+	// the binds of the process (the bind's slot in the high 8 bits) and,
+	// from a random start, across restarts within the same second: SGIP
+	// reports name the Submit by its whole sequence, so two binds must
+	// never send the same one (test/crash TestSGIPReportsWithSeveralBinds).
+	return &bind{up: up, id: id, window: window, ring: make([]pending, size), mask: uint32(size - 1),
+		seqBase: uint32(id%255+1) << 24, counter: rand.Uint32() & counterMask}
+}
+
+// counterMask: the bind's own part of the sequence counter; the ring
+// (at most 64 Ki entries) indexes its low bits.
+const counterMask = 1<<24 - 1
+
+// nextSeq advances the counter and returns the full counter value.
+func (b *bind) nextSeq() uint32 {
+	b.counter = (b.counter + 1) & counterMask
+	return b.seqBase | b.counter
 }
 
 // ready reports whether the bind can take one more request.
@@ -100,8 +129,7 @@ func (b *bind) opened(l *loop, c gnet.Conn) {
 	b.openedAt, b.lastRecv, b.lastSend = l.now, l.now, l.now
 	l.binds = append(l.binds, b)
 	cfg := g.cfgLoad().Upstream
-	b.counter++
-	seq := g.d.makeSeq(g.node, l.sgipTime, b.counter)
+	seq := g.d.makeSeq(g.node, l.sgipTime, b.nextSeq())
 	mode := cfg.SMGPLoginMode // SMGP LoginMode; SGIP binds type 1 (SP→SMG)
 	if g.d.proto() == config.SGIP {
 		mode = 1
@@ -112,7 +140,11 @@ func (b *bind) opened(l *loop, c gnet.Conn) {
 }
 
 // traffic is OnTraffic (see loop.readFrames).
-func (b *bind) traffic(c gnet.Conn) gnet.Action { return b.l.readFrames(c, b.framer, b) }
+func (b *bind) traffic(c gnet.Conn) gnet.Action {
+	act := b.l.readFrames(c, b.framer, b)
+	b.releaseWhenDurable()
+	return act
+}
 
 func (b *bind) closing() bool { return b.state == bindClosing }
 func (b *bind) received()     { b.lastRecv = b.l.now }
@@ -220,12 +252,12 @@ func (b *bind) send(build func(dst []byte, seq wireSeq) []byte, done func(result
 // answered: it is failed now.
 func (b *bind) claim() *pending {
 	g := b.up.g
-	b.counter++
-	p := &b.ring[b.counter&b.mask]
+	ctr := b.nextSeq()
+	p := &b.ring[ctr&b.mask]
 	if p.kind != 0 {
 		b.fail(p, errResponseTimeout)
 	}
-	p.gwSeq = g.d.makeSeq(g.node, b.l.sgipTime, b.counter)
+	p.gwSeq = g.d.makeSeq(g.node, b.l.sgipTime, ctr)
 	b.inflight++
 	b.l.stats.inflight.Add(1)
 	b.lastSend = b.l.now
@@ -257,16 +289,65 @@ func (b *bind) response(frame []byte, v *codec.View) {
 		sp := p.sp
 		if p.kind == pendSubmit {
 			l.stats.submitRTT.observeNS(l.now - p.sentAt)
-			if v.Result == 0 && p.needReport && sp != nil {
-				b.recordRoutes(v, p, sp)
-			}
 		}
-		if sp != nil {
+		switch {
+		case sp == nil:
+		case p.kind == pendSubmit && v.Result == 0 && p.needReport:
+			sp.inflight.Add(-1)
+			b.recordRoutes(v, p, sp)
+			if g.holdForRoutes {
+				b.hold(sp, frame, p.spSeq[:n])
+				break
+			}
+			sp.reply(l, frame, p.spSeq[:n], v.Kind, v.Result)
+		default:
 			sp.inflight.Add(-1)
 			sp.reply(l, frame, p.spSeq[:n], v.Kind, v.Result)
 		}
 	}
 	*p = pending{}
+}
+
+// hold keeps a success response to a Submit that asked for a report until
+// the report's route is written (SGIP only, see Gateway.holdForRoutes):
+// relayed at once, a kill -9 in the next millisecond would leave the SP
+// holding a success whose report can no longer be routed (test/crash found
+// 12 in 13,727). The delay is the store writer's batch (about a
+// millisecond); Submits without a report are not held.
+func (b *bind) hold(sp *spConn, frame, spSeq []byte) {
+	f := clone(frame)
+	copy(f[seqOffset:], spSeq)
+	b.held = append(b.held, heldReply{sp: sp, frame: f})
+	b.l.stats.packet(sideSP, dirOut, codec.KindSubmitResp)
+}
+
+// releaseWhenDurable sends the held responses once everything queued to
+// the store before them, their routes included, is committed: one barrier
+// per callback, one write per SP connection.
+func (b *bind) releaseWhenDurable() {
+	if len(b.held) == 0 {
+		return
+	}
+	held := b.held
+	b.held = nil
+	g := b.up.g
+	release := func(err error) {
+		if err != nil {
+			g.logRL(slog.LevelError, "report routes not written; responses relayed anyway", "err", err)
+		}
+		bySP := make(map[*spConn][]byte, 1)
+		for _, h := range held {
+			bySP[h.sp] = append(bySP[h.sp], h.frame...)
+		}
+		for sp, buf := range bySP {
+			if !sp.closed.Load() {
+				_ = sp.c.AsyncWrite(buf, nil)
+			}
+		}
+	}
+	if err := g.auth.Persist(release); err != nil {
+		release(err) // the queue is full or closed: do not withhold the answers
+	}
 }
 
 // recordRoutes remembers which SP a report for this Submit belongs to
@@ -382,7 +463,7 @@ func (b *bind) onClose(err error) {
 		b.l.readyBinds.Add(-1)
 	}
 	b.state = bindClosed
-	b.out.closed = true
+	b.out.closed.Store(true)
 	b.failAll()
 	b.l.removeBind(b)
 	b.l.flush()

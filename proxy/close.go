@@ -18,6 +18,7 @@ const (
 	CloseAccountRemoved                      // the account disappeared on reload
 	CloseShutdown                            // spsmg is stopping
 	CloseUpstreamLost                        // (binds) the SMG side failed
+	CloseOverCapacity                        // gateway.max_connections reached
 	closeReasonCount
 )
 
@@ -34,6 +35,7 @@ var closeReasonNames = [...]string{
 	CloseAccountRemoved:   "account_removed",
 	CloseShutdown:         "shutdown",
 	CloseUpstreamLost:     "upstream_lost",
+	CloseOverCapacity:     "over_capacity",
 }
 
 func (r CloseReason) String() string {

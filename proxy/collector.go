@@ -56,7 +56,7 @@ var (
 		"Refused logins by status.",
 		"status")
 	descEvents = d("events_total",
-		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy.",
+		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy, report_routed_by_sp_number.",
 		"event")
 	descStoreRecords = d("store_records",
 		"Authorization records in memory by kind.",
@@ -182,6 +182,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descEvents, float64(g.counters.unknownResponses.Load()), "unknown_response")
 	counter(descEvents, float64(g.counters.outboxFull.Load()), "outbox_full")
 	counter(descEvents, float64(g.counters.routeLookupsBusy.Load()), "route_lookup_busy")
+	counter(descEvents, float64(g.counters.reportsBySPNumber.Load()), "report_routed_by_sp_number")
 
 	// The authorization store.
 	s := g.auth.Stats()

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/spsmg/spsmg/authcache"
@@ -53,7 +54,7 @@ func (g *Gateway) newAck(out *output, v *codec.View) *ack {
 // send writes the acknowledgement with result from loop l, or from any
 // goroutine when l is nil or another loop.
 func (a *ack) send(g *Gateway, l *loop, result uint32) {
-	if a == nil || a.out.closed {
+	if a == nil || a.out.closed.Load() {
 		return
 	}
 	v := codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:g.d.seqLen()], MsgID: a.msgID[:a.idLen]}
@@ -132,7 +133,7 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 			g.report(l, t, r, frame, v.Kind, offsetIn(frame, v.ReportMsgID), ak)
 			return
 		}
-		g.reportFromDisk(frame, v.Kind, offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID), ak)
+		g.reportFromDisk(frame, v.Kind, offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID), v.SPNumber, ak)
 	case v.Kind == codec.KindUserRpt:
 		a := t.route(v.SPNumber)
 		if a == nil {
@@ -171,7 +172,7 @@ func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []by
 // reportFromDisk looks a route up in the store when it has left memory
 // (authorization.route_cache_ttl): off the loop, on a bounded number of
 // goroutines. When they are all busy the SMG is told to resend later.
-func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, ak *ack) {
+func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, ak *ack) {
 	select {
 	case g.routeLookups <- struct{}{}:
 	default:
@@ -180,22 +181,53 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 		return
 	}
 	f := clone(frame)
+	var spn string
+	if len(spNumber) > 0 {
+		spn = string(spNumber)
+	}
 	go func() {
 		defer func() { <-g.routeLookups }()
 		r, ok, err := g.auth.LookupRoute(f[idOff : idOff+idLen])
+		if err == nil && !ok && spn == "" {
+			// SGIP: the report came on the SMG's type-2 connection and may
+			// overtake the Submit_Resp still being read on a bind of
+			// another loop. Without an SP number to fall back on, give the
+			// route a moment to appear before calling it unroutable.
+			for _, wait := range routeRetries {
+				time.Sleep(wait)
+				if r, ok, err = g.auth.LookupRoute(f[idOff : idOff+idLen]); ok || err != nil {
+					break
+				}
+			}
+		}
 		if err != nil {
 			g.logRL(slog.LevelError, "route lookup failed; the SMG will resend the report", "err", err)
 			ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
 			return
 		}
+		t := g.accounts.Load()
 		if !ok {
-			g.counters.unroutableReports.Add(1)
-			ak.send(g, nil, 0)
-			return
+			// No route (older than route_ttl, or lost in a crash before it
+			// was written): a CMPP/SMGP report names the SP's number
+			// (Dest_Id, DestTermID), which leads to the account whose access
+			// number the MT came from.
+			if a := t.route([]byte(spn)); a != nil {
+				r = authcache.Route{SP: a.id}
+				g.counters.reportsBySPNumber.Add(1)
+			} else {
+				g.counters.unroutableReports.Add(1)
+				ak.send(g, nil, 0)
+				return
+			}
 		}
-		g.report(nil, g.accounts.Load(), r, f, kind, idOff, ak)
+		g.report(nil, t, r, f, kind, idOff, ak)
 	}()
 }
+
+// routeRetries are the waits before a missing SGIP route is looked up
+// again (about 1.6 s in all), on the lookup goroutine.
+var routeRetries = [...]time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond,
+	500 * time.Millisecond, time.Second}
 
 // offsetIn is the offset of sub inside frame; sub is a sub-slice of it (a
 // codec.View field).

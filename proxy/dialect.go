@@ -40,10 +40,11 @@ const (
 	loginLockedOut
 	loginBadMode // SGIP LoginType / SMGP LoginMode not allowed here
 	loginRepeated
+	loginStale // the authenticator's timestamp is outside gateway.login_max_skew
 )
 
 var loginStatusNames = [...]string{"ok", "unknown_account", "bad_credentials", "bad_ip", "bad_version",
-	"too_many_connections", "locked_out", "bad_mode", "repeated"}
+	"too_many_connections", "locked_out", "bad_mode", "repeated", "stale_timestamp"}
 
 func (s loginStatus) String() string { return loginStatusNames[s] }
 
@@ -52,6 +53,7 @@ type loginRequest struct {
 	name    string // account login: CMPP Source_Addr, SGIP Login Name, SMGP ClientID
 	version uint8  // CMPP Version / SMGP ClientVersion; 0 for SGIP
 	mode    uint8  // SGIP LoginType, SMGP LoginMode; CMPP: 2 (both directions)
+	ts      uint32 // MMDDhhmmss the authenticator was made with (CMPP, SMGP); 0 for SGIP
 	pdu     any    // the decoded PDU, for verify and the response
 }
 

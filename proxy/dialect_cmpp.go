@@ -87,7 +87,7 @@ func (d cmppDialect) decodeLogin(frame []byte) (loginRequest, error) {
 	if !ok {
 		return loginRequest{}, errNotLogin
 	}
-	return loginRequest{name: c.SourceAddr, version: uint8(c.Version), mode: 2, pdu: c}, nil
+	return loginRequest{name: c.SourceAddr, version: uint8(c.Version), mode: 2, ts: c.Timestamp, pdu: c}, nil
 }
 
 func (cmppDialect) verifyLogin(req *loginRequest, secret string) bool {
@@ -108,6 +108,7 @@ var cmppLoginStatus = [...]cmpp.ConnectStatus{
 	loginLockedOut:          cmpp.ConnectOther,
 	loginBadMode:            cmpp.ConnectOther,
 	loginRepeated:           cmpp.ConnectOther,
+	loginStale:              cmpp.ConnectAuthFailed,
 }
 
 func (d cmppDialect) appendLoginResp(dst []byte, frame []byte, req *loginRequest, st loginStatus, secret string) []byte {

@@ -77,6 +77,7 @@ var sgipLoginResult = [...]sgip.Result{
 	loginLockedOut:          sgip.LoginTooFrequent13,
 	loginBadMode:            sgip.WrongLoginType,
 	loginRepeated:           sgip.RepeatedLogin,
+	loginStale:              sgip.IllegalLogin,
 }
 
 func (sgipDialect) appendLoginResp(dst []byte, frame []byte, _ *loginRequest, st loginStatus, _ string) []byte {

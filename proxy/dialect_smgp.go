@@ -62,7 +62,7 @@ func (d smgpDialect) decodeLogin(frame []byte) (loginRequest, error) {
 	if !ok {
 		return loginRequest{}, errNotLogin
 	}
-	return loginRequest{name: l.ClientID, version: uint8(l.ClientVersion), mode: l.LoginMode, pdu: l}, nil
+	return loginRequest{name: l.ClientID, version: uint8(l.ClientVersion), mode: l.LoginMode, ts: l.TimeStamp, pdu: l}, nil
 }
 
 func (smgpDialect) verifyLogin(req *loginRequest, secret string) bool {
@@ -80,6 +80,7 @@ var smgpLoginStatus = [...]smgp.Status{
 	loginLockedOut:          smgp.StatusSystemBusy,
 	loginBadMode:            smgp.StatusMessageStructureError,
 	loginRepeated:           smgp.StatusMessageStructureError,
+	loginStale:              smgp.StatusAuthError,
 }
 
 func (d smgpDialect) appendLoginResp(dst []byte, frame []byte, req *loginRequest, st loginStatus, secret string) []byte {

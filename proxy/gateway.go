@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -17,6 +18,21 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
 )
+
+// defaultMaxConnections leaves room under the process's file-descriptor
+// limit for the upstream binds, SGIP receivers, Badger's files and the HTTP
+// server: a quarter of the limit, at least 256.
+func defaultMaxConnections() int64 {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == 0 {
+		return 1000
+	}
+	reserve := max(rl.Cur/4, 256)
+	if rl.Cur <= reserve {
+		return int64(rl.Cur / 2)
+	}
+	return int64(rl.Cur - reserve)
+}
 
 // maxRouteLookups bounds the goroutines reading routes from disk for
 // reports whose route has left memory.
@@ -49,8 +65,16 @@ type Gateway struct {
 	cancel   context.CancelFunc
 
 	numLoops int
-	node     uint32               // SGIP node id of spsmg's own sequences (a restart applies a change)
-	roles    map[int]listenerRole // listening port → role
+	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
+	// holdForRoutes: a Submit_Resp of a Submit that asked for a report is
+	// relayed only once the report's route is durable. Only SGIP needs it:
+	// its report names the sequence spsmg gave the Submit, which nothing
+	// but the route maps back to the SP's. A CMPP/SMGP report without a
+	// route (its route lost in a crash) is routed by its SP number instead,
+	// and must not overtake the response on the SP's one connection.
+	holdForRoutes bool
+	maxConns      int64                // accepted connections at most (gateway.max_connections)
+	roles         map[int]listenerRole // listening port → role
 
 	mu       sync.Mutex
 	eng      gnet.Engine
@@ -83,6 +107,7 @@ type gatewayCounters struct {
 	unknownResponses  atomic.Uint64
 	outboxFull        atomic.Uint64
 	routeLookupsBusy  atomic.Uint64
+	reportsBySPNumber atomic.Uint64
 	loginFailures     [len(loginStatusNames)]atomic.Uint64
 }
 
@@ -126,6 +151,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.routeLookups = make(chan struct{}, maxRouteLookups)
 	g.lockout = newLockout(cfg.Gateway.LoginFailures, cfg.Gateway.LoginLockout)
 	g.node = cfg.Node.SGIPNodeID
+	g.maxConns = int64(cfg.Gateway.MaxConnections)
+	if g.maxConns <= 0 {
+		g.maxConns = defaultMaxConnections()
+	}
+	g.holdForRoutes = cfg.Upstream.Protocol == config.SGIP
 	g.outbox = newOutbox(g, opts.Auth)
 	g.numLoops = cfg.Gateway.EventLoops
 	if g.numLoops <= 0 {
@@ -241,8 +271,12 @@ func (g *Gateway) ListenAndServe() error {
 		return ErrServerClosed
 	}
 	if err == nil {
-		return ErrServerClosed
+		// gnet stops its engine by itself when its acceptor fails (for
+		// example EMFILE): say so, so that the process exits and its
+		// supervisor restarts it, rather than lingering without listeners.
+		err = errors.New("proxy: the event engine stopped unexpectedly")
 	}
+	g.log.Error("gateway stopped", "err", err)
 	return err
 }
 
@@ -333,6 +367,13 @@ func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	role, ok := g.roles[port]
 	if !ok {
 		g.logRL(slog.LevelWarn, "connection on an unknown listener", "local", c.LocalAddr().String())
+		return nil, gnet.Close
+	}
+	if g.connCount.Load() >= g.maxConns {
+		// Close at once rather than run out of file descriptors: gnet's
+		// acceptor stops the whole engine on EMFILE.
+		g.closes[CloseOverCapacity].Add(1)
+		g.logRL(slog.LevelWarn, "connection refused: gateway.max_connections reached", "max", g.maxConns)
 		return nil, gnet.Close
 	}
 	g.connCount.Add(1)

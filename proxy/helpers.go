@@ -166,6 +166,15 @@ func (lo *lockout) locked(name string, ip netip.Addr, now time.Time) bool {
 }
 
 func (lo *lockout) fail(name string, ip netip.Addr, now time.Time) {
+	lo.count(lo.keys(name, ip), now)
+}
+
+// failIP counts a failure against the address only.
+func (lo *lockout) failIP(ip netip.Addr, now time.Time) {
+	lo.count([2]string{"i:" + ip.String()}, now)
+}
+
+func (lo *lockout) count(keys [2]string, now time.Time) {
 	lo.mu.Lock()
 	defer lo.mu.Unlock()
 	if len(lo.byKey) > 100000 {
@@ -176,7 +185,10 @@ func (lo *lockout) fail(name string, ip netip.Addr, now time.Time) {
 			}
 		}
 	}
-	for _, k := range lo.keys(name, ip) {
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
 		f := lo.byKey[k]
 		if f == nil {
 			f = &failures{}

@@ -162,7 +162,7 @@ func (s *inbound) close(why CloseReason) {
 }
 
 func (s *inbound) onClose(err error) {
-	s.out.closed = true
+	s.out.closed.Store(true)
 	delete(s.l.inbounds, s)
 	if !s.closingNow {
 		s.why = ClosePeer

@@ -138,8 +138,8 @@ type output struct {
 	loop   *loop
 	buf    []byte
 	queued bool
-	closed bool
-	onSlow func() // called when the peer's unsent output passes the bound
+	closed atomic.Bool // read by goroutines that acknowledge to the SMG (ack.send)
+	onSlow func()      // called when the peer's unsent output passes the bound
 }
 
 // mark queues o for the flush at the end of the current callback.
@@ -179,7 +179,7 @@ func (o *output) write(max int) {
 	if len(o.buf) == 0 {
 		return
 	}
-	if !o.closed {
+	if !o.closed.Load() {
 		_, _ = o.conn.Write(o.buf)
 		if o.conn.OutboundBuffered() > max && o.onSlow != nil {
 			o.onSlow()
@@ -195,11 +195,11 @@ func (o *output) write(max int) {
 // closeWrite writes what is pending, then marks o closed: used by the
 // sessions' close, so that a last response (a login refusal) is sent.
 func (o *output) closeWrite() {
-	if !o.closed && len(o.buf) > 0 {
+	if !o.closed.Load() && len(o.buf) > 0 {
 		_, _ = o.conn.Write(o.buf)
 	}
 	o.buf = o.buf[:0]
-	o.closed = true
+	o.closed.Store(true)
 }
 
 // sweep runs once a second on the loop: timers of every connection.

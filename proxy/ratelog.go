@@ -25,7 +25,12 @@ type logGate struct {
 }
 
 // logRL logs msg at lvl unless its kind is over its rate. Any goroutine.
-func (g *Gateway) logRL(lvl slog.Level, msg string, args ...any) {
+func (g *Gateway) logRL(lvl slog.Level, msg string, args ...any) { g.logRLKey(msg, lvl, msg, args...) }
+
+// logRLKey is logRL with its own limiter key, for one message that covers
+// several cases (a close reason, a login status): a rare case keeps its
+// own budget during a flood of a common one.
+func (g *Gateway) logRLKey(key string, lvl slog.Level, msg string, args ...any) {
 	if !g.log.Enabled(context.Background(), lvl) {
 		return
 	}
@@ -34,10 +39,10 @@ func (g *Gateway) logRL(lvl slog.Level, msg string, args ...any) {
 	if l.gates == nil {
 		l.gates = make(map[string]*logGate)
 	}
-	gate := l.gates[msg]
+	gate := l.gates[key]
 	if gate == nil {
 		gate = &logGate{lim: rate.NewLimiter(rate.Every(time.Second), 10)}
-		l.gates[msg] = gate
+		l.gates[key] = gate
 	}
 	if !gate.lim.Allow() {
 		gate.suppressed++

@@ -76,7 +76,6 @@ func newSPConn(g *Gateway, l *loop, c gnet.Conn, role connRole, acct *account) *
 	s := &spConn{g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
 		awaiting: make(map[uint32]*delivery)}
 	s.framer = g.d.framer(g.cfgLoad().Gateway.MaxFrameSize)
-	s.openedAt, s.lastRecv, s.lastSend = l.now, l.now, l.now
 	s.drainTask = func(context.Context) error {
 		s.drainScheduled.Store(false)
 		s.l.tick()
@@ -373,6 +372,8 @@ func (s *spConn) login(frame []byte) {
 		st = loginBadIP
 	case !g.d.verifyLogin(&req, ac.Secret):
 		st = loginBadCredentials
+	case !loginFresh(req.ts, l.wall, g.cfgLoad().Gateway.LoginMaxSkew):
+		st = loginStale
 	case !versionAccepted(ac.Protocol, req.version):
 		st = loginBadVersion
 	case !modeAccepted(ac.Protocol, req.mode):
@@ -390,11 +391,18 @@ func (s *spConn) login(frame []byte) {
 	s.out.mark()
 	if st != loginOK {
 		g.counters.loginFailures[st].Add(1)
-		if st == loginBadCredentials || st == loginUnknownAccount || st == loginBadIP {
+		switch st {
+		case loginBadCredentials, loginStale:
+			// A wrong secret from an allowed address counts against the
+			// account and the address.
 			g.lockout.fail(req.name, s.remote, l.wall)
+		case loginUnknownAccount, loginBadIP:
+			// Only against the address: anyone outside the white-list must
+			// not be able to lock an SP out by guessing at its login name.
+			g.lockout.failIP(s.remote, l.wall)
 		}
 		// Credentials are never logged; the login name is the account id.
-		g.logRL(slog.LevelWarn, "SP login refused", "peer", s.peer(), "login", req.name, "status", st.String())
+		g.logRLKey("SP login refused "+st.String(), slog.LevelWarn, "SP login refused", "peer", s.peer(), "login", req.name, "status", st.String())
 		s.close(CloseLoginFailed)
 		return
 	}
@@ -407,6 +415,29 @@ func (s *spConn) login(frame []byte) {
 	if s.receives {
 		s.drain()
 	}
+}
+
+// loginFresh reports whether a CMPP/SMGP authenticator's MMDDhhmmss
+// timestamp lies within skew of now (local time, the year that fits best),
+// so that a captured login cannot be replayed later. skew 0 turns the check
+// off (the default: SP clocks drift), and SGIP, which has no timestamp, is
+// never checked.
+func loginFresh(ts uint32, now time.Time, skew time.Duration) bool {
+	if skew <= 0 || ts == 0 {
+		return true
+	}
+	mo, d := int(ts/100000000), int(ts/1000000%100)
+	h, mi, sec := int(ts/10000%100), int(ts/100%100), int(ts%100)
+	if mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+		return false
+	}
+	for _, y := range [3]int{now.Year() - 1, now.Year(), now.Year() + 1} {
+		t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, now.Location())
+		if diff := t.Sub(now); diff <= skew && diff >= -skew {
+			return true
+		}
+	}
+	return false
 }
 
 // versionAccepted: the SP must speak the version its account is configured
@@ -543,7 +574,7 @@ func (s *spConn) closeAsync(why CloseReason) {
 // deliveries back in the queue, log once.
 func (s *spConn) onClose(err error) {
 	s.closed.Store(true)
-	s.out.closed = true
+	s.out.closed.Store(true)
 	delete(s.l.sessions, s)
 	if s.state != spClosing && s.closeWhy == 0 {
 		s.closeWhy = ClosePeer
@@ -562,7 +593,7 @@ func (s *spConn) onClose(err error) {
 		if s.acct != nil {
 			acct = s.acct.id
 		}
-		s.g.logRL(slog.LevelInfo, "SP connection closed", "peer", s.peer(), "account", acct, "reason", s.closeWhy.String(), "err", err)
+		s.g.logRLKey("SP connection closed "+s.closeWhy.String(), slog.LevelInfo, "SP connection closed", "peer", s.peer(), "account", acct, "reason", s.closeWhy.String(), "err", err)
 	}
 }
 
