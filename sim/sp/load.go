@@ -224,7 +224,12 @@ func (r *loadRun) encodeTemplate(i int, t *MTTemplate) (loadTemplate, error) {
 		name = fmt.Sprintf("mt%d", i+1)
 	}
 	seq := seqNo{n: 1, s: sgip.Sequence{Counter: 1}}
-	frame, err := r.d.appendSubmit(nil, seq, &m, r.cfg.Login)
+	enc := m
+	if t.Spread && len(m.Users) > 1 {
+		// Each Submit goes to one user: any number of users may take turns.
+		enc.Users = m.Users[:1]
+	}
+	frame, err := r.d.appendSubmit(nil, seq, &enc, r.cfg.Login)
 	if err != nil {
 		return loadTemplate{}, fmt.Errorf("template %s: %w", name, err)
 	}

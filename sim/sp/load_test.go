@@ -173,6 +173,26 @@ func TestLoad(t *testing.T) {
 			t.Errorf("default template name %q", rep.Templates[0].Name)
 		}
 	})
+	t.Run("spread over more users than one Submit may carry", func(t *testing.T) {
+		f := newFake(t, config.CMPP30, fakeConfig{})
+		users := make([]string, 1000)
+		for i := range users {
+			users[i] = fmt.Sprintf("138%08d", i)
+		}
+		if _, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) {
+			c.Conns, c.Total = 1, 2000
+			c.Mix = []sp.MTTemplate{{Spread: true, MT: sp.MT{SPNumber: "10655123", Users: users, Text: "s"}}}
+		})); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, r := range f.recorded() {
+			seen[r.users[0]] = true
+		}
+		if len(seen) != 1000 {
+			t.Fatalf("%d distinct recipients, want 1000", len(seen))
+		}
+	})
 	t.Run("a lost connection is counted, the others go on", func(t *testing.T) {
 		f := newFake(t, config.CMPP30, fakeConfig{closeAfter: 300})
 		rep, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) { c.Conns, c.Total = 2, 2000 }))
