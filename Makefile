@@ -22,12 +22,14 @@ vet:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
 
-# Runs every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
+# Runs every fuzz target for FUZZTIME each (go test -fuzz takes one target
+# at a time). Minimisation is capped: the network fuzzer's coverage comes
+# from a live gateway's goroutines and is noisy.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; \
-	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	    $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x $$pkg || exit 1; \
 	  done; \
 	done
 
@@ -36,3 +38,54 @@ cover:
 
 clean:
 	rm -rf bin cover.out
+
+# bench/ (issue 6): end-to-end benchmarks, the direct / HAProxy / spsmg
+# comparison and the scale curves. Every target is a plain go command; the
+# figures, machine and commands of the last run are in bench/results/.
+BENCHTIME     ?= 1000000x
+COMPARE_FLAGS ?= -conns 1,16 -window 16,1024 -duration 5s
+SCALE_FLAGS   ?=
+
+.PHONY: bench-e2e bench-compare bench-compare-ci bench-scale bench-plot
+
+# In-process: simulated SPs → spsmg → simulated SMG, every protocol and shape.
+bench-e2e:
+	$(GO) test -run='^$$' -bench='E2E|HalfLoad' -benchtime=$(BENCHTIME) -timeout 60m ./bench
+
+# Separate processes: spsim → smgsim directly, through HAProxy (TCP mode,
+# installed with apt-get when missing), through spsmg; table + CSV.
+bench-compare:
+	$(GO) run ./bench/cmd/compare $(COMPARE_FLAGS)
+
+# CI-sized: one shape, 1 s runs, no CSV (about 20 s).
+bench-compare-ci:
+	$(GO) run ./bench/cmd/compare -duration 1s -warmup 200ms -half=false -csv ''
+
+# Connections 1 → 10,000 (active, and idle + 4 active) and auth decision
+# time 10k → 10M subscriptions; CSVs under bench/results, then the PNGs.
+bench-scale:
+	$(GO) run ./bench/cmd/scale $(SCALE_FLAGS)
+	$(GO) run ./bench/cmd/plot
+
+bench-plot:
+	$(GO) run ./bench/cmd/plot
+
+# test/: reliability and security suites (issue 7). Merge into the Makefile.
+#
+# `make test` already runs them (go test ./...). These targets name the
+# heavy variants and the bounded network fuzzing for CI.
+
+.PHONY: test-reliability test-heavy fuzz-net
+
+# Crash without loss, upstream faults, hostile input, security: ~1 min on 2 cores with -race.
+test-reliability:
+	$(GO) test -race -timeout 10m ./test/...
+
+# 10,000 idle connections against a child spsmg, 5 fault cycles instead of 2.
+test-heavy:
+	SPSMG_HEAVY=1 $(GO) test -timeout 20m ./test/...
+
+# Network fuzzing of the connection handlers, bounded (CI: FUZZTIME=30s).
+# Minimisation is capped: coverage from a live gateway's goroutines is noisy.
+fuzz-net:
+	$(GO) test -run='^$$' -fuzz=FuzzConnection -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x ./test/netfuzz/

@@ -1,0 +1,360 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/sim/smg"
+	"github.com/spsmg/spsmg/sim/sp"
+)
+
+// Options shape a test world. Zero values give a working CMPP 3.0 world.
+type Options struct {
+	Proto config.Protocol // default cmpp3
+
+	// Overrides of the configuration, as raw YAML values by key (they
+	// replace the world's defaults, see Config): Upstream, Gateway, HTTP,
+	// Authorization and the sp1 Account.
+	Upstream, Gateway, HTTP, Authorization, Account map[string]string
+	// ExtraAccounts are more items for the accounts list, raw YAML.
+	ExtraAccounts string
+	// DataDir is the Badger directory; "" keeps the store in memory (in
+	// process) or uses a directory in t.TempDir (child process).
+	DataDir string
+	// LogLevel of a child process (default info).
+	LogLevel string
+	// ChildNoFile limits a child process's open files (RLIMIT_NOFILE).
+	ChildNoFile int
+
+	// SMG adjusts the simulated SMG's configuration.
+	SMG func(*smg.Config)
+	// Logs records the in-process gateway's logs; nil discards them.
+	Logs *LogRecorder
+}
+
+// World is a simulated SMG, the SGIP SP receiver when the protocol is
+// SGIP, and the configuration of a gateway between them, started in this
+// process (Start) or as a child process (StartChild).
+type World struct {
+	T     testing.TB
+	Opts  Options
+	Proto config.Protocol
+
+	SMG       *smg.Server
+	SMGConfig smg.Config
+	Receiver  *sp.Receiver // SGIP only: the SP's own listener
+
+	SPAddr, InboundAddr, HTTPAddr string
+	YAML                          string
+	Cfg                           *config.Config
+
+	// In process (Start).
+	GW     *proxy.Gateway
+	Engine *authcache.Engine
+	Reg    *prometheus.Registry
+	served chan error
+
+	// Child process (StartChild).
+	Child *Child
+}
+
+// NewWorld starts the simulated SMG (and receiver) and writes the
+// gateway's configuration; nothing else runs yet.
+func NewWorld(t testing.TB, o Options) *World {
+	t.Helper()
+	if o.Proto == "" {
+		o.Proto = config.CMPP30
+	}
+	w := &World{T: t, Opts: o, Proto: o.Proto, SPAddr: FreeAddr(t), HTTPAddr: FreeAddr(t)}
+	if w.Proto == config.SGIP {
+		w.InboundAddr = FreeAddr(t)
+		r, err := sp.ListenReceiverConfig("127.0.0.1:0", sp.ReceiverConfig{Login: ReceiverLogin, Secret: ReceiverPW, DeliveryBuffer: 1 << 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Receiver = r
+		t.Cleanup(func() { r.Close() })
+	}
+	w.SMGConfig = smg.Config{
+		Protocol:      w.Proto,
+		Accounts:      map[string]string{SMGLogin: SMGSecret},
+		ResendTimeout: time.Second,
+		MaxResends:    -1,
+		Logger:        Quiet(),
+	}
+	if w.Proto == config.SGIP {
+		w.SMGConfig.ReceiverAddr, w.SMGConfig.ReceiverLogin, w.SMGConfig.ReceiverPassword = w.InboundAddr, InboundLogin, InboundSecret
+	}
+	if o.SMG != nil {
+		o.SMG(&w.SMGConfig)
+	}
+	w.StartSMG("")
+	w.YAML = w.render()
+	cfg, err := config.Parse([]byte(w.YAML))
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, w.YAML)
+	}
+	w.Cfg = cfg
+	return w
+}
+
+// StartSMG starts the simulated SMG, on addr when given (a restart on the
+// same port), else on a free port. The previous one must be closed.
+func (w *World) StartSMG(addr string) {
+	w.T.Helper()
+	c := w.SMGConfig
+	if addr != "" {
+		c.Addr = addr
+	}
+	var s *smg.Server
+	var err error
+	// The port may linger a moment after the previous server closed.
+	ok := Poll(Wait, func() bool {
+		s, err = smg.Start(c)
+		return err == nil
+	})
+	if !ok {
+		w.T.Fatalf("simulated SMG: %v", err)
+	}
+	w.SMG = s
+	w.T.Cleanup(func() { s.Close() })
+}
+
+// RestartSMG closes the simulated SMG abruptly and starts a new one on the
+// same address (its counters start from zero).
+func (w *World) RestartSMG() {
+	addr := w.SMG.Addr()
+	w.SMG.Close()
+	w.StartSMG(addr)
+}
+
+func yamlMap(def, over map[string]string) string {
+	m := map[string]string{}
+	for k, v := range def {
+		m[k] = v
+	}
+	for k, v := range over {
+		m[k] = v
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: %s", k, m[k])
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// render writes the gateway's YAML: the world's defaults, then the
+// overrides of Options.
+func (w *World) render() string {
+	p := w.Proto
+	a := SP1(p)
+	q := strconv.Quote
+	up := map[string]string{
+		"protocol": string(p), "addr": q(w.SMG.Addr()), "login": q(SMGLogin), "secret": q(SMGSecret),
+		"window": "64", "response_timeout": "3s", "reconnect_min": "20ms", "reconnect_max": "300ms",
+		"connect_timeout": "2s",
+	}
+	if p == config.SGIP {
+		up["inbound"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", w.InboundAddr, InboundLogin, InboundSecret)
+	}
+	gw := map[string]string{"event_loops": "2", "login_failures": "1000000", "login_timeout": "5s"}
+	http := map[string]string{"addr": q(w.HTTPAddr)}
+	auth := map[string]string{"portal_number": q(Portal), "exempt_services": "[FREE]"}
+	acct := map[string]string{
+		"id": a.ID, "login": q(a.Login), "secret": q(a.Secret), "corp_id": q("12345"),
+		"access_numbers": "[" + q(Access) + "]", "allow_ips": "[127.0.0.1]", "window": "32", "tps": "100000",
+		"max_connections": "64", "api": fmt.Sprintf("{app_key: %s, app_secret: %s}", APIKey, APISecret),
+	}
+	if p == config.SGIP {
+		acct["receiver"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", w.Receiver.Addr().String(), ReceiverLogin, ReceiverPW)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", p, w.SPAddr)
+	fmt.Fprintf(&b, "upstream: %s\n", yamlMap(up, w.Opts.Upstream))
+	fmt.Fprintf(&b, "gateway: %s\n", yamlMap(gw, w.Opts.Gateway))
+	fmt.Fprintf(&b, "http: %s\n", yamlMap(http, w.Opts.HTTP))
+	fmt.Fprintf(&b, "authorization: %s\n", yamlMap(auth, w.Opts.Authorization))
+	if w.Opts.LogLevel != "" {
+		fmt.Fprintf(&b, "log: {level: %s}\n", w.Opts.LogLevel)
+	}
+	if w.Opts.DataDir != "" {
+		fmt.Fprintf(&b, "store: {path: %q}\n", w.Opts.DataDir)
+	}
+	b.WriteString("accounts:\n")
+	fmt.Fprintf(&b, "  - %s\n", yamlMap(acct, w.Opts.Account))
+	b.WriteString(w.Opts.ExtraAccounts)
+	return b.String()
+}
+
+// Quiet is a logger that discards everything (SPSMG_TEST_LOG=1 prints).
+func Quiet() *slog.Logger {
+	if os.Getenv("SPSMG_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Start runs the gateway in this process until the test ends, and waits
+// until its upstream binds (one per event loop) are logged in.
+func (w *World) Start() {
+	t := w.T
+	t.Helper()
+	var st authcache.Store
+	var err error
+	log := Quiet()
+	if w.Opts.Logs != nil {
+		log = w.Opts.Logs.Logger()
+	}
+	if w.Opts.DataDir != "" {
+		st, err = authcache.OpenBadger(w.Opts.DataDir, authcache.BadgerOptions{Logger: Quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		st = authcache.NewMemStore(nil)
+	}
+	w.Engine, err = authcache.Open(proxy.AuthPolicy(w.Cfg), st, authcache.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.GW, err = proxy.New(w.Cfg, proxy.Options{Auth: w.Engine, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Reg = prometheus.NewRegistry()
+	w.Reg.MustRegister(w.GW.Collector())
+	w.served = make(chan error, 1)
+	go func() { w.served <- w.GW.ListenAndServe() }()
+	select {
+	case <-w.GW.Ready():
+	case err := <-w.served:
+		t.Fatalf("gateway did not start: %v", err)
+	case <-time.After(Wait):
+		t.Fatal("gateway not ready")
+	}
+	t.Cleanup(w.Stop)
+	w.WaitBinds()
+}
+
+// WaitBinds waits until every event loop has its upstream bind.
+func (w *World) WaitBinds() {
+	w.T.Helper()
+	want := w.Cfg.Gateway.EventLoops * w.Cfg.Upstream.BindsPerLoop
+	if w.GW != nil {
+		Eventually(w.T, Wait, fmt.Sprintf("%d upstream binds log in", want), func() bool { return w.GW.ReadyBinds() >= want })
+		return
+	}
+	Eventually(w.T, Wait, fmt.Sprintf("%d upstream binds log in", want), func() bool {
+		m, err := w.Metrics()
+		return err == nil && m.Get("spsmg_upstream_binds", "state", "logged_in") >= float64(want)
+	})
+}
+
+// Stop shuts the in-process gateway down gracefully.
+func (w *World) Stop() {
+	if w.GW == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), Wait)
+	defer cancel()
+	_ = w.GW.Shutdown(ctx)
+	if err := <-w.served; !errors.Is(err, proxy.ErrServerClosed) {
+		w.T.Errorf("ListenAndServe returned %v, want ErrServerClosed", err)
+	}
+	_ = w.Engine.Close()
+	w.GW = nil
+}
+
+// Metrics reads the gateway's metrics: the collector in process, or the
+// child's /metrics.
+func (w *World) Metrics() (Metrics, error) {
+	if w.GW != nil {
+		return Gather(w.Reg)
+	}
+	if w.Child != nil {
+		return Scrape("http://" + w.HTTPAddr + "/metrics")
+	}
+	return nil, errors.New("no gateway running")
+}
+
+// MustMetrics is Metrics, failing the test on error.
+func (w *World) MustMetrics() Metrics {
+	w.T.Helper()
+	m, err := w.Metrics()
+	if err != nil {
+		w.T.Fatalf("metrics: %v", err)
+	}
+	return m
+}
+
+// WriteConfig writes the YAML to a file in dir with mode perm.
+func (w *World) WriteConfig(dir string, perm os.FileMode) string {
+	w.T.Helper()
+	path := filepath.Join(dir, "spsmg.yaml")
+	if err := os.WriteFile(path, []byte(w.YAML), perm); err != nil {
+		w.T.Fatal(err)
+	}
+	if err := os.Chmod(path, perm); err != nil { // umask
+		w.T.Fatal(err)
+	}
+	return path
+}
+
+// ClientConfig is an sp.ClientConfig for sp1 on this world's gateway.
+func (w *World) ClientConfig() sp.ClientConfig {
+	a := SP1(w.Proto)
+	return sp.ClientConfig{Protocol: w.Proto, Addr: w.SPAddr, Login: a.Login, Secret: a.Secret,
+		DialTimeout: 10 * time.Second, ResponseTimeout: Wait, DeliveryBuffer: 4096}
+}
+
+// Dial logs sp1 in.
+func (w *World) Dial(ctx context.Context) (*sp.Client, error) {
+	return sp.Dial(ctx, w.ClientConfig())
+}
+
+// WellBehaved checks that a well-behaved SP can still log in and get an MT
+// answered with success within d, and returns how long it took.
+func (w *World) WellBehaved(d time.Duration) (time.Duration, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cc := w.ClientConfig()
+	cc.ResponseTimeout = d
+	c, err := sp.Dial(ctx, cc)
+	if err != nil {
+		return time.Since(start), fmt.Errorf("login: %w", err)
+	}
+	defer c.Close()
+	r, err := c.Submit(ctx, sp.MT{SPNumber: Access, Users: []string{Number(w.Proto, User)}, ServiceCode: "FREE", Text: "probe"})
+	if err != nil {
+		return time.Since(start), fmt.Errorf("submit: %w", err)
+	}
+	if r.Result != 0 {
+		return time.Since(start), fmt.Errorf("submit answered %d", r.Result)
+	}
+	return time.Since(start), nil
+}
