@@ -135,6 +135,9 @@ var palette = []color.Color{
 	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
 }
 
+// pathColor keeps direct, HAProxy and spsmg apart across the charts.
+var pathColor = map[string]color.Color{"direct": palette[0], "haproxy": palette[1], "spsmg": palette[2]}
+
 func newPlot(title, x, y string, logX, logY bool) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
@@ -343,7 +346,7 @@ func drawCompare(t table, dir string) error {
 			if err != nil {
 				return nil, err
 			}
-			b.Color = palette[i%len(palette)]
+			b.Color = pathColor[path] // the same colour for a path in every chart
 			b.Offset = w * vg.Length(2*i-len(paths)+1) / 2
 			p.Add(b)
 			p.Legend.Add(path, b)
