@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -73,8 +71,8 @@ type Gateway struct {
 	// route (its route lost in a crash) is routed by its SP number instead,
 	// and must not overtake the response on the SP's one connection.
 	holdForRoutes bool
-	maxConns      int64                // accepted connections at most (gateway.max_connections)
-	roles         map[int]listenerRole // listening port → role
+	maxConns      int64       // accepted connections at most (gateway.max_connections)
+	acceptors     []*acceptor // spsmg's listening sockets (acceptor.go)
 
 	mu       sync.Mutex
 	eng      gnet.Engine
@@ -111,10 +109,6 @@ type gatewayCounters struct {
 	loginFailures     [len(loginStatusNames)]atomic.Uint64
 }
 
-type listenerRole struct {
-	inbound bool // SGIP: the SMG's type-2 binds
-}
-
 // Options are the Gateway's collaborators.
 type Options struct {
 	// Auth decides every MT and records MO LinkIDs; it owns the store.
@@ -145,7 +139,6 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		loopByEL: make(map[gnet.EventLoop]*loop),
 		booted:   make(chan struct{}),
 		stopped:  make(chan struct{}),
-		roles:    make(map[int]listenerRole),
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.routeLookups = make(chan struct{}, maxRouteLookups)
@@ -162,34 +155,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		g.numLoops = runtime.NumCPU()
 	}
 	g.applyConfig(cfg)
-	for _, l := range cfg.Listeners {
-		if err := g.addRole(l.Addr, listenerRole{}); err != nil {
-			return nil, fmt.Errorf("listeners: %w", err)
-		}
-	}
-	if in := cfg.Upstream.Inbound; in != nil {
-		if err := g.addRole(in.Addr, listenerRole{inbound: true}); err != nil {
-			return nil, fmt.Errorf("upstream.inbound: %w", err)
-		}
-	}
 	g.up = newUpstream(g)
 	return g, nil
-}
-
-func (g *Gateway) addRole(addr string, r listenerRole) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return err
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil || p == 0 {
-		return fmt.Errorf("%q: a fixed port is required", addr)
-	}
-	if _, dup := g.roles[p]; dup {
-		return fmt.Errorf("port %d used twice", p)
-	}
-	g.roles[p] = r
-	return nil
 }
 
 // applyConfig installs cfg: accounts, result codes, authorization policy.
@@ -238,24 +205,30 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 // ErrServerClosed; any other error means it could not start or failed.
 func (g *Gateway) ListenAndServe() error {
 	cfg := g.cfgLoad()
-	var addrs []string
 	for _, l := range cfg.Listeners {
-		addrs = append(addrs, "tcp://"+l.Addr)
+		if err := g.listen(l.Addr, false); err != nil {
+			g.closeListeners()
+			return fmt.Errorf("listener %s %s: %w", l.Protocol, l.Addr, err)
+		}
 	}
 	if in := cfg.Upstream.Inbound; in != nil {
-		addrs = append(addrs, "tcp://"+in.Addr)
+		if err := g.listen(in.Addr, true); err != nil {
+			g.closeListeners()
+			return fmt.Errorf("upstream.inbound %s: %w", in.Addr, err)
+		}
 	}
-	err := gnet.Rotate(g, addrs,
+	// gnet needs an address of its own; spsmg's acceptors hand it every
+	// real connection (acceptor.go), so it listens on loopback only.
+	err := gnet.Run(g, "tcp://127.0.0.1:0",
 		gnet.WithNumEventLoop(g.numLoops),
-		// LeastConnections: its choice reads atomics only, so binds can be
-		// registered from our goroutine while the acceptor runs
+		// LeastConnections: its choice reads atomics only, so connections
+		// can be registered from the acceptors' goroutines
 		// (RoundRobin's counter is not goroutine-safe, notes/stack.md).
 		gnet.WithLoadBalancing(gnet.LeastConnections),
 		gnet.WithTicker(true),
-		gnet.WithReuseAddr(true),
-		gnet.WithTCPKeepAlive(time.Minute),
 		gnet.WithLogger(gnetLogger{g.log}),
 	)
+	g.closeListeners()
 	g.mu.Lock()
 	if g.serveErr == nil {
 		g.serveErr = err
@@ -271,9 +244,8 @@ func (g *Gateway) ListenAndServe() error {
 		return ErrServerClosed
 	}
 	if err == nil {
-		// gnet stops its engine by itself when its acceptor fails (for
-		// example EMFILE): say so, so that the process exits and its
-		// supervisor restarts it, rather than lingering without listeners.
+		// gnet stopped its engine by itself: say so, so that the process
+		// exits and its supervisor restarts it, rather than lingering.
 		err = errors.New("proxy: the event engine stopped unexpectedly")
 	}
 	g.log.Error("gateway stopped", "err", err)
@@ -314,6 +286,12 @@ func (g *Gateway) boot(eng gnet.Engine) {
 		g.log.Error("event loop discovery failed", "err", err)
 	}
 	g.outbox.load()
+	g.mu.Lock()
+	acceptors := g.acceptors
+	g.mu.Unlock()
+	for _, a := range acceptors {
+		go a.run(eng)
+	}
 	close(g.booted)
 }
 
@@ -338,9 +316,9 @@ func (g *Gateway) loopFor(el gnet.EventLoop) *loop {
 	return l
 }
 
-// OnOpen gives every new connection its session: accepted ones by the port
-// they arrived on, enrolled ones (binds, SGIP receivers, probes) by the
-// context they were enrolled with.
+// OnOpen gives every new connection its session, by the context it was
+// registered with: accepted SP or SGIP inbound connections (acceptor.go),
+// binds, SGIP receivers, probes.
 func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	l := g.loopFor(c.EventLoop())
 	l.tick()
@@ -357,27 +335,15 @@ func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		l.flush()
 		return nil, gnet.None
 	}
+	a, ok := c.Context().(accepted)
+	if !ok { // gnet's own loopback listener: nobody should connect to it
+		return nil, gnet.Close
+	}
 	if g.draining.Load() {
+		g.connCount.Add(-1) // counted by the acceptor
 		return nil, gnet.Close
 	}
-	port := 0
-	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
-		port = a.Port
-	}
-	role, ok := g.roles[port]
-	if !ok {
-		g.logRL(slog.LevelWarn, "connection on an unknown listener", "local", c.LocalAddr().String())
-		return nil, gnet.Close
-	}
-	if g.connCount.Load() >= g.maxConns {
-		// Close at once rather than run out of file descriptors: gnet's
-		// acceptor stops the whole engine on EMFILE.
-		g.closes[CloseOverCapacity].Add(1)
-		g.logRL(slog.LevelWarn, "connection refused: gateway.max_connections reached", "max", g.maxConns)
-		return nil, gnet.Close
-	}
-	g.connCount.Add(1)
-	if role.inbound {
+	if a.inbound {
 		s := newInbound(g, l, c)
 		c.SetContext(s)
 		return nil, gnet.None
@@ -406,7 +372,9 @@ func (g *Gateway) OnClose(c gnet.Conn, err error) gnet.Action {
 	switch x := c.Context().(type) {
 	case *spConn:
 		x.onClose(err)
-		g.connCount.Add(-1)
+		if x.role == roleServer { // receivers spsmg dialled were never counted
+			g.connCount.Add(-1)
+		}
 	case *bind:
 		x.onClose(err)
 	case *inbound:
@@ -428,6 +396,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	<-g.booted
 	g.draining.Store(true)
+	g.closeListeners() // stop accepting
 	g.up.stopReconnecting()
 	deadlineErr := g.waitQuiet(ctx, func(l *loop) bool { return l.inflight() == 0 })
 	for _, l := range g.loopList() {

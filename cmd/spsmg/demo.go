@@ -18,7 +18,7 @@ in front of a simulated SMG started at the configured upstream address, with
 an embedded Badger store under DIR (default ./data). Try it from another
 terminal with the simulated SP:
 
-  go run ./cmd/spsim -proto cmpp3 -addr 127.0.0.1:7890 -login 900001 -secret 888888 -service FREE -n 100000 -window 64`
+  go run ./cmd/spsim -proto cmpp3 -addr 127.0.0.1:7890 -login 900001 -secret 888888 -service FREE -n 100000 -window 64 -rate 50000`
 
 func demoCmd(args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
