@@ -80,7 +80,6 @@ type Gateway struct {
 	loopByEL map[gnet.EventLoop]*loop
 	booted   chan struct{}
 	stopped  chan struct{}
-	serveErr error
 
 	up *upstream
 
@@ -101,7 +100,6 @@ type gatewayCounters struct {
 	unroutableMO      atomic.Uint64
 	unroutableReports atomic.Uint64
 	confirmations     atomic.Uint64
-	trailingBytes     atomic.Uint64
 	unknownResponses  atomic.Uint64
 	outboxFull        atomic.Uint64
 	routeLookupsBusy  atomic.Uint64
@@ -180,7 +178,7 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	old := g.cfgLoad()
 	removed := g.applyConfig(cfg)
 	var errs []error
-	if err := g.auth.SetPolicy(authPolicy(cfg)); err != nil {
+	if err := g.auth.SetPolicy(AuthPolicy(cfg)); err != nil {
 		errs = append(errs, err)
 	}
 	for _, a := range removed {
@@ -229,11 +227,6 @@ func (g *Gateway) ListenAndServe() error {
 		gnet.WithLogger(gnetLogger{g.log}),
 	)
 	g.closeListeners()
-	g.mu.Lock()
-	if g.serveErr == nil {
-		g.serveErr = err
-	}
-	g.mu.Unlock()
 	select {
 	case <-g.booted:
 	default:
@@ -421,7 +414,6 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		_ = eng.Stop(stopCtx)
 	}
 	<-g.stopped
-	g.outbox.close()
 	return deadlineErr
 }
 

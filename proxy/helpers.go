@@ -88,8 +88,9 @@ func (g *Gateway) nextMsgID() uint64 {
 		uint64(t.Second())<<38 | (gw&0x3fffff)<<16 | seq
 }
 
-// authPolicy turns the config's authorization section into authcache's.
-func authPolicy(cfg *config.Config) authcache.Config {
+// AuthPolicy turns the config's authorization section into authcache's
+// (used here on reload and by whoever opens the engine: cmd/spsmg, tests).
+func AuthPolicy(cfg *config.Config) authcache.Config {
 	a := cfg.Authorization
 	p := authcache.Config{
 		PortalNumber:      a.PortalNumber,
@@ -123,9 +124,6 @@ func authPolicy(cfg *config.Config) authcache.Config {
 	}
 	return p
 }
-
-// AuthPolicy exposes authPolicy to cmd/spsmg, which opens the engine.
-func AuthPolicy(cfg *config.Config) authcache.Config { return authPolicy(cfg) }
 
 // lockout refuses logins from an account or an IP after repeated failures
 // (SPEC §5, issue 7): after max failures within the lock-out period, every

@@ -92,8 +92,6 @@ func (o *outbox) load() {
 	}
 }
 
-func (o *outbox) close() {}
-
 // dialReceiver connects to an SGIP SP's own listener so that spsmg can
 // bind type 2 and deliver (sgip12.md §2). One dial at a time per account;
 // a failure retries with backoff while deliveries wait.

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"math"
 	"sync/atomic"
 
 	"github.com/spsmg/spsmg/codec"
@@ -87,23 +86,4 @@ func (h *histogram) snapshot(buckets map[float64]uint64, count *uint64, sum *flo
 	cum += h.counts[len(h.bounds)].Load()
 	*count += cum
 	*sum += float64(h.sumNS.Load()) / 1e9
-}
-
-// quantile estimates a quantile from merged per-bucket counts (for tests and
-// the bench tool; Prometheus computes its own).
-func quantileFromBuckets(bounds []float64, cumulative []uint64, q float64) float64 {
-	if len(cumulative) == 0 || cumulative[len(cumulative)-1] == 0 {
-		return math.NaN()
-	}
-	total := cumulative[len(cumulative)-1]
-	rank := uint64(math.Ceil(q * float64(total)))
-	for i, c := range cumulative {
-		if c >= rank {
-			if i < len(bounds) {
-				return bounds[i]
-			}
-			return math.Inf(1)
-		}
-	}
-	return math.Inf(1)
 }

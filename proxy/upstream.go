@@ -22,9 +22,7 @@ type upstream struct {
 	nextID  int
 	wanted  map[*loop]int // binds wanted per loop: dialling, logging in or ready
 
-	ready    atomic.Int32 // binds logged in, all loops
-	logins   atomic.Uint64
-	failures atomic.Uint64
+	ready atomic.Int32 // binds logged in, all loops
 }
 
 func newUpstream(g *Gateway) *upstream {
@@ -71,7 +69,6 @@ func (u *upstream) dial(l *loop, b *bind, delay time.Duration) {
 		}
 	}
 	if err != nil {
-		u.failures.Add(1)
 		b.attempt++
 		next := backoff(cfg.ReconnectMin, cfg.ReconnectMax, b.attempt)
 		u.g.log.Warn("upstream dial failed", "addr", cfg.Addr, "bind", b.id, "err", err, "retry_in", next.Round(time.Millisecond))
@@ -111,7 +108,6 @@ func (u *upstream) isStopped() bool {
 // loggedIn: on b's loop.
 func (u *upstream) loggedIn(b *bind) {
 	u.ready.Add(1)
-	u.logins.Add(1)
 }
 
 // lost: on b's loop, from OnClose. A new bind replaces it after a
