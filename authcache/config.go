@@ -208,13 +208,12 @@ func (c *Config) validate() error {
 // policy is a compiled Config: the sets the hot path looks up. It is
 // immutable once published through Engine.policy.
 type policy struct {
-	cfg           Config
-	exemptSP      map[string]struct{}
-	exemptAnySvc  map[string]struct{}
-	exemptSPSvc   map[string]map[string]struct{}
-	kw            keywordSet
-	noticeCode    string
-	pendingPrefix string
+	cfg          Config
+	exemptSP     map[string]struct{}
+	exemptAnySvc map[string]struct{}
+	exemptSPSvc  map[string]map[string]struct{}
+	kw           keywordSet
+	noticeCode   string
 }
 
 func compilePolicy(c Config) (*policy, error) {

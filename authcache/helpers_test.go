@@ -270,16 +270,3 @@ func (f *faultStore) Apply(b []Mutation) error {
 	}
 	return f.Store.Apply(b)
 }
-
-// waitFor polls cond until it holds or the deadline passes (no sleeping
-// for a fixed time).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}

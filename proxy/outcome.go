@@ -58,9 +58,6 @@ func init() {
 
 func (o outcome) String() string { return outcomeNames[o] }
 
-// allows reports whether the outcome forwards the MT.
-func (o outcome) allows() bool { return outcomeAllows[o] }
-
 // decisionCounts counts outcomes; written by one loop, read at scrape time.
 type decisionCounts []atomic.Uint64
 

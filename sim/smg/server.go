@@ -75,7 +75,6 @@ type Server struct {
 	rx       *conn // SGIP: the bound type-2 connection to ReceiverAddr
 	quit     chan struct{}
 	quitOnce sync.Once
-	loops    sync.Once
 	wg       sync.WaitGroup // connection readers and background loops
 
 	rxWake chan struct{}

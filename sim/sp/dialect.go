@@ -100,14 +100,6 @@ func seqCounter(field []byte) uint32 {
 	return binary.BigEndian.Uint32(field[len(field)-4:])
 }
 
-// seqBytes renders s as the header's sequence field.
-func (d *dialect) seqBytes(dst []byte, s seqNo) []byte {
-	if d.fam == famSGIP {
-		return sgip.AppendSequence(dst, s.s)
-	}
-	return binary.BigEndian.AppendUint32(dst, s.n)
-}
-
 // seqOf turns a View.Sequence back into a seqNo (for answering a request).
 func (d *dialect) seqOf(field []byte) seqNo {
 	if d.fam == famSGIP {

@@ -134,14 +134,6 @@ func (w *World) StartSMG(addr string) {
 	w.T.Cleanup(func() { s.Close() })
 }
 
-// RestartSMG closes the simulated SMG abruptly and starts a new one on the
-// same address (its counters start from zero).
-func (w *World) RestartSMG() {
-	addr := w.SMG.Addr()
-	w.SMG.Close()
-	w.StartSMG(addr)
-}
-
 func yamlMap(def, over map[string]string) string {
 	m := map[string]string{}
 	for k, v := range def {
