@@ -192,6 +192,7 @@ func viewUDH(out *codec.View) {
 		return
 	}
 	out.ConcatRef = h.Concat.Ref
+	out.HasConcat, out.ConcatTotal, out.ConcatSeq = true, h.Concat.Total, h.Concat.Seq
 	if out.PkTotal == 0 && out.PkNumber == 0 {
 		out.PkTotal, out.PkNumber = h.Concat.Total, h.Concat.Seq
 	}

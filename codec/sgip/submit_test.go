@@ -116,6 +116,11 @@ func TestSubmitViewUDH(t *testing.T) {
 			if v.UDHI != c.udhiFlag || v.PkTotal != c.total || v.PkNumber != c.number || v.ConcatRef != c.reference {
 				t.Errorf("UDHI %v Pk %d/%d ref %#x; want %v %d/%d %#x", v.UDHI, v.PkNumber, v.PkTotal, v.ConcatRef, c.udhiFlag, c.number, c.total, c.reference)
 			}
+			// SGIP has no part fields: a Submit is a part exactly when its UDH says so.
+			ref, total, seq, ok := v.Segment()
+			if ok != (c.total > 1) || (ok && (ref != c.reference || total != c.total || seq != c.number)) {
+				t.Errorf("Segment() = %#x %d/%d %v", ref, seq, total, ok)
+			}
 			checkView(t, frame)
 		})
 	}

@@ -187,6 +187,7 @@ func viewTLVs(area, content []byte, out *codec.View) {
 	if out.UDHI {
 		if h, ok := udh.Parse(content); ok && h.HasConcat {
 			out.ConcatRef = h.Concat.Ref
+			out.HasConcat, out.ConcatTotal, out.ConcatSeq = true, h.Concat.Total, h.Concat.Seq
 			if !f.hasTotal {
 				out.PkTotal = h.Concat.Total
 			}
