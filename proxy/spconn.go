@@ -10,6 +10,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 )
@@ -239,6 +240,10 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		mt.Dests = l.dests[:0]
 		for i := 0; i < v.DestCount; i++ {
 			mt.Dests = append(mt.Dests, v.Dest(i))
+		}
+		mt.Segment = authcache.Segment{}
+		if ref, total, seq, ok := v.Segment(); ok {
+			mt.Segment = authcache.Segment{Ref: ref, Total: total, Seq: seq}
 		}
 		var t0 int64
 		l.authSample++
