@@ -27,8 +27,12 @@ func TestSubmitUserCount(t *testing.T) {
 			bad[userCountOff] = n
 			_, _, err := Decode(bad)
 			var fe *codec.FieldError
-			if !errors.As(err, &fe) || !errors.Is(err, codec.ErrBadValue) || fe.Field != "UserCount" || fe.Value != int64(n) {
-				t.Fatalf("Decode = %v; want ErrBadValue naming UserCount and %d", err, n)
+			want := codec.ErrTooManyRecipients
+			if n == 0 {
+				want = codec.ErrNoRecipients
+			}
+			if !errors.As(err, &fe) || !errors.Is(err, want) || !errors.Is(err, codec.ErrBadValue) || fe.Field != "UserCount" || fe.Value != int64(n) {
+				t.Fatalf("Decode = %v; want %v (an ErrBadValue) naming UserCount and %d", err, want, n)
 			}
 			var v codec.View
 			if verr := ParseView(bad, &v); verr == nil || verr.Error() != err.Error() || v.DestCount != 0 {
