@@ -16,7 +16,7 @@ import (
 // six-part message on the MO's LinkID (five uses), its parts out of order
 // and over two connections. Every part is answered 0 and reaches the SMG:
 // the message spent one use, so four single replies still pass and the
-// fifth is refused linkid_used_up.
+// fifth is refused linkid_used_up, as is every part of a long reply after it.
 func TestLongReplyToOneMOReachesTheSMGWhole(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
@@ -33,15 +33,17 @@ func TestLongReplyToOneMOReachesTheSMGWhole(t *testing.T) {
 		before := len(h.smg.Submits())
 
 		const total, ref = 6, 0x2a
-		for i, seq := range []uint8{2, 1, 4, 3, 6, 5} {
+		part := func(ref uint16, total, seq uint8) sp.MT {
 			body, err := text.Encode(text.UCS2, fmt.Sprintf("第%d段", seq))
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := sp.MT{Users: []string{number(p, user)}, ServiceCode: "HELP", LinkID: mo.LinkID,
+			return sp.MT{Users: []string{number(p, user)}, ServiceCode: "HELP", LinkID: mo.LinkID,
 				Content: append(udh.Append(nil, udh.Concat{Ref: ref, Total: total, Seq: seq}), body...), Coding: text.UCS2,
 				UDHI: true, PkTotal: total, PkNumber: seq}
-			if r := h.submit(conns[i%2], m); r.Result != 0 {
+		}
+		for i, seq := range []uint8{2, 1, 4, 3, 6, 5} {
+			if r := h.submit(conns[i%2], part(ref, total, seq)); r.Result != 0 {
 				t.Fatalf("part %d of %d (connection %d): result %d, want 0", seq, total, i%2+1, r.Result)
 			}
 		}
@@ -68,8 +70,20 @@ func TestLongReplyToOneMOReachesTheSMGWhole(t *testing.T) {
 				t.Fatalf("single reply %d after the long one: result %d", i+1, r.Result)
 			}
 		}
-		if r, want := h.submit(conns[0], single), h.refusal("linkid_used_up"); r.Result != want {
-			t.Fatalf("sixth reply on a LinkID of five uses: result %d, want %d", r.Result, want)
+		usedUp := h.refusal("linkid_used_up")
+		if r := h.submit(conns[0], single); r.Result != usedUp {
+			t.Fatalf("sixth reply on a LinkID of five uses: result %d, want %d", r.Result, usedUp)
+		}
+		// Another long reply, now that the uses are gone: every part is
+		// refused alike and none reaches the SMG.
+		before = len(h.smg.Submits())
+		for i, seq := range []uint8{3, 1, 2} {
+			if r := h.submit(conns[i%2], part(ref+1, 3, seq)); r.Result != usedUp {
+				t.Fatalf("part %d of a reply past the uses: result %d, want %d", seq, r.Result, usedUp)
+			}
+		}
+		if n := len(h.smg.Submits()) - before; n != 0 {
+			t.Fatalf("%d refused parts reached the SMG", n)
 		}
 	})
 }
