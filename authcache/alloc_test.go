@@ -60,6 +60,23 @@ func TestHotPathAllocs(t *testing.T) {
 			}
 		})
 	}
+	t.Run("long message parts do not allocate", func(t *testing.T) {
+		// Each run sends a whole six-part message: the first part decides
+		// and spends a use, the five others follow the decision.
+		mt := MT{SP: spA, ServiceCode: []byte("NEWS"), LinkID: []byte(link), Dests: dests}
+		ref := uint16(0)
+		if n := testing.AllocsPerRun(1000, func() {
+			ref++
+			for seq := uint8(1); seq <= 6; seq++ {
+				mt.Segment = Segment{Ref: ref, Total: 6, Seq: seq}
+				if d := e.Authorize(&mt); d.Reason != ReasonMOLinkID {
+					t.Fatalf("part %d: %+v", seq, d)
+				}
+			}
+		}); n != 0 {
+			t.Errorf("%v allocs per six-part message", n)
+		}
+	})
 	t.Run("Route does not allocate", func(t *testing.T) {
 		if n := testing.AllocsPerRun(1000, func() {
 			if r, ok := e.Route(msgID); !ok || r.SP != spB {

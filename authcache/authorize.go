@@ -10,6 +10,10 @@ type MT struct {
 	ServiceCode []byte   // Service_Id / ServiceType
 	LinkID      []byte   // empty when the Submit carries none
 	Dests       [][]byte // recipients; the proxy reuses the backing array
+	// Segment: the part of a long message this Submit is (zero: a message
+	// of its own). The parts of one LinkID message spend one use in all
+	// (longsms.go).
+	Segment Segment
 }
 
 // Authorize decides one MT Submit (SPEC §3):
@@ -24,7 +28,10 @@ type MT struct {
 //  4. exempt (free) service → exempt;
 //  5. a LinkID → decided by that LinkID alone (strict rule): it must be live,
 //     issued to this SP, to every recipient, for this service when one was
-//     recorded, with a use left per recipient → mo_linkid / web_linkid;
+//     recorded, with a use left per recipient → mo_linkid / web_linkid; a
+//     part of a long message (MT.Segment) that follows an earlier part of
+//     the same message takes that part's verdict and spends nothing
+//     (longsms.go);
 //  6. no LinkID → every recipient needs an active subscription for (SP,
 //     service code) → subscription, else not_subscribed.
 //
@@ -91,13 +98,27 @@ func (e *Engine) authorizeSubscription(mt *MT, svc uint32) Decision {
 // shard lock and passes a names snapshot loaded after taking it (the
 // record's svc id is interned before the record is stored). It returns
 // reasonNone when the MT may consume the uses.
-func checkLink(n *names, v *linkVal, ok bool, now uint32, mt *MT, sp *spNames, svc []byte, checkService bool) (Reason, int) {
+func checkLink(n *names, v *linkVal, ok bool, now uint32, mt *MT, sp *spNames, svc []byte, notice bool) (Reason, int) {
 	switch {
 	case !ok:
 		return ReasonLinkIDUnknown, 0
 	case now >= v.expires:
 		return ReasonLinkIDExpired, 0
 	}
+	if r, at := checkHolder(n, v, mt, sp, svc, notice); r != reasonNone {
+		return r, at
+	}
+	if int(v.uses) < len(mt.Dests) {
+		return ReasonLinkIDUsedUp, 0
+	}
+	return reasonNone, 0
+}
+
+// checkHolder checks an MT against whom a LinkID was issued to: this SP,
+// every recipient's user, the MO's service (a LinkID MT) or a confirmed
+// request or an MO naming its service (a notice). Lifetime and uses are
+// checkLink's.
+func checkHolder(n *names, v *linkVal, mt *MT, sp *spNames, svc []byte, notice bool) (Reason, int) {
 	pair := &n.pairs[v.svc]
 	if sp == nil || sp.id != pair.sp {
 		return ReasonLinkIDWrongSP, 0
@@ -111,36 +132,60 @@ func checkLink(n *names, v *linkVal, ok bool, now uint32, mt *MT, sp *spNames, s
 			return ReasonLinkIDWrongUser, i
 		}
 	}
+	if notice {
+		// A notice needs a confirmed request, or an MO naming its service.
+		if v.kind == linkWeb || (v.kind == linkMO && pair.service == "") {
+			return ReasonNoticeUnmatched, 0
+		}
+		return reasonNone, 0
+	}
 	// The service is checked only where the MO recorded one: SGIP Delivers
 	// carry no service code, and web codes are issued per SP.
-	if checkService && v.kind != linkWeb && pair.service != "" && pair.service != string(svc) {
+	if v.kind != linkWeb && pair.service != "" && pair.service != string(svc) {
 		return ReasonLinkIDWrongService, 0
-	}
-	if int(v.uses) < len(mt.Dests) {
-		return ReasonLinkIDUsedUp, 0
 	}
 	return reasonNone, 0
 }
 
 // takeLink looks up a LinkID, checks it against the MT and, when it
 // passes, consumes one use per recipient — all under the shard lock, so a
-// refused Submit consumes nothing and two loops cannot overspend.
-func (e *Engine) takeLink(mt *MT, sp *spNames, svc, link []byte, checkService bool) (v linkVal, n *names, ok bool, r Reason, at int) {
+// refused Submit consumes nothing and two loops cannot overspend. A part
+// of a long message whose message was already decided takes that decision
+// instead and consumes nothing (longsms.go); a first part records its
+// decision, under the same lock.
+func (e *Engine) takeLink(mt *MT, sp *spNames, svc, link []byte, notice bool) (v linkVal, n *names, ok bool, r Reason, at int) {
 	var k linkKey
 	copy(k[:], link)
 	now := e.nowSec()
-	s := &e.links[linkShardOf(&k)]
+	h := linkHash(&k)
+	s := &e.links[h>>(64-linkShardBits)]
+	part := mt.Segment.isPart() && len(mt.Dests) <= 255
+	var pk partsKey
+	var set []partsEntry
 	s.mu.Lock()
-	v, ok = s.m[k]
 	n = e.names.load() // after the lock: see checkLink
-	r, at = checkLink(n, &v, ok, now, mt, sp, svc, checkService)
-	if r == reasonNone && !checkService && (v.kind == linkWeb || (v.kind == linkMO && n.pairs[v.svc].service == "")) {
-		// A notice needs a confirmed request, or an MO naming its service.
-		r = ReasonNoticeUnmatched
+	if part {
+		pk = makePartsKey(&k, mt.Segment, len(mt.Dests))
+		set = s.parts.set(h, &pk)
+		if p := s.parts.find(set, &pk, now); p != nil {
+			v = p.link
+			if r, at = checkHolder(n, &v, mt, sp, svc, notice); r == reasonNone {
+				r = p.verdict
+				s.parts.follow(p, mt.Segment.Seq)
+			}
+			s.mu.Unlock()
+			return v, n, true, r, at
+		}
 	}
+	v, ok = s.m[k]
+	r, at = checkLink(n, &v, ok, now, mt, sp, svc, notice)
 	if r == reasonNone {
 		v.uses -= uint16(len(mt.Dests))
 		s.m[k] = v
+	}
+	if part && (r == reasonNone || r == ReasonLinkIDUsedUp ||
+		r == ReasonLinkIDExpired && checkHolderOK(n, &v, mt, sp, svc, notice)) {
+		s.parts.decide(set, &pk, v, r, mt.Segment.Seq, now, expiry(now, e.policy.Load().cfg.LongSMSTTL))
 	}
 	s.mu.Unlock()
 	if r == reasonNone {
@@ -149,12 +194,17 @@ func (e *Engine) takeLink(mt *MT, sp *spNames, svc, link []byte, checkService bo
 	return v, n, ok, r, at
 }
 
+func checkHolderOK(n *names, v *linkVal, mt *MT, sp *spNames, svc []byte, notice bool) bool {
+	r, _ := checkHolder(n, v, mt, sp, svc, notice)
+	return r == reasonNone
+}
+
 // authorizeLinkID: §3.1 / §3.2, the strict LinkID rule.
 func (e *Engine) authorizeLinkID(p *policy, mt *MT, sp *spNames, svc, link []byte) Decision {
 	if len(link) > MaxLinkIDLen {
 		return refuse(ReasonLinkIDUnknown, p.linkFlow(link), 0)
 	}
-	v, _, found, r, at := e.takeLink(mt, sp, svc, link, true)
+	v, _, found, r, at := e.takeLink(mt, sp, svc, link, false)
 	if r != reasonNone {
 		f := v.kind.flow()
 		if !found {
@@ -177,7 +227,7 @@ func (e *Engine) authorizeNotice(mt *MT, sp *spNames, link []byte) Decision {
 	if len(link) == 0 || len(link) > MaxLinkIDLen {
 		return refuse(ReasonNoticeUnmatched, FlowNotice, 0)
 	}
-	v, n, _, r, at := e.takeLink(mt, sp, nil, link, false)
+	v, n, _, r, at := e.takeLink(mt, sp, nil, link, true)
 	if r != reasonNone {
 		return refuse(ReasonNoticeUnmatched, FlowNotice, at)
 	}

@@ -201,6 +201,45 @@ func BenchmarkAuthorizeMOLinkID(b *testing.B) {
 	}
 }
 
+// BenchmarkAuthorizeLongSMSPart: the parts of six-part replies on MO
+// LinkIDs, in order, one op per part: one part in six decides and spends a
+// use, five follow its decision. uses/msg proves the one use per message.
+func BenchmarkAuthorizeLongSMSPart(b *testing.B) {
+	cfg := testConfig()
+	cfg.MOLinkIDUses = 65535
+	e := benchEngine(b, cfg, newDiscardStore())
+	const links, total = 256, 6
+	var ids [links][]byte
+	for i := range ids {
+		ids[i] = []byte(e.OnMO(&MO{User: []byte(userA), SPNumber: []byte(spANumber), SP: spA, LinkIDMax: 8}).LinkID)
+	}
+	mt := MT{SP: spA, ServiceCode: []byte("NEWS"), Dests: [][]byte{[]byte(userA)}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		msg := i / total
+		mt.LinkID = ids[msg%links]
+		mt.Segment = Segment{Ref: uint16(msg / links), Total: total, Seq: uint8(i%total + 1)}
+		i++
+		if msg/links == 65535 {
+			b.Fatal("LinkIDs used up; raise links")
+		}
+		if !e.Authorize(&mt).Allow {
+			b.Fatal("refused")
+		}
+	}
+	spent := 0
+	for _, id := range ids {
+		var k linkKey
+		copy(k[:], id)
+		s := &e.links[linkShardOf(&k)]
+		s.mu.Lock()
+		spent += 65535 - int(s.m[k].uses)
+		s.mu.Unlock()
+	}
+	b.ReportMetric(float64(spent)/float64((i+total-1)/total), "uses/msg")
+}
+
 // BenchmarkRoute: report routing lookups among 1M routes.
 func BenchmarkRoute(b *testing.B) {
 	const n = 1_000_000

@@ -42,6 +42,22 @@ const (
 	// listed (state cancelled) before it expires.
 	DefaultCancelledRetention = 30 * 24 * time.Hour
 
+	// DefaultLongSMSTTL: how long the decision on a long message's first
+	// part answers for its other parts. Parts normally follow each other
+	// within seconds; five minutes leaves room for resends after upstream
+	// timeouts, and bounds what a message that never completes can ride on
+	// one use.
+	DefaultLongSMSTTL = 5 * time.Minute
+
+	// DefaultLongSMSCapacity: long-message decisions kept at once (about
+	// 90 bytes each, allocated at Open). A decision is dropped as soon as
+	// every part of its message has been seen, so the table holds only
+	// messages still being sent.
+	DefaultLongSMSCapacity = 16384
+
+	// maxLongSMSCapacity bounds LongSMSCapacity (1.5 GB of decisions).
+	maxLongSMSCapacity = 1 << 24
+
 	// MaxLinkIDLen is the widest LinkID slot of any protocol (CMPP 3.0
 	// LinkID, SMGP TLV 0x0003: 20 octets).
 	MaxLinkIDLen = 20
@@ -96,6 +112,14 @@ type Config struct {
 
 	// CancelledRetention is how long a cancelled subscription is kept.
 	CancelledRetention time.Duration
+
+	// LongSMSTTL is how long the decision on the first part of a long
+	// (concatenated) LinkID message answers for its other parts, counted
+	// from that first part (see MT.Segment).
+	LongSMSTTL time.Duration
+	// LongSMSCapacity bounds the long-message decisions kept at once. It is
+	// read by Open only: SetPolicy keeps the table Open made.
+	LongSMSCapacity int
 
 	// ExemptSPs are accounts whose MTs are not authorized at all (the
 	// carrier's own, test accounts).
@@ -153,6 +177,8 @@ func (c Config) withDefaults() Config {
 	setDur(&c.RouteTTL, DefaultRouteTTL)
 	setDur(&c.RouteCacheTTL, c.RouteTTL)
 	setDur(&c.CancelledRetention, DefaultCancelledRetention)
+	setDur(&c.LongSMSTTL, DefaultLongSMSTTL)
+	setInt(&c.LongSMSCapacity, DefaultLongSMSCapacity)
 	if c.Keywords.Yes == nil {
 		c.Keywords.Yes = []string{"Y"}
 	}
@@ -201,6 +227,10 @@ func (c *Config) validate() error {
 		return bad("RouteCacheTTL", c.RouteCacheTTL)
 	case c.CancelledRetention < time.Second:
 		return bad("CancelledRetention", c.CancelledRetention)
+	case c.LongSMSTTL < time.Second:
+		return bad("LongSMSTTL", c.LongSMSTTL)
+	case c.LongSMSCapacity < 1 || c.LongSMSCapacity > maxLongSMSCapacity:
+		return bad("LongSMSCapacity", c.LongSMSCapacity)
 	}
 	return nil
 }

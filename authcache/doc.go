@@ -12,6 +12,7 @@
 //	Route     ───►│ 256 shards, pointer-free:            │
 //	OnMO      ───►│  subscriptions: flat table, seqlock  │──► write queue ──► writer ──► Store
 //	API calls ───►│  LinkIDs, web codes: map [20]byte    │    (bounded)      (batches)  (Badger | memory)
+//	              │   + long-message decisions (memory)  │
 //	PutRoute  ───►│  routes: map [24]byte; pending       │
 //	              └──────────────────────────────────────┘
 //

@@ -156,8 +156,10 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 	}
 	e.policy.Store(p)
 	e.sec.Store(uint32(time.Now().Unix()))
+	perShard := (p.cfg.LongSMSCapacity + len(e.links) - 1) / len(e.links)
 	for i := range e.links {
 		e.links[i].m = make(map[linkKey]linkVal)
+		e.links[i].parts = newPartsTable(perShard)
 	}
 	for i := range e.routes {
 		e.routes[i].m = make(map[routeKey]routeVal)
@@ -387,6 +389,7 @@ func (e *Engine) sweep() {
 				n++
 			}
 		}
+		n += uint64(s.parts.sweep(now))
 		s.mu.Unlock()
 	}
 	for i := range e.routes {
@@ -421,6 +424,7 @@ type Stats struct {
 	WebCodes               int
 	Pending                int
 	Routes                 int
+	LongSMSDecisions       int // decisions on long LinkID messages still being sent
 
 	// Write path.
 	QueueDepth    int
@@ -434,6 +438,17 @@ type Stats struct {
 	Available    bool
 	FailClosedMT uint64 // MTs refused store_unavailable
 	FailOpenMO   uint64 // MOs forwarded untouched
+
+	// Long LinkID messages (longsms.go): first parts decided, later parts
+	// that followed a decision without spending, decisions evicted by a
+	// full set and decisions that expired before their message was
+	// complete (the later parts of both were decided anew); the capacity
+	// Open allocated (Config.LongSMSCapacity rounded up).
+	LongSMSDecided  uint64
+	LongSMSFollowed uint64
+	LongSMSEvicted  uint64
+	LongSMSExpired  uint64
+	LongSMSCapacity int
 
 	ReportsSeen     uint64
 	Swept           uint64 // expired records dropped from memory
@@ -459,6 +474,13 @@ func (e *Engine) Stats() Stats {
 		s.MOLinkIDs += sh.n[linkMO]
 		s.WebCodes += sh.n[linkWeb]
 		s.NoticeLinkIDs += sh.n[linkNotice]
+		t := &sh.parts
+		s.LongSMSDecisions += t.n
+		s.LongSMSDecided += t.decided
+		s.LongSMSFollowed += t.followed
+		s.LongSMSEvicted += t.evicted
+		s.LongSMSExpired += t.expired
+		s.LongSMSCapacity += len(t.ways)
 		sh.mu.Unlock()
 	}
 	for i := range e.routes {

@@ -152,9 +152,10 @@ type linkVal struct {
 }
 
 type linkShardData struct {
-	mu sync.Mutex // decisions on a LinkID consume uses: always exclusive
-	m  map[linkKey]linkVal
-	n  [4]int // by kind
+	mu    sync.Mutex // decisions on a LinkID consume uses: always exclusive
+	m     map[linkKey]linkVal
+	n     [4]int     // by kind
+	parts partsTable // decisions on long messages with these LinkIDs (longsms.go)
 }
 
 type linkShard struct {
@@ -164,9 +165,9 @@ type linkShard struct {
 
 var linkSeed = maphash.MakeSeed()
 
-func linkShardOf(k *linkKey) uint64 {
-	return maphash.Bytes(linkSeed, k[:]) >> (64 - linkShardBits)
-}
+func linkHash(k *linkKey) uint64 { return maphash.Bytes(linkSeed, k[:]) }
+
+func linkShardOf(k *linkKey) uint64 { return linkHash(k) >> (64 - linkShardBits) }
 
 func (s *linkShardData) put(k linkKey, v linkVal) {
 	if old, ok := s.m[k]; ok {

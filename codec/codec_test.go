@@ -159,3 +159,22 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+func TestRecipientCountError(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want error
+	}{{0, ErrNoRecipients}, {1, nil}, {100, nil}, {101, ErrTooManyRecipients}, {255, ErrTooManyRecipients}} {
+		err := RecipientCountError(c.n, 100)
+		if err != c.want || (err != nil && !errors.Is(err, ErrBadValue)) {
+			t.Errorf("RecipientCountError(%d) = %v, want %v (an ErrBadValue)", c.n, err, c.want)
+		}
+	}
+	fe := &FieldError{PDU: "cmpp3 CMPP_SUBMIT", Field: "DestUsr_tl", Index: -1, Offset: 128, Value: 101, Err: ErrTooManyRecipients}
+	if want := "cmpp3 CMPP_SUBMIT: DestUsr_tl at offset 128 (value 101): codec: bad field value: more than 100 recipients"; fe.Error() != want {
+		t.Errorf("%q\nwant %q", fe.Error(), want)
+	}
+	if errors.Is(fe, ErrNoRecipients) || !errors.Is(fe, ErrTooManyRecipients) || !errors.Is(fe, ErrBadValue) {
+		t.Error("errors.Is does not tell the recipient errors apart")
+	}
+}

@@ -31,7 +31,34 @@ var (
 	// ErrTrailingBytes: the frame is longer than its body layout. Decoders
 	// that must preserve trailing bytes (SGIP carrier variants) do not use it.
 	ErrTrailingBytes = errors.New("codec: trailing bytes after body")
+
+	// ErrNoRecipients and ErrTooManyRecipients: a Submit's recipient count
+	// (CMPP DestUsr_tl, SGIP UserCount, SMGP DestTermIDCount) is 0, or above
+	// the 100 every protocol allows. Both are ErrBadValue too (errors.Is
+	// holds for either), and tell the proxy to answer with a recipient
+	// result rather than "malformed".
+	ErrNoRecipients      error = badValue("codec: bad field value: no recipients")
+	ErrTooManyRecipients error = badValue("codec: bad field value: more than 100 recipients")
 )
+
+// badValue is a sentinel that is also ErrBadValue.
+type badValue string
+
+func (e badValue) Error() string      { return string(e) }
+func (badValue) Is(target error) bool { return target == ErrBadValue }
+
+// RecipientCountError returns the sentinel for a Submit's recipient count
+// n: ErrNoRecipients for 0, ErrTooManyRecipients above max, nil otherwise.
+// Protocol decoders fail the count field with it.
+func RecipientCountError(n, max int) error {
+	switch {
+	case n <= 0:
+		return ErrNoRecipients
+	case n > max:
+		return ErrTooManyRecipients
+	}
+	return nil
+}
 
 // FieldError says where decoding stopped: which PDU, which field, at which
 // offset inside the frame. It unwraps to one of the sentinels above, so
@@ -63,7 +90,7 @@ func (e *FieldError) Error() string {
 	}
 	b = append(b, " at offset "...)
 	b = strconv.AppendInt(b, int64(e.Offset), 10)
-	if e.Err == ErrBadValue || e.Err == ErrFrameTooLarge || e.Err == ErrFrameTooSmall {
+	if errors.Is(e.Err, ErrBadValue) || e.Err == ErrFrameTooLarge || e.Err == ErrFrameTooSmall {
 		b = append(b, " (value "...)
 		b = strconv.AppendInt(b, e.Value, 10)
 		b = append(b, ')')

@@ -118,6 +118,12 @@ type View struct {
 	PkTotal   uint8
 	PkNumber  uint8
 	ConcatRef uint16 // reference of the concatenation IE, when the UDH has one
+	// HasConcat: the UDH has a concatenation element (IEI 0x00 or 0x08);
+	// ConcatTotal and ConcatSeq are its total and part number, which may
+	// differ from PkTotal/PkNumber when an SP fills the Pk fields with 1/1.
+	HasConcat   bool
+	ConcatTotal uint8
+	ConcatSeq   uint8
 
 	Coding     uint8  // Msg_Fmt / MessageCoding / MsgFormat
 	Content    []byte // message content including any UDH; a report body for a report Deliver
@@ -171,6 +177,21 @@ func (v *View) DestField(i int) []byte {
 	}
 	o := v.destOff + i*v.destStride
 	return v.frame[o : o+v.destStride : o+v.destStride]
+}
+
+// Segment says which part of a concatenated (long) message a Submit is:
+// the UDH's concatenation element when there is one (the handset
+// reassembles by it), else the protocol's own part fields (CMPP
+// Pk_total/Pk_number, SMGP TLVs 0x0009/0x000A) with reference 0. ok is
+// false for a message of its own: no part fields, a total of 1, or a part
+// number outside 1…total.
+func (v *View) Segment() (ref uint16, total, seq uint8, ok bool) {
+	if v.HasConcat {
+		ref, total, seq = v.ConcatRef, v.ConcatTotal, v.ConcatSeq
+	} else {
+		total, seq = v.PkTotal, v.PkNumber
+	}
+	return ref, total, seq, total > 1 && seq >= 1 && seq <= total
 }
 
 // LinkID returns the LinkID with its NUL padding cut (empty when none).

@@ -170,6 +170,12 @@ type Authorization struct {
 	// their route on disk, off the event loop. Bounds memory at high
 	// report volumes.
 	RouteCacheTTL time.Duration `yaml:"route_cache_ttl"`
+	// LongSMSTTL: how long the decision on the first part of a long
+	// LinkID message answers for its other parts, which then spend no use.
+	LongSMSTTL time.Duration `yaml:"long_sms_ttl"`
+	// LongSMSCapacity bounds the long-message decisions kept at once
+	// (~90 bytes each); applied at start.
+	LongSMSCapacity int `yaml:"long_sms_capacity"`
 	// ExemptServices pass without subscription (free services).
 	ExemptServices []string `yaml:"exempt_services"`
 	// UnsubscribeKeyword + service keyword ends one subscription by MO;

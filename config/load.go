@@ -24,6 +24,11 @@ const (
 	DefaultTPS            = 1000
 	DefaultOutboxLimit    = 100000
 	DefaultDeliverWindow  = 16
+
+	// Long LinkID messages: one decision for all parts (authcache longsms.go).
+	DefaultLongSMSTTL      = 5 * time.Minute
+	DefaultLongSMSCapacity = 16384
+	MaxLongSMSCapacity     = 1 << 24
 )
 
 // Load reads and validates the file at path. Warnings are problems that do
@@ -121,6 +126,8 @@ func (c *Config) applyDefaults() {
 	if a.RouteCacheTTL > a.RouteTTL {
 		a.RouteCacheTTL = a.RouteTTL
 	}
+	setDefault(&a.LongSMSTTL, DefaultLongSMSTTL)
+	setDefault(&a.LongSMSCapacity, DefaultLongSMSCapacity)
 	setDefault(&a.UnsubscribeKeyword, "TD")
 	setDefault(&a.CancelAllKeyword, "0000")
 	setDefault(&a.WebCodeText, "Your confirmation code is %s")
@@ -241,6 +248,12 @@ func (c *Config) Validate() error {
 	a := c.Authorization
 	if a.PortalNumber != "" && !isDigits(a.PortalNumber) {
 		bad("authorization.portal_number", "%q is not a number", a.PortalNumber)
+	}
+	if a.LongSMSTTL < time.Second {
+		bad("authorization.long_sms_ttl", "%v is under a second", a.LongSMSTTL)
+	}
+	if a.LongSMSCapacity < 1 || a.LongSMSCapacity > MaxLongSMSCapacity {
+		bad("authorization.long_sms_capacity", "%d outside 1–%d", a.LongSMSCapacity, MaxLongSMSCapacity)
 	}
 	if a.WebCodeLength < 4 || a.WebCodeLength > 8 {
 		// 8 is the LinkID slot of SGIP and CMPP 2.x (Reserve, 8 bytes).

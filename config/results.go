@@ -10,6 +10,7 @@ const (
 	ReasonServiceNotAllowed   = "service_not_allowed"   // service code not in the account's list
 	ReasonSPNumberNotAllowed  = "sp_number_not_allowed" // source number outside the account's access numbers
 	ReasonMalformed           = "malformed"             // a Submit the codec cannot read
+	ReasonTooManyRecipients   = "too_many_recipients"   // a Submit to more than 100 recipients
 )
 
 // DefaultResults are the result codes of refusals when the config file does
@@ -40,6 +41,7 @@ func DefaultResults() Results {
 			ReasonServiceNotAllowed:   103,
 			ReasonSPNumberNotAllowed:  102,
 			ReasonMalformed:           5,
+			ReasonTooManyRecipients:   5,
 		},
 		CMPP: map[string]uint32{
 			"not_subscribed":          106,
@@ -60,6 +62,7 @@ func DefaultResults() Results {
 			ReasonServiceNotAllowed:   7,
 			ReasonSPNumberNotAllowed:  10,
 			ReasonMalformed:           1,
+			ReasonTooManyRecipients:   13,
 		},
 		SMGP: map[string]uint32{
 			"not_subscribed":          130,
@@ -80,6 +83,7 @@ func DefaultResults() Results {
 			ReasonServiceNotAllowed:   43,
 			ReasonSPNumberNotAllowed:  46,
 			ReasonMalformed:           10,
+			ReasonTooManyRecipients:   47,
 		},
 	}
 }

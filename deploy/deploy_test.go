@@ -50,6 +50,7 @@ var exported = map[string]string{
 	"spsmg_store_available":            "gauge",
 	"spsmg_fail_policy_total":          "counter",
 	"spsmg_reports_total":              "counter",
+	"spsmg_long_sms_total":             "counter",
 	// api/metrics.go
 	"spsmg_api_requests_total":           "counter",
 	"spsmg_api_request_duration_seconds": "histogram",

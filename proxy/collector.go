@@ -78,13 +78,17 @@ var (
 		"policy")
 	descReportsSeen = d("reports_total",
 		"Status reports relayed to SPs (counted, not stored).")
+	descLongSMS = d("long_sms_total",
+		"Long (concatenated) LinkID messages: first parts decided (one LinkID use for the message), later parts that followed a decision, decisions evicted by a full table or expired before the message was complete.",
+		"event")
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{descPackets, descDecisions, descUpstreamFailures, descSubmitRTT,
 		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
-		descStoreWritten, descStoreErrors, descStoreDropped, descStoreAvailable, descFailPolicy, descReportsSeen} {
+		descStoreWritten, descStoreErrors, descStoreDropped, descStoreAvailable, descFailPolicy, descReportsSeen,
+		descLongSMS} {
 		ch <- x
 	}
 }
@@ -189,7 +193,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for kind, n := range map[string]int{
 		"subscription": s.Subscriptions, "cancelled_subscription": s.CancelledSubscriptions,
 		"mo_linkid": s.MOLinkIDs, "notice_linkid": s.NoticeLinkIDs, "web_code": s.WebCodes,
-		"pending_subscription": s.Pending, "route": s.Routes,
+		"pending_subscription": s.Pending, "route": s.Routes, "long_sms_decision": s.LongSMSDecisions,
 	} {
 		gauge(descStoreRecords, float64(n), kind)
 	}
@@ -206,6 +210,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descFailPolicy, float64(s.FailClosedMT), "mt_fail_closed")
 	counter(descFailPolicy, float64(s.FailOpenMO), "mo_fail_open")
 	counter(descReportsSeen, float64(s.ReportsSeen))
+	counter(descLongSMS, float64(s.LongSMSDecided), "decided")
+	counter(descLongSMS, float64(s.LongSMSFollowed), "followed")
+	counter(descLongSMS, float64(s.LongSMSEvicted), "evicted")
+	counter(descLongSMS, float64(s.LongSMSExpired), "expired")
 }
 
 // histSum merges per-loop histograms into one constant histogram.

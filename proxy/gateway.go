@@ -192,6 +192,9 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	if fmt.Sprint(old.Listeners) != fmt.Sprint(cfg.Listeners) {
 		errs = append(errs, errors.New("listeners changed: restart to apply"))
 	}
+	if old.Authorization.LongSMSCapacity != cfg.Authorization.LongSMSCapacity {
+		errs = append(errs, errors.New("authorization.long_sms_capacity changed: restart to apply"))
+	}
 	if old.Upstream.Addr != cfg.Upstream.Addr || old.Upstream.Protocol != cfg.Upstream.Protocol || old.Upstream.Login != cfg.Upstream.Login {
 		errs = append(errs, errors.New("upstream address, protocol or login changed: restart to apply"))
 	}

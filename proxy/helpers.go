@@ -104,6 +104,8 @@ func AuthPolicy(cfg *config.Config) authcache.Config {
 		WebCodeUses:       a.WebCodeUses,
 		RouteTTL:          a.RouteTTL,
 		RouteCacheTTL:     a.RouteCacheTTL,
+		LongSMSTTL:        a.LongSMSTTL,
+		LongSMSCapacity:   a.LongSMSCapacity,
 	}
 	for _, s := range a.ExemptServices {
 		p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{ServiceCode: s})

@@ -16,7 +16,7 @@ type outcome uint8
 var (
 	// outcomes after authcache's reasons.
 	outFlowControl, outWindowFull, outUpstreamUnavailable, outUpstreamTimeout,
-	outServiceNotAllowed, outSPNumberNotAllowed, outMalformed outcome
+	outServiceNotAllowed, outSPNumberNotAllowed, outMalformed, outTooManyRecipients outcome
 
 	numOutcomes   int
 	outcomeNames  []string
@@ -51,6 +51,7 @@ func init() {
 	outServiceNotAllowed = add(config.ReasonServiceNotAllowed)
 	outSPNumberNotAllowed = add(config.ReasonSPNumberNotAllowed)
 	outMalformed = add(config.ReasonMalformed)
+	outTooManyRecipients = add(config.ReasonTooManyRecipients)
 	if numOutcomes > 255 {
 		panic("proxy: too many outcomes")
 	}

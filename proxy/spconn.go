@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 )
@@ -172,9 +174,11 @@ func (s *spConn) handle(frame []byte) {
 }
 
 // malformed answers a frame the codec cannot read: a Submit gets its
-// response with the malformed result; other requests likewise when their
-// header could be read; an unknown command closes the connection, as the
-// specs ask (SGIP: close on an unknown command id).
+// response with the malformed result — or, when only its recipient count is
+// outside 1–100, the no_recipients or too_many_recipients result; other
+// requests get the malformed result when their header could be read; an
+// unknown command closes the connection, as the specs ask (SGIP: close on
+// an unknown command id).
 func (s *spConn) malformed(v *codec.View, err error) {
 	s.g.logRL(slog.LevelWarn, "undecodable frame from SP", "peer", s.peer(), "err", err)
 	if v.Kind == codec.KindUnknown || v.Sequence == nil {
@@ -185,7 +189,15 @@ func (s *spConn) malformed(v *codec.View, err error) {
 		return
 	}
 	if v.Kind == codec.KindSubmit {
-		s.count(outMalformed)
+		o := outMalformed
+		switch {
+		case errors.Is(err, codec.ErrNoRecipients):
+			o = outcome(authcache.ReasonNoRecipients)
+		case errors.Is(err, codec.ErrTooManyRecipients):
+			o = outTooManyRecipients
+		}
+		s.refuse(v, o)
+		return
 	}
 	s.respond(v, s.g.resultOf(outMalformed))
 }
@@ -239,6 +251,10 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		mt.Dests = l.dests[:0]
 		for i := 0; i < v.DestCount; i++ {
 			mt.Dests = append(mt.Dests, v.Dest(i))
+		}
+		mt.Segment = authcache.Segment{}
+		if ref, total, seq, ok := v.Segment(); ok {
+			mt.Segment = authcache.Segment{Ref: ref, Total: total, Seq: seq}
 		}
 		var t0 int64
 		l.authSample++

@@ -225,8 +225,40 @@ func decodeFrame(p config.Protocol, frame []byte) (*decoded, error) {
 		return nil, fmt.Errorf("decode %s: %w", p, err)
 	}
 	out.Body = pdu
+	switch x := pdu.(type) {
+	case *sgip.Submit:
+		out.Body = sgipSubmitJSON{x, printableLinkID(x.Reserve)}
+	case *sgip.Deliver:
+		out.Body = sgipDeliverJSON{x, printableLinkID(x.Reserve)}
+	}
 	out.Message = describeContent(pdu)
 	return out, nil
+}
+
+// SGIP carries the LinkID in the 8-byte Reserve, a field the protocol
+// leaves opaque, so the codec prints it as hex. The tool adds it as text,
+// as it prints CMPP 2.x's Reserve LinkID, when it reads as one.
+type (
+	sgipSubmitJSON struct {
+		*sgip.Submit
+		LinkID string `json:"LinkID,omitempty"`
+	}
+	sgipDeliverJSON struct {
+		*sgip.Deliver
+		LinkID string `json:"LinkID,omitempty"`
+	}
+)
+
+// printableLinkID returns reserve cut at its NUL padding when that is
+// printable ASCII, and "" otherwise (the hex Reserve then says it all).
+func printableLinkID(reserve []byte) string {
+	id := codec.TrimNUL(reserve)
+	for _, c := range id {
+		if c < 0x20 || c > 0x7e {
+			return ""
+		}
+	}
+	return string(id)
 }
 
 // describeContent decodes the message content of the PDUs that carry one.

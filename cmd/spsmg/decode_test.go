@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/sgip"
 )
 
 // vectorCase picks the protocol and body flag for a golden vector file of
@@ -99,7 +103,7 @@ func TestDecodeOutput(t *testing.T) {
 		{"CMPP 3.0 Submit text decoded", "cmpp3", "", "cmpp/testdata/v05-submit-30.hex",
 			[]string{`"command": "CMPP_SUBMIT"`, `"text": "测试gocmpp submit"`, `"coding": "UCS2"`, `"Sequence_Id": "23"`}},
 		{"SGIP Submit LinkID in Reserve", "sgip", "", "sgip/testdata/v4-submit-linkid.hex",
-			[]string{`"text": "你好"`, `"Reserve": "3132333435363738"`, `"UserNumber": [`}},
+			[]string{`"text": "你好"`, `"Reserve": "3132333435363738"`, `"LinkID": "12345678"`, `"UserNumber": [`}},
 		{"SMGP Submit TLV listed", "smgp", "", "smgp/testdata/v2_submit_linkid.hex",
 			[]string{`"TLVs": [`, `LINK0000000000000001`}},
 		{"SMGP report text by label", "smgp", "report", "smgp/testdata/v9b_report_gateway.hex",
@@ -148,6 +152,48 @@ func TestDecodeErrors(t *testing.T) {
 			err := run(c.args, strings.NewReader(""), &bytes.Buffer{})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestDecodeSGIPLinkID: an SGIP Submit or Deliver shows its Reserve as the
+// LinkID text beside the hex, as CMPP 2.x shows its Reserve LinkID; a
+// Reserve that does not read as text stays hex only.
+func TestDecodeSGIPLinkID(t *testing.T) {
+	var seq sgip.Sequence
+	cases := []struct {
+		name    string
+		pdu     sgip.PDU
+		want    []string
+		notWant string
+	}{
+		{"Submit", &sgip.Submit{SPNumber: "1065512345", UserNumber: []string{"8613800138000"}, ServiceType: "HELP",
+			Reserve: codec.Octets("LNK00042")},
+			[]string{`"Reserve": "4c4e4b3030303432"`, `"LinkID": "LNK00042"`}, ""},
+		{"Deliver, LinkID shorter than the slot", &sgip.Deliver{UserNumber: "8613800138000", SPNumber: "1065512345",
+			Reserve: codec.Octets("AB12")},
+			[]string{`"Reserve": "4142313200000000"`, `"LinkID": "AB12"`}, ""},
+		{"Submit, binary Reserve", &sgip.Submit{SPNumber: "1065512345", UserNumber: []string{"8613800138000"},
+			Reserve: codec.Octets{0x01, 0xff, 0x41, 0, 0, 0, 0, 0}},
+			[]string{`"Reserve": "01ff410000000000"`}, `"LinkID"`},
+		{"Submit, empty Reserve", &sgip.Submit{SPNumber: "1065512345", UserNumber: []string{"8613800138000"}},
+			[]string{`"Reserve": ""`}, `"LinkID"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			frame := hex.EncodeToString(sgip.Append(nil, seq, c.pdu))
+			if err := run([]string{"decode", "--proto", "sgip", frame}, nil, &out); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %s:\n%s", w, out.String())
+				}
+			}
+			if c.notWant != "" && strings.Contains(out.String(), c.notWant) {
+				t.Errorf("output has %s:\n%s", c.notWant, out.String())
 			}
 		})
 	}

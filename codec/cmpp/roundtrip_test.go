@@ -226,8 +226,8 @@ func TestDecodeRejects(t *testing.T) {
 	}{
 		{"empty frame", nil, V30, "Total_Length", 0, codec.ErrShortFrame},
 		{"header cut in Sequence_Id", sub[:10], V30, "Sequence_Id", 8, codec.ErrShortFrame},
-		{"no recipients", withDests(0), V30, "DestUsr_tl", destOff, codec.ErrBadValue},
-		{"101 recipients", withDests(101), V30, "DestUsr_tl", destOff, codec.ErrBadValue},
+		{"no recipients", withDests(0), V30, "DestUsr_tl", destOff, codec.ErrNoRecipients},
+		{"101 recipients", withDests(101), V30, "DestUsr_tl", destOff, codec.ErrTooManyRecipients},
 		{"trailing bytes", append(bytes.Clone(sub), 0), V30, "(end of body)", len(sub), codec.ErrTrailingBytes},
 		{"Total_Length disagrees with the frame", mustHex("00000020 00000002 00000001"), V30, "Total_Length", 0, codec.ErrBadValue},
 		{"CMPP_FWD has no struct", mustHex("0000000c 00000009 00000001"), V30, "Command_Id", 4, codec.ErrUnknownCommand},

@@ -110,7 +110,7 @@ func (p *Submit) decodeBody(r *codec.Reader, v Version, _ Header) {
 	p.SrcID = r.Text("Src_Id", 21)
 	n := int(r.Uint8("DestUsr_tl"))
 	if n < 1 || n > MaxDestUsr {
-		failBack(r, "DestUsr_tl", 1, int64(n), codec.ErrBadValue)
+		failBack(r, "DestUsr_tl", 1, int64(n), codec.RecipientCountError(n, MaxDestUsr))
 		return
 	}
 	p.DestTerminalID = make([]string, n)

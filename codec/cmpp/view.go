@@ -24,9 +24,10 @@ import (
 //	Cancel         MsgID;   Cancel_Resp: Result = Success_Id
 //
 // A fixed field that does not fit in frame fails with a *codec.FieldError
-// naming it (ErrShortFrame); a DestUsr_tl outside 1–100 with ErrBadValue. A
-// report body that is neither 60 nor 71 bytes is not an error: ReportMsgID
-// and ReportStat are filled when it holds them, UserNumber stays
+// naming it (ErrShortFrame); a DestUsr_tl outside 1–100 with
+// ErrNoRecipients or ErrTooManyRecipients (both ErrBadValue). A report body
+// that is neither 60 nor 71 bytes is not an error: ReportMsgID and
+// ReportStat are filled when it holds them, UserNumber stays
 // Src_terminal_Id (which a report sets to the MT's recipient as well).
 // Total_Length is not checked against len(frame): the Framer did that.
 //
@@ -162,7 +163,7 @@ func viewSubmit(r *codec.Reader, frame []byte, f Family, out *codec.View) {
 	out.SPNumber = codec.TrimNUL(r.Bytes("Src_Id", 21))
 	n := int(r.Uint8("DestUsr_tl"))
 	if n < 1 || n > MaxDestUsr {
-		failBack(r, "DestUsr_tl", 1, int64(n), codec.ErrBadValue)
+		failBack(r, "DestUsr_tl", 1, int64(n), codec.RecipientCountError(n, MaxDestUsr))
 		return
 	}
 	off := r.Offset()
@@ -192,6 +193,7 @@ func viewUDH(out *codec.View) {
 		return
 	}
 	out.ConcatRef = h.Concat.Ref
+	out.HasConcat, out.ConcatTotal, out.ConcatSeq = true, h.Concat.Total, h.Concat.Seq
 	if out.PkTotal == 0 && out.PkNumber == 0 {
 		out.PkTotal, out.PkNumber = h.Concat.Total, h.Concat.Seq
 	}

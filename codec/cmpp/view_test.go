@@ -64,6 +64,44 @@ func TestViewUDHFallback(t *testing.T) {
 	}
 }
 
+// TestViewSegment: the UDH's concatenation element says which part a
+// Submit is, whatever Pk_total/Pk_number say; without one, the Pk fields do.
+func TestViewSegment(t *testing.T) {
+	cases := []struct {
+		name              string
+		pkTotal, pkNumber uint8
+		udhi              uint8
+		content           []byte
+		ref               uint16
+		total, seq        uint8
+		ok                bool
+	}{
+		{"UDH and Pk fields agree", 3, 2, 1, []byte{5, 0, 3, 0x2a, 3, 2, 'x'}, 0x2a, 3, 2, true},
+		{"Pk fields left 1/1, UDH says part 2 of 3", 1, 1, 1, []byte{5, 0, 3, 0x2a, 3, 2, 'x'}, 0x2a, 3, 2, true},
+		{"16-bit reference, TP_udhi 0x40", 1, 1, 0x40, []byte{6, 8, 4, 0x12, 0x34, 6, 5, 'x'}, 0x1234, 6, 5, true},
+		{"Pk fields only", 4, 3, 0, []byte("plain"), 0, 4, 3, true},
+		{"UDH says one part", 2, 1, 1, []byte{5, 0, 3, 0x2a, 1, 1, 'x'}, 0x2a, 1, 1, false},
+		{"a message of its own", 1, 1, 0, []byte("plain"), 0, 1, 1, false},
+		{"Pk_number above Pk_total", 2, 3, 0, []byte("plain"), 0, 2, 3, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := sampleSubmit()
+			s.PkTotal, s.PkNumber, s.TPUDHI, s.MsgContent = c.pkTotal, c.pkNumber, c.udhi, codec.Octets(c.content)
+			for _, v := range []Version{V21, V30} {
+				var view codec.View
+				if err := ParseView(Append(nil, v, 1, s), v, &view); err != nil {
+					t.Fatal(err)
+				}
+				ref, total, seq, ok := view.Segment()
+				if ref != c.ref || total != c.total || seq != c.seq || ok != c.ok {
+					t.Errorf("%v: Segment() = %#x %d/%d %v, want %#x %d/%d %v", v, ref, seq, total, ok, c.ref, c.seq, c.total, c.ok)
+				}
+			}
+		})
+	}
+}
+
 func TestViewOddReportBody(t *testing.T) {
 	d := &Deliver{SrcTerminalID: "13800138000", RegisteredDelivery: 1, MsgContent: codec.Octets("0123456789DELIVRDxx")}
 	var view codec.View

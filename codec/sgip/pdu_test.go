@@ -304,7 +304,7 @@ func TestErrorText(t *testing.T) {
 		want  string
 	}{
 		{unknown, "sgip 0x00000099: Command ID at offset 4: codec: unknown command"},
-		{zeroUsers, "SGIP_SUBMIT: UserCount at offset 63 (value 0): codec: bad field value"},
+		{zeroUsers, "SGIP_SUBMIT: UserCount at offset 63 (value 0): codec: bad field value: no recipients"},
 		{v1[:70], "SGIP_SUBMIT: UserNumber[0] at offset 63: codec: short frame"},
 		{v1[:10], "SGIP header: Sequence Number at offset 8: codec: short frame"},
 	} {

@@ -144,14 +144,15 @@ func (s *Submit) decodeBody(r *codec.Reader) {
 }
 
 // readUserCount reads UserCount and rejects 0 and values above
-// MaxUserCount with codec.ErrBadValue (§4: 1–100).
+// MaxUserCount with codec.ErrNoRecipients / codec.ErrTooManyRecipients,
+// both codec.ErrBadValue (§4: 1–100).
 func readUserCount(r *codec.Reader) int {
 	n := r.Uint8("UserCount")
 	if r.Failed() {
 		return 0
 	}
-	if n == 0 || n > MaxUserCount {
-		r.Fail("UserCount", -1, int64(n), codec.ErrBadValue)
+	if err := codec.RecipientCountError(int(n), MaxUserCount); err != nil {
+		r.Fail("UserCount", -1, int64(n), err)
 		return 0
 	}
 	return int(n)

@@ -27,8 +27,12 @@ func TestSubmitUserCount(t *testing.T) {
 			bad[userCountOff] = n
 			_, _, err := Decode(bad)
 			var fe *codec.FieldError
-			if !errors.As(err, &fe) || !errors.Is(err, codec.ErrBadValue) || fe.Field != "UserCount" || fe.Value != int64(n) {
-				t.Fatalf("Decode = %v; want ErrBadValue naming UserCount and %d", err, n)
+			want := codec.ErrTooManyRecipients
+			if n == 0 {
+				want = codec.ErrNoRecipients
+			}
+			if !errors.As(err, &fe) || !errors.Is(err, want) || !errors.Is(err, codec.ErrBadValue) || fe.Field != "UserCount" || fe.Value != int64(n) {
+				t.Fatalf("Decode = %v; want %v (an ErrBadValue) naming UserCount and %d", err, want, n)
 			}
 			var v codec.View
 			if verr := ParseView(bad, &v); verr == nil || verr.Error() != err.Error() || v.DestCount != 0 {
@@ -115,6 +119,11 @@ func TestSubmitViewUDH(t *testing.T) {
 			}
 			if v.UDHI != c.udhiFlag || v.PkTotal != c.total || v.PkNumber != c.number || v.ConcatRef != c.reference {
 				t.Errorf("UDHI %v Pk %d/%d ref %#x; want %v %d/%d %#x", v.UDHI, v.PkNumber, v.PkTotal, v.ConcatRef, c.udhiFlag, c.number, c.total, c.reference)
+			}
+			// SGIP has no part fields: a Submit is a part exactly when its UDH says so.
+			ref, total, seq, ok := v.Segment()
+			if ok != (c.total > 1) || (ok && (ref != c.reference || total != c.total || seq != c.number)) {
+				t.Errorf("Segment() = %#x %d/%d %v", ref, seq, total, ok)
 			}
 			checkView(t, frame)
 		})

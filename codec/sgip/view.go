@@ -144,6 +144,7 @@ func fastSubmit(frame []byte, out *codec.View) bool {
 	if out.UDHI {
 		if h, ok := udh.Parse(out.Content); ok && h.HasConcat {
 			out.PkTotal, out.PkNumber, out.ConcatRef = h.Concat.Total, h.Concat.Seq, h.Concat.Ref
+			out.HasConcat, out.ConcatTotal, out.ConcatSeq = true, h.Concat.Total, h.Concat.Seq
 		}
 	}
 	return true
@@ -182,6 +183,7 @@ func viewSubmit(r *codec.Reader, frame []byte, out *codec.View) {
 	if out.UDHI {
 		if h, ok := udh.Parse(out.Content); ok && h.HasConcat {
 			out.PkTotal, out.PkNumber, out.ConcatRef = h.Concat.Total, h.Concat.Seq, h.Concat.Ref
+			out.HasConcat, out.ConcatTotal, out.ConcatSeq = true, h.Concat.Total, h.Concat.Seq
 		}
 	}
 }

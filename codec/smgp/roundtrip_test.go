@@ -87,8 +87,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"Active_Test with a body", withLen(mustHex("00000000 00000004 00000001 00")), "PacketLength", codec.ErrTrailingBytes, -1},
 		{"undefined RequestID", mustHex("0000000c 00000013 00000001"), "RequestID", codec.ErrUnknownCommand, -1},
 		{"undefined response", mustHex("0000000c 80000000 00000001"), "RequestID", codec.ErrUnknownCommand, -1},
-		{"DestTermIDCount 0", patch(oneDest, countAt, 0), "DestTermIDCount", codec.ErrBadValue, -1},
-		{"DestTermIDCount 101", patch(oneDest, countAt, 101), "DestTermIDCount", codec.ErrBadValue, -1},
+		{"DestTermIDCount 0", patch(oneDest, countAt, 0), "DestTermIDCount", codec.ErrNoRecipients, -1},
+		{"DestTermIDCount 101", patch(oneDest, countAt, 101), "DestTermIDCount", codec.ErrTooManyRecipients, -1},
 		{"DestTermIDCount beyond the frame", patch(oneDest, countAt, 2), "DestTermID", codec.ErrShortFrame, 1},
 	}
 	for _, c := range cases {
@@ -107,7 +107,7 @@ func TestDecodeErrors(t *testing.T) {
 			t.Fatal("no error")
 		}
 		_, _, err = Decode(patch(oneDest, countAt, 0), V30)
-		if want := "smgp SMGP_SUBMIT: DestTermIDCount at offset 117 (value 0): codec: bad field value"; err.Error() != want {
+		if want := "smgp SMGP_SUBMIT: DestTermIDCount at offset 117 (value 0): codec: bad field value: no recipients"; err.Error() != want {
 			t.Fatalf("%q\nwant %q", err, want)
 		}
 	})

@@ -123,8 +123,8 @@ func (p *Submit) decodeBody(r *codec.Reader, v Version) {
 // is outside the spec (smgp30.md §5).
 func readDestCount(r *codec.Reader) int {
 	n := int(r.Uint8("DestTermIDCount"))
-	if !r.Failed() && (n == 0 || n > MaxDestTermIDs) {
-		r.Fail("DestTermIDCount", -1, int64(n), codec.ErrBadValue)
+	if err := codec.RecipientCountError(n, MaxDestTermIDs); !r.Failed() && err != nil {
+		r.Fail("DestTermIDCount", -1, int64(n), err)
 	}
 	return n
 }

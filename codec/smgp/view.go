@@ -31,8 +31,8 @@ import (
 // A truncated TLV area is not an error (smgp30.md §12, V8): the walk stops
 // there, as in Decode. Errors are *codec.FieldError naming the field that
 // does not fit (ErrShortFrame), a PacketLength that disagrees with
-// len(frame), an impossible DestTermIDCount (ErrBadValue), or, with the
-// header fields filled in and Kind KindUnknown, an undefined RequestID
+// len(frame), an impossible DestTermIDCount (ErrNoRecipients,
+// ErrTooManyRecipients), or, with the header fields filled in and Kind KindUnknown, an undefined RequestID
 // (ErrUnknownCommand). It never panics. out is reset first.
 func ParseView(frame []byte, v Version, out *codec.View) error {
 	out.Reset()
@@ -187,6 +187,7 @@ func viewTLVs(area, content []byte, out *codec.View) {
 	if out.UDHI {
 		if h, ok := udh.Parse(content); ok && h.HasConcat {
 			out.ConcatRef = h.Concat.Ref
+			out.HasConcat, out.ConcatTotal, out.ConcatSeq = true, h.Concat.Total, h.Concat.Seq
 			if !f.hasTotal {
 				out.PkTotal = h.Concat.Total
 			}

@@ -157,6 +157,20 @@ func TestParseViewVectors(t *testing.T) {
 		if !w.UDHI || w.PkTotal != 2 || w.PkNumber != 1 || w.ConcatRef != 0x34 {
 			t.Fatalf("%+v", w)
 		}
+		if ref, total, seq, ok := w.Segment(); !ok || ref != 0x34 || total != 2 || seq != 1 {
+			t.Fatalf("Segment() = %#x %d/%d %v", ref, seq, total, ok)
+		}
+	})
+	t.Run("the UDH's element wins over Pk TLVs saying 1/1", func(t *testing.T) {
+		s := samples(V30)[2].(*Submit)
+		s.TLVs = []TLV{{Tag: TagTPUdhi, Value: []byte{1}}, {Tag: TagPkTotal, Value: []byte{1}}, {Tag: TagPkNumber, Value: []byte{1}}}
+		w := compareView(t, Append(nil, V30, 1, s), V30)
+		if w.PkTotal != 1 || w.PkNumber != 1 || !w.HasConcat || w.ConcatTotal != 2 || w.ConcatSeq != 1 {
+			t.Fatalf("%+v", w)
+		}
+		if ref, total, seq, ok := w.Segment(); !ok || ref != 0x34 || total != 2 || seq != 1 {
+			t.Fatalf("Segment() = %#x %d/%d %v", ref, seq, total, ok)
+		}
 	})
 	t.Run("undefined RequestID", func(t *testing.T) {
 		var w codec.View

@@ -331,14 +331,15 @@ var cases = []hcase{
 		c := h.login(attacker)
 		defer c.Close()
 		before := h.badAtSMG.Load()
-		if res, ok := h.answer(c, h.wire.Submit(2, h.mt(0))); !ok || res == 0 {
-			h.t.Errorf("0 recipients: answered %v with result %d, want an error result", ok, res)
+		want := h.Cfg.Results.Family(h.Proto.Family())["no_recipients"]
+		if res, ok := h.answer(c, h.wire.Submit(2, h.mt(0))); !ok || res != want {
+			h.t.Errorf("0 recipients: answered %v with result %d, want no_recipients %d", ok, res, want)
 		}
 		if h.badAtSMG.Load() != before {
 			h.t.Error("a Submit with 0 recipients reached the SMG")
 		}
 		return 1
-	}, metrics: map[string]float64{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", "malformed"): 1}},
+	}, metrics: map[string]float64{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", "no_recipients"): 1}},
 
 	{name: "Submit with 255 recipients", framing: true, attack: func(h *hworld) int {
 		// Above max_frame_size in every protocol: closed on the length.
@@ -359,15 +360,16 @@ var cases = []hcase{
 		c2 := h.login(attacker)
 		defer c2.Close()
 		before := h.badAtSMG.Load()
-		if res, ok := h.answer(c2, h.wire.Submit(2, h.mt(255))); !ok || res == 0 {
-			h.t.Errorf("255 recipients within the frame limit: answered %v with result %d, want an error result", ok, res)
+		want := h.Cfg.Results.Family(h.Proto.Family())[config.ReasonTooManyRecipients]
+		if res, ok := h.answer(c2, h.wire.Submit(2, h.mt(255))); !ok || res != want {
+			h.t.Errorf("255 recipients within the frame limit: answered %v with result %d, want too_many_recipients %d", ok, res, want)
 		}
 		if h.badAtSMG.Load() != before {
 			h.t.Error("a Submit with 255 recipients reached the SMG")
 		}
 		return 2
 	}, closes: map[string]int{"protocol_error": 1},
-		metrics: map[string]float64{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", "malformed"): 1}},
+		metrics: map[string]float64{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", config.ReasonTooManyRecipients): 1}},
 
 	{name: "oversized content", framing: true, attack: func(h *hworld) int {
 		c := h.login(attacker)
