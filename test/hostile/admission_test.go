@@ -40,19 +40,13 @@ func TestOneAddressCannotTakeEverySlot(t *testing.T) {
 		}
 		silent = append(silent, c)
 	}
-	testenv.Eventually(t, testenv.Wait, "the connections over the per-address cap are closed", func() bool {
-		return w.MustMetrics().Get("spsmg_connections_closed_total", "reason", "too_many_from_ip")-
-			before.Get("spsmg_connections_closed_total", "reason", "too_many_from_ip") >= conns-capPerIP
+	closed := func(m testenv.Metrics, reason string) float64 {
+		return m.Get("spsmg_connections_closed_total", "reason", reason) - before.Get("spsmg_connections_closed_total", "reason", reason)
+	}
+	testenv.Eventually(t, testenv.Wait, "the gateway has accepted or refused every connection", func() bool {
+		m := w.MustMetrics()
+		return m.Get("spsmg_connections_open")+closed(m, "too_many_from_ip")+closed(m, "over_capacity") >= conns
 	})
-	// Accepted in order: the first 4 are held, the others were closed.
-	if open := w.MustMetrics().Get("spsmg_connections_open"); open != capPerIP {
-		t.Errorf("the gateway holds %v connections from 127.0.0.1, want %d", open, capPerIP)
-	}
-	for i, c := range silent[capPerIP:] {
-		if err := testenv.WaitClosed(c, time.Now().Add(testenv.Wait)); err != nil {
-			t.Errorf("silent connection %d: %v, want closed at accept", capPerIP+i, err)
-		}
-	}
 
 	cc := w.ClientConfig()
 	cc.LocalIP = "127.0.0.2"
@@ -66,6 +60,19 @@ func TestOneAddressCannotTakeEverySlot(t *testing.T) {
 	r, err := c.Submit(ctx, sp.MT{SPNumber: testenv.Access, Users: []string{testenv.User}, ServiceCode: "FREE", Text: "served"})
 	if err != nil || r.Result != 0 {
 		t.Fatalf("the real SP's Submit: %+v %v", r, err)
+	}
+	// Accepted in order: the first 4 are held, the others were closed.
+	m := w.MustMetrics()
+	if open := m.Get("spsmg_connections_open"); open != capPerIP+1 {
+		t.Errorf("the gateway holds %v connections, want %d: %d from 127.0.0.1 and the SP", open, capPerIP+1, capPerIP)
+	}
+	if n := closed(m, "too_many_from_ip"); n != conns-capPerIP {
+		t.Errorf("%v connections closed as too_many_from_ip, want %d", n, conns-capPerIP)
+	}
+	for i, c := range silent[capPerIP:] {
+		if err := testenv.WaitClosed(c, time.Now().Add(testenv.Wait)); err != nil {
+			t.Errorf("silent connection %d: %v, want closed at accept", capPerIP+i, err)
+		}
 	}
 	after := w.MustMetrics()
 	if got := after.Get("spsmg_connections_closed_total", "reason", "over_capacity") - before.Get("spsmg_connections_closed_total", "reason", "over_capacity"); got != 0 {
