@@ -16,10 +16,10 @@ type admission struct {
 	// account has one: an address outside all of them can log in as
 	// nobody and is closed at accept. nil when any account takes any
 	// address (then nothing is filtered before the login).
-	spAllow []netip.Prefix
+	spAllow *ipSet
 	// inboundAllow is upstream.inbound.allow_ips (SGIP): only the SMG
 	// binds to the inbound listener. nil: any address.
-	inboundAllow []netip.Prefix
+	inboundAllow *ipSet
 	// maxPrelogin caps the connections one source (sourceKey) holds open
 	// before logging in.
 	maxPrelogin int
@@ -41,10 +41,11 @@ func newAdmission(cfg *config.Config) *admission {
 		union = append(union, rules...)
 	}
 	if every {
-		ad.spAllow = union
+		ad.spAllow = newIPSet(union)
 	}
 	if in := cfg.Upstream.Inbound; in != nil && len(in.AllowIPs) > 0 {
-		ad.inboundAllow, _ = config.ParseIPRules(in.AllowIPs)
+		rules, _ := config.ParseIPRules(in.AllowIPs)
+		ad.inboundAllow = newIPSet(rules)
 	}
 	return ad
 }
@@ -52,14 +53,40 @@ func newAdmission(cfg *config.Config) *admission {
 // allows reports whether a connection from addr to an SP listener
 // (inbound false) or SGIP's inbound one may be accepted.
 func (ad *admission) allows(addr netip.Addr, inbound bool) bool {
-	rules := ad.spAllow
+	set := ad.spAllow
 	if inbound {
-		rules = ad.inboundAllow
+		set = ad.inboundAllow
 	}
-	if rules == nil {
+	return set == nil || set.contains(addr)
+}
+
+// ipSet is an allow list made quick to test: single addresses (most
+// entries) in a map, networks scanned, duplicates dropped.
+type ipSet struct {
+	hosts map[netip.Addr]struct{}
+	nets  []netip.Prefix
+}
+
+func newIPSet(rules []netip.Prefix) *ipSet {
+	s := &ipSet{hosts: make(map[netip.Addr]struct{})}
+	seen := make(map[netip.Prefix]bool)
+	for _, p := range rules {
+		switch {
+		case p.IsSingleIP():
+			s.hosts[p.Addr()] = struct{}{}
+		case !seen[p]:
+			seen[p] = true
+			s.nets = append(s.nets, p)
+		}
+	}
+	return s
+}
+
+func (s *ipSet) contains(addr netip.Addr) bool {
+	if _, ok := s.hosts[addr]; ok {
 		return true
 	}
-	for _, p := range rules {
+	for _, p := range s.nets {
 		if p.Contains(addr) {
 			return true
 		}

@@ -185,3 +185,23 @@ func TestPreloginCounts(t *testing.T) {
 		t.Fatalf("released sources stay in the map: %v", p.n)
 	}
 }
+
+// BenchmarkAdmission is what the acceptor adds per connection: the allow
+// list (100 accounts, each with a /16 and a single address), the
+// per-source count at accept and its release at login.
+func BenchmarkAdmission(b *testing.B) {
+	cfg := &config.Config{}
+	for i := 0; i < 100; i++ {
+		cfg.Accounts = append(cfg.Accounts, config.Account{AllowIPs: []string{fmt.Sprintf("10.%d.0.0/16", i), fmt.Sprintf("192.0.2.%d", i)}})
+	}
+	ad := newAdmission(cfg)
+	var p preloginCounts
+	addr := netip.MustParseAddr("10.99.1.1") // in the last network: every network is tested
+	b.ReportAllocs()
+	for b.Loop() {
+		if !ad.allows(addr, false) || !p.acquire(sourceKey(addr), 64) {
+			b.Fatal("refused")
+		}
+		p.release(sourceKey(addr))
+	}
+}
