@@ -116,9 +116,19 @@ type Gateway struct {
 	OutboxLimit int `yaml:"outbox_limit"`
 	// DeliverWindow: MO/reports in flight to one SP connection.
 	DeliverWindow int `yaml:"deliver_window"`
-	// LoginFailures before an account or IP is locked out for LoginLockout.
-	LoginFailures int           `yaml:"login_failures"`
-	LoginLockout  time.Duration `yaml:"login_lockout"`
+	// MaxPreloginPerIP caps the connections one source address (IPv6: one
+	// /64) holds open before logging in; more are closed at accept, so that
+	// one address cannot take every connection slot (max_connections).
+	MaxPreloginPerIP int `yaml:"max_prelogin_per_ip"`
+	// LoginFailures wrong secrets for one account from one source address
+	// lock that pair out for LoginLockout; the account stays open from
+	// every other address.
+	LoginFailures int `yaml:"login_failures"`
+	// LoginFailuresPerIP failed logins from one source address, whatever
+	// the login name, lock the address out (password spraying, name
+	// guessing). Default 4 × LoginFailures.
+	LoginFailuresPerIP int           `yaml:"login_failures_per_ip"`
+	LoginLockout       time.Duration `yaml:"login_lockout"`
 	// LoginMaxSkew refuses CMPP/SMGP logins whose authenticator timestamp
 	// is further than this from the gateway's clock, so that a captured
 	// login cannot be replayed. 0 (the default) does not check: SP clocks
@@ -143,6 +153,9 @@ type HTTP struct {
 	TLSCert  string   `yaml:"tls_cert"`
 	TLSKey   string   `yaml:"tls_key"`
 	AllowIPs []string `yaml:"allow_ips"` // for /v1; empty = loopback only
+	// MetricsAllowIPs may read every path outside /v1 (/metrics, /healthz,
+	// /readyz): Prometheus and the load balancer. Empty = loopback only.
+	MetricsAllowIPs []string `yaml:"metrics_allow_ips"`
 	// SignatureWindow: requests whose timestamp is further off are refused.
 	SignatureWindow time.Duration `yaml:"signature_window"`
 }

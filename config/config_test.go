@@ -34,6 +34,29 @@ accounts:
     access_numbers: ["106551"]
 `
 
+const sgipLong = `
+listeners: [{protocol: sgip, addr: "127.0.0.1:8801"}]
+upstream: {protocol: sgip, addr: "127.0.0.1:18801", login: smg, secret: s, inbound: {addr: "127.0.0.1:8802", login: "inbound-login-17b", secret: s}}
+accounts:
+  - {id: a, login: sp1, secret: x, access_numbers: ["106551"], receiver: {addr: "127.0.0.1:9", login: "receiver-login-18b"}}
+`
+
+func TestAdmissionDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := cfg.Gateway
+	if g.MaxPreloginPerIP != DefaultMaxPreloginPerIP || g.LoginFailures != 5 || g.LoginFailuresPerIP != 20 || len(cfg.HTTP.MetricsAllowIPs) != 0 {
+		t.Fatalf("defaults: max_prelogin_per_ip %d, login_failures %d, login_failures_per_ip %d, metrics_allow_ips %v",
+			g.MaxPreloginPerIP, g.LoginFailures, g.LoginFailuresPerIP, cfg.HTTP.MetricsAllowIPs)
+	}
+	cfg, err = Parse([]byte(minimal + "gateway: {login_failures: 3}\n"))
+	if err != nil || cfg.Gateway.LoginFailuresPerIP != 12 {
+		t.Fatalf("login_failures 3: login_failures_per_ip %d (%v), want 4 × 3", cfg.Gateway.LoginFailuresPerIP, err)
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	cases := []struct {
 		name, yaml, want string
@@ -45,7 +68,14 @@ func TestParseRejects(t *testing.T) {
 		{"zero result code", minimal + "results: {cmpp: {not_subscribed: 0}}\n", "results.cmpp.not_subscribed: 0 means success"},
 		{"result too wide", minimal + "results: {sgip: {not_subscribed: 300}}\n", "does not fit the 1-byte result field"},
 		{"duplicate login", minimal + "  - {id: b, login: \"900001\", secret: x, access_numbers: [\"106552\"]}\n", `accounts[1].login: "900001" already used by accounts[0]`},
-		{"CMPP login too long", strings.Replace(minimal, `login: "900001"`, `login: "9000011"`, 1), "CMPP Source_Addr is 6 characters"},
+		{"CMPP login too long", strings.Replace(minimal, `login: "900001"`, `login: "9000011"`, 1), `accounts[0].login: "9000011" is 7 bytes; CMPP Source_Addr holds 6`},
+		{"CMPP upstream login too long", strings.Replace(minimal, `login: "901234"`, `login: "9012345"`, 1), `upstream.login: "9012345" is 7 bytes; CMPP Source_Addr holds 6`},
+		{"SMGP upstream login too long", strings.ReplaceAll(strings.Replace(minimal, `login: "901234"`, `login: "123456789"`, 1), "cmpp3", "smgp"), `upstream.login: "123456789" is 9 bytes; SMGP ClientID holds 8`},
+		{"SGIP upstream login too long", strings.ReplaceAll(strings.Replace(minimal, `login: "901234"`, `login: "smg-login-17bytes"`, 1), "cmpp3", "sgip"), `upstream.login: "smg-login-17bytes" is 17 bytes; SGIP Login Name holds 16`},
+		{"SGIP inbound login too long", sgipLong, `upstream.inbound.login: "inbound-login-17b" is 17 bytes; SGIP Login Name holds 16`},
+		{"SGIP receiver login too long", sgipLong, `accounts[0].receiver.login: "receiver-login-18b" is 18 bytes; SGIP Login Name holds 16`},
+		{"bad metrics allow list", minimal + "http: {metrics_allow_ips: [10.0.0.0/33]}\n", `http.metrics_allow_ips[0]: "10.0.0.0/33" is not an IP or CIDR`},
+		{"prelogin cap below 1", minimal + "gateway: {max_prelogin_per_ip: -1}\n", "gateway.max_prelogin_per_ip: -1: at least 1"},
 		{"SGIP needs inbound", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "upstream.inbound: SGIP needs a listener"},
 		{"SGIP account needs receiver", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "accounts[0].receiver: an SGIP SP needs receiver.addr"},
 		{"access number not digits", strings.Replace(minimal, `"106551"`, `"10655x"`, 1), `accounts[0].access_numbers[0]: "10655x" is not a number`},

@@ -29,6 +29,11 @@ const (
 	DefaultLongSMSTTL      = 5 * time.Minute
 	DefaultLongSMSCapacity = 16384
 	MaxLongSMSCapacity     = 1 << 24
+	// DefaultMaxPreloginPerIP: an SP opens its max_connections (default 8)
+	// at once, several accounts may share a host, and a login takes
+	// milliseconds; 64 leaves room for that and keeps one address from
+	// holding more than 64 slots of gateway.max_connections.
+	DefaultMaxPreloginPerIP = 64
 )
 
 // Load reads and validates the file at path. Warnings are problems that do
@@ -107,6 +112,8 @@ func (c *Config) applyDefaults() {
 	setDefault(&g.OutboxLimit, DefaultOutboxLimit)
 	setDefault(&g.DeliverWindow, DefaultDeliverWindow)
 	setDefault(&g.LoginFailures, 5)
+	setDefault(&g.LoginFailuresPerIP, 4*g.LoginFailures)
+	setDefault(&g.MaxPreloginPerIP, DefaultMaxPreloginPerIP)
 	setDefault(&g.LoginLockout, time.Minute)
 
 	setDefault(&c.Store.Path, "data")
@@ -197,6 +204,7 @@ func (c *Config) Validate() error {
 	if u.Login == "" {
 		bad("upstream.login", "required")
 	}
+	checkLogin(bad, "upstream.login", u.Protocol, u.Login)
 	if u.Window < 1 || u.Window > 65536 {
 		bad("upstream.window", "%d outside 1–65536", u.Window)
 	}
@@ -217,6 +225,7 @@ func (c *Config) Validate() error {
 			if u.Inbound.Login == "" {
 				bad("upstream.inbound.login", "required: the login name the SMG binds with")
 			}
+			checkLogin(bad, "upstream.inbound.login", SGIP, u.Inbound.Login)
 			checkIPs(bad, "upstream.inbound.allow_ips", u.Inbound.AllowIPs)
 		}
 	} else if u.Inbound != nil {
@@ -239,11 +248,21 @@ func (c *Config) Validate() error {
 	if g.EventLoops < 0 || g.EventLoops > 1024 {
 		bad("gateway.event_loops", "%d outside 0–1024", g.EventLoops)
 	}
+	if g.MaxPreloginPerIP < 1 {
+		bad("gateway.max_prelogin_per_ip", "%d: at least 1", g.MaxPreloginPerIP)
+	}
+	if g.LoginFailures < 1 {
+		bad("gateway.login_failures", "%d: at least 1", g.LoginFailures)
+	}
+	if g.LoginFailuresPerIP < 1 {
+		bad("gateway.login_failures_per_ip", "%d: at least 1", g.LoginFailuresPerIP)
+	}
 	checkAddr(bad, "http.addr", c.HTTP.Addr)
 	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
 		bad("http.tls_cert", "tls_cert and tls_key go together")
 	}
 	checkIPs(bad, "http.allow_ips", c.HTTP.AllowIPs)
+	checkIPs(bad, "http.metrics_allow_ips", c.HTTP.MetricsAllowIPs)
 
 	a := c.Authorization
 	if a.PortalNumber != "" && !isDigits(a.PortalNumber) {
@@ -294,15 +313,7 @@ func (c *Config) Validate() error {
 			bad(p+".login", "%q already used by accounts[%d]", ac.Login, j)
 		}
 		logins[ac.Login] = i
-		if ac.Protocol.Family() == "cmpp" && len(ac.Login) > 6 {
-			bad(p+".login", "%q: CMPP Source_Addr is 6 characters", ac.Login)
-		}
-		if ac.Protocol.Family() == "smgp" && len(ac.Login) > 8 {
-			bad(p+".login", "%q: SMGP ClientID is 8 characters", ac.Login)
-		}
-		if ac.Protocol == SGIP && len(ac.Login) > 16 {
-			bad(p+".login", "%q: SGIP Login Name is 16 characters", ac.Login)
-		}
+		checkLogin(bad, p+".login", ac.Protocol, ac.Login)
 		if ac.Secret == "" {
 			bad(p+".secret", "required")
 		}
@@ -329,6 +340,7 @@ func (c *Config) Validate() error {
 		}
 		if ac.Receiver != nil {
 			checkAddr(bad, p+".receiver.addr", ac.Receiver.Addr)
+			checkLogin(bad, p+".receiver.login", SGIP, ac.Receiver.Login)
 		}
 		if ac.API != nil {
 			if ac.API.AppKey == "" || ac.API.AppSecret == "" {
@@ -350,12 +362,35 @@ func checkAddr(bad func(string, string, ...any), path, addr string) {
 	}
 }
 
+// checkLogin refuses a login wider than the protocol's login field: it
+// would be cut on the wire and the peer would see another name.
+func checkLogin(bad func(string, string, ...any), path string, p Protocol, login string) {
+	field, width := p.LoginField()
+	if width > 0 && len(login) > width {
+		bad(path, "%q is %d bytes; %s holds %d", login, len(login), field, width)
+	}
+}
+
 func checkIPs(bad func(string, string, ...any), path string, list []string) {
 	for i, s := range list {
 		if _, err := ParseIPRule(s); err != nil {
 			bad(fmt.Sprintf("%s[%d]", path, i), "%q is not an IP or CIDR", s)
 		}
 	}
+}
+
+// ParseIPRules reads an allow list (see ParseIPRule); Validate has checked
+// the lists of a loaded file.
+func ParseIPRules(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for i, s := range list {
+		p, err := ParseIPRule(s)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %q is not an IP or CIDR", i, s)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // ParseIPRule reads an allow-list entry: an IP address or a CIDR prefix.

@@ -61,6 +61,22 @@ func (p Protocol) LinkIDWidth() int {
 	return 20
 }
 
+// LoginField names the field an account's login travels in and its width
+// in bytes: CMPP Source_Addr 6, SMGP ClientID 8, SGIP Login Name 16. A
+// longer login would be cut on the wire, and the peer would see another
+// name; the config refuses it at load.
+func (p Protocol) LoginField() (name string, width int) {
+	switch p.Family() {
+	case "cmpp":
+		return "CMPP Source_Addr", 6
+	case "smgp":
+		return "SMGP ClientID", 8
+	case "sgip":
+		return "SGIP Login Name", 16
+	}
+	return "", 0
+}
+
 // UnmarshalText checks the value while the YAML is read.
 func (p *Protocol) UnmarshalText(b []byte) error {
 	v := Protocol(b)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
@@ -14,6 +16,11 @@ import (
 // Server is spsmg's HTTP server: /metrics, /healthz, /readyz and a mounted
 // API under /v1/. Like net/http's: Serve blocks and returns
 // ErrServerClosed after Shutdown.
+//
+// Every path outside /v1/ answers only the addresses of SetAllowIPs
+// (http.metrics_allow_ips: Prometheus, the load balancer), loopback when
+// the list is empty; others get 403 {"code":"forbidden_ip"}. /v1/ has its
+// own white-lists, applied by the API (api.allow_ips, http.allow_ips).
 type Server struct {
 	// Ready reports whether the gateway can serve: the store is open and at
 	// least one SMG bind is logged in. /readyz answers 503 with the reason
@@ -24,6 +31,7 @@ type Server struct {
 
 	srv     *fasthttp.Server
 	metrics fasthttp.RequestHandler
+	allow   atomic.Pointer[[]netip.Prefix]
 
 	mu   sync.Mutex
 	addr net.Addr
@@ -53,8 +61,48 @@ func NewServer(reg *Registry) *Server {
 	return s
 }
 
+// SetAllowIPs sets who may read the paths outside /v1/; empty means
+// loopback only. Any goroutine (SIGHUP); applies to the next request.
+func (s *Server) SetAllowIPs(rules []netip.Prefix) {
+	r := append([]netip.Prefix(nil), rules...)
+	s.allow.Store(&r)
+}
+
+// allowed applies SetAllowIPs to the request's peer.
+func (s *Server) allowed(ctx *fasthttp.RequestCtx) bool {
+	ip, ok := netip.AddrFromSlice(ctx.RemoteIP())
+	if !ok {
+		return false
+	}
+	ip = ip.Unmap()
+	var rules []netip.Prefix
+	if p := s.allow.Load(); p != nil {
+		rules = *p
+	}
+	if len(rules) == 0 {
+		return ip.IsLoopback()
+	}
+	for _, r := range rules {
+		if r.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path()
+	if len(path) >= 4 && string(path[:4]) == "/v1/" && s.API != nil {
+		s.API(ctx)
+		return
+	}
+	if !s.allowed(ctx) {
+		// Same body as the API's errors: {"code","message"}.
+		ctx.SetStatusCode(fasthttp.StatusForbidden)
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"code":"forbidden_ip","message":"only http.metrics_allow_ips (loopback when empty) may read this path"}` + "\n")
+		return
+	}
 	switch string(path) {
 	case "/metrics":
 		s.metrics(ctx)
@@ -73,10 +121,6 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			}
 		}
 		ctx.SetBodyString("ready\n")
-		return
-	}
-	if len(path) >= 4 && string(path[:4]) == "/v1/" && s.API != nil {
-		s.API(ctx)
 		return
 	}
 	ctx.Error("not found", fasthttp.StatusNotFound)

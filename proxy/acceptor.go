@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -13,14 +14,17 @@ import (
 // acceptor is one of spsmg's listening sockets: the SP listener of a
 // protocol, or SGIP's inbound listener for the SMG's type-2 binds.
 //
-//	net.Listener.Accept ─▶ (cap, keep-alive) ─▶ gnet Engine.Register ─▶ OnOpen on a loop
+//	net.Listener.Accept ─▶ (admission, caps, keep-alive) ─▶ gnet Engine.Register ─▶ OnOpen on a loop
 //
 // spsmg accepts itself and hands each connection to gnet rather than let
 // gnet listen: gnet's acceptor stops the whole engine on any accept error
 // other than EAGAIN/EINTR/ECONNRESET/ECONNABORTED, EMFILE included
 // (test/hostile TestFileDescriptorExhaustion), while this loop backs off
-// and goes on, like net/http's Serve, and closes connections over
-// gateway.max_connections at once. It also lets a test listen on port 0.
+// and goes on, like net/http's Serve. It closes at once, before gnet sees
+// them, connections from addresses no account allows, connections over
+// gateway.max_prelogin_per_ip from one source, and connections over
+// gateway.max_connections (admission.go). It also lets a test listen on
+// port 0.
 type acceptor struct {
 	g       *Gateway
 	ln      net.Listener
@@ -28,8 +32,12 @@ type acceptor struct {
 }
 
 // accepted is the context an accepted connection is registered with; OnOpen
-// replaces it with the connection's session.
-type accepted struct{ inbound bool }
+// replaces it with the connection's session, which takes over src's
+// pre-login count (preloginCounts).
+type accepted struct {
+	inbound bool
+	src     netip.Addr // sourceKey of the peer, counted in Gateway.prelogin
+}
 
 func (g *Gateway) listen(addr string, inbound bool) error {
 	ln, err := net.Listen("tcp", addr)
@@ -62,13 +70,36 @@ func (a *acceptor) run(eng gnet.Engine) {
 			nc.Close()
 			continue
 		}
+		var addr netip.Addr
+		if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+			addr = ta.AddrPort().Addr().Unmap()
+		}
+		ad := g.admission.Load()
+		if !ad.allows(addr, a.inbound) {
+			// Nobody may log in from there: refuse before the connection
+			// costs a slot, a loop's attention or a login timeout.
+			nc.Close()
+			g.closes[CloseIPNotAllowed].Add(1)
+			g.logRLKey("connection refused "+CloseIPNotAllowed.String(), slog.LevelWarn,
+				"connection refused: address outside every allow_ips", "peer", addr.String(), "inbound", a.inbound)
+			continue
+		}
+		src := sourceKey(addr)
+		if !g.prelogin.acquire(src, ad.maxPrelogin) {
+			nc.Close()
+			g.closes[CloseTooManyFromIP].Add(1)
+			g.logRLKey("connection refused "+CloseTooManyFromIP.String(), slog.LevelWarn,
+				"connection refused: gateway.max_prelogin_per_ip reached", "peer", src.String(), "max", ad.maxPrelogin)
+			continue
+		}
 		if g.connCount.Add(1) > g.maxConns {
 			// Close at once: every connection over the cap would hold a
 			// file descriptor the binds and the store need.
 			g.connCount.Add(-1)
+			g.prelogin.release(src)
+			nc.Close()
 			g.closes[CloseOverCapacity].Add(1)
 			g.logRL(slog.LevelWarn, "connection refused: gateway.max_connections reached", "max", g.maxConns)
-			nc.Close()
 			continue
 		}
 		if tc, ok := nc.(*net.TCPConn); ok {
@@ -77,7 +108,7 @@ func (a *acceptor) run(eng gnet.Engine) {
 			_ = tc.SetKeepAlivePeriod(time.Minute)
 			_ = tc.SetKeepAlive(true)
 		}
-		ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), accepted{inbound: a.inbound}), nc)
+		ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), accepted{inbound: a.inbound, src: src}), nc)
 		ch, err := eng.Register(ctx)
 		if err == nil {
 			err = (<-ch).Err
@@ -85,6 +116,7 @@ func (a *acceptor) run(eng gnet.Engine) {
 		if err != nil {
 			// gnet closed nc; nothing opened on a loop.
 			g.connCount.Add(-1)
+			g.prelogin.release(src)
 			nc.Close()
 			if g.shutdown.Load() {
 				return

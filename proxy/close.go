@@ -19,6 +19,8 @@ const (
 	CloseShutdown                            // spsmg is stopping
 	CloseUpstreamLost                        // (binds) the SMG side failed
 	CloseOverCapacity                        // gateway.max_connections reached
+	CloseTooManyFromIP                       // gateway.max_prelogin_per_ip reached by the source address
+	CloseIPNotAllowed                        // the source address is outside every allow_ips
 	closeReasonCount
 )
 
@@ -36,6 +38,8 @@ var closeReasonNames = [...]string{
 	CloseShutdown:         "shutdown",
 	CloseUpstreamLost:     "upstream_lost",
 	CloseOverCapacity:     "over_capacity",
+	CloseTooManyFromIP:    "too_many_from_ip",
+	CloseIPNotAllowed:     "ip_not_allowed",
 }
 
 func (r CloseReason) String() string {

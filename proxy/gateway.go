@@ -53,14 +53,16 @@ type Gateway struct {
 	cfg      atomic.Pointer[config.Config]
 	results  atomic.Pointer[resultTable]
 	accounts atomic.Pointer[accountTable]
-	d        dialect
-	auth     *authcache.Engine
-	outbox   *outbox
-	log      *slog.Logger
-	start    time.Time
-	lockout  *lockout
-	ctx      context.Context // ends at Shutdown
-	cancel   context.CancelFunc
+	// admission: the accept-time rules (admission.go), swapped on reload.
+	admission atomic.Pointer[admission]
+	d         dialect
+	auth      *authcache.Engine
+	outbox    *outbox
+	log       *slog.Logger
+	start     time.Time
+	lockout   *lockout
+	ctx       context.Context // ends at Shutdown
+	cancel    context.CancelFunc
 
 	numLoops int
 	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
@@ -90,6 +92,7 @@ type Gateway struct {
 	draining    atomic.Bool
 	shutdown    atomic.Bool
 	connCount   atomic.Int64
+	prelogin    preloginCounts // accepted, not logged in yet, per source
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
 	logLimit    logLimiter
@@ -140,7 +143,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.routeLookups = make(chan struct{}, maxRouteLookups)
-	g.lockout = newLockout(cfg.Gateway.LoginFailures, cfg.Gateway.LoginLockout)
+	g.lockout = newLockout()
 	g.node = cfg.Node.SGIPNodeID
 	g.maxConns = int64(cfg.Gateway.MaxConnections)
 	if g.maxConns <= 0 {
@@ -164,6 +167,8 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	g.cfg.Store(cfg)
 	g.results.Store(&rt)
 	g.accounts.Store(t)
+	g.admission.Store(newAdmission(cfg))
+	g.lockout.configure(cfg.Gateway)
 	return removed
 }
 
@@ -336,15 +341,18 @@ func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	if g.draining.Load() {
-		g.connCount.Add(-1) // counted by the acceptor
+		g.connCount.Add(-1) // both counted by the acceptor
+		g.prelogin.release(a.src)
 		return nil, gnet.Close
 	}
 	if a.inbound {
 		s := newInbound(g, l, c)
+		s.prelogin = preloginSlot{src: a.src, held: true}
 		c.SetContext(s)
 		return nil, gnet.None
 	}
 	s := newSPConn(g, l, c, roleServer, nil)
+	s.prelogin = preloginSlot{src: a.src, held: true}
 	c.SetContext(s)
 	return nil, gnet.None
 }

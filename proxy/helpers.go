@@ -3,8 +3,6 @@ package proxy
 import (
 	"context"
 	"fmt"
-	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -125,84 +123,4 @@ func AuthPolicy(cfg *config.Config) authcache.Config {
 		p.Keywords.UnsubscribeAll = []string{a.CancelAllKeyword}
 	}
 	return p
-}
-
-// lockout refuses logins from an account or an IP after repeated failures
-// (SPEC §5, issue 7): after max failures within the lock-out period, every
-// login is refused until the period has passed since the last failure.
-type lockout struct {
-	mu     sync.Mutex
-	max    int
-	period time.Duration
-	byKey  map[string]*failures
-}
-
-type failures struct {
-	n    int
-	last time.Time
-}
-
-func newLockout(max int, period time.Duration) *lockout {
-	return &lockout{max: max, period: period, byKey: make(map[string]*failures)}
-}
-
-func (lo *lockout) keys(name string, ip netip.Addr) [2]string {
-	return [2]string{"a:" + name, "i:" + ip.String()}
-}
-
-func (lo *lockout) locked(name string, ip netip.Addr, now time.Time) bool {
-	lo.mu.Lock()
-	defer lo.mu.Unlock()
-	for _, k := range lo.keys(name, ip) {
-		if f := lo.byKey[k]; f != nil {
-			if now.Sub(f.last) > lo.period {
-				delete(lo.byKey, k)
-			} else if f.n >= lo.max {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (lo *lockout) fail(name string, ip netip.Addr, now time.Time) {
-	lo.count(lo.keys(name, ip), now)
-}
-
-// failIP counts a failure against the address only.
-func (lo *lockout) failIP(ip netip.Addr, now time.Time) {
-	lo.count([2]string{"i:" + ip.String()}, now)
-}
-
-func (lo *lockout) count(keys [2]string, now time.Time) {
-	lo.mu.Lock()
-	defer lo.mu.Unlock()
-	if len(lo.byKey) > 100000 {
-		// A flood of names: forget the oldest half rather than grow.
-		for k, f := range lo.byKey {
-			if now.Sub(f.last) > lo.period/2 {
-				delete(lo.byKey, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		if k == "" {
-			continue
-		}
-		f := lo.byKey[k]
-		if f == nil {
-			f = &failures{}
-			lo.byKey[k] = f
-		}
-		f.n++
-		f.last = now
-	}
-}
-
-func (lo *lockout) succeed(name string, ip netip.Addr) {
-	lo.mu.Lock()
-	defer lo.mu.Unlock()
-	for _, k := range lo.keys(name, ip) {
-		delete(lo.byKey, k)
-	}
 }

@@ -22,6 +22,7 @@ type inbound struct {
 	out        output
 	framer     codec.Framer
 	remote     netip.Addr
+	prelogin   preloginSlot // until the SMG's bind is accepted (admission.go)
 	ready      bool
 	closingNow bool
 	openedAt   int64
@@ -56,8 +57,10 @@ func (s *inbound) handle(frame []byte) {
 	v := &l.view
 	if err := g.d.parseView(frame, v); err != nil {
 		g.logRL(slog.LevelWarn, "undecodable frame from the SMG (inbound)", "err", err)
-		if v.Kind == codec.KindUnknown || v.Sequence == nil {
-			s.close(CloseProtocolError) // SGIP: close on an unknown command
+		if v.Kind == codec.KindUnknown || v.Sequence == nil || !s.ready {
+			// SGIP: close on an unknown command; and before the bind,
+			// as a well-formed command other than Bind is.
+			s.close(CloseProtocolError)
 			return
 		}
 		if !v.Kind.IsResponse() {
@@ -121,12 +124,17 @@ func (s *inbound) login(frame []byte) {
 	s.out.mark()
 	if st != loginOK {
 		g.counters.loginFailures[st].Add(1)
-		g.lockout.fail(req.name, s.remote, s.l.wall)
+		if st == loginBadIP {
+			g.lockout.failIP(s.remote, s.l.wall)
+		} else {
+			g.lockout.fail(req.name, s.remote, s.l.wall)
+		}
 		g.logRL(slog.LevelWarn, "SMG inbound bind refused", "peer", s.remote.String(), "status", st.String())
 		s.close(CloseLoginFailed)
 		return
 	}
 	s.ready = true
+	s.prelogin.release(g)
 }
 
 func allowed(rules []string, addr netip.Addr) bool {
@@ -163,6 +171,7 @@ func (s *inbound) close(why CloseReason) {
 
 func (s *inbound) onClose(err error) {
 	s.out.closed.Store(true)
+	s.prelogin.release(s.g)
 	delete(s.l.inbounds, s)
 	if !s.closingNow {
 		s.why = ClosePeer

@@ -52,6 +52,9 @@ type spConn struct {
 	acct   *account
 	remote netip.Addr
 	state  spState
+	// prelogin: this connection's place under gateway.max_prelogin_per_ip
+	// until it logs in or closes (accepted connections only).
+	prelogin preloginSlot
 
 	openedAt, lastRecv, lastSend int64
 	atPending                    int    // active tests sent and unanswered
@@ -140,7 +143,7 @@ func (s *spConn) handle(frame []byte) {
 			s.receiverLoggedIn(v)
 		default:
 			g.logRL(slog.LevelWarn, "SP sent a command before logging in", "peer", s.peer(), "command", v.Kind.String())
-			s.close(CloseProtocolError)
+			s.beforeLogin(v)
 		}
 		return
 	}
@@ -173,14 +176,31 @@ func (s *spConn) handle(frame []byte) {
 	}
 }
 
+// beforeLogin ends a connection whose first frame is not its login, well
+// formed or not: a request other than a login gets its response with the
+// malformed result when the protocol has one, and the connection is closed
+// at once (protocol_error) instead of holding a slot until login_timeout.
+func (s *spConn) beforeLogin(v *codec.View) {
+	if s.role == roleServer && v.Kind != codec.KindUnknown && v.Kind != codec.KindLogin &&
+		!v.Kind.IsResponse() && v.Sequence != nil {
+		s.respond(v, s.g.resultOf(outMalformed))
+	}
+	s.close(CloseProtocolError)
+}
+
 // malformed answers a frame the codec cannot read: a Submit gets its
 // response with the malformed result — or, when only its recipient count is
 // outside 1–100, the no_recipients or too_many_recipients result; other
 // requests get the malformed result when their header could be read; an
 // unknown command closes the connection, as the specs ask (SGIP: close on
-// an unknown command id).
+// an unknown command id), and so does anything before the login
+// (beforeLogin).
 func (s *spConn) malformed(v *codec.View, err error) {
 	s.g.logRL(slog.LevelWarn, "undecodable frame from SP", "peer", s.peer(), "err", err)
+	if s.state == spLogin {
+		s.beforeLogin(v)
+		return
+	}
 	if v.Kind == codec.KindUnknown || v.Sequence == nil {
 		s.close(CloseProtocolError)
 		return
@@ -409,8 +429,8 @@ func (s *spConn) login(frame []byte) {
 		g.counters.loginFailures[st].Add(1)
 		switch st {
 		case loginBadCredentials, loginStale:
-			// A wrong secret from an allowed address counts against the
-			// account and the address.
+			// A wrong secret from an allowed address counts against this
+			// account from this address, and against the address.
 			g.lockout.fail(req.name, s.remote, l.wall)
 		case loginUnknownAccount, loginBadIP:
 			// Only against the address: anyone outside the white-list must
@@ -423,6 +443,7 @@ func (s *spConn) login(frame []byte) {
 		return
 	}
 	g.lockout.succeed(req.name, s.remote)
+	s.prelogin.release(g)
 	s.acct = a
 	s.state = spReady
 	s.receives = receivesDeliveries(ac.Protocol, req.mode)
@@ -596,6 +617,7 @@ func (s *spConn) onClose(err error) {
 		s.closeWhy = ClosePeer
 	}
 	s.state = spClosing
+	s.prelogin.release(s.g)
 	s.g.closes[s.closeWhy].Add(1)
 	if s.acct != nil {
 		s.acct.removeConn(s)

@@ -95,6 +95,14 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 		}
 		return true, ""
 	}
+	setMonitorAllow := func(c *config.Config) {
+		rules, err := config.ParseIPRules(c.HTTP.MetricsAllowIPs)
+		if err != nil { // config.Load has checked the list
+			log.Error("http.metrics_allow_ips", "err", err)
+		}
+		httpSrv.SetAllowIPs(rules)
+	}
+	setMonitorAllow(cfg)
 	spms := api.New(cfg, engine, gw, log, reg)
 	httpSrv.API = spms.Handler()
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
@@ -135,6 +143,7 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 					log.Warn("reload applied in part", "err", err)
 				}
 				spms.SetConfig(next)
+				setMonitorAllow(next)
 				continue
 			}
 			log.Info("stopping", "signal", s.String())

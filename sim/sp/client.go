@@ -35,6 +35,9 @@ const (
 type ClientConfig struct {
 	Protocol config.Protocol // "sgip", "cmpp2", "cmpp2.1", "cmpp3", "smgp", "smgp1.3"
 	Addr     string          // host:port of the gateway (or SMG)
+	// LocalIP to dial from; "" lets the kernel choose. Tests use other
+	// loopback addresses (127.0.0.2, …) to act as another host.
+	LocalIP string
 
 	// Login and Secret: CMPP Source_Addr and shared secret, SMGP ClientID
 	// and shared secret, SGIP Login Name and Password.
@@ -183,7 +186,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		c.window = make(chan struct{}, cfg.Window)
 	}
 	a := account{login: cfg.Login, secret: cfg.Secret, smgpMode: smgpWireMode(cfg.SMGPLoginMode)}
-	conn, rest, err := dialLogin(ctx, d, cfg.Addr, a, c.allocSeq(), cfg.DialTimeout, c.log)
+	conn, rest, err := dialLogin(ctx, d, cfg.LocalIP, cfg.Addr, a, c.allocSeq(), cfg.DialTimeout, c.log)
 	if err != nil {
 		return nil, err
 	}

@@ -312,7 +312,7 @@ func (r *loadRun) connect(ctx context.Context) error {
 			// Every connection its own SGIP sequence time, counters from 1;
 			// the login takes 1, Submits start at 2.
 			s := sgip.Sequence{Node: r.cfg.SGIPNodeID, Time: codec.Timestamp(time.Now()), Counter: 1}
-			conn, rest, err := dialLogin(ctx, r.d, r.cfg.Addr, a, seqNo{n: 1, s: s}, r.cfg.DialTimeout, r.log)
+			conn, rest, err := dialLogin(ctx, r.d, "", r.cfg.Addr, a, seqNo{n: 1, s: s}, r.cfg.DialTimeout, r.log)
 			if err != nil {
 				errs[i] = err
 				return

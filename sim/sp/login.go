@@ -48,7 +48,7 @@ func smgpWireMode(m int) uint8 {
 // dialLogin connects to addr and logs in. It returns the connection, the
 // bytes read after the login response (the server may send stored MO right
 // away) and the server's status as a *LoginError when it refused.
-func dialLogin(ctx context.Context, d *dialect, addr string, a account, s seqNo,
+func dialLogin(ctx context.Context, d *dialect, localIP, addr string, a account, s seqNo,
 	timeout time.Duration, log *slog.Logger) (net.Conn, []byte, error) {
 	if timeout <= 0 {
 		timeout = DefaultDialTimeout
@@ -58,6 +58,13 @@ func dialLogin(ctx context.Context, d *dialect, addr string, a account, s seqNo,
 		deadline = dl
 	}
 	dialer := net.Dialer{Deadline: deadline}
+	if localIP != "" {
+		ip := net.ParseIP(localIP)
+		if ip == nil {
+			return nil, nil, fmt.Errorf("sp: LocalIP %q is not an IP address", localIP)
+		}
+		dialer.LocalAddr = &net.TCPAddr{IP: ip}
+	}
 	conn, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, nil, err

@@ -1,8 +1,9 @@
 // Package hostile throws hostile input at a running gateway over the
 // network (issue 7 §3, SPEC §4 "malformed input"): random bytes, bad
 // lengths, unknown commands, truncated bodies, absurd Submits, login
-// floods, slowloris senders, idle connections and a client that never
-// reads. For every case it checks that the gateway answers with the
+// floods, slowloris senders, idle connections, a client that never
+// reads, one address opening every connection it can, and addresses no
+// account allows. For every case it checks that the gateway answers with the
 // protocol's error or a clean disconnect, counts it in a metric, logs it
 // (boundedly), keeps its memory bounded, and keeps serving a well-behaved
 // SP that is logged in meanwhile and new logins.
@@ -195,7 +196,23 @@ func (h *hworld) login(local string) *net.TCPConn {
 	return c
 }
 
-// submitAnswer sends frame on c and returns the View of the answer.
+// beforeLogin sends a Submit as the first frame of a connection: the
+// gateway answers it with an error result and closes the connection.
+func (h *hworld) beforeLogin(submit []byte) {
+	c, err := testenv.DialFrom(attacker, h.SPAddr, 5*time.Second)
+	if err != nil {
+		h.t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	if res, ok := h.answer(c, submit); !ok || res == 0 {
+		h.t.Errorf("a Submit before the login: answered %v with result %d, want an error result", ok, res)
+	}
+	if testenv.WaitClosed(c, time.Now().Add(testenv.Wait)) != nil {
+		h.t.Error("a Submit before the login did not close the connection")
+	}
+}
+
+// answer sends frame on c and returns the result of the answer.
 func (h *hworld) answer(c net.Conn, frame []byte) (result uint32, ok bool) {
 	if _, err := c.Write(frame); err != nil {
 		return 0, false
@@ -276,9 +293,15 @@ var cases = []hcase{
 	}, closes: map[string]int{"protocol_error": 1}},
 
 	{name: "Submit before login", framing: true, attack: func(h *hworld) int {
-		if !h.send(attacker, h.wire.Submit(1, h.mt(1)), testenv.Wait) {
-			h.t.Error("a Submit before the login did not close the connection")
-		}
+		h.beforeLogin(h.wire.Submit(1, h.mt(1)))
+		return 1
+	}, closes: map[string]int{"protocol_error": 1}},
+
+	{name: "malformed Submit before login", framing: true, attack: func(h *hworld) int {
+		// A complete frame whose body is too short for a Submit: answered
+		// and closed at once like a well-formed one, not left open until
+		// login_timeout.
+		h.beforeLogin(h.wire.Header(uint32(h.wire.HeaderLen()+30), submitCmd(h.Proto), 1, make([]byte, 30)))
 		return 1
 	}, closes: map[string]int{"protocol_error": 1}},
 

@@ -190,7 +190,10 @@ func idleChild(t *testing.T, n int) {
 		t.Skipf("hard RLIMIT_NOFILE %d (%v) is below the %d this test needs", lim, err, n+500)
 	}
 	bin := testenv.BuildSpsmg(t)
-	w := testenv.NewWorld(t, testenv.Options{Gateway: map[string]string{"login_timeout": "120s"}})
+	w := testenv.NewWorld(t, testenv.Options{Gateway: map[string]string{"login_timeout": "120s"},
+		// The connections come from 127.0.x.y: an address no account
+		// allows would be closed at accept.
+		Account: map[string]string{"allow_ips": "[127.0.0.0/8]"}})
 	child := w.StartChild(bin)
 	m0 := w.MustMetrics()
 	rss0, _ := child.RSS()
@@ -227,7 +230,10 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
 	bin := testenv.BuildSpsmg(t)
-	w := testenv.NewWorld(t, testenv.Options{ChildNoFile: 256, Gateway: map[string]string{"login_timeout": "3s"}})
+	w := testenv.NewWorld(t, testenv.Options{ChildNoFile: 256, Gateway: map[string]string{"login_timeout": "3s"},
+		// The connections come from 127.0.x.y and must be held open: an
+		// address no account allows would be closed at accept.
+		Account: map[string]string{"allow_ips": "[127.0.0.0/8]"}})
 	child := w.StartChild(bin)
 	// The kernel completes handshakes into the listen backlog even while
 	// accept(2) fails, so most of these connect either way.

@@ -2,8 +2,9 @@
 // running gateway: credentials never reach the log, a configuration file
 // holding secrets is warned about when others can read it, the HTTP API
 // listens on loopback by default, requires signed requests and can serve
-// TLS, and SP logins are locked out after repeated failures per account
-// and per source IP.
+// TLS, the monitoring paths answer only their allow list, and SP logins
+// are locked out after repeated failures per account and source address
+// and per source address, never for an account everywhere.
 package security
 
 import (
@@ -15,6 +16,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -339,16 +341,19 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-// TestLoginLockout: repeated failed logins lock the source IP (for every
-// account) and the account (from every IP) for gateway.login_lockout;
-// connections already logged in are not touched; the lock ends on its own.
+// TestLoginLockout: wrong secrets lock an account out from the address
+// they came from only (gateway.login_failures per account and address), so
+// that nobody can lock an SP out of its own address; every failure from an
+// address, whatever the name, adds up to the address's own lock-out
+// (gateway.login_failures_per_ip); connections already logged in are not
+// touched; the lock ends on its own.
 func TestLoginLockout(t *testing.T) {
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
 	p := config.CMPP30
 	sp2, sp3 := testenv.SP2(p), testenv.Account{ID: "sp3", Login: "900003", Secret: "sp3Secret-1f2e"}
 	w := testenv.NewWorld(t, testenv.Options{Proto: p,
-		Gateway: map[string]string{"login_failures": "3", "login_lockout": "2s"},
+		Gateway: map[string]string{"login_failures": "3", "login_failures_per_ip": "6", "login_lockout": "2s"},
 		Account: map[string]string{"allow_ips": "[127.0.0.0/8]"},
 		ExtraAccounts: fmt.Sprintf("  - {id: sp2, login: %q, secret: %q, access_numbers: [\"10655999\"], allow_ips: [127.0.0.0/8]}\n", sp2.Login, sp2.Secret) +
 			fmt.Sprintf("  - {id: sp3, login: %q, secret: %q, access_numbers: [\"10655888\"], allow_ips: [127.0.0.1]}\n", sp3.Login, sp3.Secret),
@@ -369,24 +374,11 @@ func TestLoginLockout(t *testing.T) {
 	}
 	const lockedOut = 5 // CMPP Connect_Resp "other error": what spsmg answers a locked-out login
 
-	t.Run("per IP", func(t *testing.T) {
-		for i := 0; i < 3; i++ {
-			if st := login("127.0.0.10", testenv.Account{Login: fmt.Sprintf("90%04d", 100+i)}, "x"); st == 0 {
-				t.Fatal("an unknown account logged in")
-			}
-		}
-		if st := login("127.0.0.10", sp1, sp1.Secret); st != lockedOut {
-			t.Errorf("after 3 failures from 127.0.0.10, sp1's good login from there: status %d, want %d (locked out)", st, lockedOut)
-		}
-		if st := login("127.0.0.11", sp1, sp1.Secret); st != 0 {
-			t.Errorf("sp1 from another IP: status %d, want 0", st)
-		}
-	})
-
-	t.Run("per account", func(t *testing.T) {
-		// A session logged in before the lock-out keeps working.
+	t.Run("per account and address", func(t *testing.T) {
+		// The real SP works from 127.0.0.2; someone at 127.0.0.3 knows its
+		// login name (CMPP's SP_Id is no secret) and guesses.
 		cc := w.ClientConfig()
-		cc.Login, cc.Secret = sp2.Login, sp2.Secret
+		cc.Login, cc.Secret, cc.LocalIP = sp2.Login, sp2.Secret, "127.0.0.2"
 		ctx, cancel := context.WithTimeout(context.Background(), testenv.Wait)
 		defer cancel()
 		c, err := sp.Dial(ctx, cc)
@@ -394,24 +386,43 @@ func TestLoginLockout(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		for i := 0; i < 3; i++ { // one failure per IP: no IP reaches the limit
-			if st := login(fmt.Sprintf("127.0.0.%d", 20+i), sp2, "wrong"); st == 0 {
+		for i := 0; i < 3; i++ {
+			if st := login("127.0.0.3", sp2, "wrong"); st == 0 {
 				t.Fatal("a wrong password logged in")
 			}
 		}
-		if st := login("127.0.0.23", sp2, sp2.Secret); st != lockedOut {
-			t.Errorf("sp2 after 3 failures from 3 IPs, good login from a 4th: status %d, want %d", st, lockedOut)
+		if st := login("127.0.0.3", sp2, sp2.Secret); st != lockedOut {
+			t.Errorf("sp2's right secret from 127.0.0.3 after 3 wrong ones from there: status %d, want %d (locked out)", st, lockedOut)
 		}
-		if st := login("127.0.0.23", sp1, sp1.Secret); st != 0 {
-			t.Errorf("sp1 from the same IP: status %d, want 0", st)
+		if st := login("127.0.0.2", sp2, sp2.Secret); st != 0 {
+			bugs.Report("lockout-dos-from-any-address",
+				"sp2's right secret from its own address 127.0.0.2 is refused with status %d after 3 wrong passwords from 127.0.0.3: "+
+					"anyone the account's allow_ips admit can lock the SP out everywhere", st)
+		}
+		if st := login("127.0.0.3", sp1, sp1.Secret); st != 0 {
+			t.Errorf("sp1 from 127.0.0.3 (3 failures there, per-address limit 6): status %d, want 0", st)
 		}
 		r, err := c.Submit(ctx, sp.MT{SPNumber: "10655999", Users: []string{testenv.User}, ServiceCode: "FREE", Text: "still here"})
 		if err != nil || r.Result != 0 {
 			t.Errorf("sp2's session from before the lock-out: %+v %v", r, err)
 		}
-		testenv.Eventually(t, testenv.Wait, "the account lock-out ends after login_lockout", func() bool {
-			return login("127.0.0.24", sp2, sp2.Secret) == 0
+		testenv.Eventually(t, testenv.Wait, "the lock-out ends after login_lockout", func() bool {
+			return login("127.0.0.3", sp2, sp2.Secret) == 0
 		})
+	})
+
+	t.Run("per address, any login name", func(t *testing.T) {
+		for i := 0; i < 6; i++ {
+			if st := login("127.0.0.10", testenv.Account{Login: fmt.Sprintf("90%04d", 100+i)}, "x"); st == 0 {
+				t.Fatal("an unknown account logged in")
+			}
+		}
+		if st := login("127.0.0.10", sp1, sp1.Secret); st != lockedOut {
+			t.Errorf("after 6 failures from 127.0.0.10, sp1's good login from there: status %d, want %d (locked out)", st, lockedOut)
+		}
+		if st := login("127.0.0.11", sp1, sp1.Secret); st != 0 {
+			t.Errorf("sp1 from another IP: status %d, want 0", st)
+		}
 	})
 
 	t.Run("metrics", func(t *testing.T) {
@@ -425,8 +436,7 @@ func TestLoginLockout(t *testing.T) {
 
 	t.Run("failures from outside the white-list do not lock the account", func(t *testing.T) {
 		// sp3 may log in from 127.0.0.1 only. Anyone else who knows its
-		// login name (CMPP's SP_Id is no secret) sends wrong passwords
-		// from outside the list.
+		// login name sends wrong passwords from outside the list.
 		for i := 0; i < 6; i++ {
 			_ = login(fmt.Sprintf("127.0.0.%d", 30+i), sp3, "wrong")
 		}
@@ -436,6 +446,50 @@ func TestLoginLockout(t *testing.T) {
 					"white-list: proxy/spconn.go login() calls lockout.fail(name, ip) for loginBadIP as for a bad password, so anyone "+
 					"who can reach the listener and knows a login name can keep that SP locked out", st)
 		}
+	})
+}
+
+// TestMonitoringOnlyFromAllowedAddresses: with http.addr routable,
+// /metrics, /healthz and /readyz answer only http.metrics_allow_ips
+// (Prometheus, the load balancer); any other address gets 403 forbidden_ip.
+// The list follows SIGHUP. Runs `spsmg serve`, as an operator would.
+func TestMonitoringOnlyFromAllowedAddresses(t *testing.T) {
+	bin := testenv.BuildSpsmg(t)
+	// 127.0.0.1 is the test harness's own client (readiness, scrapes),
+	// 127.0.0.2 plays Prometheus, 127.0.0.3 anyone else.
+	w := testenv.NewWorld(t, testenv.Options{HTTP: map[string]string{"metrics_allow_ips": "[127.0.0.1, 127.0.0.2]"}})
+	child := w.StartChild(bin)
+	base := "http://" + w.HTTPAddr
+	get := func(from, path string) (int, string) {
+		t.Helper()
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext}}
+		resp, err := client.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s from %s: %v", path, from, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+		if code, body := get("127.0.0.3", path); code != http.StatusForbidden || !strings.Contains(body, `"code":"forbidden_ip"`) {
+			t.Errorf("%s from 127.0.0.3, outside http.metrics_allow_ips: %d %q, want 403 forbidden_ip", path, code, body)
+		}
+		if code, body := get("127.0.0.2", path); code != http.StatusOK {
+			t.Errorf("%s from 127.0.0.2 (Prometheus): %d %q, want 200", path, code, body)
+		}
+	}
+	if _, body := get("127.0.0.2", "/metrics"); !strings.Contains(body, "spsmg_connections_open") {
+		t.Errorf("/metrics from Prometheus's address holds no spsmg metrics: %.200q", body)
+	}
+
+	// Prometheus moves to 127.0.0.3.
+	child.Reload(strings.Replace(w.YAML, "[127.0.0.1, 127.0.0.2]", "[127.0.0.1, 127.0.0.3]", 1))
+	testenv.Eventually(t, testenv.Wait, "after SIGHUP, 127.0.0.3 may scrape and 127.0.0.2 may not", func() bool {
+		c3, _ := get("127.0.0.3", "/metrics")
+		c2, _ := get("127.0.0.2", "/metrics")
+		return c3 == http.StatusOK && c2 == http.StatusForbidden
 	})
 }
 

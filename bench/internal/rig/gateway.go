@@ -86,7 +86,8 @@ func (g Gateway) YAML() string {
 	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", g.Proto, g.Listen)
 	fmt.Fprintf(&b, "upstream: {protocol: %s, addr: %q, login: %q, secret: %q, window: %d, binds_per_loop: %d%s}\n",
 		g.Proto, g.SMG, SMGLogin, SMGSecret, window, binds, inbound)
-	fmt.Fprintf(&b, "gateway: {event_loops: %d, max_outbound_bytes: 67108864}\n", g.Loops)
+	// The scale runs log in 256 connections at a time from one address.
+	fmt.Fprintf(&b, "gateway: {event_loops: %d, max_outbound_bytes: 67108864, max_prelogin_per_ip: 100000}\n", g.Loops)
 	fmt.Fprintf(&b, "store: {path: %q}\n", g.DataDir)
 	fmt.Fprintf(&b, "http: {addr: %q}\n", g.HTTP)
 	b.WriteString("authorization: {portal_number: \"10655000\"}\n")

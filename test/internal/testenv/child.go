@@ -132,6 +132,21 @@ func (c *Child) Start() {
 	}
 }
 
+// Reload writes yaml over the child's configuration file and sends SIGHUP
+// (spsmg serve re-reads the file); the caller polls for the effect.
+func (c *Child) Reload(yaml string) {
+	c.t.Helper()
+	if err := os.WriteFile(c.Config, []byte(yaml), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	c.mu.Lock()
+	cmd := c.cmd
+	c.mu.Unlock()
+	if cmd == nil || cmd.Process.Signal(syscall.SIGHUP) != nil {
+		c.t.Fatal("spsmg is not running: cannot reload")
+	}
+}
+
 // Kill sends SIGKILL and waits until the process is gone.
 func (c *Child) Kill() {
 	c.signal(syscall.SIGKILL)
