@@ -27,9 +27,9 @@ const MaxSequence = 0x7FFFFFFF
 
 // Header is the 16-byte SMPP header (SMPP 3.4 §3.2).
 type Header struct {
-	CommandLength  uint32    `json:"command_length,string"` // header + body + TLVs
-	CommandID      CommandID `json:"command_id"`            // a response is the request's id | 0x80000000
-	CommandStatus  Status    `json:"command_status"`        // 0 in requests; the result in responses
+	CommandLength  uint32    `json:"command_length,string"`  // header + body + TLVs
+	CommandID      CommandID `json:"command_id"`             // a response is the request's id | 0x80000000
+	CommandStatus  Status    `json:"command_status"`         // 0 in requests; the result in responses
 	SequenceNumber uint32    `json:"sequence_number,string"` // echoed by the response
 }
 

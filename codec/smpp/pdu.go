@@ -143,12 +143,15 @@ const TimeLen = 17
 
 // timeField reads a time C-string and rejects any length but 0 or 16
 // characters with codec.ErrBadValue (value: the length, NUL included).
-func timeField(r *codec.Reader, field string) string {
+func timeField(r *codec.Reader, field string) string { return string(timeBytes(r, field)) }
+
+// timeBytes is timeField without the copy, for ParseView.
+func timeBytes(r *codec.Reader, field string) []byte {
 	off := r.Offset()
 	b := r.CString(field, TimeLen)
 	if !r.Failed() && len(b) != 0 && len(b) != TimeLen-1 {
 		failAt(r, &codec.FieldError{Field: field, Index: -1, Offset: off, Value: int64(len(b) + 1),
 			Err: codec.ErrBadValue})
 	}
-	return string(b)
+	return b
 }

@@ -22,15 +22,15 @@ type ESMClass uint8
 
 // esm_class bits.
 const (
-	ESMModeMask        ESMClass = 0x03
-	ESMTypeMask        ESMClass = 0x3C
-	ESMTypeReceipt     ESMClass = 0x04 // deliver_sm: SMSC delivery receipt
-	ESMTypeSMEAck      ESMClass = 0x08 // deliver_sm: SME delivery ack; submit_sm: ESME delivery ack
-	ESMTypeUserAck     ESMClass = 0x10 // manual / user ack
-	ESMTypeAbort       ESMClass = 0x18 // deliver_sm: conversation abort
+	ESMModeMask         ESMClass = 0x03
+	ESMTypeMask         ESMClass = 0x3C
+	ESMTypeReceipt      ESMClass = 0x04 // deliver_sm: SMSC delivery receipt
+	ESMTypeSMEAck       ESMClass = 0x08 // deliver_sm: SME delivery ack; submit_sm: ESME delivery ack
+	ESMTypeUserAck      ESMClass = 0x10 // manual / user ack
+	ESMTypeAbort        ESMClass = 0x18 // deliver_sm: conversation abort
 	ESMTypeIntermediate ESMClass = 0x20 // deliver_sm: intermediate delivery notification
-	ESMUDHI            ESMClass = 0x40 // short_message / message_payload starts with a UDH
-	ESMReplyPath       ESMClass = 0x80
+	ESMUDHI             ESMClass = 0x40 // short_message / message_payload starts with a UDH
+	ESMReplyPath        ESMClass = 0x80
 )
 
 // UDHI reports whether the user data starts with a UDH (bit 6). SMPP 3.4
