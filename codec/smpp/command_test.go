@@ -3,6 +3,7 @@ package smpp
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
@@ -96,10 +97,42 @@ func TestJSON(t *testing.T) {
 		{"submit_sm_resp", &SubmitResp{MessageID: "football"}, `{"message_id":"football"}`},
 		{"receipt", Receipt{ID: "1", Stat: "DELIVRD", State: StateDelivered}, `{"id":"1","sub":"","dlvrd":"","submit_date":"","done_date":"","stat":"DELIVRD","err":"","text":"","message_state":"DELIVERED"}`},
 	}
+	_, rcpt, _ := Decode(readHex(t, "v07-deliver-sm-receipt.hex"))
+	b, _ := json.Marshal(rcpt)
+	if want := `,"receipt":{"id":"1234567890","sub":"001","dlvrd":"001","submit_date":"2607011200","done_date":"2607011201","stat":"DELIVRD","err":"000","text":"Hello from spsmg","message_state":"DELIVERED"}}`; !strings.HasSuffix(string(b), want) ||
+		!strings.HasPrefix(string(b), `{"service_type":"","source_addr_ton":"1"`) {
+		t.Errorf("receipt deliver_sm JSON %s", b)
+	}
+	_, mo, _ := Decode(readHex(t, "v04-deliver-sm-udh.hex"))
+	if b, _ := json.Marshal(mo); strings.Contains(string(b), "receipt") {
+		t.Errorf("an MO has a receipt: %s", b)
+	}
 	for _, c := range cases {
 		b, err := json.Marshal(c.v)
 		if err != nil || string(b) != c.want {
 			t.Errorf("%s: %s, %v\nwant %s", c.name, b, err, c.want)
+		}
+	}
+}
+
+func TestMessageOf(t *testing.T) {
+	for _, c := range []struct {
+		file    string
+		coding  uint8
+		udhi    bool
+		content string
+		ok      bool
+	}{
+		{"v03-submit-sm.hex", 8, false, string(ucs2Hello), true},
+		{"v04-deliver-sm-udh.hex", 8, true, string(mustHex("050003fe0201")) + string(ucs2Hello), true},
+		{"v08-submit-sm-sar-payload.hex", 8, false, string(mustHex("4f60597dff0c4e16754c")), true},
+		{"v05-data-sm-tlv.hex", 91, true, "", true},
+		{"v03b-submit-sm-resp.hex", 0, false, "", false},
+	} {
+		_, p, _ := Decode(readHex(t, c.file))
+		coding, udhi, content, ok := MessageOf(p)
+		if coding != c.coding || udhi != c.udhi || string(content) != c.content || ok != c.ok {
+			t.Errorf("%s: %d %v %x %v", c.file, coding, udhi, content, ok)
 		}
 	}
 }

@@ -110,3 +110,10 @@ func (p *DataSMResp) decodeBody(r *codec.Reader) {
 func AppendDataSMResp(dst []byte, seq uint32, status Status, msgID []byte) []byte {
 	return appendRespFrame(dst, CmdDataSMResp, seq, status, msgID)
 }
+
+// MarshalJSON renders the fields and, for a receipt, the parsed Receipt as
+// "receipt" (as Deliver.MarshalJSON).
+func (p *DataSM) MarshalJSON() ([]byte, error) {
+	type plain DataSM
+	return withReceipt((*plain)(p), p.IsReport(), p.Receipt)
+}

@@ -1,6 +1,10 @@
 package smpp
 
-import "github.com/spsmg/spsmg/codec"
+import (
+	"encoding/json"
+
+	"github.com/spsmg/spsmg/codec"
+)
 
 // Deliver is deliver_sm (0x00000005): the SMSC hands the ESME an MO, or a
 // receipt for an earlier MT (SMPP 3.4 §4.6.1). Its layout is Submit's, field
@@ -83,4 +87,32 @@ func (p *DeliverResp) decodeBody(r *codec.Reader) { (*SubmitResp)(p).decodeBody(
 // empty message_id) to dst. Does not allocate when dst has room.
 func AppendDeliverResp(dst []byte, seq uint32, status Status) []byte {
 	return appendRespFrame(dst, CmdDeliverSMResp, seq, status, nil)
+}
+
+// MarshalJSON renders the fields as Submit does and, for a receipt whose
+// text or TLVs name the message, the parsed Receipt as "receipt" (not a
+// wire field), for the decode tool.
+func (p *Deliver) MarshalJSON() ([]byte, error) {
+	return withReceipt((*plainSM)(p), p.IsReport(), p.Receipt)
+}
+
+// plainSM is Submit without methods, so that marshalling it does not recurse.
+type plainSM Submit
+
+func withReceipt(v any, isReport bool, receipt func() (Receipt, error)) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || !isReport {
+		return b, err
+	}
+	rc, rerr := receipt()
+	if rerr != nil {
+		return b, nil
+	}
+	r, err := json.Marshal(rc)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b[:len(b)-1], `,"receipt":`...)
+	b = append(b, r...)
+	return append(b, '}'), nil
 }

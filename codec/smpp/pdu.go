@@ -155,3 +155,21 @@ func timeBytes(r *codec.Reader, field string) []byte {
 	}
 	return b
 }
+
+// MessageOf returns the message of a PDU that carries one (submit_sm,
+// deliver_sm, data_sm): its data_coding, whether esm_class says it starts
+// with a UDH, and the user data (short_message, or message_payload). ok is
+// false for every other PDU. With text.DecodeSMPP and text.NameSMPP it is
+// what the decode tool shows as the message; a receipt's parsed text is in
+// the PDU's JSON already.
+func MessageOf(p PDU) (dataCoding uint8, udhi bool, content []byte, ok bool) {
+	switch p := p.(type) {
+	case *Submit:
+		return p.DataCoding, p.ESMClass.UDHI(), p.Message(), true
+	case *Deliver:
+		return p.DataCoding, p.ESMClass.UDHI(), p.Message(), true
+	case *DataSM:
+		return p.DataCoding, p.ESMClass.UDHI(), p.Message(), true
+	}
+	return 0, false, nil, false
+}
