@@ -115,6 +115,16 @@ func (c CommandID) MarshalText() ([]byte, error) { return []byte(c.String()), ni
 
 // label is the PDU part of a FieldError for c, e.g. "smpp submit_sm".
 func (c CommandID) label() string {
+	switch c { // the commands ParseView reads, without a map lookup
+	case CmdSubmitSM:
+		return "smpp submit_sm"
+	case CmdDeliverSM:
+		return "smpp deliver_sm"
+	case CmdDataSM:
+		return "smpp data_sm"
+	case CmdSubmitSMResp:
+		return "smpp submit_sm_resp"
+	}
 	if l, ok := labels[c]; ok {
 		return l
 	}

@@ -195,8 +195,9 @@ func labelValue(b []byte, label string) []byte {
 // from, where the label starts b or follows a byte that is not a letter or
 // digit; -1 when there is none. Does not allocate.
 func findLabel(b []byte, from int, label string) int {
+	first := label[0]
 	for i := from; i < len(b); i++ {
-		if i > 0 && isAlnum(b[i-1]) {
+		if lower(b[i]) != first || i > 0 && isAlnum(b[i-1]) {
 			continue
 		}
 		if end := matchLabel(b, i, label); end >= 0 {
