@@ -178,3 +178,48 @@ func TestRecipientCountError(t *testing.T) {
 		t.Error("errors.Is does not tell the recipient errors apart")
 	}
 }
+
+func TestReaderCString(t *testing.T) {
+	cases := []struct {
+		name   string
+		frame  string
+		max    int
+		want   string
+		off    int   // offset after the read
+		err    error // sentinel
+		errOff int
+		value  int64
+	}{
+		{"empty value is one NUL", "00 41", 6, "", 1, nil, 0, 0},
+		{"value and NUL", "616263 00 41", 6, "abc", 4, nil, 0, 0},
+		{"full length: max counts the NUL", "6162636465 00", 6, "abcde", 6, nil, 0, 0},
+		{"one byte too long", "616263646566 00", 6, "", 0, ErrBadValue, 0, 7},
+		{"no NUL within max, none after", "616263646566", 6, "", 0, ErrBadValue, 0, 6},
+		{"runs past the frame", "6162", 6, "", 0, ErrShortFrame, 0, 2},
+		{"empty frame", "", 6, "", 0, ErrShortFrame, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			frame, _ := hex.DecodeString(strings.ReplaceAll(c.frame, " ", ""))
+			r := NewReader(frame, "smpp test", 0)
+			got := r.CString("field", c.max)
+			if c.err == nil {
+				if r.Err() != nil || string(got) != c.want || r.Offset() != c.off || cap(got) != len(got) {
+					t.Fatalf("CString = %q, off %d, %v", got, r.Offset(), r.Err())
+				}
+				return
+			}
+			var fe *FieldError
+			if !errors.As(r.Err(), &fe) || !errors.Is(r.Err(), c.err) || fe.Field != "field" || fe.Offset != c.errOff || fe.Value != c.value {
+				t.Fatalf("err = %#v, want %v at %d value %d", r.Err(), c.err, c.errOff, c.value)
+			}
+		})
+	}
+	t.Run("AppendCString cuts at NUL and at max-1", func(t *testing.T) {
+		for in, want := range map[string]string{"": "00", "abc": "61626300", "abcdefg": "616263646500", "ab\x00cd": "616200"} {
+			if got := hex.EncodeToString(AppendCString(nil, in, 6)); got != want {
+				t.Errorf("AppendCString(%q, 6) = %s, want %s", in, got, want)
+			}
+		}
+	})
+}

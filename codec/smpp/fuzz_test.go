@@ -1,0 +1,180 @@
+package smpp
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spsmg/spsmg/codec"
+)
+
+var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/fuzz seed corpora from the vectors")
+
+// fuzzSeeds are the frames the fuzz targets start from: every vector frame
+// and every sample PDU.
+func fuzzSeeds(t testing.TB) map[string][]byte {
+	seeds := map[string][]byte{}
+	for _, f := range vectorFiles {
+		seeds[strings.TrimSuffix(f, ".hex")] = readHex(t, f)
+	}
+	for i, p := range samples() {
+		seeds["sample_"+strconv.Itoa(i)+"_"+p.Command().String()] = Append(nil, uint32(i+1), 0, p)
+	}
+	return seeds
+}
+
+// corpusFile renders data in the "go test fuzz v1" format.
+func corpusFile(data []byte) []byte {
+	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n")
+}
+
+// TestFuzzCorpus keeps the committed seed corpora in step with the vectors.
+// Regenerate with: go test -run TestFuzzCorpus -update-corpus ./codec/smpp/
+func TestFuzzCorpus(t *testing.T) {
+	for _, target := range []string{"FuzzDecode", "FuzzParseView"} {
+		dir := filepath.Join("testdata", "fuzz", target)
+		for name, data := range fuzzSeeds(t) {
+			path := filepath.Join(dir, "seed_"+name)
+			want := corpusFile(data)
+			if *updateCorpus {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			got, err := os.ReadFile(path)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s is missing or stale (run with -update-corpus): %v", path, err)
+			}
+		}
+	}
+}
+
+// checkFrame is the property both targets check on one input: nothing
+// panics; ParseView's slices lie inside the frame; every error is a
+// *codec.FieldError; a successful Decode means ParseView succeeds too,
+// ParseView agrees with it field by field, and encode → decode gives the
+// same header and PDU, with a second encode byte-identical to the first
+// (and, the decoders being strict, to the input).
+func checkFrame(t *testing.T, frame []byte, decode bool) {
+	var w codec.View
+	o := Options{LinkIDTag: 0x1401}
+	verr := o.ParseView(frame, &w)
+	if verr == nil {
+		checkViewInside(t, frame, &w)
+	} else if fe := (*codec.FieldError)(nil); !errors.As(verr, &fe) {
+		t.Fatalf("ParseView error %T: %v", verr, verr)
+	}
+	if !decode {
+		return
+	}
+	h, p, err := Decode(frame)
+	if err != nil {
+		if fe := (*codec.FieldError)(nil); !errors.As(err, &fe) {
+			t.Fatalf("Decode error %T: %v", err, err)
+		}
+		return
+	}
+	if verr != nil {
+		t.Fatalf("Decode accepted what ParseView rejects: %v", verr)
+	}
+	compareView(t, frame, o)
+	out := Append(nil, h.SequenceNumber, h.CommandStatus, p)
+	if !bytes.Equal(out, frame) {
+		t.Fatalf("re-encoded frame differs:\n%x\n%x", frame, out)
+	}
+	h2, p2, err := Decode(out)
+	if err != nil {
+		t.Fatalf("re-encoded frame does not decode: %v\n%x", err, out)
+	}
+	if h2 != h || !reflect.DeepEqual(p, p2) {
+		t.Fatalf("unstable round trip:\n%+v %#v\n%+v %#v", h, p, h2, p2)
+	}
+}
+
+// checkSplit feeds data through the Framer whole and as its first half
+// (a split read, nats FuzzParser): both must agree, and a frame split off
+// is checked as a frame.
+func checkSplit(t *testing.T, data []byte, decode bool) {
+	fr := NewFramer(0)
+	n, err := fr.Split(data)
+	k := len(data) / 2
+	n1, err1 := fr.Split(data[:k])
+	switch {
+	case err != nil:
+		if (k >= codec.LengthFieldSize) != (err1 != nil) || n1 != 0 {
+			t.Fatalf("half: %d, %v; whole: %v", n1, err1, err)
+		}
+	case n > 0 && n <= k:
+		if n1 != n || err1 != nil {
+			t.Fatalf("half: %d, %v; whole: %d", n1, err1, n)
+		}
+	default:
+		if n1 != 0 || err1 != nil {
+			t.Fatalf("half: %d, %v; whole: %d", n1, err1, n)
+		}
+	}
+	if n > 0 {
+		checkFrame(t, data[:n:n], decode)
+	}
+}
+
+func fuzz(f *testing.F, decode bool) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFrame(t, data, decode)
+		checkSplit(t, data, decode)
+		// Most mutations break command_length; check the body with it fixed too.
+		if len(data) >= HeaderLen {
+			fixed := bytes.Clone(data)
+			codec.PutLength(fixed)
+			checkFrame(t, fixed, decode)
+		}
+	})
+}
+
+func FuzzDecode(f *testing.F) { fuzz(f, true) }
+
+func FuzzParseView(f *testing.F) { fuzz(f, false) }
+
+// FuzzReceipt: ParseReceipt never panics, scanReceipt agrees with it, and
+// a receipt that parses re-parses from its Append form to the same value
+// when its values hold no spaces or label-like text.
+func FuzzReceipt(f *testing.F) {
+	f.Add([]byte(receiptText))
+	f.Add([]byte("ID:1 STAT:delivrd text:"))
+	f.Add([]byte("id:x stat:y submit_date:z"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rc, err := ParseReceipt(b)
+		id, stat := scanReceipt(b)
+		if string(id) != rc.ID || string(stat) != rc.Stat {
+			t.Fatalf("scanReceipt %q %q, ParseReceipt %q %q", id, stat, rc.ID, rc.Stat)
+		}
+		if err != nil {
+			return
+		}
+		for _, v := range []string{rc.ID, rc.Sub, rc.Dlvrd, rc.SubmitDate, rc.DoneDate, rc.Stat, rc.Err} {
+			if strings.ContainsAny(v, ": \x00") || v == "" {
+				return
+			}
+		}
+		if strings.ContainsAny(rc.Text, ":\x00") {
+			return
+		}
+		again, err := ParseReceipt(rc.Append(nil))
+		if err != nil || again != rc {
+			t.Fatalf("%+v → %q → %+v, %v", rc, rc.Append(nil), again, err)
+		}
+	})
+}

@@ -1,0 +1,295 @@
+package smpp
+
+import (
+	"encoding/binary"
+
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/udh"
+)
+
+// Options are the deployment choices ParseView depends on. The zero value
+// reads plain SMPP 3.4.
+type Options struct {
+	// LinkIDTag names a TLV whose value is the LinkID slot of submit_sm,
+	// deliver_sm and data_sm (View.LinkIDField, writable in place). SMPP
+	// has no LinkID of its own, so 0, the default, leaves the slot nil; a
+	// deployment whose SMSC carries the carrier's LinkID in a vendor TLV
+	// (SMPP 3.4 reserves 0x1400–0x3FFF for them) names that tag here.
+	LinkIDTag Tag
+}
+
+// ParseView is Options{}.ParseView: plain SMPP 3.4, no LinkID slot.
+func ParseView(frame []byte, out *codec.View) error { return Options{}.ParseView(frame, out) }
+
+// ParseView fills out from one whole frame without copying or allocating:
+// every slice is a sub-slice of frame (the writable ones, Sequence,
+// DestField and LinkIDField, have their capacity cut). It reads only what
+// the proxy needs:
+//
+//	every frame      Kind, Command, Length, Sequence (offset 12)
+//	any response     Result = command_status (generic_nack included)
+//	submit_sm        ServiceCode = service_type, SPNumber = source_addr,
+//	data_sm          Dest(0) = destination_addr (DestCount 1, the slot is the
+//	                 string and its NUL), UDHI = esm_class 0x40, Coding =
+//	                 data_coding, Content = short_message, or message_payload
+//	                 when short_message is empty (data_sm: always),
+//	                 NeedReport = RegisteredDelivery.NeedReport
+//	deliver_sm       ServiceCode, UserNumber = source_addr, SPNumber =
+//	                 destination_addr, UDHI, Coding, Content as submit_sm;
+//	                 IsReport = ESMClass.IsReport; for a report:
+//	                 ReportMsgID = receipted_message_id (NUL cut), else the
+//	                 text's id; ReportStat = the text's stat; ReportState =
+//	                 message_state
+//	segments         PkTotal/PkNumber/ConcatRef from the sar_* TLVs when all
+//	                 three are there, else from the UDH when UDHI is set
+//	LinkIDField      the value of the Options.LinkIDTag TLV (nil by default)
+//	submit_sm_resp,  MsgID = message_id (NUL cut; nil when the body is left
+//	data_sm_resp,    out)
+//	deliver_sm_resp
+//
+// data_sm is read like submit_sm whichever way it travels (SPNumber =
+// source_addr); a receipt data_sm also gets IsReport and ReportMsgID.
+//
+// Errors are *codec.FieldError naming the field that does not fit
+// (ErrShortFrame), a C-string over its maximum or an impossible length
+// (ErrBadValue), a command_length that disagrees with len(frame), or, with
+// the header fields filled in and Kind KindUnknown, an undefined command_id
+// (ErrUnknownCommand). It never panics. out is reset first.
+//
+// Call it from the goroutine that owns frame and out.
+func (o Options) ParseView(frame []byte, out *codec.View) error {
+	out.Reset()
+	if len(frame) < HeaderLen {
+		_, err := DecodeHeader(frame)
+		return err
+	}
+	id := CommandID(binary.BigEndian.Uint32(frame[offCommandID:]))
+	out.Kind = KindOf(id)
+	out.Command = uint32(id)
+	out.Length = int(binary.BigEndian.Uint32(frame))
+	out.Sequence = frame[offSequence:HeaderLen:HeaderLen]
+	if id.IsResponse() {
+		out.Result = binary.BigEndian.Uint32(frame[offCommandStatus:])
+	}
+	if out.Length != len(frame) {
+		h, err := DecodeHeader(frame)
+		if err != nil {
+			return err
+		}
+		return checkLength(frame, h)
+	}
+	switch id {
+	case CmdSubmitSM, CmdDeliverSM:
+		if o.fastSM(frame, id, out) {
+			return nil
+		}
+		return o.viewSM(frame, id, out)
+	case CmdDataSM:
+		return o.viewDataSM(frame, out)
+	case CmdSubmitSMResp, CmdDeliverSMResp, CmdDataSMResp:
+		if len(frame) == HeaderLen {
+			return nil // body left out (allowed on an error status)
+		}
+		r := codec.NewReader(frame, id.label(), HeaderLen)
+		out.MsgID = r.CString("message_id", MessageIDLen)
+		if r.Failed() {
+			return r.Err()
+		}
+		if _, ok := scanTLVs(frame[r.Offset():], 0); !ok {
+			readTLVs(&r) // names the TLV that does not fit
+		}
+		return r.Err()
+	}
+	if out.Kind == codec.KindUnknown {
+		return &codec.FieldError{PDU: "smpp", Field: "command_id", Index: -1, Offset: offCommandID,
+			Value: int64(id), Err: codec.ErrUnknownCommand}
+	}
+	return nil
+}
+
+// fastSM reads a well-formed submit_sm or deliver_sm by direct indexing,
+// one bounds check per field instead of a Reader call: the submit_sm is
+// the gateway's hot path, and the Reader walk took 280 ns of which a third
+// was call overhead (BenchmarkParseViewSubmit, 2-core EPYC under load).
+// Anything out of place returns false before out is touched beyond the
+// header, and viewSM then names the field that does not fit.
+func (o Options) fastSM(frame []byte, id CommandID, out *codec.View) bool {
+	b := frame
+	i := HeaderLen
+	service, i := cstrAt(b, i, ServiceTypeLen)
+	if i < 0 || i+2 > len(b) {
+		return false
+	}
+	src, i := cstrAt(b, i+2, AddrLen)
+	if i < 0 || i+2 > len(b) {
+		return false
+	}
+	destOff := i + 2
+	dst, i := cstrAt(b, destOff, AddrLen)
+	if i < 0 || i+3 > len(b) {
+		return false
+	}
+	esm := ESMClass(b[i])
+	sched, i := cstrAt(b, i+3, TimeLen)
+	if i < 0 || (len(sched) != 0 && len(sched) != TimeLen-1) {
+		return false
+	}
+	valid, i := cstrAt(b, i, TimeLen)
+	if i < 0 || (len(valid) != 0 && len(valid) != TimeLen-1) || i+5 > len(b) {
+		return false
+	}
+	rd, coding, n := RegisteredDelivery(b[i]), b[i+2], int(b[i+4])
+	i += 5
+	if n > MaxShortMessageLen || i+n > len(b) {
+		return false
+	}
+	sm := b[i : i+n : i+n]
+	f, ok := scanTLVs(b[i+n:], o.LinkIDTag)
+	if !ok {
+		return false
+	}
+	o.fillSM(frame, id, out, service, src, dst, destOff, esm, rd, coding, sm, &f)
+	return true
+}
+
+// cstrAt finds the C-string at b[i:] of at most max bytes, NUL included:
+// it returns the string and the offset after its NUL, or -1 when there is
+// no NUL within max bytes and the frame.
+func cstrAt(b []byte, i, max int) ([]byte, int) {
+	if i < 0 || i > len(b) {
+		return nil, -1
+	}
+	lim := min(len(b), i+max)
+	for j := i; j < lim; j++ {
+		if b[j] == 0 {
+			return b[i:j:j], j + 1
+		}
+	}
+	return nil, -1
+}
+
+// fillSM writes what fastSM and viewSM read into out.
+func (o Options) fillSM(frame []byte, id CommandID, out *codec.View, service, src, dst []byte, destOff int,
+	esm ESMClass, rd RegisteredDelivery, coding uint8, sm []byte, f *tlvFields) {
+	out.ServiceCode = service
+	out.Coding = coding
+	out.UDHI = esm.UDHI()
+	out.Content = sm
+	if len(sm) == 0 && f.hasPayload {
+		out.Content = f.payload
+	}
+	if id == CmdSubmitSM {
+		out.SPNumber = src
+		out.SetDests(frame, destOff, len(dst)+1, 1)
+		out.NeedReport = rd.NeedReport()
+	} else {
+		out.UserNumber = src
+		out.SPNumber = dst
+		if esm.IsReport() {
+			viewReport(f, out)
+		}
+	}
+	viewSegments(f, out)
+	out.LinkIDField = f.linkID
+}
+
+// viewSM follows the submit_sm / deliver_sm table.
+func (o Options) viewSM(frame []byte, id CommandID, out *codec.View) error {
+	r := codec.NewReader(frame, id.label(), HeaderLen)
+	service := r.CString("service_type", ServiceTypeLen)
+	r.Uint8("source_addr_ton")
+	r.Uint8("source_addr_npi")
+	src := r.CString("source_addr", AddrLen)
+	r.Uint8("dest_addr_ton")
+	r.Uint8("dest_addr_npi")
+	destOff := r.Offset()
+	dst := r.CString("destination_addr", AddrLen)
+	esm := ESMClass(r.Uint8("esm_class"))
+	r.Uint8("protocol_id")
+	r.Uint8("priority_flag")
+	timeBytes(&r, "schedule_delivery_time")
+	timeBytes(&r, "validity_period")
+	rd := RegisteredDelivery(r.Uint8("registered_delivery"))
+	r.Uint8("replace_if_present_flag")
+	coding := r.Uint8("data_coding")
+	r.Uint8("sm_default_msg_id")
+	sm := shortMessage(&r)
+	if r.Failed() {
+		return r.Err()
+	}
+	f, ok := scanTLVs(frame[r.Offset():], o.LinkIDTag)
+	if !ok {
+		readTLVs(&r)
+		return r.Err()
+	}
+	o.fillSM(frame, id, out, service, src, dst, destOff, esm, rd, coding, sm, &f)
+	return nil
+}
+
+// viewDataSM follows the data_sm table.
+func (o Options) viewDataSM(frame []byte, out *codec.View) error {
+	r := codec.NewReader(frame, CmdDataSM.label(), HeaderLen)
+	service := r.CString("service_type", ServiceTypeLen)
+	r.Uint8("source_addr_ton")
+	r.Uint8("source_addr_npi")
+	src := r.CString("source_addr", DataSMAddrLen)
+	r.Uint8("dest_addr_ton")
+	r.Uint8("dest_addr_npi")
+	destOff := r.Offset()
+	dst := r.CString("destination_addr", DataSMAddrLen)
+	esm := ESMClass(r.Uint8("esm_class"))
+	rd := RegisteredDelivery(r.Uint8("registered_delivery"))
+	coding := r.Uint8("data_coding")
+	if r.Failed() {
+		return r.Err()
+	}
+	f, ok := scanTLVs(frame[r.Offset():], o.LinkIDTag)
+	if !ok {
+		readTLVs(&r)
+		return r.Err()
+	}
+	out.ServiceCode = service
+	out.SPNumber = src
+	out.SetDests(frame, destOff, len(dst)+1, 1)
+	out.Coding = coding
+	out.UDHI = esm.UDHI()
+	out.Content = f.payload
+	out.NeedReport = rd.NeedReport()
+	if esm.IsReport() {
+		viewReport(&f, out)
+	}
+	viewSegments(&f, out)
+	out.LinkIDField = f.linkID
+	return nil
+}
+
+// viewReport fills the report fields of a receipt: the TLVs first, the
+// receipt text for what they lack.
+func viewReport(f *tlvFields, out *codec.View) {
+	out.IsReport = true
+	id, stat := scanReceipt(out.Content)
+	out.ReportMsgID = id
+	if f.receipted != nil {
+		out.ReportMsgID = f.receipted
+	}
+	out.ReportStat = stat
+	if f.hasState {
+		out.ReportState = f.state
+	}
+}
+
+// viewSegments takes the segment numbers from the sar_* TLVs, or from the
+// UDH's concatenation element when UDHI is set. SMPP 3.4 forbids using both;
+// the TLVs win when a sender does.
+func viewSegments(f *tlvFields, out *codec.View) {
+	if f.hasSAR {
+		out.PkTotal, out.PkNumber, out.ConcatRef = f.sarTotal, f.sarSeq, f.sarRef
+		return
+	}
+	if !out.UDHI || out.IsReport {
+		return
+	}
+	if h, ok := udh.Parse(out.Content); ok && h.HasConcat {
+		out.PkTotal, out.PkNumber, out.ConcatRef = h.Concat.Total, h.Concat.Seq, h.Concat.Ref
+	}
+}
