@@ -31,7 +31,9 @@ type dirLock struct {
 
 const lockFileName = "LOCK"
 
-func lockDir(dir string, readOnly bool) (*dirLock, error) {
+// lockDir takes the lock shared (readOnly) or exclusive, and in the
+// latter case writes the LOCK file unless noPidFile.
+func lockDir(dir string, readOnly, noPidFile bool) (*dirLock, error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err
@@ -51,7 +53,7 @@ func lockDir(dir string, readOnly bool) (*dirLock, error) {
 	if _, err := os.Stat(filepath.Join(dir, lockFileName)); err == nil {
 		l.stale = true
 	}
-	if !readOnly {
+	if !readOnly && !noPidFile {
 		l.pidFile = filepath.Join(dir, lockFileName)
 		if err := os.WriteFile(l.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 			f.Close()
@@ -70,4 +72,16 @@ func (l *dirLock) release() {
 		_ = os.Remove(l.pidFile)
 	}
 	_ = l.dir.Close() // drops the flock
+}
+
+// LockBadgerDir takes the directory lock of a store as a read-write open
+// would, without opening it or touching its LOCK file: for commands that
+// move the directory (spsmg store restore --force). It fails with
+// ErrStoreLocked while a process has the store open.
+func LockBadgerDir(dir string) (unlock func(), err error) {
+	l, err := lockDir(dir, false, true)
+	if err != nil {
+		return nil, err
+	}
+	return l.release, nil
 }

@@ -86,7 +86,7 @@ func OpenBadger(dir string, o BadgerOptions) (*BadgerStore, error) {
 			return nil, fmt.Errorf("authcache: create store directory: %w", err)
 		}
 	}
-	lock, err := lockDir(dir, o.ReadOnly)
+	lock, err := lockDir(dir, o.ReadOnly, false)
 	if err != nil {
 		return nil, err
 	}
