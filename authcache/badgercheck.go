@@ -259,19 +259,36 @@ func checkTable(path string, id uint64, tm badger.TableManifest) error {
 		return fmt.Errorf("its index is damaged, or the file was cut (%d bytes; %s)", len(data), firstLine(err.Error()))
 	}
 	if err := recovered(t.VerifyChecksum); err != nil {
+		var p *panicError
+		if errors.As(err, &p) {
+			// Badger's VerifyChecksum reports a bad block by
+			// dereferencing the nil block it failed to read.
+			return errors.New("a data block is damaged: it fails its checksum or does not decode")
+		}
 		return fmt.Errorf("a data block is damaged: it fails its checksum or does not decode (%s)", firstLine(err.Error()))
 	}
 	return nil
 }
 
-// recovered runs fn and turns a panic into an error.
+// recovered runs fn and turns a panic into a *panicError.
 func recovered(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("badger panicked: %v", r)
+			err = &panicError{r}
 		}
 	}()
 	return fn()
+}
+
+// panicError is a panic of Badger's, caught: it reads damaged bytes as
+// offsets and lengths until a slice bound fails.
+type panicError struct{ v any }
+
+func (p *panicError) Error() string {
+	if s, ok := p.v.(string); ok && strings.Contains(s, "Recovering from initIndex crash") {
+		return "Badger cannot read its footer" // the rest is Badger's debug dump
+	}
+	return fmt.Sprintf("Badger failed reading it: %v", p.v)
 }
 
 // firstLine keeps Badger's messages to one line (some carry debug dumps):
