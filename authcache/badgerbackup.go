@@ -25,8 +25,12 @@ const (
 	backupMagic   = "SPSMGBK1"
 	backupEndMark = "SPSMGEND"
 	backupTrailer = len(backupEndMark) + 8 + sha256.Size
-	// loadPending bounds the write batches DB.Load keeps in flight.
-	loadPending = 16
+	// loadPending bounds the write batches DB.Load keeps in flight, and
+	// backupGoroutines the readers of a backup. With Badger's defaults
+	// (16 and 8) a million subscriptions took 0.42 GB to back up and to
+	// restore; with these 0.33 GB, in the same 4–7 s on 2 cores.
+	loadPending      = 4
+	backupGoroutines = 2
 )
 
 // ErrBadBackup: a backup file is not one, or is cut or damaged.
@@ -47,7 +51,10 @@ func (s *BadgerStore) Backup(w io.Writer) (int64, error) {
 	}
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(bw, h)}
-	if _, err := s.db.Backup(cw, 0); err != nil {
+	stream := s.db.NewStream()
+	stream.LogPrefix = "spsmg backup"
+	stream.NumGo = backupGoroutines
+	if _, err := stream.Backup(cw, 0); err != nil {
 		return 0, fmt.Errorf("authcache: badger backup: %w", err)
 	}
 	var t [backupTrailer]byte
