@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -228,14 +229,18 @@ func dataEnd(f *os.File, size int64) (int64, error) {
 	return 0, nil
 }
 
+// SEEK_DATA and SEEK_HOLE as Linux numbers them (other systems differ).
 const (
-	seekData = 3 // SEEK_DATA
-	seekHole = 4 // SEEK_HOLE
+	seekData = 3
+	seekHole = 4
 )
 
 // lastDataSegmentEnd is where f's last data segment ends, or size when
 // the filesystem does not report holes.
 func lastDataSegmentEnd(f *os.File, size int64) int64 {
+	if runtime.GOOS != "linux" {
+		return size
+	}
 	var last, off int64
 	for off < size {
 		d, err := f.Seek(off, seekData)

@@ -162,7 +162,8 @@ func (q *deliveryQueue) receiverGone(s *spConn) {
 // CheckOutboxRecord decodes an outbox record (spsmg store verify) and
 // returns the account it waits for and its kind ("deliver", "report",
 // "userrpt"). With a protocol (the upstream's, which every SP speaks) the
-// frame is also parsed as that protocol's PDU.
+// frame is also parsed as that protocol's PDU. Any goroutine; no Gateway
+// needed.
 func CheckOutboxRecord(p config.Protocol, key, value []byte) (account, kind string, err error) {
 	if !bytes.HasPrefix(key, []byte(outboxPrefix)) {
 		return "", "", fmt.Errorf("outbox: key outside %q", outboxPrefix)
