@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 
@@ -35,42 +36,110 @@ type BadgerOptions struct {
 	SyncWrites bool
 	// InMemory runs Badger without a directory (tests); dir must be "".
 	InMemory bool
+	// ReadOnly opens an existing directory without writing to it (spsmg
+	// store verify and backup). It fails with ErrNeedsWrite when the store
+	// was not closed cleanly: replaying its logs truncates them.
+	ReadOnly bool
 	// Logger receives Badger's warnings and errors (nil: slog.Default()).
 	Logger *slog.Logger
 }
 
+// ErrNeedsWrite: a read-only open is not possible because Badger must
+// replay and truncate the logs of a store that was not closed cleanly.
+// Open it read-write (as spsmg serve would).
+var ErrNeedsWrite = errNeedsWrite
+
 // BadgerStore is the Badger v4 Store backend.
 type BadgerStore struct {
-	db     *badger.DB
-	mu     sync.RWMutex // Apply/Get/Scan hold it shared; Close exclusively
-	closed bool
+	db       *badger.DB
+	dir      string
+	lock     *dirLock
+	recovery Recovery
+	mu       sync.RWMutex // Apply/Get/Scan hold it shared; Close exclusively
+	closed   bool
 }
 
 // OpenBadger opens (or creates) the Badger database in dir with the
-// small-store options. A directory can be opened only once per process
-// (Badger's directory lock).
+// small-store options. A directory can be opened by one process at a time,
+// and once per process (Badger's directory lock: ErrStoreLocked).
+//
+// Before Badger reads the directory, OpenBadger checks its files
+// (badgercheck.go): a damaged store is refused with a *DamageError that
+// names the file and what to do, where Badger would panic, or silently
+// drop or delete data. What Badger's log replay drops anyway is logged at
+// error level and reported by Recovery (badgerwal.go).
 func OpenBadger(dir string, o BadgerOptions) (*BadgerStore, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	opts := badger.DefaultOptions(dir).
+	opts := badgerOptions(dir, o, log)
+	if o.InMemory {
+		db, err := openBadger(opts)
+		if err != nil {
+			return nil, fmt.Errorf("authcache: open badger in memory: %w", err)
+		}
+		return &BadgerStore{db: db}, nil
+	}
+	if !o.ReadOnly {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("authcache: create store directory: %w", err)
+		}
+	}
+	lock, err := lockDir(dir, o.ReadOnly, false)
+	if err != nil {
+		return nil, err
+	}
+	if lock.stale {
+		log.Info("store: the last process did not close the store (killed, crashed, or the machine stopped); Badger replays its write-ahead log", "dir", dir)
+	}
+	watch, err := checkBadgerDir(dir, o.ReadOnly, lock.stale, log)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	db, err := openBadger(opts.WithBypassLockGuard(true))
+	if err != nil {
+		defer lock.release()
+		defer watch.close()
+		if o.ReadOnly && strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()) {
+			return nil, ErrNeedsWrite
+		}
+		return nil, explainOpenError(dir, err, watch)
+	}
+	return &BadgerStore{db: db, dir: dir, lock: lock, recovery: watch.finish(log)}, nil
+}
+
+func badgerOptions(dir string, o BadgerOptions, log *slog.Logger) badger.Options {
+	return badger.DefaultOptions(dir).
 		WithInMemory(o.InMemory).
+		WithReadOnly(o.ReadOnly).
 		WithSyncWrites(o.SyncWrites).
 		WithMemTableSize(badgerMemTableSize).
 		WithNumMemtables(badgerNumMemtables).
 		WithBlockCacheSize(badgerBlockCacheSize).
 		WithValueLogFileSize(badgerValueLogFileSize).
 		WithNumCompactors(badgerNumCompactors).
+		// Not WithLoggingLevel: it replaces the logger with Badger's own
+		// (stderr); badgerLogger filters by level itself.
 		WithLogger(badgerLogger{log.With("component", "badger")}).
-		WithLoggingLevel(badger.WARNING).
 		WithDetectConflicts(false) // only WriteBatch and read-only views: nothing to conflict
-	db, err := badger.Open(opts)
-	if err != nil {
-		return nil, fmt.Errorf("authcache: open badger %q: %w", dir, err)
-	}
-	return &BadgerStore{db: db}, nil
 }
+
+// openBadger is badger.Open with a panic on this goroutine turned into an
+// error (the checks before it keep Badger's own goroutines from panicking).
+func openBadger(opts badger.Options) (db *badger.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("badger panicked while opening: %v", r)
+		}
+	}()
+	return badger.Open(opts)
+}
+
+// Recovery reports what Badger's log replay dropped when the store was
+// opened (zero when nothing was).
+func (s *BadgerStore) Recovery() Recovery { return s.recovery }
 
 // Apply implements Store with one WriteBatch.
 func (s *BadgerStore) Apply(batch []Mutation) error {
@@ -177,11 +246,14 @@ func (s *BadgerStore) Close() error {
 		return ErrStoreClosed
 	}
 	s.closed = true
-	return s.db.Close()
+	err := s.db.Close()
+	s.lock.release()
+	return err
 }
 
 // badgerLogger adapts slog to badger.Logger. Badger logs file names and
-// sizes, never keys, so nothing personal reaches the log.
+// sizes, never keys, so nothing personal reaches the log. Badger's info
+// messages (every compaction, every table opened) go to debug.
 type badgerLogger struct{ l *slog.Logger }
 
 func (b badgerLogger) log(level slog.Level, format string, args []any) {
@@ -192,5 +264,5 @@ func (b badgerLogger) log(level slog.Level, format string, args []any) {
 
 func (b badgerLogger) Errorf(f string, a ...any)   { b.log(slog.LevelError, f, a) }
 func (b badgerLogger) Warningf(f string, a ...any) { b.log(slog.LevelWarn, f, a) }
-func (b badgerLogger) Infof(f string, a ...any)    { b.log(slog.LevelInfo, f, a) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.log(slog.LevelDebug, f, a) }
 func (b badgerLogger) Debugf(f string, a ...any)   { b.log(slog.LevelDebug, f, a) }

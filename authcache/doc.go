@@ -22,6 +22,12 @@
 // Redis Cluster backend can follow; another package can keep its own key
 // prefix in the same Store (KeyPrefix, Engine.Persist).
 //
+// OpenBadger checks a store's files before Badger reads them and refuses a
+// damaged one with a *DamageError naming the file and what to do
+// (badgercheck.go); what Badger's log replay drops is logged and reported
+// by Recovery (badgerwal.go). BadgerStore.Backup, OpenBackup, RestoreBadger
+// and CheckRecord serve `spsmg store backup | restore | verify`.
+//
 // The rules are listed on Authorize and OnMO; the data model and what is
 // persisted for how long are in README.section.md.
 //
@@ -30,5 +36,5 @@
 // in Authorize without allocating, and add its steps to the flow table in
 // flow_test.go. To add a record kind: a kind byte and an encoding in
 // record.go, a sharded pointer-free map in tables.go, its load in
-// Engine.load, its expiry in Engine.sweep.
+// Engine.load, its expiry in Engine.sweep, its check in CheckRecord.
 package authcache

@@ -113,6 +113,7 @@ type Engine struct {
 	failClosed, failOpen              atomic.Uint64
 	reports, swept, corrupt, conflict atomic.Uint64
 	gcRuns, gcErrors                  atomic.Uint64
+	recovery                          Recovery // the store's, at open; read-only after
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -157,6 +158,9 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 	e.policy.Store(p)
 	e.sec.Store(uint32(time.Now().Unix()))
 	perShard := (p.cfg.LongSMSCapacity + len(e.links) - 1) / len(e.links)
+	if r, ok := st.(RecoveryReporter); ok {
+		e.recovery = r.Recovery()
+	}
 	for i := range e.links {
 		e.links[i].m = make(map[linkKey]linkVal)
 		e.links[i].parts = newPartsTable(perShard)
@@ -450,9 +454,14 @@ type Stats struct {
 	LongSMSExpired  uint64
 	LongSMSCapacity int
 
-	ReportsSeen     uint64
-	Swept           uint64 // expired records dropped from memory
-	Corrupt         uint64 // records skipped at load
+	ReportsSeen uint64
+	Swept       uint64 // expired records dropped from memory
+	Corrupt     uint64 // records skipped at load
+	// What the store's own recovery dropped at open (RecoveryReporter):
+	// log entries that came after damage in a write-ahead log.
+	ReplayDroppedEntries uint64
+	ReplayDroppedBytes   uint64
+
 	LinkIDConflicts uint64 // SMG LinkIDs not recorded: a live web code has the same bytes
 	GCRuns          uint64
 	GCErrors        uint64
@@ -502,6 +511,7 @@ func (e *Engine) Stats() Stats {
 	s.ReportsSeen, s.Swept, s.Corrupt = e.reports.Load(), e.swept.Load(), e.corrupt.Load()
 	s.LinkIDConflicts = e.conflict.Load()
 	s.GCRuns, s.GCErrors = e.gcRuns.Load(), e.gcErrors.Load()
+	s.ReplayDroppedEntries, s.ReplayDroppedBytes = e.recovery.DroppedEntries, e.recovery.DroppedBytes
 	return s
 }
 

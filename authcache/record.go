@@ -3,6 +3,7 @@ package authcache
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 )
 
 // Persisted records. Every key is KeyPrefix + a kind byte + '/' + fields;
@@ -242,4 +243,93 @@ func decodeRoute(v []byte) (sp string, origin []byte, created, expires int64, er
 	origin = d.bytes()
 	created, expires = d.i(), d.i()
 	return sp, origin, created, expires, d.err
+}
+
+// CheckRecord decodes a record stored under KeyPrefix as Open would load
+// it, and returns its kind as the spsmg_store_records metric names it
+// ("subscription", "cancelled_subscription", "mo_linkid", "web_code",
+// "notice_linkid", "linkid_uses", "pending_subscription", "route", or
+// "probe"). The error says what does not decode; an expired record is
+// not an error (Badger stops returning it once expired).
+func CheckRecord(key, value []byte) (kind string, err error) {
+	if len(key) < len(KeyPrefix)+1 || string(key[:len(KeyPrefix)]) != KeyPrefix {
+		return "", fmt.Errorf("%w: key outside %q", ErrCorruptRecord, KeyPrefix)
+	}
+	k := key[len(KeyPrefix)]
+	if k == kindProbe && len(key) == len(KeyPrefix)+1 {
+		return "probe", nil
+	}
+	if len(key) < len(KeyPrefix)+2 || key[len(KeyPrefix)+1] != '/' {
+		return "", fmt.Errorf("%w: key kind %q", ErrCorruptRecord, k)
+	}
+	id := key[len(KeyPrefix)+2:]
+	bad := func(err error) (string, error) { return "", fmt.Errorf("%w: %w", ErrCorruptRecord, err) }
+	switch k {
+	case kindSub:
+		user, sp, svc, err := parseSubKey(key)
+		if err != nil {
+			return bad(fmt.Errorf("subscription key: %w", err))
+		}
+		r, err := decodeSub(value)
+		if err != nil {
+			return bad(fmt.Errorf("subscription value: %w", err))
+		}
+		if _, ok := userKey(user); !ok || len(sp) == 0 || len(svc) == 0 {
+			return bad(errors.New("subscription key: empty or unusable user, SP or service"))
+		}
+		switch r.State {
+		case SubActive:
+			return "subscription", nil
+		case SubCancelled:
+			return "cancelled_subscription", nil
+		}
+		return bad(fmt.Errorf("subscription state %d", r.State))
+	case kindLink:
+		r, err := decodeLink(value)
+		if err != nil {
+			return bad(fmt.Errorf("LinkID value: %w", err))
+		}
+		if len(id) == 0 || len(id) > MaxLinkIDLen {
+			return bad(fmt.Errorf("LinkID of %d bytes", len(id)))
+		}
+		if _, ok := userKey([]byte(r.User)); !ok {
+			return bad(errors.New("LinkID: empty or unusable user"))
+		}
+		switch r.Kind {
+		case linkMO:
+			return "mo_linkid", nil
+		case linkWeb:
+			return "web_code", nil
+		case linkNotice:
+			return "notice_linkid", nil
+		}
+		return bad(fmt.Errorf("LinkID kind %d", r.Kind))
+	case kindUses:
+		if _, err := decodeUses(value); err != nil {
+			return bad(fmt.Errorf("LinkID uses: %w", err))
+		}
+		if len(id) == 0 || len(id) > MaxLinkIDLen {
+			return bad(fmt.Errorf("LinkID of %d bytes", len(id)))
+		}
+		return "linkid_uses", nil
+	case kindPending:
+		r, err := decodePending(string(id), value)
+		if err != nil {
+			return bad(fmt.Errorf("pending subscription value: %w", err))
+		}
+		if _, ok := userKey([]byte(r.User)); !ok || len(id) == 0 || r.SP == "" || r.Service == "" {
+			return bad(errors.New("pending subscription: empty id, SP, service or user"))
+		}
+		return "pending_subscription", nil
+	case kindRoute:
+		sp, origin, _, _, err := decodeRoute(value)
+		if err != nil {
+			return bad(fmt.Errorf("route value: %w", err))
+		}
+		if len(origin) > MaxOriginLen || sp == "" || len(id) == 0 {
+			return bad(errors.New("route: empty id or SP, or origin too long"))
+		}
+		return "route", nil
+	}
+	return bad(fmt.Errorf("unknown record kind %q", k))
 }

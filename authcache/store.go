@@ -47,3 +47,10 @@ type Store interface {
 type GCStore interface {
 	RunGC() error
 }
+
+// RecoveryReporter is implemented by stores that report what their own
+// recovery at open dropped (BadgerStore: the log replay). The engine
+// copies it into Stats.
+type RecoveryReporter interface {
+	Recovery() Recovery
+}

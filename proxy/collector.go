@@ -71,6 +71,12 @@ var (
 		"Store write batches that failed.")
 	descStoreDropped = d("store_dropped_total",
 		"Mutations refused because the writer queue was full.")
+	descStoreReplayDropped = d("store_replay_dropped_total",
+		"Write-ahead log entries Badger dropped at start because they came after damage in the log (well-formed entries only; the error log names the file).")
+	descStoreReplayDroppedBytes = d("store_replay_dropped_bytes_total",
+		"Bytes of write-ahead log Badger dropped at start because they came after damage in the log.")
+	descStoreCorrupt = d("store_corrupt_records_total",
+		"Stored authorization records that did not decode and were skipped at start.")
 	descStoreAvailable = d("store_available",
 		"1 while the authorization store answers; 0 means MTs are refused (fail-closed) and MO pass (fail-open).")
 	descFailPolicy = d("fail_policy_total",
@@ -87,8 +93,8 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{descPackets, descDecisions, descUpstreamFailures, descSubmitRTT,
 		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
-		descStoreWritten, descStoreErrors, descStoreDropped, descStoreAvailable, descFailPolicy, descReportsSeen,
-		descLongSMS} {
+		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
+		descStoreCorrupt, descStoreAvailable, descFailPolicy, descReportsSeen, descLongSMS} {
 		ch <- x
 	}
 }
@@ -202,6 +208,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descStoreWritten, float64(s.Written))
 	counter(descStoreErrors, float64(s.WriteErrors))
 	counter(descStoreDropped, float64(s.Dropped))
+	counter(descStoreReplayDropped, float64(s.ReplayDroppedEntries))
+	counter(descStoreReplayDroppedBytes, float64(s.ReplayDroppedBytes))
+	counter(descStoreCorrupt, float64(s.Corrupt))
 	avail := 0.0
 	if s.Available {
 		avail = 1

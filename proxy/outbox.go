@@ -3,6 +3,8 @@ package proxy
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/config"
 )
 
 // outboxPrefix keeps the proxy's records apart from authcache's in the one
@@ -154,4 +157,48 @@ func (q *deliveryQueue) receiverGone(s *spConn) {
 		cfg := q.g.cfgLoad().Upstream
 		time.AfterFunc(backoff(cfg.ReconnectMin, cfg.ReconnectMax, attempt), q.kick)
 	}
+}
+
+// CheckOutboxRecord decodes an outbox record (spsmg store verify) and
+// returns the account it waits for and its kind ("deliver", "report",
+// "userrpt"). With a protocol (the upstream's, which every SP speaks) the
+// frame is also parsed as that protocol's PDU. Any goroutine; no Gateway
+// needed.
+func CheckOutboxRecord(p config.Protocol, key, value []byte) (account, kind string, err error) {
+	if !bytes.HasPrefix(key, []byte(outboxPrefix)) {
+		return "", "", fmt.Errorf("outbox: key outside %q", outboxPrefix)
+	}
+	rest := key[len(outboxPrefix):]
+	i := bytes.LastIndexByte(rest, '/')
+	if i <= 0 || len(rest)-i-1 != 8 {
+		return "", "", errors.New("outbox: key is not ob/<account>/<8-byte arrival number>")
+	}
+	account = string(rest[:i])
+	if len(value) < 1 {
+		return account, "", errors.New("outbox: empty value")
+	}
+	k := codec.Kind(value[0])
+	switch k {
+	case codec.KindDeliver, codec.KindReport, codec.KindUserRpt:
+	default:
+		return account, "", fmt.Errorf("outbox: delivery kind %d", value[0])
+	}
+	frame := value[1:]
+	if len(frame) < 12 || int(binary.BigEndian.Uint32(frame)) != len(frame) {
+		return account, k.String(), fmt.Errorf("outbox: frame of %d bytes does not carry its own length", len(frame))
+	}
+	if p != "" {
+		d, err := dialectFor(p)
+		if err != nil {
+			return account, k.String(), err
+		}
+		var v codec.View
+		if err := d.parseView(frame, &v); err != nil {
+			return account, k.String(), fmt.Errorf("outbox: %s frame: %w", p, err)
+		}
+		if v.Kind != k {
+			return account, k.String(), fmt.Errorf("outbox: stored as %s, the frame is a %s", k, v.Kind)
+		}
+	}
+	return account, k.String(), nil
 }

@@ -3,6 +3,7 @@
 //	spsmg serve  --config spsmg.yaml   run the gateway
 //	spsmg demo   [--data DIR]          run it with the demo config and a simulated SMG
 //	spsmg decode --proto P HEX         decode one PDU from hex to JSON
+//	spsmg store backup|restore|verify   back up, restore or check a stopped gateway's store
 package main
 
 import (
@@ -18,6 +19,8 @@ commands:
   serve   --config FILE     run the gateway
   demo    [--data DIR]      run the gateway with the demo config and a simulated SMG
   decode  --proto P [HEX]   decode one PDU (hex) to JSON
+  store   backup|restore|verify --store DIR
+                            back up, restore or check the store of a stopped gateway
   version                   print the version
 
 Run 'spsmg <command> -h' for a command's flags.`
@@ -53,6 +56,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return demoCmd(args[1:])
 	case "decode":
 		return decodeCmd(args[1:], stdin, stdout)
+	case "store":
+		return storeCmd(args[1:], stdout)
 	case "version", "--version", "-v":
 		_, err := fmt.Fprintln(stdout, "spsmg", version)
 		return err

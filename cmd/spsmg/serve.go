@@ -65,8 +65,12 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 // everything listens (the demo uses it to print where).
 func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error), started func(httpAddr string)) error {
 	st, err := authcache.OpenBadger(cfg.Store.Path, authcache.BadgerOptions{SyncWrites: cfg.Store.SyncWrites, Logger: log})
-	if err != nil {
-		return fmt.Errorf("store %s: %w", cfg.Store.Path, err)
+	var damage *authcache.DamageError
+	switch {
+	case errors.As(err, &damage):
+		return err // names the file and what to do
+	case err != nil:
+		return fmt.Errorf("store.path %s: %w", cfg.Store.Path, err)
 	}
 	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, authcache.WithLogger(log))
 	if err != nil {
