@@ -12,6 +12,7 @@ import (
 //
 //	<prefix>d{<tag>}<store key>   a record (a string, with EXPIREAT)
 //	<prefix>c{<tag>}              the partition's change stream
+//	<prefix>n{<tag>}              the sequence number of its last entry
 //
 // One slot per partition is what lets a single Lua script write a chunk
 // of records and append their change entry atomically, so that the stream
@@ -72,6 +73,11 @@ func (s *Store) recordKey(p int, key []byte) string {
 // streamKey returns the Redis key of partition p's change stream.
 func (s *Store) streamKey(p int) string {
 	return s.prefix + "c{" + partitionTag[p] + "}"
+}
+
+// seqKey returns the Redis key of partition p's change sequence number.
+func (s *Store) seqKey(p int) string {
+	return s.prefix + "n{" + partitionTag[p] + "}"
 }
 
 // storeKey parses a Redis record key back into its partition and store key.

@@ -208,7 +208,7 @@ func (s *Store) Apply(batch []authcache.Mutation) error {
 // call is one script invocation: a chunk of one partition's records.
 type call struct {
 	part int
-	keys []string // change stream, then the records
+	keys []string // change stream, its sequence, then the records
 	args []any    // ops, entry, trim id, then value and expiry per record
 }
 
@@ -226,8 +226,8 @@ func (s *Store) plan(batch []authcache.Mutation, now time.Time) []call {
 	for p, idx := range byPart {
 		for len(idx) > 0 {
 			n := min(len(idx), chunkSize)
-			c := call{part: p, keys: make([]string, 1, n+1), args: make([]any, 3, 3+2*n)}
-			c.keys[0] = s.streamKey(p)
+			c := call{part: p, keys: make([]string, 2, n+2), args: make([]any, 3, 3+2*n)}
+			c.keys[0], c.keys[1] = s.streamKey(p), s.seqKey(p)
 			ops := make([]byte, 0, n)
 			pub = pub[:0]
 			for _, i := range idx[:n] {
@@ -271,12 +271,14 @@ func (s *Store) published(key []byte) bool {
 
 // applyScript writes one chunk of a partition and appends its change
 // entry, atomically (a script runs alone on its master, and is replicated
-// as the commands it ran). An expiry already past makes SET delete the
-// key, as Redis does for any EXAT in the past.
+// as the commands it ran). The entry carries the partition's next sequence
+// number, so that a follower can tell a missing entry (trimmed, or lost in
+// a failover) from the next one. An expiry already past makes SET delete
+// the key, as Redis does for any EXAT in the past.
 var applyScript = redis.NewScript(`
 local ops = ARGV[1]
 for i = 1, #ops do
-  local op, k, a = string.sub(ops, i, i), KEYS[i + 1], 2 + 2 * i
+  local op, k, a = string.sub(ops, i, i), KEYS[i + 2], 2 + 2 * i
   if op == 'd' then
     redis.call('DEL', k)
   elseif op == 's' then
@@ -286,7 +288,8 @@ for i = 1, #ops do
   end
 end
 if ARGV[2] ~= '' then
-  redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[3], '*', 'm', ARGV[2])
+  local n = redis.call('INCR', KEYS[2])
+  redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[3], '*', 'n', n, 'm', ARGV[2])
 end
 return #ops
 `)

@@ -83,7 +83,11 @@ func (s *Store) topologyOf(shards []redis.ClusterShard) *topology {
 		mi := -1
 		replicas := 0
 		for _, n := range sh.Nodes {
-			if n.Health != "online" {
+			// Health is "online", "fail" or "loading"; Redis 7.0 reports a
+			// replica "loading" until its master has written anything
+			// (replication offset 0), so only "fail" rules a node out. A
+			// replica really still syncing just fails WAIT until it is done.
+			if n.Health == "fail" {
 				continue
 			}
 			switch n.Role {

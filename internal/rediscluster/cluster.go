@@ -410,6 +410,55 @@ func (c *Cluster) byAddr(addr string) *Node {
 	return nil
 }
 
+// ReplicasOf returns the addresses of the replicas the master at addr
+// reports connected.
+func (c *Cluster) ReplicasOf(ctx context.Context, addr string) ([]string, error) {
+	info, err := c.Client(addr).Info(ctx, "replication").Result()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(info, "\n") {
+		// slave0:ip=127.0.0.1,port=40001,state=online,offset=...,lag=0
+		if !strings.HasPrefix(line, "slave") || !strings.Contains(line, ":ip=") {
+			continue
+		}
+		var ip, port string
+		for _, kv := range strings.Split(line[strings.IndexByte(line, ':')+1:], ",") {
+			k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+			switch k {
+			case "ip":
+				ip = v
+			case "port":
+				port = v
+			}
+		}
+		out = append(out, net.JoinHostPort(ip, port))
+	}
+	return out, nil
+}
+
+// Freeze stops the node at addr with SIGSTOP: it keeps its sockets but
+// answers nothing, like a stalled host, until Thaw.
+func (c *Cluster) Freeze(addr string) { c.signal(addr, syscall.SIGSTOP) }
+
+// Thaw resumes a frozen node (SIGCONT).
+func (c *Cluster) Thaw(addr string) { c.signal(addr, syscall.SIGCONT) }
+
+func (c *Cluster) signal(addr string, sig syscall.Signal) {
+	c.t.Helper()
+	nd := c.byAddr(addr)
+	nd.mu.Lock()
+	cmd := nd.cmd
+	nd.mu.Unlock()
+	if cmd == nil {
+		c.t.Fatalf("rediscluster: %s was never started", addr)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		c.t.Fatalf("rediscluster: signal %v to %s: %v", sig, addr, err)
+	}
+}
+
 // Failover waits until slot is served by a live master other than
 // deadMaster (a replica promoted by the cluster's own election) and every
 // live node reports the cluster ok; it returns the new master's address.
