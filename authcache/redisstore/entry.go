@@ -71,13 +71,14 @@ var errEntry = errors.New("redisstore: malformed change entry")
 func decodeEntry(b []byte, ms []authcache.Mutation) (origin string, published time.Time, out []authcache.Mutation, err error) {
 	d := entryDecoder{b: b}
 	if v := d.byte("version"); d.err == nil && v != entryVersion {
-		return "", time.Time{}, ms, fmt.Errorf("%w: version %d at offset 0", errEntry, v)
+		d.off = 0
+		d.fail("version", fmt.Sprintf("version %d, want %d", v, entryVersion))
 	}
 	origin = string(d.bytes("origin"))
 	published = time.UnixMicro(d.varint("published"))
 	n := d.uvarint("count")
 	if d.err == nil && n > uint64(len(d.b)-d.off)/2 { // a mutation takes at least 2 bytes
-		return "", time.Time{}, ms, fmt.Errorf("%w: count %d exceeds the %d bytes left", errEntry, n, len(d.b)-d.off)
+		d.fail("count", fmt.Sprintf("%d mutations cannot fit in the %d bytes left", n, len(d.b)-d.off))
 	}
 	out = ms[:0]
 	for i := uint64(0); i < n && d.err == nil; i++ {
