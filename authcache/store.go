@@ -28,7 +28,7 @@ type Mutation struct {
 }
 
 // Store is the durable key/value store behind the in-memory layer: Badger
-// embedded today, Redis Cluster later. Every backend passes the conformance
+// embedded (one node), or a Redis Cluster (authcache/redisstore). Every backend passes the conformance
 // suite in store_test.go. The engine reads it only at Open (Scan) and from
 // LookupRoute (Get); all writes come from the single writer goroutine, in
 // batches. Methods are safe for concurrent use.

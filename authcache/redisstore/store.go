@@ -131,6 +131,7 @@ func Open(opt Options) (*Store, error) {
 	for _, p := range opt.PublishPrefixes {
 		s.publish = append(s.publish, slices.Clone(p))
 	}
+	quietClientLog.Do(func() { redis.SetLogger(clientLogger{s.log}) })
 	s.topo.Store(&topology{})
 	ctx, cancel := context.WithTimeout(context.Background(), opt.Timeout)
 	defer cancel()
@@ -569,4 +570,15 @@ func (s *Store) closeClients() {
 		_ = cl.Close()
 		delete(s.clients, addr)
 	}
+}
+
+// go-redis logs dial failures of its pools through a process-wide logger
+// to standard error. The store already reports what it could not do, so
+// that chatter goes to the first store's logger at debug level.
+var quietClientLog sync.Once
+
+type clientLogger struct{ l *slog.Logger }
+
+func (c clientLogger) Printf(ctx context.Context, format string, v ...any) {
+	c.l.DebugContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }
