@@ -171,7 +171,8 @@ type RedisStore struct {
 	// WaitTimeout bounds one WAIT (default 1 s).
 	WaitTimeout time.Duration `yaml:"wait_timeout"`
 	// Timeout bounds one store call, retries across a failover included
-	// (default 5 s).
+	// (default 20 s: above Redis's default cluster-node-timeout of 15 s,
+	// so that a failover delays writes instead of failing them).
 	Timeout time.Duration `yaml:"timeout"`
 }
 

@@ -54,7 +54,7 @@ func TestParseRejects(t *testing.T) {
 		{"redis address", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1\"]}}\n", `store.redis.addrs[0]: "10.0.0.1" is not host:port`},
 		{"redis key prefix", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], key_prefix: \"a{b}\"}}\n", `store.redis.key_prefix: "a{b}": '{' and '}' are reserved`},
 		{"redis wait replicas", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], wait_replicas: -1}}\n", "store.redis.wait_replicas: -1 outside 0–16"},
-		{"redis wait timeout", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], wait_timeout: 6s}}\n", "store.redis.wait_timeout: 6s is not shorter than store.redis.timeout 5s"},
+		{"redis wait timeout", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], wait_timeout: 6s, timeout: 5s}}\n", "store.redis.wait_timeout: 6s is not shorter than store.redis.timeout 5s"},
 		{"redis tls files", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], tls: {ca: /nonexistent/ca.pem}}}\n", "store.redis.tls: ca: open /nonexistent/ca.pem"},
 		{"redis tls cert without key", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], tls: {cert: c.pem}}}\n", "store.redis.tls: cert and key go together"},
 		{"empty", "", "empty configuration"},
@@ -75,7 +75,7 @@ func TestStoreRedisDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cfg.Store.Redis
-	if r.WaitReplicas == nil || *r.WaitReplicas != 1 || r.WaitTimeout != time.Second || r.Timeout != 5*time.Second {
+	if r.WaitReplicas == nil || *r.WaitReplicas != 1 || r.WaitTimeout != time.Second || r.Timeout != 20*time.Second {
 		t.Errorf("defaults: %+v", r)
 	}
 	cfg, err = Parse([]byte(minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], wait_replicas: 0}}\n"))

@@ -112,7 +112,7 @@ func (c *Config) applyDefaults() {
 			r.WaitReplicas = &one
 		}
 		setDefault(&r.WaitTimeout, time.Second)
-		setDefault(&r.Timeout, 5*time.Second)
+		setDefault(&r.Timeout, 20*time.Second)
 	}
 	setDefault(&c.HTTP.Addr, "127.0.0.1:8080")
 	setDefault(&c.HTTP.SignatureWindow, 5*time.Minute)

@@ -22,8 +22,11 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultWaitTimeout     = time.Second
-	DefaultTimeout         = 5 * time.Second
+	DefaultWaitTimeout = time.Second
+	// DefaultTimeout outlasts a failover under Redis's default
+	// cluster-node-timeout of 15 s: the writer does not retry a failed
+	// batch, so giving up early would leave those writes unpersisted.
+	DefaultTimeout         = 20 * time.Second
 	DefaultChangeRetention = 10 * time.Minute
 )
 
@@ -60,7 +63,8 @@ type Options struct {
 	// acknowledge in time fails the attempt, which is then retried.
 	WaitTimeout time.Duration
 	// Timeout bounds one Apply, Get or Scan step, retries across a
-	// failover included (default 5 s).
+	// failover included (default 20 s; keep it above the cluster's
+	// cluster-node-timeout plus a few seconds).
 	Timeout time.Duration
 	// PublishPrefixes: mutations whose keys start with one of them are
 	// announced on the change stream (FollowChanges), atomically with
