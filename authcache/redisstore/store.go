@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -520,11 +521,20 @@ func (s *Store) retry(what string, f func(ctx context.Context, topo *topology) e
 	ctx, cancel := context.WithTimeout(context.Background(), s.opt.Timeout)
 	defer cancel()
 	backoff := 20 * time.Millisecond
+	var prev error
 	for {
 		err := f(ctx, s.topo.Load())
 		if err == nil {
 			return nil
 		}
+		var ne net.Error
+		if prev != nil && (ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout()) {
+			// The deadline cut this attempt short: the previous attempt's
+			// error says what is wrong (a missing replica, a dead master)
+			// better than an i/o timeout does.
+			err = prev
+		}
+		prev = err
 		t := time.NewTimer(backoff)
 		select {
 		case <-s.done:

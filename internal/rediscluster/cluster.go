@@ -439,13 +439,35 @@ func (c *Cluster) ReplicasOf(ctx context.Context, addr string) ([]string, error)
 }
 
 // Freeze stops the node at addr with SIGSTOP: it keeps its sockets but
-// answers nothing, like a stalled host, until Thaw.
-func (c *Cluster) Freeze(addr string) { c.signal(addr, syscall.SIGSTOP) }
+// answers nothing, like a stalled host, until Thaw. It returns once the
+// kernel reports the process stopped (a signal is delivered
+// asynchronously: a busy process could otherwise still answer a command
+// sent right after kill returned).
+func (c *Cluster) Freeze(addr string) {
+	c.t.Helper()
+	pid := c.signal(addr, syscall.SIGSTOP)
+	stat := fmt.Sprintf("/proc/%d/stat", pid)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			c.t.Fatalf("rediscluster: freeze %s: %v", addr, err)
+		}
+		// pid (comm) state ...: the state letter follows the last ')'.
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'T' {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("rediscluster: %s not stopped 5 s after SIGSTOP", addr)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
 
 // Thaw resumes a frozen node (SIGCONT).
 func (c *Cluster) Thaw(addr string) { c.signal(addr, syscall.SIGCONT) }
 
-func (c *Cluster) signal(addr string, sig syscall.Signal) {
+func (c *Cluster) signal(addr string, sig syscall.Signal) (pid int) {
 	c.t.Helper()
 	nd := c.byAddr(addr)
 	nd.mu.Lock()
@@ -457,6 +479,7 @@ func (c *Cluster) signal(addr string, sig syscall.Signal) {
 	if err := cmd.Process.Signal(sig); err != nil {
 		c.t.Fatalf("rediscluster: signal %v to %s: %v", sig, addr, err)
 	}
+	return cmd.Process.Pid
 }
 
 // Failover waits until slot is served by a live master other than
