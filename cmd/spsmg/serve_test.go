@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
@@ -53,8 +55,41 @@ func TestOpenStoreRedis(t *testing.T) {
 	}
 
 	cfg.Store.Redis.Password = "wrong"
-	cfg.Store.Redis.Timeout = 300_000_000 // 300 ms: fail fast
+	cfg.Store.Redis.Timeout = 300 * time.Millisecond // fail fast
 	if _, err := openStore(cfg.Store, log); err == nil {
 		t.Error("a wrong password opened the store")
+	}
+}
+
+// TestOpenStoreRedisTLS: store.redis.tls.ca reaches a cluster that speaks
+// TLS only (clients, bus and replication); the nodes discovered through
+// CLUSTER SHARDS are dialled on their TLS ports.
+func TestOpenStoreRedisTLS(t *testing.T) {
+	c := rediscluster.Start(t, rediscluster.Options{TLS: true})
+	sc := config.Store{Backend: config.StoreRedis, Redis: config.RedisStore{
+		Addrs: c.Addrs()[:1], KeyPrefix: "tls/", TLS: &config.RedisTLS{CA: c.CAFile()},
+	}}
+	st, err := openStore(sc, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ms := make([]authcache.Mutation, 64) // spread over every partition, so every master
+	for i := range ms {
+		ms[i] = authcache.Mutation{Key: fmt.Appendf(nil, "ac/s/%02d", i), Value: []byte("v")}
+	}
+	if err := st.Apply(ms); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := st.Scan([]byte("ac/s/"), func(k, v []byte) error { n++; return nil }); err != nil || n != len(ms) {
+		t.Errorf("Scan over TLS: %d records, %v", n, err)
+	}
+
+	sc.Redis.TLS = &config.RedisTLS{} // the system roots do not know the test CA
+	sc.Redis.Timeout = 300 * time.Millisecond
+	if st, err := openStore(sc, slog.New(slog.DiscardHandler)); err == nil {
+		st.Close()
+		t.Error("a certificate from an unknown CA was accepted")
 	}
 }

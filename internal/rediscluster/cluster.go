@@ -17,6 +17,7 @@ package rediscluster
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -47,10 +48,14 @@ const Slots = 16384
 // each, no password, a 1 s node timeout.
 type Options struct {
 	Masters           int           // default 3
-	ReplicasPerMaster int           // default 1
+	ReplicasPerMaster int           // default 1; negative: none
 	Password          string        // requirepass and masterauth on every node
 	NodeTimeout       time.Duration // cluster-node-timeout; default 1 s: failover in 1–3 s
 	StartTimeout      time.Duration // default 20 s (the whole start, polls included)
+	// TLS serves clients, the cluster bus and replication over TLS only,
+	// with a certificate for 127.0.0.1 from a CA made for the cluster
+	// (CAFile, TLSConfig).
+	TLS bool
 }
 
 // Node is one redis-server process.
@@ -72,6 +77,7 @@ type Cluster struct {
 	t    testing.TB
 	opt  Options
 	dir  string
+	tls  *tls.Config // clients' configuration when opt.TLS
 	mu   sync.Mutex
 	node []*Node
 }
@@ -104,6 +110,13 @@ func Start(t testing.TB, opt Options) *Cluster {
 		opt.StartTimeout = 20 * time.Second
 	}
 	c := &Cluster{t: t, opt: opt, dir: t.TempDir()}
+	if opt.TLS {
+		cfg, err := makeCerts(c.dir)
+		if err != nil {
+			t.Fatalf("rediscluster: certificates: %v", err)
+		}
+		c.tls = cfg
+	}
 	t.Cleanup(c.Stop)
 	ctx, cancel := context.WithTimeout(context.Background(), opt.StartTimeout)
 	defer cancel()
@@ -225,9 +238,19 @@ func (c *Cluster) launchFresh(ctx context.Context, nd *Node) error {
 
 func (c *Cluster) config(nd *Node) string {
 	var b strings.Builder
-	for _, kv := range [][2]string{
+	port := [][2]string{{"port", strconv.Itoa(nd.Port)}}
+	if c.opt.TLS {
+		port = [][2]string{
+			{"port", "0"}, {"tls-port", strconv.Itoa(nd.Port)},
+			{"tls-cluster", "yes"}, {"tls-replication", "yes"},
+			{"tls-cert-file", filepath.Join(c.dir, "node.pem")},
+			{"tls-key-file", filepath.Join(c.dir, "node.key")},
+			{"tls-ca-cert-file", filepath.Join(c.dir, "ca.pem")},
+			{"tls-auth-clients", "optional"},
+		}
+	}
+	for _, kv := range append(port, [][2]string{
 		{"bind", "127.0.0.1"},
-		{"port", strconv.Itoa(nd.Port)},
 		{"cluster-port", strconv.Itoa(nd.BusPort)},
 		{"cluster-enabled", "yes"},
 		{"cluster-config-file", "nodes.conf"},
@@ -241,7 +264,7 @@ func (c *Cluster) config(nd *Node) string {
 		// to share one diskless transfer).
 		{"repl-diskless-sync-delay", "0"},
 		{"protected-mode", "no"},
-	} {
+	}...) {
 		fmt.Fprintf(&b, "%s %s\n", kv[0], kv[1])
 	}
 	if c.opt.Password != "" {
@@ -299,7 +322,7 @@ func (c *Cluster) poll(ctx context.Context, what string, f func() error) error {
 // client returns a short-lived single-node client; callers close nothing
 // (the cache closes them in Stop).
 func (c *Cluster) client(nd *Node) *redis.Client {
-	return clients.get(nd.Addr, c.opt.Password)
+	return clients.get(nd.Addr, c.opt.Password, c.tls)
 }
 
 // Addrs returns the address of every node, masters first as started.
@@ -318,7 +341,24 @@ func (c *Cluster) Password() string { return c.opt.Password }
 
 // Client returns a client of the node at addr (tests may send it anything;
 // it is closed when the cluster stops).
-func (c *Cluster) Client(addr string) *redis.Client { return clients.get(addr, c.opt.Password) }
+func (c *Cluster) Client(addr string) *redis.Client { return clients.get(addr, c.opt.Password, c.tls) }
+
+// TLSConfig is a client configuration that trusts the cluster's CA (nil
+// without Options.TLS).
+func (c *Cluster) TLSConfig() *tls.Config {
+	if c.tls == nil {
+		return nil
+	}
+	return c.tls.Clone()
+}
+
+// CAFile is the PEM file of the cluster's CA ("" without Options.TLS).
+func (c *Cluster) CAFile() string {
+	if c.tls == nil {
+		return ""
+	}
+	return filepath.Join(c.dir, "ca.pem")
+}
 
 func (c *Cluster) live() []*Node {
 	c.mu.Lock()
@@ -579,14 +619,14 @@ type clientCache struct {
 
 var clients = clientCache{m: make(map[string]*redis.Client)}
 
-func (cc *clientCache) get(addr, password string) *redis.Client {
+func (cc *clientCache) get(addr, password string, tlsConfig *tls.Config) *redis.Client {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cl, ok := cc.m[addr]; ok {
 		return cl
 	}
 	cl := redis.NewClient(&redis.Options{
-		Addr: addr, Password: password,
+		Addr: addr, Password: password, TLSConfig: tlsConfig,
 		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: time.Second,
 		MaxRetries: -1, PoolSize: 4, Protocol: 2, DisableIdentity: true,
 		ContextTimeoutEnabled: true,

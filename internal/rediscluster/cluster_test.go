@@ -36,3 +36,14 @@ func TestClusterStartKillFailoverRestart(t *testing.T) {
 		t.Errorf("after restart slot %d on %s, %v; want the promoted %s", slot, m, err, promoted)
 	}
 }
+
+func TestClusterTLS(t *testing.T) {
+	c := Start(t, Options{TLS: true, ReplicasPerMaster: -1})
+	ctx := context.Background()
+	if err := c.Client(c.Addrs()[0]).Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING over TLS: %v", err)
+	}
+	if _, err := c.MasterOf(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+}
