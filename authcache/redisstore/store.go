@@ -93,6 +93,7 @@ type Store struct {
 	mu     sync.RWMutex // operations hold it shared; Close exclusively
 	closed bool
 	done   chan struct{} // closed by Close: aborts retries and followers
+	stop   sync.Once     // closes done
 
 	topo      atomic.Pointer[topology]
 	refreshMu sync.Mutex
@@ -177,6 +178,9 @@ func (s *Store) Apply(batch []authcache.Mutation) error {
 	calls := s.plan(batch, time.Now())
 	var done [Partitions]bool
 	return s.retry("apply", func(ctx context.Context, topo *topology) error {
+		// Partitions whose master is gone wait for the next attempt; the
+		// others are written now.
+		var errs []error
 		byMaster := make(map[int][]*call)
 		for i := range calls {
 			c := &calls[i]
@@ -185,11 +189,11 @@ func (s *Store) Apply(batch []authcache.Mutation) error {
 			}
 			m := topo.part[c.part]
 			if m < 0 {
-				return fmt.Errorf("partition %d (slot %d): %w", c.part, partitionSlot[c.part], errNoMaster)
+				errs = append(errs, fmt.Errorf("partition %d (slot %d): %w", c.part, partitionSlot[c.part], errNoMaster))
+				continue
 			}
 			byMaster[m] = append(byMaster[m], c)
 		}
-		errs := make([]error, 0, len(byMaster))
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for m, cs := range byMaster {
@@ -500,12 +504,14 @@ func (s *Store) Scan(prefix []byte, fn func(key, value []byte) error) error {
 // Close implements authcache.Store: it stops retries and followers, waits
 // for running calls, and closes the connections.
 func (s *Store) Close() error {
+	// Before the lock: a call retrying through an outage holds the lock
+	// shared and gives up only when done closes.
+	s.stop.Do(func() { close(s.done) })
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return authcache.ErrStoreClosed
 	}
-	close(s.done)
 	s.closed = true
 	s.mu.Unlock()
 	s.closeClients()

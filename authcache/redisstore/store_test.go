@@ -387,6 +387,35 @@ func TestFailover(t *testing.T) {
 	if n < len(acked) {
 		t.Errorf("Scan found %d records, %d were acknowledged", n, len(acked))
 	}
+
+	// The whole cluster gone: Apply retries (for up to 20 s here); Close
+	// must not wait for it, and Apply must report the store closed.
+	c.Stop()
+	applied := make(chan error, 1)
+	go func() { applied <- st.Apply([]authcache.Mutation{put("ac/s/last", "x")}) }()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if !st.mu.TryLock() {
+			break // Apply holds the lock shared: it is retrying
+		}
+		st.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("Apply never started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- st.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close still waiting for a retrying Apply after 5 s")
+	}
+	if err := <-applied; !errors.Is(err, authcache.ErrStoreClosed) {
+		t.Errorf("Apply interrupted by Close = %v, want ErrStoreClosed", err)
+	}
 	_ = ctx
 }
 
