@@ -1,5 +1,11 @@
 package authcache
 
+import (
+	"context"
+	"errors"
+	"time"
+)
+
 // KeyPrefix starts every key authcache writes. Another package sharing the
 // Store (the proxy's MO/report outbox) keeps its own prefix, e.g. "ob/",
 // and writes through Engine.Enqueue / Engine.Persist, which refuse keys
@@ -22,7 +28,7 @@ type Mutation struct {
 }
 
 // Store is the durable key/value store behind the in-memory layer: Badger
-// embedded today, Redis Cluster later. Every backend passes the conformance
+// embedded (one node), or a Redis Cluster (authcache/redisstore). Every backend passes the conformance
 // suite in store_test.go. The engine reads it only at Open (Scan) and from
 // LookupRoute (Get); all writes come from the single writer goroutine, in
 // batches. Methods are safe for concurrent use.
@@ -54,3 +60,44 @@ type GCStore interface {
 type RecoveryReporter interface {
 	Recovery() Recovery
 }
+
+// ChangeStore is implemented by stores that several spsmg nodes share (the
+// Redis Cluster backend). Besides the Store methods it carries a change
+// stream: the mutations a node's Apply writes under the store's published
+// prefixes are announced, atomically with the write, and every node can
+// follow them to keep its in-memory tables in step without reading the
+// store on the decision path.
+type ChangeStore interface {
+	Store
+	// ChangesHead returns a cursor at the current end of the stream:
+	// following from it yields only changes applied after the call. Take
+	// it before loading state with Scan, so nothing falls between the two.
+	ChangesHead() (ChangeCursor, error)
+	// FollowChanges calls fn for every change after from, one call at a
+	// time, from one goroutine, in the order the changes were applied for
+	// any one key (changes to different keys may interleave differently
+	// on different nodes). An empty from starts at the oldest change kept.
+	// It reconnects by itself across failures and failovers and returns
+	// only when ctx ends (ctx.Err()), fn fails (that error), the store is
+	// closed (ErrStoreClosed), or changes after from were already trimmed
+	// (ErrChangesTrimmed: load the state again, from a new head).
+	FollowChanges(ctx context.Context, from ChangeCursor, fn func(Change) error) error
+}
+
+// ChangeCursor is an opaque position in a change stream.
+type ChangeCursor string
+
+// Change is one atomically applied group of mutations as a follower sees
+// it. Mutations and their slices are valid only during the callback.
+type Change struct {
+	Origin    string    // the node that applied it (its store's node ID)
+	Published time.Time // the origin's clock when it applied the change
+	Mutations []Mutation
+	// After is the cursor just past this change: resume from it.
+	After ChangeCursor
+}
+
+// ErrChangesTrimmed is returned by FollowChanges when changes after the
+// cursor are no longer kept (the follower fell behind the stream's
+// retention): its state can no longer be brought up to date by following.
+var ErrChangesTrimmed = errors.New("authcache: changes after the cursor were trimmed")

@@ -1,32 +1,71 @@
-package authcache
+package authcache_test
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
+
+	. "github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/authcache/redisstore"
+	"github.com/spsmg/spsmg/internal/rediscluster"
 )
 
-// storeBackends opens a fresh, empty store of each backend.
-var storeBackends = []struct {
+// The conformance suite is an external test package so that it can run
+// against the Redis Cluster backend, which imports authcache.
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+type storeBackend struct {
 	name string
-	open func(t testing.TB) Store
-}{
-	{"memory", func(testing.TB) Store { return NewMemStore(nil) }},
-	{"badger", func(t testing.TB) Store {
-		st, err := OpenBadger(t.TempDir(), BadgerOptions{Logger: quietLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}},
+	open func(t testing.TB) Store // a fresh, empty store
+}
+
+// storeBackends returns every backend. The Redis one runs on a real 3+3
+// cluster started once for t (where redis-server is installed; otherwise
+// its subtests skip, or fail under CI), each store under its own key
+// prefix so that it starts empty.
+func storeBackends(t *testing.T) []storeBackend {
+	var cluster *rediscluster.Cluster
+	if rediscluster.Installed() {
+		cluster = rediscluster.Start(t, rediscluster.Options{Password: "conformance"})
+	}
+	stores := 0
+	return []storeBackend{
+		{"memory", func(testing.TB) Store { return NewMemStore(nil) }},
+		{"badger", func(t testing.TB) Store {
+			st, err := OpenBadger(t.TempDir(), BadgerOptions{Logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}},
+		{"redis-cluster", func(t testing.TB) Store {
+			if cluster == nil {
+				rediscluster.Start(t, rediscluster.Options{}) // skips (or fails under CI) with the reason
+			}
+			stores++
+			st, err := redisstore.Open(redisstore.Options{
+				Addrs:        cluster.Addrs()[:1], // the rest is discovered
+				Password:     cluster.Password(),
+				KeyPrefix:    fmt.Sprintf("conformance%d/", stores),
+				WaitReplicas: 1,
+				Logger:       quietLogger(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}},
+	}
 }
 
 // testAllStores runs one conformance test against every backend (nats
 // testAllStoreAllPermutations).
-func testAllStores(t *testing.T, f func(t *testing.T, st Store)) {
-	for _, b := range storeBackends {
+func testAllStores(t *testing.T, backends []storeBackend, f func(t *testing.T, st Store)) {
+	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			st := b.open(t)
 			defer st.Close()
@@ -75,15 +114,16 @@ func scanAll(t *testing.T, st Store, prefix string) []string {
 }
 
 func TestStoreConformance(t *testing.T) {
+	backends := storeBackends(t)
 	t.Run("a put reads back and a missing key is ErrNotFound", func(t *testing.T) {
-		testAllStores(t, func(t *testing.T, st Store) {
+		testAllStores(t, backends, func(t *testing.T, st Store) {
 			mustApply(t, st, put("ac/s/1", "one"))
 			wantGet(t, st, "ac/s/1", "one")
 			wantGet(t, st, "ac/s/2", "")
 		})
 	})
 	t.Run("a later put overwrites and a delete removes", func(t *testing.T) {
-		testAllStores(t, func(t *testing.T, st Store) {
+		testAllStores(t, backends, func(t *testing.T, st Store) {
 			mustApply(t, st, put("k", "1"), put("k", "2"))
 			wantGet(t, st, "k", "2")
 			mustApply(t, st, del("k"))
@@ -92,14 +132,14 @@ func TestStoreConformance(t *testing.T) {
 		})
 	})
 	t.Run("mutations of one batch apply in order", func(t *testing.T) {
-		testAllStores(t, func(t *testing.T, st Store) {
+		testAllStores(t, backends, func(t *testing.T, st Store) {
 			mustApply(t, st, put("a", "1"), del("a"), put("b", "1"))
 			wantGet(t, st, "a", "")
 			wantGet(t, st, "b", "1")
 		})
 	})
 	t.Run("an expired record reads as absent and is not scanned", func(t *testing.T) {
-		testAllStores(t, func(t *testing.T, st Store) {
+		testAllStores(t, backends, func(t *testing.T, st Store) {
 			now := time.Now()
 			mustApply(t, st, putExp("x/past", "p", now.Add(-time.Second)),
 				putExp("x/future", "f", now.Add(time.Hour)), put("x/never", "n"))
@@ -111,7 +151,7 @@ func TestStoreConformance(t *testing.T) {
 		})
 	})
 	t.Run("a scan returns only its prefix, in key order", func(t *testing.T) {
-		testAllStores(t, func(t *testing.T, st Store) {
+		testAllStores(t, backends, func(t *testing.T, st Store) {
 			mustApply(t, st, put("ac/r/b", "2"), put("ob/1", "o"), put("ac/r/a", "1"), put("ac/s/a", "s"), put("ac/r/\xff", "3"))
 			if got, want := scanAll(t, st, "ac/r/"), []string{"ac/r/a=1", "ac/r/b=2", "ac/r/\xff=3"}; !slices.Equal(got, want) {
 				t.Errorf("Scan = %q, want %q", got, want)
@@ -122,7 +162,7 @@ func TestStoreConformance(t *testing.T) {
 		})
 	})
 	t.Run("an error from the scan callback stops the scan and is returned", func(t *testing.T) {
-		testAllStores(t, func(t *testing.T, st Store) {
+		testAllStores(t, backends, func(t *testing.T, st Store) {
 			mustApply(t, st, put("p/1", ""), put("p/2", ""), put("p/3", ""))
 			stop := errors.New("stop")
 			n := 0
@@ -133,7 +173,7 @@ func TestStoreConformance(t *testing.T) {
 		})
 	})
 	t.Run("the store does not retain the caller's slices", func(t *testing.T) {
-		testAllStores(t, func(t *testing.T, st Store) {
+		testAllStores(t, backends, func(t *testing.T, st Store) {
 			k, v := []byte("k1"), []byte("value")
 			mustApply(t, st, Mutation{Key: k, Value: v})
 			copy(k, "zz")
@@ -145,7 +185,7 @@ func TestStoreConformance(t *testing.T) {
 		})
 	})
 	t.Run("a large batch is applied whole", func(t *testing.T) {
-		testAllStores(t, func(t *testing.T, st Store) {
+		testAllStores(t, backends, func(t *testing.T, st Store) {
 			ms := make([]Mutation, 20000)
 			for i := range ms {
 				ms[i] = put(fmt.Sprintf("big/%06d", i), fmt.Sprintf("value-%d", i))
@@ -158,7 +198,7 @@ func TestStoreConformance(t *testing.T) {
 		})
 	})
 	t.Run("after Close every method returns ErrStoreClosed", func(t *testing.T) {
-		for _, b := range storeBackends {
+		for _, b := range backends {
 			t.Run(b.name, func(t *testing.T) {
 				st := b.open(t)
 				if err := st.Close(); err != nil {

@@ -10,7 +10,12 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
+	"errors"
+	"fmt"
+	"os"
 	"time"
 )
 
@@ -24,7 +29,8 @@ type Config struct {
 	Upstream Upstream `yaml:"upstream"`
 	// Gateway holds limits and timers of the proxy itself.
 	Gateway Gateway `yaml:"gateway"`
-	// Store is the embedded Badger database.
+	// Store is where authorization state and the outbox persist: the
+	// embedded Badger database, or a Redis Cluster.
 	Store Store `yaml:"store"`
 	// HTTP serves /metrics, /healthz, /readyz and the SPMS API.
 	HTTP HTTP `yaml:"http"`
@@ -136,13 +142,83 @@ type Gateway struct {
 	LoginMaxSkew time.Duration `yaml:"login_max_skew"`
 }
 
-// Store is the embedded Badger database.
+// Store backends.
+const (
+	StoreBadger = "badger"
+	StoreRedis  = "redis"
+)
+
+// Store chooses and configures the durable store.
 type Store struct {
-	// Path of the data directory; created when missing.
+	// Backend is badger (embedded, one node; the default) or redis (a
+	// Redis Cluster, which several nodes can share).
+	Backend string `yaml:"backend"`
+	// Path of the Badger data directory; created when missing.
 	Path string `yaml:"path"`
 	// SyncWrites fsyncs every batch: survives power loss, ~30× slower
 	// (notes/stack.md). Off, a kill -9 is survived but power loss is not.
 	SyncWrites bool `yaml:"sync_writes"`
+	// Redis configures the redis backend.
+	Redis RedisStore `yaml:"redis"`
+}
+
+// RedisStore is the Redis Cluster the redis backend uses.
+type RedisStore struct {
+	// Addrs are some of the cluster's nodes; the rest is discovered.
+	Addrs    []string `yaml:"addrs"`
+	Username string   `yaml:"username"` // ACL user; empty = default
+	Password string   `yaml:"password"`
+	// TLS, when set, encrypts every connection.
+	TLS *RedisTLS `yaml:"tls"`
+	// KeyPrefix starts every key spsmg writes, so that several
+	// deployments can share a cluster. No '{' or '}'.
+	KeyPrefix string `yaml:"key_prefix"`
+	// WaitReplicas: a write is acknowledged only once this many replicas
+	// of its master have it (WAIT), or all that are online if fewer;
+	// default 1. 0 acknowledges on the master alone: a failover may then
+	// lose the last writes.
+	WaitReplicas *int `yaml:"wait_replicas"`
+	// WaitTimeout bounds one WAIT (default 1 s).
+	WaitTimeout time.Duration `yaml:"wait_timeout"`
+	// Timeout bounds one store call, retries across a failover included
+	// (default 20 s: above Redis's default cluster-node-timeout of 15 s,
+	// so that a failover delays writes instead of failing them).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// RedisTLS are PEM files; with none of them set, the system roots verify
+// the nodes.
+type RedisTLS struct {
+	CA                 string `yaml:"ca"`   // roots that verify the nodes' certificates
+	Cert               string `yaml:"cert"` // client certificate (with key), when the nodes ask for one
+	Key                string `yaml:"key"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"` // tests only: trusts any certificate
+}
+
+// Config builds the TLS configuration, reading the files.
+func (t *RedisTLS) Config() (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify}
+	if t.CA != "" {
+		pem, err := os.ReadFile(t.CA)
+		if err != nil {
+			return nil, fmt.Errorf("ca: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca: %s holds no PEM certificate", t.CA)
+		}
+	}
+	if (t.Cert == "") != (t.Key == "") {
+		return nil, errors.New("cert and key go together")
+	}
+	if t.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("cert: %w", err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
 }
 
 // HTTP is the fasthttp server.

@@ -81,6 +81,14 @@ func TestParseRejects(t *testing.T) {
 		{"access number not digits", strings.Replace(minimal, `"106551"`, `"10655x"`, 1), `accounts[0].access_numbers[0]: "10655x" is not a number`},
 		{"long SMS TTL", minimal + "authorization: {long_sms_ttl: 10ms}\n", "authorization.long_sms_ttl: 10ms is under a second"},
 		{"long SMS capacity", minimal + "authorization: {long_sms_capacity: -1}\n", "authorization.long_sms_capacity: -1 outside 1–16777216"},
+		{"unknown store backend", minimal + "store: {backend: etcd}\n", `store.backend: "etcd": want badger or redis`},
+		{"redis needs addresses", minimal + "store: {backend: redis}\n", "store.redis.addrs: at least one cluster node"},
+		{"redis address", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1\"]}}\n", `store.redis.addrs[0]: "10.0.0.1" is not host:port`},
+		{"redis key prefix", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], key_prefix: \"a{b}\"}}\n", `store.redis.key_prefix: "a{b}": '{' and '}' are reserved`},
+		{"redis wait replicas", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], wait_replicas: -1}}\n", "store.redis.wait_replicas: -1 outside 0–16"},
+		{"redis wait timeout", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], wait_timeout: 6s, timeout: 5s}}\n", "store.redis.wait_timeout: 6s is not shorter than store.redis.timeout 5s"},
+		{"redis tls files", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], tls: {ca: /nonexistent/ca.pem}}}\n", "store.redis.tls: ca: open /nonexistent/ca.pem"},
+		{"redis tls cert without key", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], tls: {cert: c.pem}}}\n", "store.redis.tls: cert and key go together"},
 		{"empty", "", "empty configuration"},
 	}
 	for _, c := range cases {
@@ -90,6 +98,24 @@ func TestParseRejects(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestStoreRedisDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], key_prefix: \"spsmg/\"}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Store.Redis
+	if r.WaitReplicas == nil || *r.WaitReplicas != 1 || r.WaitTimeout != time.Second || r.Timeout != 20*time.Second {
+		t.Errorf("defaults: %+v", r)
+	}
+	cfg, err = Parse([]byte(minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], wait_replicas: 0}}\n"))
+	if err != nil || *cfg.Store.Redis.WaitReplicas != 0 {
+		t.Errorf("wait_replicas: 0 must stay 0: %v", err)
+	}
+	if cfg, err := Parse([]byte(minimal)); err != nil || cfg.Store.Backend != StoreBadger {
+		t.Errorf("default backend %q, %v", cfg.Store.Backend, err)
 	}
 }
 

@@ -73,7 +73,7 @@ func Parse(data []byte) (*Config, error) {
 }
 
 func (c *Config) hasSecrets() bool {
-	if c.Upstream.Secret != "" {
+	if c.Upstream.Secret != "" || c.Store.Redis.Password != "" {
 		return true
 	}
 	for _, a := range c.Accounts {
@@ -116,7 +116,16 @@ func (c *Config) applyDefaults() {
 	setDefault(&g.MaxPreloginPerIP, DefaultMaxPreloginPerIP)
 	setDefault(&g.LoginLockout, time.Minute)
 
+	setDefault(&c.Store.Backend, StoreBadger)
 	setDefault(&c.Store.Path, "data")
+	if r := &c.Store.Redis; c.Store.Backend == StoreRedis {
+		if r.WaitReplicas == nil {
+			one := 1
+			r.WaitReplicas = &one
+		}
+		setDefault(&r.WaitTimeout, time.Second)
+		setDefault(&r.Timeout, 20*time.Second)
+	}
 	setDefault(&c.HTTP.Addr, "127.0.0.1:8080")
 	setDefault(&c.HTTP.SignatureWindow, 5*time.Minute)
 
@@ -257,6 +266,7 @@ func (c *Config) Validate() error {
 	if g.LoginFailuresPerIP < 1 {
 		bad("gateway.login_failures_per_ip", "%d: at least 1", g.LoginFailuresPerIP)
 	}
+	c.Store.validate(bad)
 	checkAddr(bad, "http.addr", c.HTTP.Addr)
 	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
 		bad("http.tls_cert", "tls_cert and tls_key go together")
@@ -350,6 +360,43 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (s *Store) validate(bad func(string, string, ...any)) {
+	switch s.Backend {
+	case StoreBadger:
+		return
+	case StoreRedis:
+	default:
+		bad("store.backend", "%q: want %s or %s", s.Backend, StoreBadger, StoreRedis)
+		return
+	}
+	r := &s.Redis
+	if len(r.Addrs) == 0 {
+		bad("store.redis.addrs", "at least one cluster node (host:port) is required with backend redis")
+	}
+	for i, a := range r.Addrs {
+		checkAddr(bad, fmt.Sprintf("store.redis.addrs[%d]", i), a)
+	}
+	if strings.ContainsAny(r.KeyPrefix, "{}") {
+		bad("store.redis.key_prefix", "%q: '{' and '}' are reserved (Redis hash tags)", r.KeyPrefix)
+	}
+	if r.WaitReplicas != nil && (*r.WaitReplicas < 0 || *r.WaitReplicas > 16) {
+		bad("store.redis.wait_replicas", "%d outside 0–16", *r.WaitReplicas)
+	}
+	if r.WaitTimeout < 0 {
+		bad("store.redis.wait_timeout", "%v is negative", r.WaitTimeout)
+	}
+	if r.Timeout < 0 {
+		bad("store.redis.timeout", "%v is negative", r.Timeout)
+	} else if r.Timeout > 0 && r.WaitTimeout >= r.Timeout {
+		bad("store.redis.wait_timeout", "%v is not shorter than store.redis.timeout %v", r.WaitTimeout, r.Timeout)
+	}
+	if r.TLS != nil {
+		if _, err := r.TLS.Config(); err != nil {
+			bad("store.redis.tls", "%v", err)
+		}
+	}
 }
 
 func checkAddr(bad func(string, string, ...any), path, addr string) {

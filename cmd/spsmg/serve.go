@@ -15,6 +15,7 @@ import (
 
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/authcache/redisstore"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
@@ -64,13 +65,9 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 // the configuration on SIGHUP. started, when set, is called once
 // everything listens (the demo uses it to print where).
 func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error), started func(httpAddr string)) error {
-	st, err := authcache.OpenBadger(cfg.Store.Path, authcache.BadgerOptions{SyncWrites: cfg.Store.SyncWrites, Logger: log})
-	var damage *authcache.DamageError
-	switch {
-	case errors.As(err, &damage):
-		return err // names the file and what to do
-	case err != nil:
-		return fmt.Errorf("store.path %s: %w", cfg.Store.Path, err)
+	st, err := openStore(cfg.Store, log)
+	if err != nil {
+		return err
 	}
 	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, authcache.WithLogger(log))
 	if err != nil {
@@ -122,7 +119,7 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	case err := <-errc:
 		return err
 	}
-	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "upstream", cfg.Upstream.Addr, "http", ln.Addr().String(), "store", cfg.Store.Path)
+	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "upstream", cfg.Upstream.Addr, "http", ln.Addr().String(), "store", storeName(cfg.Store))
 	if started != nil {
 		started(ln.Addr().String())
 	}
@@ -161,4 +158,48 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 			return nil
 		}
 	}
+}
+
+// openStore opens the configured backend. The redis backend runs this node
+// on a Redis Cluster; nothing follows the change stream yet, so nothing is
+// published on it.
+func openStore(c config.Store, log *slog.Logger) (authcache.Store, error) {
+	if c.Backend != config.StoreRedis {
+		st, err := authcache.OpenBadger(c.Path, authcache.BadgerOptions{SyncWrites: c.SyncWrites, Logger: log})
+		var damage *authcache.DamageError
+		switch {
+		case errors.As(err, &damage):
+			return nil, err // names the file and what to do
+		case err != nil:
+			return nil, fmt.Errorf("store.path %s: %w", c.Path, err)
+		}
+		return st, nil
+	}
+	r := c.Redis
+	o := redisstore.Options{
+		Addrs: r.Addrs, Username: r.Username, Password: r.Password, KeyPrefix: r.KeyPrefix,
+		WaitTimeout: r.WaitTimeout, Timeout: r.Timeout, Logger: log,
+	}
+	if r.WaitReplicas != nil {
+		o.WaitReplicas = *r.WaitReplicas
+	}
+	if r.TLS != nil {
+		tc, err := r.TLS.Config()
+		if err != nil {
+			return nil, fmt.Errorf("store.redis.tls: %w", err)
+		}
+		o.TLS = tc
+	}
+	st, err := redisstore.Open(o)
+	if err != nil {
+		return nil, fmt.Errorf("store redis %v: %w", r.Addrs, err)
+	}
+	return st, nil
+}
+
+func storeName(c config.Store) string {
+	if c.Backend == config.StoreRedis {
+		return fmt.Sprintf("redis %v prefix %q", c.Redis.Addrs, c.Redis.KeyPrefix)
+	}
+	return c.Path
 }
