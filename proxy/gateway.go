@@ -64,15 +64,17 @@ type Gateway struct {
 
 	numLoops int
 	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
-	// holdForRoutes: a Submit_Resp of a Submit that asked for a report is
-	// relayed only once the report's route is durable. Only SGIP needs it:
-	// its report names the sequence spsmg gave the Submit, which nothing
-	// but the route maps back to the SP's. A CMPP/SMGP report without a
-	// route (its route lost in a crash) is routed by its SP number instead,
-	// and must not overtake the response on the SP's one connection.
-	holdForRoutes bool
-	maxConns      int64       // accepted connections at most (gateway.max_connections)
-	acceptors     []*acceptor // spsmg's listening sockets (acceptor.go)
+	// routeAtForward: a Submit that asks for a report gets its report
+	// route before it is sent, and is sent once the route is durable (see
+	// bind.forward). Only SGIP needs it: its report names the sequence
+	// spsmg gave the Submit, which nothing but the route maps back to the
+	// SP's, and that sequence is known before the Submit leaves. CMPP and
+	// SMGP reports name the SMG's message id, known only from the
+	// Submit_Resp; one whose route was lost in a crash is routed by its SP
+	// number instead.
+	routeAtForward bool
+	maxConns       int64       // accepted connections at most (gateway.max_connections)
+	acceptors      []*acceptor // spsmg's listening sockets (acceptor.go)
 
 	mu       sync.Mutex
 	eng      gnet.Engine
@@ -146,7 +148,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.maxConns <= 0 {
 		g.maxConns = defaultMaxConnections()
 	}
-	g.holdForRoutes = cfg.Upstream.Protocol == config.SGIP
+	g.routeAtForward = cfg.Upstream.Protocol == config.SGIP
 	g.outbox = newOutbox(g, opts.Auth)
 	g.numLoops = cfg.Gateway.EventLoops
 	if g.numLoops <= 0 {
