@@ -27,7 +27,7 @@ import (
 type delivery struct {
 	kind      codec.Kind // KindDeliver, KindReport or KindUserRpt
 	frame     []byte     // the frame to send, spsmg's own copy; the sequence is set per send
-	key       uint64     // arrival order within the account; the outbox key
+	key       uint64     // its number (outbox.next): arrival order, and the outbox key
 	persisted bool       // written to the outbox (and to be removed once answered)
 	sentAt    int64
 	tries     int
@@ -76,13 +76,22 @@ type deliveryQueue struct {
 	mu       sync.Mutex
 	items    []*delivery
 	head     int
-	nextKey  uint64
 	dialing  bool // SGIP: a receiver connection is being dialled
 	attempts int  // SGIP: failed receiver dials in a row, for backoff
 }
 
 func newDeliveryQueue(g *Gateway, a *account) *deliveryQueue {
-	return &deliveryQueue{g: g, a: a, nextKey: 1}
+	return &deliveryQueue{g: g, a: a}
+}
+
+// pushLoaded queues a delivery read from the outbox (value: kind byte and
+// frame, borrowed). Loads run before the account is visible to any
+// connection, in key order.
+func (q *deliveryQueue) pushLoaded(num uint64, value []byte) {
+	d := &delivery{kind: codec.Kind(value[0]), frame: clone(value[1:]), key: num, persisted: true}
+	q.mu.Lock()
+	q.pushLocked(d)
+	q.mu.Unlock()
 }
 
 func (q *deliveryQueue) lenLocked() int { return len(q.items) - q.head }
@@ -334,8 +343,7 @@ func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) boo
 		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
 		return false
 	}
-	d.key = q.nextKey
-	q.nextKey++
+	d.key = g.outbox.next()
 	d.persisted = true
 	q.pushLocked(d)
 	q.mu.Unlock()

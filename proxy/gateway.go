@@ -155,17 +155,39 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		g.numLoops = runtime.NumCPU()
 	}
 	g.applyConfig(cfg)
+	// The outbox is loaded before anything can connect: a bind logs in
+	// while the engine discovers its loops, and an SMG may deliver at once.
+	g.outbox.load()
 	g.up = newUpstream(g)
 	return g, nil
 }
 
 // applyConfig installs cfg: accounts, result codes, authorization policy.
+// An account a reload adds (or adds back after removing it) gets the
+// deliveries the store holds for it before any connection can see it.
 func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
-	t, removed := buildAccounts(cfg, g.accounts.Load(), func(a *account) *deliveryQueue { return newDeliveryQueue(g, a) })
+	prev := g.accounts.Load()
+	var added []*account
+	t, removed := buildAccounts(cfg, prev, func(a *account) *deliveryQueue {
+		added = append(added, a)
+		return newDeliveryQueue(g, a)
+	})
+	if prev != nil { // a reload; New loads every account's at once
+		for _, a := range added {
+			g.outbox.loadAccount(a)
+		}
+	}
 	rt := buildResults(cfg, cfg.Upstream.Protocol.Family())
 	g.cfg.Store(cfg)
 	g.results.Store(&rt)
 	g.accounts.Store(t)
+	if prev != nil {
+		for _, a := range added {
+			if a.queue.Len() > 0 && a.cfg.Load().Receiver != nil {
+				a.queue.kick()
+			}
+		}
+	}
 	return removed
 }
 
@@ -280,7 +302,7 @@ func (g *Gateway) boot(eng gnet.Engine) {
 	if err := discoverLoops(g, eng); err != nil {
 		g.log.Error("event loop discovery failed", "err", err)
 	}
-	g.outbox.load()
+	g.outbox.kickLoaded()
 	g.mu.Lock()
 	acceptors := g.acceptors
 	g.mu.Unlock()
