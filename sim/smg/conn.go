@@ -211,6 +211,7 @@ func (c *conn) reportTS() string {
 // tracker and folds its counters into the server's.
 func (c *conn) flush() {
 	s := c.s
+	answered := int(c.nSubmits)
 	if c.nSubmits > 0 {
 		s.st.submits.Add(c.nSubmits)
 		s.st.recipients.Add(c.nRecipients)
@@ -242,8 +243,11 @@ func (c *conn) flush() {
 				s.trk.add(s, r, c, time.Now().UnixNano())
 				late = append(late, r.buf...)
 			}
-			c.write(late)
+			if c.write(late) && answered > 0 && s.cfg.AfterSubmitResps != nil {
+				s.cfg.AfterSubmitResps(answered)
+			}
 		})
+		answered = 0
 	}
 	if reps != nil {
 		if inline {
@@ -254,8 +258,11 @@ func (c *conn) flush() {
 		}
 	}
 	if len(c.out) > 0 {
-		c.write(c.out)
+		ok := c.write(c.out)
 		c.out = c.out[:0]
+		if ok && answered > 0 && s.cfg.AfterSubmitResps != nil {
+			s.cfg.AfterSubmitResps(answered)
+		}
 	}
 	if c.joining {
 		c.join()
