@@ -75,10 +75,10 @@ type op struct {
 type typedKind uint8
 
 const (
-	typedNone  typedKind = iota
-	typedUses            // ac/u/<id>: uses left of a LinkID
-	typedRoute           // ac/r/<id>: a route
-	typedRouteDelete     // ac/r/<id>: a route deleted
+	typedNone        typedKind = iota
+	typedUses                  // ac/u/<id>: uses left of a LinkID
+	typedRoute                 // ac/r/<id>: a route
+	typedRouteDelete           // ac/r/<id>: a route deleted
 )
 
 type typedOp struct {

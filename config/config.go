@@ -170,6 +170,10 @@ type Authorization struct {
 	// their route on disk, off the event loop. Bounds memory at high
 	// report volumes.
 	RouteCacheTTL time.Duration `yaml:"route_cache_ttl"`
+	// RouteCacheBytes bounds the memory the routes in memory use (128
+	// bytes each); past it the oldest leave memory and their reports
+	// find them on disk, off the event loop.
+	RouteCacheBytes int64 `yaml:"route_cache_bytes"`
 	// ExemptServices pass without subscription (free services).
 	ExemptServices []string `yaml:"exempt_services"`
 	// UnsubscribeKeyword + service keyword ends one subscription by MO;

@@ -49,6 +49,7 @@ func TestParseRejects(t *testing.T) {
 		{"SGIP needs inbound", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "upstream.inbound: SGIP needs a listener"},
 		{"SGIP account needs receiver", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "accounts[0].receiver: an SGIP SP needs receiver.addr"},
 		{"access number not digits", strings.Replace(minimal, `"106551"`, `"10655x"`, 1), `accounts[0].access_numbers[0]: "10655x" is not a number`},
+		{"route cache below its minimum", minimal + "authorization: {route_cache_bytes: 1000}\n", "authorization.route_cache_bytes: 1000 is below the minimum 1048576 (1 MiB)"},
 		{"empty", "", "empty configuration"},
 	}
 	for _, c := range cases {

@@ -24,6 +24,14 @@ const (
 	DefaultTPS            = 1000
 	DefaultOutboxLimit    = 100000
 	DefaultDeliverWindow  = 16
+	// DefaultRouteCacheBytes: about half a million report routes in memory
+	// (authcache.RouteEntryBytes each), minutes of reports at hundreds of
+	// MT/s; older reports find their route on disk.
+	DefaultRouteCacheBytes = 64 << 20
+	// MinRouteCacheBytes: 8,192 routes in memory. Below it the cache would
+	// turn over in seconds at modest report rates, and most reports would
+	// wait for a disk lookup.
+	MinRouteCacheBytes = 1 << 20
 )
 
 // Load reads and validates the file at path. Warnings are problems that do
@@ -118,6 +126,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&a.PendingTTL, 24*time.Hour)
 	setDefault(&a.RouteTTL, 72*time.Hour) // SP report wait 48 h (cmpp.md §9.4) plus margin
 	setDefault(&a.RouteCacheTTL, time.Hour)
+	setDefault(&a.RouteCacheBytes, DefaultRouteCacheBytes)
 	if a.RouteCacheTTL > a.RouteTTL {
 		a.RouteCacheTTL = a.RouteTTL
 	}
@@ -241,6 +250,9 @@ func (c *Config) Validate() error {
 	a := c.Authorization
 	if a.PortalNumber != "" && !isDigits(a.PortalNumber) {
 		bad("authorization.portal_number", "%q is not a number", a.PortalNumber)
+	}
+	if a.RouteCacheBytes < MinRouteCacheBytes {
+		bad("authorization.route_cache_bytes", "%d is below the minimum %d (1 MiB)", a.RouteCacheBytes, MinRouteCacheBytes)
 	}
 	if a.WebCodeLength < 4 || a.WebCodeLength > 8 {
 		// 8 is the LinkID slot of SGIP and CMPP 2.x (Reserve, 8 bytes).

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 )
 
@@ -78,13 +79,20 @@ var (
 		"policy")
 	descReportsSeen = d("reports_total",
 		"Status reports relayed to SPs (counted, not stored).")
+	descRouteCache = d("route_cache_bytes",
+		"Memory of the report routes held in memory, at authcache.RouteEntryBytes (128) per route.")
+	descRouteCacheBudget = d("route_cache_budget_bytes",
+		"authorization.route_cache_bytes: the memory the report routes may use.")
+	descRouteEvictions = d("route_cache_evictions_total",
+		"Report routes that left memory to stay within authorization.route_cache_bytes; they stay on disk, where their reports find them.")
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{descPackets, descDecisions, descUpstreamFailures, descSubmitRTT,
 		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
-		descStoreWritten, descStoreErrors, descStoreDropped, descStoreAvailable, descFailPolicy, descReportsSeen} {
+		descStoreWritten, descStoreErrors, descStoreDropped, descStoreAvailable, descFailPolicy, descReportsSeen,
+		descRouteCache, descRouteCacheBudget, descRouteEvictions} {
 		ch <- x
 	}
 }
@@ -206,6 +214,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descFailPolicy, float64(s.FailClosedMT), "mt_fail_closed")
 	counter(descFailPolicy, float64(s.FailOpenMO), "mo_fail_open")
 	counter(descReportsSeen, float64(s.ReportsSeen))
+	gauge(descRouteCache, float64(s.Routes*authcache.RouteEntryBytes))
+	gauge(descRouteCacheBudget, float64(s.RouteCacheBytes))
+	counter(descRouteEvictions, float64(s.RouteEvictions))
 }
 
 // histSum merges per-loop histograms into one constant histogram.

@@ -104,6 +104,7 @@ func AuthPolicy(cfg *config.Config) authcache.Config {
 		WebCodeUses:       a.WebCodeUses,
 		RouteTTL:          a.RouteTTL,
 		RouteCacheTTL:     a.RouteCacheTTL,
+		RouteCacheBytes:   a.RouteCacheBytes,
 	}
 	for _, s := range a.ExemptServices {
 		p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{ServiceCode: s})
