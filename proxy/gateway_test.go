@@ -3,8 +3,12 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -251,5 +255,63 @@ func TestReportRouteFromDisk(t *testing.T) {
 				t.Fatalf("report %+v for %x", d, r.MsgID)
 			}
 		})
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestUnroutableReportIsLogged: a report no SP can be found for (here an
+// SGIP report after its route expired) is acknowledged to the SMG and
+// logged with its message id and the reason, not only counted.
+func TestUnroutableReportIsLogged(t *testing.T) {
+	p := config.SGIP
+	var logs syncBuffer
+	h := newHarness(t, p, harnessOpt{
+		log:       slog.New(slog.NewTextHandler(&logs, nil)),
+		smgConfig: func(c *smg.Config) { c.ReportDelay = 2500 * time.Millisecond },
+		gatewayCfg: func(c *config.Config) {
+			c.Authorization.RouteTTL = time.Second
+			c.Authorization.RouteCacheTTL = time.Second
+		},
+	})
+	c := h.client()
+	if r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE", NeedReport: true}); r.Result != 0 {
+		t.Fatalf("result %d", r.Result)
+	}
+	h.eventually("the SMG sees the report acknowledged", func() bool { return h.smg.Stats().ReportsAcked == 1 })
+	subs := h.smg.Submits()
+	id := hex.EncodeToString(subs[len(subs)-1].MsgID)
+	h.eventually("the unroutable report is logged", func() bool {
+		return strings.Contains(logs.String(), "status report unroutable")
+	})
+	var line string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "status report unroutable") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "msgid="+id) || !strings.Contains(line, "reason=\"no route") {
+		t.Fatalf("log line %q: want msgid=%s and the reason", line, id)
+	}
+	select {
+	case d := <-h.deliveries(c):
+		t.Fatalf("the SP got %+v", d)
+	default:
 	}
 }

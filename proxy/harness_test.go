@@ -66,6 +66,7 @@ type harness struct {
 	inbound  string
 	served   chan error
 	dataDir  string
+	log      *slog.Logger // the gateway's; nil: testLogger()
 }
 
 type harnessOpt struct {
@@ -73,6 +74,7 @@ type harnessOpt struct {
 	extraYAML  string // appended to the accounts list
 	smgConfig  func(*smg.Config)
 	gatewayCfg func(*config.Config)
+	log        *slog.Logger // the gateway's logger; nil: testLogger()
 }
 
 func freeAddr(t testing.TB) string {
@@ -94,7 +96,7 @@ func testLogger() *slog.Logger {
 
 func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 	t.Helper()
-	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir}
+	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir, log: o.log}
 	if p == config.SGIP {
 		h.inbound = freeAddr(t)
 		r, err := sp.ListenReceiver("127.0.0.1:0", "gw", "gw-password")
@@ -174,7 +176,11 @@ func (h *harness) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.gw, err = proxy.New(h.cfg, proxy.Options{Auth: h.engine, Logger: testLogger()})
+	log := h.log
+	if log == nil {
+		log = testLogger()
+	}
+	h.gw, err = proxy.New(h.cfg, proxy.Options{Auth: h.engine, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
