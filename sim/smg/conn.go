@@ -238,13 +238,14 @@ func (c *conn) flush() {
 			s.sendAfter(reps, c.delay+rdelay)
 			reps = nil
 		}
+		n := answered // not answered itself: captured, it would escape on every flush
 		time.AfterFunc(c.delay, func() {
 			if r != nil {
 				s.trk.add(s, r, c, time.Now().UnixNano())
 				late = append(late, r.buf...)
 			}
-			if c.write(late) && answered > 0 && s.cfg.AfterSubmitResps != nil {
-				s.cfg.AfterSubmitResps(answered)
+			if c.write(late) && n > 0 && s.cfg.AfterSubmitResps != nil {
+				s.cfg.AfterSubmitResps(n)
 			}
 		})
 		answered = 0
