@@ -325,18 +325,23 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		if err == nil && live && b.state == bindReady {
 			b.out.buf = append(b.out.buf, frame...)
 			b.out.mark()
+			p.sentAt = b.l.now // the round trip and its timeout count from here
 			continue
 		}
 		_ = g.auth.DeleteRoute(seq)
 		if !live {
 			continue // answered already
 		}
+		why := outcome(authcache.ReasonStoreUnavailable)
+		if err == nil {
+			why = outUpstreamUnavailable // the bind is going away
+		}
 		sp := p.sp
 		cmdKind, cmd, spSeq := p.cmdKind, p.cmd, p.spSeq
 		b.release(p)
 		if sp != nil {
 			sp.inflight.Add(-1)
-			sp.refuseNow(b.l, cmdKind, cmd, spSeq[:n], outcome(authcache.ReasonStoreUnavailable))
+			sp.refuseNow(b.l, cmdKind, cmd, spSeq[:n], why)
 		}
 	}
 }

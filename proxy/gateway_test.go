@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -313,5 +315,59 @@ func TestUnroutableReportIsLogged(t *testing.T) {
 	case d := <-h.deliveries(c):
 		t.Fatalf("the SP got %+v", d)
 	default:
+	}
+}
+
+// failingStore fails every write while failing is set.
+type failingStore struct {
+	authcache.Store
+	failing atomic.Bool
+}
+
+func (f *failingStore) Apply(b []authcache.Mutation) error {
+	if f.failing.Load() {
+		return errors.New("disk on fire")
+	}
+	return f.Store.Apply(b)
+}
+
+// TestSGIPReportSubmitWaitsForDurableRoute: an SGIP Submit that asks for a
+// report reaches the SMG only once its report route is written; when the
+// store fails the write, the SP gets the retryable store_unavailable result
+// and the SMG never sees the Submit. A Submit without a report does not
+// wait for the store.
+func TestSGIPReportSubmitWaitsForDurableRoute(t *testing.T) {
+	p := config.SGIP
+	fs := &failingStore{}
+	h := newHarness(t, p, harnessOpt{wrapStore: func(st authcache.Store) authcache.Store { fs.Store = st; return fs }})
+	c := h.client()
+	mt := sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE", NeedReport: true}
+	if r := h.submit(c, mt); r.Result != 0 {
+		t.Fatalf("with a working store: result %d", r.Result)
+	}
+	before := h.smg.Stats().Submits
+	fs.failing.Store(true)
+	if r := h.submit(c, mt); r.Result != h.refusal("store_unavailable") {
+		t.Fatalf("route write failed: result %d, want store_unavailable %d", r.Result, h.refusal("store_unavailable"))
+	}
+	if got := h.smg.Stats().Submits; got != before {
+		t.Fatalf("the SMG received %d Submits whose report routes were not written", got-before)
+	}
+	if r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE"}); r.Result != 0 {
+		t.Fatalf("a Submit without a report while the store fails: result %d", r.Result)
+	}
+	fs.failing.Store(false)
+	if r := h.submit(c, mt); r.Result != 0 {
+		t.Fatalf("after the store recovered: result %d", r.Result)
+	}
+	// The reports of the first and the last Submit (the first one's resent
+	// by the SMG if the failing store refused it).
+	got := map[string]bool{}
+	for len(got) < 2 {
+		d := h.nextDelivery(h.deliveries(c))
+		if !d.IsReport {
+			t.Fatalf("got %+v, want a report", d)
+		}
+		got[hex.EncodeToString(d.ReportMsgID)] = true
 	}
 }

@@ -67,6 +67,7 @@ type harness struct {
 	served   chan error
 	dataDir  string
 	log      *slog.Logger // the gateway's; nil: testLogger()
+	wrap     func(authcache.Store) authcache.Store
 }
 
 type harnessOpt struct {
@@ -75,6 +76,7 @@ type harnessOpt struct {
 	smgConfig  func(*smg.Config)
 	gatewayCfg func(*config.Config)
 	log        *slog.Logger // the gateway's logger; nil: testLogger()
+	wrapStore  func(authcache.Store) authcache.Store
 }
 
 func freeAddr(t testing.TB) string {
@@ -96,7 +98,7 @@ func testLogger() *slog.Logger {
 
 func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 	t.Helper()
-	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir, log: o.log}
+	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir, log: o.log, wrap: o.wrapStore}
 	if p == config.SGIP {
 		h.inbound = freeAddr(t)
 		r, err := sp.ListenReceiver("127.0.0.1:0", "gw", "gw-password")
@@ -171,6 +173,9 @@ func (h *harness) start() {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if h.wrap != nil {
+		h.store = h.wrap(h.store)
 	}
 	h.engine, err = authcache.Open(proxy.AuthPolicy(h.cfg), h.store, authcache.WithLogger(testLogger()))
 	if err != nil {
