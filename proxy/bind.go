@@ -414,10 +414,10 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	*p = pending{}
 }
 
-// recordRoutes remembers which SP a report for this Submit belongs to
-// (SPEC §3.4, issue 4 §5), CMPP/SMGP: by message id, one per recipient,
-// learned from the Submit_Resp. (SGIP routes are written by forward.) A
-// report whose route was lost in a crash is routed by its SP number.
+// recordRoutes remembers which SP a report for this Submit belongs to,
+// CMPP/SMGP: by message id, one per recipient, learned from the
+// Submit_Resp (SGIP routes are written by forward). A report whose route
+// was lost in a crash is routed by its SP number.
 func (b *bind) recordRoutes(v *codec.View, p *pending, sp *spConn) {
 	g := b.up.g
 	if len(v.MsgID) == 0 {
