@@ -3,6 +3,7 @@ package authcache
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -358,6 +359,41 @@ func BenchmarkRouteMemory(b *testing.B) {
 		e.Close()
 	}
 	b.ReportMetric(per, "bytes/route")
+}
+
+// BenchmarkRouteCacheBudget puts 2M routes into route caches of several
+// budgets (Config.RouteCacheBytes) and reports the heap the routes in memory
+// hold against the budget (heap/budget must stay below 1: the figure behind
+// RouteEntryBytes) and per route held. It fills the memory layer as
+// PutRoute does, without the writer, whose queue is bounded on its own.
+func BenchmarkRouteCacheBudget(b *testing.B) {
+	const n = 2_000_000
+	for _, mib := range []int64{1, 16, 28, 64, 256} {
+		b.Run(fmt.Sprintf("budget=%dMiB", mib), func(b *testing.B) {
+			cfg := testConfig()
+			cfg.RouteCacheBytes = mib << 20
+			var perRoute, ofBudget, inMemory float64
+			for b.Loop() {
+				e := benchEngine(b, cfg, newDiscardStore())
+				p := e.policy.Load()
+				v := routeVal{sp: e.names.sp(spA), expires: expiry(e.nowSec(), DefaultRouteTTL), n: 12}
+				before := heapAfterGC()
+				var id [12]byte
+				for i := range n {
+					binary.BigEndian.PutUint64(id[4:], uint64(i))
+					e.putRouteMem(makeRouteKey(id[:]), v, p)
+				}
+				held := float64(heapAfterGC() - before)
+				routes := e.Stats().Routes
+				perRoute, ofBudget, inMemory = held/float64(routes), held/float64(cfg.RouteCacheBytes), float64(routes)
+				runtime.KeepAlive(e)
+				e.Close()
+			}
+			b.ReportMetric(ofBudget, "heap/budget")
+			b.ReportMetric(perRoute, "bytes/route")
+			b.ReportMetric(inMemory, "routes")
+		})
+	}
 }
 
 func heapAfterGC() uint64 {

@@ -38,6 +38,19 @@ const (
 	// report wait with a day of margin.
 	DefaultRouteTTL = 72 * time.Hour
 
+	// DefaultRouteCacheBytes: memory the in-memory routes may use, about
+	// half a million routes (RouteEntryBytes each); older ones are read from
+	// the store.
+	DefaultRouteCacheBytes = 64 << 20
+
+	// RouteEntryBytes is the heap one in-memory route costs at most, as the
+	// route cache counts it against RouteCacheBytes: its map slot (24-byte
+	// key, 28-byte value), the map's control bytes and spare capacity, and
+	// the half-filled map of the older generation (see routeShardData).
+	// Measured by BenchmarkRouteCacheBudget (heap per route held, 1M
+	// routes put into a 16 MiB budget).
+	RouteEntryBytes = 128
+
 	// DefaultCancelledRetention: how long a cancelled subscription stays
 	// listed (state cancelled) before it expires.
 	DefaultCancelledRetention = 30 * 24 * time.Hour
@@ -109,6 +122,10 @@ type Config struct {
 	// memory; older ones are found only by LookupRoute (disk).
 	RouteTTL      time.Duration
 	RouteCacheTTL time.Duration
+	// RouteCacheBytes bounds the memory of the in-memory routes
+	// (RouteEntryBytes each). Past it the oldest routes leave memory; they
+	// stay in the store until RouteTTL and LookupRoute still finds them.
+	RouteCacheBytes int64
 
 	// CancelledRetention is how long a cancelled subscription is kept.
 	CancelledRetention time.Duration
@@ -176,6 +193,9 @@ func (c Config) withDefaults() Config {
 	setInt(&c.WebCodeUses, DefaultWebCodeUses)
 	setDur(&c.RouteTTL, DefaultRouteTTL)
 	setDur(&c.RouteCacheTTL, c.RouteTTL)
+	if c.RouteCacheBytes == 0 {
+		c.RouteCacheBytes = DefaultRouteCacheBytes
+	}
 	setDur(&c.CancelledRetention, DefaultCancelledRetention)
 	setDur(&c.LongSMSTTL, DefaultLongSMSTTL)
 	setInt(&c.LongSMSCapacity, DefaultLongSMSCapacity)
@@ -225,6 +245,8 @@ func (c *Config) validate() error {
 		return bad("RouteTTL", c.RouteTTL)
 	case c.RouteCacheTTL < 0 || c.RouteCacheTTL > c.RouteTTL:
 		return bad("RouteCacheTTL", c.RouteCacheTTL)
+	case c.RouteCacheBytes < 0:
+		return bad("RouteCacheBytes", c.RouteCacheBytes)
 	case c.CancelledRetention < time.Second:
 		return bad("CancelledRetention", c.CancelledRetention)
 	case c.LongSMSTTL < time.Second:
@@ -244,6 +266,9 @@ type policy struct {
 	exemptSPSvc  map[string]map[string]struct{}
 	kw           keywordSet
 	noticeCode   string
+	// routeGen: routes per shard and generation (RouteCacheBytes spread
+	// over the shards, each holding two generations).
+	routeGen int
 }
 
 func compilePolicy(c Config) (*policy, error) {
@@ -257,6 +282,7 @@ func compilePolicy(c Config) (*policy, error) {
 		exemptAnySvc: make(map[string]struct{}),
 		exemptSPSvc:  make(map[string]map[string]struct{}),
 		noticeCode:   c.NoticeServiceCode,
+		routeGen:     int(max(c.RouteCacheBytes/RouteEntryBytes/(2<<routeShardBits), 1)),
 	}
 	for _, sp := range c.ExemptSPs {
 		p.exemptSP[sp] = struct{}{}

@@ -114,6 +114,7 @@ type Engine struct {
 	reports, swept, corrupt, conflict atomic.Uint64
 	gcRuns, gcErrors                  atomic.Uint64
 	recovery                          Recovery // the store's, at open; read-only after
+	routeEvictions                    atomic.Uint64
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -399,10 +400,12 @@ func (e *Engine) sweep() {
 	for i := range e.routes {
 		s := &e.routes[i]
 		s.mu.Lock()
-		for k, v := range s.m {
-			if now >= v.expires {
-				delete(s.m, k)
-				n++
+		for _, m := range [2]map[routeKey]routeVal{s.m, s.old} {
+			for k, v := range m {
+				if now >= v.expires {
+					delete(m, k)
+					n++
+				}
 			}
 		}
 		s.mu.Unlock()
@@ -429,6 +432,11 @@ type Stats struct {
 	Pending                int
 	Routes                 int
 	LongSMSDecisions       int // decisions on long LinkID messages still being sent
+
+	// The route cache (Config.RouteCacheBytes): routes that left memory to
+	// stay within it (they remain in the store), and the budget.
+	RouteEvictions  uint64
+	RouteCacheBytes int64
 
 	// Write path.
 	QueueDepth    int
@@ -495,7 +503,7 @@ func (e *Engine) Stats() Stats {
 	for i := range e.routes {
 		sh := &e.routes[i]
 		sh.mu.RLock()
-		s.Routes += len(sh.m)
+		s.Routes += sh.len()
 		sh.mu.RUnlock()
 	}
 	e.pend.mu.Lock()
@@ -512,6 +520,8 @@ func (e *Engine) Stats() Stats {
 	s.LinkIDConflicts = e.conflict.Load()
 	s.GCRuns, s.GCErrors = e.gcRuns.Load(), e.gcErrors.Load()
 	s.ReplayDroppedEntries, s.ReplayDroppedBytes = e.recovery.DroppedEntries, e.recovery.DroppedBytes
+	s.RouteEvictions = e.routeEvictions.Load()
+	s.RouteCacheBytes = e.policy.Load().cfg.RouteCacheBytes
 	return s
 }
 
@@ -647,8 +657,7 @@ func (e *Engine) loadRoute(id, v []byte, now uint32) error {
 	}
 	rv := routeVal{sp: e.names.sp(sp), expires: uint32(memExp), n: uint8(len(origin))}
 	copy(rv.origin[:], origin)
-	k := makeRouteKey(id)
-	e.routes[routeShardOf(&k)].m[k] = rv
+	e.putRouteMem(makeRouteKey(id), rv, e.policy.Load())
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package authcache
 
 import (
+	"encoding/binary"
 	"errors"
 	"regexp"
 	"testing"
@@ -658,5 +659,84 @@ func TestReasons(t *testing.T) {
 	}
 	if len(MOKinds()) != int(numMOKinds) || MOConfirmUnknown.String() != "confirm_unknown" {
 		t.Errorf("MOKinds = %v", MOKinds())
+	}
+}
+
+// TestRouteCacheBudget: past Config.RouteCacheBytes the oldest routes leave
+// memory — memory stays within the budget's route count — and every route
+// is still found, from the store; the newest stay in memory.
+func TestRouteCacheBudget(t *testing.T) {
+	cfg := testConfig()
+	cfg.RouteCacheBytes = 2 * RouteEntryBytes << routeShardBits * 8 // 8 routes per shard and generation
+	h := newHarness(t, cfg)
+	limit := 2 * 8 << routeShardBits
+	const n = 20000
+	id := func(i int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(i)) }
+	for i := range n {
+		if err := h.e.PutRoute(id(i), Route{SP: spA}); err != nil {
+			t.Fatalf("PutRoute %d: %v", i, err)
+		}
+		if i%1000 == 0 {
+			if m := h.e.Stats().Routes; m > limit {
+				t.Fatalf("after %d routes, %d in memory; the budget holds %d", i+1, m, limit)
+			}
+		}
+	}
+	if err := h.e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	s := h.e.Stats()
+	if s.Routes > limit || s.RouteEvictions < uint64(n-limit) || s.RouteCacheBytes != cfg.RouteCacheBytes {
+		t.Fatalf("%d routes put: %d in memory (budget %d), %d left memory, budget %d bytes", n, s.Routes, limit, s.RouteEvictions, s.RouteCacheBytes)
+	}
+	if _, ok := h.e.Route(id(n - 1)); !ok {
+		t.Error("the newest route is not in memory")
+	}
+	inMemory := 0
+	for i := range n {
+		if _, ok := h.e.Route(id(i)); ok {
+			inMemory++
+		}
+		r, ok, err := h.e.LookupRoute(id(i))
+		if err != nil || !ok || r.SP != spA {
+			t.Fatalf("route %d: LookupRoute = %+v, %v, %v", i, r, ok, err)
+		}
+	}
+	if inMemory != s.Routes || inMemory < limit/2 {
+		t.Errorf("%d routes answer from memory; Stats says %d, the budget holds %d", inMemory, s.Routes, limit)
+	}
+}
+
+// TestDeleteRoute: a deleted route is gone from memory and the store;
+// PutRoute and DeleteRoute say when the store cannot take the change.
+func TestDeleteRoute(t *testing.T) {
+	h := newHarness(t, testConfig())
+	long := []byte("an-smpp-message-id-longer-than-twenty-four-bytes")
+	for _, id := range [][]byte{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, long} {
+		if err := h.e.PutRoute(id, Route{SP: spA}); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.e.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.e.DeleteRoute(id); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := h.e.Route(id); ok {
+			t.Errorf("%q: still in memory after DeleteRoute", id)
+		}
+		if err := h.e.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := h.e.LookupRoute(id); ok || err != nil {
+			t.Errorf("%q: LookupRoute after DeleteRoute = %v, %v", id, ok, err)
+		}
+	}
+	if err := h.e.PutRoute(nil, Route{SP: spA}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("PutRoute(nil) = %v, want ErrInvalid", err)
+	}
+	h.e.Close()
+	if err := h.e.PutRoute([]byte("M1"), Route{SP: spA}); !errors.Is(err, ErrStoreClosed) {
+		t.Errorf("PutRoute after Close = %v, want ErrStoreClosed", err)
 	}
 }

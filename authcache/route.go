@@ -38,14 +38,18 @@ func (o *Origin) Bytes() []byte { return o.b[:o.n] }
 // Len is the number of bytes in o.
 func (o Origin) Len() int { return int(o.n) }
 
-// PutRoute records the route of a message id learned from a Submit_Resp
-// (msgID is copied). Memory is updated at once; the record is queued for the
-// writer as a fixed-size op, so the call does not allocate for ids of up
-// to 24 bytes. Called for every Submit that asked for a report. Invalid
-// input (empty id or SP) is ignored.
-func (e *Engine) PutRoute(msgID []byte, r Route) {
+// PutRoute records the route of a message id (msgID is copied). Memory is
+// updated at once; the record is queued for the writer as a fixed-size op,
+// so the call does not allocate for ids of up to 24 bytes. Called for every
+// Submit that asks for a report. The error is ErrQueueFull or
+// ErrStoreClosed when the record could not be queued (memory has it all
+// the same), ErrInvalid for an empty id or SP or an id over 255 bytes.
+//
+// Memory keeps routes for Config.RouteCacheTTL and within
+// Config.RouteCacheBytes; the store keeps them for RouteTTL.
+func (e *Engine) PutRoute(msgID []byte, r Route) error {
 	if len(msgID) == 0 || r.SP == "" || len(msgID) > maxKeyField {
-		return
+		return ErrInvalid
 	}
 	p := e.policy.Load()
 	now := e.nowSec()
@@ -54,11 +58,7 @@ func (e *Engine) PutRoute(msgID []byte, r Route) {
 		exp = uint32(max(r.Expires.Unix(), 0))
 	}
 	sp := e.names.sp(r.SP)
-	k := makeRouteKey(msgID)
-	s := &e.routes[routeShardOf(&k)]
-	s.mu.Lock()
-	s.m[k] = routeVal{sp: sp, expires: min(exp, expiry(now, p.cfg.RouteCacheTTL)), n: r.Origin.n, origin: r.Origin.b}
-	s.mu.Unlock()
+	e.putRouteMem(makeRouteKey(msgID), routeVal{sp: sp, expires: min(exp, expiry(now, p.cfg.RouteCacheTTL)), n: r.Origin.n, origin: r.Origin.b}, p)
 
 	o := op{}
 	if len(msgID) <= len(o.t.id) {
@@ -68,7 +68,41 @@ func (e *Engine) PutRoute(msgID []byte, r Route) {
 		o.m = Mutation{Key: recordKey(nil, kindRoute, msgID),
 			Value: appendRoute(nil, r.SP, r.Origin.Bytes(), int64(now), int64(exp)), ExpiresAt: int64(exp)}
 	}
-	_ = e.w.enqueue(&o) // a full queue is counted in Stats.Dropped
+	return e.w.enqueue(&o) // a full queue is counted in Stats.Dropped
+}
+
+// putRouteMem puts a route into its shard within the memory budget.
+func (e *Engine) putRouteMem(k routeKey, v routeVal, p *policy) {
+	s := &e.routes[routeShardOf(&k)]
+	s.mu.Lock()
+	n := s.put(k, v, p.routeGen)
+	s.mu.Unlock()
+	if n > 0 {
+		e.routeEvictions.Add(uint64(n))
+	}
+}
+
+// DeleteRoute forgets the route of a message id, in memory and in the
+// store: for a Submit the SMG refused, whose report will never come. It
+// does not allocate for ids of up to 24 bytes. The error is as PutRoute's.
+func (e *Engine) DeleteRoute(msgID []byte) error {
+	if len(msgID) == 0 || len(msgID) > maxKeyField {
+		return ErrInvalid
+	}
+	k := makeRouteKey(msgID)
+	s := &e.routes[routeShardOf(&k)]
+	s.mu.Lock()
+	delete(s.m, k)
+	delete(s.old, k)
+	s.mu.Unlock()
+	o := op{}
+	if len(msgID) <= len(o.t.id) {
+		o.t = typedOp{kind: typedRouteDelete, n: uint8(len(msgID))}
+		copy(o.t.id[:], msgID)
+	} else {
+		o.m = Mutation{Key: recordKey(nil, kindRoute, msgID), Delete: true}
+	}
+	return e.w.enqueue(&o)
 }
 
 // Route finds the route of a message id in memory (report routing). It does
@@ -78,7 +112,7 @@ func (e *Engine) Route(msgID []byte) (Route, bool) {
 	k := makeRouteKey(msgID)
 	s := &e.routes[routeShardOf(&k)]
 	s.mu.RLock()
-	v, ok := s.m[k]
+	v, ok := s.get(k)
 	s.mu.RUnlock()
 	if !ok || e.nowSec() >= v.expires {
 		return Route{}, false

@@ -225,15 +225,45 @@ type routeVal struct {
 	origin  [MaxOriginLen]byte
 }
 
+// routeShardData holds a shard's routes in two generations: new routes go
+// into m; when m holds policy.routeGen routes it becomes old and the
+// previous old generation is dropped whole (Config.RouteCacheBytes). A
+// lookup reads m, then old. Dropping a whole map gives its memory back to
+// the garbage collector, which deleting entries one by one would not (Go
+// maps do not shrink); the routes dropped are the oldest in the shard, and
+// they stay in the store (LookupRoute).
 type routeShardData struct {
-	mu sync.RWMutex
-	m  map[routeKey]routeVal
+	mu  sync.RWMutex
+	m   map[routeKey]routeVal
+	old map[routeKey]routeVal // nil until the first turn
 }
 
 type routeShard struct {
 	routeShardData
 	_ [cacheLinePad - unsafe.Sizeof(routeShardData{})%cacheLinePad]byte
 }
+
+// put stores v under k, turning the generations first when m is full;
+// returns how many routes left memory. The caller holds mu.
+func (s *routeShardData) put(k routeKey, v routeVal, gen int) (evicted int) {
+	if _, ok := s.m[k]; !ok && len(s.m) >= gen {
+		evicted = len(s.old)
+		s.old, s.m = s.m, make(map[routeKey]routeVal, gen)
+	}
+	s.m[k] = v
+	return evicted
+}
+
+// get finds k in either generation. The caller holds mu (shared).
+func (s *routeShardData) get(k routeKey) (routeVal, bool) {
+	if v, ok := s.m[k]; ok {
+		return v, true
+	}
+	v, ok := s.old[k]
+	return v, ok
+}
+
+func (s *routeShardData) len() int { return len(s.m) + len(s.old) }
 
 // ---- pending subscriptions: few, so one mutex-guarded map ----
 

@@ -75,9 +75,10 @@ type op struct {
 type typedKind uint8
 
 const (
-	typedNone  typedKind = iota
-	typedUses            // ac/u/<id>: uses left of a LinkID
-	typedRoute           // ac/r/<id>: a route
+	typedNone        typedKind = iota
+	typedUses                  // ac/u/<id>: uses left of a LinkID
+	typedRoute                 // ac/r/<id>: a route
+	typedRouteDelete           // ac/r/<id>: a route deleted
 )
 
 type typedOp struct {
@@ -193,7 +194,7 @@ func (w *writer) commit(batch []op) {
 	for i := range batch {
 		o := &batch[i]
 		switch o.t.kind {
-		case typedUses, typedRoute:
+		case typedUses, typedRoute, typedRouteDelete:
 			w.add(w.encode(&o.t))
 		default:
 			if o.m.Key != nil {
@@ -253,6 +254,9 @@ func (w *writer) encode(t *typedOp) Mutation {
 		k := len(w.arena)
 		w.arena = appendUses(w.arena, t.uses)
 		return Mutation{Key: w.arena[start:k:k], Value: w.arena[k:len(w.arena):len(w.arena)], ExpiresAt: int64(t.expires)}
+	case typedRouteDelete:
+		w.arena = recordKey(w.arena, kindRoute, t.id[:t.n])
+		return Mutation{Key: w.arena[start:len(w.arena):len(w.arena)], Delete: true}
 	default: // typedRoute
 		w.arena = recordKey(w.arena, kindRoute, t.id[:t.n])
 		k := len(w.arena)

@@ -265,6 +265,10 @@ type Authorization struct {
 	// LongSMSCapacity bounds the long-message decisions kept at once
 	// (~90 bytes each); applied at start.
 	LongSMSCapacity int `yaml:"long_sms_capacity"`
+	// RouteCacheBytes bounds the memory the routes in memory use (128
+	// bytes each); past it the oldest leave memory and their reports
+	// find them on disk, off the event loop.
+	RouteCacheBytes int64 `yaml:"route_cache_bytes"`
 	// ExemptServices pass without subscription (free services).
 	ExemptServices []string `yaml:"exempt_services"`
 	// UnsubscribeKeyword + service keyword ends one subscription by MO;

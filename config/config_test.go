@@ -89,6 +89,7 @@ func TestParseRejects(t *testing.T) {
 		{"redis wait timeout", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], wait_timeout: 6s, timeout: 5s}}\n", "store.redis.wait_timeout: 6s is not shorter than store.redis.timeout 5s"},
 		{"redis tls files", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], tls: {ca: /nonexistent/ca.pem}}}\n", "store.redis.tls: ca: open /nonexistent/ca.pem"},
 		{"redis tls cert without key", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], tls: {cert: c.pem}}}\n", "store.redis.tls: cert and key go together"},
+		{"route cache below its minimum", minimal + "authorization: {route_cache_bytes: 1000}\n", "authorization.route_cache_bytes: 1000 is below the minimum 1048576 (1 MiB)"},
 		{"empty", "", "empty configuration"},
 	}
 	for _, c := range cases {

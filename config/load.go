@@ -34,6 +34,14 @@ const (
 	// milliseconds; 64 leaves room for that and keeps one address from
 	// holding more than 64 slots of gateway.max_connections.
 	DefaultMaxPreloginPerIP = 64
+	// DefaultRouteCacheBytes: about half a million report routes in memory
+	// (authcache.RouteEntryBytes each), minutes of reports at hundreds of
+	// MT/s; older reports find their route on disk.
+	DefaultRouteCacheBytes = 64 << 20
+	// MinRouteCacheBytes: 8,192 routes in memory. Below it the cache would
+	// turn over in seconds at modest report rates, and most reports would
+	// wait for a disk lookup.
+	MinRouteCacheBytes = 1 << 20
 )
 
 // Load reads and validates the file at path. Warnings are problems that do
@@ -139,6 +147,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&a.PendingTTL, 24*time.Hour)
 	setDefault(&a.RouteTTL, 72*time.Hour) // SP report wait 48 h (cmpp.md §9.4) plus margin
 	setDefault(&a.RouteCacheTTL, time.Hour)
+	setDefault(&a.RouteCacheBytes, DefaultRouteCacheBytes)
 	if a.RouteCacheTTL > a.RouteTTL {
 		a.RouteCacheTTL = a.RouteTTL
 	}
@@ -283,6 +292,9 @@ func (c *Config) Validate() error {
 	}
 	if a.LongSMSCapacity < 1 || a.LongSMSCapacity > MaxLongSMSCapacity {
 		bad("authorization.long_sms_capacity", "%d outside 1–%d", a.LongSMSCapacity, MaxLongSMSCapacity)
+	}
+	if a.RouteCacheBytes < MinRouteCacheBytes {
+		bad("authorization.route_cache_bytes", "%d is below the minimum %d (1 MiB)", a.RouteCacheBytes, MinRouteCacheBytes)
 	}
 	if a.WebCodeLength < 4 || a.WebCodeLength > 8 {
 		// 8 is the LinkID slot of SGIP and CMPP 2.x (Reserve, 8 bytes).

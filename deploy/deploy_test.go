@@ -54,6 +54,9 @@ var exported = map[string]string{
 	"spsmg_store_replay_dropped_total":       "counter",
 	"spsmg_store_replay_dropped_bytes_total": "counter",
 	"spsmg_store_corrupt_records_total":      "counter",
+	"spsmg_route_cache_bytes":                "gauge",
+	"spsmg_route_cache_budget_bytes":         "gauge",
+	"spsmg_route_cache_evictions_total":      "counter",
 	// api/metrics.go
 	"spsmg_api_requests_total":           "counter",
 	"spsmg_api_request_duration_seconds": "histogram",

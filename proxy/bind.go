@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -48,16 +49,17 @@ type bind struct {
 	closeWhy  CloseReason
 	keyBuf    []byte
 
-	// held are Submit_Resps of Submits that asked for a report: success
-	// is shown to the SP only once the report's route is durable (see
-	// holdUntilDurable).
-	held []heldReply
+	// gated are SGIP Submits that ask for a report, written here instead
+	// of to out until their report routes are durable (see forward);
+	// gatedSubs says where each ends and its sequence.
+	gated     []byte
+	gatedSubs []gatedSubmit
 }
 
-// heldReply is a response waiting for its route to reach the store.
-type heldReply struct {
-	sp    *spConn
-	frame []byte // spsmg's copy, the SP's sequence already in place
+// gatedSubmit is one Submit in bind.gated.
+type gatedSubmit struct {
+	seq wireSeq
+	end int // offset in gated just past the frame
 }
 
 type bindState uint8
@@ -141,9 +143,7 @@ func (b *bind) opened(l *loop, c gnet.Conn) {
 
 // traffic is OnTraffic (see loop.readFrames).
 func (b *bind) traffic(c gnet.Conn) gnet.Action {
-	act := b.l.readFrames(c, b.framer, b)
-	b.releaseWhenDurable()
-	return act
+	return b.l.readFrames(c, b.framer, b)
 }
 
 func (b *bind) closing() bool { return b.state == bindClosing }
@@ -217,8 +217,16 @@ func (b *bind) loginResp(v *codec.View) {
 // forward sends an SP's request to the SMG with a sequence of this bind,
 // remembering the SP's own. frame is borrowed: it is copied into the
 // output buffer. Runs on b's loop; sp may live on another loop.
+//
+// An SGIP Submit that asks for a report gets its report route first: the
+// report will name the sequence given here, and only the route maps it
+// back to the SP and the SP's own sequence. The Submit then waits until
+// the route is durable (gateRoutes), so that whatever the SMG reports
+// later — after a kill -9 of spsmg included — finds its route. The wait is
+// the store writer's batch (about a millisecond), and the Submit_Resp is
+// then relayed at once.
 func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byte, kind pendingKind, sp *spConn, needReport bool, dests int) {
-	l := b.l
+	l, g := b.l, b.up.g
 	p := b.claim()
 	p.kind, p.sp, p.needReport, p.sentAt = kind, sp, needReport, l.now
 	p.cmdKind, p.cmd = cmdKind, cmd
@@ -227,15 +235,115 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	}
 	p.dests = uint8(dests)
 	copy(p.spSeq[:], spSeq)
-	n := b.up.g.d.seqLen()
-	start := len(b.out.buf)
-	b.out.buf = append(b.out.buf, frame...)
-	copy(b.out.buf[start+seqOffset:start+seqOffset+n], p.gwSeq[:n])
-	b.out.mark()
+	n := g.d.seqLen()
+	dst := &b.out.buf
+	if g.routeAtForward && kind == pendSubmit && needReport && sp != nil {
+		origin, _ := authcache.MakeOrigin(spSeq)
+		if err := g.auth.PutRoute(p.gwSeq[:n], authcache.Route{SP: sp.acct.id, Origin: origin}); err != nil {
+			// Without a durable route its report could not be routed:
+			// the SMG never sees this Submit, the SP may retry.
+			g.logRL(slog.LevelError, "report route not stored; Submit refused with store_unavailable", "err", err)
+			b.release(p)
+			sp.refuseNow(l, cmdKind, cmd, spSeq, outcome(authcache.ReasonStoreUnavailable))
+			return
+		}
+		if len(b.gatedSubs) == 0 {
+			l.gatedBinds = append(l.gatedBinds, b)
+		}
+		dst = &b.gated
+	} else {
+		b.out.mark()
+	}
+	start := len(*dst)
+	*dst = append(*dst, frame...)
+	copy((*dst)[start+seqOffset:start+seqOffset+n], p.gwSeq[:n])
+	if dst == &b.gated {
+		b.gatedSubs = append(b.gatedSubs, gatedSubmit{seq: p.gwSeq, end: len(b.gated)})
+	}
 	if sp != nil {
 		sp.inflight.Add(1)
 	}
 	l.stats.packet(sideSMG, dirOut, cmdKind)
+}
+
+// release frees the ring slot of a request that was never sent.
+func (b *bind) release(p *pending) {
+	b.inflight--
+	b.l.stats.inflight.Add(-1)
+	*p = pending{}
+}
+
+// sendGated sends the Submits gated since the last call once their routes
+// are durable: one store barrier per bind and callback. Runs on b's loop
+// (loop.flush).
+func (b *bind) sendGated() {
+	if len(b.gatedSubs) == 0 {
+		return
+	}
+	frames, subs := b.gated, b.gatedSubs
+	b.gated, b.gatedSubs = nil, nil
+	g, l := b.up.g, b.l
+	done := func(err error) {
+		// On the store writer: hand the result to b's loop.
+		task := func(context.Context) error {
+			l.tick()
+			b.gatedDurable(frames, subs, err)
+			l.flush()
+			return nil
+		}
+		if l.el.Execute(g.ctx, gnet.RunnableFunc(task)) != nil {
+			// The engine has stopped: nothing will be sent. The SPs were
+			// answered when their connections or the binds closed.
+			for i := range subs {
+				_ = g.auth.DeleteRoute(subs[i].seq[:g.d.seqLen()])
+			}
+		}
+	}
+	if err := g.auth.Persist(done); err != nil {
+		b.gatedDurable(frames, subs, err)
+	}
+}
+
+// gatedDurable sends gated Submits whose routes are now durable. When the
+// store failed to write them (err), it answers their SPs with the
+// retryable store_unavailable result instead and forgets the routes. A
+// Submit already answered meanwhile (its bind closed, or it timed out) is
+// not sent. Runs on b's loop.
+func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
+	g := b.up.g
+	n := g.d.seqLen()
+	if err != nil {
+		g.logRL(slog.LevelError, "report routes not written; Submits refused with store_unavailable", "submits", len(subs), "err", err)
+	}
+	start := 0
+	for i := range subs {
+		frame := frames[start:subs[i].end]
+		start = subs[i].end
+		seq := subs[i].seq[:n]
+		p := &b.ring[counterOf(seq)&b.mask]
+		live := p.kind != 0 && bytes.Equal(p.gwSeq[:n], seq)
+		if err == nil && live && b.state == bindReady {
+			b.out.buf = append(b.out.buf, frame...)
+			b.out.mark()
+			p.sentAt = b.l.now // the round trip and its timeout count from here
+			continue
+		}
+		_ = g.auth.DeleteRoute(seq)
+		if !live {
+			continue // answered already
+		}
+		why := outcome(authcache.ReasonStoreUnavailable)
+		if err == nil {
+			why = outUpstreamUnavailable // the bind is going away
+		}
+		sp := p.sp
+		cmdKind, cmd, spSeq := p.cmdKind, p.cmd, p.spSeq
+		b.release(p)
+		if sp != nil {
+			sp.inflight.Add(-1)
+			sp.refuseNow(b.l, cmdKind, cmd, spSeq[:n], why)
+		}
+	}
 }
 
 // send writes a request spsmg builds itself; done runs on b's loop with the
@@ -291,16 +399,14 @@ func (b *bind) response(frame []byte, v *codec.View) {
 			l.stats.submitRTT.observeNS(l.now - p.sentAt)
 		}
 		switch {
-		case sp == nil:
-		case p.kind == pendSubmit && v.Result == 0 && p.needReport:
-			sp.inflight.Add(-1)
+		case p.kind == pendSubmit && p.needReport && g.routeAtForward && v.Result != 0:
+			// The SMG refused the Submit: no report will come for the
+			// route written when it was forwarded.
+			_ = g.auth.DeleteRoute(p.gwSeq[:n])
+		case p.kind == pendSubmit && p.needReport && !g.routeAtForward && v.Result == 0 && sp != nil:
 			b.recordRoutes(v, p, sp)
-			if g.holdForRoutes {
-				b.hold(sp, frame, p.spSeq[:n])
-				break
-			}
-			sp.reply(l, frame, p.spSeq[:n], v.Kind, v.Result)
-		default:
+		}
+		if sp != nil {
 			sp.inflight.Add(-1)
 			sp.reply(l, frame, p.spSeq[:n], v.Kind, v.Result)
 		}
@@ -308,58 +414,13 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	*p = pending{}
 }
 
-// hold keeps a success response to a Submit that asked for a report until
-// the report's route is written (SGIP only, see Gateway.holdForRoutes):
-// relayed at once, a kill -9 in the next millisecond would leave the SP
-// holding a success whose report can no longer be routed (test/crash found
-// 12 in 13,727). The delay is the store writer's batch (about a
-// millisecond); Submits without a report are not held.
-func (b *bind) hold(sp *spConn, frame, spSeq []byte) {
-	f := clone(frame)
-	copy(f[seqOffset:], spSeq)
-	b.held = append(b.held, heldReply{sp: sp, frame: f})
-	b.l.stats.packet(sideSP, dirOut, codec.KindSubmitResp)
-}
-
-// releaseWhenDurable sends the held responses once everything queued to
-// the store before them, their routes included, is committed: one barrier
-// per callback, one write per SP connection.
-func (b *bind) releaseWhenDurable() {
-	if len(b.held) == 0 {
-		return
-	}
-	held := b.held
-	b.held = nil
-	g := b.up.g
-	release := func(err error) {
-		if err != nil {
-			g.logRL(slog.LevelError, "report routes not written; responses relayed anyway", "err", err)
-		}
-		bySP := make(map[*spConn][]byte, 1)
-		for _, h := range held {
-			bySP[h.sp] = append(bySP[h.sp], h.frame...)
-		}
-		for sp, buf := range bySP {
-			if !sp.closed.Load() {
-				_ = sp.c.AsyncWrite(buf, nil)
-			}
-		}
-	}
-	if err := g.auth.Persist(release); err != nil {
-		release(err) // the queue is full or closed: do not withhold the answers
-	}
-}
-
-// recordRoutes remembers which SP a report for this Submit belongs to
-// (SPEC §3.4, issue 4 §5): CMPP/SMGP by message id, one per recipient;
-// SGIP by the sequence spsmg gave the Submit, keeping the SP's own sequence
-// as the origin to restore in the report.
+// recordRoutes remembers which SP a report for this Submit belongs to,
+// CMPP/SMGP: by message id, one per recipient, learned from the
+// Submit_Resp (SGIP routes are written by forward). A report whose route
+// was lost in a crash is routed by its SP number.
 func (b *bind) recordRoutes(v *codec.View, p *pending, sp *spConn) {
 	g := b.up.g
-	n := g.d.seqLen()
 	if len(v.MsgID) == 0 {
-		origin, _ := authcache.MakeOrigin(p.spSeq[:n])
-		g.auth.PutRoute(p.gwSeq[:n], authcache.Route{SP: sp.acct.id, Origin: origin})
 		return
 	}
 	dests := int(p.dests)
@@ -368,7 +429,7 @@ func (b *bind) recordRoutes(v *codec.View, p *pending, sp *spConn) {
 	}
 	for i := 0; i < dests; i++ {
 		b.keyBuf = g.d.msgIDAt(b.keyBuf[:0], v.MsgID, i)
-		g.auth.PutRoute(b.keyBuf, authcache.Route{SP: sp.acct.id})
+		_ = g.auth.PutRoute(b.keyBuf, authcache.Route{SP: sp.acct.id})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 )
 
@@ -87,6 +88,12 @@ var (
 	descLongSMS = d("long_sms_total",
 		"Long (concatenated) LinkID messages: first parts decided (one LinkID use for the message), later parts that followed a decision, decisions evicted by a full table or expired before the message was complete.",
 		"event")
+	descRouteCache = d("route_cache_bytes",
+		"Memory of the report routes held in memory, at authcache.RouteEntryBytes (128) per route.")
+	descRouteCacheBudget = d("route_cache_budget_bytes",
+		"authorization.route_cache_bytes: the memory the report routes may use.")
+	descRouteEvictions = d("route_cache_evictions_total",
+		"Report routes that left memory to stay within authorization.route_cache_bytes; they stay on disk, where their reports find them.")
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
@@ -94,7 +101,8 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
 		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
-		descStoreCorrupt, descStoreAvailable, descFailPolicy, descReportsSeen, descLongSMS} {
+		descStoreCorrupt, descStoreAvailable, descFailPolicy, descReportsSeen, descLongSMS,
+		descRouteCache, descRouteCacheBudget, descRouteEvictions} {
 		ch <- x
 	}
 }
@@ -223,6 +231,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descLongSMS, float64(s.LongSMSFollowed), "followed")
 	counter(descLongSMS, float64(s.LongSMSEvicted), "evicted")
 	counter(descLongSMS, float64(s.LongSMSExpired), "expired")
+	gauge(descRouteCache, float64(s.Routes*authcache.RouteEntryBytes))
+	gauge(descRouteCacheBudget, float64(s.RouteCacheBytes))
+	counter(descRouteEvictions, float64(s.RouteEvictions))
 }
 
 // histSum merges per-loop histograms into one constant histogram.

@@ -2,10 +2,11 @@ package proxy
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
-	"time"
 	"unsafe"
 
 	"github.com/spsmg/spsmg/authcache"
@@ -26,7 +27,7 @@ import (
 type delivery struct {
 	kind      codec.Kind // KindDeliver, KindReport or KindUserRpt
 	frame     []byte     // the frame to send, spsmg's own copy; the sequence is set per send
-	key       uint64     // arrival order within the account; the outbox key
+	key       uint64     // its number (outbox.next): arrival order, and the outbox key
 	persisted bool       // written to the outbox (and to be removed once answered)
 	sentAt    int64
 	tries     int
@@ -75,13 +76,22 @@ type deliveryQueue struct {
 	mu       sync.Mutex
 	items    []*delivery
 	head     int
-	nextKey  uint64
 	dialing  bool // SGIP: a receiver connection is being dialled
 	attempts int  // SGIP: failed receiver dials in a row, for backoff
 }
 
 func newDeliveryQueue(g *Gateway, a *account) *deliveryQueue {
-	return &deliveryQueue{g: g, a: a, nextKey: 1}
+	return &deliveryQueue{g: g, a: a}
+}
+
+// pushLoaded queues a delivery read from the outbox (value: kind byte and
+// frame, borrowed). Loads run before the account is visible to any
+// connection, in key order.
+func (q *deliveryQueue) pushLoaded(num uint64, value []byte) {
+	d := &delivery{kind: codec.Kind(value[0]), frame: clone(value[1:]), key: num, persisted: true}
+	q.mu.Lock()
+	q.pushLocked(d)
+	q.mu.Unlock()
 }
 
 func (q *deliveryQueue) lenLocked() int { return len(q.items) - q.head }
@@ -129,11 +139,12 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	ak := g.newAck(src, v)
 	switch {
 	case v.Kind == codec.KindReport || (v.Kind == codec.KindDeliver && v.IsReport):
+		idOff, idLen := offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID)
 		if r, ok := g.auth.Route(v.ReportMsgID); ok {
-			g.report(l, t, r, frame, v.Kind, offsetIn(frame, v.ReportMsgID), ak)
+			g.report(l, t, r, frame, v.Kind, idOff, idLen, ak)
 			return
 		}
-		g.reportFromDisk(frame, v.Kind, offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID), v.SPNumber, ak)
+		g.reportFromDisk(frame, v.Kind, idOff, idLen, v.SPNumber, ak)
 	case v.Kind == codec.KindUserRpt:
 		a := t.route(v.SPNumber)
 		if a == nil {
@@ -147,16 +158,13 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	}
 }
 
-// report delivers a status report to the SP its route names. idOff is the
-// offset of the message identity in frame. Runs on loop l, or on a lookup
+// report delivers a status report to the SP its route names. idOff and
+// idLen place the message identity in frame. Runs on loop l, or on a lookup
 // goroutine with l nil.
-func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff int, ak *ack) {
+func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff, idLen int, ak *ack) {
 	a := t.byID[r.SP]
 	if a == nil {
-		// An expired route or a removed account: counted and acknowledged,
-		// so the SMG does not resend it forever.
-		g.counters.unroutableReports.Add(1)
-		ak.send(g, l, 0)
+		g.unroutableReport(l, frame[idOff:idOff+idLen], "its route names account "+strconv.Quote(r.SP)+", which is not configured", ak)
 		return
 	}
 	g.auth.ReportSeen(r.SP)
@@ -169,9 +177,28 @@ func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []by
 	g.enqueue(l, a, &delivery{kind: kind, frame: f}, ak)
 }
 
+// unroutableReport acknowledges a status report that no SP can be found
+// for, with a (rate-limited) log line naming it and why, and counts it.
+//
+// It is acknowledged with success, deliberately: the cause is permanent —
+// a route older than authorization.route_ttl, an account removed from the
+// configuration, a report naming a message spsmg never forwarded, or a
+// route lost with the page cache (power loss with store.sync_writes off) —
+// so a resend would find no route either, and an SMG that resends an
+// unacknowledged report may hold back what it queued behind it for the
+// same connection. Reports spsmg could route are never acknowledged before
+// they are in the outbox; a failed route lookup is answered with the
+// retryable result instead (reportFromDisk).
+func (g *Gateway) unroutableReport(l *loop, msgID []byte, why string, ak *ack) {
+	g.counters.unroutableReports.Add(1)
+	g.logRL(slog.LevelWarn, "status report unroutable; acknowledged to the SMG and dropped", "msgid", hex.EncodeToString(msgID), "reason", why)
+	ak.send(g, l, 0)
+}
+
 // reportFromDisk looks a route up in the store when it has left memory
-// (authorization.route_cache_ttl): off the loop, on a bounded number of
-// goroutines. When they are all busy the SMG is told to resend later.
+// (authorization.route_cache_ttl, authorization.route_cache_bytes): off the
+// loop, on a bounded number of goroutines. When they are all busy the SMG is
+// told to resend later.
 func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, ak *ack) {
 	select {
 	case g.routeLookups <- struct{}{}:
@@ -187,47 +214,36 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 	}
 	go func() {
 		defer func() { <-g.routeLookups }()
-		r, ok, err := g.auth.LookupRoute(f[idOff : idOff+idLen])
-		if err == nil && !ok && spn == "" {
-			// SGIP: the report came on the SMG's type-2 connection and may
-			// overtake the Submit_Resp still being read on a bind of
-			// another loop. Without an SP number to fall back on, give the
-			// route a moment to appear before calling it unroutable.
-			for _, wait := range routeRetries {
-				time.Sleep(wait)
-				if r, ok, err = g.auth.LookupRoute(f[idOff : idOff+idLen]); ok || err != nil {
-					break
-				}
-			}
-		}
+		id := f[idOff : idOff+idLen]
+		r, ok, err := g.auth.LookupRoute(id)
 		if err != nil {
-			g.logRL(slog.LevelError, "route lookup failed; the SMG will resend the report", "err", err)
+			g.logRL(slog.LevelError, "route lookup failed; the SMG will resend the report", "msgid", hex.EncodeToString(id), "err", err)
 			ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
 			return
 		}
 		t := g.accounts.Load()
 		if !ok {
-			// No route (older than route_ttl, or lost in a crash before it
-			// was written): a CMPP/SMGP report names the SP's number
-			// (Dest_Id, DestTermID), which leads to the account whose access
-			// number the MT came from.
-			if a := t.route([]byte(spn)); a != nil {
-				r = authcache.Route{SP: a.id}
-				g.counters.reportsBySPNumber.Add(1)
-			} else {
-				g.counters.unroutableReports.Add(1)
-				ak.send(g, nil, 0)
+			// No route. An SGIP route is durable before its Submit is sent
+			// (bind.forward), so it is older than route_ttl or was never
+			// written. A CMPP/SMGP route is written behind the Submit_Resp
+			// and may have been lost in a crash: such a report names the
+			// SP's number (Dest_Id, DestTermID), which leads to the account
+			// whose access number the MT came from.
+			a := t.route([]byte(spn))
+			if a == nil {
+				why := "no route (older than authorization.route_ttl, or for a Submit spsmg did not forward)"
+				if spn != "" {
+					why = "no route, and its SP number " + strconv.Quote(spn) + " is no account's access number"
+				}
+				g.unroutableReport(nil, id, why, ak)
 				return
 			}
+			r = authcache.Route{SP: a.id}
+			g.counters.reportsBySPNumber.Add(1)
 		}
-		g.report(nil, t, r, f, kind, idOff, ak)
+		g.report(nil, t, r, f, kind, idOff, idLen, ak)
 	}()
 }
-
-// routeRetries are the waits before a missing SGIP route is looked up
-// again (about 1.6 s in all), on the lookup goroutine.
-var routeRetries = [...]time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond,
-	500 * time.Millisecond, time.Second}
 
 // offsetIn is the offset of sub inside frame; sub is a sub-slice of it (a
 // codec.View field).
@@ -327,8 +343,7 @@ func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) boo
 		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
 		return false
 	}
-	d.key = q.nextKey
-	q.nextKey++
+	d.key = g.outbox.next()
 	d.persisted = true
 	q.pushLocked(d)
 	q.mu.Unlock()

@@ -66,15 +66,17 @@ type Gateway struct {
 
 	numLoops int
 	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
-	// holdForRoutes: a Submit_Resp of a Submit that asked for a report is
-	// relayed only once the report's route is durable. Only SGIP needs it:
-	// its report names the sequence spsmg gave the Submit, which nothing
-	// but the route maps back to the SP's. A CMPP/SMGP report without a
-	// route (its route lost in a crash) is routed by its SP number instead,
-	// and must not overtake the response on the SP's one connection.
-	holdForRoutes bool
-	maxConns      int64       // accepted connections at most (gateway.max_connections)
-	acceptors     []*acceptor // spsmg's listening sockets (acceptor.go)
+	// routeAtForward: a Submit that asks for a report gets its report
+	// route before it is sent, and is sent once the route is durable (see
+	// bind.forward). Only SGIP needs it: its report names the sequence
+	// spsmg gave the Submit, which nothing but the route maps back to the
+	// SP's, and that sequence is known before the Submit leaves. CMPP and
+	// SMGP reports name the SMG's message id, known only from the
+	// Submit_Resp; one whose route was lost in a crash is routed by its SP
+	// number instead.
+	routeAtForward bool
+	maxConns       int64       // accepted connections at most (gateway.max_connections)
+	acceptors      []*acceptor // spsmg's listening sockets (acceptor.go)
 
 	mu       sync.Mutex
 	eng      gnet.Engine
@@ -149,26 +151,48 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.maxConns <= 0 {
 		g.maxConns = defaultMaxConnections()
 	}
-	g.holdForRoutes = cfg.Upstream.Protocol == config.SGIP
+	g.routeAtForward = cfg.Upstream.Protocol == config.SGIP
 	g.outbox = newOutbox(g, opts.Auth)
 	g.numLoops = cfg.Gateway.EventLoops
 	if g.numLoops <= 0 {
 		g.numLoops = runtime.NumCPU()
 	}
 	g.applyConfig(cfg)
+	// The outbox is loaded before anything can connect: a bind logs in
+	// while the engine discovers its loops, and an SMG may deliver at once.
+	g.outbox.load()
 	g.up = newUpstream(g)
 	return g, nil
 }
 
 // applyConfig installs cfg: accounts, result codes, authorization policy.
+// An account a reload adds (or adds back after removing it) gets the
+// deliveries the store holds for it before any connection can see it.
 func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
-	t, removed := buildAccounts(cfg, g.accounts.Load(), func(a *account) *deliveryQueue { return newDeliveryQueue(g, a) })
+	prev := g.accounts.Load()
+	var added []*account
+	t, removed := buildAccounts(cfg, prev, func(a *account) *deliveryQueue {
+		added = append(added, a)
+		return newDeliveryQueue(g, a)
+	})
+	if prev != nil { // a reload; New loads every account's at once
+		for _, a := range added {
+			g.outbox.loadAccount(a)
+		}
+	}
 	rt := buildResults(cfg, cfg.Upstream.Protocol.Family())
 	g.cfg.Store(cfg)
 	g.results.Store(&rt)
 	g.accounts.Store(t)
 	g.admission.Store(newAdmission(cfg))
 	g.lockout.configure(cfg.Gateway)
+	if prev != nil {
+		for _, a := range added {
+			if a.queue.Len() > 0 && a.cfg.Load().Receiver != nil {
+				a.queue.kick()
+			}
+		}
+	}
 	return removed
 }
 
@@ -286,7 +310,7 @@ func (g *Gateway) boot(eng gnet.Engine) {
 	if err := discoverLoops(g, eng); err != nil {
 		g.log.Error("event loop discovery failed", "err", err)
 	}
-	g.outbox.load()
+	g.outbox.kickLoaded()
 	g.mu.Lock()
 	acceptors := g.acceptors
 	g.mu.Unlock()

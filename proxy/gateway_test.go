@@ -3,11 +3,17 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -251,5 +257,116 @@ func TestReportRouteFromDisk(t *testing.T) {
 				t.Fatalf("report %+v for %x", d, r.MsgID)
 			}
 		})
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestUnroutableReportIsLogged: a report no SP can be found for (here an
+// SGIP report after its route expired) is acknowledged to the SMG and
+// logged with its message id and the reason, not only counted.
+func TestUnroutableReportIsLogged(t *testing.T) {
+	p := config.SGIP
+	var logs syncBuffer
+	h := newHarness(t, p, harnessOpt{
+		log:       slog.New(slog.NewTextHandler(&logs, nil)),
+		smgConfig: func(c *smg.Config) { c.ReportDelay = 2500 * time.Millisecond },
+		gatewayCfg: func(c *config.Config) {
+			c.Authorization.RouteTTL = time.Second
+			c.Authorization.RouteCacheTTL = time.Second
+		},
+	})
+	c := h.client()
+	if r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE", NeedReport: true}); r.Result != 0 {
+		t.Fatalf("result %d", r.Result)
+	}
+	h.eventually("the SMG sees the report acknowledged", func() bool { return h.smg.Stats().ReportsAcked == 1 })
+	subs := h.smg.Submits()
+	id := hex.EncodeToString(subs[len(subs)-1].MsgID)
+	h.eventually("the unroutable report is logged", func() bool {
+		return strings.Contains(logs.String(), "status report unroutable")
+	})
+	var line string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "status report unroutable") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "msgid="+id) || !strings.Contains(line, "reason=\"no route") {
+		t.Fatalf("log line %q: want msgid=%s and the reason", line, id)
+	}
+	select {
+	case d := <-h.deliveries(c):
+		t.Fatalf("the SP got %+v", d)
+	default:
+	}
+}
+
+// failingStore fails every write while failing is set.
+type failingStore struct {
+	authcache.Store
+	failing atomic.Bool
+}
+
+func (f *failingStore) Apply(b []authcache.Mutation) error {
+	if f.failing.Load() {
+		return errors.New("disk on fire")
+	}
+	return f.Store.Apply(b)
+}
+
+// TestSGIPReportSubmitWaitsForDurableRoute: an SGIP Submit that asks for a
+// report reaches the SMG only once its report route is written; when the
+// store fails the write, the SP gets the retryable store_unavailable result
+// and the SMG never sees the Submit.
+func TestSGIPReportSubmitWaitsForDurableRoute(t *testing.T) {
+	p := config.SGIP
+	fs := &failingStore{}
+	h := newHarness(t, p, harnessOpt{wrapStore: func(st authcache.Store) authcache.Store { fs.Store = st; return fs }})
+	c := h.client()
+	mt := sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE", NeedReport: true}
+	if r := h.submit(c, mt); r.Result != 0 {
+		t.Fatalf("with a working store: result %d", r.Result)
+	}
+	before := h.smg.Stats().Submits
+	fs.failing.Store(true)
+	if r := h.submit(c, mt); r.Result != h.refusal("store_unavailable") {
+		t.Fatalf("route write failed: result %d, want store_unavailable %d", r.Result, h.refusal("store_unavailable"))
+	}
+	if got := h.smg.Stats().Submits; got != before {
+		t.Fatalf("the SMG received %d Submits whose report routes were not written", got-before)
+	}
+	fs.failing.Store(false)
+	// After 3 failed batches the engine refuses every MT until a write
+	// succeeds (the SMG's resent report, or the minute's probe): retry as
+	// an SP does on a retryable result.
+	h.eventually("a Submit asking for a report passes once the store writes again", func() bool {
+		return h.submit(c, mt).Result == 0
+	})
+	// The reports of the first and the last Submit (the first one's resent
+	// by the SMG if the failing store refused it).
+	got := map[string]bool{}
+	for len(got) < 2 {
+		d := h.nextDelivery(h.deliveries(c))
+		if !d.IsReport {
+			t.Fatalf("got %+v, want a report", d)
+		}
+		got[hex.EncodeToString(d.ReportMsgID)] = true
 	}
 }

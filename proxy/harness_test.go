@@ -66,6 +66,8 @@ type harness struct {
 	inbound  string
 	served   chan error
 	dataDir  string
+	log      *slog.Logger // the gateway's; nil: testLogger()
+	wrap     func(authcache.Store) authcache.Store
 }
 
 type harnessOpt struct {
@@ -73,6 +75,8 @@ type harnessOpt struct {
 	extraYAML  string // appended to the accounts list
 	smgConfig  func(*smg.Config)
 	gatewayCfg func(*config.Config)
+	log        *slog.Logger // the gateway's logger; nil: testLogger()
+	wrapStore  func(authcache.Store) authcache.Store
 }
 
 func freeAddr(t testing.TB) string {
@@ -94,7 +98,7 @@ func testLogger() *slog.Logger {
 
 func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 	t.Helper()
-	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir}
+	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir, log: o.log, wrap: o.wrapStore}
 	if p == config.SGIP {
 		h.inbound = freeAddr(t)
 		r, err := sp.ListenReceiver("127.0.0.1:0", "gw", "gw-password")
@@ -170,11 +174,18 @@ func (h *harness) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if h.wrap != nil {
+		h.store = h.wrap(h.store)
+	}
 	h.engine, err = authcache.Open(proxy.AuthPolicy(h.cfg), h.store, authcache.WithLogger(testLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.gw, err = proxy.New(h.cfg, proxy.Options{Auth: h.engine, Logger: testLogger()})
+	log := h.log
+	if log == nil {
+		log = testLogger()
+	}
+	h.gw, err = proxy.New(h.cfg, proxy.Options{Auth: h.engine, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

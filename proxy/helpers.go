@@ -104,6 +104,7 @@ func AuthPolicy(cfg *config.Config) authcache.Config {
 		RouteCacheTTL:     a.RouteCacheTTL,
 		LongSMSTTL:        a.LongSMSTTL,
 		LongSMSCapacity:   a.LongSMSCapacity,
+		RouteCacheBytes:   a.RouteCacheBytes,
 	}
 	for _, s := range a.ExemptServices {
 		p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{ServiceCode: s})

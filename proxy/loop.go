@@ -21,6 +21,9 @@ type loop struct {
 
 	binds    []*bind // upstream binds enrolled on this loop
 	nextBind int     // round robin among ready binds
+	// gatedBinds hold Submits waiting for their report routes to be
+	// durable (bind.forward); flush starts the wait.
+	gatedBinds []*bind
 
 	// Scratch reused for every frame: the hot path allocates nothing.
 	view  codec.View
@@ -159,6 +162,11 @@ func (l *loop) flush() {
 		return
 	}
 	l.flushing = true
+	for i, b := range l.gatedBinds {
+		l.gatedBinds[i] = nil
+		b.sendGated()
+	}
+	l.gatedBinds = l.gatedBinds[:0]
 	max := l.gw.cfgLoad().Gateway.MaxOutboundBytes
 	for len(l.dirty) > 0 {
 		batch := l.dirty

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -20,23 +21,72 @@ import (
 // Badger database (a directory opens once per process).
 const outboxPrefix = "ob/"
 
+// outboxNumLen is the size of a delivery's number at the end of its key.
+const outboxNumLen = 8
+
 // outbox persists deliveries for SPs that cannot take them now (SPEC §4:
-// store-and-forward). Keys are "ob/<account>/<8-byte big-endian arrival
-// number>", so a prefix scan returns each account's deliveries in order;
-// the value is the delivery kind and the frame.
+// store-and-forward). Keys are "ob/<account>/<8-byte big-endian number>",
+// so a prefix scan returns each account's deliveries in order; the value is
+// the delivery kind and the frame.
+//
+// A key is read from its end: the last 8 bytes are the number, the byte
+// before them is '/', and everything between the prefix and that '/' is the
+// account id. The number is binary, so any of its bytes may be '/' (0x2F),
+// and an account id may hold '/' too; splitting at the last (or first) '/'
+// is therefore wrong for about one key in 32, and versions that did so
+// skipped those records at every start (see load).
+//
+// Numbers come from one counter for the whole process, started above every
+// number in the store: a new delivery can never take the number of a record
+// already there — a record of a removed account, or one an older version
+// left unloaded — so it never overwrites one. (Counting from 1, a million
+// deliveries a second would take 580,000 years to exhaust 64 bits.)
 type outbox struct {
 	g    *Gateway
 	auth *authcache.Engine
+	last atomic.Uint64 // the highest number given out or found in the store
 }
 
 func newOutbox(g *Gateway, auth *authcache.Engine) *outbox { return &outbox{g: g, auth: auth} }
 
-func outboxKey(account string, key uint64) []byte {
-	b := make([]byte, 0, len(outboxPrefix)+len(account)+1+8)
+// next gives a delivery its number: unique in the store, and increasing, so
+// that an account's deliveries keep their arrival order. Any goroutine; the
+// caller holds the account's queue lock, so that numbers follow queue order.
+func (o *outbox) next() uint64 { return o.last.Add(1) }
+
+func outboxKey(account string, n uint64) []byte {
+	b := make([]byte, 0, len(outboxPrefix)+len(account)+1+outboxNumLen)
 	b = append(b, outboxPrefix...)
 	b = append(b, account...)
 	b = append(b, '/')
-	return binary.BigEndian.AppendUint64(b, key)
+	return binary.BigEndian.AppendUint64(b, n)
+}
+
+// parseOutboxKey splits an outbox key into the account id and the number,
+// reading from the end (see outbox). ok is false for anything outboxKey
+// cannot have written.
+func parseOutboxKey(key []byte) (account []byte, n uint64, ok bool) {
+	if len(key) < len(outboxPrefix)+1+outboxNumLen || string(key[:len(outboxPrefix)]) != outboxPrefix {
+		return nil, 0, false
+	}
+	sep := len(key) - outboxNumLen - 1
+	if key[sep] != '/' || sep == len(outboxPrefix) {
+		return nil, 0, false
+	}
+	return key[len(outboxPrefix):sep], binary.BigEndian.Uint64(key[sep+1:]), true
+}
+
+// skippedByOldParser reports whether versions that split keys at the last
+// '/' skipped the record numbered n: they did whenever a byte of the number
+// is '/'. Only counted, for the log line that tells an operator why old
+// deliveries arrive after a restart.
+func skippedByOldParser(n uint64) bool {
+	for i := 0; i < outboxNumLen; i++ {
+		if byte(n>>(8*i)) == '/' {
+			return true
+		}
+	}
+	return false
 }
 
 // put writes d; done (any goroutine) learns whether it is durable.
@@ -55,40 +105,77 @@ func (o *outbox) remove(a *account, d *delivery) {
 	_ = o.auth.Enqueue(authcache.Mutation{Key: outboxKey(a.id, d.key), Delete: true})
 }
 
-// load fills the accounts' queues from the store at boot, in arrival order.
-// Deliveries of accounts no longer configured stay in the store.
+// load fills the accounts' queues from the store, in arrival order, and
+// starts the numbering above every number found. It runs in New, before any
+// connection exists, so nothing can be numbered or queued before it.
+// Deliveries of accounts no longer configured stay in the store; they are
+// loaded if the account comes back (loadAccount).
 func (o *outbox) load() {
 	t := o.g.accounts.Load()
-	n, orphans := 0, 0
+	n, orphans, recovered, bad := 0, 0, 0, 0
 	err := o.auth.Store().Scan([]byte(outboxPrefix), func(key, value []byte) error {
-		rest := key[len(outboxPrefix):]
-		i := bytes.LastIndexByte(rest, '/')
-		if i < 0 || len(rest)-i-1 != 8 || len(value) < 1 {
+		id, num, ok := parseOutboxKey(key)
+		if !ok || len(value) < 1 {
+			bad++
 			return nil
 		}
-		a := t.byID[string(rest[:i])]
+		if num > o.last.Load() {
+			o.last.Store(num)
+		}
+		a := t.byID[string(id)]
 		if a == nil {
 			orphans++
 			return nil
 		}
-		d := &delivery{kind: codec.Kind(value[0]), frame: clone(value[1:]), key: binary.BigEndian.Uint64(rest[i+1:]), persisted: true}
-		q := a.queue
-		q.mu.Lock()
-		q.pushLocked(d)
-		if d.key >= q.nextKey {
-			q.nextKey = d.key + 1
-		}
-		q.mu.Unlock()
+		a.queue.pushLoaded(num, value)
 		n++
+		if skippedByOldParser(num) {
+			recovered++
+		}
 		return nil
 	})
 	if err != nil {
 		o.g.log.Error("loading the outbox failed", "err", err)
 	}
-	if n > 0 || orphans > 0 {
-		o.g.log.Info("outbox loaded", "deliveries", n, "of_removed_accounts", orphans)
+	if n > 0 || orphans > 0 || bad > 0 {
+		o.g.log.Info("outbox loaded", "deliveries", n, "of_removed_accounts", orphans, "unreadable_keys", bad)
 	}
-	for _, a := range t.byID {
+	if recovered > 0 {
+		// Versions before this one split outbox keys at the last '/' and
+		// skipped these records at every start: they are delivered now,
+		// among the others in key order, possibly after newer ones.
+		o.g.log.Warn("outbox: delivering records that earlier versions skipped at start", "deliveries", recovered)
+	}
+}
+
+// loadAccount queues the stored deliveries of one account, for an account a
+// reload adds (or adds back) before it is visible to any connection.
+func (o *outbox) loadAccount(a *account) {
+	prefix := outboxKey(a.id, 0)[:len(outboxPrefix)+len(a.id)+1]
+	n := 0
+	err := o.auth.Store().Scan(prefix, func(key, value []byte) error {
+		// The prefix also matches the keys of an account whose id starts
+		// with this one's followed by '/': compare the whole id.
+		id, num, ok := parseOutboxKey(key)
+		if !ok || len(value) < 1 || string(id) != a.id {
+			return nil
+		}
+		a.queue.pushLoaded(num, value)
+		n++
+		return nil
+	})
+	if err != nil {
+		o.g.log.Error("loading the outbox of an added account failed", "account", a.id, "err", err)
+	}
+	if n > 0 {
+		o.g.log.Info("outbox loaded for an added account", "account", a.id, "deliveries", n)
+	}
+}
+
+// kickLoaded gets the deliveries found at start moving (SGIP: dial the SP's
+// receivers). At boot, once the event loops are known.
+func (o *outbox) kickLoaded() {
+	for _, a := range o.g.accounts.Load().byID {
 		if a.queue.Len() > 0 && a.cfg.Load().Receiver != nil {
 			a.queue.kick()
 		}
@@ -120,8 +207,12 @@ func (q *deliveryQueue) dialReceiver() {
 		rc := q.a.cfg.Load().Receiver
 		cfg := g.cfgLoad()
 		nc, err := net.DialTimeout("tcp", rc.Addr, cfg.Upstream.ConnectTimeout)
+		loops := g.loopList()
+		if err == nil && len(loops) == 0 {
+			nc.Close()
+			err = errors.New("the event loops are not running yet")
+		}
 		if err == nil {
-			loops := g.loopList()
 			l := loops[rand.IntN(len(loops))]
 			s := newSPConn(g, l, nil, roleReceiver, q.a)
 			var ch <-chan gnet.RegisteredResult
@@ -168,12 +259,11 @@ func CheckOutboxRecord(p config.Protocol, key, value []byte) (account, kind stri
 	if !bytes.HasPrefix(key, []byte(outboxPrefix)) {
 		return "", "", fmt.Errorf("outbox: key outside %q", outboxPrefix)
 	}
-	rest := key[len(outboxPrefix):]
-	i := bytes.LastIndexByte(rest, '/')
-	if i <= 0 || len(rest)-i-1 != 8 {
+	acct, _, ok := parseOutboxKey(key)
+	if !ok {
 		return "", "", errors.New("outbox: key is not ob/<account>/<8-byte arrival number>")
 	}
-	account = string(rest[:i])
+	account = string(acct)
 	if len(value) < 1 {
 		return account, "", errors.New("outbox: empty value")
 	}

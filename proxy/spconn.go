@@ -383,6 +383,21 @@ func (s *spConn) refuseLater(l *loop, p *pending) {
 	_ = s.c.AsyncWrite(s.g.d.appendResp(nil, &v, result), nil)
 }
 
+// refuseNow answers a Submit spsmg took but could not forward after all
+// with the result of o (retryable). Runs on loop l (a bind's).
+func (s *spConn) refuseNow(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []byte, o outcome) {
+	if s.closed.Load() {
+		return
+	}
+	v := codec.View{Kind: cmdKind, Command: cmd, Sequence: spSeq}
+	result := s.g.resultOf(o)
+	if l == s.l {
+		s.respond(&v, result)
+		return
+	}
+	_ = s.c.AsyncWrite(s.g.d.appendResp(nil, &v, result), nil)
+}
+
 // login checks an SP's login: lock-out, account, IP white-list,
 // authenticator, version, connection limit (SPEC §5).
 func (s *spConn) login(frame []byte) {

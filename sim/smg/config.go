@@ -139,6 +139,12 @@ type Config struct {
 	// connection's goroutine (keep it short; the summary is the callee's).
 	OnSubmit func(SubmitInfo)
 
+	// AfterSubmitResps, when set, is called after each write that carried
+	// Submit_Resps, with how many, on the goroutine that wrote them (keep
+	// it short). A crash test kills the gateway from it: the gateway then
+	// dies with the answers in its socket, read or not, but not relayed.
+	AfterSubmitResps func(n int)
+
 	// MaxFrameSize caps frames; 0 means codec.DefaultMaxFrameSize.
 	MaxFrameSize int
 

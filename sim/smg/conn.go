@@ -211,6 +211,7 @@ func (c *conn) reportTS() string {
 // tracker and folds its counters into the server's.
 func (c *conn) flush() {
 	s := c.s
+	answered := int(c.nSubmits)
 	if c.nSubmits > 0 {
 		s.st.submits.Add(c.nSubmits)
 		s.st.recipients.Add(c.nRecipients)
@@ -237,13 +238,17 @@ func (c *conn) flush() {
 			s.sendAfter(reps, c.delay+rdelay)
 			reps = nil
 		}
+		n := answered // not answered itself: captured, it would escape on every flush
 		time.AfterFunc(c.delay, func() {
 			if r != nil {
 				s.trk.add(s, r, c, time.Now().UnixNano())
 				late = append(late, r.buf...)
 			}
-			c.write(late)
+			if c.write(late) && n > 0 && s.cfg.AfterSubmitResps != nil {
+				s.cfg.AfterSubmitResps(n)
+			}
 		})
+		answered = 0
 	}
 	if reps != nil {
 		if inline {
@@ -254,8 +259,11 @@ func (c *conn) flush() {
 		}
 	}
 	if len(c.out) > 0 {
-		c.write(c.out)
+		ok := c.write(c.out)
 		c.out = c.out[:0]
+		if ok && answered > 0 && s.cfg.AfterSubmitResps != nil {
+			s.cfg.AfterSubmitResps(answered)
+		}
 	}
 	if c.joining {
 		c.join()

@@ -21,6 +21,6 @@
 // buffer (see README.section.md for why not gnet).
 //
 // Faults and observation for tests: RefuseLogins, Delay, SubmitResult,
-// Kick, Close; Stats, Submits, OnSubmit and WaitFor. Every exported method is
-// safe to call from any goroutine.
+// Kick, Close; Stats, Submits, OnSubmit, AfterSubmitResps and WaitFor. Every
+// exported method is safe to call from any goroutine.
 package smg

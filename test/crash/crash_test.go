@@ -611,6 +611,12 @@ func runCrash(t *testing.T, bin string, p config.Protocol) {
 				"between the two loses the route and the report is acknowledged to the SMG as unroutable",
 			len(lostRep), reportsWanted, head(lostRep), m.Get("spsmg_events_total", "event", "unroutable_report"))
 	}
+	if u := m.Get("spsmg_events_total", "event", "unroutable_report"); u != 0 {
+		// Every report the SMG sends names a Submit spsmg forwarded in this
+		// test, so each has a route (SGIP) or an SP number (CMPP, SMGP).
+		bugs.Report("report-unroutable-after-restart",
+			"spsmg acknowledged %v reports as unroutable: their routes were not durable when the SMG answered the Submits", u)
+	}
 	if bogusReports > 0 {
 		bugs.Report("report-misrouted", "%d reports delivered to the SP name no message it sent (SGIP: sequences reused)", bogusReports)
 	}
