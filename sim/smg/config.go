@@ -139,6 +139,11 @@ type Config struct {
 	// connection's goroutine (keep it short; the summary is the callee's).
 	OnSubmit func(SubmitInfo)
 
+	// ActiveTestInterval makes the SMG send its own Active_Test on every
+	// logged-in connection this often (CMPP and SMGP; 0: never).
+	// SetActiveTestInterval changes it at run time.
+	ActiveTestInterval time.Duration
+
 	// MaxFrameSize caps frames; 0 means codec.DefaultMaxFrameSize.
 	MaxFrameSize int
 
