@@ -19,6 +19,9 @@ func TestDemoConfigLoads(t *testing.T) {
 	if cfg.Results.CMPP["not_subscribed"] != 106 || cfg.Results.CMPP[ReasonFlowControl] != 8 {
 		t.Fatalf("default results not merged: %v", cfg.Results.CMPP)
 	}
+	if u := cfg.Upstream; u.StallProbeAfter != 5*time.Second || u.ProbeTimeout != 5*time.Second || u.MaxTimeouts != 3 {
+		t.Fatalf("bind health defaults: %+v", u)
+	}
 	if cfg.Authorization.MOLinkIDUses != 5 || cfg.Upstream.ResponseTimeout != 60*time.Second {
 		t.Fatalf("defaults: %+v %+v", cfg.Authorization, cfg.Upstream)
 	}
@@ -49,6 +52,8 @@ func TestParseRejects(t *testing.T) {
 		{"SGIP needs inbound", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "upstream.inbound: SGIP needs a listener"},
 		{"SGIP account needs receiver", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "accounts[0].receiver: an SGIP SP needs receiver.addr"},
 		{"access number not digits", strings.Replace(minimal, `"106551"`, `"10655x"`, 1), `accounts[0].access_numbers[0]: "10655x" is not a number`},
+		{"negative probe time", strings.Replace(minimal, "secret: s}", "secret: s, stall_probe_after: -5s}", 1), "upstream.stall_probe_after: -5s is negative"},
+		{"max_timeouts below 1", strings.Replace(minimal, "secret: s}", "secret: s, max_timeouts: -1}", 1), "upstream.max_timeouts: -1 outside 1–65536"},
 		{"empty", "", "empty configuration"},
 	}
 	for _, c := range cases {
