@@ -15,10 +15,11 @@ import (
 // API under /v1/. Like net/http's: Serve blocks and returns
 // ErrServerClosed after Shutdown.
 type Server struct {
-	// Ready reports whether the gateway can serve: the store is open and at
-	// least one SMG bind is logged in. /readyz answers 503 with the reason
+	// Ready reports whether the gateway can serve (the store answers and at
+	// least one SMG bind is logged in and healthy) and a JSON report of why
+	// (proxy.Gateway.Readyz): /readyz answers it with 200 when ok, 503
 	// otherwise.
-	Ready func() (ok bool, reason string)
+	Ready func() (ok bool, report []byte)
 	// API serves /v1/...; nil answers 404.
 	API fasthttp.RequestHandler
 
@@ -64,15 +65,17 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString("ok\n")
 		return
 	case "/readyz":
-		ctx.SetContentType("text/plain; charset=utf-8")
-		if s.Ready != nil {
-			if ok, reason := s.Ready(); !ok {
-				ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
-				ctx.SetBodyString("not ready: " + reason + "\n")
-				return
-			}
+		if s.Ready == nil {
+			ctx.SetContentType("text/plain; charset=utf-8")
+			ctx.SetBodyString("ready\n")
+			return
 		}
-		ctx.SetBodyString("ready\n")
+		ok, report := s.Ready()
+		ctx.SetContentType("application/json")
+		if !ok {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		}
+		ctx.SetBody(report)
 		return
 	}
 	if len(path) >= 4 && string(path[:4]) == "/v1/" && s.API != nil {

@@ -86,15 +86,7 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	reg := metrics.NewRegistry()
 	reg.MustRegister(gw.Collector())
 	httpSrv := metrics.NewServer(reg)
-	httpSrv.Ready = func() (bool, string) {
-		switch {
-		case !engine.Available():
-			return false, "authorization store unavailable"
-		case gw.ReadyBinds() == 0:
-			return false, "no SMG bind logged in"
-		}
-		return true, ""
-	}
+	httpSrv.Ready = gw.Readyz
 	spms := api.New(cfg, engine, gw, log, reg)
 	httpSrv.API = spms.Handler()
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
