@@ -40,6 +40,7 @@ type bind struct {
 	window   int
 
 	openedAt int64
+	readyAt  int64
 	lastRecv int64
 	lastSend int64
 	// lastAnswer: when the SMG last answered one of spsmg's requests, or
@@ -228,7 +229,7 @@ func (b *bind) loginResp(v *codec.View) {
 	b.state = bindReady
 	b.loggedIn = true
 	b.attempt = 0
-	b.lastAnswer = b.l.now
+	b.readyAt, b.lastAnswer = b.l.now, b.l.now
 	b.setReady(true)
 	b.slot.logins.Add(1)
 	b.publish()
@@ -451,6 +452,9 @@ func (b *bind) sweep() {
 		return
 	}
 	defer b.publish()
+	if b.slot.streak > 0 && now-b.readyAt > int64(u.ResponseTimeout+u.StallProbeAfter+u.ProbeTimeout) {
+		b.slot.streak = 0 // healthy through a whole detection window
+	}
 	if b.inflight > 0 {
 		timeout := int64(u.ResponseTimeout)
 		for i := range b.ring {
@@ -495,6 +499,7 @@ func (b *bind) unhealthy(why unhealthyReason) {
 	b.slot.lastReason.Store(uint32(why) + 1)
 	b.slot.lastUnhealthyAt.Store(l.now)
 	b.slot.setState(slotUnhealthy)
+	b.slot.streak++
 	g.log.Warn("upstream bind unhealthy: closing it and dialling again", "bind", b.id, "loop", l.idx,
 		"reason", why.String(), "inflight", b.inflight, "timeouts_in_a_row", b.timeouts,
 		"last_answer_ago", time.Duration(l.now-b.lastAnswer).Round(time.Millisecond))

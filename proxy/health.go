@@ -88,6 +88,14 @@ type bindSlot struct {
 	unhealthy       atomic.Uint64
 	lastReason      atomic.Uint32 // unhealthyReason+1 of the last time; 0 never
 	lastUnhealthyAt atomic.Int64  // gateway clock of the last time
+
+	// streak counts the times in a row this slot's bind was found
+	// unhealthy: the re-dial backs off further each time, so that an SMG
+	// that is slow on every connection is not redialled in a tight loop.
+	// It ends once a bind has stayed healthy through a whole detection
+	// window. Only the slot's loop touches it (a slot's binds all live on
+	// one loop).
+	streak int
 }
 
 func (s *bindSlot) setState(st slotState) { s.state.Store(uint32(st)) }

@@ -111,11 +111,12 @@ func (u *upstream) isStopped() bool {
 }
 
 // lost: on b's loop, from OnClose. A new bind replaces it after a
-// backoff: short when b had logged in, growing while logins keep failing.
+// backoff: short when b had logged in, growing while logins keep failing
+// or while the slot's binds keep being found unhealthy.
 func (u *upstream) lost(b *bind, err error) {
 	attempt := b.attempt + 1
 	if b.loggedIn {
-		attempt = 1
+		attempt = 1 + b.slot.streak
 	}
 	cfg := u.g.cfgLoad().Upstream
 	if !u.g.shutdown.Load() {
