@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -142,92 +143,113 @@ func TestUpstreamTimeoutIsCountedOnceUnderItsReason(t *testing.T) {
 // connection but keeps sending its own Active_Tests on it, so the bind
 // never looks idle. spsmg's stall probe finds it, takes it out of service,
 // and the other loop's bind serves the SPs meanwhile.
+//
+// SPSMG_HEAVY=1 adds a run with the default timers (5 s, 5 s, 60 s), the
+// figure in README (Operations, Limits).
 func TestStalledBindIsRoutedAround(t *testing.T) {
 	for _, p := range []config.Protocol{config.CMPP30, config.SMGP30} {
 		t.Run(string(p), func(t *testing.T) {
-			h := newHarness(t, p, harnessOpt{
-				gatewayCfg: health(20 * time.Second), // the timeout alone would take 20 s
-				smgConfig:  func(c *smg.Config) { c.ActiveTestInterval = 50 * time.Millisecond },
-			})
-			_, bound := proxy.MaxSubmitWait(h.cfg)
-			h.eventually("both binds log in", func() bool { return h.gw.ReadyBinds() == 2 })
-			c := h.client()
-			stalled := h.busyBind(c)
-			st, ok := bindOf(h.gw, stalled.Remote)
-			if !ok {
-				t.Fatalf("no bind with local address %s in %+v", stalled.Remote, h.gw.Binds())
-			}
-			// The stalled bind's replacement is refused until the end, so
-			// that the other loop's bind must take the Submits.
-			h.smg.SetRefuseLogins(true)
-			h.smg.SetConnFault(stalled.Remote, smg.FaultStall)
-			start := time.Now()
-			mt := sp.MT{SPNumber: access, Users: []string{number(p, user)}, ServiceCode: "FREE", Text: "x"}
-			results := make(chan sp.SubmitResult, 4)
-			for i := 0; i < 4; i++ {
-				if err := c.SubmitAsync(context.Background(), mt, func(r sp.SubmitResult, err error) {
-					if err != nil {
-						t.Errorf("Submit: %v", err)
-					}
-					results <- r
-				}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for i := 0; i < 4; i++ {
-				r := <-results
-				if r.Result != h.refusal(config.ReasonUpstreamTimeout) {
-					t.Fatalf("Submit on the stalled bind: result %d, want upstream_timeout", r.Result)
-				}
-				if r.Latency > bound+time.Second {
-					t.Fatalf("Submit on the stalled bind answered after %v; bound %v (+1 s for a loaded machine)", r.Latency, bound)
-				}
-			}
-			var b proxy.BindStatus
-			h.eventually("the stalled bind is found unhealthy", func() bool {
-				b = bindByID(h.gw, st.ID)
-				return b.UnhealthyTotal == 1
-			})
-			t.Logf("%s: stall found %v after it began (bound %v)", p, time.Since(start).Round(time.Millisecond), bound)
-			if b.LastUnhealthy != "stall_probe_unanswered" || b.Healthy {
-				t.Fatalf("stalled bind: %+v", b)
-			}
-			// Submits on the same SP connection now go to the other bind.
-			other := h.smg.Conns()
-			for i := 0; i < 5; i++ {
-				if r := h.submit(c, mt); r.Result != 0 {
-					t.Fatalf("Submit %d after the stall was found: result %d, want 0 through the healthy bind", i, r.Result)
-				}
-			}
-			served := false
-			for _, ci := range h.smg.Conns() {
-				for _, o := range other {
-					if ci.Remote == o.Remote && ci.Remote != stalled.Remote && ci.Submits >= o.Submits+5 {
-						served = true
-					}
-				}
-			}
-			if !served {
-				t.Fatalf("the healthy bind did not take the 5 Submits: before %+v, after %+v", other, h.smg.Conns())
-			}
-			if rd := h.gw.Readiness(); !rd.Ready || rd.HealthyBinds != 1 {
-				t.Fatalf("readiness with one healthy bind: %+v", rd)
-			}
-			if n := h.metric("spsmg_upstream_bind_unhealthy_total", "reason", "stall_probe_unanswered"); n != 1 {
-				t.Fatalf("spsmg_upstream_bind_unhealthy_total{reason=stall_probe_unanswered} = %v", n)
-			}
-			if n := h.metric("spsmg_mt_decisions_total", "sp", "sp1", "reason", config.ReasonUpstreamTimeout); n != 4 {
-				t.Fatalf("decisions upstream_timeout = %v, want 4", n)
-			}
-			h.smg.SetRefuseLogins(false)
-			h.eventually("the stalled bind's slot logs in again", func() bool {
-				b = bindByID(h.gw, st.ID)
-				return b.Healthy && b.Logins == 2 && b.LocalAddr != stalled.Remote
-			})
-			if h.gw.ReadyBinds() != 2 {
-				t.Fatalf("%d binds ready, want 2", h.gw.ReadyBinds())
-			}
+			testStalledBind(t, p, health(20*time.Second)) // the timeout alone would take 20 s
 		})
+	}
+	if os.Getenv("SPSMG_HEAVY") != "" {
+		t.Run("cmpp3 default timers", func(t *testing.T) {
+			// The harness sets only response_timeout: back to its default.
+			testStalledBind(t, config.CMPP30, func(c *config.Config) { c.Upstream.ResponseTimeout = 60 * time.Second })
+		})
+	}
+}
+
+func testStalledBind(t *testing.T, p config.Protocol, timers func(*config.Config)) {
+	h := newHarness(t, p, harnessOpt{
+		gatewayCfg: timers,
+		smgConfig:  func(c *smg.Config) { c.ActiveTestInterval = 50 * time.Millisecond },
+	})
+	anyBound, bound := proxy.MaxSubmitWait(h.cfg)
+	h.eventually("both binds log in", func() bool { return h.gw.ReadyBinds() == 2 })
+	login, secret := account(p)
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
+	c, err := sp.Dial(ctx, sp.ClientConfig{Protocol: p, Addr: h.spAddr, Login: login, Secret: secret,
+		Logger: testLogger(), ResponseTimeout: anyBound + testWait})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	stalled := h.busyBind(c)
+	st, ok := bindOf(h.gw, stalled.Remote)
+	if !ok {
+		t.Fatalf("no bind with local address %s in %+v", stalled.Remote, h.gw.Binds())
+	}
+	// The stalled bind's replacement is refused until the end, so
+	// that the other loop's bind must take the Submits.
+	h.smg.SetRefuseLogins(true)
+	h.smg.SetConnFault(stalled.Remote, smg.FaultStall)
+	start := time.Now()
+	mt := sp.MT{SPNumber: access, Users: []string{number(p, user)}, ServiceCode: "FREE", Text: "x"}
+	results := make(chan sp.SubmitResult, 4)
+	for i := 0; i < 4; i++ {
+		if err := c.SubmitAsync(context.Background(), mt, func(r sp.SubmitResult, err error) {
+			if err != nil {
+				t.Errorf("Submit: %v", err)
+			}
+			results <- r
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		r := <-results
+		if r.Result != h.refusal(config.ReasonUpstreamTimeout) {
+			t.Fatalf("Submit on the stalled bind: result %d, want upstream_timeout", r.Result)
+		}
+		if r.Latency > bound+time.Second {
+			t.Fatalf("Submit on the stalled bind answered after %v; bound %v (+1 s for a loaded machine)", r.Latency, bound)
+		}
+	}
+	var b proxy.BindStatus
+	h.eventually("the stalled bind is found unhealthy", func() bool {
+		b = bindByID(h.gw, st.ID)
+		return b.UnhealthyTotal == 1
+	})
+	t.Logf("%s: stall found %v after it began (bound %v)", p, time.Since(start).Round(time.Millisecond), bound)
+	if b.LastUnhealthy != "stall_probe_unanswered" || b.Healthy {
+		t.Fatalf("stalled bind: %+v", b)
+	}
+	// Submits on the same SP connection now go to the other bind.
+	other := h.smg.Conns()
+	for i := 0; i < 5; i++ {
+		if r := h.submit(c, mt); r.Result != 0 {
+			t.Fatalf("Submit %d after the stall was found: result %d, want 0 through the healthy bind", i, r.Result)
+		}
+	}
+	served := false
+	for _, ci := range h.smg.Conns() {
+		for _, o := range other {
+			if ci.Remote == o.Remote && ci.Remote != stalled.Remote && ci.Submits >= o.Submits+5 {
+				served = true
+			}
+		}
+	}
+	if !served {
+		t.Fatalf("the healthy bind did not take the 5 Submits: before %+v, after %+v", other, h.smg.Conns())
+	}
+	if rd := h.gw.Readiness(); !rd.Ready || rd.HealthyBinds != 1 {
+		t.Fatalf("readiness with one healthy bind: %+v", rd)
+	}
+	if n := h.metric("spsmg_upstream_bind_unhealthy_total", "reason", "stall_probe_unanswered"); n != 1 {
+		t.Fatalf("spsmg_upstream_bind_unhealthy_total{reason=stall_probe_unanswered} = %v", n)
+	}
+	if n := h.metric("spsmg_mt_decisions_total", "sp", "sp1", "reason", config.ReasonUpstreamTimeout); n != 4 {
+		t.Fatalf("decisions upstream_timeout = %v, want 4", n)
+	}
+	h.smg.SetRefuseLogins(false)
+	h.eventually("the stalled bind's slot logs in again", func() bool {
+		b = bindByID(h.gw, st.ID)
+		return b.Healthy && b.Logins == 2 && b.LocalAddr != stalled.Remote
+	})
+	if h.gw.ReadyBinds() != 2 {
+		t.Fatalf("%d binds ready, want 2", h.gw.ReadyBinds())
 	}
 }
 
