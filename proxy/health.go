@@ -204,25 +204,25 @@ func sweepEvery(u *config.Upstream) time.Duration {
 // spsmg forwarded, under cfg (README, Operations: Limits). With T the
 // sweep interval (sweepEvery):
 //
-//   - any: response_timeout + T. The SMG's answer, or spsmg's
+//   - timeout: response_timeout + T. The SMG's answer, or spsmg's
 //     upstream_timeout once the timer has run out and the next sweep has
 //     seen it.
-//   - stalled: min(any, stall_probe_after + probe_timeout + 2T) when the
-//     bind answers nothing at all after the Submit was sent (a stalled,
-//     hung or blackholed link): the stall probe goes out at most
+//   - stalled: min(timeout, stall_probe_after + probe_timeout + 2T) when
+//     the bind answers nothing at all after the Submit was sent (a
+//     stalled, hung or blackholed link): the stall probe goes out at most
 //     stall_probe_after + T after the Submit, and is found unanswered at
 //     most probe_timeout + T later, when the bind is closed and the Submit
-//     answered upstream_timeout. SGIP has no Active_Test: there, stalled is
-//     any.
+//     answered upstream_timeout. SGIP has no Active_Test: there, stalled
+//     is timeout.
 //
 // Scheduling delays on a loaded machine come on top.
-func MaxSubmitWait(cfg *config.Config) (any, stalled time.Duration) {
+func MaxSubmitWait(cfg *config.Config) (timeout, stalled time.Duration) {
 	u := &cfg.Upstream
 	t := sweepEvery(u)
-	any = u.ResponseTimeout + t
-	stalled = any
-	if cfg.Upstream.Protocol != config.SGIP {
-		stalled = min(any, u.StallProbeAfter+u.ProbeTimeout+2*t)
+	timeout = u.ResponseTimeout + t
+	stalled = timeout
+	if u.Protocol != config.SGIP {
+		stalled = min(timeout, u.StallProbeAfter+u.ProbeTimeout+2*t)
 	}
-	return any, stalled
+	return timeout, stalled
 }

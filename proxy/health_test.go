@@ -369,10 +369,10 @@ func TestReadyzReportsEveryBind(t *testing.T) {
 
 func TestMaxSubmitWait(t *testing.T) {
 	cases := []struct {
-		proto        config.Protocol
-		yaml         string
-		any, stalled time.Duration
-		why          string
+		proto          config.Protocol
+		yaml           string
+		timeout, stall time.Duration
+		why            string
 	}{
 		{config.CMPP30, "", 61 * time.Second, 12 * time.Second, "defaults: 60 s + 1 s tick; 5 s + 5 s + 2 × 1 s"},
 		{config.SMGP30, "", 61 * time.Second, 12 * time.Second, "SMGP has Active_Test too"},
@@ -396,9 +396,9 @@ func TestMaxSubmitWait(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", c.why, err, y)
 		}
-		any, stalled := proxy.MaxSubmitWait(cfg)
-		if any != c.any || stalled != c.stalled {
-			t.Errorf("%s: MaxSubmitWait = %v, %v; want %v, %v", c.why, any, stalled, c.any, c.stalled)
+		timeout, stalled := proxy.MaxSubmitWait(cfg)
+		if timeout != c.timeout || stalled != c.stall {
+			t.Errorf("%s: MaxSubmitWait = %v, %v; want %v, %v", c.why, timeout, stalled, c.timeout, c.stall)
 		}
 	}
 }
