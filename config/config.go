@@ -82,6 +82,17 @@ type Upstream struct {
 	ActiveTestInterval time.Duration `yaml:"active_test_interval"`
 	ReconnectMin       time.Duration `yaml:"reconnect_min"`
 	ReconnectMax       time.Duration `yaml:"reconnect_max"`
+	// Bind health. StallProbeAfter: a bind with requests outstanding and
+	// no answer to any of them for this long gets an Active_Test of
+	// spsmg's own (CMPP/SMGP; SGIP has none). ProbeTimeout: an Active_Test
+	// spsmg sent that is not answered within this marks the bind
+	// unhealthy. MaxTimeouts: this many requests in a row left unanswered
+	// past ResponseTimeout mark it unhealthy. An unhealthy bind takes no
+	// more Submits; its requests in flight are answered upstream_timeout,
+	// and it is closed and dialled again.
+	StallProbeAfter time.Duration `yaml:"stall_probe_after"`
+	ProbeTimeout    time.Duration `yaml:"probe_timeout"`
+	MaxTimeouts     int           `yaml:"max_timeouts"`
 	// Inbound is SGIP's second direction: where the SMG binds (type 2) to
 	// deliver MO and reports, and the credentials it must present.
 	Inbound *Inbound `yaml:"inbound"`

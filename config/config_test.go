@@ -19,6 +19,9 @@ func TestDemoConfigLoads(t *testing.T) {
 	if cfg.Results.CMPP["not_subscribed"] != 106 || cfg.Results.CMPP[ReasonFlowControl] != 8 {
 		t.Fatalf("default results not merged: %v", cfg.Results.CMPP)
 	}
+	if u := cfg.Upstream; u.StallProbeAfter != 5*time.Second || u.ProbeTimeout != 5*time.Second || u.MaxTimeouts != 3 {
+		t.Fatalf("bind health defaults: %+v", u)
+	}
 	if cfg.Authorization.MOLinkIDUses != 5 || cfg.Upstream.ResponseTimeout != 60*time.Second {
 		t.Fatalf("defaults: %+v %+v", cfg.Authorization, cfg.Upstream)
 	}
@@ -90,6 +93,8 @@ func TestParseRejects(t *testing.T) {
 		{"redis tls files", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], tls: {ca: /nonexistent/ca.pem}}}\n", "store.redis.tls: ca: open /nonexistent/ca.pem"},
 		{"redis tls cert without key", minimal + "store: {backend: redis, redis: {addrs: [\"10.0.0.1:6379\"], tls: {cert: c.pem}}}\n", "store.redis.tls: cert and key go together"},
 		{"route cache below its minimum", minimal + "authorization: {route_cache_bytes: 1000}\n", "authorization.route_cache_bytes: 1000 is below the minimum 1048576 (1 MiB)"},
+		{"negative probe time", strings.Replace(minimal, "secret: s}", "secret: s, stall_probe_after: -5s}", 1), "upstream.stall_probe_after: -5s is negative"},
+		{"max_timeouts below 1", strings.Replace(minimal, "secret: s}", "secret: s, max_timeouts: -1}", 1), "upstream.max_timeouts: -1 outside 1–65536"},
 		{"empty", "", "empty configuration"},
 	}
 	for _, c := range cases {

@@ -109,6 +109,11 @@ func (c *Config) applyDefaults() {
 	setDefault(&u.ActiveTestInterval, 3*time.Minute) // C = 3 min (cmpp.md §2, smgp30.md §1)
 	setDefault(&u.ReconnectMin, 500*time.Millisecond)
 	setDefault(&u.ReconnectMax, 30*time.Second)
+	// Ten seconds without any answer while requests wait is far beyond an
+	// SMG's normal latency (milliseconds) and far below the 60 s timer.
+	setDefault(&u.StallProbeAfter, 5*time.Second)
+	setDefault(&u.ProbeTimeout, 5*time.Second)
+	setDefault(&u.MaxTimeouts, 3)
 
 	g := &c.Gateway
 	setDefault(&g.MaxFrameSize, 4096)
@@ -231,6 +236,21 @@ func (c *Config) Validate() error {
 	}
 	if u.SMGPLoginMode > 2 {
 		bad("upstream.smgp_login_mode", "%d: want 0 send, 1 receive or 2 transmit", u.SMGPLoginMode)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"connect_timeout", u.ConnectTimeout}, {"response_timeout", u.ResponseTimeout},
+		{"active_test_interval", u.ActiveTestInterval}, {"reconnect_min", u.ReconnectMin},
+		{"reconnect_max", u.ReconnectMax}, {"stall_probe_after", u.StallProbeAfter}, {"probe_timeout", u.ProbeTimeout},
+	} {
+		if d.v < 0 {
+			bad("upstream."+d.key, "%v is negative", d.v)
+		}
+	}
+	if u.MaxTimeouts < 1 || u.MaxTimeouts > 65536 {
+		bad("upstream.max_timeouts", "%d outside 1–65536", u.MaxTimeouts)
 	}
 	if u.ReconnectMin > u.ReconnectMax {
 		bad("upstream.reconnect_min", "%v is above reconnect_max %v", u.ReconnectMin, u.ReconnectMax)

@@ -57,6 +57,9 @@ var exported = map[string]string{
 	"spsmg_route_cache_bytes":                "gauge",
 	"spsmg_route_cache_budget_bytes":         "gauge",
 	"spsmg_route_cache_evictions_total":      "counter",
+	"spsmg_upstream_bind_healthy":            "gauge",
+	"spsmg_upstream_bind_inflight_requests":  "gauge",
+	"spsmg_upstream_bind_unhealthy_total":    "counter",
 	// api/metrics.go
 	"spsmg_api_requests_total":           "counter",
 	"spsmg_api_request_duration_seconds": "histogram",

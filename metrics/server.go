@@ -22,10 +22,11 @@ import (
 // the list is empty; others get 403 {"code":"forbidden_ip"}. /v1/ has its
 // own white-lists, applied by the API (api.allow_ips, http.allow_ips).
 type Server struct {
-	// Ready reports whether the gateway can serve: the store is open and at
-	// least one SMG bind is logged in. /readyz answers 503 with the reason
+	// Ready reports whether the gateway can serve (the store answers and at
+	// least one SMG bind is logged in and healthy) and a JSON report of why
+	// (proxy.Gateway.Readyz): /readyz answers it with 200 when ok, 503
 	// otherwise.
-	Ready func() (ok bool, reason string)
+	Ready func() (ok bool, report []byte)
 	// API serves /v1/...; nil answers 404.
 	API fasthttp.RequestHandler
 
@@ -112,15 +113,17 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString("ok\n")
 		return
 	case "/readyz":
-		ctx.SetContentType("text/plain; charset=utf-8")
-		if s.Ready != nil {
-			if ok, reason := s.Ready(); !ok {
-				ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
-				ctx.SetBodyString("not ready: " + reason + "\n")
-				return
-			}
+		if s.Ready == nil {
+			ctx.SetContentType("text/plain; charset=utf-8")
+			ctx.SetBodyString("ready\n")
+			return
 		}
-		ctx.SetBodyString("ready\n")
+		ok, report := s.Ready()
+		ctx.SetContentType("application/json")
+		if !ok {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		}
+		ctx.SetBody(report)
 		return
 	}
 	ctx.Error("not found", fasthttp.StatusNotFound)

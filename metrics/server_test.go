@@ -31,7 +31,7 @@ func get(t *testing.T, local, base, path string) (int, string) {
 
 func TestMonitoringPathsAllowList(t *testing.T) {
 	s := NewServer(NewRegistry())
-	s.Ready = func() (bool, string) { return true, "" }
+	s.Ready = func() (bool, []byte) { return true, []byte("{\"ready\":true}\n") }
 	s.API = func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("api") }
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -187,9 +187,23 @@ func (a *account) removeConn(s *spConn) {
 		a.decisions[i].Add(s.decisions[i].Load())
 	}
 	a.upstreamFailures += s.upstreamFailures.Load()
+	s.folded = true
 	if s.role == roleServer {
 		a.conns.Add(-1)
 	}
+}
+
+// settleFor counts outcome o of s's Submit from another loop than s's, or
+// after s closed: in s's counters while they are live, in the account's
+// once removeConn has folded them. Any goroutine.
+func (a *account) settleFor(s *spConn, o outcome) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s.folded {
+		a.decisions[o].Add(1)
+		return
+	}
+	s.decisions[o].Add(1)
 }
 
 func without(list []*spConn, s *spConn) []*spConn {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
@@ -18,37 +17,6 @@ import (
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/sp"
 )
-
-// metric reads one series of the gateway's collector: name, with the
-// label (if any) set to value.
-func (h *harness) metric(name, label, value string) float64 {
-	h.t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(h.gw.Collector())
-	mfs, err := reg.Gather()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			match := label == ""
-			for _, l := range m.GetLabel() {
-				match = match || (l.GetName() == label && l.GetValue() == value)
-			}
-			if !match {
-				continue
-			}
-			if m.GetCounter() != nil {
-				return m.GetCounter().GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	return 0
-}
 
 // closed reads spsmg_connections_closed_total{reason}.
 func (h *harness) closed(reason string) float64 {
@@ -100,7 +68,7 @@ func TestPreloginCapPerAddress(t *testing.T) {
 	for i := range attacker {
 		attacker[i] = h.rawFrom("127.0.0.2")
 	}
-	open := func() float64 { return h.metric("spsmg_connections_open", "", "") }
+	open := func() float64 { return h.metric("spsmg_connections_open") }
 	h.eventually("the gateway has accepted or refused all 20", func() bool {
 		return open()+h.closed("too_many_from_ip")+h.closed("over_capacity") >= 20
 	})

@@ -29,7 +29,8 @@ type bind struct {
 	c     gnet.Conn
 	out   output
 	state bindState
-	id    int // for logs
+	id    int       // for logs
+	slot  *bindSlot // where /readyz and the metrics see it (health.go)
 
 	framer   codec.Framer
 	counter  uint32 // low 24 bits of the sequence counter; the high 8 are seqBase
@@ -39,15 +40,25 @@ type bind struct {
 	inflight int
 	window   int
 
-	openedAt  int64
-	lastRecv  int64
-	lastSend  int64
-	atPending int  // active tests sent and not answered
-	attempt   int  // reconnect attempt, for backoff
-	loggedIn  bool // the SMG accepted the login
-	leaving   bool // spsmg sent its logout: no new requests
-	closeWhy  CloseReason
-	keyBuf    []byte
+	openedAt int64
+	readyAt  int64
+	lastRecv int64
+	lastSend int64
+	// lastAnswer: when the SMG last answered one of spsmg's requests, or
+	// when requests began to wait on an idle bind. Frames the SMG sends of
+	// its own accord (Active_Test, Deliver) do not move it: an SMG stuck
+	// behind a backlog may keep sending them (health.go).
+	lastAnswer  int64
+	probing     bool  // an Active_Test of spsmg's is unanswered
+	probeStall  bool  // it was sent because requests were waiting (a stall probe)
+	probeSentAt int64 // when it was sent
+	timeouts    int   // requests in a row that timed out; an answer other than to an Active_Test resets it
+	counted     bool  // counted in l.readyBinds and upstream.ready (setReady)
+	attempt     int   // reconnect attempt, for backoff
+	loggedIn    bool  // the SMG accepted the login
+	leaving     bool  // spsmg sent its logout: no new requests
+	closeWhy    CloseReason
+	keyBuf      []byte
 
 	// gated are SGIP Submits that ask for a report, written here instead
 	// of to out until their report routes are durable (see forward);
@@ -87,6 +98,7 @@ type pending struct {
 	cmd        uint32
 	needReport bool
 	dests      uint8
+	allow      outcome // pendSubmit: the authorization reason, counted when answered
 	sp         *spConn
 	spSeq      wireSeq
 	gwSeq      wireSeq
@@ -94,17 +106,21 @@ type pending struct {
 	done       func(result uint32, msgID []byte, err error) // pendInternal
 }
 
-func newBind(up *upstream, id int, window int) *bind {
+func newBind(up *upstream, slot *bindSlot, window int) *bind {
+	// The ring holds a full window and then some: spsmg's own Active_Test
+	// must find a free slot when the SPs' Submits fill the window (a stall
+	// probe is sent exactly then), rather than push out a Submit.
 	size := 1
-	for size < window {
+	for size <= window {
 		size <<= 1
 	}
+	id := slot.id
 	// The counter part of every sequence this bind sends is unique across
 	// the binds of the process (the bind's slot in the high 8 bits) and,
 	// from a random start, across restarts within the same second: SGIP
 	// reports name the Submit by its whole sequence, so two binds must
 	// never send the same one (test/crash TestSGIPReportsWithSeveralBinds).
-	return &bind{up: up, id: id, window: window, ring: make([]pending, size), mask: uint32(size - 1),
+	return &bind{up: up, id: id, slot: slot, window: window, ring: make([]pending, size), mask: uint32(size - 1),
 		seqBase: uint32(id%255+1) << 24, counter: rand.Uint32() & counterMask}
 }
 
@@ -130,6 +146,11 @@ func (b *bind) opened(l *loop, c gnet.Conn) {
 	b.state = bindLoggingIn
 	b.openedAt, b.lastRecv, b.lastSend = l.now, l.now, l.now
 	l.binds = append(l.binds, b)
+	if a := c.LocalAddr(); a != nil {
+		addr := a.String()
+		b.slot.localAddr.Store(&addr)
+	}
+	b.slot.setState(slotLoggingIn)
 	cfg := g.cfgLoad().Upstream
 	seq := g.d.makeSeq(g.node, l.sgipTime, b.nextSeq())
 	mode := cfg.SMGPLoginMode // SMGP LoginMode; SGIP binds type 1 (SP→SMG)
@@ -177,7 +198,6 @@ func (b *bind) handle(frame []byte) {
 		l.stats.packet(sideSMG, dirOut, codec.KindActiveTestResp)
 		b.out.mark()
 	case codec.KindActiveTestResp:
-		b.atPending = 0
 		b.response(frame, v)
 	case codec.KindDeliver, codec.KindReport, codec.KindUserRpt:
 		if b.state != bindReady {
@@ -208,15 +228,19 @@ func (b *bind) loginResp(v *codec.View) {
 	}
 	b.state = bindReady
 	b.loggedIn = true
-	b.l.readyBinds.Add(1)
 	b.attempt = 0
-	b.up.loggedIn(b)
+	b.readyAt, b.lastAnswer = b.l.now, b.l.now
+	b.setReady(true)
+	b.slot.logins.Add(1)
+	b.publish()
 	g.log.Info("upstream bind logged in", "bind", b.id, "loop", b.l.idx)
 }
 
 // forward sends an SP's request to the SMG with a sequence of this bind,
 // remembering the SP's own. frame is borrowed: it is copied into the
-// output buffer. Runs on b's loop; sp may live on another loop.
+// output buffer. allow is a Submit's authorization reason, counted once it
+// is answered (spConn.settle). Runs on b's loop; sp may live on another
+// loop.
 //
 // An SGIP Submit that asks for a report gets its report route first: the
 // report will name the sequence given here, and only the route maps it
@@ -225,10 +249,10 @@ func (b *bind) loginResp(v *codec.View) {
 // later — after a kill -9 of spsmg included — finds its route. The wait is
 // the store writer's batch (about a millisecond), and the Submit_Resp is
 // then relayed at once.
-func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byte, kind pendingKind, sp *spConn, needReport bool, dests int) {
+func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byte, kind pendingKind, sp *spConn, needReport bool, dests int, allow outcome) {
 	l, g := b.l, b.up.g
 	p := b.claim()
-	p.kind, p.sp, p.needReport, p.sentAt = kind, sp, needReport, l.now
+	p.kind, p.sp, p.needReport, p.sentAt, p.allow = kind, sp, needReport, l.now, allow
 	p.cmdKind, p.cmd = cmdKind, cmd
 	if dests > 255 {
 		dests = 255
@@ -363,7 +387,10 @@ func (b *bind) claim() *pending {
 	ctr := b.nextSeq()
 	p := &b.ring[ctr&b.mask]
 	if p.kind != 0 {
-		b.fail(p, errResponseTimeout)
+		b.timedOut(p)
+	}
+	if b.inflight == 0 {
+		b.lastAnswer = b.l.now // waiting starts now: an idle spell is no stall
 	}
 	p.gwSeq = g.d.makeSeq(g.node, b.l.sgipTime, ctr)
 	b.inflight++
@@ -388,6 +415,14 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	}
 	b.inflight--
 	l.stats.inflight.Add(-1)
+	b.lastAnswer = l.now
+	if v.Kind == codec.KindActiveTestResp {
+		b.probing = false // spsmg has one Active_Test out at a time
+	} else {
+		// Only an answer to a real request ends a run of timeouts: an SMG
+		// may answer Active_Tests and still drop every Submit.
+		b.timeouts = 0
+	}
 	switch p.kind {
 	case pendInternal:
 		if p.done != nil {
@@ -397,6 +432,9 @@ func (b *bind) response(frame []byte, v *codec.View) {
 		sp := p.sp
 		if p.kind == pendSubmit {
 			l.stats.submitRTT.observeNS(l.now - p.sentAt)
+			if sp != nil {
+				sp.settle(l, p.allow)
+			}
 		}
 		switch {
 		case p.kind == pendSubmit && p.needReport && g.routeAtForward && v.Result != 0:
@@ -447,18 +485,26 @@ func (b *bind) fail(p *pending, err error) {
 	case pendSubmit, pendOther:
 		if sp := p.sp; sp != nil {
 			sp.inflight.Add(-1)
-			sp.refuseLater(b.l, p)
+			sp.refuseLater(b.l, p, outUpstreamTimeout)
 		}
 	}
 	*p = pending{}
 }
 
-// sweep: response timeouts, active test, login timeout. Once a second.
+// timedOut fails a request the SMG left unanswered past response_timeout
+// and counts it towards max_timeouts.
+func (b *bind) timedOut(p *pending) {
+	b.timeouts++
+	b.fail(p, errResponseTimeout)
+}
+
+// sweep checks the bind's timers: login timeout, response timeouts, and
+// its health (health.go). Every sweepEvery.
 func (b *bind) sweep() {
 	l, g := b.l, b.up.g
-	cfg := g.cfgLoad()
-	timeout := int64(cfg.Upstream.ResponseTimeout)
-	if b.state == bindLoggingIn && l.now-b.openedAt > int64(cfg.Upstream.ConnectTimeout+cfg.Upstream.ResponseTimeout) {
+	u := &g.cfgLoad().Upstream
+	now := l.now
+	if b.state == bindLoggingIn && now-b.openedAt > int64(u.ConnectTimeout+u.ResponseTimeout) {
 		g.log.Warn("upstream login timed out", "bind", b.id)
 		b.close(CloseLoginTimeout)
 		return
@@ -466,29 +512,89 @@ func (b *bind) sweep() {
 	if b.state != bindReady {
 		return
 	}
+	defer b.publish()
+	if b.slot.streak > 0 && now-b.readyAt > int64(u.ResponseTimeout+u.StallProbeAfter+u.ProbeTimeout) {
+		b.slot.streak = 0 // healthy through a whole detection window
+	}
 	if b.inflight > 0 {
+		timeout := int64(u.ResponseTimeout)
 		for i := range b.ring {
-			if p := &b.ring[i]; p.kind != 0 && l.now-p.sentAt > timeout {
-				b.fail(p, errResponseTimeout)
+			if p := &b.ring[i]; p.kind != 0 && now-p.sentAt > timeout {
+				b.timedOut(p)
 			}
 		}
+		if b.timeouts >= u.MaxTimeouts {
+			b.unhealthy(unhealthyTimeouts)
+			return
+		}
 	}
-	if !g.d.hasActiveTest() {
+	if !g.d.hasActiveTest() || b.leaving {
 		return
 	}
-	idle := l.now - max(b.lastRecv, b.lastSend)
-	if b.atPending >= 3 {
-		g.log.Warn("upstream did not answer 3 active tests", "bind", b.id)
-		b.close(CloseActiveTestFailed)
+	if b.probing {
+		if now-b.probeSentAt > int64(u.ProbeTimeout) {
+			why := unhealthyActiveTest
+			if b.probeStall {
+				why = unhealthyStallProbe
+			}
+			b.unhealthy(why)
+		}
 		return
 	}
-	interval := int64(cfg.Upstream.ActiveTestInterval)
-	if idle > interval || (b.atPending > 0 && l.now-b.lastSend > int64(time.Minute)) {
-		b.atPending++
-		b.send(func(dst []byte, seq wireSeq) []byte { return g.d.appendActiveTest(dst, seq) },
-			nil)
+	stalled := b.inflight > 0 && now-b.lastAnswer > int64(u.StallProbeAfter)
+	idle := now-max(b.lastRecv, b.lastSend) > int64(u.ActiveTestInterval)
+	if stalled || idle {
+		b.probing, b.probeStall, b.probeSentAt = true, stalled, now
+		b.send(func(dst []byte, seq wireSeq) []byte { return g.d.appendActiveTest(dst, seq) }, nil)
 		l.stats.packet(sideSMG, dirOut, codec.KindActiveTest)
 	}
+}
+
+// unhealthy takes the bind out of service: no new Submits from now on,
+// those in flight answered upstream_timeout, the connection closed; the
+// upstream dials a replacement into the same slot after a backoff.
+func (b *bind) unhealthy(why unhealthyReason) {
+	l, g := b.l, b.up.g
+	b.up.unhealthy[why].Add(1)
+	b.slot.unhealthy.Add(1)
+	b.slot.lastReason.Store(uint32(why) + 1)
+	b.slot.lastUnhealthyAt.Store(l.now)
+	b.slot.setState(slotUnhealthy)
+	b.slot.streak++
+	g.log.Warn("upstream bind unhealthy: closing it and dialling again", "bind", b.id, "loop", l.idx,
+		"reason", why.String(), "inflight", b.inflight, "timeouts_in_a_row", b.timeouts,
+		"last_answer_ago", time.Duration(l.now-b.lastAnswer).Round(time.Millisecond))
+	if why == unhealthyTimeouts {
+		b.close(CloseUpstreamLost)
+	} else {
+		b.close(CloseActiveTestFailed)
+	}
+}
+
+// setReady counts the bind in or out of the binds that take Submits: in
+// when logged in, out as soon as it starts closing, so that Submits turn
+// to other binds (or loops) at once rather than when the close completes.
+func (b *bind) setReady(on bool) {
+	if b.counted == on {
+		return
+	}
+	b.counted = on
+	d := int32(1)
+	if !on {
+		d = -1
+	}
+	b.l.readyBinds.Add(d)
+	b.up.ready.Add(d)
+}
+
+// publish copies what /readyz and the metrics show into the slot.
+func (b *bind) publish() {
+	s := b.slot
+	if b.state == bindReady {
+		s.setState(slotReady)
+	}
+	s.inflight.Store(int32(b.inflight))
+	s.lastAnswer.Store(b.lastAnswer)
 }
 
 // close ends the bind: every request in flight is failed now, and the
@@ -499,8 +605,13 @@ func (b *bind) close(why CloseReason) {
 	}
 	b.state = bindClosing
 	b.closeWhy = why
+	b.setReady(false)
+	if b.slot.getState() != slotUnhealthy {
+		b.slot.setState(slotDialing) // a replacement follows after a backoff
+	}
 	b.out.closeWrite()
 	b.failAll()
+	b.publish()
 	_ = b.c.Close()
 }
 
@@ -520,8 +631,9 @@ func (b *bind) onClose(err error) {
 	if b.state != bindClosing {
 		b.closeWhy = CloseUpstreamLost
 	}
-	if b.loggedIn {
-		b.l.readyBinds.Add(-1)
+	b.setReady(false)
+	if b.slot.getState() != slotUnhealthy {
+		b.slot.setState(slotDialing)
 	}
 	b.state = bindClosed
 	b.out.closed.Store(true)

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"sort"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -44,8 +45,17 @@ var (
 		"Connections spsmg closed or saw closed, by reason.",
 		"reason")
 	descBinds = d("upstream_binds",
-		"Upstream binds to the SMG by state.",
+		"Upstream binds to the SMG by state: logged_in (and healthy), connecting (dialling, logging in, or waiting to), unhealthy (found unhealthy, closed, not yet dialled again).",
 		"state")
+	descBindHealthy = d("upstream_bind_healthy",
+		"1 while the upstream bind is logged in and healthy (takes Submits), else 0; by bind id and event loop.",
+		"bind", "loop")
+	descBindInflight = d("upstream_bind_inflight_requests",
+		"Requests awaiting the SMG on one upstream bind (as of the last sweep).",
+		"bind", "loop")
+	descBindUnhealthy = d("upstream_bind_unhealthy_total",
+		"Times an upstream bind was found unhealthy and closed, by reason: stall_probe_unanswered, active_test_unanswered, response_timeouts.",
+		"reason")
 	descInflight = d("upstream_inflight_requests",
 		"Requests awaiting the SMG's response, all binds.")
 	descWindow = d("upstream_window_capacity",
@@ -98,7 +108,8 @@ var (
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{descPackets, descDecisions, descUpstreamFailures, descSubmitRTT,
-		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descInflight, descWindow,
+		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descBindHealthy, descBindInflight,
+		descBindUnhealthy, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
 		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
 		descStoreCorrupt, descStoreAvailable, descFailPolicy, descReportsSeen, descLongSMS,
@@ -186,9 +197,25 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for r := CloseReason(0); r < closeReasonCount; r++ {
 		counter(descClosed, float64(g.closes[r].Load()), r.String())
 	}
+	var byState [slotStateCount]int
+	for _, s := range g.up.slotList() {
+		st := s.getState()
+		byState[st]++
+		id, loop := strconv.Itoa(s.id), strconv.Itoa(s.loop)
+		healthy, inflight := 0.0, 0.0
+		if st == slotReady {
+			healthy, inflight = 1, float64(s.inflight.Load())
+		}
+		gauge(descBindHealthy, healthy, id, loop)
+		gauge(descBindInflight, inflight, id, loop)
+	}
+	gauge(descBinds, float64(byState[slotReady]), "logged_in")
+	gauge(descBinds, float64(byState[slotDialing]+byState[slotLoggingIn]), "connecting")
+	gauge(descBinds, float64(byState[slotUnhealthy]), "unhealthy")
+	for r := unhealthyReason(0); r < unhealthyReasonCount; r++ {
+		counter(descBindUnhealthy, float64(g.up.unhealthy[r].Load()), r.String())
+	}
 	ready := g.up.Ready()
-	gauge(descBinds, float64(ready), "logged_in")
-	gauge(descBinds, float64(max(g.up.wantedCount()-ready, 0)), "connecting")
 	gauge(descInflight, float64(inflight))
 	gauge(descWindow, float64(ready*g.cfgLoad().Upstream.Window))
 	for s := loginStatus(1); int(s) < len(loginStatusNames); s++ {

@@ -90,6 +90,7 @@ type Gateway struct {
 	routeLookups chan struct{} // semaphore of the disk route lookups in flight
 
 	originRR    atomic.Uint32
+	sweepEvery  atomic.Int64 // ns between the loops' sweeps (health.go)
 	bootStarted atomic.Bool
 	draining    atomic.Bool
 	shutdown    atomic.Bool
@@ -290,20 +291,22 @@ func (g *Gateway) OnBoot(eng gnet.Engine) gnet.Action {
 }
 
 // OnTick fires first right after the engine has started its loops (on
-// gnet's ticker goroutine): it starts the boot, and then once a second it
-// has every loop run its sweep, on the loop.
+// gnet's ticker goroutine): it starts the boot, and then every sweepEvery
+// (1 s by default) it has every loop run its sweep, on the loop.
 func (g *Gateway) OnTick() (time.Duration, gnet.Action) {
+	every := sweepEvery(&g.cfgLoad().Upstream)
+	g.sweepEvery.Store(int64(every))
 	if g.bootStarted.CompareAndSwap(false, true) {
 		g.mu.Lock()
 		eng := g.eng
 		g.mu.Unlock()
 		go g.boot(eng)
-		return time.Second, gnet.None
+		return every, gnet.None
 	}
 	for _, l := range g.loopList() {
 		_ = l.el.Execute(g.ctx, l.sweepTask)
 	}
-	return time.Second, gnet.None
+	return every, gnet.None
 }
 
 func (g *Gateway) boot(eng gnet.Engine) {
@@ -497,5 +500,6 @@ func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn("gnet: " + fmt.Sprintf
 func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error("gnet: " + fmt.Sprintf(f, a...)) }
 func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error("gnet: " + fmt.Sprintf(f, a...)) }
 
-// ReadyBinds is the number of upstream binds logged in; /readyz wants one.
+// ReadyBinds is the number of upstream binds logged in and healthy; /readyz
+// wants one.
 func (g *Gateway) ReadyBinds() int { return g.up.Ready() }

@@ -39,7 +39,7 @@ func (g *Gateway) anyOtherLoopReady(from *loop) bool {
 // has none logged in (for instance when the SMG allows fewer connections
 // than there are loops). The frame is copied; the response comes back by
 // AsyncWrite. Returns false when no loop has a bind.
-func (g *Gateway) forwardElsewhere(from *loop, frame []byte, v *codec.View, s *spConn) bool {
+func (g *Gateway) forwardElsewhere(from *loop, frame []byte, v *codec.View, s *spConn, allow outcome) bool {
 	var target *loop
 	for _, l := range g.loopList() {
 		if l != from && l.readyBinds.Load() > 0 {
@@ -59,9 +59,9 @@ func (g *Gateway) forwardElsewhere(from *loop, frame []byte, v *codec.View, s *s
 		target.tick()
 		s.inflight.Add(-1)
 		if b := target.pickBind(); b != nil {
-			b.forward(f, kind, cmd, spSeq[:g.d.seqLen()], pendSubmit, s, needReport, dests)
-		} else {
-			s.refuseLater(target, &pending{cmdKind: kind, cmd: cmd, spSeq: spSeq})
+			b.forward(f, kind, cmd, spSeq[:g.d.seqLen()], pendSubmit, s, needReport, dests, allow)
+		} else { // its bind went away meanwhile
+			s.refuseLater(target, &pending{kind: pendSubmit, cmdKind: kind, cmd: cmd, spSeq: spSeq}, outUpstreamUnavailable)
 		}
 		target.flush()
 		return nil

@@ -44,6 +44,8 @@ type loop struct {
 	wall     time.Time // wall clock at the same moment (rate limiter)
 	sgipTime uint32    // MMDDhhmmss for SGIP sequences, refreshed by the sweep
 
+	sessionsSweptAt int64 // l.now of the last sweep of SP connections
+
 	stats loopStats
 
 	sweepTask gnet.RunnableFunc
@@ -210,18 +212,25 @@ func (o *output) closeWrite() {
 	o.closed.Store(true)
 }
 
-// sweep runs once a second on the loop: timers of every connection.
+// sweep runs on the loop every sweepEvery (1 s by default, shorter with
+// short bind-health timers): the binds' timers every time, the timers of
+// SP and SGIP inbound connections once a second (their timers count in
+// seconds, and there may be many thousands of them).
 func (l *loop) sweep() {
 	l.tick()
 	l.sgipTime = codec.Timestamp(l.wall)
 	for _, b := range l.binds {
 		b.sweep()
 	}
-	for s := range l.sessions {
-		s.sweep()
-	}
-	for s := range l.inbounds {
-		s.sweep()
+	every := l.gw.sweepEvery.Load()
+	if l.now-l.sessionsSweptAt >= int64(time.Second)-every/2 {
+		l.sessionsSweptAt = l.now
+		for s := range l.sessions {
+			s.sweep()
+		}
+		for s := range l.inbounds {
+			s.sweep()
+		}
 	}
 	l.flush()
 }

@@ -75,6 +75,9 @@ type spConn struct {
 	tokens           int // TPS tokens taken from the account's limiter, not yet spent
 	decisions        decisionCounts
 	upstreamFailures atomic.Uint64
+	// folded: the account has taken in decisions (removeConn); set under
+	// the account's mu, on s's loop.
+	folded bool
 }
 
 func newSPConn(g *Gateway, l *loop, c gnet.Conn, role connRole, acct *account) *spConn {
@@ -292,16 +295,16 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		}
 		allow = outcome(d.Reason)
 	}
+	// An allowed Submit is counted when it is answered (settle): under
+	// allow if the SMG answers, under upstream_timeout if it does not.
 	if b == nil {
-		if g.forwardElsewhere(l, frame, v, s) {
-			s.count(allow)
+		if g.forwardElsewhere(l, frame, v, s, allow) {
 			return
 		}
 		s.refuse(v, outUpstreamUnavailable)
 		return
 	}
-	s.count(allow)
-	b.forward(frame, v.Kind, v.Command, v.Sequence, pendSubmit, s, v.NeedReport, v.DestCount)
+	b.forward(frame, v.Kind, v.Command, v.Sequence, pendSubmit, s, v.NeedReport, v.DestCount, allow)
 }
 
 // takeToken spends one of the account's TPS tokens. A connection takes
@@ -333,10 +336,25 @@ func (s *spConn) passThrough(frame []byte, v *codec.View) {
 		s.respond(v, s.g.resultOf(outUpstreamUnavailable))
 		return
 	}
-	b.forward(frame, v.Kind, v.Command, v.Sequence, pendOther, s, false, 0)
+	b.forward(frame, v.Kind, v.Command, v.Sequence, pendOther, s, false, 0, 0)
 }
 
 func (s *spConn) count(o outcome) { s.decisions[o].Add(1) }
+
+// settle counts a forwarded Submit once it is answered: under its
+// authorization reason when the SMG answered (whatever its result), under
+// o = upstream_timeout when spsmg answered for it. So every Submit is
+// counted exactly once in spsmg_mt_decisions_total, and one in flight not
+// yet. Runs on the bind's loop l. When that is not s's loop, or s has
+// closed, the count goes through the account's lock: s's counters may be
+// being folded into the account's at that moment (removeConn).
+func (s *spConn) settle(l *loop, o outcome) {
+	if l == s.l && !s.folded {
+		s.decisions[o].Add(1)
+		return
+	}
+	s.acct.settleFor(s, o)
+}
 
 // refuse answers a Submit at once with the protocol's result for o; it
 // never reaches the SMG (SPEC §3).
@@ -367,25 +385,32 @@ func (s *spConn) reply(l *loop, frame []byte, spSeq []byte, kind codec.Kind, res
 	_ = s.c.AsyncWrite(buf, nil)
 }
 
-// refuseLater answers a request the SMG will not answer (bind lost,
-// timeout) with a retryable result. Runs on loop l (a bind's).
-func (s *spConn) refuseLater(l *loop, p *pending) {
-	if s.closed.Load() {
-		return
+// refuseLater answers a request the SMG will not answer with the retryable
+// result of o: upstream_timeout when it was forwarded (bind lost, timeout,
+// bind unhealthy), upstream_unavailable when a hand-over found no bind.
+// Runs on loop l (a bind's).
+func (s *spConn) refuseLater(l *loop, p *pending, o outcome) {
+	if p.kind == pendSubmit {
+		s.settle(l, o)
 	}
-	s.upstreamFailures.Add(1)
-	v := codec.View{Kind: p.cmdKind, Command: p.cmd, Sequence: p.spSeq[:s.g.d.seqLen()]}
-	result := s.g.resultOf(outUpstreamTimeout)
-	if l == s.l {
-		s.respond(&v, result)
-		return
+	if o == outUpstreamTimeout && !s.closed.Load() {
+		s.upstreamFailures.Add(1)
 	}
-	_ = s.c.AsyncWrite(s.g.d.appendResp(nil, &v, result), nil)
+	s.answerLater(l, p.cmdKind, p.cmd, p.spSeq[:s.g.d.seqLen()], o)
 }
 
 // refuseNow answers a Submit spsmg took but could not forward after all
-// with the result of o (retryable). Runs on loop l (a bind's).
+// (its report route could not be stored) with the result of o, and counts
+// it under o: a Submit is counted when it is answered. Runs on loop l (a
+// bind's).
 func (s *spConn) refuseNow(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []byte, o outcome) {
+	s.settle(l, o)
+	s.answerLater(l, cmdKind, cmd, spSeq, o)
+}
+
+// answerLater writes the response with the result of o to a request taken
+// earlier, from loop l, which may not be s's.
+func (s *spConn) answerLater(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []byte, o outcome) {
 	if s.closed.Load() {
 		return
 	}

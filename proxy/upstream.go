@@ -21,8 +21,10 @@ type upstream struct {
 	stopped bool
 	nextID  int
 	wanted  map[*loop]int // binds wanted per loop: dialling, logging in or ready
+	slots   []*bindSlot   // every bind's place, in creation order (health.go)
 
-	ready atomic.Int32 // binds logged in, all loops
+	ready     atomic.Int32 // binds logged in and healthy, all loops
+	unhealthy [unhealthyReasonCount]atomic.Uint64
 }
 
 func newUpstream(g *Gateway) *upstream {
@@ -38,7 +40,9 @@ func (u *upstream) ensure(l *loop) {
 	for !u.stopped && u.wanted[l] < per {
 		u.wanted[l]++
 		u.nextID++
-		b := newBind(u, u.nextID, u.g.cfgLoad().Upstream.Window)
+		slot := &bindSlot{id: u.nextID, loop: l.idx}
+		u.slots = append(u.slots, slot)
+		b := newBind(u, slot, u.g.cfgLoad().Upstream.Window)
 		go u.dial(l, b, 0)
 	}
 }
@@ -54,6 +58,7 @@ func (u *upstream) dial(l *loop, b *bind, delay time.Duration) {
 			return
 		}
 	}
+	b.slot.setState(slotDialing)
 	cfg := u.g.cfgLoad().Upstream
 	d := net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: time.Minute}
 	nc, err := d.DialContext(u.g.ctx, "tcp", cfg.Addr)
@@ -105,18 +110,13 @@ func (u *upstream) isStopped() bool {
 	return u.stopped
 }
 
-// loggedIn: on b's loop.
-func (u *upstream) loggedIn(b *bind) {
-	u.ready.Add(1)
-}
-
 // lost: on b's loop, from OnClose. A new bind replaces it after a
-// backoff: short when b had logged in, growing while logins keep failing.
+// backoff: short when b had logged in, growing while logins keep failing
+// or while the slot's binds keep being found unhealthy.
 func (u *upstream) lost(b *bind, err error) {
 	attempt := b.attempt + 1
 	if b.loggedIn {
-		u.ready.Add(-1)
-		attempt = 1
+		attempt = 1 + b.slot.streak
 	}
 	cfg := u.g.cfgLoad().Upstream
 	if !u.g.shutdown.Load() {
@@ -126,7 +126,7 @@ func (u *upstream) lost(b *bind, err error) {
 		u.forget(b.l)
 		return
 	}
-	nb := newBind(u, b.id, cfg.Window)
+	nb := newBind(u, b.slot, cfg.Window)
 	nb.attempt = attempt
 	go u.dial(b.l, nb, backoff(cfg.ReconnectMin, cfg.ReconnectMax, attempt))
 }
@@ -138,16 +138,12 @@ func (u *upstream) stopReconnecting() {
 	u.mu.Unlock()
 }
 
-// wantedCount is the number of binds kept: dialling, logging in or ready.
-func (u *upstream) wantedCount() int {
+// slotList is a copy of the slots. Any goroutine.
+func (u *upstream) slotList() []*bindSlot {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	n := 0
-	for _, w := range u.wanted {
-		n += w
-	}
-	return n
+	return append([]*bindSlot(nil), u.slots...)
 }
 
-// Ready is the number of logged-in binds.
+// Ready is the number of logged-in, healthy binds.
 func (u *upstream) Ready() int { return int(u.ready.Load()) }

@@ -63,6 +63,7 @@ func parse(args []string) (smg.Config, options, error) {
 	fs.StringVar(&cfg.ReceiverPassword, "receiver-secret", "", "SGIP: password of the type-2 bind")
 	fs.DurationVar(&cfg.Delay, "delay", 0, "hold every Submit_Resp back this long")
 	fs.DurationVar(&cfg.ReportDelay, "report-delay", 0, "send status reports this long after the Submit_Resp")
+	fs.DurationVar(&cfg.ActiveTestInterval, "active-test-interval", 0, "CMPP/SMGP: send the SMG's own Active_Test on every connection this often (0: never)")
 	fs.StringVar(&cfg.ReportStat, "report-stat", "DELIVRD", "Stat of every status report")
 	fs.StringVar(&cfg.GatewayCode, "gateway-code", smg.DefaultGatewayCode, "6-digit ISMG/SMGW code in message ids")
 	fs.DurationVar(&cfg.ResendTimeout, "resend-timeout", smg.DefaultResendTimeout, "resend an unacknowledged Deliver after this long")

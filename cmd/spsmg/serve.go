@@ -87,15 +87,7 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	reg := metrics.NewRegistry()
 	reg.MustRegister(gw.Collector())
 	httpSrv := metrics.NewServer(reg)
-	httpSrv.Ready = func() (bool, string) {
-		switch {
-		case !engine.Available():
-			return false, "authorization store unavailable"
-		case gw.ReadyBinds() == 0:
-			return false, "no SMG bind logged in"
-		}
-		return true, ""
-	}
+	httpSrv.Ready = gw.Readyz
 	setMonitorAllow := func(c *config.Config) {
 		rules, err := config.ParseIPRules(c.HTTP.MetricsAllowIPs)
 		if err != nil { // config.Load has checked the list

@@ -28,6 +28,10 @@ func (c *conn) cmppFrame(f []byte) error {
 	}
 	switch v.Kind {
 	case codec.KindSubmit:
+		if c.dropSubmits {
+			s.st.submitsDropped.Add(1)
+			return nil
+		}
 		c.cmppSubmit(f, v, seq)
 	case codec.KindDeliverResp:
 		var k dkey

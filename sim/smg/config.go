@@ -145,6 +145,11 @@ type Config struct {
 	// dies with the answers in its socket, read or not, but not relayed.
 	AfterSubmitResps func(n int)
 
+	// ActiveTestInterval makes the SMG send its own Active_Test on every
+	// logged-in connection this often (CMPP and SMGP; 0: never).
+	// SetActiveTestInterval changes it at run time.
+	ActiveTestInterval time.Duration
+
 	// MaxFrameSize caps frames; 0 means codec.DefaultMaxFrameSize.
 	MaxFrameSize int
 

@@ -36,6 +36,11 @@ type conn struct {
 	reason atomic.Uint32 // closeReason+1 once decided
 	gone   atomic.Bool   // torn down; deliveries written to it must be resent
 
+	order   uint64        // accept sequence number (Conns lists in this order)
+	fault   atomic.Uint32 // Fault: how the connection misbehaves (fault tests)
+	wake    chan struct{} // wakes a reader held by a fault
+	submits atomic.Uint64 // Submits answered, for Conns
+
 	// Set once by the reader at login, under Server.mu; others read them
 	// under Server.mu.
 	loggedIn bool
@@ -65,14 +70,17 @@ type conn struct {
 	recvTime string    // YYYYMMDDHHMMSS for SMGP reports, refreshed with sec
 	delay    time.Duration
 	result   func(*codec.View) uint32
-	idNext   uint64 // id counter block taken from Server.ids
-	idEnd    uint64
+	// dropSubmits: FaultDropSubmits, read once per batch.
+	dropSubmits bool
+	idNext      uint64 // id counter block taken from Server.ids
+	idEnd       uint64
 
 	nSubmits, nRecipients, nZero uint64 // flushed to Server.st once per batch
 }
 
 func newConn(s *Server, nc net.Conn, dialed bool) *conn {
-	c := &conn{s: s, nc: nc, dialed: dialed}
+	c := &conn{s: s, nc: nc, dialed: dialed, wake: make(chan struct{}, 1)}
+	c.fault.Store(s.fault.Load())
 	switch {
 	case s.family == famCMPP:
 		c.handle = c.cmppFrame
@@ -96,20 +104,29 @@ func (c *conn) serve() {
 	}
 	buf := make([]byte, readBufSize)
 	w := 0
+	held := false // bytes read while a fault stopped reading, not yet handled
 	for {
+		if !c.waitWhileStalled() {
+			return
+		}
+		if held {
+			held = false
+			var ok bool
+			if w, ok = c.consume(buf, w); !ok {
+				return
+			}
+		}
 		n, err := c.nc.Read(buf[w:])
 		if n > 0 {
 			w += n
-			off, perr := c.batch(buf[:w])
-			if perr != nil {
-				c.s.log.Debug("smg: closing connection", "remote", c.nc.RemoteAddr(), "err", perr)
-				c.closeWith(closeProtocol)
+			if Fault(c.fault.Load()).stopsReading() {
+				held = true // handled once the fault ends
+				continue
+			}
+			var ok bool
+			if w, ok = c.consume(buf, w); !ok {
 				return
 			}
-			if c.closing {
-				return
-			}
-			w = copy(buf, buf[off:w])
 		}
 		if err != nil {
 			var ne net.Error
@@ -119,6 +136,21 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// consume handles the whole frames in buf[:w] and moves the rest to the
+// front; false when the connection is to close.
+func (c *conn) consume(buf []byte, w int) (int, bool) {
+	off, perr := c.batch(buf[:w])
+	if perr != nil {
+		c.s.log.Debug("smg: closing connection", "remote", c.nc.RemoteAddr(), "err", perr)
+		c.closeWith(closeProtocol)
+		return 0, false
+	}
+	if c.closing {
+		return 0, false
+	}
+	return copy(buf, buf[off:w]), true
 }
 
 // batch handles every whole frame in b and writes the answers once. It
@@ -161,6 +193,7 @@ func (c *conn) begin() {
 		c.repTS, c.recvTime = "", ""
 	}
 	c.delay = time.Duration(s.delay.Load())
+	c.dropSubmits = Fault(c.fault.Load()) == FaultDropSubmits
 	c.result = nil
 	if fn := s.result.Load(); fn != nil {
 		c.result = *fn
@@ -216,6 +249,7 @@ func (c *conn) flush() {
 		s.st.submits.Add(c.nSubmits)
 		s.st.recipients.Add(c.nRecipients)
 		s.st.resultZero.Add(c.nZero)
+		c.submits.Add(c.nSubmits)
 		c.nSubmits, c.nRecipients, c.nZero = 0, 0, 0
 	}
 	var reps *outBatch
@@ -270,13 +304,17 @@ func (c *conn) flush() {
 	}
 }
 
-// write sends b whole. Any goroutine. A failed write closes the
-// connection; what was tracked on it is resent elsewhere or later.
+// write sends b whole and reports whether it did. Any goroutine. A failed
+// write closes the connection; what was tracked on it is resent elsewhere
+// or later. Under FaultBlackhole nothing is written.
 func (c *conn) write(b []byte) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.wdead {
 		return false
+	}
+	if Fault(c.fault.Load()) == FaultBlackhole {
+		return false // lost on the way
 	}
 	if _, err := c.nc.Write(b); err != nil {
 		c.wdead = true
@@ -291,6 +329,7 @@ func (c *conn) write(b []byte) bool {
 func (c *conn) closeWith(r closeReason) {
 	c.reason.CompareAndSwap(0, uint32(r)+1)
 	_ = c.nc.Close()
+	c.wakeReader() // a reader held by a fault
 }
 
 // finish marks the connection to close after this batch is written.

@@ -59,6 +59,10 @@ type Server struct {
 	result      atomic.Pointer[func(*codec.View) uint32]
 	moRate      atomic.Uint64 // float64 bits
 	moWake      chan struct{}
+	fault       atomic.Uint32 // Fault of connections accepted from now on
+	atInterval  atomic.Int64  // the SMG's own Active_Test period; 0: none
+	atWake      chan struct{}
+	accepted    uint64 // connections accepted, under mu
 
 	ids atomic.Uint64 // message id counter (CMPP Msg_Id, SMGP MsgID)
 	seq atomic.Uint32 // Sequence_Id of the requests the SMG sends (CMPP, SMGP)
@@ -97,6 +101,7 @@ func New(cfg Config) (*Server, error) {
 		conns:   make(map[*conn]struct{}),
 		quit:    make(chan struct{}),
 		moWake:  make(chan struct{}, 1),
+		atWake:  make(chan struct{}, 1),
 		rxWake:  make(chan struct{}, 1),
 		sgipGen: sgip.NewSequenceGenerator(cfg.SGIPNode, nil),
 	}
@@ -123,6 +128,7 @@ func New(cfg Config) (*Server, error) {
 		s.result.Store(&fn)
 	}
 	s.moRate.Store(math.Float64bits(cfg.MORate))
+	s.atInterval.Store(int64(cfg.ActiveTestInterval))
 	s.trk.init()
 	s.recording = cfg.SubmitLog > 0 || cfg.OnSubmit != nil
 	if cfg.SubmitLog > 0 {
@@ -183,7 +189,7 @@ func (s *Server) claim(l net.Listener) error {
 	}
 	s.state = stateServing
 	s.ln = l
-	s.wg.Add(2)
+	s.wg.Add(3)
 	if s.family == famSGIP {
 		s.wg.Add(1)
 		go s.receiverLoop()
@@ -191,6 +197,7 @@ func (s *Server) claim(l net.Listener) error {
 	s.mu.Unlock()
 	go s.trackerLoop()
 	go s.moLoop()
+	go s.heartbeatLoop()
 	s.log.Info("smg: listening", "protocol", string(s.cfg.Protocol), "addr", l.Addr().String())
 	return nil
 }
@@ -222,6 +229,8 @@ func (s *Server) serve(l net.Listener) error {
 			_ = nc.Close()
 			continue
 		}
+		s.accepted++
+		c.order = s.accepted
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()

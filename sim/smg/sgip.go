@@ -25,6 +25,10 @@ func (c *conn) sgipFrame(f []byte) error {
 	}
 	switch v.Kind {
 	case codec.KindSubmit:
+		if c.dropSubmits {
+			c.s.st.submitsDropped.Add(1)
+			return nil
+		}
 		c.sgipSubmit(f, v, seq)
 	case codec.KindLogin:
 		if c.loggedIn {

@@ -25,6 +25,10 @@ func (c *conn) smgpFrame(f []byte) error {
 	}
 	switch v.Kind {
 	case codec.KindSubmit:
+		if c.dropSubmits {
+			s.st.submitsDropped.Add(1)
+			return nil
+		}
 		c.smgpSubmit(v, seq)
 	case codec.KindDeliverResp:
 		var k dkey

@@ -28,6 +28,10 @@ type Stats struct {
 	Responses  map[uint32]uint64 // Submit_Resp by result
 	// ActiveTests answered (CMPP/SMGP).
 	ActiveTests uint64
+	// ActiveTestsSent: the SMG's own Active_Tests (SetActiveTestInterval).
+	ActiveTestsSent uint64
+	// SubmitsDropped: Submits left unanswered by FaultDropSubmits.
+	SubmitsDropped uint64
 
 	ReportsSent   uint64 // first sends of status reports
 	ReportsAcked  uint64 // acknowledged with result 0
@@ -54,7 +58,8 @@ type Stats struct {
 type counters struct {
 	loginsOK, loginsRefused         atomic.Uint64
 	submits, recipients, resultZero atomic.Uint64
-	activeTests                     atomic.Uint64
+	activeTests, activeTestsSent    atomic.Uint64
+	submitsDropped                  atomic.Uint64
 	reportsSent, reportsAcked       atomic.Uint64
 	reportsResent                   atomic.Uint64
 	moSent, moAcked, moResent       atomic.Uint64
@@ -84,6 +89,8 @@ func (s *Server) Stats() Stats {
 		Submits:          s.st.submits.Load(),
 		Recipients:       s.st.recipients.Load(),
 		ActiveTests:      s.st.activeTests.Load(),
+		ActiveTestsSent:  s.st.activeTestsSent.Load(),
+		SubmitsDropped:   s.st.submitsDropped.Load(),
 		ReportsSent:      s.st.reportsSent.Load(),
 		ReportsAcked:     s.st.reportsAcked.Load(),
 		ReportsResent:    s.st.reportsResent.Load(),

@@ -1,6 +1,7 @@
 // Package faults checks how spsmg behaves when the SMG fails under load
 // (issue 7 §2, SPEC §4 "upstream loss"): the SMG killed, slow, or refusing
-// logins. SPs must get retryable results, never silence; the binds must
+// logins (faults_test.go); one bind stalled, the link blackholed, Submits
+// dropped while Active_Tests are answered (bindhealth_test.go). SPs must get retryable results, never silence; the binds must
 // come back; and repeated fault cycles must not leak goroutines or memory.
 //
 //	sp.Client ×2 (steady MT load) ──▶ gateway (in process) ──▶ smg.Server
@@ -194,11 +195,13 @@ func (d *driver) cycle(n int) {
 	wait(1500 * time.Millisecond)
 	w.SMG.SetDelay(0)
 	d.setPhase(phase("smg fast again"))
-	// The held-back answers arrive after spsmg has answered the SPs itself:
-	// each is counted as an unknown response, never relayed twice.
-	testenv.Eventually(t, testenv.Wait, "the slow SMG's late Submit_Resps are counted", func() bool {
+	// spsmg answered the SPs itself (upstream_timeout), and with
+	// max_timeouts of them in a row found the binds unhealthy and dialled
+	// them again: the held-back answers arrive on a closed connection, or
+	// as unknown responses on a living one, and are never relayed twice.
+	testenv.Eventually(t, testenv.Wait, "the binds of the slow SMG are found unhealthy", func() bool {
 		m, err := w.Metrics()
-		return err == nil && m.Get("spsmg_events_total", "event", "unknown_response") >= float64(16*n)
+		return err == nil && m.Get("spsmg_upstream_bind_unhealthy_total", "reason", "response_timeouts") >= float64(n)
 	})
 	t.Logf("cycle %d: Submits succeed %v after the SMG is fast again", n, d.recovered("the slow SMG").Round(time.Millisecond))
 
@@ -291,11 +294,12 @@ func runFaults(t *testing.T, p config.Protocol) {
 		want string
 	}{
 		// Forwarded Submits the SMG did not answer in time (or whose bind
-		// died) are answered upstream_timeout and counted here, not as
-		// decisions: the decision was "allow".
+		// died) are answered upstream_timeout and counted here, and once in
+		// the decisions under that reason (not under their allow reason).
 		{testenv.Key("spsmg_mt_upstream_failures_total", "sp", "sp1"), "Submits answered upstream_timeout"},
+		{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", config.ReasonUpstreamTimeout), "upstream_timeout answers"},
 		{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", config.ReasonUpstreamUnavailable), "upstream_unavailable refusals"},
-		{testenv.Key("spsmg_events_total", "event", "unknown_response"), "late Submit_Resps of the slow SMG"},
+		{testenv.Key("spsmg_upstream_bind_unhealthy_total", "reason", "response_timeouts"), "binds of the slower-than-timeout SMG found unhealthy"},
 	} {
 		t.Logf("%s %s = %v", p, c.key, m[c.key])
 		if m[c.key] == 0 {

@@ -2,9 +2,13 @@ package testenv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,6 +21,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -279,6 +284,48 @@ func (w *World) Stop() {
 	}
 	_ = w.Engine.Close()
 	w.GW = nil
+}
+
+// ServeHTTP serves the in-process gateway's /metrics, /healthz and /readyz
+// on HTTPAddr, as spsmg serve does, until the test ends.
+func (w *World) ServeHTTP() {
+	t := w.T
+	t.Helper()
+	reg := metrics.NewRegistry()
+	reg.MustRegister(w.GW.Collector())
+	srv := metrics.NewServer(reg)
+	srv.Ready = w.GW.Readyz
+	ln, err := net.Listen("tcp", w.HTTPAddr)
+	if err != nil {
+		t.Fatalf("http: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ln, "", "") }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), Wait)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	})
+}
+
+// Readyz asks the gateway's /readyz: the status code and the report.
+func (w *World) Readyz() (int, proxy.Readiness, error) {
+	var r proxy.Readiness
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + w.HTTPAddr + "/readyz")
+	if err != nil {
+		return 0, r, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, r, err
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return resp.StatusCode, r, fmt.Errorf("/readyz body %q: %w", body, err)
+	}
+	return resp.StatusCode, r, nil
 }
 
 // Metrics reads the gateway's metrics: the collector in process, or the
