@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
 	"github.com/spsmg/spsmg/codec/sgip"
