@@ -67,7 +67,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return demoCmd(args[1:], stdout)
 	case "decode":
 		return decodeCmd(args[1:], stdin, stdout)
-	case "version", "--version", "-version":
+	case "version", "--version", "-version", "-v":
 		return versionCmd(args[1:], stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
