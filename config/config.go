@@ -1,8 +1,13 @@
 // Package config reads spsmg's one YAML file: listeners, the upstream SMG,
 // the store, the HTTP server, the authorization rules, refusal result codes
-// and the SP accounts. Load parses strictly (unknown keys are errors), fills
-// defaults, and Validate checks every value, naming the field path in its
-// errors: `accounts[2].allow_ips[0]: "10.0.0.300" is not an IP or CIDR`.
+// and the SP accounts. Load reads the file into a YAML node tree and walks
+// it against these structs (decode.go), so that every problem is found in
+// one pass: unknown keys, values of the wrong type, then — after defaults —
+// everything Validate checks. The *Error it returns lists them in file
+// order, each with its line and YAML path:
+//
+//	spsmg.yaml:12: accounts[1].tps: "fast" is not a number
+//	spsmg.yaml:14: accounts[2].allow_ips[0]: "10.0.0.300" is not an IP or CIDR
 //
 // The same file is read again on SIGHUP; the proxy applies what can change
 // without dropping connections (accounts, credentials, limits, result codes)

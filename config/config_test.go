@@ -1,11 +1,17 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/authcache"
 )
 
 func TestDemoConfigLoads(t *testing.T) {
@@ -64,8 +70,36 @@ func TestParseRejects(t *testing.T) {
 	cases := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", minimal + "bogus: 1\n", "field bogus not found"},
-		{"unknown protocol", strings.Replace(minimal, "protocol: cmpp3, addr: \"127.0.0.1:7890\"", "protocol: cmpp4, addr: \"127.0.0.1:7890\"", 1), `unknown protocol "cmpp4"`},
+		{"unknown key", minimal + "bogus: 1\n", "line 9: bogus: unknown key (known: node, listeners, upstream"},
+		{"unknown key names its path and the nearest key", minimal + "    tsp: 5\n", "line 9: accounts[0].tsp: unknown key (did you mean tps?)"},
+		{"unknown results family", minimal + "results: {smpp: {not_subscribed: 1}}\n", "results.smpp: unknown key (did you mean cmpp?)"},
+		{"misspelt result reason", minimal + "results: {cmpp: {not_subscribd: 120}}\n", "line 9: results.cmpp.not_subscribd: unknown refusal reason (did you mean not_subscribed?)"},
+		{"allow reason is not a refusal", minimal + "results: {sgip: {exempt: 1}}\n", "results.sgip.exempt: unknown refusal reason (want one of not_subscribed, "},
+		{"not a number", minimal + "    tps: fast\n", `line 9: accounts[0].tps: "fast" is not a number`},
+		{"quoted number", minimal + "    tps: \"500\"\n", `accounts[0].tps: "500" is a string, not a number (drop the quotes)`},
+		{"fraction", minimal + "    window: 1.5\n", `accounts[0].window: 1.5 is not a whole number`},
+		{"number too wide", strings.Replace(minimal, "secret: s}", "secret: s, smgp_login_mode: 300}", 1), "upstream.smgp_login_mode: 300 is outside 0–255"},
+		{"negative unsigned", minimal + "node: {sgip_node_id: -1}\n", "node.sgip_node_id: -1 is outside 0–4294967295"},
+		{"number for a duration", strings.Replace(minimal, "secret: s}", "secret: s, response_timeout: 10}", 1), "line 3: upstream.response_timeout: 10 is not a duration (write 10s)"},
+		{"bad duration", minimal + "gateway: {login_timeout: soon}\n", `gateway.login_timeout: "soon" is not a duration (e.g. 10s, 500ms, 5m, 1h30m)`},
+		{"not a boolean", minimal + "store: {sync_writes: maybe}\n", `store.sync_writes: "maybe" is not true or false`},
+		{"list for a mapping", minimal + "http: [a]\n", "http: want a mapping of keys, not a list"},
+		{"mapping for a string", minimal + "log: {level: {a: 1}}\n", "log.level: want a string, not a mapping"},
+		{"mapping for a list", strings.Replace(minimal, `access_numbers: ["106551"]`, "access_numbers: {a: 1}", 1), "accounts[0].access_numbers: want a list, not a mapping"},
+		{"key given twice", minimal + "    tps: 5\n    tps: 6\n", "line 10: accounts[0].tps: given twice (first on line 9)"},
+		{"YAML syntax", minimal + "  - id: [\n", "YAML syntax: "},
+		{"second document", minimal + "---\nlog: {level: info}\n", "line 9: a second YAML document"},
+		{"listener address without port", strings.Replace(minimal, `"127.0.0.1:7890"`, `"7890"`, 1), `listeners[0].addr: "7890" is not host:port`},
+		{"listener port out of range", strings.Replace(minimal, `"127.0.0.1:7890"`, `"127.0.0.1:78900"`, 1), `listeners[0].addr: "127.0.0.1:78900": port 78900 is outside 0–65535`},
+		{"listener port by name", strings.Replace(minimal, `"127.0.0.1:7890"`, `"127.0.0.1:cmpp"`, 1), `listeners[0].addr: "127.0.0.1:cmpp": port "cmpp" is not a number`},
+		{"listener port missing", strings.Replace(minimal, `"127.0.0.1:7890"`, `"127.0.0.1:"`, 1), `listeners[0].addr: "127.0.0.1:": port "" is not a number`},
+		{"listener host not an address", strings.Replace(minimal, `"127.0.0.1:7890"`, `"127.0.0.300:7890"`, 1), `listeners[0].addr: "127.0.0.300:7890": "127.0.0.300" is not an IP address or host name`},
+		{"http address", minimal + "http: {addr: \"localhost:80:80\"}\n", `http.addr: "localhost:80:80" is not host:port`},
+		{"unknown log level", minimal + "log: {level: verbose}\n", `log.level: "verbose" is not a level (want debug, info, warn or error)`},
+		{"unknown log format", minimal + "log: {format: xml}\n", `log.format: "xml" is not a format (want text or json)`},
+		{"duplicate app key", minimal + "    api: {app_key: k, app_secret: s1}\n  - {id: b, login: \"900002\", secret: x, access_numbers: [\"106552\"], api: {app_key: k, app_secret: s2}}\n",
+			`line 10: accounts[1].api.app_key: "k" already used by accounts[0]`},
+		{"unknown protocol", strings.Replace(minimal, "protocol: cmpp3, addr: \"127.0.0.1:7890\"", "protocol: cmpp4, addr: \"127.0.0.1:7890\"", 1), `line 2: listeners[0].protocol: unknown protocol "cmpp4"`},
 		{"protocol differs from upstream", strings.Replace(minimal, "upstream: {protocol: cmpp3", "upstream: {protocol: cmpp2", 1), "listeners[0].protocol: cmpp3 differs from upstream.protocol cmpp2"},
 		{"bad CIDR names the field", minimal + "    allow_ips: [10.0.0.300]\n", `accounts[0].allow_ips[0]: "10.0.0.300" is not an IP or CIDR`},
 		{"zero result code", minimal + "results: {cmpp: {not_subscribed: 0}}\n", "results.cmpp.not_subscribed: 0 means success"},
@@ -165,6 +199,164 @@ func TestParseIPRule(t *testing.T) {
 		p, err := ParseIPRule(s)
 		if err != nil || p.String() != want {
 			t.Errorf("ParseIPRule(%q) = %v, %v; want %s", s, p, err, want)
+		}
+	}
+}
+
+// TestLoadReportsEveryProblemInOnePass: five different mistakes — an
+// unknown key, a value of the wrong type, a misspelt result reason, an
+// unknown log level and a semantic one (a duplicate API key) — come out
+// together, one per line, in file order, each with file, line and path.
+func TestLoadReportsEveryProblemInOnePass(t *testing.T) {
+	const file = `listeners: [{protocol: cmpp3, addr: "127.0.0.1:7890"}]
+upstream: {protocol: cmpp3, addr: "127.0.0.1:17890", login: "901234", secret: s}
+results:
+  cmpp: {not_subscribd: 120}
+accounts:
+  - {id: a, login: "900001", secret: x, access_numbers: ["106551"], api: {app_key: k, app_secret: s}}
+  - id: b
+    login: "900002"
+    secret: x
+    access_numbers: ["106552"]
+    tps: fast
+    tsp: 5
+    api: {app_key: k, app_secret: t}
+log: {level: verbose}
+`
+	path := filepath.Join(t.TempDir(), "spsmg.yaml")
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Load(path)
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("err = %v (%T), want *config.Error", err, err)
+	}
+	want := []string{
+		path + `:4: results.cmpp.not_subscribd: unknown refusal reason (did you mean not_subscribed?)`,
+		path + `:11: accounts[1].tps: "fast" is not a number`,
+		path + `:12: accounts[1].tsp: unknown key (did you mean tps?)`,
+		path + `:13: accounts[1].api.app_key: "k" already used by accounts[0]`,
+		path + `:14: log.level: "verbose" is not a level (want debug, info, warn or error)`,
+	}
+	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestMissingKeyPointsAtItsParent: a required key the file leaves out is
+// reported on the line of the section that should hold it.
+func TestMissingKeyPointsAtItsParent(t *testing.T) {
+	_, err := Parse([]byte(strings.ReplaceAll(minimal, "cmpp3", "sgip")))
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("err = %v", err)
+	}
+	lines := map[string]int{}
+	for _, p := range e.Problems {
+		lines[p.Path] = p.Line
+	}
+	if lines["upstream.inbound"] != 3 || lines["accounts[0].receiver"] != 5 {
+		t.Fatalf("lines %v, want upstream.inbound on 3 (upstream) and accounts[0].receiver on 5 (accounts[0])", lines)
+	}
+	_, err = Parse([]byte("log: {level: info}\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "listeners: at least one SP listener is required") {
+		t.Fatalf("a key missing at the top level comes first, without a line: %v", err)
+	}
+}
+
+// TestTypeErrorIsReportedOnce: a value that could not be read is not
+// reported again by the checks that see the zero value it left (an
+// unknown upstream protocol would otherwise repeat for every listener and
+// account that defaults to it).
+func TestTypeErrorIsReportedOnce(t *testing.T) {
+	_, err := Parse([]byte(strings.Replace(minimal, "upstream: {protocol: cmpp3", "upstream: {protocol: cmpp9", 1)))
+	var e *Error
+	if !errors.As(err, &e) || len(e.Problems) != 1 || e.Problems[0].Path != "upstream.protocol" {
+		t.Fatalf("err = %v, want one problem at upstream.protocol", err)
+	}
+	_, err = Parse([]byte(minimal + "upstream: 5\n"))
+	if !errors.As(err, &e) {
+		t.Fatal(err)
+	}
+	for _, p := range e.Problems {
+		if strings.HasPrefix(p.Path, "upstream.") {
+			t.Errorf("reported under a section that could not be read: %v", p)
+		}
+	}
+}
+
+// TestAnchorsAndMergeKeys: YAML's own ways of sharing values still work.
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	cfg, err := Parse([]byte(`
+listeners: [{protocol: cmpp3, addr: "127.0.0.1:7890"}]
+upstream: {protocol: cmpp3, addr: "127.0.0.1:17890", login: "901234", secret: s}
+accounts:
+  - &base {id: a, login: "900001", secret: x, access_numbers: &nums ["106551"], tps: 77, allow_ips: [10.0.0.0/8]}
+  - <<: *base
+    id: b
+    login: "900002"
+  - {id: c, login: "900003", secret: y, access_numbers: *nums}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, c := cfg.Accounts[1], cfg.Accounts[2]
+	if b.ID != "b" || b.Login != "900002" || b.TPS != 77 || b.Secret != "x" || len(b.AllowIPs) != 1 || c.AccessNumbers[0] != "106551" {
+		t.Fatalf("b %+v, c %+v", b, c)
+	}
+}
+
+// TestAliasExpansionIsBounded: a small file whose aliases expand to
+// millions of values is refused quickly instead of eating memory.
+func TestAliasExpansionIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(minimal + "    allow_ips: &ips [")
+	for i := 0; i < 300; i++ {
+		b.WriteString("10.0.0.1, ")
+	}
+	b.WriteString("10.0.0.1]\n")
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&b, "  - {id: a%d, login: \"%d\", secret: x, access_numbers: [\"1\"], allow_ips: *ips}\n", i, 100000+i)
+	}
+	_, err := Parse([]byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
+		t.Fatalf("err = %.300v", err)
+	}
+	_, err = Parse([]byte(minimal + "    api: &self {<<: *self}\n"))
+	if err == nil || !strings.Contains(err.Error(), "accounts[0].api: alias *self is inside its own anchor") {
+		t.Fatalf("an anchor merged into itself: %v", err)
+	}
+}
+
+func TestRefusalReasonsAreTheEnginesAndTheProxys(t *testing.T) {
+	var want []string
+	for _, r := range authcache.Reasons() {
+		if !r.Allowed() {
+			want = append(want, r.String())
+		}
+	}
+	want = append(want, ReasonFlowControl, ReasonWindowFull, ReasonUpstreamUnavailable, ReasonUpstreamTimeout,
+		ReasonServiceNotAllowed, ReasonSPNumberNotAllowed, ReasonMalformed, ReasonTooManyRecipients)
+	slices.Sort(want)
+	got := slices.Sorted(slices.Values(RefusalReasons()))
+	if !slices.Equal(got, want) {
+		t.Fatalf("RefusalReasons %v\nwant (authcache refusals + the proxy's) %v", got, want)
+	}
+	def := DefaultResults()
+	for fam, table := range map[string]map[string]uint32{"sgip": def.SGIP, "cmpp": def.CMPP, "smgp": def.SMGP} {
+		if keys := slices.Sorted(maps.Keys(table)); !slices.Equal(keys, want) {
+			t.Errorf("DefaultResults %s has %v", fam, keys)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"tsp", "tps"}, {"not_subscribd", "not_subscribed"}, {"windwo", "window"}, {"acount", ""}, {"xyz", ""},
+	} {
+		if got := suggest(c.in, []string{"tps", "window", "not_subscribed", "id"}); got != c.want {
+			t.Errorf("suggest(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

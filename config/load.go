@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
+	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +51,8 @@ const (
 
 // Load reads and validates the file at path. Warnings are problems that do
 // not stop the gateway (for example a secrets file readable by others).
+// A file it refuses gives an *Error listing every problem, each with the
+// file name, line and YAML path.
 func Load(path string) (cfg *Config, warnings []string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -53,7 +60,11 @@ func Load(path string) (cfg *Config, warnings []string, err error) {
 	}
 	cfg, err = Parse(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		var e *Error
+		if errors.As(err, &e) {
+			e.File = path
+		}
+		return nil, nil, err
 	}
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 && cfg.hasSecrets() {
 		warnings = append(warnings, fmt.Sprintf("%s holds secrets and is readable by group/others (mode %v); chmod 600 it", path, st.Mode().Perm()))
@@ -62,22 +73,80 @@ func Load(path string) (cfg *Config, warnings []string, err error) {
 }
 
 // Parse decodes YAML strictly (unknown keys are errors), applies defaults
-// and validates.
+// and validates. It reports every problem in one pass: the error is an
+// *Error whose problems are in file order, each with its line and YAML
+// path.
 func Parse(data []byte) (*Config, error) {
-	cfg := &Config{}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		if err.Error() == "EOF" {
-			return nil, errors.New("empty configuration")
-		}
-		return nil, err
-	}
-	cfg.applyDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	cfg, problems := parse(data)
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
 	}
 	return cfg, nil
+}
+
+func parse(data []byte) (*Config, []Problem) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, []Problem{{Message: "empty configuration"}}
+		}
+		return nil, []Problem{syntaxProblem(err)}
+	}
+	if len(root.Content) == 0 {
+		return nil, []Problem{{Message: "empty configuration"}}
+	}
+	d := newDecoder()
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		d.problem(&next, "", "a second YAML document: the configuration is one document (remove the ---)")
+	case !errors.Is(err, io.EOF):
+		d.problems = append(d.problems, syntaxProblem(err))
+	}
+	cfg := &Config{}
+	d.decode(root.Content[0], reflect.ValueOf(cfg).Elem(), "")
+	if d.failed[""] || d.aliasBudget < 0 { // nothing worth validating
+		sortProblems(d.problems)
+		return nil, d.problems
+	}
+	cfg.applyDefaults()
+validated:
+	for _, p := range cfg.validate() {
+		for f := range d.failed {
+			if within(p.Path, f) {
+				continue validated // the value left behind by a reported mistake
+			}
+		}
+		for at := p.Path; ; at = parentPath(at) {
+			if n := d.at[at]; n != nil {
+				p.Line, p.Column = n.Line, n.Column
+				break
+			}
+			if at == "" {
+				break
+			}
+		}
+		d.problems = append(d.problems, p)
+	}
+	sortProblems(d.problems)
+	return cfg, d.problems
+}
+
+// syntaxProblem turns yaml.v3's "yaml: line 3: did not find expected key"
+// into a problem on line 3.
+func syntaxProblem(err error) Problem {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	var p Problem
+	if rest, ok := strings.CutPrefix(s, "line "); ok {
+		if num, msg, ok := strings.Cut(rest, ": "); ok {
+			if n, err := strconv.Atoi(num); err == nil {
+				p.Line, s = n, msg
+			}
+		}
+	}
+	p.Message = "YAML syntax: " + s
+	return p
 }
 
 func (c *Config) hasSecrets() bool {
@@ -197,12 +266,21 @@ func setDefault[T comparable](p *T, v T) {
 	}
 }
 
-// Validate checks every value and returns all problems at once, each naming
-// its field path.
+// Validate checks every value and returns all problems at once (an
+// *Error), each naming its field path.
 func (c *Config) Validate() error {
-	var errs []error
+	if ps := c.validate(); len(ps) > 0 {
+		return &Error{Problems: ps}
+	}
+	return nil
+}
+
+// validate checks the values of a decoded, defaulted Config, in the
+// order of the file's sections.
+func (c *Config) validate() []Problem {
+	var ps []Problem
 	bad := func(path, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 	}
 	if len(c.Listeners) == 0 {
 		bad("listeners", "at least one SP listener is required")
@@ -320,22 +398,33 @@ func (c *Config) Validate() error {
 		// 8 is the LinkID slot of SGIP and CMPP 2.x (Reserve, 8 bytes).
 		bad("authorization.web_code_length", "%d outside 4–8", a.WebCodeLength)
 	}
-	for fam, table := range map[string]map[string]uint32{"sgip": c.Results.SGIP, "cmpp": c.Results.CMPP, "smgp": c.Results.SMGP} {
+	for _, fam := range []string{"sgip", "cmpp", "smgp"} {
 		max := uint32(255) // SGIP and CMPP 2.x results are 1 byte
 		if fam == "smgp" {
 			max = 1<<32 - 1
 		}
-		for reason, code := range table {
+		table := c.Results.Family(fam)
+		for _, reason := range slices.Sorted(maps.Keys(table)) {
+			code, path := table[reason], "results."+fam+"."+reason
+			if !slices.Contains(refusalReasons, reason) {
+				// A misspelt reason would be ignored and its default kept.
+				if s := suggest(reason, refusalReasons); s != "" {
+					bad(path, "unknown refusal reason (did you mean %s?)", s)
+				} else {
+					bad(path, "unknown refusal reason (want one of %s)", strings.Join(refusalReasons, ", "))
+				}
+				continue
+			}
 			if code == 0 {
-				bad("results."+fam+"."+reason, "0 means success; a refusal needs a non-zero code")
+				bad(path, "0 means success; a refusal needs a non-zero code")
 			}
 			if code > max {
-				bad("results."+fam+"."+reason, "%d does not fit the 1-byte result field", code)
+				bad(path, "%d does not fit the 1-byte result field", code)
 			}
 		}
 	}
 
-	ids, logins := map[string]int{}, map[string]int{}
+	ids, logins, appKeys := map[string]int{}, map[string]int{}, map[string]int{}
 	for i, ac := range c.Accounts {
 		p := fmt.Sprintf("accounts[%d]", i)
 		if ac.ID == "" {
@@ -344,7 +433,10 @@ func (c *Config) Validate() error {
 			bad(p+".id", "%q already used by accounts[%d]", ac.ID, j)
 		}
 		ids[ac.ID] = i
-		if !ac.Protocol.Valid() {
+		if ac.Protocol == "" {
+			// Only when upstream.protocol is missing or wrong (accounts
+			// default to it), which is reported there.
+		} else if !ac.Protocol.Valid() {
 			bad(p+".protocol", "unknown protocol %q", ac.Protocol)
 		} else if u.Protocol.Valid() && ac.Protocol != u.Protocol {
 			bad(p+".protocol", "%s differs from upstream.protocol %s (no translation yet)", ac.Protocol, u.Protocol)
@@ -388,10 +480,25 @@ func (c *Config) Validate() error {
 			if ac.API.AppKey == "" || ac.API.AppSecret == "" {
 				bad(p+".api", "app_key and app_secret are both required")
 			}
+			if k := ac.API.AppKey; k != "" {
+				// The key picks the account (and its secret) of a request.
+				if j, dup := appKeys[k]; dup {
+					bad(p+".api.app_key", "%q already used by accounts[%d]", k, j)
+				} else {
+					appKeys[k] = i
+				}
+			}
 			checkIPs(bad, p+".api.allow_ips", ac.API.AllowIPs)
 		}
 	}
-	return errors.Join(errs...)
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.Log.Level)); err != nil {
+		bad("log.level", "%q is not a level (want debug, info, warn or error)", c.Log.Level)
+	}
+	if f := strings.ToLower(c.Log.Format); f != "text" && f != "json" {
+		bad("log.format", "%q is not a format (want text or json)", c.Log.Format)
+	}
+	return ps
 }
 
 func (s *Store) validate(bad func(string, string, ...any)) {
@@ -431,14 +538,55 @@ func (s *Store) validate(bad func(string, string, ...any)) {
 	}
 }
 
+// checkAddr checks a host:port to listen on or dial: the port a number
+// (no service names), the host empty (every interface), an IP address or
+// a DNS name.
 func checkAddr(bad func(string, string, ...any), path, addr string) {
 	if addr == "" {
 		bad(path, "required (host:port)")
 		return
 	}
-	if _, _, err := net.SplitHostPort(addr); err != nil {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
 		bad(path, "%q is not host:port", addr)
+		return
 	}
+	if n, err := strconv.ParseUint(port, 10, 64); err != nil {
+		bad(path, "%q: port %q is not a number", addr, port)
+	} else if n > 65535 {
+		bad(path, "%q: port %d is outside 0–65535", addr, n)
+	}
+	if host != "" && !isHostName(host) {
+		if _, err := netip.ParseAddr(host); err != nil {
+			bad(path, "%q: %q is not an IP address or host name", addr, host)
+		}
+	}
+}
+
+// isHostName: dot-separated labels of letters, digits, '-' and '_' (RFC
+// 1123, with the underscore resolvers accept), not all digits and dots
+// (that is a malformed IPv4 address).
+func isHostName(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	digitsOnly := true
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			switch {
+			case c >= '0' && c <= '9':
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '-', c == '_':
+				digitsOnly = false
+			default:
+				return false
+			}
+		}
+	}
+	return !digitsOnly
 }
 
 // checkLogin refuses a login wider than the protocol's login field: it

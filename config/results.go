@@ -1,5 +1,7 @@
 package config
 
+import "slices"
+
 // Refusal reasons that the proxy itself decides (the authorization reasons
 // come from authcache). Each is a metric label and a key of Results.
 const (
@@ -12,6 +14,23 @@ const (
 	ReasonMalformed           = "malformed"             // a Submit the codec cannot read
 	ReasonTooManyRecipients   = "too_many_recipients"   // a Submit to more than 100 recipients
 )
+
+// refusalReasons are the keys a results table may have: the refusals of
+// the authorization engine (package authcache names them; config does not
+// import it, and a test keeps the two lists equal) and the proxy's own
+// above. An unknown key is an error at load: a misspelt one would be
+// ignored and leave the default in force.
+var refusalReasons = []string{
+	"not_subscribed", "linkid_unknown", "linkid_expired", "linkid_used_up",
+	"linkid_wrong_user", "linkid_wrong_sp", "linkid_wrong_service", "notice_unmatched",
+	"no_recipients", "bad_recipient", "store_unavailable",
+	ReasonFlowControl, ReasonWindowFull, ReasonUpstreamUnavailable, ReasonUpstreamTimeout,
+	ReasonServiceNotAllowed, ReasonSPNumberNotAllowed, ReasonMalformed, ReasonTooManyRecipients,
+}
+
+// RefusalReasons lists every reason a results table may name, in the
+// order of the README's table.
+func RefusalReasons() []string { return slices.Clone(refusalReasons) }
 
 // DefaultResults are the result codes of refusals when the config file does
 // not override them. SGIP uses the SGIP 1.3 authentication-centre (SPMS)

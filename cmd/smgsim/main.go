@@ -6,14 +6,15 @@
 //	       -receiver 127.0.0.1:8801 -receiver-login smg -receiver-secret pw -mo-rate 10
 //
 // It logs with log/slog to stderr and stops gracefully (Terminate / Exit /
-// Unbind to every peer) on SIGINT or SIGTERM.
+// Unbind to every peer) on SIGINT or SIGTERM. Exit status (package
+// internal/cli): 0 stopped (or -h), 1 failed, 2 a mistake in the flags.
 package main
 
 import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,20 +22,23 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/sim/smg"
 )
 
 // shutdownTimeout bounds the graceful stop.
 const shutdownTimeout = 5 * time.Second
 
+const usage = `usage: smgsim [flags]
+
+Runs a simulated carrier SMG: it accepts the gateway's logins, answers
+Submits with message ids, sends status reports and MO, and (SGIP) dials the
+gateway's inbound listener for them. For example:
+
+  smgsim -proto cmpp3 -listen 127.0.0.1:17890 -account 901234:smg-secret`
+
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		fmt.Fprintln(os.Stderr, "smgsim:", err)
-		os.Exit(1)
-	}
+	os.Exit(cli.Exit("smgsim", run(os.Args[1:], os.Stdout), os.Stderr))
 }
 
 // options are the flags that are not Config fields.
@@ -44,7 +48,7 @@ type options struct {
 	statsLog time.Duration
 }
 
-func parse(args []string) (smg.Config, options, error) {
+func parse(args []string, stdout io.Writer) (smg.Config, options, error) {
 	var o options
 	cfg := smg.Config{Accounts: map[string]string{}}
 	fs := flag.NewFlagSet("smgsim", flag.ContinueOnError)
@@ -73,14 +77,18 @@ func parse(args []string) (smg.Config, options, error) {
 	fs.StringVar(&cfg.MOTemplate.Text, "mo-text", "hello", "text of generated MO")
 	fs.StringVar(&o.level, "log-level", "info", "debug | info | warn | error")
 	fs.DurationVar(&o.statsLog, "stats-every", 10*time.Second, "log the counters this often (0: never)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, usage, stdout); err != nil {
 		return cfg, o, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if err := cli.NoArgs(fs, usage); err != nil {
+		return cfg, o, err
 	}
 	if err := cfg.Protocol.UnmarshalText([]byte(o.proto)); err != nil {
-		return cfg, o, err
+		return cfg, o, cli.Misuse(fs, usage, "-proto: %v", err)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.level)); err != nil {
+		return cfg, o, cli.Misuse(fs, usage, "-log-level %q: want debug, info, warn or error", o.level)
 	}
 	if len(cfg.Accounts) == 0 {
 		cfg.Accounts["901234"] = "smg-secret" // the demo configuration's upstream login
@@ -88,8 +96,8 @@ func parse(args []string) (smg.Config, options, error) {
 	return cfg, o, nil
 }
 
-func run(args []string) error {
-	cfg, o, err := parse(args)
+func run(args []string, stdout io.Writer) error {
+	cfg, o, err := parse(args, stdout)
 	if err != nil {
 		return err
 	}

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/internal/cli"
 )
 
 func TestParse(t *testing.T) {
 	cfg, o, err := parse([]string{"-proto", "sgip", "-listen", "127.0.0.1:0", "-account", "a:1", "-account", "b:2",
 		"-receiver", "127.0.0.1:8801", "-receiver-login", "smg", "-receiver-secret", "pw",
-		"-delay", "5ms", "-report-delay", "1s", "-mo-rate", "10", "-mo-text", "hi"})
+		"-delay", "5ms", "-report-delay", "1s", "-mo-rate", "10", "-mo-text", "hi"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,13 +25,42 @@ func TestParse(t *testing.T) {
 		t.Fatalf("parsed %+v %+v", cfg, o)
 	}
 
-	cfg, _, err = parse(nil)
+	cfg, _, err = parse(nil, io.Discard)
 	if err != nil || cfg.Protocol != config.CMPP30 || cfg.Accounts["901234"] != "smg-secret" {
 		t.Fatalf("defaults %+v, %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"-proto", "smpp"}, {"-account", "nocolon"}, {"extra"}} {
-		if _, _, err := parse(bad); err == nil {
+	for _, bad := range [][]string{{"-proto", "smpp"}, {"-account", "nocolon"}, {"extra"}, {"-log-level", "loud"}} {
+		if _, _, err := parse(bad, io.Discard); err == nil {
 			t.Errorf("parse(%q) accepted", bad)
+		}
+	}
+}
+
+// TestCommandLine: the convention of every spsmg binary (package
+// internal/cli) — -h prints the usage on stdout and exits 0, a mistake
+// names itself on stderr with the usage and exits 2.
+func TestCommandLine(t *testing.T) {
+	cases := []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"-h"}, 0, "usage: smgsim [flags]", ""},
+		{[]string{"--help"}, 0, "-mo-rate float", ""},
+		{[]string{"-lisen", "x"}, 2, "", "smgsim: flag provided but not defined: -lisen\n\nusage: smgsim [flags]"},
+		{[]string{"-delay", "soon"}, 2, "", `smgsim: invalid value "soon" for flag -delay`},
+		{[]string{"-listen"}, 2, "", "smgsim: flag needs an argument: -listen"},
+		{[]string{"-proto", "smpp"}, 2, "", `smgsim: -proto: unknown protocol "smpp"`},
+		{[]string{"-log-level", "loud"}, 2, "", `smgsim: -log-level "loud": want debug, info, warn or error`},
+		{[]string{"extra"}, 2, "", `smgsim: unexpected argument "extra"`},
+		{[]string{"-listen", "127.0.0.1:notaport"}, 1, "", "smgsim: "},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := cli.Exit("smgsim", run(c.args, &stdout), &stderr)
+		if code != c.code || !strings.Contains(stdout.String(), c.stdout) || !strings.Contains(stderr.String(), c.stderr) ||
+			(c.stdout == "" && stdout.Len() > 0) || (c.stderr == "" && stderr.Len() > 0) {
+			t.Errorf("%q: exit %d (want %d)\nstdout: %s\nstderr: %s", c.args, code, c.code, stdout.String(), stderr.String())
 		}
 	}
 }

@@ -8,8 +8,10 @@
 //	      -receiver-login sp -receiver-secret pw -n 1000 -linger 5s
 //	spsim -proto sgip -receiver 127.0.0.1:8803 -receiver-login sp -receiver-secret pw -n 0   # receive only
 //
-// It exits 1 when the login fails (or any other error) and 2 on bad flags;
-// SIGINT ends the run early and still prints the report.
+// It exits 1 when the login fails (or any other error) and 2 on bad flags
+// (named on stderr, with the usage); -h prints the usage on stdout and
+// exits 0 (package internal/cli). SIGINT ends the run early and still
+// prints the report.
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
@@ -50,30 +53,25 @@ type options struct {
 	verbose                    bool
 }
 
-type usageError struct{ error }
+const usage = `usage: spsim [flags]
 
-func (e usageError) Unwrap() error { return e.error }
+Logs in to a gateway (or an SMG) as an SP, sends Submits as fast as the
+window allows or at -rate, and prints the report table. With -receiver
+(SGIP) it also takes the gateway's binds and prints the MO and reports that
+arrive. For example:
+
+  spsim -proto cmpp3 -addr 127.0.0.1:7890 -login 900001 -secret 888888 -conns 4 -window 16 -n 1000000`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "spsim:", err)
-		if errors.As(err, new(usageError)) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	os.Exit(cli.Exit("spsim", err, os.Stderr))
 }
 
-func parseFlags(args []string, stderr io.Writer) (options, error) {
+func parseFlags(args []string, stdout io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("spsim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol: sgip, cmpp2, cmpp2.1, cmpp3, smgp, smgp1.3")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:7890", "gateway address")
 	fs.StringVar(&o.login, "login", "900001", "CMPP Source_Addr / SMGP ClientID / SGIP login name")
@@ -98,27 +96,33 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.receiverSecret, "receiver-secret", "", "SGIP receiver: password")
 	fs.DurationVar(&o.linger, "linger", 2*time.Second, "with -receiver: keep receiving this long after the run")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
-	if err := fs.Parse(args); err != nil {
-		return o, usageError{err}
+	if err := cli.Parse(fs, args, usage, stdout); err != nil {
+		return o, err
 	}
 	fs.Visit(func(f *flag.Flag) { o.nSet = o.nSet || f.Name == "n" })
-	if fs.NArg() > 0 {
-		return o, usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
+	if err := cli.NoArgs(fs, usage); err != nil {
+		return o, err
 	}
 	if !config.Protocol(o.proto).Valid() {
-		return o, usageError{fmt.Errorf("-proto %q: want one of %v", o.proto, config.Protocols)}
+		return o, cli.Misuse(fs, usage, "-proto %q: want one of %v", o.proto, config.Protocols)
 	}
 	if o.mixShare < 0 || o.mixShare > 100 || o.users < 1 {
-		return o, usageError{errors.New("-mix-share wants 0–100 and -users at least 1")}
+		return o, cli.Misuse(fs, usage, "-mix-share wants 0–100 and -users at least 1")
+	}
+	if _, err := spreadUsers(o.user, o.users); err != nil {
+		return o, cli.Misuse(fs, usage, "%v", err)
+	}
+	if o.n <= 0 && o.duration <= 0 && o.receiver == "" {
+		return o, cli.Misuse(fs, usage, "nothing to do: -n 0 without -duration or -receiver")
 	}
 	return o, nil
 }
 
 // loadConfig turns the flags into a sp.LoadConfig.
 func (o options) loadConfig(log *slog.Logger) (sp.LoadConfig, error) {
-	users, err := spreadUsers(o.user, o.users)
+	users, err := spreadUsers(o.user, o.users) // checked by parseFlags
 	if err != nil {
-		return sp.LoadConfig{}, usageError{err}
+		return sp.LoadConfig{}, err
 	}
 	mt := sp.MT{SPNumber: o.spNumber, Users: users, ServiceCode: o.service, LinkID: o.linkID, Text: o.text}
 	mix := []sp.MTTemplate{{Name: "user", MT: mt, Spread: true, Weight: 100 - o.mixShare}}
@@ -162,7 +166,7 @@ func spreadUsers(first string, n int) ([]string, error) {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, err := parseFlags(args, stderr)
+	o, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -213,7 +217,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("receiving until interrupted")
 		<-ctx.Done()
 	} else {
-		return usageError{errors.New("nothing to do: -n 0 without -duration or -receiver")}
+		return errors.New("nothing to do: -n 0 without -duration or -receiver") // parseFlags refuses it
 	}
 	if rcv != nil {
 		rcv.Close()

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
@@ -108,12 +109,40 @@ func TestRun(t *testing.T) {
 	})
 	t.Run("bad flags are a usage error", func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		for _, args := range [][]string{{"-proto", "smpp"}, {"-nope"}, {"-mix-share", "120"}, {"-n", "0"}} {
-			if err := run(context.Background(), args, &out, &errOut); !errors.As(err, new(usageError)) {
+		for _, args := range [][]string{{"-proto", "smpp"}, {"-nope"}, {"-mix-share", "120"}, {"-n", "0"}, {"-users", "2", "-user", "abc"}} {
+			if err := run(context.Background(), args, &out, &errOut); !errors.As(err, new(*cli.UsageError)) {
 				t.Errorf("%v: err = %v, want a usage error", args, err)
 			}
 		}
 	})
+}
+
+// TestCommandLine: the convention of every spsmg binary (package
+// internal/cli) — -h prints the usage on stdout and exits 0, a mistake
+// names itself on stderr with the usage and exits 2.
+func TestCommandLine(t *testing.T) {
+	cases := []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"-h"}, 0, "usage: spsim [flags]", ""},
+		{[]string{"--help"}, 0, "-window int", ""},
+		{[]string{"-conn", "4"}, 2, "", "spsim: flag provided but not defined: -conn\n\nusage: spsim [flags]"},
+		{[]string{"-rate", "fast"}, 2, "", `spsim: invalid value "fast" for flag -rate`},
+		{[]string{"-addr"}, 2, "", "spsim: flag needs an argument: -addr"},
+		{[]string{"-proto", "smpp"}, 2, "", `spsim: -proto "smpp": want one of`},
+		{[]string{"-n", "0"}, 2, "", "spsim: nothing to do"},
+		{[]string{"extra"}, 2, "", `spsim: unexpected argument "extra"`},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		code := cli.Exit("spsim", run(context.Background(), c.args, &stdout, &stderr), &stderr)
+		if code != c.code || !strings.Contains(stdout.String(), c.stdout) || !strings.Contains(stderr.String(), c.stderr) ||
+			(c.stdout == "" && stdout.Len() > 0) || (c.stderr == "" && stderr.Len() > 0) {
+			t.Errorf("%q: exit %d (want %d)\nstdout: %s\nstderr: %s", c.args, code, c.code, stdout.String(), stderr.String())
+		}
+	}
 }
 
 func TestSpreadUsers(t *testing.T) {

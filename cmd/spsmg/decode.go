@@ -16,6 +16,7 @@ import (
 	"github.com/spsmg/spsmg/codec/text"
 	"github.com/spsmg/spsmg/codec/udh"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/internal/cli"
 )
 
 const decodeUsage = `usage: spsmg decode --proto sgip|cmpp2|cmpp2.1|cmpp3|smgp|smgp1.3 [--body submit|deliver|report] [HEX]
@@ -31,16 +32,18 @@ struct of a Deliver's Msg_Content, or an SMGP report text).`
 
 // decodeCmd runs `spsmg decode`.
 func decodeCmd(args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	proto := fs.String("proto", "", "protocol")
+	fs := flag.NewFlagSet("spsmg decode", flag.ContinueOnError)
+	proto := fs.String("proto", "", "protocol (required)")
 	body := fs.String("body", "", "the hex is a body: submit, deliver or report")
-	if err := fs.Parse(args); err != nil {
-		return usageError{decodeUsage}
+	if err := cli.Parse(fs, args, decodeUsage, stdout); err != nil {
+		return err
 	}
 	p := config.Protocol(*proto)
+	if *proto == "" {
+		return cli.Misuse(fs, decodeUsage, "--proto is required")
+	}
 	if !p.Valid() {
-		return usageError{fmt.Sprintf("decode: --proto %q: want one of %v\n\n%s", *proto, config.Protocols, decodeUsage)}
+		return cli.Misuse(fs, decodeUsage, "--proto %q: want one of %v", *proto, config.Protocols)
 	}
 	src := strings.Join(fs.Args(), " ")
 	if src == "" {
@@ -63,7 +66,7 @@ func decodeCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	case "submit", "deliver":
 		out, err = decodeFrame(p, withHeader(p, *body, frame))
 	default:
-		return usageError{fmt.Sprintf("decode: --body %q: want submit, deliver or report\n\n%s", *body, decodeUsage)}
+		return cli.Misuse(fs, decodeUsage, "--body %q: want submit, deliver or report", *body)
 	}
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/sim/smg"
 )
 
@@ -15,19 +16,24 @@ const demoUsage = `usage: spsmg demo [--data DIR] [--config FILE] [--mo-rate N]
 
 Runs the gateway with the demo configuration (config/demo.yaml, embedded)
 in front of a simulated SMG started at the configured upstream address, with
-an embedded Badger store under DIR (default ./data). Try it from another
+an embedded Badger store under DIR (default ./data). ` + demoTry
+
+// demoTry is printed again once the demo is up.
+const demoTry = `Try it from another
 terminal with the simulated SP:
 
   go run ./cmd/spsim -proto cmpp3 -addr 127.0.0.1:7890 -login 900001 -secret 888888 -service FREE -n 100000 -window 64 -rate 50000`
 
-func demoCmd(args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+func demoCmd(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("spsmg demo", flag.ContinueOnError)
 	data := fs.String("data", "data", "data directory of the embedded store")
 	path := fs.String("config", "", "configuration file instead of the embedded demo")
 	moRate := fs.Float64("mo-rate", 0, "MO messages per second the simulated SMG sends to the demo SP")
-	if err := fs.Parse(args); err != nil {
-		return usageError{demoUsage}
+	if err := cli.Parse(fs, args, demoUsage, stdout); err != nil {
+		return err
+	}
+	if err := cli.NoArgs(fs, demoUsage); err != nil {
+		return err
 	}
 	var (
 		cfg *config.Config
@@ -65,6 +71,6 @@ func demoCmd(args []string) error {
 	defer sim.Close()
 	return serve(cfg, log, func() (*config.Config, error) { return cfg, nil }, func(httpAddr string) {
 		fmt.Fprintf(os.Stderr, "\nspsmg demo is up:\n  SMG (simulated)  %s %s\n  SP listeners     %v\n  metrics          http://%s/metrics\n  store            %s\n\n%s\n\n",
-			cfg.Upstream.Protocol, sim.Addr(), cfg.Listeners, httpAddr, cfg.Store.Path, demoUsage[len("usage: spsmg demo [--data DIR] [--config FILE] [--mo-rate N]\n\n"):])
+			cfg.Upstream.Protocol, sim.Addr(), cfg.Listeners, httpAddr, cfg.Store.Path, demoTry)
 	})
 }

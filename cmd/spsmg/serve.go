@@ -17,6 +17,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
 )
@@ -25,16 +26,28 @@ const serveUsage = `usage: spsmg serve --config FILE
 
 Runs the gateway. Signals: SIGHUP reloads the configuration (accounts,
 credentials, limits, result codes, authorization rules) without dropping
-connections; SIGTERM or SIGINT stops gracefully (logouts, drain, flush).`
+connections; SIGTERM or SIGINT stops gracefully (logouts, drain, flush).
+A file with problems is refused with every problem listed, one per line
+(spsmg check lists them without starting).`
 
-func serveCmd(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	path := fs.String("config", "", "configuration file")
-	if err := fs.Parse(args); err != nil || *path == "" {
-		return usageError{serveUsage}
+// configFlag parses a command's flags, of which --config is required.
+func configFlag(fs *flag.FlagSet, args []string, head string, stdout io.Writer) (string, error) {
+	path := fs.String("config", "", "configuration file (YAML)")
+	if err := cli.Parse(fs, args, head, stdout); err != nil {
+		return "", err
 	}
-	cfg, warnings, err := config.Load(*path)
+	if *path == "" {
+		return "", cli.Misuse(fs, head, "--config is required")
+	}
+	return *path, cli.NoArgs(fs, head)
+}
+
+func serveCmd(args []string, stdout io.Writer) error {
+	path, err := configFlag(flag.NewFlagSet("spsmg serve", flag.ContinueOnError), args, serveUsage, stdout)
+	if err != nil {
+		return err
+	}
+	cfg, warnings, err := config.Load(path)
 	if err != nil {
 		return err
 	}
@@ -43,7 +56,7 @@ func serveCmd(args []string) error {
 		log.Warn(w)
 	}
 	return serve(cfg, log, func() (*config.Config, error) {
-		c, w, err := config.Load(*path)
+		c, w, err := config.Load(path)
 		for _, x := range w {
 			log.Warn(x)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/proxy"
 )
 
@@ -58,7 +59,7 @@ bad one; exits 1 if anything is damaged.`
 // storeCmd runs `spsmg store`.
 func storeCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageError{storeUsage}
+		return &cli.UsageError{Prog: "spsmg store", Err: errors.New("a command is required: backup, restore or verify"), Usage: storeUsage}
 	}
 	switch args[0] {
 	case "backup":
@@ -67,11 +68,11 @@ func storeCmd(args []string, stdout io.Writer) error {
 		return storeRestoreCmd(args[1:], stdout)
 	case "verify":
 		return storeVerifyCmd(args[1:], stdout)
-	case "-h", "--help", "help":
-		_, err := fmt.Fprintln(stdout, storeUsage)
-		return err
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, storeUsage)
+		return flag.ErrHelp
 	}
-	return usageError{fmt.Sprintf("store: unknown command %q\n\n%s", args[0], storeUsage)}
+	return &cli.UsageError{Prog: "spsmg store", Err: fmt.Errorf("unknown command %q", args[0]), Usage: storeUsage}
 }
 
 // storeFlags are the flags every store command takes.
@@ -83,26 +84,19 @@ type storeFlags struct {
 }
 
 func newStoreFlags(name, usage string) *storeFlags {
-	fs := flag.NewFlagSet("store "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flag.NewFlagSet("spsmg store "+name, flag.ContinueOnError)
 	return &storeFlags{fs: fs, usage: usage,
 		store:  fs.String("store", "", "store directory"),
 		config: fs.String("config", "", "configuration file (its store.path)")}
 }
 
-// parse parses args; help is true after -h (usage printed to stdout).
-func (f *storeFlags) parse(args []string, stdout io.Writer) (help bool, err error) {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			_, err := fmt.Fprintln(stdout, f.usage)
-			return true, err
-		}
-		return false, usageError{fmt.Sprintf("%s: %v\n\n%s", f.fs.Name(), err, f.usage)}
+// parse parses args as package cli does: after -h the usage is printed to
+// stdout and flag.ErrHelp returned.
+func (f *storeFlags) parse(args []string, stdout io.Writer) error {
+	if err := cli.Parse(f.fs, args, f.usage, stdout); err != nil {
+		return err
 	}
-	if f.fs.NArg() > 0 {
-		return false, usageError{fmt.Sprintf("%s: unexpected argument %q\n\n%s", f.fs.Name(), f.fs.Arg(0), f.usage)}
-	}
-	return false, nil
+	return cli.NoArgs(f.fs, f.usage)
 }
 
 // resolve returns the store directory and, with --config, the
@@ -110,7 +104,7 @@ func (f *storeFlags) parse(args []string, stdout io.Writer) (help bool, err erro
 func (f *storeFlags) resolve() (string, *config.Config, error) {
 	switch {
 	case *f.store != "" && *f.config != "":
-		return "", nil, usageError{fmt.Sprintf("%s: --store and --config both name the store: give one\n\n%s", f.fs.Name(), f.usage)}
+		return "", nil, cli.Misuse(f.fs, f.usage, "--store and --config both name the store: give one")
 	case *f.store != "":
 		return *f.store, nil, nil
 	case *f.config != "":
@@ -120,7 +114,7 @@ func (f *storeFlags) resolve() (string, *config.Config, error) {
 		}
 		return cfg.Store.Path, cfg, nil
 	}
-	return "", nil, usageError{fmt.Sprintf("%s: --store DIR or --config FILE is required\n\n%s", f.fs.Name(), f.usage)}
+	return "", nil, cli.Misuse(f.fs, f.usage, "--store DIR or --config FILE is required")
 }
 
 // storeLogger prints warnings and errors (Badger's, and what the checks
@@ -236,7 +230,7 @@ func printRecovery(w io.Writer, r authcache.Recovery) {
 
 func storeVerifyCmd(args []string, stdout io.Writer) error {
 	f := newStoreFlags("verify", storeVerifyUsage)
-	if help, err := f.parse(args, stdout); help || err != nil {
+	if err := f.parse(args, stdout); err != nil {
 		return err
 	}
 	dir, cfg, err := f.resolve()
@@ -278,11 +272,11 @@ func storeVerifyCmd(args []string, stdout io.Writer) error {
 func storeBackupCmd(args []string, stdout io.Writer) error {
 	f := newStoreFlags("backup", storeBackupUsage)
 	out := f.fs.String("out", "", "backup file to write")
-	if help, err := f.parse(args, stdout); help || err != nil {
+	if err := f.parse(args, stdout); err != nil {
 		return err
 	}
 	if *out == "" {
-		return usageError{"store backup: --out FILE is required\n\n" + storeBackupUsage}
+		return cli.Misuse(f.fs, f.usage, "--out FILE is required")
 	}
 	dir, cfg, err := f.resolve()
 	if err != nil {
@@ -332,11 +326,11 @@ func storeRestoreCmd(args []string, stdout io.Writer) error {
 	f := newStoreFlags("restore", storeRestoreUsage)
 	in := f.fs.String("in", "", "backup file to restore")
 	force := f.fs.Bool("force", false, "move a non-empty store directory aside first")
-	if help, err := f.parse(args, stdout); help || err != nil {
+	if err := f.parse(args, stdout); err != nil {
 		return err
 	}
 	if *in == "" {
-		return usageError{"store restore: --in FILE is required\n\n" + storeRestoreUsage}
+		return cli.Misuse(f.fs, f.usage, "--in FILE is required")
 	}
 	dir, cfg, err := f.resolve()
 	if err != nil {

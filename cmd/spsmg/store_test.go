@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -276,7 +277,7 @@ func TestStoreFlags(t *testing.T) {
 		args []string
 		says string
 	}{
-		{[]string{}, "usage: spsmg store"},
+		{[]string{}, "a command is required"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"verify"}, "--store DIR or --config FILE is required"},
 		{[]string{"verify", "--store", dir, "--config", "x.yaml"}, "--store and --config both name the store"},
@@ -301,11 +302,11 @@ func TestStoreFlags(t *testing.T) {
 	}
 	for _, sub := range []string{"backup", "restore", "verify"} {
 		out, err := runStore(t, sub, "-h")
-		if err != nil || !strings.HasPrefix(out, "usage: spsmg store "+sub) {
+		if !errors.Is(err, flag.ErrHelp) || !strings.HasPrefix(out, "usage: spsmg store "+sub) {
 			t.Errorf("store %s -h: %v\n%s", sub, err, out)
 		}
 	}
-	if out, err := runStore(t, "-h"); err != nil || !strings.HasPrefix(out, "usage: spsmg store") {
+	if out, err := runStore(t, "-h"); !errors.Is(err, flag.ErrHelp) || !strings.HasPrefix(out, "usage: spsmg store") {
 		t.Errorf("store -h: %v %q", err, out)
 	}
 }
