@@ -31,9 +31,9 @@
 // The rules are listed on Authorize and OnMO; the data model and what is
 // persisted for how long are in README.section.md.
 //
-// To add a rule: give it a Reason (and a Flow if it is a new kind of
-// decision) in reason.go, keep reasonNames and Reasons in step, decide it
-// in Authorize without allocating, and add its steps to the flow table in
+// To add a rule: give it a reason (package reason: a constant before
+// StoreUnavailable, so that Reasons lists it) and a Flow if it is a new
+// kind of decision (reason.go), decide it in Authorize without allocating, and add its steps to the flow table in
 // flow_test.go. To add a record kind: a kind byte and an encoding in
 // record.go, a sharded pointer-free map in tables.go, its load in
 // Engine.load, its expiry in Engine.sweep, its check in CheckRecord.

@@ -17,7 +17,7 @@ var (
 	ErrNotFound = errors.New("authcache: not found")
 
 	// ErrUnavailable: the Engine is marked unavailable (SPEC §3.6); API calls
-	// that change state are refused, MTs get ReasonStoreUnavailable.
+	// that change state are refused, MTs get reason.StoreUnavailable.
 	ErrUnavailable = errors.New("authcache: store unavailable")
 
 	// ErrInvalid: an argument is unusable (empty SP or service code, a user

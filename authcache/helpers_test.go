@@ -2,6 +2,7 @@ package authcache
 
 import (
 	"errors"
+	"github.com/spsmg/spsmg/reason"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -126,9 +127,9 @@ func (h *harness) mt(m mt) *MT {
 	return v
 }
 
-func allow(r Reason, f Flow) Decision { return Decision{Allow: true, Reason: r, Flow: f} }
-func deny(r Reason, f Flow) Decision  { return Decision{Reason: r, Flow: f} }
-func denyAt(r Reason, f Flow, i int) Decision {
+func allow(r reason.Reason, f Flow) Decision { return Decision{Allow: true, Reason: r, Flow: f} }
+func deny(r reason.Reason, f Flow) Decision  { return Decision{Reason: r, Flow: f} }
+func denyAt(r reason.Reason, f Flow, i int) Decision {
 	return Decision{Reason: r, Flow: f, Recipient: i}
 }
 

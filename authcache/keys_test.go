@@ -3,6 +3,7 @@ package authcache
 import (
 	"bytes"
 	"fmt"
+	"github.com/spsmg/spsmg/reason"
 	"testing"
 )
 
@@ -75,7 +76,7 @@ func TestKeysHoldAnyByte(t *testing.T) {
 		}
 	}
 	for _, n := range names {
-		if d := e.Authorize(&MT{SP: n.sp, ServiceCode: []byte(n.svc), Dests: [][]byte{[]byte(userA)}}); !d.Allow || d.Reason != ReasonSubscription {
+		if d := e.Authorize(&MT{SP: n.sp, ServiceCode: []byte(n.svc), Dests: [][]byte{[]byte(userA)}}); !d.Allow || d.Reason != reason.Subscription {
 			t.Errorf("subscription (%q, %q) after the reopen: %+v", n.sp, n.svc, d)
 		}
 	}
