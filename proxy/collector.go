@@ -49,8 +49,8 @@ var (
 		"Requests awaiting the SMG's response, all binds.")
 	descWindow = d("upstream_window_capacity",
 		"Sum of the windows of the logged-in binds.")
-	descBacklog = d("delivery_backlog",
-		"MO and reports waiting for an SP connection (store-and-forward), by account.",
+	descBacklog = d("deliveries_waiting",
+		"MO and status reports not yet written to any connection of the SP account, by account: the SP is offline or its delivery windows are full (store-and-forward). Those written and awaiting the SP's answer are not counted.",
 		"sp")
 	descLoginFailures = d("login_failures_total",
 		"Refused logins by status.",
