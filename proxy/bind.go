@@ -238,11 +238,12 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	l.stats.packet(sideSMG, dirOut, cmdKind)
 }
 
-// send writes a request spsmg builds itself; done runs on b's loop with the
-// response (or an error when the bind closes or the request times out).
-func (b *bind) send(build func(dst []byte, seq wireSeq) []byte, done func(result uint32, msgID []byte, err error)) {
+// send writes a request of kind k that spsmg builds itself; done runs on
+// b's loop with the response (or an error when the bind closes or the
+// request times out). A Submit's round trip is observed like an SP's.
+func (b *bind) send(k codec.Kind, build func(dst []byte, seq wireSeq) []byte, done func(result uint32, msgID []byte, err error)) {
 	p := b.claim()
-	p.kind, p.done, p.sentAt = pendInternal, done, b.l.now
+	p.kind, p.cmdKind, p.done, p.sentAt = pendInternal, k, done, b.l.now
 	b.out.buf = build(b.out.buf, p.gwSeq)
 	b.out.mark()
 }
@@ -282,6 +283,9 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	l.stats.inflight.Add(-1)
 	switch p.kind {
 	case pendInternal:
+		if p.cmdKind == codec.KindSubmit {
+			l.stats.submitRTT.observeNS(l.now - p.sentAt)
+		}
 		if p.done != nil {
 			p.done(v.Result, v.MsgID, nil)
 		}
@@ -424,7 +428,7 @@ func (b *bind) sweep() {
 	interval := int64(cfg.Upstream.ActiveTestInterval)
 	if idle > interval || (b.atPending > 0 && l.now-b.lastSend > int64(time.Minute)) {
 		b.atPending++
-		b.send(func(dst []byte, seq wireSeq) []byte { return g.d.appendActiveTest(dst, seq) },
+		b.send(codec.KindActiveTest, func(dst []byte, seq wireSeq) []byte { return g.d.appendActiveTest(dst, seq) },
 			nil)
 		l.stats.packet(sideSMG, dirOut, codec.KindActiveTest)
 	}
@@ -476,7 +480,7 @@ func (b *bind) goodbye() {
 		return
 	}
 	g := b.up.g
-	b.send(func(dst []byte, seq wireSeq) []byte { return g.d.appendLogout(dst, seq) }, nil)
+	b.send(codec.KindLogout, func(dst []byte, seq wireSeq) []byte { return g.d.appendLogout(dst, seq) }, nil)
 	b.l.stats.packet(sideSMG, dirOut, codec.KindLogout)
 	b.leaving = true
 }

@@ -31,7 +31,7 @@ var (
 		"Forwarded Submits answered by spsmg with a retryable error because the SMG did not answer (timeout or bind lost).",
 		"sp")
 	descSubmitRTT = d("submit_rtt_seconds",
-		"Round trip of forwarded Submits: from writing to the SMG to its Submit_Resp.")
+		"Round trip of Submits to the SMG, SPs' and those spsmg originates (web codes, Noti_User): from writing to the SMG to its Submit_Resp.")
 	descAuthLatency = d("auth_decision_seconds",
 		"Time of one authorization decision (sampled: one decision in 64).")
 	descSPConns = d("sp_connections",
