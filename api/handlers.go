@@ -104,6 +104,12 @@ func (a *API) subscribe(r *request) (int, any, error) {
 	if e := checkServiceCode(in.ServiceCode); e != nil {
 		return 0, nil, e
 	}
+	// The gateway refuses every MT of a service outside the account's
+	// list (service_not_allowed): such a subscription could never be used,
+	// so the user is not asked to confirm it.
+	if r.acc.services != nil && !r.acc.services[in.ServiceCode] {
+		return 0, nil, fail(codeServiceNotAllowed, "service_code %q is not one of this account's service_codes", in.ServiceCode)
+	}
 	spNumber := in.SPNumber
 	if spNumber == "" {
 		if len(r.acc.accessNumbers) == 0 { // config.Validate requires one
