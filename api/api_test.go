@@ -130,6 +130,44 @@ func TestSubscriptionServiceNotAllowed(t *testing.T) {
 		body: `{"user":"` + userA + `","service_code":"GAME"}`}), http.StatusCreated)
 }
 
+// A repeated request (double click, impatient user) within
+// pending_repeat_window sends the user no second Noti_User: it answers 200
+// with the pending request's id. A request whose Noti_User failed does not
+// hold the next one back.
+func TestRepeatedSubscriptionRequest(t *testing.T) {
+	e := newEnv(t, nil)
+	const body = `{"user":"` + userA + `","service_code":"NEWS"}`
+	first := decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions", body: body}), http.StatusCreated)
+	e.clock.Advance(time.Minute)
+	again := decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions",
+		body: `{"user":"+86` + userA + `","service_code":"NEWS"}`}), http.StatusOK)
+	if again.ID != first.ID || again.Status != "pending" || again.SentFrom != first.SentFrom || again.MessageID != "" {
+		t.Fatalf("repeat answered %+v; first was %+v", again, first)
+	}
+	if sent := e.gw.all(); len(sent) != 1 {
+		t.Fatalf("%d Noti_User sent, want 1: %+v", len(sent), sent)
+	}
+
+	// Past the window: a new request, a new Noti_User.
+	e.clock.Advance(config.DefaultPendingRepeatWindow)
+	later := decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions", body: body}), http.StatusCreated)
+	if later.ID == first.ID || len(e.gw.all()) != 2 {
+		t.Fatalf("after the window: %+v, %d sent", later, len(e.gw.all()))
+	}
+
+	// The SMG refuses a Noti_User: the retry sends one.
+	e.gw.set(8, nil, false)
+	gameBody := `{"user":"` + userA + `","service_code":"GAME"}`
+	if r := e.do(call{method: "POST", uri: "/v1/subscriptions", body: gameBody}); r.status != http.StatusBadGateway {
+		t.Fatalf("refused Noti_User: %d %s", r.status, r.body)
+	}
+	e.gw.set(0, nil, false)
+	decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions", body: gameBody}), http.StatusCreated)
+	if n := len(e.gw.all()); n != 4 {
+		t.Fatalf("%d MTs originated, want 4 (the retry after a refused Noti_User sends one)", n)
+	}
+}
+
 func TestSubscriptionOptionalFields(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.do(call{method: "POST", uri: "/v1/subscriptions",
