@@ -1,8 +1,9 @@
 // Command spsmg is the SP-side short message gateway.
 //
 //	spsmg serve  --config spsmg.yaml   run the gateway
-//	spsmg demo   [--data DIR]          run it with the demo config and a simulated SMG
+//	spsmg demo   [--listen A --http A]  run it with the demo config and a simulated SMG
 //	spsmg decode --proto P HEX         decode one PDU from hex to JSON
+//	spsmg api METHOD TARGET [BODY]     sign and send one SPMS API request
 package main
 
 import (
@@ -15,10 +16,13 @@ import (
 const usage = `usage: spsmg <command> [flags]
 
 commands:
-  serve   --config FILE     run the gateway
-  demo    [--data DIR]      run the gateway with the demo config and a simulated SMG
-  decode  --proto P [HEX]   decode one PDU (hex) to JSON
-  version                   print the version
+  serve   --config FILE            run the gateway
+  demo    [--listen ADDR] [--http ADDR] [--smg ADDR] [--data DIR]
+                                   run the gateway with the demo config and a
+                                   simulated SMG; print a walk-through of every flow
+  decode  --proto P [HEX]          decode one PDU (hex) to JSON
+  api     METHOD TARGET [BODY]     sign and send one SPMS API request (demo key by default)
+  version                          print the version
 
 Run 'spsmg <command> -h' for a command's flags.`
 
@@ -50,9 +54,11 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	case "serve":
 		return serveCmd(args[1:])
 	case "demo":
-		return demoCmd(args[1:])
+		return demoCmd(args[1:], stdout)
 	case "decode":
 		return decodeCmd(args[1:], stdin, stdout)
+	case "api":
+		return apiCmd(args[1:], stdout)
 	case "version", "--version", "-v":
 		_, err := fmt.Fprintln(stdout, "spsmg", version)
 		return err

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/spsmg/spsmg/config"
 )
 
 // readmeSection returns the text of the README section whose heading line
@@ -208,4 +210,24 @@ func TestSplitShell(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
+}
+
+// TestReadmeWalkthrough keeps README "The demo" in step with what `spsmg
+// demo` prints at its default addresses (TestDemoWalkthrough runs that).
+func TestReadmeWalkthrough(t *testing.T) {
+	cfg, err := config.Parse(config.Demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, _ := strings.Cut(walkthrough(cfg, demoAt{sp: cfg.Listeners[0].Addr, http: cfg.HTTP.Addr, control: demoControlAddr}),
+		walkthroughHeading+"\n\n")
+	for _, block := range fenced(readmeSection(t, "### The demo"), "sh") {
+		if strings.Contains(block, "spsmg_mt_decisions_total") {
+			if block != want {
+				t.Fatalf("README's walk-through differs from the printed one; it should read:\n%s", want)
+			}
+			return
+		}
+	}
+	t.Fatalf("README \"The demo\" has no walk-through; it should read:\n%s", want)
 }
