@@ -1,9 +1,9 @@
 // Command spsmg is the SP-side short message gateway.
 //
-//	spsmg serve  --config spsmg.yaml   run the gateway
-//	spsmg demo   [--listen A --http A]  run it with the demo config and a simulated SMG
-//	spsmg decode --proto P HEX         decode one PDU from hex to JSON
-//	spsmg api METHOD TARGET [BODY]     sign and send one SPMS API request
+//	spsmg serve  --config spsmg.yaml       run the gateway
+//	spsmg demo   [--listen A] [--http A]   run it with the demo config and a simulated SMG
+//	spsmg decode --proto P HEX             decode one PDU from hex to JSON
+//	spsmg api    METHOD TARGET [BODY]      sign and send one SPMS API request
 package main
 
 import (
