@@ -83,6 +83,7 @@ type account struct {
 	id            string
 	corpID        string
 	accessNumbers []string
+	services      map[string]bool // the account's service_codes; nil: any
 	secret        []byte
 	allow         []netip.Prefix
 }
@@ -134,12 +135,19 @@ func (a *API) SetConfig(cfg *config.Config) {
 			dup[ac.API.AppKey] = true
 			continue
 		}
-		s.accounts[ac.API.AppKey] = &account{
+		acc := &account{
 			id: ac.ID, corpID: ac.CorpID,
 			accessNumbers: append([]string(nil), ac.AccessNumbers...),
 			secret:        []byte(ac.API.AppSecret),
 			allow:         a.prefixes("accounts["+ac.ID+"].api.allow_ips", ac.API.AllowIPs),
 		}
+		if len(ac.ServiceCodes) > 0 {
+			acc.services = make(map[string]bool, len(ac.ServiceCodes))
+			for _, svc := range ac.ServiceCodes {
+				acc.services[svc] = true
+			}
+		}
+		s.accounts[ac.API.AppKey] = acc
 	}
 	for key := range dup {
 		delete(s.accounts, key)

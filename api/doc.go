@@ -13,6 +13,7 @@
 //
 //	POST   /v1/ondemand                         {"user"}                                   → 200 {"user","sent_from","message_id","expires_in_seconds"}
 //	POST   /v1/subscriptions                    {"user","service_code"[,"sp_number","text"]} → 201 {"id","status":"pending","sent_from","message_id"}
+//	                                                                                          200 {"id","status":"pending","sent_from"}: a repeat, nothing sent
 //	GET    /v1/subscriptions?user=U                                                         → 200 [{"user","service_code","state","source","since","updated"}]
 //	DELETE /v1/subscriptions/{user}/{service}                                               → 200 {"cancelled":n}
 //
@@ -24,6 +25,14 @@
 // with one of them; text (the original request delivered to the SP in the
 // Noti_SP MO) defaults to "DZ"+service_code. message_id is the SMG's MsgID
 // in hex. Times are RFC 3339, UTC.
+//
+// A POST /v1/subscriptions for the same user and service as a request of
+// the same account that is still pending and was made less than
+// authorization.pending_repeat_window (2 min) ago is a repeat (a double
+// click, an impatient user): it answers 200 with that request's id and
+// sent_from, no message_id, and the user gets no second Noti_User. The
+// first request's sp_number and text stay. A request whose Noti_User
+// failed (502/503/504) does not count: the next one sends its own.
 //
 // # Authentication (seeds/003)
 //
@@ -96,6 +105,7 @@
 //	401    stale_timestamp         X-Timestamp outside ±http.signature_window
 //	401    replayed_nonce          X-Nonce already used by this key within the window
 //	403    forbidden_ip            the client address is not white-listed for the key
+//	403    service_not_allowed     POST /v1/subscriptions for a service_code outside the account's service_codes
 //	404    not_found               no such endpoint, or (DELETE) nothing active to cancel
 //	405    method_not_allowed      the path exists, the method does not (Allow header set)
 //	409    already_subscribed      POST /v1/subscriptions for an active subscription
@@ -113,7 +123,8 @@
 // When the originated MT fails (502/503/504) after the engine recorded the
 // web code or the pending subscription, the record is left to expire on its
 // own (web_code_ttl, pending_ttl): nobody knows the code, and the user
-// never got the Noti_User to reply to. The SP website may simply retry.
+// most likely never got the Noti_User to reply to. The SP website may
+// simply retry; the retry sends a new code or Noti_User.
 //
 // # Metrics
 //

@@ -86,7 +86,7 @@ type subscribeResponse struct {
 	ID        string `json:"id"`
 	Status    string `json:"status"`
 	SentFrom  string `json:"sent_from"`
-	MessageID string `json:"message_id"`
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // subscribe stores a pending web subscription and sends the user the
@@ -103,6 +103,12 @@ func (a *API) subscribe(r *request) (int, any, error) {
 	}
 	if e := checkServiceCode(in.ServiceCode); e != nil {
 		return 0, nil, e
+	}
+	// The gateway refuses every MT of a service outside the account's
+	// list (service_not_allowed): such a subscription could never be used,
+	// so the user is not asked to confirm it.
+	if r.acc.services != nil && !r.acc.services[in.ServiceCode] {
+		return 0, nil, fail(codeServiceNotAllowed, "service_code %q is not one of this account's service_codes", in.ServiceCode)
 	}
 	spNumber := in.SPNumber
 	if spNumber == "" {
@@ -121,15 +127,22 @@ func (a *API) subscribe(r *request) (int, any, error) {
 	}
 	id, err := a.engine.RequestSubscription(authcache.SubscriptionRequest{SP: r.acc.id, SPNumber: spNumber,
 		ServiceCode: in.ServiceCode, User: user, Text: text})
+	if errors.Is(err, authcache.ErrRequestPending) {
+		// The same request is pending from within pending_repeat_window:
+		// the user has its Noti_User; a second would only confuse.
+		return http.StatusOK, subscribeResponse{ID: id, Status: "pending", SentFrom: a.engine.ConfirmationNumber(id)}, nil
+	}
 	if err = a.kept(id, err, "pending subscription"); err != nil {
 		return 0, nil, err
 	}
 	// Failing from here on leaves the pending request to expire after
-	// pending_ttl: the user never got the Noti_User, so no reply comes.
+	// pending_ttl (the user may have got the Noti_User after all), and a
+	// retry sends a new one.
 	from := a.engine.ConfirmationNumber(id)
 	res, e := a.originate(proxy.Origination{SPNumber: from, User: user, ServiceCode: in.ServiceCode,
 		Text: fill(r.snap.notiUserText, in.ServiceCode), CorpID: r.acc.corpID})
 	if e != nil {
+		a.engine.RequestUnsent(id)
 		return 0, nil, e
 	}
 	return http.StatusCreated, subscribeResponse{ID: id, Status: "pending", SentFrom: from,

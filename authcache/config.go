@@ -24,6 +24,13 @@ const (
 	// (seeds/000 §1.2 step 8).
 	DefaultPendingTTL = 24 * time.Hour
 
+	// DefaultPendingRepeatWindow: a repeated request for the same user,
+	// SP and service within this long answers with the pending one instead
+	// of sending the user a second Noti_User (a double click, an impatient
+	// user on the SP's site). Long enough to cover an SMS's usual delivery,
+	// short enough that a user who lost the message can ask again soon.
+	DefaultPendingRepeatWindow = 2 * time.Minute
+
 	// DefaultPendingIDDigits: the ID appended to the portal number. Six
 	// digits leave room for a long portal number within the 21-byte
 	// SPNumber/Src_Id fields; size it to the number of live requests (ids
@@ -97,6 +104,10 @@ type Config struct {
 	PendingIDDigits int
 	// PendingTTL is how long a pending subscription waits for Y/N.
 	PendingTTL time.Duration
+	// PendingRepeatWindow: a request for the same (user, SP, service) made
+	// within this long of a pending one returns that one's ID with
+	// ErrRequestPending, and no second Noti_User is sent.
+	PendingRepeatWindow time.Duration
 
 	// NoticeServiceCode is the service code of the subscription notice MT.
 	NoticeServiceCode string
@@ -183,6 +194,7 @@ func (c Config) withDefaults() Config {
 	}
 	setInt(&c.PendingIDDigits, DefaultPendingIDDigits)
 	setDur(&c.PendingTTL, DefaultPendingTTL)
+	setDur(&c.PendingRepeatWindow, DefaultPendingRepeatWindow)
 	if c.NoticeServiceCode == "" {
 		c.NoticeServiceCode = DefaultNoticeServiceCode
 	}
@@ -241,6 +253,8 @@ func (c *Config) validate() error {
 		return bad("WebCodeTTL", c.WebCodeTTL)
 	case c.PendingTTL < time.Second:
 		return bad("PendingTTL", c.PendingTTL)
+	case c.PendingRepeatWindow < time.Second:
+		return bad("PendingRepeatWindow", c.PendingRepeatWindow)
 	case c.RouteTTL < time.Second:
 		return bad("RouteTTL", c.RouteTTL)
 	case c.RouteCacheTTL < 0 || c.RouteCacheTTL > c.RouteTTL:

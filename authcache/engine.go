@@ -170,6 +170,7 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 		e.routes[i].m = make(map[routeKey]routeVal)
 	}
 	e.pend.m = make(map[string]*pendingEntry)
+	e.pend.latest = make(map[pendingKey]string)
 
 	start := time.Now()
 	if err := e.load(); err != nil {
@@ -413,7 +414,7 @@ func (e *Engine) sweep() {
 	e.pend.mu.Lock()
 	for id, p := range e.pend.m {
 		if int64(now) >= p.rec.Expires {
-			delete(e.pend.m, id)
+			e.pend.deleteLocked(id, p)
 			n++
 		}
 	}
@@ -639,7 +640,7 @@ func (e *Engine) loadPending(id, v []byte, now uint32) error {
 	if !ok {
 		return fmt.Errorf("%w: empty user", ErrCorruptRecord)
 	}
-	e.pend.m[r.ID] = &pendingEntry{rec: r, user: uk}
+	e.pend.putLocked(&pendingEntry{rec: r, user: uk})
 	return nil
 }
 

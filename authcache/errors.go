@@ -28,6 +28,12 @@ var (
 	// whose subscription is already active.
 	ErrAlreadySubscribed = errors.New("authcache: already subscribed")
 
+	// ErrRequestPending: RequestSubscription for a (user, SP, service) that
+	// the SP asked for less than PendingRepeatWindow ago and that still
+	// waits for the user's Y/N. The ID returned with it is that request's;
+	// the user already has its Noti_User, so the caller sends none.
+	ErrRequestPending = errors.New("authcache: the same request is pending")
+
 	// ErrIDSpaceExhausted: no free web code, pending ID or LinkID was found
 	// in maxDraws random draws; the configured width is too small for the
 	// number of live records.

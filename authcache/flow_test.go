@@ -87,9 +87,9 @@ func TestFlows(t *testing.T) {
 					h.t.Errorf("ConfirmationNumber = %q, want %q", got, want)
 				}
 			}),
-			check("a second request for the same service while pending is allowed (a new ID)", func(h *harness) {
-				if _, err := h.e.RequestSubscription(musicReq); err != nil {
-					h.t.Errorf("RequestSubscription: %v", err)
+			check("a second request for the same service within the repeat window answers with the pending ID (no second Noti_User)", func(h *harness) {
+				if id, err := h.e.RequestSubscription(musicReq); !errors.Is(err, ErrRequestPending) || id != h.vars["id"] {
+					h.t.Errorf("RequestSubscription = %q, %v; want %q, ErrRequestPending", id, err, h.vars["id"])
 				}
 			}),
 			deliver("the user's Y to portal+ID is not forwarded; spsmg owes the SP a Noti_SP with a fresh LinkID (steps 8-11)",

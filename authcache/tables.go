@@ -270,9 +270,45 @@ func (s *routeShardData) len() int { return len(s.m) + len(s.old) }
 type pendingTable struct {
 	mu sync.Mutex
 	m  map[string]*pendingEntry
+	// latest is the newest request of each (user, SP, service) whose
+	// Noti_User counts as sent, for PendingRepeatWindow.
+	latest map[pendingKey]string
 }
 
 type pendingEntry struct {
 	rec  pendingRecord
 	user uint64
+}
+
+type pendingKey struct {
+	user        uint64
+	sp, service string
+}
+
+func (pe *pendingEntry) key() pendingKey {
+	return pendingKey{user: pe.user, sp: pe.rec.SP, service: pe.rec.Service}
+}
+
+// putLocked adds pe as the newest request of its key.
+func (t *pendingTable) putLocked(pe *pendingEntry) {
+	t.m[pe.rec.ID] = pe
+	if cur, ok := t.latest[pe.key()]; ok && cur != pe.rec.ID {
+		if old := t.m[cur]; old != nil && old.rec.Created > pe.rec.Created {
+			return // loading: a newer one of the same key is in already
+		}
+	}
+	t.latest[pe.key()] = pe.rec.ID
+}
+
+// deleteLocked removes request id.
+func (t *pendingTable) deleteLocked(id string, pe *pendingEntry) {
+	delete(t.m, id)
+	t.unmarkLocked(id, pe)
+}
+
+// unmarkLocked stops pe (request id) from answering repeats.
+func (t *pendingTable) unmarkLocked(id string, pe *pendingEntry) {
+	if k := pe.key(); t.latest[k] == id {
+		delete(t.latest, k)
+	}
 }

@@ -270,7 +270,11 @@ type Authorization struct {
 	MOLinkIDTTL     time.Duration `yaml:"mo_linkid_ttl"`
 	MOLinkIDUses    int           `yaml:"mo_linkid_uses"`
 	PendingTTL      time.Duration `yaml:"pending_ttl"`
-	RouteTTL        time.Duration `yaml:"route_ttl"`
+	// PendingRepeatWindow: a repeated web subscription request for the
+	// same user and service within this long answers with the pending one
+	// and sends no second Noti_User.
+	PendingRepeatWindow time.Duration `yaml:"pending_repeat_window"`
+	RouteTTL            time.Duration `yaml:"route_ttl"`
 	// RouteCacheTTL keeps routes in memory this long; older reports find
 	// their route on disk, off the event loop. Bounds memory at high
 	// report volumes.

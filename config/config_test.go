@@ -117,6 +117,7 @@ func TestParseRejects(t *testing.T) {
 		{"SGIP account needs receiver", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "accounts[0].receiver: an SGIP SP needs receiver.addr"},
 		{"access number not digits", strings.Replace(minimal, `"106551"`, `"10655x"`, 1), `accounts[0].access_numbers[0]: "10655x" is not a number`},
 		{"long SMS TTL", minimal + "authorization: {long_sms_ttl: 10ms}\n", "authorization.long_sms_ttl: 10ms is under a second"},
+		{"pending repeat window", minimal + "authorization: {pending_repeat_window: 500ms}\n", "authorization.pending_repeat_window: 500ms is under a second"},
 		{"long SMS capacity", minimal + "authorization: {long_sms_capacity: -1}\n", "authorization.long_sms_capacity: -1 outside 1–16777216"},
 		{"unknown store backend", minimal + "store: {backend: etcd}\n", `store.backend: "etcd": want badger or redis`},
 		{"redis needs addresses", minimal + "store: {backend: redis}\n", "store.redis.addrs: at least one cluster node"},

@@ -31,9 +31,11 @@ const (
 	DefaultDeliverWindow  = 16
 
 	// Long LinkID messages: one decision for all parts (authcache longsms.go).
-	DefaultLongSMSTTL      = 5 * time.Minute
-	DefaultLongSMSCapacity = 16384
-	MaxLongSMSCapacity     = 1 << 24
+	DefaultLongSMSTTL = 5 * time.Minute
+	// DefaultPendingRepeatWindow: see authcache.DefaultPendingRepeatWindow.
+	DefaultPendingRepeatWindow = 2 * time.Minute
+	DefaultLongSMSCapacity     = 16384
+	MaxLongSMSCapacity         = 1 << 24
 	// DefaultMaxPreloginPerIP: an SP opens its max_connections (default 8)
 	// at once, several accounts may share a host, and a login takes
 	// milliseconds; 64 leaves room for that and keeps one address from
@@ -219,6 +221,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&a.MOLinkIDTTL, 24*time.Hour)
 	setDefault(&a.MOLinkIDUses, 5) // SGIP 1.3 code 38: default 5 MTs per on-demand LinkID
 	setDefault(&a.PendingTTL, 24*time.Hour)
+	setDefault(&a.PendingRepeatWindow, DefaultPendingRepeatWindow)
 	setDefault(&a.RouteTTL, 72*time.Hour) // SP report wait 48 h (cmpp.md §9.4) plus margin
 	setDefault(&a.RouteCacheTTL, time.Hour)
 	setDefault(&a.RouteCacheBytes, DefaultRouteCacheBytes)
@@ -384,6 +387,9 @@ func (c *Config) validate() []Problem {
 	a := c.Authorization
 	if a.PortalNumber != "" && !isDigits(a.PortalNumber) {
 		bad("authorization.portal_number", "%q is not a number", a.PortalNumber)
+	}
+	if a.PendingRepeatWindow < time.Second {
+		bad("authorization.pending_repeat_window", "%v is under a second", a.PendingRepeatWindow)
 	}
 	if a.LongSMSTTL < time.Second {
 		bad("authorization.long_sms_ttl", "%v is under a second", a.LongSMSTTL)

@@ -38,7 +38,6 @@ var exported = map[string]string{
 	"spsmg_upstream_binds":                   "gauge",
 	"spsmg_upstream_inflight_requests":       "gauge",
 	"spsmg_upstream_window_capacity":         "gauge",
-	"spsmg_delivery_backlog":                 "gauge",
 	"spsmg_login_failures_total":             "counter",
 	"spsmg_events_total":                     "counter",
 	"spsmg_store_records":                    "gauge",
@@ -60,6 +59,7 @@ var exported = map[string]string{
 	"spsmg_upstream_bind_healthy":            "gauge",
 	"spsmg_upstream_bind_inflight_requests":  "gauge",
 	"spsmg_upstream_bind_unhealthy_total":    "counter",
+	"spsmg_deliveries_waiting":               "gauge",
 	// api/metrics.go
 	"spsmg_api_requests_total":           "counter",
 	"spsmg_api_request_duration_seconds": "histogram",

@@ -33,7 +33,7 @@ var (
 		"Forwarded Submits answered by spsmg with a retryable error because the SMG did not answer (timeout or bind lost).",
 		"sp")
 	descSubmitRTT = d("submit_rtt_seconds",
-		"Round trip of forwarded Submits: from writing to the SMG to its Submit_Resp.")
+		"Round trip of Submits to the SMG, SPs' and those spsmg originates (web codes, Noti_User): from writing to the SMG to its Submit_Resp.")
 	descAuthLatency = d("auth_decision_seconds",
 		"Time of one authorization decision (sampled: one decision in 64).")
 	descSPConns = d("sp_connections",
@@ -60,8 +60,8 @@ var (
 		"Requests awaiting the SMG's response, all binds.")
 	descWindow = d("upstream_window_capacity",
 		"Sum of the windows of the logged-in binds.")
-	descBacklog = d("delivery_backlog",
-		"MO and reports waiting for an SP connection (store-and-forward), by account.",
+	descBacklog = d("deliveries_waiting",
+		"MO and status reports not yet written to any connection of the SP account, by account: the SP is offline or its delivery windows are full (store-and-forward). Those written and awaiting the SP's answer are not counted.",
 		"sp")
 	descLoginFailures = d("login_failures_total",
 		"Refused logins by status.",

@@ -91,20 +91,21 @@ func (g *Gateway) nextMsgID() uint64 {
 func AuthPolicy(cfg *config.Config) authcache.Config {
 	a := cfg.Authorization
 	p := authcache.Config{
-		PortalNumber:      a.PortalNumber,
-		PendingTTL:        a.PendingTTL,
-		NoticeServiceCode: a.NoticeServiceCode,
-		MOLinkIDTTL:       a.MOLinkIDTTL,
-		MOLinkIDUses:      a.MOLinkIDUses,
-		WebCodeDigits:     a.WebCodeLength,
-		WebCodePrefix:     a.WebLinkIDPrefix,
-		WebCodeTTL:        a.WebCodeTTL,
-		WebCodeUses:       a.WebCodeUses,
-		RouteTTL:          a.RouteTTL,
-		RouteCacheTTL:     a.RouteCacheTTL,
-		LongSMSTTL:        a.LongSMSTTL,
-		LongSMSCapacity:   a.LongSMSCapacity,
-		RouteCacheBytes:   a.RouteCacheBytes,
+		PortalNumber:        a.PortalNumber,
+		PendingTTL:          a.PendingTTL,
+		PendingRepeatWindow: a.PendingRepeatWindow,
+		NoticeServiceCode:   a.NoticeServiceCode,
+		MOLinkIDTTL:         a.MOLinkIDTTL,
+		MOLinkIDUses:        a.MOLinkIDUses,
+		WebCodeDigits:       a.WebCodeLength,
+		WebCodePrefix:       a.WebLinkIDPrefix,
+		WebCodeTTL:          a.WebCodeTTL,
+		WebCodeUses:         a.WebCodeUses,
+		RouteTTL:            a.RouteTTL,
+		RouteCacheTTL:       a.RouteCacheTTL,
+		LongSMSTTL:          a.LongSMSTTL,
+		LongSMSCapacity:     a.LongSMSCapacity,
+		RouteCacheBytes:     a.RouteCacheBytes,
 	}
 	for _, s := range a.ExemptServices {
 		p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{ServiceCode: s})

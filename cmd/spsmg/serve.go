@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
@@ -55,7 +56,7 @@ func serveCmd(args []string, stdout io.Writer) error {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	return serve(cfg, log, func() (*config.Config, error) {
+	return serve(context.Background(), cfg, log, func() (*config.Config, error) {
 		c, w, err := config.Load(path)
 		for _, x := range w {
 			log.Warn(x)
@@ -74,10 +75,19 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// serve runs the gateway until a signal or ctx-like stop. reload re-reads
-// the configuration on SIGHUP. started, when set, is called once
-// everything listens (the demo uses it to print where).
-func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error), started func(httpAddr string)) error {
+// listening is where a started gateway accepts: its SP listeners (in
+// config order) and the HTTP server.
+type listening struct {
+	sp   []string
+	http string
+}
+
+// serve runs the gateway until SIGTERM/SIGINT, ctx's end or a failure, and
+// logs "spsmg stopped" with the reason and the uptime once the store is
+// closed. reload re-reads the configuration on SIGHUP. started, when set,
+// is called once everything listens (the demo uses it to print where).
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error), started func(listening)) (err error) {
+	begun := time.Now()
 	st, err := openStore(cfg.Store, log)
 	if err != nil {
 		return err
@@ -87,10 +97,17 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 		st.Close()
 		return fmt.Errorf("authorization engine: %w", err)
 	}
+	reason := "failed at start"
 	defer func() {
-		if err := engine.Close(); err != nil {
-			log.Error("closing the store", "err", err)
+		if cerr := engine.Close(); cerr != nil {
+			log.Error("closing the store", "err", cerr)
 		}
+		uptime := time.Since(begun).Round(time.Millisecond).String()
+		if err != nil {
+			log.Error("spsmg stopped", "reason", reason, "err", err, "uptime", uptime)
+			return
+		}
+		log.Info("spsmg stopped", "reason", reason, "uptime", uptime)
 	}()
 	gw, err := proxy.New(cfg, proxy.Options{Auth: engine, Logger: log})
 	if err != nil {
@@ -122,22 +139,43 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	select {
 	case <-gw.Ready():
 	case err := <-errc:
+		_ = ln.Close()
 		return err
 	}
-	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "upstream", cfg.Upstream.Addr, "http", ln.Addr().String(), "store", storeName(cfg.Store))
+	var at listening
+	for _, a := range gw.Addrs()[:len(cfg.Listeners)] {
+		at.sp = append(at.sp, a.String())
+	}
+	at.http = ln.Addr().String()
+	log.Info("spsmg serving", "listeners", fmt.Sprint(at.sp), "upstream", cfg.Upstream.Addr, "http", at.http, "store", storeName(cfg.Store))
 	if started != nil {
-		started(ln.Addr().String())
+		started(at)
 	}
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.Gateway.ShutdownTimeout)
+		defer cancel()
+		err := gw.Shutdown(sctx)
+		_ = httpSrv.Shutdown(sctx)
+		if err != nil {
+			log.Warn("shutdown deadline passed before everything drained", "err", err)
+		}
+	}
 	for {
 		select {
 		case err := <-errc:
 			if !errors.Is(err, proxy.ErrServerClosed) && !errors.Is(err, metrics.ErrServerClosed) {
+				reason = "the gateway or the HTTP server stopped by itself"
 				return err
 			}
+		case <-ctx.Done():
+			reason = "stopped by its caller"
+			log.Info("stopping", "reason", reason)
+			stop()
+			return nil
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
 				next, err := reload()
@@ -152,14 +190,9 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 				setMonitorAllow(next)
 				continue
 			}
+			reason = "signal " + s.String()
 			log.Info("stopping", "signal", s.String())
-			ctx, cancel := context.WithTimeout(context.Background(), cfg.Gateway.ShutdownTimeout)
-			err := gw.Shutdown(ctx)
-			_ = httpSrv.Shutdown(ctx)
-			cancel()
-			if err != nil {
-				log.Warn("shutdown deadline passed before everything drained", "err", err)
-			}
+			stop()
 			return nil
 		}
 	}
