@@ -106,6 +106,9 @@ func TestDecodeSkipsCommentLines(t *testing.T) {
 	files, _ := filepath.Glob("../../codec/*/testdata/*.hex")
 	for _, f := range files {
 		proto, body := vectorCase(f)
+		if proto == "smpp" {
+			continue // the decode tool learns SMPP with the protocol layer
+		}
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
