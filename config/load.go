@@ -76,7 +76,7 @@ func (c *Config) hasSecrets() bool {
 			return true
 		}
 	}
-	return false
+	return len(c.Sync.Platforms) > 0
 }
 
 func (c *Config) applyDefaults() {
@@ -147,6 +147,7 @@ func (c *Config) applyDefaults() {
 	}
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
+	c.applySyncDefaults()
 }
 
 func mergeResults(got, def map[string]uint32) map[string]uint32 {
@@ -337,6 +338,7 @@ func (c *Config) Validate() error {
 			checkIPs(bad, p+".api.allow_ips", ac.API.AllowIPs)
 		}
 	}
+	c.validateSync(bad)
 	return errors.Join(errs...)
 }
 

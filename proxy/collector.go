@@ -191,7 +191,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	// The authorization store.
 	s := g.auth.Stats()
 	for kind, n := range map[string]int{
-		"subscription": s.Subscriptions, "cancelled_subscription": s.CancelledSubscriptions,
+		"subscription": s.Subscriptions, "cancelled_subscription": s.CancelledSubscriptions, "paused_subscription": s.PausedSubscriptions,
 		"mo_linkid": s.MOLinkIDs, "notice_linkid": s.NoticeLinkIDs, "web_code": s.WebCodes,
 		"pending_subscription": s.Pending, "route": s.Routes, "long_sms_decision": s.LongSMSDecisions,
 	} {
