@@ -248,7 +248,7 @@ func TestSyncHostile(t *testing.T) {
 	cases := []struct {
 		name       string
 		send       func() seedAnswer
-		status     int // HTTP
+		status     int  // HTTP
 		code       int  // head ResultCode when 200
 		sealed     bool // the answer carries a sealed body (spsmg knows the platform's key)
 		platform   string
@@ -265,7 +265,9 @@ func TestSyncHostile(t *testing.T) {
 		{"MD5 mismatch", func() seedAnswer {
 			return good.postForm(good.envelope("ISV10101", "h5", ts, wrongDigest))
 		}, 200, 101, true, "cmcc", "none", "bad_encryption"},
-		{"unknown platform", func() seedAnswer { return w.platform("NOSUCHAPP", "ABCD1234").push("h6", "1", "12345", "NEWS", user, now) },
+		{"unknown platform", func() seedAnswer {
+			return w.platform("NOSUCHAPP", "ABCD1234").push("h6", "1", "12345", "NEWS", user, now)
+		},
 			200, 101, false, "unknown", "none", "bad_encryption"},
 		{"envelope not XML", func() seedAnswer { return good.postForm("<RequestInfo><Head>") },
 			200, 102, false, "unknown", "none", "bad_xml"},
@@ -274,7 +276,9 @@ func TestSyncHostile(t *testing.T) {
 		{"DOCTYPE", func() seedAnswer {
 			return good.postForm(`<!DOCTYPE r [<!ENTITY a "aaaa">]>` + good.envelope("ISV10101", "h8", ts, enc))
 		}, 200, 102, false, "unknown", "none", "bad_xml"},
-		{"body not XML", func() seedAnswer { return good.postForm(good.envelope("ISV10101", "h9", ts, good.encrypt("<SubscriptionChange><OPType>1"))) },
+		{"body not XML", func() seedAnswer {
+			return good.postForm(good.envelope("ISV10101", "h9", ts, good.encrypt("<SubscriptionChange><OPType>1")))
+		},
 			200, 102, true, "cmcc", "none", "bad_xml"},
 		{"SubmitTime malformed", func() seedAnswer { return good.postForm(good.envelope("ISV10101", "h10", "2026-01-01", enc)) },
 			200, 102, true, "cmcc", "none", "bad_xml"},
@@ -292,7 +296,9 @@ func TestSyncHostile(t *testing.T) {
 			200, 1, true, "cmcc", "none", "unknown_code"},
 		{"unknown SP", func() seedAnswer { return good.push("h15", "1", "99999", "NEWS", user, now) },
 			200, 21010201, true, "cmcc", "subscribe", "unknown_account"},
-		{"SP outside the platform's accounts", func() seedAnswer { return w.platform("NARROW1", "NARROW01").push("h16", "1", "12345", "NEWS", user, now) },
+		{"SP outside the platform's accounts", func() seedAnswer {
+			return w.platform("NARROW1", "NARROW01").push("h16", "1", "12345", "NEWS", user, now)
+		},
 			200, 21010201, true, "narrow", "subscribe", "unknown_account"},
 		{"bad mobile", func() seedAnswer { return good.push("h17", "1", "12345", "NEWS", "12345", now) },
 			200, 21010202, true, "cmcc", "subscribe", "bad_user"},
@@ -304,7 +310,9 @@ func TestSyncHostile(t *testing.T) {
 			200, 102, false, "unknown", "none", "bad_xml"},
 		{"JSON body", func() seedAnswer { return good.postRaw("application/json", `{"a":1}`) },
 			200, 102, false, "unknown", "none", "bad_xml"},
-		{"platform from another address", func() seedAnswer { return w.platform("FAR0001", "FARKEY01").push("h20", "1", "12345", "NEWS", user, now) },
+		{"platform from another address", func() seedAnswer {
+			return w.platform("FAR0001", "FARKEY01").push("h20", "1", "12345", "NEWS", user, now)
+		},
 			403, 0, false, "unknown", "none", "forbidden_ip"},
 		{"oversized body", func() seedAnswer {
 			return good.postRaw("text/xml", good.envelope("ISV10101", "h21", ts, strings.Repeat("A", subsync.MaxBodySize)))
