@@ -15,6 +15,7 @@
 //	POST   /v1/subscriptions                    {"user","service_code"[,"sp_number","text"]} → 201 {"id","status":"pending","sent_from","message_id"}
 //	GET    /v1/subscriptions?user=U                                                         → 200 [{"user","service_code","state","source","since","updated"}]
 //	DELETE /v1/subscriptions/{user}/{service}                                               → 200 {"cancelled":n}
+//	GET    /v1/reconciliation?date=YYYY-MM-DD                                               → 200 text/csv: the caller's counts of that day
 //
 // Bodies are JSON with Content-Type application/json, at most MaxBodySize
 // (64 KB); unknown fields are refused. A user is an 11-digit mobile number
@@ -24,6 +25,12 @@
 // with one of them; text (the original request delivered to the SP in the
 // Noti_SP MO) defaults to "DZ"+service_code. message_id is the SMG's MsgID
 // in hex. Times are RFC 3339, UTC.
+//
+// GET /v1/reconciliation answers CSV (RFC 4180, CRLF line ends), not
+// JSON: a header line "date,sp,<columns>" and one line for the caller's
+// own account, with that day's counts in node.time_zone (package
+// reconcile; the README lists the columns). A day without counts is a line
+// of zeros. It answers 503 not_configured until SetReconciler is called.
 //
 // # Authentication (seeds/003)
 //
@@ -89,7 +96,7 @@
 //	400    bad_json                body is not one JSON object (syntax, wrong type, trailing data, empty)
 //	400    unknown_field           a body field or a query parameter the endpoint does not define
 //	400    invalid_number          user is not an 11-digit mobile number (with optional 86 / +86)
-//	400    invalid_argument        service_code, sp_number or text out of range / not the account's
+//	400    invalid_argument        service_code, sp_number or text out of range / not the account's; a reconciliation date that is not YYYY-MM-DD
 //	401    missing_credentials     an authentication header is absent or malformed
 //	401    unknown_app_key         no account has this app key
 //	401    bad_signature           the signature does not match the request
@@ -98,7 +105,7 @@
 //	403    forbidden_ip            the client address is not white-listed for the key
 //	404    not_found               no such endpoint, or (DELETE) nothing active to cancel
 //	405    method_not_allowed      the path exists, the method does not (Allow header set)
-//	409    already_subscribed      POST /v1/subscriptions for an active subscription
+//	409    already_subscribed      POST /v1/subscriptions for an active (or paused) subscription
 //	413    body_too_large          body over 64 KB
 //	415    unsupported_media_type  POST without Content-Type: application/json
 //	429    too_many_requests       the key's replay cache is full (Retry-After set)
@@ -106,7 +113,7 @@
 //	502    upstream_refused        the SMG answered the MT with a non-zero result ("result")
 //	503    store_unavailable       the authorization store is unavailable (fail-closed, SPEC §3.6); retry
 //	503    upstream_unavailable    no SMG bind logged in, or it was lost before answering; retry
-//	503    not_configured          authorization.portal_number is not set
+//	503    not_configured          authorization.portal_number is not set; reconciliation not enabled
 //	503    id_space_exhausted      no free web code / pending ID (widen the configured digits)
 //	504    upstream_timeout        the SMG did not answer within OriginateTimeout (10 s)
 //
@@ -118,7 +125,8 @@
 // # Metrics
 //
 // spsmg_api_requests_total{endpoint, code} (endpoint: ondemand,
-// subscriptions_create, subscriptions_list, subscriptions_delete, other;
+// subscriptions_create, subscriptions_list, subscriptions_delete,
+// reconciliation, other;
 // code: "ok" or a code above), spsmg_api_request_duration_seconds{endpoint}
 // and spsmg_api_nonce_cache_entries. Every (endpoint, code) series exists
 // from the start at zero.

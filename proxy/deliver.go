@@ -129,11 +129,12 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	ak := g.newAck(src, v)
 	switch {
 	case v.Kind == codec.KindReport || (v.Kind == codec.KindDeliver && v.IsReport):
+		st := reportStatusOf(v)
 		if r, ok := g.auth.Route(v.ReportMsgID); ok {
-			g.report(l, t, r, frame, v.Kind, offsetIn(frame, v.ReportMsgID), ak)
+			g.report(l, t, r, frame, v.Kind, offsetIn(frame, v.ReportMsgID), st, ak)
 			return
 		}
-		g.reportFromDisk(frame, v.Kind, offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID), v.SPNumber, ak)
+		g.reportFromDisk(frame, v.Kind, offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID), v.SPNumber, st, ak)
 	case v.Kind == codec.KindUserRpt:
 		a := t.route(v.SPNumber)
 		if a == nil {
@@ -147,10 +148,10 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	}
 }
 
-// report delivers a status report to the SP its route names. idOff is the
-// offset of the message identity in frame. Runs on loop l, or on a lookup
-// goroutine with l nil.
-func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff int, ak *ack) {
+// report delivers a status report to the SP its route names and counts it
+// by status. idOff is the offset of the message identity in frame. Runs on
+// loop l, or on a lookup goroutine with l nil.
+func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff int, st reportStatus, ak *ack) {
 	a := t.byID[r.SP]
 	if a == nil {
 		// An expired route or a removed account: counted and acknowledged,
@@ -160,6 +161,7 @@ func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []by
 		return
 	}
 	g.auth.ReportSeen(r.SP)
+	a.reports[st].Add(1)
 	f := clone(frame)
 	if n := r.Origin.Len(); n > 0 && idOff+n <= len(f) {
 		// SGIP: the report names the sequence spsmg gave the Submit;
@@ -172,7 +174,7 @@ func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []by
 // reportFromDisk looks a route up in the store when it has left memory
 // (authorization.route_cache_ttl): off the loop, on a bounded number of
 // goroutines. When they are all busy the SMG is told to resend later.
-func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, ak *ack) {
+func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, st reportStatus, ak *ack) {
 	select {
 	case g.routeLookups <- struct{}{}:
 	default:
@@ -220,7 +222,7 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 				return
 			}
 		}
-		g.report(nil, t, r, f, kind, idOff, ak)
+		g.report(nil, t, r, f, kind, idOff, st, ak)
 	}()
 }
 

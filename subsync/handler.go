@@ -100,7 +100,11 @@ func New(cfg *config.Config, app Applier, log *slog.Logger, reg prometheus.Regis
 	if log == nil {
 		log = slog.Default()
 	}
-	loc, err := config.ParseTimeZone(cfg.Node.TimeZone)
+	tz := cfg.Node.TimeZone
+	if tz == "" { // a Config built in code, without config.Parse's defaults
+		tz = config.DefaultTimeZone
+	}
+	loc, err := config.ParseTimeZone(tz)
 	if err != nil {
 		return nil, fmt.Errorf("node.time_zone: %w", err)
 	}
