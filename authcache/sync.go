@@ -90,6 +90,10 @@ func (r SyncResult) String() string {
 // a push not newer than the last push is ignored even when a local change
 // came in between.
 //
+// A change whose version equals the last one applied (the same change
+// sent again) is stale too, but the relation's record is written again: a
+// platform resending after an error gets its change stored.
+//
 // The version of each synced relation is kept with it (memory and store)
 // for as long as the relation is; a cancelled one is forgotten after
 // CancelledRetention, so the caller must refuse pushes older than that.
@@ -124,13 +128,22 @@ func (e *Engine) ApplySync(c SyncChange) (SyncResult, error) {
 	s := &e.subs[subShardOf(uk)]
 	s.mu.Lock()
 	if prev, ok := s.syncAt[k]; ok && c.Version <= prev {
+		cur, had := s.t.lookup(k)
 		s.mu.Unlock()
-		return SyncStale, nil
+		if c.Version < prev || !had {
+			return SyncStale, nil
+		}
+		// The same change again: write the relation once more, so that a
+		// platform resending it after an error (a full write queue) gets
+		// it stored.
+		if cur.state == SubCancelled {
+			exp = cancelledExpiry(cur, e.policy.Load().cfg.CancelledRetention)
+		} else {
+			exp = 0
+		}
+		return SyncStale, e.persistSub(norm, c.SP, c.ServiceCode, cur, exp, prev)
 	}
 	old, had := s.t.lookup(k)
-	if !had {
-		old = subVal{}
-	}
 	res := SyncApplied
 	v := old
 	if had && old.state == target {

@@ -226,3 +226,51 @@ func TestSubRecordWithoutSyncAt(t *testing.T) {
 		t.Errorf("a record never synced encodes as before: %x, want %x", got, old)
 	}
 }
+
+// TestSyncResendAfterQueueFull: a change whose write the full queue
+// dropped (answered as an error, so the platform sends it again) is
+// written by the resend, although the resend itself is stale.
+func TestSyncResendAfterQueueFull(t *testing.T) {
+	clock := newFakeClock()
+	mem := NewMemStore(clock.Now)
+	fs := newFaultStore(keepOpen{mem}) // the second engine reads what the first wrote
+	e, err := Open(testConfig(), fs, WithClock(clock.Now), WithLogger(quietLogger()), WithQueueSize(1), WithFlushInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.hold.Lock()
+	e.Subscribe(spA, userB, "S0", SourceAPI) // taken by the writer, which blocks in Apply
+	<-fs.entered
+	e.Subscribe(spA, userB, "S1", SourceAPI) // the queue is full
+	change := SyncChange{SP: spA, User: userA, ServiceCode: "NEWS", Op: SyncPause, Version: syncT0}
+	if _, err := e.ApplySync(change); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("ApplySync on a full queue = %v", err)
+	}
+	fs.hold.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for err := e.Flush(); err != nil; err = e.Flush() { // the writer drains the queue
+		if !errors.Is(err, ErrQueueFull) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if r, err := e.ApplySync(change); r != SyncStale || err != nil {
+		t.Fatalf("resend = %v, %v", r, err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e2, err := Open(testConfig(), mem, WithClock(clock.Now), WithLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	if d := e2.Authorize(&MT{SP: spA, ServiceCode: []byte("NEWS"), Dests: [][]byte{[]byte(userA)}}); d.Reason != ReasonSubscriptionPaused {
+		t.Errorf("after a restart: %+v", d)
+	}
+}
+
+// keepOpen is a Store whose Close leaves it open.
+type keepOpen struct{ Store }
+
+func (keepOpen) Close() error { return nil }
