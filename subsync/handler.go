@@ -278,6 +278,9 @@ func (h *Handler) serve(p *push) (result, string) {
 	}
 	p.req = &req
 	hd := &req.Head
+	if err := requireField("Head", "AppID", hd.AppID, maxField); err != nil {
+		return resBadXML, err.Error()
+	}
 	plat := s.byAppID[hd.AppID]
 	if plat == nil {
 		return resBadEncryption, fmt.Sprintf("no key for AppID %q", truncate(hd.AppID))

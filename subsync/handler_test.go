@@ -306,6 +306,10 @@ func TestSyncHostile(t *testing.T) {
 			200, 21010105, true, "cmcc", "subscribe", "other_error"},
 		{"dated in the future", func() seedAnswer { return good.push("h19", "1", "12345", "NEWS", user, now.Add(time.Hour)) },
 			200, 21010105, true, "cmcc", "subscribe", "other_error"},
+		{"head without AppID", func() seedAnswer {
+			return good.postForm("<RequestInfo><Head><Code>ISV10101</Code></Head><Body>x</Body></RequestInfo>")
+		},
+			200, 102, false, "unknown", "none", "bad_xml"},
 		{"form without Msg", func() seedAnswer { return good.postRaw("application/x-www-form-urlencoded", "Message=x") },
 			200, 102, false, "unknown", "none", "bad_xml"},
 		{"JSON body", func() seedAnswer { return good.postRaw("application/json", `{"a":1}`) },
