@@ -16,6 +16,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reconcile"
 )
 
 // Field limits, each from the wire field the value ends up in.
@@ -339,4 +340,37 @@ func checkSPNumber(n string, access []string) *Error {
 		}
 	}
 	return fail(codeInvalidArgument, "sp_number: must start with one of this account's access numbers")
+}
+
+// ---- GET /v1/reconciliation?date=YYYY-MM-DD ----
+
+// reconciliation answers the caller's own counts of one day as CSV: a
+// header line, then one line for its account (package reconcile).
+func (a *API) reconciliation(r *request) ([]byte, error) {
+	box := a.recon.Load()
+	if box == nil {
+		return nil, fail(codeNotConfigured, "reconciliation is not configured")
+	}
+	args := r.ctx.QueryArgs()
+	var bad []byte
+	args.VisitAll(func(k, _ []byte) {
+		if string(k) != "date" && bad == nil {
+			bad = append(bad, k...)
+		}
+	})
+	if bad != nil {
+		return nil, fail(codeUnknownField, "unknown query parameter %q", bad)
+	}
+	if n := len(args.PeekMulti("date")); n != 1 {
+		return nil, fail(codeInvalidArgument, "date: exactly one ?date=YYYY-MM-DD is required")
+	}
+	date := string(args.Peek("date"))
+	counts, err := box.r.Day(date, r.acc.id)
+	if err != nil {
+		if errors.Is(err, reconcile.ErrBadDate) {
+			return nil, fail(codeInvalidArgument, "date: YYYY-MM-DD, a calendar day")
+		}
+		return nil, fmt.Errorf("reconciliation: %w", err)
+	}
+	return reconcile.AppendCSV(nil, date, box.r.Columns(), map[string]map[string]uint64{r.acc.id: counts}), nil
 }

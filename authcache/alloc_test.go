@@ -30,6 +30,9 @@ func TestHotPathAllocs(t *testing.T) {
 	o, _ := MakeOrigin([]byte("123456789012"))
 	msgID := []byte{1, 2, 3, 4, 5, 6, 7, 8}
 	e.PutRoute(msgID, Route{SP: spB, Origin: o})
+	if _, err := e.ApplySync(SyncChange{SP: spA, User: userB, ServiceCode: "PAUSED", Op: SyncPause, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +52,7 @@ func TestHotPathAllocs(t *testing.T) {
 		{"exempt account", MT{SP: exemptAcc, ServiceCode: []byte("X"), Dests: dests}, ReasonExempt},
 		{"free service", MT{SP: spA, ServiceCode: []byte("FREE"), Dests: dests}, ReasonExempt},
 		{"not subscribed", MT{SP: spA, ServiceCode: []byte("MUSIC"), Dests: [][]byte{[]byte(userB)}}, ReasonNotSubscribed},
+		{"subscription paused", MT{SP: spA, ServiceCode: []byte("PAUSED"), Dests: [][]byte{[]byte(userB)}}, ReasonSubscriptionPaused},
 	} {
 		t.Run(c.name+" does not allocate", func(t *testing.T) {
 			mt := c.mt

@@ -33,7 +33,8 @@ type MT struct {
 //     the same message takes that part's verdict and spends nothing
 //     (longsms.go);
 //  6. no LinkID → every recipient needs an active subscription for (SP,
-//     service code) → subscription, else not_subscribed.
+//     service code) → subscription; a relation the carrier paused →
+//     subscription_paused; else not_subscribed.
 //
 // All recipients must pass; a refused Submit consumes no use. Authorize
 // never touches disk and does not allocate on a hit (subscription, LinkID,
@@ -88,6 +89,9 @@ func (e *Engine) authorizeSubscription(mt *MT, svc uint32) Decision {
 		}
 		v, found := e.subs[subShardOf(u)].t.get(makeSubKey(u, svc))
 		if !found || v.state != SubActive {
+			if found && v.state == SubPaused {
+				return refuse(ReasonSubscriptionPaused, FlowSubscription, i)
+			}
 			return refuse(ReasonNotSubscribed, FlowSubscription, i)
 		}
 	}

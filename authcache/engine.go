@@ -103,6 +103,8 @@ type Engine struct {
 	routes [1 << routeShardBits]routeShard
 	pend   pendingTable
 
+	changes changeCounts // subscription changes by SP (changes.go)
+
 	rngMu sync.Mutex
 	rng   *mrand.ChaCha8
 
@@ -427,6 +429,7 @@ type Stats struct {
 	// Records in memory by kind (expired but not yet swept included).
 	Subscriptions          int // active
 	CancelledSubscriptions int
+	PausedSubscriptions    int // paused by a carrier platform (subscription sync)
 	MOLinkIDs              int
 	NoticeLinkIDs          int
 	WebCodes               int
@@ -484,6 +487,7 @@ func (e *Engine) Stats() Stats {
 		sh.mu.Lock()
 		s.Subscriptions += sh.active
 		s.CancelledSubscriptions += sh.cancelled
+		s.PausedSubscriptions += sh.paused
 		sh.mu.Unlock()
 	}
 	for i := range e.links {
@@ -591,7 +595,7 @@ func (e *Engine) loadSub(k, v []byte, now uint32) error {
 	if err != nil {
 		return err
 	}
-	if r.State != SubActive && r.State != SubCancelled {
+	if r.State != SubActive && r.State != SubCancelled && r.State != SubPaused {
 		return fmt.Errorf("%w: subscription state %d", ErrCorruptRecord, r.State)
 	}
 	if r.State == SubCancelled && r.Expires != 0 && int64(now) >= r.Expires {
@@ -602,7 +606,11 @@ func (e *Engine) loadSub(k, v []byte, now uint32) error {
 		return fmt.Errorf("%w: empty user", ErrCorruptRecord)
 	}
 	sk := makeSubKey(uk, e.names.pair(e.names.spName(sp), svc))
-	e.subs[subShardOf(uk)].put(sk, subVal{since: uint32(r.Since), updated: uint32(r.Updated), state: r.State, source: r.Source})
+	sh := &e.subs[subShardOf(uk)]
+	sh.put(sk, subVal{since: uint32(r.Since), updated: uint32(r.Updated), state: r.State, source: r.Source})
+	if r.SyncAt > 0 {
+		sh.setSyncAt(sk, r.SyncAt)
+	}
 	return nil
 }
 

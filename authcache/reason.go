@@ -41,6 +41,7 @@ const (
 	ReasonNoRecipients       // Submit with no recipient
 	ReasonBadRecipient       // a recipient number that does not normalise (empty)
 	ReasonStoreUnavailable   // engine cannot answer (§3.6, fail-closed); retryable
+	ReasonSubscriptionPaused // the subscription exists, but a carrier platform paused it (subscription sync)
 
 	numReasons
 )
@@ -63,6 +64,7 @@ var reasonNames = [numReasons]string{
 	ReasonNoRecipients:       "no_recipients",
 	ReasonBadRecipient:       "bad_recipient",
 	ReasonStoreUnavailable:   "store_unavailable",
+	ReasonSubscriptionPaused: "subscription_paused",
 }
 
 // String returns the snake_case metric label.

@@ -28,7 +28,16 @@ type SubState uint8
 const (
 	SubActive    SubState = 1 // MTs without LinkID pass (§3.3d)
 	SubCancelled SubState = 2 // ended by TD/0000 or the API; kept for CancelledRetention
+	// SubPaused: the carrier paused the relation (subscription sync);
+	// MTs are refused subscription_paused until it is resumed. It is
+	// still a subscription: kept without expiry, cancelled by TD/0000 and
+	// the API like an active one, and not re-activated by a local
+	// subscribe (only the carrier resumes it).
+	SubPaused SubState = 3
 )
+
+// live reports whether the relation exists: active or paused.
+func (s SubState) live() bool { return s == SubActive || s == SubPaused }
 
 func (s SubState) String() string {
 	switch s {
@@ -36,6 +45,8 @@ func (s SubState) String() string {
 		return "active"
 	case SubCancelled:
 		return "cancelled"
+	case SubPaused:
+		return "paused"
 	}
 	return "unknown"
 }
@@ -48,6 +59,7 @@ const (
 	SourceSMS    Source = 2 // SMS subscription: DZTZ notice on an MO LinkID (§3.5)
 	SourceAPI    Source = 3 // Engine.Subscribe (operator API)
 	SourceImport Source = 4 // bulk import / migration
+	SourceSync   Source = 5 // pushed by a carrier platform (ApplySync)
 )
 
 func (s Source) String() string {
@@ -60,6 +72,8 @@ func (s Source) String() string {
 		return "api"
 	case SourceImport:
 		return "import"
+	case SourceSync:
+		return "sync"
 	}
 	return "unknown"
 }
@@ -88,6 +102,12 @@ type subShardData struct {
 	t         subTable
 	active    int
 	cancelled int
+	paused    int
+	// syncAt holds, for the relations a carrier platform has changed, the
+	// version (the platform's time, Unix ms) of the last change applied
+	// (sync.go). Kept apart from the slots so that they stay 24 bytes;
+	// nil until the shard's first synced change. Under mu.
+	syncAt map[subKey]int64
 }
 
 type subShard struct {
@@ -112,14 +132,26 @@ func (s *subShardData) del(k subKey) {
 	if old, ok := s.t.del(k); ok {
 		s.count(old.state, -1)
 	}
+	delete(s.syncAt, k)
 }
 
 func (s *subShardData) count(st SubState, d int) {
-	if st == SubActive {
+	switch st {
+	case SubActive:
 		s.active += d
-	} else {
+	case SubPaused:
+		s.paused += d
+	default:
 		s.cancelled += d
 	}
+}
+
+// setSyncAt records the version of the last synced change of k.
+func (s *subShardData) setSyncAt(k subKey, version int64) {
+	if s.syncAt == nil {
+		s.syncAt = make(map[subKey]int64)
+	}
+	s.syncAt[k] = version
 }
 
 // ---- LinkIDs and web codes: LinkID → user, svc, expiry, uses ----

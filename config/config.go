@@ -45,6 +45,10 @@ type Config struct {
 	Results Results `yaml:"results"`
 	// Accounts are the SPs allowed to log in.
 	Accounts []Account `yaml:"accounts"`
+	// Sync is the carriers' subscription-relation sync endpoint.
+	Sync Sync `yaml:"sync"`
+	// Reconciliation keeps per-SP daily counts.
+	Reconciliation Reconciliation `yaml:"reconciliation"`
 	// Log sets the log level and format.
 	Log Log `yaml:"log"`
 }
@@ -57,6 +61,12 @@ type Node struct {
 	// GatewayCode is the 6-digit ISMG/SMGW code of the messages spsmg
 	// originates itself (CMPP Msg_Id gateway bits, SMGP MsgID prefix).
 	GatewayCode string `yaml:"gateway_code"`
+	// TimeZone is the carriers' clock: the calendar day a reconciliation
+	// count belongs to, and the times written in subscription-sync
+	// answers and read from its pushes. A UTC offset ("+08:00", China
+	// Standard Time, the default), "UTC", "Local" or an IANA name.
+	// Applied at start.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // Listener accepts SP connections speaking one protocol.

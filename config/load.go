@@ -160,7 +160,7 @@ func (c *Config) hasSecrets() bool {
 			return true
 		}
 	}
-	return false
+	return len(c.Sync.Platforms) > 0
 }
 
 func (c *Config) applyDefaults() {
@@ -249,6 +249,7 @@ func (c *Config) applyDefaults() {
 	}
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
+	c.applySyncDefaults()
 }
 
 func mergeResults(got, def map[string]uint32) map[string]uint32 {
@@ -504,6 +505,7 @@ func (c *Config) validate() []Problem {
 	if f := strings.ToLower(c.Log.Format); f != "text" && f != "json" {
 		bad("log.format", "%q is not a format (want text or json)", c.Log.Format)
 	}
+	c.validateSync(bad)
 	return ps
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 )
 
-// Server is spsmg's HTTP server: /metrics, /healthz, /readyz and a mounted
-// API under /v1/. Like net/http's: Serve blocks and returns
+// Server is spsmg's HTTP server: /metrics, /healthz, /readyz, a mounted
+// API under /v1/ and the subscription sync under /sync/. Like net/http's: Serve blocks and returns
 // ErrServerClosed after Shutdown.
 //
 // Every path outside /v1/ answers only the addresses of SetAllowIPs
@@ -29,6 +29,10 @@ type Server struct {
 	Ready func() (ok bool, report []byte)
 	// API serves /v1/...; nil answers 404.
 	API fasthttp.RequestHandler
+	// Sync serves /sync/... (the carriers' subscription-relation sync,
+	// which authenticates by its own per-platform keys, not the API's
+	// signing); nil answers 404.
+	Sync fasthttp.RequestHandler
 
 	srv     *fasthttp.Server
 	metrics fasthttp.RequestHandler
@@ -124,6 +128,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 		}
 		ctx.SetBody(report)
+		return
+	}
+	if len(path) >= 6 && string(path[:6]) == "/sync/" && s.Sync != nil {
+		s.Sync(ctx)
 		return
 	}
 	ctx.Error("not found", fasthttp.StatusNotFound)

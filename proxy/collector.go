@@ -94,7 +94,11 @@ var (
 		"Messages decided by the fail policy while the store was unavailable (SPEC §3.6).",
 		"policy")
 	descReportsSeen = d("reports_total",
-		"Status reports relayed to SPs (counted, not stored).")
+		"Status reports relayed to SPs (counted, not stored), by SP account and status (delivered, expired, deleted, undeliverable, accepted, unknown, rejected, waiting, failed).",
+		"sp", "status")
+	descSubChanges = d("subscription_changes_total",
+		"Subscription relations changed, by SP account and change: added (became active or paused from none or cancelled), cancelled, paused, resumed; whatever caused it (web, SMS, TD/0000, the API, a carrier's sync push).",
+		"sp", "change")
 	descLongSMS = d("long_sms_total",
 		"Long (concatenated) LinkID messages: first parts decided (one LinkID use for the message), later parts that followed a decision, decisions evicted by a full table or expired before the message was complete.",
 		"event")
@@ -113,7 +117,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
 		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
 		descStoreCorrupt, descStoreAvailable, descFailPolicy, descReportsSeen, descLongSMS,
-		descRouteCache, descRouteCacheBudget, descRouteEvictions} {
+		descRouteCache, descRouteCacheBudget, descRouteEvictions, descSubChanges} {
 		ch <- x
 	}
 }
@@ -155,7 +159,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstHistogram(descSubmitRTT, rtt.count, rtt.sum, rtt.buckets)
 	ch <- prometheus.MustNewConstHistogram(descAuthLatency, auth.count, auth.sum, auth.buckets)
 
-	// Per account: decisions, connections, backlog.
+	// Per account: decisions, connections, backlog, reports, subscription changes.
+	changes := g.auth.SubscriptionChanges()
 	t := g.accounts.Load()
 	ids := make([]string, 0, len(t.byID))
 	for id := range t.byID {
@@ -164,18 +169,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	sort.Strings(ids)
 	for _, id := range ids {
 		a := t.byID[id]
-		counts := make([]uint64, numOutcomes)
+		counts, failures := a.decisionTotals()
 		a.mu.Lock()
-		for i := range a.decisions {
-			counts[i] += a.decisions[i].Load()
-		}
-		failures := a.upstreamFailures
-		for _, s := range a.all {
-			for i := range s.decisions {
-				counts[i] += s.decisions[i].Load()
-			}
-			failures += s.upstreamFailures.Load()
-		}
 		conns := len(a.all)
 		a.mu.Unlock()
 		for o := 0; o < numOutcomes; o++ {
@@ -189,6 +184,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descDecisions, float64(counts[o]), id, result, outcomeNames[o])
 		}
 		counter(descUpstreamFailures, float64(failures), id)
+		for st := reportStatus(0); st < numReportStatus; st++ {
+			counter(descReportsSeen, float64(a.reports[st].Load()), id, st.String())
+		}
+		c := changes[id]
+		counter(descSubChanges, float64(c.Added), id, "added")
+		counter(descSubChanges, float64(c.Cancelled), id, "cancelled")
+		counter(descSubChanges, float64(c.Paused), id, "paused")
+		counter(descSubChanges, float64(c.Resumed), id, "resumed")
 		gauge(descSPConns, float64(conns), id)
 		gauge(descBacklog, float64(a.queue.Len()), id)
 	}
@@ -232,7 +235,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	// The authorization store.
 	s := g.auth.Stats()
 	for kind, n := range map[string]int{
-		"subscription": s.Subscriptions, "cancelled_subscription": s.CancelledSubscriptions,
+		"subscription": s.Subscriptions, "cancelled_subscription": s.CancelledSubscriptions, "paused_subscription": s.PausedSubscriptions,
 		"mo_linkid": s.MOLinkIDs, "notice_linkid": s.NoticeLinkIDs, "web_code": s.WebCodes,
 		"pending_subscription": s.Pending, "route": s.Routes, "long_sms_decision": s.LongSMSDecisions,
 	} {
@@ -253,7 +256,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descStoreAvailable, avail)
 	counter(descFailPolicy, float64(s.FailClosedMT), "mt_fail_closed")
 	counter(descFailPolicy, float64(s.FailOpenMO), "mo_fail_open")
-	counter(descReportsSeen, float64(s.ReportsSeen))
 	counter(descLongSMS, float64(s.LongSMSDecided), "decided")
 	counter(descLongSMS, float64(s.LongSMSFollowed), "followed")
 	counter(descLongSMS, float64(s.LongSMSEvicted), "evicted")

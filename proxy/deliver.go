@@ -140,11 +140,12 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	switch {
 	case v.Kind == codec.KindReport || (v.Kind == codec.KindDeliver && v.IsReport):
 		idOff, idLen := offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID)
+		st := reportStatusOf(v)
 		if r, ok := g.auth.Route(v.ReportMsgID); ok {
-			g.report(l, t, r, frame, v.Kind, idOff, idLen, ak)
+			g.report(l, t, r, frame, v.Kind, idOff, idLen, st, ak)
 			return
 		}
-		g.reportFromDisk(frame, v.Kind, idOff, idLen, v.SPNumber, ak)
+		g.reportFromDisk(frame, v.Kind, idOff, idLen, v.SPNumber, st, ak)
 	case v.Kind == codec.KindUserRpt:
 		a := t.route(v.SPNumber)
 		if a == nil {
@@ -158,16 +159,17 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	}
 }
 
-// report delivers a status report to the SP its route names. idOff and
-// idLen place the message identity in frame. Runs on loop l, or on a lookup
-// goroutine with l nil.
-func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff, idLen int, ak *ack) {
+// report delivers a status report to the SP its route names and counts it
+// by status. idOff and idLen place the message identity in frame. Runs on
+// loop l, or on a lookup goroutine with l nil.
+func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff, idLen int, st reportStatus, ak *ack) {
 	a := t.byID[r.SP]
 	if a == nil {
 		g.unroutableReport(l, frame[idOff:idOff+idLen], "its route names account "+strconv.Quote(r.SP)+", which is not configured", ak)
 		return
 	}
 	g.auth.ReportSeen(r.SP)
+	a.reports[st].Add(1)
 	f := clone(frame)
 	if n := r.Origin.Len(); n > 0 && idOff+n <= len(f) {
 		// SGIP: the report names the sequence spsmg gave the Submit;
@@ -199,7 +201,7 @@ func (g *Gateway) unroutableReport(l *loop, msgID []byte, why string, ak *ack) {
 // (authorization.route_cache_ttl, authorization.route_cache_bytes): off the
 // loop, on a bounded number of goroutines. When they are all busy the SMG is
 // told to resend later.
-func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, ak *ack) {
+func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, st reportStatus, ak *ack) {
 	select {
 	case g.routeLookups <- struct{}{}:
 	default:
@@ -241,7 +243,7 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 			r = authcache.Route{SP: a.id}
 			g.counters.reportsBySPNumber.Add(1)
 		}
-		g.report(nil, t, r, f, kind, idOff, idLen, ak)
+		g.report(nil, t, r, f, kind, idOff, idLen, st, ak)
 	}()
 }
 

@@ -21,6 +21,8 @@ import (
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reconcile"
+	"github.com/spsmg/spsmg/subsync"
 )
 
 const serveUsage = `usage: spsmg serve --config FILE
@@ -128,6 +130,29 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	setMonitorAllow(cfg)
 	spms := api.New(cfg, engine, gw, log, reg)
 	httpSrv.API = spms.Handler()
+	carriers, err := subsync.New(cfg, engine, log, reg)
+	if err != nil {
+		return err
+	}
+	httpSrv.Sync = carriers.Handler()
+	loc, err := config.ParseTimeZone(cfg.Node.TimeZone)
+	if err != nil {
+		return fmt.Errorf("node.time_zone: %w", err)
+	}
+	recon, err := reconcile.New(reconcile.EngineStore(engine), reconcile.Options{Location: loc,
+		Interval: cfg.Reconciliation.FlushInterval, Retention: cfg.Reconciliation.Retention, Logger: log},
+		reconcile.Func(proxy.ReconcileColumns(), gw.ReconcileCounts), reconcile.EngineSource(engine))
+	if err != nil {
+		return err
+	}
+	recon.Start()
+	// The last counts reach the store before the engine closes it.
+	defer func() {
+		if err := recon.Close(); err != nil {
+			log.Error("reconciliation: last flush failed", "err", err)
+		}
+	}()
+	spms.SetReconciler(recon)
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http.addr: %w", err)
@@ -183,11 +208,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 					log.Error("reload refused: the running configuration stays", "err", err)
 					continue
 				}
+				// Counts of an account the reload removes are flushed first.
+				if err := recon.Flush(); err != nil {
+					log.Error("reconciliation: flush before reload failed", "err", err)
+				}
 				if err := gw.Reload(next); err != nil {
 					log.Warn("reload applied in part", "err", err)
 				}
 				spms.SetConfig(next)
 				setMonitorAllow(next)
+				if err := carriers.SetConfig(next); err != nil {
+					log.Error("subscription sync: reloaded configuration refused; the previous one stays", "err", err)
+				}
+				if next.Node.TimeZone != cfg.Node.TimeZone || next.Reconciliation != cfg.Reconciliation {
+					log.Warn("node.time_zone or reconciliation changed: restart to apply")
+				}
 				continue
 			}
 			reason = "signal " + s.String()
