@@ -269,4 +269,3 @@ func TestSyncResendAfterQueueFull(t *testing.T) {
 		t.Errorf("after a restart: %+v", d)
 	}
 }
-

@@ -23,7 +23,7 @@ const (
 var refusalReasons = []string{
 	"not_subscribed", "linkid_unknown", "linkid_expired", "linkid_used_up",
 	"linkid_wrong_user", "linkid_wrong_sp", "linkid_wrong_service", "notice_unmatched",
-	"no_recipients", "bad_recipient", "store_unavailable",
+	"no_recipients", "bad_recipient", "store_unavailable", "subscription_paused",
 	ReasonFlowControl, ReasonWindowFull, ReasonUpstreamUnavailable, ReasonUpstreamTimeout,
 	ReasonServiceNotAllowed, ReasonSPNumberNotAllowed, ReasonMalformed, ReasonTooManyRecipients,
 }
