@@ -292,6 +292,8 @@ func CheckRecord(key, value []byte) (kind string, err error) {
 			return "subscription", nil
 		case SubCancelled:
 			return "cancelled_subscription", nil
+		case SubPaused:
+			return "paused_subscription", nil
 		}
 		return bad(fmt.Errorf("subscription state %d", r.State))
 	case kindLink:

@@ -3,7 +3,9 @@ package reconcile
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sort"
+	"time"
 )
 
 // Day records. Key: rc/<YYYYMMDD>/<sp>. Value: a version byte, then
@@ -20,6 +22,24 @@ var errRecord = errors.New("reconcile: malformed day record")
 
 func recordKey(day, sp string) []byte {
 	return []byte(KeyPrefix + day + "/" + sp)
+}
+
+// CheckRecord checks one stored day record (for `spsmg store verify`):
+// the key is rc/, eight digits of the day, '/', and a non-empty SP id, read
+// by position (an SP id may hold '/'); the value decodes.
+func CheckRecord(key, value []byte) (kind string, err error) {
+	const dayLen = 8
+	rest := key[min(len(key), len(KeyPrefix)):]
+	if string(key[:len(key)-len(rest)]) != KeyPrefix || len(rest) < dayLen+2 || rest[dayLen] != '/' {
+		return "", fmt.Errorf("%w: key is not %s<YYYYMMDD>/<sp>", errRecord, KeyPrefix)
+	}
+	if _, err := time.Parse("20060102", string(rest[:dayLen])); err != nil {
+		return "", fmt.Errorf("%w: day %q", errRecord, rest[:dayLen])
+	}
+	if _, err := decode(value); err != nil {
+		return "", err
+	}
+	return "reconciliation_day", nil
 }
 
 func encode(c counts) []byte {

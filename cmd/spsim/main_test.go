@@ -139,7 +139,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-rate", "fast"}, 2, "", `spsim: invalid value "fast" for flag -rate`},
 		{[]string{"-addr"}, 2, "", "spsim: flag needs an argument: -addr"},
 		{[]string{"-proto", "smpp"}, 2, "", `spsim: -proto "smpp": want one of`},
-		{[]string{"-n", "0"}, 2, "", "spsim: nothing to do"},
+		{[]string{"-proto", "sgip", "-n", "0"}, 2, "", "spsim: SGIP MO and reports arrive on connections the gateway makes: give -receiver"},
 		{[]string{"extra"}, 2, "", `spsim: unexpected argument "extra"`},
 	}
 	for _, c := range cases {
