@@ -12,10 +12,10 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// Small-store Badger options (notes/stack.md): the defaults are sized for a
-// big server (5 × 64 MB memtables, 256 MB block cache, 1 GB value-log
-// files); an authorization cache of a few million small records needs far
-// less.
+// Small-store Badger options (docs/performance-notes.md §4): the defaults are
+// sized for a big server (5 × 64 MB memtables, 256 MB block cache, 1 GB
+// value-log files); an authorization cache of a few million small records
+// needs far less.
 const (
 	badgerMemTableSize     = 16 << 20
 	badgerNumMemtables     = 2
@@ -23,16 +23,17 @@ const (
 	badgerValueLogFileSize = 64 << 20
 	badgerNumCompactors    = 2 // 1 is rejected
 	// badgerGCDiscardRatio: rewrite a value-log file when half of it is
-	// garbage (notes/stack.md).
+	// garbage (docs/performance-notes.md §4).
 	badgerGCDiscardRatio = 0.5
 )
 
 // BadgerOptions configures OpenBadger.
 type BadgerOptions struct {
-	// SyncWrites fsyncs every commit. Off (the default), a commit reaches
-	// the OS page cache: it survives kill -9 of the process but not a power
-	// loss or kernel crash. On costs ~30× in write rate (notes/stack.md:
-	// 111 k/s vs 3.4 k/s single updates; batching hides most of it).
+	// SyncWrites fsyncs every commit. Off (the default), a commit reaches the
+	// OS page cache: it survives kill -9 of the process but not a power loss
+	// or kernel crash. On costs ~30× in write rate
+	// (docs/performance-notes.md §4: 111 k/s vs 3.4 k/s single updates;
+	// batching hides most of it).
 	SyncWrites bool
 	// InMemory runs Badger without a directory (tests); dir must be "".
 	InMemory bool

@@ -15,13 +15,13 @@ const (
 
 	// DefaultWebCodeTTL, DefaultWebCodeUses, DefaultWebCodeDigits: the
 	// web on-demand confirmation code the user types into the SP's page
-	// (seeds/000 §1.1 step 5): six digits, half an hour, five MTs.
+	// (docs/authorization.md §2 step 5): six digits, half an hour, five MTs.
 	DefaultWebCodeTTL    = 30 * time.Minute
 	DefaultWebCodeUses   = 5
 	DefaultWebCodeDigits = 6
 
 	// DefaultPendingTTL: a web subscription waits a day for the user's Y/N
-	// (seeds/000 §1.2 step 8).
+	// (docs/authorization.md §3 step 8).
 	DefaultPendingTTL = 24 * time.Hour
 
 	// DefaultPendingRepeatWindow: a repeated request for the same user,
@@ -38,7 +38,8 @@ const (
 	DefaultPendingIDDigits = 6
 
 	// DefaultNoticeServiceCode: the service code of the SP's subscription
-	// notice MT (seeds/000 §1.2 step 12: 业务代码固定填写"DZTZ").
+	// notice MT (docs/authorization.md §3 step 12: the service code is fixed
+	// at DZTZ).
 	DefaultNoticeServiceCode = "DZTZ"
 
 	// DefaultRouteTTL: message id → SP routes outlive the SP's 48-hour
@@ -96,8 +97,9 @@ const (
 type Config struct {
 	// PortalNumber is the SPMS short message portal's access number. The
 	// user's confirmation MT (Noti_User) comes from PortalNumber+ID, and an
-	// MO addressed to PortalNumber+ID is the Y/N reply (SPEC §3.3a–b).
-	// Empty disables web subscription (RequestSubscription fails).
+	// MO addressed to PortalNumber+ID is the Y/N reply
+	// (docs/authorization.md §3a–§3b). Empty disables web subscription
+	// (RequestSubscription fails).
 	PortalNumber string
 
 	// PendingIDDigits is the width of the pending-subscription ID.
@@ -342,7 +344,7 @@ func (p *policy) freeForAll(svc []byte) bool {
 }
 
 // isWebCode applies the configured rule telling a web code from an MO
-// LinkID (SPEC §3.2).
+// LinkID (docs/authorization.md §2).
 func (p *policy) isWebCode(id []byte) bool {
 	if pre := p.cfg.WebCodePrefix; pre != "" {
 		return len(id) > len(pre) && string(id[:len(pre)]) == pre

@@ -1,5 +1,5 @@
 // Package authcache is spsmg's authentication centre: the authorization
-// rules of SPEC §3 (seeds/000) as a library the proxy calls on its hot
+// rules of docs/authorization.md as a library the proxy calls on its hot
 // path, with no sockets and no protocol code (it imports neither codec nor
 // gnet; the proxy fills the small MT / MO views defined here).
 //
@@ -29,7 +29,9 @@
 // and CheckRecord serve `spsmg store backup | restore | verify`.
 //
 // The rules are listed on Authorize and OnMO; the data model and what is
-// persisted for how long are in README.section.md.
+// persisted for how long are in README.section.md. A bare §N in this
+// package's comments is a section of docs/authorization.md (§3c: the DZTZ
+// notice of the web subscription flow).
 //
 // To add a rule: give it a Reason (and a Flow if it is a new kind of
 // decision) in reason.go, keep reasonNames and Reasons in step, decide it

@@ -19,7 +19,8 @@ const (
 	// DefaultGCInterval: how often Badger's value log is garbage-collected.
 	DefaultGCInterval = 10 * time.Minute
 	// DefaultFailAfter: consecutive failed write batches after which the
-	// store counts as failed and the fail policy applies (SPEC §3.6).
+	// store counts as failed and the fail policy applies
+	// (docs/authorization.md §6).
 	DefaultFailAfter = 3
 	// probeTTL: lifetime of the health-probe record.
 	probeTTL = time.Minute
@@ -79,7 +80,7 @@ const (
 	healthMarked                    // SetAvailable(false)
 )
 
-// Engine is the authorization cache: the rules of SPEC §3 over an
+// Engine is the authorization cache: the rules of docs/authorization.md over an
 // in-memory layer loaded from a Store at Open and kept durable by one
 // writer goroutine.
 //
@@ -201,8 +202,8 @@ func (e *Engine) Close() error {
 	return e.closeErr
 }
 
-// Available reports whether the engine answers (SPEC §3.6): loaded, not
-// closed, the store not failing, not marked unavailable.
+// Available reports whether the engine answers (docs/authorization.md §6):
+// loaded, not closed, the store not failing, not marked unavailable.
 func (e *Engine) Available() bool { return e.health.Load() == 0 }
 
 // SetAvailable marks the engine unavailable (false) or clears that mark
@@ -450,7 +451,7 @@ type Stats struct {
 	WriteErrors   uint64 // batches that failed
 	Dropped       uint64 // mutations refused by a full queue
 
-	// Fail policy (SPEC §3.6).
+	// Fail policy (docs/authorization.md §6).
 	Available    bool
 	FailClosedMT uint64 // MTs refused store_unavailable
 	FailOpenMO   uint64 // MOs forwarded untouched
@@ -530,8 +531,8 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// ReportSeen counts a status report relayed for sp (SPEC §3.4: reports
-// always pass; logged, not stored).
+// ReportSeen counts a status report relayed for sp (docs/authorization.md §4:
+// reports always pass; logged, not stored).
 func (e *Engine) ReportSeen(sp string) {
 	e.reports.Add(1)
 	if e.log.Enabled(context.Background(), slog.LevelDebug) { // once per report: no boxing when off

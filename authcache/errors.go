@@ -16,8 +16,9 @@ var (
 	// ErrNotFound: Store.Get found no live record for the key.
 	ErrNotFound = errors.New("authcache: not found")
 
-	// ErrUnavailable: the Engine is marked unavailable (SPEC §3.6); API calls
-	// that change state are refused, MTs get ReasonStoreUnavailable.
+	// ErrUnavailable: the Engine is marked unavailable
+	// (docs/authorization.md §6); API calls that change state are refused,
+	// MTs get ReasonStoreUnavailable.
 	ErrUnavailable = errors.New("authcache: store unavailable")
 
 	// ErrInvalid: an argument is unusable (empty SP or service code, a user

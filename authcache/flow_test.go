@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// TestFlows walks each flow of seeds/000 (SPEC §3) step by step, with the
+// TestFlows walks each flow of docs/authorization.md step by step, with the
 // exact decision expected at each step. Steps of one flow share an engine
 // and run in order.
 func TestFlows(t *testing.T) {

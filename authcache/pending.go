@@ -6,7 +6,7 @@ import (
 )
 
 // SubscriptionRequest is what the SP website sends the SPMS subscription
-// API (seeds/000 §1.2 step 1).
+// API (docs/authorization.md §3 step 1).
 type SubscriptionRequest struct {
 	SP          string // SP account id
 	SPNumber    string // the SP's access number: the Noti_SP MO is addressed to it
@@ -16,9 +16,10 @@ type SubscriptionRequest struct {
 }
 
 // RequestSubscription stores a pending subscription and returns its ID
-// (SPEC §3.3a). The caller sends the user the confirmation MT (Noti_User)
-// from ConfirmationNumber(id); the user's Y/N reply comes back through
-// OnMO. Fails with ErrAlreadySubscribed when the subscription is active.
+// (docs/authorization.md §3a). The caller sends the user the confirmation MT
+// (Noti_User) from ConfirmationNumber(id); the user's Y/N reply comes back
+// through OnMO. Fails with ErrAlreadySubscribed when the subscription is
+// active.
 //
 // A repeat of a request (same user, SP and service) made less than
 // PendingRepeatWindow ago and still pending returns that request's ID

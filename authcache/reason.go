@@ -7,8 +7,8 @@ import "strconv"
 type Decision struct {
 	Allow  bool
 	Reason Reason
-	// Flow is the rule that decided (SPEC §3.1–3.3); FlowNone when the
-	// Submit was refused before any rule applied.
+	// Flow is the rule that decided (docs/authorization.md §1–§3); FlowNone
+	// when the Submit was refused before any rule applied.
 	Flow Flow
 	// Recipient is the index in MT.Dests of the recipient that caused a
 	// refusal (0 when allowed or when the refusal concerns the whole Submit).
@@ -25,10 +25,10 @@ const (
 	reasonNone Reason = iota // never returned
 
 	ReasonExempt             // exempt SP account or free service (Config.Exempt*)
-	ReasonMOLinkID           // LinkID of an MO delivered through spsmg (§3.1)
-	ReasonWebLinkID          // web on-demand code (§3.2)
-	ReasonSubscription       // active subscription for (user, SP, service) (§3.3d)
-	ReasonSubscriptionNotice // DZTZ notice matched its Noti_SP LinkID; subscription recorded (§3.3c)
+	ReasonMOLinkID           // LinkID of an MO delivered through spsmg (§1)
+	ReasonWebLinkID          // web on-demand code (§2)
+	ReasonSubscription       // active subscription for (user, SP, service) (§3d)
+	ReasonSubscriptionNotice // DZTZ notice matched its Noti_SP LinkID; subscription recorded (§3c)
 
 	ReasonNotSubscribed      // no LinkID and no active subscription
 	ReasonLinkIDUnknown      // LinkID never issued, or already swept
@@ -40,7 +40,7 @@ const (
 	ReasonNoticeUnmatched    // DZTZ notice whose LinkID + user match no confirmed request
 	ReasonNoRecipients       // Submit with no recipient
 	ReasonBadRecipient       // a recipient number that does not normalise (empty)
-	ReasonStoreUnavailable   // engine cannot answer (§3.6, fail-closed); retryable
+	ReasonStoreUnavailable   // engine cannot answer (§6, fail-closed); retryable
 	ReasonSubscriptionPaused // the subscription exists, but a carrier platform paused it (subscription sync)
 
 	numReasons
@@ -98,10 +98,10 @@ type Flow uint8
 const (
 	FlowNone         Flow = iota // refused before classification
 	FlowExempt                   // Config.ExemptSPs / ExemptServices
-	FlowMOOnDemand               // §3.1 MO LinkID
-	FlowWebOnDemand              // §3.2 web code
-	FlowNotice                   // §3.3c subscription notice (DZTZ)
-	FlowSubscription             // §3.3d plain MT on a subscription
+	FlowMOOnDemand               // §1 MO LinkID
+	FlowWebOnDemand              // §2 web code
+	FlowNotice                   // §3c subscription notice (DZTZ)
+	FlowSubscription             // §3d plain MT on a subscription
 	numFlows
 )
 

@@ -26,7 +26,7 @@ const (
 type SubState uint8
 
 const (
-	SubActive    SubState = 1 // MTs without LinkID pass (§3.3d)
+	SubActive    SubState = 1 // MTs without LinkID pass (§3d)
 	SubCancelled SubState = 2 // ended by TD/0000 or the API; kept for CancelledRetention
 	// SubPaused: the carrier paused the relation (subscription sync);
 	// MTs are refused subscription_paused until it is resumed. It is
@@ -55,8 +55,8 @@ func (s SubState) String() string {
 type Source uint8
 
 const (
-	SourceWeb    Source = 1 // web subscription: Y reply + DZTZ notice (§3.3)
-	SourceSMS    Source = 2 // SMS subscription: DZTZ notice on an MO LinkID (§3.5)
+	SourceWeb    Source = 1 // web subscription: Y reply + DZTZ notice (§3)
+	SourceSMS    Source = 2 // SMS subscription: DZTZ notice on an MO LinkID (§5)
 	SourceAPI    Source = 3 // Engine.Subscribe (operator API)
 	SourceImport Source = 4 // bulk import / migration
 	SourceSync   Source = 5 // pushed by a carrier platform (ApplySync)
@@ -163,9 +163,9 @@ type linkKey [MaxLinkIDLen]byte
 type linkKind uint8
 
 const (
-	linkMO     linkKind = 1 // assigned to (or kept from) an MO (§3.1)
-	linkWeb    linkKind = 2 // web on-demand code (§3.2)
-	linkNotice linkKind = 3 // carried by a Noti_SP; matched by the DZTZ notice (§3.3c)
+	linkMO     linkKind = 1 // assigned to (or kept from) an MO (§1)
+	linkWeb    linkKind = 2 // web on-demand code (§2)
+	linkNotice linkKind = 3 // carried by a Noti_SP; matched by the DZTZ notice (§3c)
 )
 
 func (k linkKind) flow() Flow {
