@@ -14,7 +14,9 @@ import (
 // Small-store Badger options (notes/stack.md): the defaults are sized for a
 // big server (5 × 64 MB memtables, 256 MB block cache, 1 GB value-log
 // files); an authorization cache of a few million small records needs far
-// less.
+// less. The sizes also bound what the store can still write once it stops
+// taking work below its free-space reserve (space.go): a memtable flush
+// writes one table of at most badgerMemTableSize.
 const (
 	badgerMemTableSize     = 16 << 20
 	badgerNumMemtables     = 2
@@ -37,13 +39,26 @@ type BadgerOptions struct {
 	InMemory bool
 	// Logger receives Badger's warnings and errors (nil: slog.Default()).
 	Logger *slog.Logger
+	// MinFree, when not 0, is the free space the store keeps on its
+	// filesystem (the engine's SpaceGuard reserve). OpenBadger refuses to
+	// open below it (*NoSpaceError): Badger's first writes into its
+	// memory-mapped files would kill the process. Close below it leaves
+	// the files as a kill -9 would, instead of flushing the memtable into
+	// a new table (up to badgerMemTableSize): nothing is lost, the
+	// write-ahead log is replayed at the next open.
+	MinFree uint64
+	// Free measures the free space for MinFree (nil: DirFree(dir)).
+	Free func() (uint64, error)
 }
 
 // BadgerStore is the Badger v4 Store backend.
 type BadgerStore struct {
-	db     *badger.DB
-	mu     sync.RWMutex // Apply/Get/Scan hold it shared; Close exclusively
-	closed bool
+	db      *badger.DB
+	dir     string
+	minFree uint64
+	free    func() (uint64, error)
+	mu      sync.RWMutex // Apply/Get/Scan hold it shared; Close exclusively
+	closed  bool
 }
 
 // OpenBadger opens (or creates) the Badger database in dir with the
@@ -53,6 +68,19 @@ func OpenBadger(dir string, o BadgerOptions) (*BadgerStore, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	free := o.Free
+	if free == nil {
+		free = DirFree(dir)
+	}
+	if o.MinFree > 0 && !o.InMemory {
+		n, err := free()
+		if err != nil {
+			return nil, fmt.Errorf("authcache: open badger %q: measuring free space: %w", dir, err)
+		}
+		if n < o.MinFree {
+			return nil, &NoSpaceError{Path: dir, Free: n, Reserve: o.MinFree}
+		}
 	}
 	opts := badger.DefaultOptions(dir).
 		WithInMemory(o.InMemory).
@@ -69,7 +97,7 @@ func OpenBadger(dir string, o BadgerOptions) (*BadgerStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authcache: open badger %q: %w", dir, err)
 	}
-	return &BadgerStore{db: db}, nil
+	return &BadgerStore{db: db, dir: dir, minFree: o.MinFree, free: free}, nil
 }
 
 // Apply implements Store with one WriteBatch.
@@ -170,6 +198,10 @@ func (s *BadgerStore) RunGC() error {
 }
 
 // Close implements Store. It waits for running Apply/Get/Scan calls.
+// Below BadgerOptions.MinFree it does not close Badger (which would flush
+// the memtable into a new table) and returns an error wrapping ErrNoSpace:
+// the process is about to exit, and the write-ahead log already holds
+// every committed write, as after a kill -9.
 func (s *BadgerStore) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -177,6 +209,12 @@ func (s *BadgerStore) Close() error {
 		return ErrStoreClosed
 	}
 	s.closed = true
+	if s.minFree > 0 {
+		if n, err := s.free(); err == nil && n < s.minFree {
+			return fmt.Errorf("authcache: badger %q left for its write-ahead log to be replayed at the next open, not flushed (%d bytes free, reserve %d): %w",
+				s.dir, n, s.minFree, ErrNoSpace)
+		}
+	}
 	return s.db.Close()
 }
 
