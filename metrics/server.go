@@ -15,9 +15,9 @@ import (
 // API under /v1/. Like net/http's: Serve blocks and returns
 // ErrServerClosed after Shutdown.
 type Server struct {
-	// Ready reports whether the gateway can serve: the store is open and at
-	// least one SMG bind is logged in. /readyz answers 503 with the reason
-	// otherwise.
+	// Ready reports whether the gateway can serve: the store is open and
+	// above its free-space reserve, and at least one SMG bind is logged
+	// in. /readyz answers 503 with the reason otherwise.
 	Ready func() (ok bool, reason string)
 	// API serves /v1/...; nil answers 404.
 	API fasthttp.RequestHandler

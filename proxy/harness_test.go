@@ -66,6 +66,7 @@ type harness struct {
 	inbound  string
 	served   chan error
 	dataDir  string
+	engOpts  []authcache.Option
 }
 
 type harnessOpt struct {
@@ -73,6 +74,7 @@ type harnessOpt struct {
 	extraYAML  string // appended to the accounts list
 	smgConfig  func(*smg.Config)
 	gatewayCfg func(*config.Config)
+	engineOpts []authcache.Option
 }
 
 func freeAddr(t testing.TB) string {
@@ -94,7 +96,7 @@ func testLogger() *slog.Logger {
 
 func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 	t.Helper()
-	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir}
+	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir, engOpts: o.engineOpts}
 	if p == config.SGIP {
 		h.inbound = freeAddr(t)
 		r, err := sp.ListenReceiver("127.0.0.1:0", "gw", "gw-password")
@@ -170,7 +172,7 @@ func (h *harness) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.engine, err = authcache.Open(proxy.AuthPolicy(h.cfg), h.store, authcache.WithLogger(testLogger()))
+	h.engine, err = authcache.Open(proxy.AuthPolicy(h.cfg), h.store, append([]authcache.Option{authcache.WithLogger(testLogger())}, h.engOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,24 @@ func serveCmd(args []string) error {
 	}, nil)
 }
 
+// readiness is /readyz: the store answers and takes writes, and a bind to
+// the SMG is logged in. The reason names what is missing.
+func readiness(engine *authcache.Engine, readyBinds func() int) func() (bool, string) {
+	return func() (bool, string) {
+		if sp := engine.Space(); sp.Low {
+			return false, fmt.Sprintf("store below its free-space reserve: %s free under %s, store.min_free_space %s (ready again at %s)",
+				config.FormatBytes(sp.Free), sp.Path, config.FormatBytes(sp.Reserve), config.FormatBytes(sp.Resume))
+		}
+		switch {
+		case !engine.Available():
+			return false, "authorization store unavailable"
+		case readyBinds() == 0:
+			return false, "no SMG bind logged in"
+		}
+		return true, ""
+	}
+}
+
 func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Level))
@@ -64,11 +82,21 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 // the configuration on SIGHUP. started, when set, is called once
 // everything listens (the demo uses it to print where).
 func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error), started func(httpAddr string)) error {
-	st, err := authcache.OpenBadger(cfg.Store.Path, authcache.BadgerOptions{SyncWrites: cfg.Store.SyncWrites, Logger: log})
+	reserve := cfg.Store.MinFreeSpace.Bytes()
+	st, err := authcache.OpenBadger(cfg.Store.Path, authcache.BadgerOptions{SyncWrites: cfg.Store.SyncWrites, Logger: log, MinFree: reserve})
+	if ns := (*authcache.NoSpaceError)(nil); errors.As(err, &ns) {
+		// Badger writes through memory-mapped files: opened on a full disk
+		// it would die of SIGBUS, and its supervisor would restart it into
+		// the same death. Say so and exit instead.
+		return fmt.Errorf("store.path %s: %s free on its filesystem, below store.min_free_space %s; not opening the store "+
+			"(writing to a full disk would kill the process): free space there or lower the reserve",
+			cfg.Store.Path, config.FormatBytes(ns.Free), config.FormatBytes(ns.Reserve))
+	}
 	if err != nil {
 		return fmt.Errorf("store %s: %w", cfg.Store.Path, err)
 	}
-	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, authcache.WithLogger(log))
+	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, authcache.WithLogger(log),
+		authcache.WithSpaceGuard(authcache.SpaceGuard{Reserve: reserve, Free: authcache.DirFree(cfg.Store.Path), Path: cfg.Store.Path}))
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("authorization engine: %w", err)
@@ -86,15 +114,7 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	reg := metrics.NewRegistry()
 	reg.MustRegister(gw.Collector())
 	httpSrv := metrics.NewServer(reg)
-	httpSrv.Ready = func() (bool, string) {
-		switch {
-		case !engine.Available():
-			return false, "authorization store unavailable"
-		case gw.ReadyBinds() == 0:
-			return false, "no SMG bind logged in"
-		}
-		return true, ""
-	}
+	httpSrv.Ready = readiness(engine, gw.ReadyBinds)
 	spms := api.New(cfg, engine, gw, log, reg)
 	httpSrv.API = spms.Handler()
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
