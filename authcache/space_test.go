@@ -409,3 +409,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// BenchmarkDirFree is the cost the writer pays before every batch: one
+// statfs.
+func BenchmarkDirFree(b *testing.B) {
+	free := DirFree(b.TempDir())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := free(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -48,6 +48,9 @@ var exported = map[string]string{
 	"spsmg_store_write_errors_total":   "counter",
 	"spsmg_store_dropped_total":        "counter",
 	"spsmg_store_available":            "gauge",
+	"spsmg_store_free_bytes":           "gauge",
+	"spsmg_store_min_free_bytes":       "gauge",
+	"spsmg_store_space_low":            "gauge",
 	"spsmg_fail_policy_total":          "counter",
 	"spsmg_reports_total":              "counter",
 	// api/metrics.go
