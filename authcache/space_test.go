@@ -193,11 +193,18 @@ func TestSpaceBelowReserve(t *testing.T) {
 func TestSpaceWriterChecksBeforeEveryBatch(t *testing.T) {
 	disk := newFakeDisk(10 * testReserve)
 	e, fs := openGuarded(t, disk, &logRecorder{}, 0)
-	if err := e.Flush(); err != nil {
+	select {
+	case <-fs.entered:
+	default:
+	}
+	// Keep the writer busy in a write that began while there was room,
+	// so that the next two ops reach it together and nobody has measured
+	// the full disk yet when they are queued.
+	fs.hold.Lock()
+	if err := e.Enqueue(Mutation{Key: []byte("ob/before"), Value: []byte("b")}); err != nil {
 		t.Fatal(err)
 	}
-	applies := fs.applies.Load()
-
+	<-fs.entered
 	disk.free.Store(testReserve - 1) // the disk fills; the ticker has not run
 	if err := e.Enqueue(Mutation{Key: []byte("ob/plain"), Value: []byte("p")}); err != nil {
 		t.Fatal(err)
@@ -206,11 +213,12 @@ func TestSpaceWriterChecksBeforeEveryBatch(t *testing.T) {
 	if err := e.Persist(func(err error) { answer <- err }, Mutation{Key: []byte("ob/acked"), Value: []byte("a")}); err != nil {
 		t.Fatalf("Persist before anyone measured = %v", err)
 	}
+	fs.hold.Unlock()
 	if err := <-answer; !errors.Is(err, ErrNoSpace) {
 		t.Fatalf("durable write taken by the writer below the reserve answered %v, want ErrNoSpace", err)
 	}
-	if n := fs.applies.Load(); n != applies {
-		t.Fatalf("the writer wrote %d batches below the reserve", n-applies)
+	if n := fs.applies.Load(); n != 1 {
+		t.Fatalf("the writer wrote %d batches, want only the one begun before the disk filled", n)
 	}
 	if !e.Space().Low || e.Writable() {
 		t.Fatal("the writer's own measurement did not put the engine in the low state")

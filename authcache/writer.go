@@ -214,20 +214,28 @@ func (w *writer) run() {
 // dropped and counted in the log.
 func (w *writer) holdBack(batch []op) {
 	kept := make([]op, 0, len(batch))
+	var answer []func(error)
 	for i := range batch {
 		if batch[i].done != nil {
-			batch[i].done(ErrNoSpace)
+			answer = append(answer, batch[i].done)
 			continue
 		}
 		kept = append(kept, batch[i])
 	}
 	w.mu.Lock()
-	if !w.closed {
+	closed := w.closed
+	if !closed {
 		w.pending = append(kept, w.pending...)
-		w.mu.Unlock()
-		return
 	}
 	w.mu.Unlock()
+	// Answered once the rest is back in the queue: a caller that looks at
+	// the queue when told sees it.
+	for _, done := range answer {
+		done(ErrNoSpace)
+	}
+	if !closed {
+		return
+	}
 	n := 0
 	for i := range kept {
 		n += len(kept[i].more)
