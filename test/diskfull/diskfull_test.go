@@ -52,7 +52,7 @@ const (
 	// load, which fills no 16 MiB memtable, so no flush is due). Without
 	// the reserve, spsmg's writes use it up within seconds.
 	leave = 1 << 20
-	// userSub receives the MT load.
+	// userLoad receives the MT load, userMO sends the MO load.
 	userLoad = "13800138011"
 	userMO   = "13800138012"
 )
