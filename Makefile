@@ -82,7 +82,7 @@ bench-plot:
 
 .PHONY: test-reliability test-heavy fuzz-net
 
-# Crash without loss, upstream faults, hostile input, security: ~1 min on 2 cores with -race.
+# Crash without loss, a full disk (tmpfs, as root), upstream faults, hostile input, security: ~1 min on 2 cores with -race.
 test-reliability:
 	$(GO) test -race -timeout 10m ./test/...
 

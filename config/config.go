@@ -184,6 +184,17 @@ type Store struct {
 	// SyncWrites fsyncs every batch: survives power loss, ~30× slower
 	// (notes/stack.md). Off, a kill -9 is survived but power loss is not.
 	SyncWrites bool `yaml:"sync_writes"`
+	// MinFreeSpace is the free space spsmg keeps on the filesystem of
+	// Path. Below it nothing more is written: MTs are refused
+	// (store_unavailable), the SMG's MO and reports are answered with the
+	// busy result so that it sends them again, /readyz is not ready, until
+	// free space is back above it by a quarter. spsmg also refuses to open
+	// the store below it. Badger writes through memory-mapped files, and a
+	// write into one on a full filesystem kills the process (SIGBUS)
+	// instead of returning an error: this reserve is what keeps it from
+	// getting there. Default DefaultMinFreeSpace; at least
+	// MinMinFreeSpace.
+	MinFreeSpace ByteSize `yaml:"min_free_space"`
 	// Redis configures the redis backend.
 	Redis RedisStore `yaml:"redis"`
 }

@@ -64,7 +64,10 @@ var exported = map[string]string{
 	"spsmg_deliveries_waiting":               "gauge",
 	"spsmg_subscription_changes_total":       "counter",
 	// subsync/metrics.go
-	"spsmg_sync_requests_total": "counter",
+	"spsmg_sync_requests_total":  "counter",
+	"spsmg_store_free_bytes":     "gauge",
+	"spsmg_store_min_free_bytes": "gauge",
+	"spsmg_store_space_low":      "gauge",
 	// api/metrics.go
 	"spsmg_api_requests_total":           "counter",
 	"spsmg_api_request_duration_seconds": "histogram",

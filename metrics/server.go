@@ -22,10 +22,10 @@ import (
 // the list is empty; others get 403 {"code":"forbidden_ip"}. /v1/ has its
 // own white-lists, applied by the API (api.allow_ips, http.allow_ips).
 type Server struct {
-	// Ready reports whether the gateway can serve (the store answers and at
-	// least one SMG bind is logged in and healthy) and a JSON report of why
-	// (proxy.Gateway.Readyz): /readyz answers it with 200 when ok, 503
-	// otherwise.
+	// Ready reports whether the gateway can serve (the store's disk above its
+	// free-space reserve, the store answering, at least one SMG bind logged
+	// in and healthy) and a JSON report of why (proxy.Gateway.Readyz):
+	// /readyz answers it with 200 when ok, 503 otherwise.
 	Ready func() (ok bool, report []byte)
 	// API serves /v1/...; nil answers 404.
 	API fasthttp.RequestHandler

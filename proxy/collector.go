@@ -67,7 +67,7 @@ var (
 		"Refused logins by status.",
 		"status")
 	descEvents = d("events_total",
-		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy, report_routed_by_sp_number.",
+		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy, report_routed_by_sp_number, store_space_low (an MO or report the SMG must resend: the store is below its free-space reserve).",
 		"event")
 	descStoreRecords = d("store_records",
 		"Authorization records in memory by kind.",
@@ -90,6 +90,12 @@ var (
 		"Stored authorization records that did not decode and were skipped at start.")
 	descStoreAvailable = d("store_available",
 		"1 while the authorization store answers; 0 means MTs are refused (fail-closed) and MO pass (fail-open).")
+	descStoreFree = d("store_free_bytes",
+		"Free bytes on the filesystem of store.path at the last measurement (every write batch, and every second).")
+	descStoreMinFree = d("store_min_free_bytes",
+		"store.min_free_space: below it nothing is written; writing resumes a quarter above it.")
+	descStoreSpaceLow = d("store_space_low",
+		"1 while the store is below store.min_free_space: MTs refused (store_unavailable), MO and reports left for the SMG to resend, /readyz not ready.")
 	descFailPolicy = d("fail_policy_total",
 		"Messages decided by the fail policy while the store was unavailable (SPEC §3.6).",
 		"policy")
@@ -116,7 +122,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		descBindUnhealthy, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
 		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
-		descStoreCorrupt, descStoreAvailable, descFailPolicy, descReportsSeen, descLongSMS,
+		descStoreCorrupt, descStoreAvailable, descStoreFree, descStoreMinFree, descStoreSpaceLow, descFailPolicy, descReportsSeen, descLongSMS,
 		descRouteCache, descRouteCacheBudget, descRouteEvictions, descSubChanges} {
 		ch <- x
 	}
@@ -231,6 +237,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descEvents, float64(g.counters.outboxFull.Load()), "outbox_full")
 	counter(descEvents, float64(g.counters.routeLookupsBusy.Load()), "route_lookup_busy")
 	counter(descEvents, float64(g.counters.reportsBySPNumber.Load()), "report_routed_by_sp_number")
+	counter(descEvents, float64(g.counters.storeSpaceLow.Load()), "store_space_low")
 
 	// The authorization store.
 	s := g.auth.Stats()
@@ -254,6 +261,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		avail = 1
 	}
 	gauge(descStoreAvailable, avail)
+	if s.ReserveBytes > 0 { // a free-space guard watches the store
+		low := 0.0
+		if s.SpaceLow {
+			low = 1
+		}
+		gauge(descStoreFree, float64(s.FreeBytes))
+		gauge(descStoreMinFree, float64(s.ReserveBytes))
+		gauge(descStoreSpaceLow, low)
+	}
 	counter(descFailPolicy, float64(s.FailClosedMT), "mt_fail_closed")
 	counter(descFailPolicy, float64(s.FailOpenMO), "mo_fail_open")
 	counter(descLongSMS, float64(s.LongSMSDecided), "decided")

@@ -18,6 +18,10 @@ var (
 	outFlowControl, outWindowFull, outUpstreamUnavailable, outUpstreamTimeout,
 	outServiceNotAllowed, outSPNumberNotAllowed, outMalformed, outTooManyRecipients outcome
 
+	// outStoreUnavailable is authcache's own reason, used by the proxy too
+	// (exempt accounts below the store's free-space reserve).
+	outStoreUnavailable = outcome(authcache.ReasonStoreUnavailable)
+
 	numOutcomes   int
 	outcomeNames  []string
 	outcomeAllows []bool

@@ -265,6 +265,12 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		return
 	}
 	allow := outcomeExempt
+	if ac.Exempt && !g.auth.Writable() {
+		// Authorize refuses everyone else: below the free-space reserve an
+		// MT's report route could not be written either.
+		s.refuse(v, outStoreUnavailable)
+		return
+	}
 	if !ac.Exempt {
 		mt := &l.mt
 		mt.SP = a.id

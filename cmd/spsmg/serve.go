@@ -94,7 +94,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	if err != nil {
 		return err
 	}
-	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, authcache.WithLogger(log))
+	opts := []authcache.Option{authcache.WithLogger(log)}
+	if cfg.Store.Backend != config.StoreRedis {
+		// Badger's files live under store.path: keep its reserve free there.
+		opts = append(opts, authcache.WithSpaceGuard(authcache.SpaceGuard{
+			Reserve: cfg.Store.MinFreeSpace.Bytes(), Free: authcache.DirFree(cfg.Store.Path), Path: cfg.Store.Path}))
+	}
+	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, opts...)
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("authorization engine: %w", err)
@@ -238,11 +244,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 // published on it.
 func openStore(c config.Store, log *slog.Logger) (authcache.Store, error) {
 	if c.Backend != config.StoreRedis {
-		st, err := authcache.OpenBadger(c.Path, authcache.BadgerOptions{SyncWrites: c.SyncWrites, Logger: log})
+		st, err := authcache.OpenBadger(c.Path, authcache.BadgerOptions{SyncWrites: c.SyncWrites, Logger: log, MinFree: c.MinFreeSpace.Bytes()})
 		var damage *authcache.DamageError
+		var ns *authcache.NoSpaceError
 		switch {
 		case errors.As(err, &damage):
 			return nil, err // names the file and what to do
+		case errors.As(err, &ns):
+			// Badger writes through memory-mapped files: opened on a full
+			// disk it would die of SIGBUS, and its supervisor would restart
+			// it into the same death. Say so and exit instead.
+			return nil, fmt.Errorf("store.path %s: %s free on its filesystem, below store.min_free_space %s; not opening the store "+
+				"(writing to a full disk would kill the process): free space there or lower the reserve",
+				c.Path, config.FormatBytes(ns.Free), config.FormatBytes(ns.Reserve))
 		case err != nil:
 			return nil, fmt.Errorf("store.path %s: %w", c.Path, err)
 		}
