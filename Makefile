@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: build test run demo bench fuzz vet cover clean
+.PHONY: build test run demo reset bench fuzz vet cover clean
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -15,6 +15,11 @@ test:
 # The README's run command: gateway + simulated SMG with the demo config.
 run demo:
 	$(GO) run ./cmd/spsmg demo
+
+# Empties the demo's store (./data: subscriptions, LinkIDs, outbox);
+# refused while a demo or spsmg serve has it open.
+reset:
+	$(GO) run ./cmd/spsmg demo --reset
 
 vet:
 	$(GO) vet $(PKGS)
@@ -77,7 +82,7 @@ bench-plot:
 
 .PHONY: test-reliability test-heavy fuzz-net
 
-# Crash without loss, upstream faults, hostile input, security: ~1 min on 2 cores with -race.
+# Crash without loss, a full disk (tmpfs, as root), upstream faults, hostile input, security: ~1 min on 2 cores with -race.
 test-reliability:
 	$(GO) test -race -timeout 10m ./test/...
 

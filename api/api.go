@@ -36,6 +36,15 @@ const (
 	DefaultSignatureWindow = 5 * time.Minute
 )
 
+// Reconciler answers an SP's counts of one day: *reconcile.Recorder.
+type Reconciler interface {
+	// Columns are the counts of a day, in CSV order.
+	Columns() []string
+	// Day returns sp's counts of date (YYYY-MM-DD); reconcile.ErrBadDate
+	// when date is malformed.
+	Day(date, sp string) (map[string]uint64, error)
+}
+
 // Originator sends an MT on spsmg's own behalf and waits for the SMG's
 // answer: *proxy.Gateway, or a fake in tests.
 type Originator interface {
@@ -60,6 +69,7 @@ type API struct {
 	snap   atomic.Pointer[snapshot]
 	nonces *nonceCache
 	m      *apiMetrics
+	recon  atomic.Pointer[reconcilerBox]
 
 	// Replaced by tests.
 	now              func() time.Time
@@ -83,6 +93,7 @@ type account struct {
 	id            string
 	corpID        string
 	accessNumbers []string
+	services      map[string]bool // the account's service_codes; nil: any
 	secret        []byte
 	allow         []netip.Prefix
 }
@@ -134,12 +145,19 @@ func (a *API) SetConfig(cfg *config.Config) {
 			dup[ac.API.AppKey] = true
 			continue
 		}
-		s.accounts[ac.API.AppKey] = &account{
+		acc := &account{
 			id: ac.ID, corpID: ac.CorpID,
 			accessNumbers: append([]string(nil), ac.AccessNumbers...),
 			secret:        []byte(ac.API.AppSecret),
 			allow:         a.prefixes("accounts["+ac.ID+"].api.allow_ips", ac.API.AllowIPs),
 		}
+		if len(ac.ServiceCodes) > 0 {
+			acc.services = make(map[string]bool, len(ac.ServiceCodes))
+			for _, svc := range ac.ServiceCodes {
+				acc.services[svc] = true
+			}
+		}
+		s.accounts[ac.API.AppKey] = acc
 	}
 	for key := range dup {
 		delete(s.accounts, key)
@@ -163,6 +181,12 @@ func (a *API) prefixes(path string, rules []string) []netip.Prefix {
 	}
 	return out
 }
+
+type reconcilerBox struct{ r Reconciler }
+
+// SetReconciler enables GET /v1/reconciliation; until it is called that
+// endpoint answers 503 not_configured. Any goroutine.
+func (a *API) SetReconciler(r Reconciler) { a.recon.Store(&reconcilerBox{r}) }
 
 // Handler returns Handle as a fasthttp handler, for metrics.Server.API.
 func (a *API) Handler() fasthttp.RequestHandler { return a.Handle }
@@ -222,6 +246,15 @@ func (a *API) serve(ctx *fasthttp.RequestCtx, rt *routed) (code, string) {
 		status, out, err = a.list(r)
 	case epSubscriptionsDelete:
 		status, out, err = a.unsubscribe(r)
+	case epReconciliation:
+		var csv []byte
+		if csv, err = a.reconciliation(r); err == nil {
+			ctx.SetStatusCode(fasthttp.StatusOK)
+			ctx.SetContentType("text/csv; charset=utf-8")
+			ctx.Response.Header.Set("Cache-Control", "no-store")
+			ctx.SetBody(csv)
+			return codeOK, acc.id
+		}
 	}
 	if err != nil {
 		var ae *Error
@@ -301,14 +334,20 @@ type routed struct {
 }
 
 const (
-	pathOndemand      = "/v1/ondemand"
-	pathSubscriptions = "/v1/subscriptions"
+	pathOndemand       = "/v1/ondemand"
+	pathSubscriptions  = "/v1/subscriptions"
+	pathReconciliation = "/v1/reconciliation"
 )
 
-// route matches method and the decoded path against the four endpoints.
+// route matches method and the decoded path against the endpoints.
 func route(method, path []byte) routed {
 	m, p := string(method), string(path)
 	switch {
+	case p == pathReconciliation:
+		if m == fasthttp.MethodGet {
+			return routed{ep: epReconciliation}
+		}
+		return routed{ep: epOther, code: codeMethodNotAllowed, allow: "GET", why: "use GET"}
 	case p == pathOndemand:
 		if m == fasthttp.MethodPost {
 			return routed{ep: epOndemand}

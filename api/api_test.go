@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"github.com/spsmg/spsmg/reason"
 	"net/http"
 	"os"
 	"strings"
@@ -37,7 +38,7 @@ func TestOndemand(t *testing.T) {
 	}
 
 	t.Run("the code authorizes the SP's MT to that user", func(t *testing.T) {
-		if d := e.engine.Authorize(mt("sp-a", "NEWS", webCode, "86"+userA)); !d.Allow || d.Reason != authcache.ReasonWebLinkID {
+		if d := e.engine.Authorize(mt("sp-a", "NEWS", webCode, "86"+userA)); !d.Allow || d.Reason != reason.WebLinkID {
 			t.Fatalf("decision %+v, want allow web_linkid", d)
 		}
 		if d := e.engine.Authorize(mt("sp-b", "NEWS", webCode, userA)); d.Allow {
@@ -77,10 +78,10 @@ func TestSubscriptionFlow(t *testing.T) {
 	if n.SP != "sp-a" || n.User != userA || n.SPNumber != spANum || n.ServiceCode != "NEWS" || n.Text != "DZNEWS" || n.LinkID == "" {
 		t.Fatalf("NotiSP %+v", n)
 	}
-	if d := e.engine.Authorize(mt("sp-a", "DZTZ", n.LinkID, userA)); d.Reason != authcache.ReasonSubscriptionNotice {
+	if d := e.engine.Authorize(mt("sp-a", "DZTZ", n.LinkID, userA)); d.Reason != reason.SubscriptionNotice {
 		t.Fatalf("DZTZ notice: %+v", d)
 	}
-	if d := e.engine.Authorize(mt("sp-a", "NEWS", "", userA)); d.Reason != authcache.ReasonSubscription {
+	if d := e.engine.Authorize(mt("sp-a", "NEWS", "", userA)); d.Reason != reason.Subscription {
 		t.Fatalf("plain MT after the notice: %+v", d)
 	}
 
@@ -96,7 +97,7 @@ func TestSubscriptionFlow(t *testing.T) {
 	if del.Cancelled != 1 {
 		t.Fatalf("cancelled %d, want 1", del.Cancelled)
 	}
-	if d := e.engine.Authorize(mt("sp-a", "NEWS", "", userA)); d.Allow || d.Reason != authcache.ReasonNotSubscribed {
+	if d := e.engine.Authorize(mt("sp-a", "NEWS", "", userA)); d.Allow || d.Reason != reason.NotSubscribed {
 		t.Fatalf("plain MT after DELETE: %+v, want not_subscribed", d)
 	}
 	r = e.do(call{method: "DELETE", uri: "/v1/subscriptions/" + userA + "/NEWS"})
@@ -106,6 +107,65 @@ func TestSubscriptionFlow(t *testing.T) {
 	list = decode[[]subscriptionView](t, e.do(call{method: "GET", uri: "/v1/subscriptions?user=%2B86" + userA}), http.StatusOK)
 	if len(list) != 1 || list[0].State != "cancelled" {
 		t.Fatalf("list after DELETE %+v", list)
+	}
+}
+
+// A subscription to a service outside the account's service_codes could
+// never be used (every MT with that code is refused service_not_allowed):
+// the request is refused before the user is sent anything.
+func TestSubscriptionServiceNotAllowed(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Accounts[0].ServiceCodes = []string{"NEWS", "DZTZ"} })
+	r := e.do(call{method: "POST", uri: "/v1/subscriptions", body: `{"user":"` + userA + `","service_code":"GAME"}`})
+	if r.status != http.StatusForbidden || r.errBody(t).Code != "service_not_allowed" {
+		t.Fatalf("answer %d %s, want 403 service_not_allowed", r.status, r.body)
+	}
+	if sent := e.gw.all(); len(sent) != 0 {
+		t.Fatalf("the user was sent %+v", sent)
+	}
+	if n := e.engine.Stats().Pending; n != 0 {
+		t.Fatalf("%d pending requests recorded", n)
+	}
+	// A listed service still works, and an account without a list takes any.
+	decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions", body: `{"user":"` + userA + `","service_code":"NEWS"}`}), http.StatusCreated)
+	decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions", key: keyB,
+		body: `{"user":"` + userA + `","service_code":"GAME"}`}), http.StatusCreated)
+}
+
+// A repeated request (double click, impatient user) within
+// pending_repeat_window sends the user no second Noti_User: it answers 200
+// with the pending request's id. A request whose Noti_User failed does not
+// hold the next one back.
+func TestRepeatedSubscriptionRequest(t *testing.T) {
+	e := newEnv(t, nil)
+	const body = `{"user":"` + userA + `","service_code":"NEWS"}`
+	first := decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions", body: body}), http.StatusCreated)
+	e.clock.Advance(time.Minute)
+	again := decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions",
+		body: `{"user":"+86` + userA + `","service_code":"NEWS"}`}), http.StatusOK)
+	if again.ID != first.ID || again.Status != "pending" || again.SentFrom != first.SentFrom || again.MessageID != "" {
+		t.Fatalf("repeat answered %+v; first was %+v", again, first)
+	}
+	if sent := e.gw.all(); len(sent) != 1 {
+		t.Fatalf("%d Noti_User sent, want 1: %+v", len(sent), sent)
+	}
+
+	// Past the window: a new request, a new Noti_User.
+	e.clock.Advance(config.DefaultPendingRepeatWindow)
+	later := decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions", body: body}), http.StatusCreated)
+	if later.ID == first.ID || len(e.gw.all()) != 2 {
+		t.Fatalf("after the window: %+v, %d sent", later, len(e.gw.all()))
+	}
+
+	// The SMG refuses a Noti_User: the retry sends one.
+	e.gw.set(8, nil, false)
+	gameBody := `{"user":"` + userA + `","service_code":"GAME"}`
+	if r := e.do(call{method: "POST", uri: "/v1/subscriptions", body: gameBody}); r.status != http.StatusBadGateway {
+		t.Fatalf("refused Noti_User: %d %s", r.status, r.body)
+	}
+	e.gw.set(0, nil, false)
+	decode[subscribeResponse](t, e.do(call{method: "POST", uri: "/v1/subscriptions", body: gameBody}), http.StatusCreated)
+	if n := len(e.gw.all()); n != 4 {
+		t.Fatalf("%d MTs originated, want 4 (the retry after a refused Noti_User sends one)", n)
 	}
 }
 
@@ -186,6 +246,8 @@ func TestErrors(t *testing.T) {
 			ep: epSubscriptionsDelete, want: codeInvalidNumber},
 		{name: "missing service code", call: sub(`{"user":"13800138000"}`), ep: epSubscriptionsCreate, want: codeInvalidArgument},
 		{name: "service code too long", call: sub(`{"user":"13800138000","service_code":"ABCDEFGHIJK"}`), ep: epSubscriptionsCreate, want: codeInvalidArgument},
+		{name: "service outside service_codes", mutate: func(c *config.Config) { c.Accounts[0].ServiceCodes = []string{"HELP"} },
+			call: sub(`{"user":"13800138000","service_code":"NEWS"}`), ep: epSubscriptionsCreate, want: codeServiceNotAllowed},
 		{name: "sp_number of another SP", call: sub(`{"user":"13800138000","service_code":"NEWS","sp_number":"1065502"}`),
 			ep: epSubscriptionsCreate, want: codeInvalidArgument},
 		{name: "no headers", call: call{method: "POST", uri: "/v1/ondemand", body: ondemand, noAuth: true}, ep: epOndemand, want: codeMissingCredentials},

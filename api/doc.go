@@ -13,8 +13,10 @@
 //
 //	POST   /v1/ondemand                         {"user"}                                   → 200 {"user","sent_from","message_id","expires_in_seconds"}
 //	POST   /v1/subscriptions                    {"user","service_code"[,"sp_number","text"]} → 201 {"id","status":"pending","sent_from","message_id"}
+//	                                                                                          200 {"id","status":"pending","sent_from"}: a repeat, nothing sent
 //	GET    /v1/subscriptions?user=U                                                         → 200 [{"user","service_code","state","source","since","updated"}]
 //	DELETE /v1/subscriptions/{user}/{service}                                               → 200 {"cancelled":n}
+//	GET    /v1/reconciliation?date=YYYY-MM-DD                                               → 200 text/csv: the caller's counts of that day
 //
 // Bodies are JSON with Content-Type application/json, at most MaxBodySize
 // (64 KB); unknown fields are refused. A user is an 11-digit mobile number
@@ -24,6 +26,20 @@
 // with one of them; text (the original request delivered to the SP in the
 // Noti_SP MO) defaults to "DZ"+service_code. message_id is the SMG's MsgID
 // in hex. Times are RFC 3339, UTC.
+//
+// A POST /v1/subscriptions for the same user and service as a request of
+// the same account that is still pending and was made less than
+// authorization.pending_repeat_window (2 min) ago is a repeat (a double
+// click, an impatient user): it answers 200 with that request's id and
+// sent_from, no message_id, and the user gets no second Noti_User. The
+// first request's sp_number and text stay. A request whose Noti_User
+// failed (502/503/504) does not count: the next one sends its own.
+//
+// GET /v1/reconciliation answers CSV (RFC 4180, CRLF line ends), not
+// JSON: a header line "date,sp,<columns>" and one line for the caller's
+// own account, with that day's counts in node.time_zone (package
+// reconcile; the README lists the columns). A day without counts is a line
+// of zeros. It answers 503 not_configured until SetReconciler is called.
 //
 // # Authentication (seeds/003)
 //
@@ -89,16 +105,17 @@
 //	400    bad_json                body is not one JSON object (syntax, wrong type, trailing data, empty)
 //	400    unknown_field           a body field or a query parameter the endpoint does not define
 //	400    invalid_number          user is not an 11-digit mobile number (with optional 86 / +86)
-//	400    invalid_argument        service_code, sp_number or text out of range / not the account's
+//	400    invalid_argument        service_code, sp_number or text out of range / not the account's; a reconciliation date that is not YYYY-MM-DD
 //	401    missing_credentials     an authentication header is absent or malformed
 //	401    unknown_app_key         no account has this app key
 //	401    bad_signature           the signature does not match the request
 //	401    stale_timestamp         X-Timestamp outside ±http.signature_window
 //	401    replayed_nonce          X-Nonce already used by this key within the window
 //	403    forbidden_ip            the client address is not white-listed for the key
+//	403    service_not_allowed     POST /v1/subscriptions for a service_code outside the account's service_codes
 //	404    not_found               no such endpoint, or (DELETE) nothing active to cancel
 //	405    method_not_allowed      the path exists, the method does not (Allow header set)
-//	409    already_subscribed      POST /v1/subscriptions for an active subscription
+//	409    already_subscribed      POST /v1/subscriptions for an active (or paused) subscription
 //	413    body_too_large          body over 64 KB
 //	415    unsupported_media_type  POST without Content-Type: application/json
 //	429    too_many_requests       the key's replay cache is full (Retry-After set)
@@ -106,19 +123,21 @@
 //	502    upstream_refused        the SMG answered the MT with a non-zero result ("result")
 //	503    store_unavailable       the authorization store is unavailable (fail-closed, SPEC §3.6); retry
 //	503    upstream_unavailable    no SMG bind logged in, or it was lost before answering; retry
-//	503    not_configured          authorization.portal_number is not set
+//	503    not_configured          authorization.portal_number is not set; reconciliation not enabled
 //	503    id_space_exhausted      no free web code / pending ID (widen the configured digits)
 //	504    upstream_timeout        the SMG did not answer within OriginateTimeout (10 s)
 //
 // When the originated MT fails (502/503/504) after the engine recorded the
 // web code or the pending subscription, the record is left to expire on its
 // own (web_code_ttl, pending_ttl): nobody knows the code, and the user
-// never got the Noti_User to reply to. The SP website may simply retry.
+// most likely never got the Noti_User to reply to. The SP website may
+// simply retry; the retry sends a new code or Noti_User.
 //
 // # Metrics
 //
 // spsmg_api_requests_total{endpoint, code} (endpoint: ondemand,
-// subscriptions_create, subscriptions_list, subscriptions_delete, other;
+// subscriptions_create, subscriptions_list, subscriptions_delete,
+// reconciliation, other;
 // code: "ok" or a code above), spsmg_api_request_duration_seconds{endpoint}
 // and spsmg_api_nonce_cache_entries. Every (endpoint, code) series exists
 // from the start at zero.

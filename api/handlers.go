@@ -16,6 +16,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reconcile"
 )
 
 // Field limits, each from the wire field the value ends up in.
@@ -86,7 +87,7 @@ type subscribeResponse struct {
 	ID        string `json:"id"`
 	Status    string `json:"status"`
 	SentFrom  string `json:"sent_from"`
-	MessageID string `json:"message_id"`
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // subscribe stores a pending web subscription and sends the user the
@@ -103,6 +104,12 @@ func (a *API) subscribe(r *request) (int, any, error) {
 	}
 	if e := checkServiceCode(in.ServiceCode); e != nil {
 		return 0, nil, e
+	}
+	// The gateway refuses every MT of a service outside the account's
+	// list (service_not_allowed): such a subscription could never be used,
+	// so the user is not asked to confirm it.
+	if r.acc.services != nil && !r.acc.services[in.ServiceCode] {
+		return 0, nil, fail(codeServiceNotAllowed, "service_code %q is not one of this account's service_codes", in.ServiceCode)
 	}
 	spNumber := in.SPNumber
 	if spNumber == "" {
@@ -121,15 +128,22 @@ func (a *API) subscribe(r *request) (int, any, error) {
 	}
 	id, err := a.engine.RequestSubscription(authcache.SubscriptionRequest{SP: r.acc.id, SPNumber: spNumber,
 		ServiceCode: in.ServiceCode, User: user, Text: text})
+	if errors.Is(err, authcache.ErrRequestPending) {
+		// The same request is pending from within pending_repeat_window:
+		// the user has its Noti_User; a second would only confuse.
+		return http.StatusOK, subscribeResponse{ID: id, Status: "pending", SentFrom: a.engine.ConfirmationNumber(id)}, nil
+	}
 	if err = a.kept(id, err, "pending subscription"); err != nil {
 		return 0, nil, err
 	}
 	// Failing from here on leaves the pending request to expire after
-	// pending_ttl: the user never got the Noti_User, so no reply comes.
+	// pending_ttl (the user may have got the Noti_User after all), and a
+	// retry sends a new one.
 	from := a.engine.ConfirmationNumber(id)
 	res, e := a.originate(proxy.Origination{SPNumber: from, User: user, ServiceCode: in.ServiceCode,
 		Text: fill(r.snap.notiUserText, in.ServiceCode), CorpID: r.acc.corpID})
 	if e != nil {
+		a.engine.RequestUnsent(id)
 		return 0, nil, e
 	}
 	return http.StatusCreated, subscribeResponse{ID: id, Status: "pending", SentFrom: from,
@@ -326,4 +340,37 @@ func checkSPNumber(n string, access []string) *Error {
 		}
 	}
 	return fail(codeInvalidArgument, "sp_number: must start with one of this account's access numbers")
+}
+
+// ---- GET /v1/reconciliation?date=YYYY-MM-DD ----
+
+// reconciliation answers the caller's own counts of one day as CSV: a
+// header line, then one line for its account (package reconcile).
+func (a *API) reconciliation(r *request) ([]byte, error) {
+	box := a.recon.Load()
+	if box == nil {
+		return nil, fail(codeNotConfigured, "reconciliation is not configured")
+	}
+	args := r.ctx.QueryArgs()
+	var bad []byte
+	args.VisitAll(func(k, _ []byte) {
+		if string(k) != "date" && bad == nil {
+			bad = append(bad, k...)
+		}
+	})
+	if bad != nil {
+		return nil, fail(codeUnknownField, "unknown query parameter %q", bad)
+	}
+	if n := len(args.PeekMulti("date")); n != 1 {
+		return nil, fail(codeInvalidArgument, "date: exactly one ?date=YYYY-MM-DD is required")
+	}
+	date := string(args.Peek("date"))
+	counts, err := box.r.Day(date, r.acc.id)
+	if err != nil {
+		if errors.Is(err, reconcile.ErrBadDate) {
+			return nil, fail(codeInvalidArgument, "date: YYYY-MM-DD, a calendar day")
+		}
+		return nil, fmt.Errorf("reconciliation: %w", err)
+	}
+	return reconcile.AppendCSV(nil, date, box.r.Columns(), map[string]map[string]uint64{r.acc.id: counts}), nil
 }

@@ -15,6 +15,7 @@ const (
 	epSubscriptionsCreate
 	epSubscriptionsList
 	epSubscriptionsDelete
+	epReconciliation
 	epOther
 	numEndpoints
 )
@@ -24,6 +25,7 @@ var endpointNames = [numEndpoints]string{
 	epSubscriptionsCreate: "subscriptions_create",
 	epSubscriptionsList:   "subscriptions_list",
 	epSubscriptionsDelete: "subscriptions_delete",
+	epReconciliation:      "reconciliation",
 	epOther:               "other",
 }
 

@@ -31,6 +31,9 @@ func TestHotPathAllocs(t *testing.T) {
 	o, _ := MakeOrigin([]byte("123456789012"))
 	msgID := []byte{1, 2, 3, 4, 5, 6, 7, 8}
 	e.PutRoute(msgID, Route{SP: spB, Origin: o})
+	if _, err := e.ApplySync(SyncChange{SP: spA, User: userB, ServiceCode: "PAUSED", Op: SyncPause, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +53,7 @@ func TestHotPathAllocs(t *testing.T) {
 		{"exempt account", MT{SP: exemptAcc, ServiceCode: []byte("X"), Dests: dests}, reason.Exempt},
 		{"free service", MT{SP: spA, ServiceCode: []byte("FREE"), Dests: dests}, reason.Exempt},
 		{"not subscribed", MT{SP: spA, ServiceCode: []byte("MUSIC"), Dests: [][]byte{[]byte(userB)}}, reason.NotSubscribed},
+		{"subscription paused", MT{SP: spA, ServiceCode: []byte("PAUSED"), Dests: [][]byte{[]byte(userB)}}, reason.SubscriptionPaused},
 	} {
 		t.Run(c.name+" does not allocate", func(t *testing.T) {
 			mt := c.mt

@@ -18,14 +18,14 @@ type MT struct {
 	Segment Segment
 }
 
-// Authorize decides one MT Submit (SPEC §3):
+// Authorize decides one MT Submit (docs/authorization.md §7):
 //
 //  1. no recipient → no_recipients; engine unavailable → store_unavailable
 //     (fail-closed, retryable);
 //  2. exempt SP account → exempt (nothing checked, nothing consumed);
 //  3. service code = NoticeServiceCode → the subscription notice: its LinkID
 //     must be a live Noti_SP LinkID (or an MO LinkID with a recorded service,
-//     §3.5) of this SP and every recipient's user; the subscription is
+//     §5) of this SP and every recipient's user; the subscription is
 //     recorded → subscription_notice, else notice_unmatched;
 //  4. exempt (free) service → exempt;
 //  5. a LinkID → decided by that LinkID alone (strict rule): it must be live,
@@ -35,7 +35,8 @@ type MT struct {
 //     the same message takes that part's verdict and spends nothing
 //     (longsms.go);
 //  6. no LinkID → every recipient needs an active subscription for (SP,
-//     service code) → subscription, else not_subscribed.
+//     service code) → subscription; a relation the carrier paused →
+//     subscription_paused; else not_subscribed.
 //
 // All recipients must pass; a refused Submit consumes no use. Authorize
 // never touches disk and does not allocate on a hit (subscription, LinkID,
@@ -80,7 +81,7 @@ func refuse(r reason.Reason, f Flow, recipient int) Decision {
 	return Decision{Reason: r, Flow: f, Recipient: recipient}
 }
 
-// authorizeSubscription: §3.3d, a plain MT needs an active subscription for
+// authorizeSubscription: §3d, a plain MT needs an active subscription for
 // every recipient.
 func (e *Engine) authorizeSubscription(mt *MT, svc uint32) Decision {
 	for i, d := range mt.Dests {
@@ -90,6 +91,9 @@ func (e *Engine) authorizeSubscription(mt *MT, svc uint32) Decision {
 		}
 		v, found := e.subs[subShardOf(u)].t.get(makeSubKey(u, svc))
 		if !found || v.state != SubActive {
+			if found && v.state == SubPaused {
+				return refuse(reason.SubscriptionPaused, FlowSubscription, i)
+			}
 			return refuse(reason.NotSubscribed, FlowSubscription, i)
 		}
 	}
@@ -201,7 +205,7 @@ func checkHolderOK(n *names, v *linkVal, mt *MT, sp *spNames, svc []byte, notice
 	return r == reason.None
 }
 
-// authorizeLinkID: §3.1 / §3.2, the strict LinkID rule.
+// authorizeLinkID: §1 / §2, the strict LinkID rule.
 func (e *Engine) authorizeLinkID(p *policy, mt *MT, sp *spNames, svc, link []byte) Decision {
 	if len(link) > MaxLinkIDLen {
 		return refuse(reason.LinkIDUnknown, p.linkFlow(link), 0)
@@ -220,8 +224,8 @@ func (e *Engine) authorizeLinkID(p *policy, mt *MT, sp *spNames, svc, link []byt
 	return Decision{Allow: true, Reason: reason.MOLinkID, Flow: FlowMOOnDemand}
 }
 
-// authorizeNotice: §3.3c. The notice must carry the LinkID of a confirmed
-// request (a Noti_SP LinkID) — or, for an SMS subscription (§3.5), of an MO
+// authorizeNotice: §3c. The notice must carry the LinkID of a confirmed
+// request (a Noti_SP LinkID) — or, for an SMS subscription (§5), of an MO
 // whose service is recorded — for this SP and the same user. It consumes a
 // use like any LinkID MT and records the subscription. The notice's own
 // service code (DZTZ) is not compared with the recorded service.

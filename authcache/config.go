@@ -15,14 +15,21 @@ const (
 
 	// DefaultWebCodeTTL, DefaultWebCodeUses, DefaultWebCodeDigits: the
 	// web on-demand confirmation code the user types into the SP's page
-	// (seeds/000 §1.1 step 5): six digits, half an hour, five MTs.
+	// (docs/authorization.md §2 step 5): six digits, half an hour, five MTs.
 	DefaultWebCodeTTL    = 30 * time.Minute
 	DefaultWebCodeUses   = 5
 	DefaultWebCodeDigits = 6
 
 	// DefaultPendingTTL: a web subscription waits a day for the user's Y/N
-	// (seeds/000 §1.2 step 8).
+	// (docs/authorization.md §3 step 8).
 	DefaultPendingTTL = 24 * time.Hour
+
+	// DefaultPendingRepeatWindow: a repeated request for the same user,
+	// SP and service within this long answers with the pending one instead
+	// of sending the user a second Noti_User (a double click, an impatient
+	// user on the SP's site). Long enough to cover an SMS's usual delivery,
+	// short enough that a user who lost the message can ask again soon.
+	DefaultPendingRepeatWindow = 2 * time.Minute
 
 	// DefaultPendingIDDigits: the ID appended to the portal number. Six
 	// digits leave room for a long portal number within the 21-byte
@@ -31,7 +38,8 @@ const (
 	DefaultPendingIDDigits = 6
 
 	// DefaultNoticeServiceCode: the service code of the SP's subscription
-	// notice MT (seeds/000 §1.2 step 12: 业务代码固定填写"DZTZ").
+	// notice MT (docs/authorization.md §3 step 12: the service code is fixed
+	// at DZTZ).
 	DefaultNoticeServiceCode = "DZTZ"
 
 	// DefaultRouteTTL: message id → SP routes outlive the SP's 48-hour
@@ -89,14 +97,19 @@ const (
 type Config struct {
 	// PortalNumber is the SPMS short message portal's access number. The
 	// user's confirmation MT (Noti_User) comes from PortalNumber+ID, and an
-	// MO addressed to PortalNumber+ID is the Y/N reply (SPEC §3.3a–b).
-	// Empty disables web subscription (RequestSubscription fails).
+	// MO addressed to PortalNumber+ID is the Y/N reply
+	// (docs/authorization.md §3a–§3b). Empty disables web subscription
+	// (RequestSubscription fails).
 	PortalNumber string
 
 	// PendingIDDigits is the width of the pending-subscription ID.
 	PendingIDDigits int
 	// PendingTTL is how long a pending subscription waits for Y/N.
 	PendingTTL time.Duration
+	// PendingRepeatWindow: a request for the same (user, SP, service) made
+	// within this long of a pending one returns that one's ID with
+	// ErrRequestPending, and no second Noti_User is sent.
+	PendingRepeatWindow time.Duration
 
 	// NoticeServiceCode is the service code of the subscription notice MT.
 	NoticeServiceCode string
@@ -183,6 +196,7 @@ func (c Config) withDefaults() Config {
 	}
 	setInt(&c.PendingIDDigits, DefaultPendingIDDigits)
 	setDur(&c.PendingTTL, DefaultPendingTTL)
+	setDur(&c.PendingRepeatWindow, DefaultPendingRepeatWindow)
 	if c.NoticeServiceCode == "" {
 		c.NoticeServiceCode = DefaultNoticeServiceCode
 	}
@@ -241,6 +255,8 @@ func (c *Config) validate() error {
 		return bad("WebCodeTTL", c.WebCodeTTL)
 	case c.PendingTTL < time.Second:
 		return bad("PendingTTL", c.PendingTTL)
+	case c.PendingRepeatWindow < time.Second:
+		return bad("PendingRepeatWindow", c.PendingRepeatWindow)
 	case c.RouteTTL < time.Second:
 		return bad("RouteTTL", c.RouteTTL)
 	case c.RouteCacheTTL < 0 || c.RouteCacheTTL > c.RouteTTL:
@@ -328,7 +344,7 @@ func (p *policy) freeForAll(svc []byte) bool {
 }
 
 // isWebCode applies the configured rule telling a web code from an MO
-// LinkID (SPEC §3.2).
+// LinkID (docs/authorization.md §2).
 func (p *policy) isWebCode(id []byte) bool {
 	if pre := p.cfg.WebCodePrefix; pre != "" {
 		return len(id) > len(pre) && string(id[:len(pre)]) == pre

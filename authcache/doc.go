@@ -1,5 +1,5 @@
 // Package authcache is spsmg's authentication centre: the authorization
-// rules of SPEC §3 (seeds/000) as a library the proxy calls on its hot
+// rules of docs/authorization.md as a library the proxy calls on its hot
 // path, with no sockets and no protocol code (it imports neither codec nor
 // gnet; the proxy fills the small MT / MO views defined here).
 //
@@ -29,12 +29,14 @@
 // and CheckRecord serve `spsmg store backup | restore | verify`.
 //
 // The rules are listed on Authorize and OnMO; the data model and what is
-// persisted for how long are in README.section.md.
+// persisted for how long are in README.section.md. A bare §N in this
+// package's comments is a section of docs/authorization.md (§3c: the DZTZ
+// notice of the web subscription flow).
 //
-// To add a rule: give it a reason (package reason: a constant before
-// StoreUnavailable, so that Reasons lists it) and a Flow if it is a new
-// kind of decision (reason.go), decide it in Authorize without allocating, and add its steps to the flow table in
-// flow_test.go. To add a record kind: a kind byte and an encoding in
+// To add a rule: give it a reason (package reason: a constant up to
+// SubscriptionPaused, so that Reasons lists it) and a Flow if it is a new
+// kind of decision (reason.go), decide it in Authorize without allocating,
+// and add its steps to the flow table in flow_test.go. To add a record kind: a kind byte and an encoding in
 // record.go, a sharded pointer-free map in tables.go, its load in
 // Engine.load, its expiry in Engine.sweep, its check in CheckRecord.
 package authcache

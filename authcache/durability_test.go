@@ -59,6 +59,15 @@ func recordState(t testing.TB, e *Engine) durableState {
 	}
 	s.PendingID, err = e.RequestSubscription(SubscriptionRequest{SP: spB, SPNumber: spBNumber, ServiceCode: "GAME", User: userB, Text: "DZ GAME"})
 	fail("RequestSubscription", err)
+	// A relation a carrier paused, with the version of that push.
+	for _, c := range []SyncChange{
+		{SP: spA, User: userC, ServiceCode: "NEWS", Op: SyncSubscribe, Version: syncT0},
+		{SP: spA, User: userC, ServiceCode: "NEWS", Op: SyncPause, Version: syncT0 + 1000},
+	} {
+		if r, err := e.ApplySync(c); err != nil || r != SyncApplied {
+			t.Fatalf("ApplySync(%+v) = %v, %v", c, r, err)
+		}
+	}
 	s.RouteID = "ROUTE-0001"
 	o, _ := MakeOrigin([]byte("seq-000000001"))
 	e.PutRoute([]byte(s.RouteID), Route{SP: spB, Origin: o})
@@ -114,8 +123,19 @@ func checkState(t *testing.T, e *Engine, s durableState) {
 	if act.Kind != MOConfirmYes || act.NotiSP == nil || act.NotiSP.SP != spB || act.NotiSP.ServiceCode != "GAME" || act.NotiSP.Text != "DZ GAME" {
 		t.Errorf("pending request after reopen: %+v", act)
 	}
-	if s := e.Stats(); s.Corrupt != 0 {
-		t.Errorf("Corrupt = %d", s.Corrupt)
+	if d := dec(spA, "NEWS", "", userC); d.Reason != reason.SubscriptionPaused {
+		t.Errorf("paused relation after reopen: %+v", d)
+	}
+	// The version survived: a replay of the subscribe before the pause is
+	// still stale, and leaves the relation paused.
+	if r, err := e.ApplySync(SyncChange{SP: spA, User: userC, ServiceCode: "NEWS", Op: SyncSubscribe, Version: syncT0}); err != nil || r != SyncStale {
+		t.Errorf("replayed subscribe after reopen = %v, %v; want stale", r, err)
+	}
+	if d := dec(spA, "NEWS", "", userC); d.Reason != reason.SubscriptionPaused {
+		t.Errorf("paused relation after a stale replay: %+v", d)
+	}
+	if s := e.Stats(); s.Corrupt != 0 || s.PausedSubscriptions != 1 {
+		t.Errorf("Corrupt = %d, PausedSubscriptions = %d", s.Corrupt, s.PausedSubscriptions)
 	}
 }
 

@@ -19,7 +19,8 @@ const (
 	// DefaultGCInterval: how often Badger's value log is garbage-collected.
 	DefaultGCInterval = 10 * time.Minute
 	// DefaultFailAfter: consecutive failed write batches after which the
-	// store counts as failed and the fail policy applies (SPEC §3.6).
+	// store counts as failed and the fail policy applies
+	// (docs/authorization.md §6).
 	DefaultFailAfter = 3
 	// probeTTL: lifetime of the health-probe record.
 	probeTTL = time.Minute
@@ -41,6 +42,7 @@ type options struct {
 	sweep     time.Duration
 	gc        time.Duration
 	failAfter int
+	space     *SpaceGuard
 }
 
 // WithLogger sets the logger (default slog.Default()). Phone numbers are
@@ -74,12 +76,13 @@ func WithFailAfter(n int) Option { return func(o *options) { o.failAfter = n } }
 
 // health bits; the engine answers while none is set.
 const (
-	healthClosed uint32 = 1 << iota // Close called
-	healthWrites                    // the store keeps failing writes
-	healthMarked                    // SetAvailable(false)
+	healthClosed  uint32 = 1 << iota // Close called
+	healthWrites                     // the store keeps failing writes
+	healthMarked                     // SetAvailable(false)
+	healthNoSpace                    // below the free-space reserve (space.go)
 )
 
-// Engine is the authorization cache: the rules of SPEC §3 over an
+// Engine is the authorization cache: the rules of docs/authorization.md over an
 // in-memory layer loaded from a Store at Open and kept durable by one
 // writer goroutine.
 //
@@ -97,11 +100,14 @@ type Engine struct {
 	names  *interner
 	w      *writer
 	health atomic.Uint32
+	space  *spaceWatch // nil without WithSpaceGuard
 
 	subs   [1 << subShardBits]subShard
 	links  [1 << linkShardBits]linkShard
 	routes [1 << routeShardBits]routeShard
 	pend   pendingTable
+
+	changes changeCounts // subscription changes by SP (changes.go)
 
 	rngMu sync.Mutex
 	rng   *mrand.ChaCha8
@@ -124,7 +130,8 @@ type Engine struct {
 
 // Open compiles cfg, loads every live record of st into memory, and starts
 // the writer and the maintenance goroutine (expiry sweep, value-log GC,
-// store health probe). Open blocks until the load is done (see the README
+// store health probe), and with WithSpaceGuard the free-space watch. Open
+// blocks until the load is done (see the README
 // for the time per million records). On success the Engine owns st and
 // Close closes it; on error st is left open.
 func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
@@ -162,6 +169,12 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 	if r, ok := st.(RecoveryReporter); ok {
 		e.recovery = r.Recovery()
 	}
+	if o.space != nil {
+		if e.space, err = newSpaceWatch(*o.space, o.log, &e.health); err != nil {
+			return nil, err
+		}
+		e.space.check() // known before the first decision
+	}
 	for i := range e.links {
 		e.links[i].m = make(map[linkKey]linkVal)
 		e.links[i].parts = newPartsTable(perShard)
@@ -170,6 +183,7 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 		e.routes[i].m = make(map[routeKey]routeVal)
 	}
 	e.pend.m = make(map[string]*pendingEntry)
+	e.pend.latest = make(map[pendingKey]string)
 
 	start := time.Now()
 	if err := e.load(); err != nil {
@@ -179,9 +193,13 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 	e.log.Info("authcache: loaded", "subscriptions", s.Subscriptions, "linkids", s.MOLinkIDs+s.NoticeLinkIDs,
 		"web_codes", s.WebCodes, "pending", s.Pending, "routes", s.Routes, "corrupt", s.Corrupt, "took", time.Since(start))
 
-	e.w = newWriter(st, e.names, e.log, o.queue, o.maxBatch, o.linger, e.onBatch)
+	e.w = newWriter(st, e.names, e.log, o.queue, o.maxBatch, o.linger, e.onBatch, e.space)
 	e.wg.Add(1)
 	go e.maintain()
+	if e.space != nil {
+		e.wg.Add(1)
+		go e.watchSpace()
+	}
 	return e, nil
 }
 
@@ -198,8 +216,9 @@ func (e *Engine) Close() error {
 	return e.closeErr
 }
 
-// Available reports whether the engine answers (SPEC §3.6): loaded, not
-// closed, the store not failing, not marked unavailable.
+// Available reports whether the engine answers (docs/authorization.md §6):
+// loaded, not closed, the store not failing, not below its free-space
+// reserve, not marked unavailable.
 func (e *Engine) Available() bool { return e.health.Load() == 0 }
 
 // SetAvailable marks the engine unavailable (false) or clears that mark
@@ -242,7 +261,10 @@ func (e *Engine) Enqueue(ms ...Mutation) error { return e.Persist(nil, ms...) }
 // earlier was attempted. done must not block. With no mutations, done
 // marks a barrier: it runs once everything queued before was written, with
 // the error of the last write attempted.
-// When Persist returns an error, done is not called.
+// When Persist returns an error, done is not called. While the store is
+// below its free-space reserve, Persist with a done returns ErrNoSpace and
+// queues nothing; without one the mutations are queued and written once
+// space is back.
 func (e *Engine) Persist(done func(error), ms ...Mutation) error {
 	for i := range ms {
 		if len(ms[i].Key) == 0 {
@@ -309,11 +331,13 @@ func (e *Engine) maintain() {
 			}
 		case <-sweep.C:
 			e.sweep()
-			if e.health.Load()&healthWrites != 0 {
+			if e.health.Load()&healthWrites != 0 && !e.space.low() {
 				e.probe()
 			}
 		case <-gc.C:
-			e.runGC()
+			if !e.space.low() { // GC rewrites value-log files
+				e.runGC()
+			}
 		}
 	}
 }
@@ -413,7 +437,7 @@ func (e *Engine) sweep() {
 	e.pend.mu.Lock()
 	for id, p := range e.pend.m {
 		if int64(now) >= p.rec.Expires {
-			delete(e.pend.m, id)
+			e.pend.deleteLocked(id, p)
 			n++
 		}
 	}
@@ -426,6 +450,7 @@ type Stats struct {
 	// Records in memory by kind (expired but not yet swept included).
 	Subscriptions          int // active
 	CancelledSubscriptions int
+	PausedSubscriptions    int // paused by a carrier platform (subscription sync)
 	MOLinkIDs              int
 	NoticeLinkIDs          int
 	WebCodes               int
@@ -446,7 +471,12 @@ type Stats struct {
 	WriteErrors   uint64 // batches that failed
 	Dropped       uint64 // mutations refused by a full queue
 
-	// Fail policy (SPEC §3.6).
+	// Free space (zero without WithSpaceGuard).
+	SpaceLow     bool   // below the reserve: nothing is written
+	FreeBytes    uint64 // at the last measurement
+	ReserveBytes uint64
+
+	// Fail policy (docs/authorization.md §6).
 	Available    bool
 	FailClosedMT uint64 // MTs refused store_unavailable
 	FailOpenMO   uint64 // MOs forwarded untouched
@@ -483,6 +513,7 @@ func (e *Engine) Stats() Stats {
 		sh.mu.Lock()
 		s.Subscriptions += sh.active
 		s.CancelledSubscriptions += sh.cancelled
+		s.PausedSubscriptions += sh.paused
 		sh.mu.Unlock()
 	}
 	for i := range e.links {
@@ -515,6 +546,9 @@ func (e *Engine) Stats() Stats {
 		s.WriteErrors, s.Dropped = e.w.failed.Load(), e.w.dropped.Load()
 	}
 	s.Available = e.Available()
+	if sp := e.Space(); sp.Guarded {
+		s.SpaceLow, s.FreeBytes, s.ReserveBytes = sp.Low, sp.Free, sp.Reserve
+	}
 	s.FailClosedMT, s.FailOpenMO = e.failClosed.Load(), e.failOpen.Load()
 	s.ReportsSeen, s.Swept, s.Corrupt = e.reports.Load(), e.swept.Load(), e.corrupt.Load()
 	s.LinkIDConflicts = e.conflict.Load()
@@ -525,8 +559,8 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// ReportSeen counts a status report relayed for sp (SPEC §3.4: reports
-// always pass; logged, not stored).
+// ReportSeen counts a status report relayed for sp (docs/authorization.md §4:
+// reports always pass; logged, not stored).
 func (e *Engine) ReportSeen(sp string) {
 	e.reports.Add(1)
 	if e.log.Enabled(context.Background(), slog.LevelDebug) { // once per report: no boxing when off
@@ -590,7 +624,7 @@ func (e *Engine) loadSub(k, v []byte, now uint32) error {
 	if err != nil {
 		return err
 	}
-	if r.State != SubActive && r.State != SubCancelled {
+	if r.State != SubActive && r.State != SubCancelled && r.State != SubPaused {
 		return fmt.Errorf("%w: subscription state %d", ErrCorruptRecord, r.State)
 	}
 	if r.State == SubCancelled && r.Expires != 0 && int64(now) >= r.Expires {
@@ -601,7 +635,11 @@ func (e *Engine) loadSub(k, v []byte, now uint32) error {
 		return fmt.Errorf("%w: empty user", ErrCorruptRecord)
 	}
 	sk := makeSubKey(uk, e.names.pair(e.names.spName(sp), svc))
-	e.subs[subShardOf(uk)].put(sk, subVal{since: uint32(r.Since), updated: uint32(r.Updated), state: r.State, source: r.Source})
+	sh := &e.subs[subShardOf(uk)]
+	sh.put(sk, subVal{since: uint32(r.Since), updated: uint32(r.Updated), state: r.State, source: r.Source})
+	if r.SyncAt > 0 {
+		sh.setSyncAt(sk, r.SyncAt)
+	}
 	return nil
 }
 
@@ -639,7 +677,7 @@ func (e *Engine) loadPending(id, v []byte, now uint32) error {
 	if !ok {
 		return fmt.Errorf("%w: empty user", ErrCorruptRecord)
 	}
-	e.pend.m[r.ID] = &pendingEntry{rec: r, user: uk}
+	e.pend.putLocked(&pendingEntry{rec: r, user: uk})
 	return nil
 }
 

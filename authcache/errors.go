@@ -16,8 +16,9 @@ var (
 	// ErrNotFound: Store.Get found no live record for the key.
 	ErrNotFound = errors.New("authcache: not found")
 
-	// ErrUnavailable: the Engine is marked unavailable (SPEC §3.6); API calls
-	// that change state are refused, MTs get reason.StoreUnavailable.
+	// ErrUnavailable: the Engine is marked unavailable
+	// (docs/authorization.md §6); API calls that change state are refused,
+	// MTs get reason.StoreUnavailable.
 	ErrUnavailable = errors.New("authcache: store unavailable")
 
 	// ErrInvalid: an argument is unusable (empty SP or service code, a user
@@ -27,6 +28,12 @@ var (
 	// ErrAlreadySubscribed: RequestSubscription for a (user, SP, service)
 	// whose subscription is already active.
 	ErrAlreadySubscribed = errors.New("authcache: already subscribed")
+
+	// ErrRequestPending: RequestSubscription for a (user, SP, service) that
+	// the SP asked for less than PendingRepeatWindow ago and that still
+	// waits for the user's Y/N. The ID returned with it is that request's;
+	// the user already has its Noti_User, so the caller sends none.
+	ErrRequestPending = errors.New("authcache: the same request is pending")
 
 	// ErrIDSpaceExhausted: no free web code, pending ID or LinkID was found
 	// in maxDraws random draws; the configured width is too small for the

@@ -8,8 +8,8 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 )
 
-// The web subscription flow of seeds/000 §1.2 through the public API, as
-// the proxy and the HTTP API drive it.
+// The web subscription flow of docs/authorization.md §3 through the public
+// API, as the proxy and the HTTP API drive it.
 func Example() {
 	e, err := authcache.Open(authcache.Config{PortalNumber: "10655999"}, authcache.NewMemStore(nil),
 		authcache.WithLogger(slog.New(slog.DiscardHandler)))

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// TestFlows walks each flow of seeds/000 (SPEC §3) step by step, with the
+// TestFlows walks each flow of docs/authorization.md step by step, with the
 // exact decision expected at each step. Steps of one flow share an engine
 // and run in order.
 func TestFlows(t *testing.T) {
@@ -88,9 +88,9 @@ func TestFlows(t *testing.T) {
 					h.t.Errorf("ConfirmationNumber = %q, want %q", got, want)
 				}
 			}),
-			check("a second request for the same service while pending is allowed (a new ID)", func(h *harness) {
-				if _, err := h.e.RequestSubscription(musicReq); err != nil {
-					h.t.Errorf("RequestSubscription: %v", err)
+			check("a second request for the same service within the repeat window answers with the pending ID (no second Noti_User)", func(h *harness) {
+				if id, err := h.e.RequestSubscription(musicReq); !errors.Is(err, ErrRequestPending) || id != h.vars["id"] {
+					h.t.Errorf("RequestSubscription = %q, %v; want %q, ErrRequestPending", id, err, h.vars["id"])
 				}
 			}),
 			deliver("the user's Y to portal+ID is not forwarded; spsmg owes the SP a Noti_SP with a fresh LinkID (steps 8-11)",
@@ -647,8 +647,8 @@ func TestReasons(t *testing.T) {
 			t.Errorf("%s Retryable = %v", s, r.Retryable())
 		}
 	}
-	if len(seen) != int(reason.StoreUnavailable) {
-		t.Errorf("Reasons lists %d of the engine's %d", len(seen), reason.StoreUnavailable)
+	if len(seen) != int(reason.SubscriptionPaused) {
+		t.Errorf("Reasons lists %d of the engine's %d", len(seen), reason.SubscriptionPaused)
 	}
 	for _, r := range []reason.Reason{reason.Exempt, reason.MOLinkID, reason.WebLinkID, reason.Subscription, reason.SubscriptionNotice} {
 		if !r.Allowed() {

@@ -80,7 +80,7 @@ func (e *Engine) newMOLinkID(p *policy, width int, user []byte, v linkVal, sp, s
 }
 
 // IssueWebCode records a web on-demand code for (sp, user) and returns it
-// (SPEC §3.2, seeds/000 §1.1 step 4): the caller sends it to the user by
+// (docs/authorization.md §2 step 4): the caller sends it to the user by
 // SMS from the portal number; the user types it into the SP's page and the
 // SP's MT carries it as LinkID. Codes are unique among live codes, so a
 // code sent to another user or SP is refused as wrong user / wrong SP.

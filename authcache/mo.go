@@ -21,11 +21,11 @@ type MO struct {
 type MOKind uint8
 
 const (
-	MOOrdinary       MOKind = iota // deliver to the SP with a LinkID (§3.1)
-	MOConfirmYes                   // Y to portal+ID: send NotiSP to the SP (§3.3b)
+	MOOrdinary       MOKind = iota // deliver to the SP with a LinkID (§1)
+	MOConfirmYes                   // Y to portal+ID: send NotiSP to the SP (§3b)
 	MOConfirmNo                    // N to portal+ID: the pending request ended
 	MOConfirmUnknown               // to portal+ID, but no live request of this user, or neither Y nor N
-	MOUnsubscribe                  // TD… / 0000: subscriptions ended; still delivered (§3.3e)
+	MOUnsubscribe                  // TD… / 0000: subscriptions ended; still delivered (§3e)
 	numMOKinds
 )
 
@@ -63,8 +63,8 @@ type MOAction struct {
 }
 
 // NotiSP is the MO spsmg sends the SP when the user confirms a web
-// subscription (seeds/000 §1.2 step 10): the original request with a fresh
-// LinkID, which the SP's DZTZ notice MT must carry.
+// subscription (docs/authorization.md §3 step 10): the original request with
+// a fresh LinkID, which the SP's DZTZ notice MT must carry.
 type NotiSP struct {
 	SP          string
 	User        string // normalised
@@ -74,8 +74,8 @@ type NotiSP struct {
 	Text        string // the original subscription request
 }
 
-// OnMO classifies an MO from the SMG and records what it implies (SPEC
-// §3.1, §3.3b, §3.3e):
+// OnMO classifies an MO from the SMG and records what it implies
+// (docs/authorization.md §1, §3b, §3e):
 //
 //   - to PortalNumber+ID: a confirmation reply, never forwarded as an
 //     ordinary MO. Y ends the pending request and returns the NotiSP to
@@ -88,8 +88,8 @@ type NotiSP struct {
 //   - otherwise an ordinary MO: forwarded with the SMG's LinkID (recorded)
 //     or a fresh one (assigned and recorded, fitting LinkIDMax).
 //
-// While the engine is unavailable (SPEC §3.6) every MO is forwarded with
-// the SMG's LinkID and nothing is recorded (fail-open).
+// While the engine is unavailable (docs/authorization.md §6) every MO is
+// forwarded with the SMG's LinkID and nothing is recorded (fail-open).
 func (e *Engine) OnMO(mo *MO) MOAction {
 	if e.health.Load() != 0 {
 		e.failOpen.Add(1)
@@ -124,7 +124,7 @@ func (e *Engine) OnMO(mo *MO) MOAction {
 	return act
 }
 
-// moLinkID records the LinkID an MO is delivered with (§3.1). The service
+// moLinkID records the LinkID an MO is delivered with (§1). The service
 // is recorded when the MO carries one (CMPP, SMGP) and then checked against
 // the MT's; SGIP MOs record none and the MT's service is not checked.
 func (e *Engine) moLinkID(p *policy, mo *MO, user []byte, uk uint64, smg []byte) string {
@@ -159,7 +159,7 @@ func (e *Engine) moLinkID(p *policy, mo *MO, user []byte, uk uint64, smg []byte)
 	return id
 }
 
-// onConfirm handles a reply to PortalNumber+ID (§3.3b).
+// onConfirm handles a reply to PortalNumber+ID (§3b).
 func (e *Engine) onConfirm(p *policy, id string, user []byte, uk uint64, okUser bool, text string) MOAction {
 	act := MOAction{Kind: MOConfirmUnknown}
 	if !okUser {

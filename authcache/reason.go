@@ -11,8 +11,8 @@ import (
 type Decision struct {
 	Allow  bool
 	Reason reason.Reason
-	// Flow is the rule that decided (SPEC §3.1–3.3); FlowNone when the
-	// Submit was refused before any rule applied.
+	// Flow is the rule that decided (docs/authorization.md §1–§3); FlowNone
+	// when the Submit was refused before any rule applied.
 	Flow Flow
 	// Recipient is the index in MT.Dests of the recipient that caused a
 	// refusal (0 when allowed or when the refusal concerns the whole Submit).
@@ -21,10 +21,11 @@ type Decision struct {
 
 // Reasons lists every reason Authorize can return, allowed or refused, so
 // that metrics can create each label child at zero up front. The proxy's
-// own refusals (package reason, after StoreUnavailable) are not among them.
+// own refusals (package reason, after SubscriptionPaused) are not among
+// them.
 func Reasons() []reason.Reason {
-	rs := make([]reason.Reason, 0, reason.StoreUnavailable)
-	for r := reason.Exempt; r <= reason.StoreUnavailable; r++ {
+	rs := make([]reason.Reason, 0, reason.SubscriptionPaused)
+	for r := reason.Exempt; r <= reason.SubscriptionPaused; r++ {
 		rs = append(rs, r)
 	}
 	return rs
@@ -36,10 +37,10 @@ type Flow uint8
 const (
 	FlowNone         Flow = iota // refused before classification
 	FlowExempt                   // Config.ExemptSPs / ExemptServices
-	FlowMOOnDemand               // §3.1 MO LinkID
-	FlowWebOnDemand              // §3.2 web code
-	FlowNotice                   // §3.3c subscription notice (DZTZ)
-	FlowSubscription             // §3.3d plain MT on a subscription
+	FlowMOOnDemand               // §1 MO LinkID
+	FlowWebOnDemand              // §2 web code
+	FlowNotice                   // §3c subscription notice (DZTZ)
+	FlowSubscription             // §3d plain MT on a subscription
 	numFlows
 )
 

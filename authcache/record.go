@@ -11,7 +11,7 @@ import (
 // length-prefixed (keys: one byte, values: uvarint), times are Unix
 // seconds.
 //
-//	ac/s/<user><sp><service>  subscription        state, source, since, updated, expires
+//	ac/s/<user><sp><service>  subscription        state, source, since, updated, expires[, syncat]
 //	ac/l/<linkid>             LinkID / web code   kind, user, sp, service, expires, uses
 //	ac/u/<linkid>             uses left           uses        (hot-path update, see writer)
 //	ac/p/<id>                 pending subscription sp, spnumber, service, user, text, created, expires
@@ -137,20 +137,27 @@ func (d *dec) byte1() byte {
 	return v
 }
 
-// subRecord is a persisted subscription.
+// subRecord is a persisted subscription. SyncAt, the version of the last
+// change a carrier platform pushed (Unix ms, sync.go), is a trailing field
+// written only when set: records written before it existed, and those
+// never synced, end after Expires.
 type subRecord struct {
 	State                   SubState
 	Source                  Source
 	Since, Updated, Expires int64
+	SyncAt                  int64
 }
 
 func (r *subRecord) encode() []byte {
-	e := newEnc(16)
+	e := newEnc(24)
 	e.byte1(byte(r.State))
 	e.byte1(byte(r.Source))
 	e.i(r.Since)
 	e.i(r.Updated)
 	e.i(r.Expires)
+	if r.SyncAt > 0 {
+		e.i(r.SyncAt)
+	}
 	return e.b
 }
 
@@ -159,6 +166,9 @@ func decodeSub(v []byte) (r subRecord, err error) {
 	r.State = SubState(d.byte1())
 	r.Source = Source(d.byte1())
 	r.Since, r.Updated, r.Expires = d.i(), d.i(), d.i()
+	if d.err == nil && len(d.b) > 0 {
+		r.SyncAt = d.i()
+	}
 	return r, d.err
 }
 
@@ -282,6 +292,8 @@ func CheckRecord(key, value []byte) (kind string, err error) {
 			return "subscription", nil
 		case SubCancelled:
 			return "cancelled_subscription", nil
+		case SubPaused:
+			return "paused_subscription", nil
 		}
 		return bad(fmt.Errorf("subscription state %d", r.State))
 	case kindLink:

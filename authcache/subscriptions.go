@@ -45,6 +45,9 @@ func (e *Engine) checkAvailable() error {
 		if h&healthClosed != 0 {
 			return ErrStoreClosed
 		}
+		if h&healthNoSpace != 0 {
+			return fmt.Errorf("%w: %w", ErrUnavailable, ErrNoSpace)
+		}
 		return ErrUnavailable
 	}
 	return nil
@@ -74,31 +77,37 @@ func (e *Engine) Subscribe(sp, user, service string, src Source) error {
 }
 
 // subscribe makes (user, svc) active. Already active: nothing changes and
-// nothing is written.
+// nothing is written. Paused: nothing changes either — only the carrier
+// that paused a relation resumes it (ApplySync).
 func (e *Engine) subscribe(user []byte, uk uint64, svc uint32, sp, service string, src Source) error {
 	now := e.nowSec()
 	k := makeSubKey(uk, svc)
 	s := &e.subs[subShardOf(uk)]
 	s.mu.Lock()
-	if old, ok := s.t.lookup(k); ok && old.state == SubActive {
+	old, had := s.t.lookup(k)
+	if had && old.state.live() {
 		s.mu.Unlock()
 		return nil
 	}
 	v := subVal{since: now, updated: now, state: SubActive, source: src}
 	s.put(k, v)
+	syncAt := s.syncAt[k]
 	s.mu.Unlock()
+	e.changes.record(sp, old.state, SubActive)
 	e.log.Debug("authcache: subscribed", "user", string(user), "sp", sp, "service", service, "source", src)
-	return e.persistSub(user, sp, service, v, 0)
+	return e.persistSub(user, sp, service, v, 0, syncAt)
 }
 
-// persistSub queues a subscription record; expires is 0 for an active one.
-func (e *Engine) persistSub(user []byte, sp, service string, v subVal, expires uint32) error {
-	r := subRecord{State: v.state, Source: v.source, Since: int64(v.since), Updated: int64(v.updated), Expires: int64(expires)}
+// persistSub queues a subscription record; expires is 0 for an active or
+// paused one; syncAt is the version of its last synced change (0: never
+// synced).
+func (e *Engine) persistSub(user []byte, sp, service string, v subVal, expires uint32, syncAt int64) error {
+	r := subRecord{State: v.state, Source: v.source, Since: int64(v.since), Updated: int64(v.updated), Expires: int64(expires), SyncAt: syncAt}
 	return e.w.enqueue(&op{m: Mutation{Key: subKeyBytes(user, sp, service), Value: r.encode(), ExpiresAt: int64(expires)}})
 }
 
-// Unsubscribe ends sp's active subscriptions of user for service ("" = all
-// of sp's services) and returns how many ended (HTTP API cancel).
+// Unsubscribe ends sp's active or paused subscriptions of user for service
+// ("" = all of sp's services) and returns how many ended (HTTP API cancel).
 func (e *Engine) Unsubscribe(sp, user, service string) (int, error) {
 	if err := e.checkAvailable(); err != nil {
 		return 0, err
@@ -115,36 +124,40 @@ func (e *Engine) Unsubscribe(sp, user, service string) (int, error) {
 	})
 }
 
-// cancel ends every active subscription of the user that match selects,
-// keeping each as cancelled for CancelledRetention.
+// cancel ends every active or paused subscription of the user that match
+// selects, keeping each as cancelled for CancelledRetention.
 func (e *Engine) cancel(user []byte, uk uint64, match func(*svcPair) bool) (int, error) {
 	now := e.nowSec()
 	exp := expiry(now, e.policy.Load().cfg.CancelledRetention)
 	type ended struct {
-		k    subKey
-		pair *svcPair
+		k      subKey
+		pair   *svcPair
+		old    SubState
+		v      subVal
+		syncAt int64
 	}
 	var done []ended
 	s := &e.subs[subShardOf(uk)]
 	s.mu.Lock()
 	n := e.names.load()
 	s.t.each(func(k subKey, v subVal) {
-		if k.user == uk && v.state == SubActive && match(&n.pairs[k.svc]) {
-			done = append(done, ended{k, &n.pairs[k.svc]})
+		if k.user == uk && v.state.live() && match(&n.pairs[k.svc]) {
+			done = append(done, ended{k: k, pair: &n.pairs[k.svc], old: v.state})
 		}
 	})
-	var vals []subVal
-	for _, d := range done {
+	for i := range done {
+		d := &done[i]
 		v, _ := s.t.lookup(d.k)
 		v.state, v.updated = SubCancelled, now
 		s.put(d.k, v)
-		vals = append(vals, v)
+		d.v, d.syncAt = v, s.syncAt[d.k]
 	}
 	s.mu.Unlock()
 	var err error
-	for i, d := range done {
+	for _, d := range done {
+		e.changes.record(d.pair.spName, d.old, SubCancelled)
 		e.log.Debug("authcache: unsubscribed", "user", string(user), "sp", d.pair.spName, "service", d.pair.service)
-		if werr := e.persistSub(user, d.pair.spName, d.pair.service, vals[i], exp); werr != nil {
+		if werr := e.persistSub(user, d.pair.spName, d.pair.service, d.v, exp, d.syncAt); werr != nil {
 			err = werr
 		}
 	}
@@ -152,8 +165,8 @@ func (e *Engine) cancel(user []byte, uk uint64, match func(*svcPair) bool) (int,
 }
 
 // Subscriptions lists user's subscriptions with sp ("" = every SP: for
-// operators; the SP-facing API passes the caller's own account), active
-// and cancelled-but-retained, sorted by SP and service code.
+// operators; the SP-facing API passes the caller's own account), active,
+// paused and cancelled-but-retained, sorted by SP and service code.
 func (e *Engine) Subscriptions(sp, user string) []Subscription {
 	norm, uk, err := normUser(user)
 	if err != nil {
@@ -188,12 +201,13 @@ func (e *Engine) Subscriptions(sp, user string) []Subscription {
 	return out
 }
 
-// subscribed reports whether (user, sp, service) is active.
+// subscribed reports whether (user, sp, service) exists: active, or paused
+// (a web request cannot replace a relation the carrier paused).
 func (e *Engine) subscribed(uk uint64, sp, service string) bool {
 	r, ok := e.names.load().ref(sp, []byte(service))
 	if !ok {
 		return false
 	}
 	v, ok := e.subs[subShardOf(uk)].t.get(makeSubKey(uk, r.id))
-	return ok && v.state == SubActive
+	return ok && v.state.live()
 }

@@ -26,9 +26,18 @@ const (
 type SubState uint8
 
 const (
-	SubActive    SubState = 1 // MTs without LinkID pass (§3.3d)
+	SubActive    SubState = 1 // MTs without LinkID pass (§3d)
 	SubCancelled SubState = 2 // ended by TD/0000 or the API; kept for CancelledRetention
+	// SubPaused: the carrier paused the relation (subscription sync);
+	// MTs are refused subscription_paused until it is resumed. It is
+	// still a subscription: kept without expiry, cancelled by TD/0000 and
+	// the API like an active one, and not re-activated by a local
+	// subscribe (only the carrier resumes it).
+	SubPaused SubState = 3
 )
+
+// live reports whether the relation exists: active or paused.
+func (s SubState) live() bool { return s == SubActive || s == SubPaused }
 
 func (s SubState) String() string {
 	switch s {
@@ -36,6 +45,8 @@ func (s SubState) String() string {
 		return "active"
 	case SubCancelled:
 		return "cancelled"
+	case SubPaused:
+		return "paused"
 	}
 	return "unknown"
 }
@@ -44,10 +55,11 @@ func (s SubState) String() string {
 type Source uint8
 
 const (
-	SourceWeb    Source = 1 // web subscription: Y reply + DZTZ notice (§3.3)
-	SourceSMS    Source = 2 // SMS subscription: DZTZ notice on an MO LinkID (§3.5)
+	SourceWeb    Source = 1 // web subscription: Y reply + DZTZ notice (§3)
+	SourceSMS    Source = 2 // SMS subscription: DZTZ notice on an MO LinkID (§5)
 	SourceAPI    Source = 3 // Engine.Subscribe (operator API)
 	SourceImport Source = 4 // bulk import / migration
+	SourceSync   Source = 5 // pushed by a carrier platform (ApplySync)
 )
 
 func (s Source) String() string {
@@ -60,6 +72,8 @@ func (s Source) String() string {
 		return "api"
 	case SourceImport:
 		return "import"
+	case SourceSync:
+		return "sync"
 	}
 	return "unknown"
 }
@@ -88,6 +102,12 @@ type subShardData struct {
 	t         subTable
 	active    int
 	cancelled int
+	paused    int
+	// syncAt holds, for the relations a carrier platform has changed, the
+	// version (the platform's time, Unix ms) of the last change applied
+	// (sync.go). Kept apart from the slots so that they stay 24 bytes;
+	// nil until the shard's first synced change. Under mu.
+	syncAt map[subKey]int64
 }
 
 type subShard struct {
@@ -112,14 +132,26 @@ func (s *subShardData) del(k subKey) {
 	if old, ok := s.t.del(k); ok {
 		s.count(old.state, -1)
 	}
+	delete(s.syncAt, k)
 }
 
 func (s *subShardData) count(st SubState, d int) {
-	if st == SubActive {
+	switch st {
+	case SubActive:
 		s.active += d
-	} else {
+	case SubPaused:
+		s.paused += d
+	default:
 		s.cancelled += d
 	}
+}
+
+// setSyncAt records the version of the last synced change of k.
+func (s *subShardData) setSyncAt(k subKey, version int64) {
+	if s.syncAt == nil {
+		s.syncAt = make(map[subKey]int64)
+	}
+	s.syncAt[k] = version
 }
 
 // ---- LinkIDs and web codes: LinkID → user, svc, expiry, uses ----
@@ -131,9 +163,9 @@ type linkKey [MaxLinkIDLen]byte
 type linkKind uint8
 
 const (
-	linkMO     linkKind = 1 // assigned to (or kept from) an MO (§3.1)
-	linkWeb    linkKind = 2 // web on-demand code (§3.2)
-	linkNotice linkKind = 3 // carried by a Noti_SP; matched by the DZTZ notice (§3.3c)
+	linkMO     linkKind = 1 // assigned to (or kept from) an MO (§1)
+	linkWeb    linkKind = 2 // web on-demand code (§2)
+	linkNotice linkKind = 3 // carried by a Noti_SP; matched by the DZTZ notice (§3c)
 )
 
 func (k linkKind) flow() Flow {
@@ -270,9 +302,45 @@ func (s *routeShardData) len() int { return len(s.m) + len(s.old) }
 type pendingTable struct {
 	mu sync.Mutex
 	m  map[string]*pendingEntry
+	// latest is the newest request of each (user, SP, service) whose
+	// Noti_User counts as sent, for PendingRepeatWindow.
+	latest map[pendingKey]string
 }
 
 type pendingEntry struct {
 	rec  pendingRecord
 	user uint64
+}
+
+type pendingKey struct {
+	user        uint64
+	sp, service string
+}
+
+func (pe *pendingEntry) key() pendingKey {
+	return pendingKey{user: pe.user, sp: pe.rec.SP, service: pe.rec.Service}
+}
+
+// putLocked adds pe as the newest request of its key.
+func (t *pendingTable) putLocked(pe *pendingEntry) {
+	t.m[pe.rec.ID] = pe
+	if cur, ok := t.latest[pe.key()]; ok && cur != pe.rec.ID {
+		if old := t.m[cur]; old != nil && old.rec.Created > pe.rec.Created {
+			return // loading: a newer one of the same key is in already
+		}
+	}
+	t.latest[pe.key()] = pe.rec.ID
+}
+
+// deleteLocked removes request id.
+func (t *pendingTable) deleteLocked(id string, pe *pendingEntry) {
+	delete(t.m, id)
+	t.unmarkLocked(id, pe)
+}
+
+// unmarkLocked stops pe (request id) from answering repeats.
+func (t *pendingTable) unmarkLocked(id string, pe *pendingEntry) {
+	if k := pe.key(); t.latest[k] == id {
+		delete(t.latest, k)
+	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // e2eShapes are the connection/window variants of BenchmarkE2E: one SP
-// connection or sixteen; the carriers' window of 16 (cmpp.md §2) or a deep
+// connection or sixteen; the carriers' window of 16 (docs/protocols/cmpp.md §2) or a deep
 // pipeline of 1024.
 var e2eShapes = []struct{ conns, window int }{{1, 16}, {1, 1024}, {16, 16}, {16, 1024}}
 

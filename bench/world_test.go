@@ -51,7 +51,7 @@ const (
 var protocols = []config.Protocol{config.SGIP, config.CMPP20, config.CMPP30, config.SMGP30}
 
 // userNumbers returns n numbers prefix+8 digits; SGIP writes them with 86
-// (sgip12.md; authcache strips it).
+// (docs/protocols/sgip12.md §1; authcache strips it).
 func userNumbers(p config.Protocol, prefix string, n int) []string {
 	out := make([]string, n)
 	cc := ""

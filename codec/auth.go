@@ -10,10 +10,11 @@ import (
 //	MD5( id | zeros × 0x00 | secret | ts10 )
 //
 // with ts10 the MMDDHHMMSS timestamp as exactly 10 ASCII digits, zero-padded
-// on the left. CMPP's AuthenticatorSource uses 9 zeros (cmpp.md §5), SMGP's
-// AuthenticatorClient 7 (smgp30.md §3). id is hashed as given: callers that
-// accept both the raw account and its NUL-padded wire field call this twice
-// (the sources disagree, protocols/README.md).
+// on the left. CMPP's AuthenticatorSource uses 9 zeros
+// (docs/protocols/cmpp.md §5), SMGP's AuthenticatorClient 7
+// (docs/protocols/smgp30.md §3). id is hashed as given: callers that accept
+// both the raw account and its NUL-padded wire field call this twice (the
+// sources disagree, docs/protocols/README.md §5).
 func LoginDigest(id []byte, zeros int, secret []byte, timestamp uint32) [16]byte {
 	var buf [128]byte
 	b := append(buf[:0], id...)
@@ -29,7 +30,7 @@ func LoginDigest(id []byte, zeros int, secret []byte, timestamp uint32) [16]byte
 //	MD5( status | client authenticator | secret )
 //
 // status is the status field in the width the caller chooses (1 or 4 bytes,
-// see the disagreements in protocols/README.md).
+// see the disagreements in docs/protocols/README.md §5).
 func ResponseDigest(status []byte, clientAuth []byte, secret []byte) [16]byte {
 	var buf [128]byte
 	b := append(buf[:0], status...)

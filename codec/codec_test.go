@@ -84,7 +84,8 @@ func TestAppendText(t *testing.T) {
 	}
 }
 
-// cmpp.md V1: Source_Addr 900001, secret 888888, Timestamp 1021080510.
+// docs/protocols/cmpp.md §14 V1: Source_Addr 900001, secret 888888,
+// Timestamp 1021080510.
 func TestLoginDigestCMPPVector(t *testing.T) {
 	got := LoginDigest([]byte("900001"), 9, []byte("888888"), 1021080510)
 	if hex.EncodeToString(got[:]) != "90d00c1d517abd0b4f65f6bcf8535d16" {
@@ -97,7 +98,8 @@ func TestLoginDigestCMPPVector(t *testing.T) {
 	}
 }
 
-// smgp30.md V1: ClientID 12345678, secret "secret", TimeStamp 0301000000.
+// docs/protocols/smgp30.md §14 V1: ClientID 12345678, secret "secret",
+// TimeStamp 0301000000.
 func TestLoginDigestSMGPVector(t *testing.T) {
 	got := LoginDigest([]byte("12345678"), 7, []byte("secret"), 0x11F0E540)
 	if hex.EncodeToString(got[:]) != "95898c46dedbcf393dcd4c2a861481e9" {

@@ -181,9 +181,10 @@ func (r *Reader) CString(field string, max int) []byte {
 	return nil
 }
 
-// TrimNUL cuts a fixed-width text field at its first NUL byte. Carrier
-// fields are left-aligned and NUL-padded on the right, and not necessarily
-// NUL-terminated when full (sgip12.md §1, cmpp.md §1).
+// TrimNUL cuts a fixed-width text field at its first NUL byte. Carrier fields
+// are left-aligned and NUL-padded on the right, and not necessarily
+// NUL-terminated when full (docs/protocols/sgip12.md §1,
+// docs/protocols/cmpp.md §1).
 func TrimNUL(b []byte) []byte {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		return b[:i]

@@ -11,9 +11,9 @@ const (
 
 	// DefaultMaxFrameSize caps a frame when the configuration says nothing.
 	// SGIP's "≤ 2 KB" is contradicted by a 100-recipient Submit (≥ 2 243 B,
-	// protocols/sgip12.md §1) and SMGP names no maximum (smgp30.md §1), so
-	// the cap is 4 KB: above any legal Submit with 100 recipients and 255
-	// bytes of content in every protocol.
+	// docs/protocols/sgip12.md §1) and SMGP names no maximum
+	// (docs/protocols/smgp30.md §1), so the cap is 4 KB: above any legal
+	// Submit with 100 recipients and 255 bytes of content in every protocol.
 	DefaultMaxFrameSize = 4096
 )
 

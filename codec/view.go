@@ -112,8 +112,9 @@ type View struct {
 	LinkIDField []byte
 
 	// UDH and segments: UDHI is the TP_udhi flag ((v & 0x41) != 0, see
-	// long-sms.md §2). PkTotal/PkNumber come from CMPP Pk_total/Pk_number,
-	// SMGP TLVs 0x0009/0x000A, or the concatenation IE of the UDH.
+	// docs/protocols/long-sms.md §2). PkTotal/PkNumber come from CMPP
+	// Pk_total/Pk_number, SMGP TLVs 0x0009/0x000A, or the concatenation IE of
+	// the UDH.
 	UDHI      bool
 	PkTotal   uint8
 	PkNumber  uint8

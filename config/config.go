@@ -45,6 +45,10 @@ type Config struct {
 	Results Results `yaml:"results"`
 	// Accounts are the SPs allowed to log in.
 	Accounts []Account `yaml:"accounts"`
+	// Sync is the carriers' subscription-relation sync endpoint.
+	Sync Sync `yaml:"sync"`
+	// Reconciliation keeps per-SP daily counts.
+	Reconciliation Reconciliation `yaml:"reconciliation"`
 	// Log sets the log level and format.
 	Log Log `yaml:"log"`
 }
@@ -57,6 +61,12 @@ type Node struct {
 	// GatewayCode is the 6-digit ISMG/SMGW code of the messages spsmg
 	// originates itself (CMPP Msg_Id gateway bits, SMGP MsgID prefix).
 	GatewayCode string `yaml:"gateway_code"`
+	// TimeZone is the carriers' clock: the calendar day a reconciliation
+	// count belongs to, and the times written in subscription-sync
+	// answers and read from its pushes. A UTC offset ("+08:00", China
+	// Standard Time, the default), "UTC", "Local" or an IANA name.
+	// Applied at start.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // Listener accepts SP connections speaking one protocol.
@@ -174,6 +184,17 @@ type Store struct {
 	// SyncWrites fsyncs every batch: survives power loss, ~30× slower
 	// (notes/stack.md). Off, a kill -9 is survived but power loss is not.
 	SyncWrites bool `yaml:"sync_writes"`
+	// MinFreeSpace is the free space spsmg keeps on the filesystem of
+	// Path. Below it nothing more is written: MTs are refused
+	// (store_unavailable), the SMG's MO and reports are answered with the
+	// busy result so that it sends them again, /readyz is not ready, until
+	// free space is back above it by a quarter. spsmg also refuses to open
+	// the store below it. Badger writes through memory-mapped files, and a
+	// write into one on a full filesystem kills the process (SIGBUS)
+	// instead of returning an error: this reserve is what keeps it from
+	// getting there. Default DefaultMinFreeSpace; at least
+	// MinMinFreeSpace.
+	MinFreeSpace ByteSize `yaml:"min_free_space"`
 	// Redis configures the redis backend.
 	Redis RedisStore `yaml:"redis"`
 }
@@ -270,7 +291,11 @@ type Authorization struct {
 	MOLinkIDTTL     time.Duration `yaml:"mo_linkid_ttl"`
 	MOLinkIDUses    int           `yaml:"mo_linkid_uses"`
 	PendingTTL      time.Duration `yaml:"pending_ttl"`
-	RouteTTL        time.Duration `yaml:"route_ttl"`
+	// PendingRepeatWindow: a repeated web subscription request for the
+	// same user and service within this long answers with the pending one
+	// and sends no second Noti_User.
+	PendingRepeatWindow time.Duration `yaml:"pending_repeat_window"`
+	RouteTTL            time.Duration `yaml:"route_ttl"`
 	// RouteCacheTTL keeps routes in memory this long; older reports find
 	// their route on disk, off the event loop. Bounds memory at high
 	// report volumes.

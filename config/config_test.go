@@ -117,6 +117,7 @@ func TestParseRejects(t *testing.T) {
 		{"SGIP account needs receiver", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "accounts[0].receiver: an SGIP SP needs receiver.addr"},
 		{"access number not digits", strings.Replace(minimal, `"106551"`, `"10655x"`, 1), `accounts[0].access_numbers[0]: "10655x" is not a number`},
 		{"long SMS TTL", minimal + "authorization: {long_sms_ttl: 10ms}\n", "authorization.long_sms_ttl: 10ms is under a second"},
+		{"pending repeat window", minimal + "authorization: {pending_repeat_window: 500ms}\n", "authorization.pending_repeat_window: 500ms is under a second"},
 		{"long SMS capacity", minimal + "authorization: {long_sms_capacity: -1}\n", "authorization.long_sms_capacity: -1 outside 1–16777216"},
 		{"unknown store backend", minimal + "store: {backend: etcd}\n", `store.backend: "etcd": want badger or redis`},
 		{"redis needs addresses", minimal + "store: {backend: redis}\n", "store.redis.addrs: at least one cluster node"},
@@ -130,6 +131,10 @@ func TestParseRejects(t *testing.T) {
 		{"negative probe time", strings.Replace(minimal, "secret: s}", "secret: s, stall_probe_after: -5s}", 1), "upstream.stall_probe_after: -5s is negative"},
 		{"max_timeouts below 1", strings.Replace(minimal, "secret: s}", "secret: s, max_timeouts: -1}", 1), "upstream.max_timeouts: -1 outside 1–65536"},
 		{"empty", "", "empty configuration"},
+		{"size without a number", minimal + "store: {min_free_space: lots}\n", `store.min_free_space: "lots" is not a size`},
+		{"size with an unknown unit", minimal + "store: {min_free_space: 512M}\n", `store.min_free_space: "512M" is not a size`},
+		{"size too large", minimal + "store: {min_free_space: 20000000TiB}\n", `store.min_free_space: "20000000TiB" is too large`},
+		{"reserve below the floor", minimal + "store: {min_free_space: 1MiB}\n", `store.min_free_space: "1MiB" is below 32.0 MiB`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -357,6 +362,41 @@ func TestSuggest(t *testing.T) {
 	} {
 		if got := suggest(c.in, []string{"tps", "window", "not_subscribed", "id"}); got != c.want {
 			t.Errorf("suggest(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for text, want := range map[string]uint64{
+		"536870912": 512 << 20, "512MiB": 512 << 20, "512 mib": 512 << 20, "2GB": 2e9, "2 GiB": 2 << 30,
+		"64kB": 64000, "1TiB": 1 << 40, "100B": 100, " 40 MB ": 40e6,
+	} {
+		if got := ByteSize(text).Bytes(); got != want {
+			t.Errorf("ByteSize(%q) = %d, want %d", text, got, want)
+		}
+	}
+	for _, bad := range []string{"", "MiB", "1.5GiB", "-1", "12 parsecs", "0x10"} {
+		if _, err := ByteSize(bad).parse(); err == nil {
+			t.Errorf("ByteSize(%q) parsed", bad)
+		}
+	}
+	cfg, err := Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Store.MinFreeSpace.Bytes(); got != 512<<20 {
+		t.Errorf("default store.min_free_space = %d bytes, want 512 MiB", got)
+	}
+	cfg, err = Parse([]byte(minimal + "store: {min_free_space: 104857600}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Store.MinFreeSpace.Bytes(); got != 100<<20 {
+		t.Errorf("store.min_free_space as a YAML integer = %d", got)
+	}
+	for n, want := range map[uint64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 512 << 20: "512.0 MiB", 3 << 30: "3.0 GiB"} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -31,9 +31,11 @@ const (
 	DefaultDeliverWindow  = 16
 
 	// Long LinkID messages: one decision for all parts (authcache longsms.go).
-	DefaultLongSMSTTL      = 5 * time.Minute
-	DefaultLongSMSCapacity = 16384
-	MaxLongSMSCapacity     = 1 << 24
+	DefaultLongSMSTTL = 5 * time.Minute
+	// DefaultPendingRepeatWindow: see authcache.DefaultPendingRepeatWindow.
+	DefaultPendingRepeatWindow = 2 * time.Minute
+	DefaultLongSMSCapacity     = 16384
+	MaxLongSMSCapacity         = 1 << 24
 	// DefaultMaxPreloginPerIP: an SP opens its max_connections (default 8)
 	// at once, several accounts may share a host, and a login takes
 	// milliseconds; 64 leaves room for that and keeps one address from
@@ -47,6 +49,15 @@ const (
 	// turn over in seconds at modest report rates, and most reports would
 	// wait for a disk lookup.
 	MinRouteCacheBytes = 1 << 20
+	// DefaultMinFreeSpace covers what the store can still write after it
+	// stops taking new work: Badger's flush of a full memtable (16 MiB, see
+	// authcache) and a level-0 compaction in progress (up to 15 such
+	// tables rewritten before the old ones are deleted, ~240 MiB), with
+	// room to spare.
+	DefaultMinFreeSpace ByteSize = "512MiB"
+	// MinMinFreeSpace is the smallest reserve accepted: one memtable flush
+	// (16 MiB) and the write batches in flight when the reserve is crossed.
+	MinMinFreeSpace = 32 << 20
 )
 
 // Load reads and validates the file at path. Warnings are problems that do
@@ -158,7 +169,7 @@ func (c *Config) hasSecrets() bool {
 			return true
 		}
 	}
-	return false
+	return len(c.Sync.Platforms) > 0
 }
 
 func (c *Config) applyDefaults() {
@@ -208,6 +219,7 @@ func (c *Config) applyDefaults() {
 		setDefault(&r.WaitTimeout, time.Second)
 		setDefault(&r.Timeout, 20*time.Second)
 	}
+	setDefault(&c.Store.MinFreeSpace, DefaultMinFreeSpace)
 	setDefault(&c.HTTP.Addr, "127.0.0.1:8080")
 	setDefault(&c.HTTP.SignatureWindow, 5*time.Minute)
 
@@ -219,6 +231,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&a.MOLinkIDTTL, 24*time.Hour)
 	setDefault(&a.MOLinkIDUses, 5) // SGIP 1.3 code 38: default 5 MTs per on-demand LinkID
 	setDefault(&a.PendingTTL, 24*time.Hour)
+	setDefault(&a.PendingRepeatWindow, DefaultPendingRepeatWindow)
 	setDefault(&a.RouteTTL, 72*time.Hour) // SP report wait 48 h (cmpp.md §9.4) plus margin
 	setDefault(&a.RouteCacheTTL, time.Hour)
 	setDefault(&a.RouteCacheBytes, DefaultRouteCacheBytes)
@@ -246,6 +259,7 @@ func (c *Config) applyDefaults() {
 	}
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
+	c.applySyncDefaults()
 }
 
 func mergeResults(got, def map[string]uint32) map[string]uint32 {
@@ -374,6 +388,11 @@ func (c *Config) validate() []Problem {
 		bad("gateway.login_failures_per_ip", "%d: at least 1", g.LoginFailuresPerIP)
 	}
 	c.Store.validate(bad)
+	if n, err := c.Store.MinFreeSpace.parse(); err != nil {
+		bad("store.min_free_space", "%v", err)
+	} else if n < MinMinFreeSpace {
+		bad("store.min_free_space", "%q is below %s: the store needs that much to finish a memtable flush once writes stop", string(c.Store.MinFreeSpace), FormatBytes(MinMinFreeSpace))
+	}
 	checkAddr(bad, "http.addr", c.HTTP.Addr)
 	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
 		bad("http.tls_cert", "tls_cert and tls_key go together")
@@ -384,6 +403,9 @@ func (c *Config) validate() []Problem {
 	a := c.Authorization
 	if a.PortalNumber != "" && !isDigits(a.PortalNumber) {
 		bad("authorization.portal_number", "%q is not a number", a.PortalNumber)
+	}
+	if a.PendingRepeatWindow < time.Second {
+		bad("authorization.pending_repeat_window", "%v is under a second", a.PendingRepeatWindow)
 	}
 	if a.LongSMSTTL < time.Second {
 		bad("authorization.long_sms_ttl", "%v is under a second", a.LongSMSTTL)
@@ -498,6 +520,7 @@ func (c *Config) validate() []Problem {
 	if f := strings.ToLower(c.Log.Format); f != "text" && f != "json" {
 		bad("log.format", "%q is not a format (want text or json)", c.Log.Format)
 	}
+	c.validateSync(bad)
 	return ps
 }
 

@@ -23,7 +23,7 @@ const (
 var refusalReasons = []string{
 	"not_subscribed", "linkid_unknown", "linkid_expired", "linkid_used_up",
 	"linkid_wrong_user", "linkid_wrong_sp", "linkid_wrong_service", "notice_unmatched",
-	"no_recipients", "bad_recipient", "store_unavailable",
+	"no_recipients", "bad_recipient", "store_unavailable", "subscription_paused",
 	ReasonFlowControl, ReasonWindowFull, ReasonUpstreamUnavailable, ReasonUpstreamTimeout,
 	ReasonServiceNotAllowed, ReasonSPNumberNotAllowed, ReasonMalformed, ReasonTooManyRecipients,
 }
@@ -38,7 +38,9 @@ func RefusalReasons() []string { return slices.Clone(refusalReasons) }
 // mirrors the same numbers inside its vendor range 100–199 (cmpp.md §12.2)
 // with 8 for flow control; SMGP uses its vendor range 128–255
 // (smgp30.md §11) with 1 "system busy" for retryable conditions. All codes
-// fit the 1-byte result fields of SGIP and CMPP 2.x.
+// fit the 1-byte result fields of SGIP and CMPP 2.x. subscription_paused
+// (a relation a carrier paused) takes SGIP 1.3's 108 "user suspended",
+// the same number in CMPP's vendor range, and SMGP's next free vendor code.
 func DefaultResults() Results {
 	return Results{
 		SGIP: map[string]uint32{
@@ -53,6 +55,7 @@ func DefaultResults() Results {
 			"no_recipients":           5,
 			"bad_recipient":           6,
 			"store_unavailable":       111,
+			"subscription_paused":     108,
 			ReasonFlowControl:         33,
 			ReasonWindowFull:          11,
 			ReasonUpstreamUnavailable: 11,
@@ -74,6 +77,7 @@ func DefaultResults() Results {
 			"no_recipients":           13,
 			"bad_recipient":           13,
 			"store_unavailable":       111,
+			"subscription_paused":     108,
 			ReasonFlowControl:         8,
 			ReasonWindowFull:          8,
 			ReasonUpstreamUnavailable: 8,
@@ -95,6 +99,7 @@ func DefaultResults() Results {
 			"no_recipients":           47,
 			"bad_recipient":           47,
 			"store_unavailable":       1,
+			"subscription_paused":     133,
 			ReasonFlowControl:         1,
 			ReasonWindowFull:          1,
 			ReasonUpstreamUnavailable: 1,

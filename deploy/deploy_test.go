@@ -19,10 +19,12 @@ import (
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/subsync"
 )
 
 // exported lists every metric spsmg exports and its type, from
 // proxy/collector.go (the gateway), api/metrics.go (the SPMS API),
+// subsync/metrics.go (the carriers' subscription sync),
 // metrics/metrics.go (Badger expvars) and client_golang's Go and process
 // collectors. TestExportedMatchesSources keeps it in step with the code.
 var exported = map[string]string{
@@ -38,7 +40,6 @@ var exported = map[string]string{
 	"spsmg_upstream_binds":                   "gauge",
 	"spsmg_upstream_inflight_requests":       "gauge",
 	"spsmg_upstream_window_capacity":         "gauge",
-	"spsmg_delivery_backlog":                 "gauge",
 	"spsmg_login_failures_total":             "counter",
 	"spsmg_events_total":                     "counter",
 	"spsmg_store_records":                    "gauge",
@@ -60,6 +61,13 @@ var exported = map[string]string{
 	"spsmg_upstream_bind_healthy":            "gauge",
 	"spsmg_upstream_bind_inflight_requests":  "gauge",
 	"spsmg_upstream_bind_unhealthy_total":    "counter",
+	"spsmg_deliveries_waiting":               "gauge",
+	"spsmg_subscription_changes_total":       "counter",
+	// subsync/metrics.go
+	"spsmg_sync_requests_total":  "counter",
+	"spsmg_store_free_bytes":     "gauge",
+	"spsmg_store_min_free_bytes": "gauge",
+	"spsmg_store_space_low":      "gauge",
 	// api/metrics.go
 	"spsmg_api_requests_total":           "counter",
 	"spsmg_api_request_duration_seconds": "histogram",
@@ -106,6 +114,9 @@ func TestExportedMatchesSources(t *testing.T) {
 	}
 	reg := metrics.NewRegistry()
 	api.New(&config.Config{}, nil, nil, nil, reg)
+	if _, err := subsync.New(&config.Config{Sync: config.Sync{Platforms: []config.SyncPlatform{{ID: "p", AppID: "a", Key: "12345678"}}}}, nil, nil, reg); err != nil {
+		t.Fatal(err)
+	}
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

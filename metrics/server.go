@@ -13,8 +13,8 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 )
 
-// Server is spsmg's HTTP server: /metrics, /healthz, /readyz and a mounted
-// API under /v1/. Like net/http's: Serve blocks and returns
+// Server is spsmg's HTTP server: /metrics, /healthz, /readyz, a mounted
+// API under /v1/ and the subscription sync under /sync/. Like net/http's: Serve blocks and returns
 // ErrServerClosed after Shutdown.
 //
 // Every path outside /v1/ answers only the addresses of SetAllowIPs
@@ -22,13 +22,17 @@ import (
 // the list is empty; others get 403 {"code":"forbidden_ip"}. /v1/ has its
 // own white-lists, applied by the API (api.allow_ips, http.allow_ips).
 type Server struct {
-	// Ready reports whether the gateway can serve (the store answers and at
-	// least one SMG bind is logged in and healthy) and a JSON report of why
-	// (proxy.Gateway.Readyz): /readyz answers it with 200 when ok, 503
-	// otherwise.
+	// Ready reports whether the gateway can serve (the store's disk above its
+	// free-space reserve, the store answering, at least one SMG bind logged
+	// in and healthy) and a JSON report of why (proxy.Gateway.Readyz):
+	// /readyz answers it with 200 when ok, 503 otherwise.
 	Ready func() (ok bool, report []byte)
 	// API serves /v1/...; nil answers 404.
 	API fasthttp.RequestHandler
+	// Sync serves /sync/... (the carriers' subscription-relation sync,
+	// which authenticates by its own per-platform keys, not the API's
+	// signing); nil answers 404.
+	Sync fasthttp.RequestHandler
 
 	srv     *fasthttp.Server
 	metrics fasthttp.RequestHandler
@@ -124,6 +128,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 		}
 		ctx.SetBody(report)
+		return
+	}
+	if len(path) >= 6 && string(path[:6]) == "/sync/" && s.Sync != nil {
+		s.Sync(ctx)
 		return
 	}
 	ctx.Error("not found", fasthttp.StatusNotFound)

@@ -31,6 +31,8 @@ type account struct {
 	decisions        decisionCounts // of closed connections, folded in at close
 	upstreamFailures uint64         // of closed connections
 
+	reports reportCounts // status reports relayed to this SP, by status
+
 	queue *deliveryQueue
 }
 

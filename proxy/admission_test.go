@@ -9,13 +9,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
+
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/sp"
 )
+
+// histogram reads the sample count and sum of an unlabelled histogram of
+// the gateway's collector.
+func (h *harness) histogram(name string) (uint64, float64) {
+	h.t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(h.gw.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			hg := mf.GetMetric()[0].GetHistogram()
+			return hg.GetSampleCount(), hg.GetSampleSum()
+		}
+	}
+	h.t.Fatalf("no histogram %s", name)
+	return 0, 0
+}
 
 // closed reads spsmg_connections_closed_total{reason}.
 func (h *harness) closed(reason string) float64 {

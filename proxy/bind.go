@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/spsmg/spsmg/reason"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -268,7 +269,7 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 			// the SMG never sees this Submit, the SP may retry.
 			g.logRL(slog.LevelError, "report route not stored; Submit refused with store_unavailable", "err", err)
 			b.release(p)
-			sp.refuseNow(l, cmdKind, cmd, spSeq, outcome(authcache.ReasonStoreUnavailable))
+			sp.refuseNow(l, cmdKind, cmd, spSeq, outcome(reason.StoreUnavailable))
 			return
 		}
 		if len(b.gatedSubs) == 0 {
@@ -356,7 +357,7 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		if !live {
 			continue // answered already
 		}
-		why := outcome(authcache.ReasonStoreUnavailable)
+		why := outcome(reason.StoreUnavailable)
 		if err == nil {
 			why = outUpstreamUnavailable // the bind is going away
 		}
@@ -370,11 +371,12 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 	}
 }
 
-// send writes a request spsmg builds itself; done runs on b's loop with the
-// response (or an error when the bind closes or the request times out).
-func (b *bind) send(build func(dst []byte, seq wireSeq) []byte, done func(result uint32, msgID []byte, err error)) {
+// send writes a request of kind k that spsmg builds itself; done runs on
+// b's loop with the response (or an error when the bind closes or the
+// request times out). A Submit's round trip is observed like an SP's.
+func (b *bind) send(k codec.Kind, build func(dst []byte, seq wireSeq) []byte, done func(result uint32, msgID []byte, err error)) {
 	p := b.claim()
-	p.kind, p.done, p.sentAt = pendInternal, done, b.l.now
+	p.kind, p.cmdKind, p.done, p.sentAt = pendInternal, k, done, b.l.now
 	b.out.buf = build(b.out.buf, p.gwSeq)
 	b.out.mark()
 }
@@ -425,6 +427,9 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	}
 	switch p.kind {
 	case pendInternal:
+		if p.cmdKind == codec.KindSubmit {
+			l.stats.submitRTT.observeNS(l.now - p.sentAt)
+		}
 		if p.done != nil {
 			p.done(v.Result, v.MsgID, nil)
 		}
@@ -545,7 +550,7 @@ func (b *bind) sweep() {
 	idle := now-max(b.lastRecv, b.lastSend) > int64(u.ActiveTestInterval)
 	if stalled || idle {
 		b.probing, b.probeStall, b.probeSentAt = true, stalled, now
-		b.send(func(dst []byte, seq wireSeq) []byte { return g.d.appendActiveTest(dst, seq) }, nil)
+		b.send(codec.KindActiveTest, func(dst []byte, seq wireSeq) []byte { return g.d.appendActiveTest(dst, seq) }, nil)
 		l.stats.packet(sideSMG, dirOut, codec.KindActiveTest)
 	}
 }
@@ -649,7 +654,7 @@ func (b *bind) goodbye() {
 		return
 	}
 	g := b.up.g
-	b.send(func(dst []byte, seq wireSeq) []byte { return g.d.appendLogout(dst, seq) }, nil)
+	b.send(codec.KindLogout, func(dst []byte, seq wireSeq) []byte { return g.d.appendLogout(dst, seq) }, nil)
 	b.l.stats.packet(sideSMG, dirOut, codec.KindLogout)
 	b.leaving = true
 }

@@ -33,7 +33,7 @@ var (
 		"Forwarded Submits answered by spsmg with a retryable error because the SMG did not answer (timeout or bind lost).",
 		"sp")
 	descSubmitRTT = d("submit_rtt_seconds",
-		"Round trip of forwarded Submits: from writing to the SMG to its Submit_Resp.")
+		"Round trip of Submits to the SMG, SPs' and those spsmg originates (web codes, Noti_User): from writing to the SMG to its Submit_Resp.")
 	descAuthLatency = d("auth_decision_seconds",
 		"Time of one authorization decision (sampled: one decision in 64).")
 	descSPConns = d("sp_connections",
@@ -60,14 +60,14 @@ var (
 		"Requests awaiting the SMG's response, all binds.")
 	descWindow = d("upstream_window_capacity",
 		"Sum of the windows of the logged-in binds.")
-	descBacklog = d("delivery_backlog",
-		"MO and reports waiting for an SP connection (store-and-forward), by account.",
+	descBacklog = d("deliveries_waiting",
+		"MO and status reports not yet written to any connection of the SP account, by account: the SP is offline or its delivery windows are full (store-and-forward). Those written and awaiting the SP's answer are not counted.",
 		"sp")
 	descLoginFailures = d("login_failures_total",
 		"Refused logins by status.",
 		"status")
 	descEvents = d("events_total",
-		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy, report_routed_by_sp_number.",
+		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy, report_routed_by_sp_number, store_space_low (an MO or report the SMG must resend: the store is below its free-space reserve).",
 		"event")
 	descStoreRecords = d("store_records",
 		"Authorization records in memory by kind.",
@@ -90,11 +90,21 @@ var (
 		"Stored authorization records that did not decode and were skipped at start.")
 	descStoreAvailable = d("store_available",
 		"1 while the authorization store answers; 0 means MTs are refused (fail-closed) and MO pass (fail-open).")
+	descStoreFree = d("store_free_bytes",
+		"Free bytes on the filesystem of store.path at the last measurement (every write batch, and every second).")
+	descStoreMinFree = d("store_min_free_bytes",
+		"store.min_free_space: below it nothing is written; writing resumes a quarter above it.")
+	descStoreSpaceLow = d("store_space_low",
+		"1 while the store is below store.min_free_space: MTs refused (store_unavailable), MO and reports left for the SMG to resend, /readyz not ready.")
 	descFailPolicy = d("fail_policy_total",
 		"Messages decided by the fail policy while the store was unavailable (SPEC §3.6).",
 		"policy")
 	descReportsSeen = d("reports_total",
-		"Status reports relayed to SPs (counted, not stored).")
+		"Status reports relayed to SPs (counted, not stored), by SP account and status (delivered, expired, deleted, undeliverable, accepted, unknown, rejected, waiting, failed).",
+		"sp", "status")
+	descSubChanges = d("subscription_changes_total",
+		"Subscription relations changed, by SP account and change: added (became active or paused from none or cancelled), cancelled, paused, resumed; whatever caused it (web, SMS, TD/0000, the API, a carrier's sync push).",
+		"sp", "change")
 	descLongSMS = d("long_sms_total",
 		"Long (concatenated) LinkID messages: first parts decided (one LinkID use for the message), later parts that followed a decision, decisions evicted by a full table or expired before the message was complete.",
 		"event")
@@ -112,8 +122,8 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		descBindUnhealthy, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
 		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
-		descStoreCorrupt, descStoreAvailable, descFailPolicy, descReportsSeen, descLongSMS,
-		descRouteCache, descRouteCacheBudget, descRouteEvictions} {
+		descStoreCorrupt, descStoreAvailable, descStoreFree, descStoreMinFree, descStoreSpaceLow, descFailPolicy, descReportsSeen, descLongSMS,
+		descRouteCache, descRouteCacheBudget, descRouteEvictions, descSubChanges} {
 		ch <- x
 	}
 }
@@ -155,7 +165,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstHistogram(descSubmitRTT, rtt.count, rtt.sum, rtt.buckets)
 	ch <- prometheus.MustNewConstHistogram(descAuthLatency, auth.count, auth.sum, auth.buckets)
 
-	// Per account: decisions, connections, backlog.
+	// Per account: decisions, connections, backlog, reports, subscription changes.
+	changes := g.auth.SubscriptionChanges()
 	t := g.accounts.Load()
 	ids := make([]string, 0, len(t.byID))
 	for id := range t.byID {
@@ -164,18 +175,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	sort.Strings(ids)
 	for _, id := range ids {
 		a := t.byID[id]
-		counts := make([]uint64, numOutcomes)
+		counts, failures := a.decisionTotals()
 		a.mu.Lock()
-		for i := range a.decisions {
-			counts[i] += a.decisions[i].Load()
-		}
-		failures := a.upstreamFailures
-		for _, s := range a.all {
-			for i := range s.decisions {
-				counts[i] += s.decisions[i].Load()
-			}
-			failures += s.upstreamFailures.Load()
-		}
 		conns := len(a.all)
 		a.mu.Unlock()
 		for o := 0; o < numOutcomes; o++ {
@@ -189,6 +190,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descDecisions, float64(counts[o]), id, result, outcomeNames[o])
 		}
 		counter(descUpstreamFailures, float64(failures), id)
+		for st := reportStatus(0); st < numReportStatus; st++ {
+			counter(descReportsSeen, float64(a.reports[st].Load()), id, st.String())
+		}
+		c := changes[id]
+		counter(descSubChanges, float64(c.Added), id, "added")
+		counter(descSubChanges, float64(c.Cancelled), id, "cancelled")
+		counter(descSubChanges, float64(c.Paused), id, "paused")
+		counter(descSubChanges, float64(c.Resumed), id, "resumed")
 		gauge(descSPConns, float64(conns), id)
 		gauge(descBacklog, float64(a.queue.Len()), id)
 	}
@@ -228,11 +237,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descEvents, float64(g.counters.outboxFull.Load()), "outbox_full")
 	counter(descEvents, float64(g.counters.routeLookupsBusy.Load()), "route_lookup_busy")
 	counter(descEvents, float64(g.counters.reportsBySPNumber.Load()), "report_routed_by_sp_number")
+	counter(descEvents, float64(g.counters.storeSpaceLow.Load()), "store_space_low")
 
 	// The authorization store.
 	s := g.auth.Stats()
 	for kind, n := range map[string]int{
-		"subscription": s.Subscriptions, "cancelled_subscription": s.CancelledSubscriptions,
+		"subscription": s.Subscriptions, "cancelled_subscription": s.CancelledSubscriptions, "paused_subscription": s.PausedSubscriptions,
 		"mo_linkid": s.MOLinkIDs, "notice_linkid": s.NoticeLinkIDs, "web_code": s.WebCodes,
 		"pending_subscription": s.Pending, "route": s.Routes, "long_sms_decision": s.LongSMSDecisions,
 	} {
@@ -251,9 +261,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		avail = 1
 	}
 	gauge(descStoreAvailable, avail)
+	if s.ReserveBytes > 0 { // a free-space guard watches the store
+		low := 0.0
+		if s.SpaceLow {
+			low = 1
+		}
+		gauge(descStoreFree, float64(s.FreeBytes))
+		gauge(descStoreMinFree, float64(s.ReserveBytes))
+		gauge(descStoreSpaceLow, low)
+	}
 	counter(descFailPolicy, float64(s.FailClosedMT), "mt_fail_closed")
 	counter(descFailPolicy, float64(s.FailOpenMO), "mo_fail_open")
-	counter(descReportsSeen, float64(s.ReportsSeen))
 	counter(descLongSMS, float64(s.LongSMSDecided), "decided")
 	counter(descLongSMS, float64(s.LongSMSFollowed), "followed")
 	counter(descLongSMS, float64(s.LongSMSEvicted), "evicted")

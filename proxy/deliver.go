@@ -134,17 +134,28 @@ func (q *deliveryQueue) pushFront(ds []*delivery) {
 
 // fromSMG routes an MO, report or user report the SMG sent on src (a bind,
 // or SGIP's inbound connection). Runs on loop l; frame is borrowed.
+//
+// While the store is below its free-space reserve nothing from the SMG is
+// acknowledged or acted on: it gets the busy result (as for a full outbox)
+// and sends it again later, when the outbox can be written. A Y reply or
+// an unsubscription is then decided when it comes back, not lost.
 func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
-	t := g.accounts.Load()
 	ak := g.newAck(src, v)
+	if !g.auth.Writable() {
+		g.counters.storeSpaceLow.Add(1)
+		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		return
+	}
+	t := g.accounts.Load()
 	switch {
 	case v.Kind == codec.KindReport || (v.Kind == codec.KindDeliver && v.IsReport):
 		idOff, idLen := offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID)
+		st := reportStatusOf(v)
 		if r, ok := g.auth.Route(v.ReportMsgID); ok {
-			g.report(l, t, r, frame, v.Kind, idOff, idLen, ak)
+			g.report(l, t, r, frame, v.Kind, idOff, idLen, st, ak)
 			return
 		}
-		g.reportFromDisk(frame, v.Kind, idOff, idLen, v.SPNumber, ak)
+		g.reportFromDisk(frame, v.Kind, idOff, idLen, v.SPNumber, st, ak)
 	case v.Kind == codec.KindUserRpt:
 		a := t.route(v.SPNumber)
 		if a == nil {
@@ -158,16 +169,17 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	}
 }
 
-// report delivers a status report to the SP its route names. idOff and
-// idLen place the message identity in frame. Runs on loop l, or on a lookup
-// goroutine with l nil.
-func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff, idLen int, ak *ack) {
+// report delivers a status report to the SP its route names and counts it
+// by status. idOff and idLen place the message identity in frame. Runs on
+// loop l, or on a lookup goroutine with l nil.
+func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff, idLen int, st reportStatus, ak *ack) {
 	a := t.byID[r.SP]
 	if a == nil {
 		g.unroutableReport(l, frame[idOff:idOff+idLen], "its route names account "+strconv.Quote(r.SP)+", which is not configured", ak)
 		return
 	}
 	g.auth.ReportSeen(r.SP)
+	a.reports[st].Add(1)
 	f := clone(frame)
 	if n := r.Origin.Len(); n > 0 && idOff+n <= len(f) {
 		// SGIP: the report names the sequence spsmg gave the Submit;
@@ -199,7 +211,7 @@ func (g *Gateway) unroutableReport(l *loop, msgID []byte, why string, ak *ack) {
 // (authorization.route_cache_ttl, authorization.route_cache_bytes): off the
 // loop, on a bounded number of goroutines. When they are all busy the SMG is
 // told to resend later.
-func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, ak *ack) {
+func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, st reportStatus, ak *ack) {
 	select {
 	case g.routeLookups <- struct{}{}:
 	default:
@@ -241,7 +253,7 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 			r = authcache.Route{SP: a.id}
 			g.counters.reportsBySPNumber.Add(1)
 		}
-		g.report(nil, t, r, f, kind, idOff, idLen, ak)
+		g.report(nil, t, r, f, kind, idOff, idLen, st, ak)
 	}()
 }
 
@@ -333,8 +345,15 @@ func (g *Gateway) enqueue(l *loop, a *account, d *delivery, ak *ack) {
 // persistAndQueue appends d to the account's queue and writes it to the
 // outbox; the SMG is acknowledged when the write is durable. A full queue
 // answers the SMG with its busy result so that it resends later: memory
-// stays bounded (gateway.outbox_limit per SP).
+// stays bounded (gateway.outbox_limit per SP). So does a store below its
+// free-space reserve (a report whose route was looked up on disk meanwhile);
+// a delivery spsmg made itself (ak nil: a Noti_SP) is kept in memory.
 func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) bool {
+	if ak != nil && !g.auth.Writable() {
+		g.counters.storeSpaceLow.Add(1)
+		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		return false
+	}
 	q := a.queue
 	q.mu.Lock()
 	if q.lenLocked() >= g.cfgLoad().Gateway.OutboxLimit {

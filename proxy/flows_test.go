@@ -247,6 +247,28 @@ func TestOriginate(t *testing.T) {
 	})
 }
 
+// An MT spsmg originates (web code, Noti_User) is a Submit to the SMG like
+// any other: its round trip is observed in spsmg_submit_rtt_seconds.
+func TestOriginateObservesSubmitRTT(t *testing.T) {
+	h := newHarness(t, config.CMPP30, harnessOpt{})
+	const delay = 30 * time.Millisecond
+	h.smg.SetDelay(delay)
+	count0, sum0 := h.histogram("spsmg_submit_rtt_seconds")
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
+	defer cancel()
+	res, err := h.gw.Originate(ctx, proxy.Origination{SPNumber: portal + "1234", User: user, Text: "Your code is 123456"})
+	if err != nil || res.Result != 0 {
+		t.Fatalf("Originate: %+v, %v", res, err)
+	}
+	count, sum := h.histogram("spsmg_submit_rtt_seconds")
+	if count != count0+1 {
+		t.Fatalf("spsmg_submit_rtt_seconds count %d after one originated MT, was %d", count, count0)
+	}
+	if got := sum - sum0; got < delay.Seconds() {
+		t.Fatalf("observed round trip %.4f s; the SMG held the answer %v", got, delay)
+	}
+}
+
 func TestShutdownSaysGoodbye(t *testing.T) {
 	h := newHarness(t, config.CMPP30, harnessOpt{})
 	c := h.client()

@@ -108,6 +108,7 @@ type gatewayCounters struct {
 	confirmations     atomic.Uint64
 	unknownResponses  atomic.Uint64
 	outboxFull        atomic.Uint64
+	storeSpaceLow     atomic.Uint64 // deliveries the SMG must resend: the store is below its free-space reserve
 	routeLookupsBusy  atomic.Uint64
 	reportsBySPNumber atomic.Uint64
 	loginFailures     [len(loginStatusNames)]atomic.Uint64

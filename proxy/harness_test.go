@@ -68,6 +68,7 @@ type harness struct {
 	dataDir  string
 	log      *slog.Logger // the gateway's; nil: testLogger()
 	wrap     func(authcache.Store) authcache.Store
+	engOpts  []authcache.Option
 }
 
 type harnessOpt struct {
@@ -77,6 +78,7 @@ type harnessOpt struct {
 	gatewayCfg func(*config.Config)
 	log        *slog.Logger // the gateway's logger; nil: testLogger()
 	wrapStore  func(authcache.Store) authcache.Store
+	engineOpts []authcache.Option
 }
 
 func freeAddr(t testing.TB) string {
@@ -98,7 +100,7 @@ func testLogger() *slog.Logger {
 
 func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 	t.Helper()
-	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir, log: o.log, wrap: o.wrapStore}
+	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir, log: o.log, wrap: o.wrapStore, engOpts: o.engineOpts}
 	if p == config.SGIP {
 		h.inbound = freeAddr(t)
 		r, err := sp.ListenReceiver("127.0.0.1:0", "gw", "gw-password")
@@ -177,7 +179,7 @@ func (h *harness) start() {
 	if h.wrap != nil {
 		h.store = h.wrap(h.store)
 	}
-	h.engine, err = authcache.Open(proxy.AuthPolicy(h.cfg), h.store, authcache.WithLogger(testLogger()))
+	h.engine, err = authcache.Open(proxy.AuthPolicy(h.cfg), h.store, append([]authcache.Option{authcache.WithLogger(testLogger())}, h.engOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

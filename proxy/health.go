@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -155,21 +156,29 @@ type Readiness struct {
 	Ready          bool   `json:"ready"`
 	Reason         string `json:"reason,omitempty"` // why not
 	StoreAvailable bool   `json:"store_available"`
+	// StoreSpaceLow: the store's filesystem is below store.min_free_space,
+	// so nothing is written and work that needs a write is refused.
+	StoreSpaceLow bool `json:"store_space_low,omitempty"`
 	// HealthyBinds are logged in and taking Submits; ready needs one.
 	HealthyBinds int          `json:"healthy_binds"`
 	Binds        []BindStatus `json:"binds"`
 }
 
-// Readiness reports whether the gateway can serve: the authorization store
-// answers and at least one bind is logged in and healthy. Any goroutine.
+// Readiness reports whether the gateway can serve: the store's filesystem
+// is above its free-space reserve, the authorization store answers and at
+// least one bind is logged in and healthy. Any goroutine.
 func (g *Gateway) Readiness() Readiness {
-	r := Readiness{StoreAvailable: g.auth.Available(), Binds: g.Binds()}
+	sp := g.auth.Space()
+	r := Readiness{StoreAvailable: g.auth.Available(), StoreSpaceLow: sp.Low, Binds: g.Binds()}
 	for _, b := range r.Binds {
 		if b.Healthy {
 			r.HealthyBinds++
 		}
 	}
 	switch {
+	case sp.Low:
+		r.Reason = fmt.Sprintf("store below its free-space reserve: %s free under %s, store.min_free_space %s (ready again at %s)",
+			config.FormatBytes(sp.Free), sp.Path, config.FormatBytes(sp.Reserve), config.FormatBytes(sp.Resume))
 	case !r.StoreAvailable:
 		r.Reason = "authorization store unavailable"
 	case r.HealthyBinds == 0:

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"github.com/spsmg/spsmg/reason"
 	"sync/atomic"
 	"time"
 
@@ -19,7 +20,7 @@ var processStart = time.Now()
 func nanotime() int64 { return int64(time.Since(processStart)) }
 
 // outcomeExempt is the authcache reason spsmg uses for exempt accounts.
-var outcomeExempt = outcome(authcache.ReasonExempt)
+var outcomeExempt = outcome(reason.Exempt)
 
 // resultOf is the protocol's result code for a refusal.
 func (g *Gateway) resultOf(o outcome) uint32 { return (*g.results.Load())[o] }
@@ -91,20 +92,21 @@ func (g *Gateway) nextMsgID() uint64 {
 func AuthPolicy(cfg *config.Config) authcache.Config {
 	a := cfg.Authorization
 	p := authcache.Config{
-		PortalNumber:      a.PortalNumber,
-		PendingTTL:        a.PendingTTL,
-		NoticeServiceCode: a.NoticeServiceCode,
-		MOLinkIDTTL:       a.MOLinkIDTTL,
-		MOLinkIDUses:      a.MOLinkIDUses,
-		WebCodeDigits:     a.WebCodeLength,
-		WebCodePrefix:     a.WebLinkIDPrefix,
-		WebCodeTTL:        a.WebCodeTTL,
-		WebCodeUses:       a.WebCodeUses,
-		RouteTTL:          a.RouteTTL,
-		RouteCacheTTL:     a.RouteCacheTTL,
-		LongSMSTTL:        a.LongSMSTTL,
-		LongSMSCapacity:   a.LongSMSCapacity,
-		RouteCacheBytes:   a.RouteCacheBytes,
+		PortalNumber:        a.PortalNumber,
+		PendingTTL:          a.PendingTTL,
+		PendingRepeatWindow: a.PendingRepeatWindow,
+		NoticeServiceCode:   a.NoticeServiceCode,
+		MOLinkIDTTL:         a.MOLinkIDTTL,
+		MOLinkIDUses:        a.MOLinkIDUses,
+		WebCodeDigits:       a.WebCodeLength,
+		WebCodePrefix:       a.WebLinkIDPrefix,
+		WebCodeTTL:          a.WebCodeTTL,
+		WebCodeUses:         a.WebCodeUses,
+		RouteTTL:            a.RouteTTL,
+		RouteCacheTTL:       a.RouteCacheTTL,
+		LongSMSTTL:          a.LongSMSTTL,
+		LongSMSCapacity:     a.LongSMSCapacity,
+		RouteCacheBytes:     a.RouteCacheBytes,
 	}
 	for _, s := range a.ExemptServices {
 		p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{ServiceCode: s})

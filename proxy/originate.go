@@ -59,7 +59,7 @@ func (g *Gateway) Originate(ctx context.Context, o Origination) (OriginResult, e
 			res <- answer{err: ErrUpstreamUnavailable}
 			return nil
 		}
-		b.send(func(dst []byte, seq wireSeq) []byte { return g.d.appendSubmit(dst, seq, &mt) },
+		b.send(codec.KindSubmit, func(dst []byte, seq wireSeq) []byte { return g.d.appendSubmit(dst, seq, &mt) },
 			func(result uint32, msgID []byte, err error) {
 				res <- answer{OriginResult{Result: result, MsgID: clone(msgID)}, err}
 			})

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"github.com/spsmg/spsmg/reason"
 	"sync/atomic"
 
 	"github.com/spsmg/spsmg/authcache"
@@ -17,6 +18,10 @@ var (
 	// outcomes after authcache's reasons.
 	outFlowControl, outWindowFull, outUpstreamUnavailable, outUpstreamTimeout,
 	outServiceNotAllowed, outSPNumberNotAllowed, outMalformed, outTooManyRecipients outcome
+
+	// outStoreUnavailable is authcache's own reason, used by the proxy too
+	// (exempt accounts below the store's free-space reserve).
+	outStoreUnavailable = outcome(reason.StoreUnavailable)
 
 	numOutcomes   int
 	outcomeNames  []string

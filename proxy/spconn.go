@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"github.com/spsmg/spsmg/reason"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -215,7 +216,7 @@ func (s *spConn) malformed(v *codec.View, err error) {
 		o := outMalformed
 		switch {
 		case errors.Is(err, codec.ErrNoRecipients):
-			o = outcome(authcache.ReasonNoRecipients)
+			o = outcome(reason.NoRecipients)
 		case errors.Is(err, codec.ErrTooManyRecipients):
 			o = outTooManyRecipients
 		}
@@ -265,6 +266,12 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		return
 	}
 	allow := outcomeExempt
+	if ac.Exempt && !g.auth.Writable() {
+		// Authorize refuses everyone else: below the free-space reserve an
+		// MT's report route could not be written either.
+		s.refuse(v, outStoreUnavailable)
+		return
+	}
 	if !ac.Exempt {
 		mt := &l.mt
 		mt.SP = a.id

@@ -27,7 +27,7 @@ const kindCount = int(codec.KindOtherResp) + 1
 // reads race-free without sharing a cache line with another loop.
 type loopStats struct {
 	packets     [2][2][kindCount]atomic.Uint64
-	submitRTT   histogram    // SMG round trip of forwarded Submits
+	submitRTT   histogram    // SMG round trip of Submits, forwarded and originated
 	authLatency histogram    // authorization decision time, sampled
 	inflight    atomic.Int64 // requests awaiting the SMG on this loop's binds
 	_           [64]byte

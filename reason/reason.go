@@ -45,6 +45,7 @@ const (
 	NoRecipients       // Submit with no recipient
 	BadRecipient       // a recipient number that does not normalise (empty)
 	StoreUnavailable   // the engine cannot answer (fail-closed); retryable
+	SubscriptionPaused // the subscription exists, but a carrier platform paused it (subscription sync)
 
 	// Refused by the proxy before or instead of authorizing.
 	FlowControl         // account TPS exceeded; retryable
@@ -79,6 +80,7 @@ var names = [Count]string{
 	NoRecipients:        "no_recipients",
 	BadRecipient:        "bad_recipient",
 	StoreUnavailable:    "store_unavailable",
+	SubscriptionPaused:  "subscription_paused",
 	FlowControl:         "flow_control",
 	WindowFull:          "window_full",
 	UpstreamUnavailable: "upstream_unavailable",

@@ -4,6 +4,14 @@
 //	smgsim -proto cmpp3 -listen 127.0.0.1:17890 -account 901234:smg-secret
 //	smgsim -proto sgip -listen 127.0.0.1:18801 -account smg:pw \
 //	       -receiver 127.0.0.1:8801 -receiver-login smg -receiver-secret pw -mo-rate 10
+//	smgsim -control 127.0.0.1:17891    # plus the control API: MO and reports at run time, the MTs received
+//
+// The control API (sim/smg control.go), on a loopback address only:
+//
+//	curl -s 127.0.0.1:17891/mo -d '{"user":"13800138000","to":"10655123","text":"HELP"}'
+//	curl -s 127.0.0.1:17891/mo -d '{"user":"13800138000","reply":true,"text":"Y"}'
+//	curl -s 127.0.0.1:17891/report -d '{"msgid":"...","stat":"UNDELIV"}'
+//	curl -s '127.0.0.1:17891/messages?user=13800138000&last=5'
 //
 // It logs with log/slog to stderr and stops gracefully (Terminate / Exit /
 // Unbind to every peer) on SIGINT or SIGTERM. Exit status (package
@@ -46,7 +54,12 @@ type options struct {
 	proto    string
 	level    string
 	statsLog time.Duration
+	control  string
 }
+
+// controlSubmitLog is how many Submits smgsim keeps for GET /messages when
+// the control API is on.
+const controlSubmitLog = 1000
 
 func parse(args []string, stdout io.Writer) (smg.Config, options, error) {
 	var o options
@@ -75,6 +88,7 @@ func parse(args []string, stdout io.Writer) (smg.Config, options, error) {
 	fs.StringVar(&cfg.MOTemplate.User, "mo-user", "13800138000", "sender of generated MO")
 	fs.StringVar(&cfg.MOTemplate.SPNumber, "mo-spnumber", "10655123", "SP access number of generated MO")
 	fs.StringVar(&cfg.MOTemplate.Text, "mo-text", "hello", "text of generated MO")
+	fs.StringVar(&o.control, "control", "", "serve the control API (POST /mo, POST /report, GET /messages) on this loopback address, e.g. 127.0.0.1:17891")
 	fs.StringVar(&o.level, "log-level", "info", "debug | info | warn | error")
 	fs.DurationVar(&o.statsLog, "stats-every", 10*time.Second, "log the counters this often (0: never)")
 	if err := cli.Parse(fs, args, usage, stdout); err != nil {
@@ -93,6 +107,9 @@ func parse(args []string, stdout io.Writer) (smg.Config, options, error) {
 	if len(cfg.Accounts) == 0 {
 		cfg.Accounts["901234"] = "smg-secret" // the demo configuration's upstream login
 	}
+	if o.control != "" {
+		cfg.SubmitLog = controlSubmitLog
+	}
 	return cfg, o, nil
 }
 
@@ -110,6 +127,13 @@ func run(args []string, stdout io.Writer) error {
 	s, err := smg.New(cfg)
 	if err != nil {
 		return err
+	}
+	if o.control != "" {
+		ctl, err := s.ListenControl(o.control)
+		if err != nil {
+			return err
+		}
+		defer ctl.Close()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

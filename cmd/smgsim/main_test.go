@@ -25,8 +25,13 @@ func TestParse(t *testing.T) {
 		t.Fatalf("parsed %+v %+v", cfg, o)
 	}
 
+	cfg, o, err = parse([]string{"-control", "127.0.0.1:17891"}, io.Discard)
+	if err != nil || o.control != "127.0.0.1:17891" || cfg.SubmitLog != controlSubmitLog {
+		t.Fatalf("-control: %+v %+v, %v", cfg, o, err)
+	}
+
 	cfg, _, err = parse(nil, io.Discard)
-	if err != nil || cfg.Protocol != config.CMPP30 || cfg.Accounts["901234"] != "smg-secret" {
+	if err != nil || cfg.Protocol != config.CMPP30 || cfg.Accounts["901234"] != "smg-secret" || cfg.SubmitLog != 0 {
 		t.Fatalf("defaults %+v, %v", cfg, err)
 	}
 	for _, bad := range [][]string{{"-proto", "smpp"}, {"-account", "nocolon"}, {"extra"}, {"-log-level", "loud"}} {

@@ -7,6 +7,8 @@
 //	spsim -proto sgip -addr 127.0.0.1:8801 -login sp -secret pw -report -receiver 127.0.0.1:8803 \
 //	      -receiver-login sp -receiver-secret pw -n 1000 -linger 5s
 //	spsim -proto sgip -receiver 127.0.0.1:8803 -receiver-login sp -receiver-secret pw -n 0   # receive only
+//	spsim -n 0                                        # CMPP/SMGP: log in, print MO and reports until SIGINT
+//	spsim -replies 1 -service DZTZ -text "Subscribed"   # answer the next MO (a Noti_SP) with its LinkID
 //
 // It exits 1 when the login fails (or any other error) and 2 on bad flags
 // (named on stderr, with the usage); -h prints the usage on stdout and
@@ -16,7 +18,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -50,6 +53,8 @@ type options struct {
 	receiver                   string
 	receiverLogin              string
 	receiverSecret             string
+	replies                    int
+	wait                       time.Duration
 	verbose                    bool
 }
 
@@ -79,7 +84,7 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.IntVar(&o.conns, "conns", 1, "connections")
 	fs.IntVar(&o.window, "window", sp.DefaultWindow, "Submits unanswered per connection")
 	fs.Float64Var(&o.rate, "rate", 0, "Submits per second over all connections (0: as fast as the window allows)")
-	fs.Int64Var(&o.n, "n", 100000, "Submits to send (0 with no -duration: receive only)")
+	fs.Int64Var(&o.n, "n", 100000, "Submits to send; 0 with no -duration: send nothing, print the MO and reports that arrive until interrupted (CMPP/SMGP: on the login connection; SGIP: on -receiver)")
 	fs.DurationVar(&o.duration, "duration", 0, "send for this long (then -n applies only if given)")
 	fs.DurationVar(&o.warmup, "warmup", 0, "send this long first, left out of the report")
 	fs.StringVar(&o.spNumber, "spnumber", "10655123", "source number (SP access number)")
@@ -95,6 +100,8 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.StringVar(&o.receiverLogin, "receiver-login", "", "SGIP receiver: login name the gateway must bind with")
 	fs.StringVar(&o.receiverSecret, "receiver-secret", "", "SGIP receiver: password")
 	fs.DurationVar(&o.linger, "linger", 2*time.Second, "with -receiver: keep receiving this long after the run")
+	fs.IntVar(&o.replies, "replies", 0, "instead of a load: wait for this many MO (a Noti_SP is one), answer each with one MT to its sender from its access number, with its LinkID, -service and -text; print both, then exit")
+	fs.DurationVar(&o.wait, "wait", time.Minute, "with -replies: give up after this long")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging")
 	if err := cli.Parse(fs, args, usage, stdout); err != nil {
 		return o, err
@@ -112,11 +119,18 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	if _, err := spreadUsers(o.user, o.users); err != nil {
 		return o, cli.Misuse(fs, usage, "%v", err)
 	}
-	if o.n <= 0 && o.duration <= 0 && o.receiver == "" {
-		return o, cli.Misuse(fs, usage, "nothing to do: -n 0 without -duration or -receiver")
+	if o.replies < 0 || o.wait <= 0 {
+		return o, cli.Misuse(fs, usage, "-replies wants 0 or more and -wait a positive duration")
+	}
+	if config.Protocol(o.proto).Family() == "sgip" && o.receiver == "" && (o.replies > 0 || o.receiveOnly()) {
+		return o, cli.Misuse(fs, usage, "SGIP MO and reports arrive on connections the gateway makes: give -receiver")
 	}
 	return o, nil
 }
+
+// receiveOnly: -n 0 without -duration sends nothing and prints what
+// arrives.
+func (o options) receiveOnly() bool { return o.n <= 0 && o.duration <= 0 }
 
 // loadConfig turns the flags into a sp.LoadConfig.
 func (o options) loadConfig(log *slog.Logger) (sp.LoadConfig, error) {
@@ -175,6 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	out := &printer{w: stdout, proto: config.Protocol(o.proto)}
 
 	var rcv *sp.Receiver
 	printed := make(chan struct{})
@@ -185,16 +200,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		log.Info("receiver listening", "addr", rcv.Addr().String())
+	}
+	// With -replies, the MO go to the replier instead of the printer.
+	if rcv != nil && o.replies == 0 {
 		go func() {
 			defer close(printed)
 			for d := range rcv.Deliveries() {
-				printDelivery(stdout, d)
+				out.delivery(d)
 			}
 		}()
+	} else {
+		close(printed)
 	}
 
-	loadErr := error(nil)
-	if o.n > 0 || o.duration > 0 {
+	var runErr error
+	switch {
+	case o.replies > 0:
+		runErr = o.reply(ctx, rcv, log, out)
+	case o.receiveOnly():
+		runErr = o.receive(ctx, log, out)
+	default:
 		cfg, err := o.loadConfig(log)
 		if err != nil {
 			return err
@@ -203,9 +228,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"rate", o.rate, "total", cfg.Total, "duration", o.duration)
 		rep, err := sp.Run(ctx, cfg)
 		if err != nil {
-			loadErr = err
+			runErr = err
 		} else {
-			fmt.Fprint(stdout, rep.String())
+			out.print(rep.String())
 		}
 		if rcv != nil && err == nil {
 			select { // reports still on their way over the receiver
@@ -213,18 +238,117 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			case <-ctx.Done():
 			}
 		}
-	} else if rcv != nil {
-		log.Info("receiving until interrupted")
-		<-ctx.Done()
-	} else {
-		return errors.New("nothing to do: -n 0 without -duration or -receiver") // parseFlags refuses it
 	}
 	if rcv != nil {
 		rcv.Close()
 		<-printed
-		fmt.Fprintf(stdout, "receiver: %d binds\n", rcv.Binds())
+		out.printf("receiver: %d binds\n", rcv.Binds())
 	}
-	return loadErr
+	return runErr
+}
+
+// dial logs one SP connection in.
+func (o options) dial(ctx context.Context, log *slog.Logger) (*sp.Client, error) {
+	dctx, cancel := context.WithTimeout(ctx, sp.DefaultDialTimeout)
+	defer cancel()
+	return sp.Dial(dctx, sp.ClientConfig{Protocol: config.Protocol(o.proto), Addr: o.addr,
+		Login: o.login, Secret: o.secret, Logger: log})
+}
+
+// receive prints the MO and reports that arrive until ctx ends: on a
+// logged-in connection (CMPP, SMGP; SGIP's come over -receiver, which run
+// prints).
+func (o options) receive(ctx context.Context, log *slog.Logger, out *printer) error {
+	if config.Protocol(o.proto).Family() == "sgip" {
+		log.Info("receiving until interrupted")
+		<-ctx.Done()
+		return nil
+	}
+	c, err := o.dial(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	log.Info("logged in; printing MO and reports until interrupted", "addr", o.addr, "login", o.login)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case d, ok := <-c.Deliveries():
+			if !ok {
+				return fmt.Errorf("connection lost: %w", c.Err())
+			}
+			out.delivery(d)
+		}
+	}
+}
+
+// reply waits for o.replies MO and answers each with one MT carrying its
+// LinkID: what an SP does with an on-demand MO or a Noti_SP (whose answer
+// is the subscription notice, -service DZTZ). Reports that arrive
+// meanwhile are printed.
+func (o options) reply(ctx context.Context, rcv *sp.Receiver, log *slog.Logger, out *printer) error {
+	c, err := o.dial(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	in := c.Deliveries()
+	if rcv != nil {
+		in = rcv.Deliveries() // SGIP: MO come over the gateway's type-2 connection
+	}
+	deadline := time.NewTimer(o.wait)
+	defer deadline.Stop()
+	for answered := 0; answered < o.replies; {
+		var d sp.Delivery
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted after %d of %d replies", answered, o.replies)
+		case <-deadline.C:
+			return fmt.Errorf("-wait %v passed with %d of %d MO answered", o.wait, answered, o.replies)
+		case x, ok := <-in:
+			if !ok {
+				return fmt.Errorf("connection lost after %d of %d replies: %w", answered, o.replies, c.Err())
+			}
+			d = x
+		}
+		out.delivery(d)
+		if d.IsReport || d.IsUserRpt {
+			continue
+		}
+		mt := sp.MT{SPNumber: d.SPNumber, Users: []string{d.User}, ServiceCode: o.service, LinkID: d.LinkID,
+			Text: o.text, NeedReport: o.report}
+		res, err := c.Submit(ctx, mt)
+		if err != nil {
+			return fmt.Errorf("MT to %s: %w", d.User, err)
+		}
+		out.printf("mt user=%s sp=%s service=%s linkid=%q result=%d (%s) msgid=%x\n", d.User, d.SPNumber, o.service,
+			d.LinkID, res.Result, sp.ResultText(config.Protocol(o.proto), res.Result), res.MsgID)
+		answered++
+	}
+	return nil
+}
+
+// printer writes lines from several goroutines (load report, SGIP
+// receiver) without interleaving them.
+type printer struct {
+	mu    sync.Mutex
+	w     io.Writer
+	proto config.Protocol
+}
+
+func (p *printer) print(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = io.WriteString(p.w, s)
+}
+
+func (p *printer) printf(format string, args ...any) { p.print(fmt.Sprintf(format, args...)) }
+
+func (p *printer) delivery(d sp.Delivery) {
+	var b strings.Builder
+	printDelivery(&b, d)
+	p.print(b.String())
 }
 
 func printDelivery(w io.Writer, d sp.Delivery) {
@@ -234,7 +358,11 @@ func printDelivery(w io.Writer, d sp.Delivery) {
 	case d.IsUserRpt:
 		fmt.Fprintf(w, "userrpt sp=%s user=%s condition=%d\n", d.SPNumber, d.User, d.UserCondition)
 	default:
-		fmt.Fprintf(w, "mo user=%s sp=%s linkid=%q text=%q\n", d.User, d.SPNumber, d.LinkID, d.Text)
+		service := ""
+		if d.ServiceCode != "" {
+			service = " service=" + d.ServiceCode
+		}
+		fmt.Fprintf(w, "mo user=%s sp=%s%s linkid=%q text=%q\n", d.User, d.SPNumber, service, d.LinkID, d.Text)
 	}
 }
 

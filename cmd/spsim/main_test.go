@@ -4,13 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
+	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
@@ -109,7 +115,8 @@ func TestRun(t *testing.T) {
 	})
 	t.Run("bad flags are a usage error", func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		for _, args := range [][]string{{"-proto", "smpp"}, {"-nope"}, {"-mix-share", "120"}, {"-n", "0"}, {"-users", "2", "-user", "abc"}} {
+		for _, args := range [][]string{{"-proto", "smpp"}, {"-nope"}, {"-mix-share", "120"}, {"-proto", "sgip", "-n", "0"},
+			{"-proto", "sgip", "-replies", "1"}, {"-replies", "-1"}, {"-replies", "1", "-wait", "0s"}} {
 			if err := run(context.Background(), args, &out, &errOut); !errors.As(err, new(*cli.UsageError)) {
 				t.Errorf("%v: err = %v, want a usage error", args, err)
 			}
@@ -132,7 +139,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-rate", "fast"}, 2, "", `spsim: invalid value "fast" for flag -rate`},
 		{[]string{"-addr"}, 2, "", "spsim: flag needs an argument: -addr"},
 		{[]string{"-proto", "smpp"}, 2, "", `spsim: -proto "smpp": want one of`},
-		{[]string{"-n", "0"}, 2, "", "spsim: nothing to do"},
+		{[]string{"-proto", "sgip", "-n", "0"}, 2, "", "spsim: SGIP MO and reports arrive on connections the gateway makes: give -receiver"},
 		{[]string{"extra"}, 2, "", `spsim: unexpected argument "extra"`},
 	}
 	for _, c := range cases {
@@ -155,5 +162,117 @@ func TestSpreadUsers(t *testing.T) {
 	}
 	if _, err := spreadUsers("abc", 2); err == nil {
 		t.Error("non-numeric user accepted")
+	}
+}
+
+// syncBuffer is stdout written by run's goroutines and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// smgFor starts a simulated SMG that takes spsim's default login directly,
+// as a gateway would.
+func smgFor(t *testing.T) *smg.Server {
+	t.Helper()
+	s, err := smg.Start(smg.Config{Protocol: config.CMPP30, Accounts: map[string]string{"900001": "888888"},
+		SubmitLog: 16, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// -n 0 without -duration sends nothing and prints the MO and reports that
+// arrive, on CMPP and SMGP too (it used to refuse: "nothing to do").
+func TestReceiveOnly(t *testing.T) {
+	s := smgFor(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-proto", "cmpp3", "-addr", s.Addr(), "-n", "0"}, &out, &errOut) }()
+	waitFor(t, "the login", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("run returned before anything arrived: %v", err)
+		default:
+		}
+		return s.Stats().LoggedIn == 1
+	})
+	if err := s.InjectMO(smg.MO{User: "13800138000", SPNumber: "10655123", Text: "HELP", LinkID: "LNK00001"}); err != nil {
+		t.Fatal(err)
+	}
+	want := `mo user=13800138000 sp=10655123 linkid="LNK00001" text="HELP"`
+	waitFor(t, "the MO printed", func() bool { return strings.Contains(out.String(), want) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	}
+	if n := s.Stats().Submits; n != 0 {
+		t.Fatalf("-n 0 sent %d Submits", n)
+	}
+}
+
+// -replies answers each MO with one MT to its sender, from its access
+// number, with its LinkID, and prints both.
+func TestReplies(t *testing.T) {
+	s := smgFor(t)
+	for i, link := range []string{"LNK00001", "LNK00002"} {
+		if err := s.InjectMO(smg.MO{User: "1380013800" + strconv.Itoa(i), SPNumber: "106551231", Text: "HELP", LinkID: link}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out, errOut syncBuffer
+	err := run(context.Background(), []string{"-addr", s.Addr(), "-replies", "2", "-service", "DZTZ", "-text", "subscribed"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	}
+	subs := s.Submits()
+	if len(subs) != 2 {
+		t.Fatalf("%d Submits, want 2:\n%s", len(subs), out.String())
+	}
+	for i, si := range subs {
+		user, link := "1380013800"+strconv.Itoa(i), "LNK0000"+strconv.Itoa(i+1)
+		if si.LinkID != link || si.SPNumber != "106551231" || si.ServiceCode != "DZTZ" || si.Text != "subscribed" ||
+			len(si.Recipients) != 1 || si.Recipients[0] != user {
+			t.Errorf("Submit %d: %+v", i, si)
+		}
+		for _, want := range []string{`mo user=` + user + ` sp=106551231 linkid="` + link + `"`,
+			`mt user=` + user + ` sp=106551231 service=DZTZ linkid="` + link + `" result=0`} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("output lacks %s:\n%s", want, out.String())
+			}
+		}
+	}
+
+	// Nothing arrives: -wait bounds the wait.
+	err = run(context.Background(), []string{"-addr", s.Addr(), "-replies", "1", "-wait", "50ms"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "0 of 1 MO answered") {
+		t.Fatalf("run without MO: %v", err)
 	}
 }

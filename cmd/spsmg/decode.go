@@ -21,8 +21,8 @@ import (
 
 const decodeUsage = `usage: spsmg decode --proto sgip|cmpp2|cmpp2.1|cmpp3|smgp|smgp1.3 [--body submit|deliver|report] [HEX]
 
-Decodes one PDU given as hex (spaces, newlines and a 0x prefix allowed; read
-from standard input when HEX is absent) and prints it as JSON with every
+Decodes one PDU given as hex (spaces, newlines, a 0x prefix and # comments to
+the end of a line allowed; read from standard input when HEX is absent) and prints it as JSON with every
 field: numbers as strings, message text decoded, TLVs listed. Operators use
 it on hex from logs and packet captures.
 
@@ -78,16 +78,21 @@ func decodeCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 }
 
 // parseHex accepts hex with white space, '|' separators (as in the
-// protocol notes) and an optional 0x prefix; an error names the offset of
-// the first bad character.
+// protocol notes), an optional 0x prefix and '#' comments to the end of a
+// line (the testdata files name their source in them); an error names the
+// offset of the first bad character in the input.
 func parseHex(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
 	clean := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case c == '#':
+			for i+1 < len(s) && s[i+1] != '\n' {
+				i++
+			}
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '|':
+		case len(clean) == 0 && c == '0' && i+1 < len(s) && (s[i+1] == 'x' || s[i+1] == 'X'):
+			i++ // the 0x prefix
 		case (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'):
 			clean = append(clean, c)
 		default:

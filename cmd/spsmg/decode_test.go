@@ -100,6 +100,52 @@ func TestDecodeEveryVector(t *testing.T) {
 	}
 }
 
+// The testdata files start with '#' comment lines naming their source:
+// decode reads them as they are, from standard input or an argument.
+func TestDecodeSkipsCommentLines(t *testing.T) {
+	files, _ := filepath.Glob("../../codec/*/testdata/*.hex")
+	for _, f := range files {
+		proto, body := vectorCase(f)
+		if proto == "smpp" {
+			continue // the decode tool learns SMPP with the protocol layer
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(raw, []byte("#")) {
+			continue
+		}
+		args := []string{"decode", "--proto", proto}
+		if body != "" {
+			args = append(args, "--body", body)
+		}
+		var want, fromStdin, fromArg bytes.Buffer
+		if err := run(append(args, readVector(t, f)), nil, &want); err != nil {
+			t.Fatalf("%s without comments: %v", f, err)
+		}
+		if err := run(args, bytes.NewReader(raw), &fromStdin); err != nil {
+			t.Fatalf("%s on standard input: %v", f, err)
+		}
+		if err := run(append(args, string(raw)), nil, &fromArg); err != nil {
+			t.Fatalf("%s as an argument: %v", f, err)
+		}
+		if fromStdin.String() != want.String() || fromArg.String() != want.String() {
+			t.Fatalf("%s: output with comments differs:\n%s\nwant\n%s", f, fromStdin.String(), want.String())
+		}
+	}
+	// A comment after the hex on a line, and an error offset that still
+	// counts the comment's bytes.
+	var out bytes.Buffer
+	if err := run([]string{"decode", "--proto", "cmpp3", "0000000d 80000008 00000001 # CMPP_ACTIVE_TEST_RESP\n00"}, nil, &out); err != nil {
+		t.Fatalf("trailing comment: %v", err)
+	}
+	err := run([]string{"decode", "--proto", "cmpp3", "# header\n0000000c 8000000Z"}, nil, &out)
+	if err == nil || !strings.Contains(err.Error(), "input offset 25: 'Z'") {
+		t.Fatalf("bad digit after a comment: %v", err)
+	}
+}
+
 func TestDecodeOutput(t *testing.T) {
 	cases := []struct {
 		name, proto, body, file string

@@ -1,11 +1,12 @@
 // Command spsmg is the SP-side short message gateway.
 //
-//	spsmg serve  --config FILE         run the gateway
-//	spsmg check  --config FILE         check a configuration file
-//	spsmg demo   [--data DIR]          run it with the demo config and a simulated SMG
-//	spsmg decode --proto P HEX         decode one PDU from hex to JSON
-//	spsmg store backup|restore|verify   back up, restore or check a stopped gateway's store
-//	spsmg version                      print the version and build
+//	spsmg serve  --config FILE             run the gateway
+//	spsmg check  --config FILE             check a configuration file
+//	spsmg demo   [--listen A] [--http A]   run it with the demo config and a simulated SMG
+//	spsmg decode --proto P HEX             decode one PDU from hex to JSON
+//	spsmg api    METHOD TARGET [BODY]      sign and send one SPMS API request
+//	spsmg store backup|restore|verify      back up, restore or check a stopped gateway's store
+//	spsmg version                          print the version and build
 //
 // Exit status: 0 done (or -h: the usage on standard output), 1 failed, 2 a
 // mistake in the command line (named on standard error, with the usage).
@@ -27,13 +28,16 @@ import (
 const usage = `usage: spsmg <command> [flags]
 
 commands:
-  serve   --config FILE     run the gateway
-  check   --config FILE     check a configuration file: every problem, or ok and a summary
-  demo    [--data DIR]      run the gateway with the demo config and a simulated SMG
-  decode  --proto P [HEX]   decode one PDU (hex) to JSON
+  serve   --config FILE            run the gateway
+  check   --config FILE            check a configuration file: every problem, or ok and a summary
+  demo    [--listen ADDR] [--http ADDR] [--smg ADDR] [--data DIR]
+                                   run the gateway with the demo config and a
+                                   simulated SMG; print a walk-through of every flow
+  decode  --proto P [HEX]          decode one PDU (hex) to JSON
+  api     METHOD TARGET [BODY]     sign and send one SPMS API request (demo key by default)
   store   backup|restore|verify --store DIR
-                            back up, restore or check the store of a stopped gateway
-  version                   print the version, commit and Go version
+                                   back up, restore or check the store of a stopped gateway
+  version                          print the version, commit and Go version
 
 Run 'spsmg <command> -h' for a command's flags.`
 
@@ -70,6 +74,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return demoCmd(args[1:], stdout)
 	case "decode":
 		return decodeCmd(args[1:], stdin, stdout)
+	case "api":
+		return apiCmd(args[1:], stdout)
 	case "store":
 		return storeCmd(args[1:], stdout)
 	case "version", "--version", "-version", "-v":

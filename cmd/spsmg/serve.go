@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
@@ -20,6 +21,8 @@ import (
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reconcile"
+	"github.com/spsmg/spsmg/subsync"
 )
 
 const serveUsage = `usage: spsmg serve --config FILE
@@ -55,7 +58,7 @@ func serveCmd(args []string, stdout io.Writer) error {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	return serve(cfg, log, func() (*config.Config, error) {
+	return serve(context.Background(), cfg, log, func() (*config.Config, error) {
 		c, w, err := config.Load(path)
 		for _, x := range w {
 			log.Warn(x)
@@ -74,23 +77,45 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// serve runs the gateway until a signal or ctx-like stop. reload re-reads
-// the configuration on SIGHUP. started, when set, is called once
-// everything listens (the demo uses it to print where).
-func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error), started func(httpAddr string)) error {
+// listening is where a started gateway accepts: its SP listeners (in
+// config order) and the HTTP server.
+type listening struct {
+	sp   []string
+	http string
+}
+
+// serve runs the gateway until SIGTERM/SIGINT, ctx's end or a failure, and
+// logs "spsmg stopped" with the reason and the uptime once the store is
+// closed. reload re-reads the configuration on SIGHUP. started, when set,
+// is called once everything listens (the demo uses it to print where).
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error), started func(listening)) (err error) {
+	begun := time.Now()
 	st, err := openStore(cfg.Store, log)
 	if err != nil {
 		return err
 	}
-	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, authcache.WithLogger(log))
+	opts := []authcache.Option{authcache.WithLogger(log)}
+	if cfg.Store.Backend != config.StoreRedis {
+		// Badger's files live under store.path: keep its reserve free there.
+		opts = append(opts, authcache.WithSpaceGuard(authcache.SpaceGuard{
+			Reserve: cfg.Store.MinFreeSpace.Bytes(), Free: authcache.DirFree(cfg.Store.Path), Path: cfg.Store.Path}))
+	}
+	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, opts...)
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("authorization engine: %w", err)
 	}
+	reason := "failed at start"
 	defer func() {
-		if err := engine.Close(); err != nil {
-			log.Error("closing the store", "err", err)
+		if cerr := engine.Close(); cerr != nil {
+			log.Error("closing the store", "err", cerr)
 		}
+		uptime := time.Since(begun).Round(time.Millisecond).String()
+		if err != nil {
+			log.Error("spsmg stopped", "reason", reason, "err", err, "uptime", uptime)
+			return
+		}
+		log.Info("spsmg stopped", "reason", reason, "uptime", uptime)
 	}()
 	gw, err := proxy.New(cfg, proxy.Options{Auth: engine, Logger: log})
 	if err != nil {
@@ -111,6 +136,29 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	setMonitorAllow(cfg)
 	spms := api.New(cfg, engine, gw, log, reg)
 	httpSrv.API = spms.Handler()
+	carriers, err := subsync.New(cfg, engine, log, reg)
+	if err != nil {
+		return err
+	}
+	httpSrv.Sync = carriers.Handler()
+	loc, err := config.ParseTimeZone(cfg.Node.TimeZone)
+	if err != nil {
+		return fmt.Errorf("node.time_zone: %w", err)
+	}
+	recon, err := reconcile.New(reconcile.EngineStore(engine), reconcile.Options{Location: loc,
+		Interval: cfg.Reconciliation.FlushInterval, Retention: cfg.Reconciliation.Retention, Logger: log},
+		reconcile.Func(proxy.ReconcileColumns(), gw.ReconcileCounts), reconcile.EngineSource(engine))
+	if err != nil {
+		return err
+	}
+	recon.Start()
+	// The last counts reach the store before the engine closes it.
+	defer func() {
+		if err := recon.Close(); err != nil {
+			log.Error("reconciliation: last flush failed", "err", err)
+		}
+	}()
+	spms.SetReconciler(recon)
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http.addr: %w", err)
@@ -122,22 +170,43 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	select {
 	case <-gw.Ready():
 	case err := <-errc:
+		_ = ln.Close()
 		return err
 	}
-	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "upstream", cfg.Upstream.Addr, "http", ln.Addr().String(), "store", storeName(cfg.Store))
+	var at listening
+	for _, a := range gw.Addrs()[:len(cfg.Listeners)] {
+		at.sp = append(at.sp, a.String())
+	}
+	at.http = ln.Addr().String()
+	log.Info("spsmg serving", "listeners", fmt.Sprint(at.sp), "upstream", cfg.Upstream.Addr, "http", at.http, "store", storeName(cfg.Store))
 	if started != nil {
-		started(ln.Addr().String())
+		started(at)
 	}
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.Gateway.ShutdownTimeout)
+		defer cancel()
+		err := gw.Shutdown(sctx)
+		_ = httpSrv.Shutdown(sctx)
+		if err != nil {
+			log.Warn("shutdown deadline passed before everything drained", "err", err)
+		}
+	}
 	for {
 		select {
 		case err := <-errc:
 			if !errors.Is(err, proxy.ErrServerClosed) && !errors.Is(err, metrics.ErrServerClosed) {
+				reason = "the gateway or the HTTP server stopped by itself"
 				return err
 			}
+		case <-ctx.Done():
+			reason = "stopped by its caller"
+			log.Info("stopping", "reason", reason)
+			stop()
+			return nil
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
 				next, err := reload()
@@ -145,21 +214,26 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 					log.Error("reload refused: the running configuration stays", "err", err)
 					continue
 				}
+				// Counts of an account the reload removes are flushed first.
+				if err := recon.Flush(); err != nil {
+					log.Error("reconciliation: flush before reload failed", "err", err)
+				}
 				if err := gw.Reload(next); err != nil {
 					log.Warn("reload applied in part", "err", err)
 				}
 				spms.SetConfig(next)
 				setMonitorAllow(next)
+				if err := carriers.SetConfig(next); err != nil {
+					log.Error("subscription sync: reloaded configuration refused; the previous one stays", "err", err)
+				}
+				if next.Node.TimeZone != cfg.Node.TimeZone || next.Reconciliation != cfg.Reconciliation {
+					log.Warn("node.time_zone or reconciliation changed: restart to apply")
+				}
 				continue
 			}
+			reason = "signal " + s.String()
 			log.Info("stopping", "signal", s.String())
-			ctx, cancel := context.WithTimeout(context.Background(), cfg.Gateway.ShutdownTimeout)
-			err := gw.Shutdown(ctx)
-			_ = httpSrv.Shutdown(ctx)
-			cancel()
-			if err != nil {
-				log.Warn("shutdown deadline passed before everything drained", "err", err)
-			}
+			stop()
 			return nil
 		}
 	}
@@ -170,11 +244,19 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 // published on it.
 func openStore(c config.Store, log *slog.Logger) (authcache.Store, error) {
 	if c.Backend != config.StoreRedis {
-		st, err := authcache.OpenBadger(c.Path, authcache.BadgerOptions{SyncWrites: c.SyncWrites, Logger: log})
+		st, err := authcache.OpenBadger(c.Path, authcache.BadgerOptions{SyncWrites: c.SyncWrites, Logger: log, MinFree: c.MinFreeSpace.Bytes()})
 		var damage *authcache.DamageError
+		var ns *authcache.NoSpaceError
 		switch {
 		case errors.As(err, &damage):
 			return nil, err // names the file and what to do
+		case errors.As(err, &ns):
+			// Badger writes through memory-mapped files: opened on a full
+			// disk it would die of SIGBUS, and its supervisor would restart
+			// it into the same death. Say so and exit instead.
+			return nil, fmt.Errorf("store.path %s: %s free on its filesystem, below store.min_free_space %s; not opening the store "+
+				"(writing to a full disk would kill the process): free space there or lower the reserve",
+				c.Path, config.FormatBytes(ns.Free), config.FormatBytes(ns.Reserve))
 		case err != nil:
 			return nil, fmt.Errorf("store.path %s: %w", c.Path, err)
 		}

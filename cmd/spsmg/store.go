@@ -16,6 +16,7 @@ import (
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reconcile"
 )
 
 const storeUsage = `usage: spsmg store backup|restore|verify [flags]
@@ -163,6 +164,8 @@ func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error
 		switch {
 		case strings.HasPrefix(string(k), authcache.KeyPrefix):
 			kind, err = authcache.CheckRecord(k, v)
+		case strings.HasPrefix(string(k), reconcile.KeyPrefix):
+			kind, err = reconcile.CheckRecord(k, v)
 		case strings.HasPrefix(string(k), "ob/"):
 			var account string
 			account, kind, err = proxy.CheckOutboxRecord("", k, v)

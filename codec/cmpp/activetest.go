@@ -3,7 +3,7 @@ package cmpp
 import "github.com/spsmg/spsmg/codec"
 
 // ActiveTest is CMPP_ACTIVE_TEST (0x00000008), the keep-alive either side
-// sends when idle (every 3 min, cmpp.md §2); no body.
+// sends when idle (every 3 min, docs/protocols/cmpp.md §2); no body.
 type ActiveTest struct{}
 
 // Command returns CmdActiveTest.

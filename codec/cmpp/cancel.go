@@ -3,7 +3,7 @@ package cmpp
 import "github.com/spsmg/spsmg/codec"
 
 // Cancel is CMPP_CANCEL (0x00000007), SP → ISMG: cancel a message not yet
-// delivered (cmpp.md §6). Body 8 bytes.
+// delivered (docs/protocols/cmpp.md §6). Body 8 bytes.
 type Cancel struct {
 	MsgID uint64 `json:"Msg_Id,string"`
 }

@@ -6,8 +6,8 @@ import (
 	"github.com/spsmg/spsmg/codec"
 )
 
-// CommandID is the header's Command_Id (cmpp.md §12.1). A response id is its
-// request id with the top bit set.
+// CommandID is the header's Command_Id (docs/protocols/cmpp.md §12.1). A
+// response id is its request id with the top bit set.
 type CommandID uint32
 
 // Command ids, every one in §12.1. 0x00000003 is unused by the spec.

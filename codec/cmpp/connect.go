@@ -7,7 +7,7 @@ import (
 )
 
 // Connect is CMPP_CONNECT (0x00000001), SP → ISMG, the same 27-byte body in
-// every version (cmpp.md §5).
+// every version (docs/protocols/cmpp.md §5).
 type Connect struct {
 	SourceAddr          string       `json:"Source_Addr"`         // SP_Id, 6 digits
 	AuthenticatorSource codec.Octets `json:"AuthenticatorSource"` // 16 bytes, see AuthenticatorSource

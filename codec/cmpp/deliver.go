@@ -2,9 +2,9 @@ package cmpp
 
 import "github.com/spsmg/spsmg/codec"
 
-// Deliver is CMPP_DELIVER (0x00000005), ISMG → SP on the same connection:
-// an MO message (Registered_Delivery 0) or a status report
-// (Registered_Delivery 1, the report body in Msg_Content) (cmpp.md §9).
+// Deliver is CMPP_DELIVER (0x00000005), ISMG → SP on the same connection: an
+// MO message (Registered_Delivery 0) or a status report (Registered_Delivery
+// 1, the report body in Msg_Content) (docs/protocols/cmpp.md §9).
 //
 //	3.0 body: 77 + L + 20 bytes        2.x body: 65 + L + 8 bytes
 //

@@ -24,7 +24,7 @@ func NewDialect(v Version) Dialect { return Dialect{v: v} }
 
 // WithReportForm returns d building its status reports in form f (Report60
 // or Report71) instead of the version's own: some 3.0 peers read only the
-// 60-byte body (gocmpp, zysms; cmpp.md §15).
+// 60-byte body (gocmpp, zysms; §15).
 func (d Dialect) WithReportForm(f ReportForm) Dialect {
 	d.form = f
 	return d
@@ -142,6 +142,7 @@ var defaultResults = codec.ResultTable{
 	reason.NoRecipients:        uint32(ResultBadDestTerminalID),
 	reason.BadRecipient:        uint32(ResultBadDestTerminalID),
 	reason.StoreUnavailable:    111,
+	reason.SubscriptionPaused:  108,
 	reason.FlowControl:         uint32(ResultFlowControl),
 	reason.WindowFull:          uint32(ResultFlowControl),
 	reason.UpstreamUnavailable: uint32(ResultFlowControl),

@@ -1,7 +1,7 @@
 // Package cmpp encodes and decodes CMPP, China Mobile's SP ↔ ISMG protocol,
-// in its 2.0/2.1 and 3.0 layouts (protocols/cmpp.md). One set of PDU structs
-// covers both layout families; a Version value passed to Decode, Append and
-// ParseView picks the wire layout (§4):
+// in its 2.0/2.1 and 3.0 layouts (docs/protocols/cmpp.md). One set of PDU
+// structs covers both layout families; a Version value passed to Decode,
+// Append and ParseView picks the wire layout (§4):
 //
 //	V20, V21 → Family2x: 21-byte terminal ids, Reserve 8, 1-byte result codes
 //	V30      → Family30: 32-byte terminal ids + type bytes, LinkID 20, 4-byte results

@@ -6,9 +6,9 @@ package cmpp_test
 // same values (and, where both encode the same thing, to the same bytes).
 //
 // gocmpp's caveat: its CmppReceiptPkt is always the 60-byte report (21-byte
-// Dest_terminal_Id), even in 3.0 (cmpp.md §9.3). The report cases use
-// cmpp.Report60 for that reason; a 71-byte report, our 3.0 default, is
-// misread by gocmpp.
+// Dest_terminal_Id), even in 3.0 (docs/protocols/cmpp.md §9.3). The report
+// cases use cmpp.Report60 for that reason; a 71-byte report, our 3.0 default,
+// is misread by gocmpp.
 
 import (
 	"bytes"
@@ -250,7 +250,7 @@ func TestInteropGocmpp(t *testing.T) {
 }
 
 // gocmpp's client hashes the NUL-padded Source_Addr; our server accepts it
-// (cmpp.md §15), and a gocmpp 3.0 server's answer carries the
+// (docs/protocols/cmpp.md §15), and a gocmpp 3.0 server's answer carries the
 // AuthenticatorISMG we compute.
 func TestInteropGocmppLogin(t *testing.T) {
 	req := &gocmpp.CmppConnReqPkt{SrcAddr: "9001", Secret: "pw", Version: gocmpp.V30, Timestamp: 1231235959}

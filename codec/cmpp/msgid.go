@@ -2,11 +2,11 @@ package cmpp
 
 import "strconv"
 
-// MsgIDAdd returns the id of recipient n (0-based) of a Submit answered
-// with id: for N recipients the Submit_Resp Msg_Id covers the range
-// Msg_Id … Msg_Id+N−1, one id per recipient in Dest_terminal_Id order, and
-// the status reports carry those ids (cmpp.md §8). Plain 64-bit addition: a
-// carry out of the 16-bit sequence part runs into the gateway part, as it
+// MsgIDAdd returns the id of recipient n (0-based) of a Submit answered with
+// id: for N recipients the Submit_Resp Msg_Id covers the range Msg_Id …
+// Msg_Id+N−1, one id per recipient in Dest_terminal_Id order, and the status
+// reports carry those ids (docs/protocols/cmpp.md §8). Plain 64-bit addition:
+// a carry out of the 16-bit sequence part runs into the gateway part, as it
 // does at the ISMG.
 func MsgIDAdd(id uint64, n int) uint64 { return id + uint64(n) }
 

@@ -3,7 +3,7 @@ package cmpp
 import "github.com/spsmg/spsmg/codec"
 
 // Query is CMPP_QUERY (0x00000006), SP → ISMG: traffic statistics for a day
-// (cmpp.md §6). Body 27 bytes, the same in all versions.
+// (docs/protocols/cmpp.md §6). Body 27 bytes, the same in all versions.
 type Query struct {
 	Time      string `json:"Time"`              // YYYYMMDD (8)
 	QueryType uint8  `json:"Query_Type,string"` // 0 total, 1 by service

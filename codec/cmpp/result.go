@@ -2,8 +2,8 @@ package cmpp
 
 import "strconv"
 
-// ConnectStatus is CMPP_CONNECT_RESP Status (cmpp.md §5): 1 byte on the wire
-// in 2.x, 4 bytes in 3.0.
+// ConnectStatus is CMPP_CONNECT_RESP Status (docs/protocols/cmpp.md §5): 1
+// byte on the wire in 2.x, 4 bytes in 3.0.
 type ConnectStatus uint32
 
 // Connect statuses (§5). Values ≥ 5 all mean "other error".

@@ -3,10 +3,10 @@ package cmpp
 import "github.com/spsmg/spsmg/codec"
 
 // Submit is CMPP_SUBMIT (0x00000004), an MT message SP → ISMG
-// (cmpp.md §7). One struct for both layouts: the fields marked 3.0 are not
-// on the wire in 2.x (encoded nowhere, decoded as zero), and LinkID is the
-// 3.0 LinkID (20 bytes) or the 2.x Reserve (8 bytes), where SPMS deployments
-// carry their LinkID.
+// (docs/protocols/cmpp.md §7). One struct for both layouts: the fields marked
+// 3.0 are not on the wire in 2.x (encoded nowhere, decoded as zero), and
+// LinkID is the 3.0 LinkID (20 bytes) or the 2.x Reserve (8 bytes), where
+// SPMS deployments carry their LinkID.
 //
 //	3.0 body: 151 + 32·N + L bytes     2.x body: 126 + 21·N + L bytes
 type Submit struct {

@@ -3,7 +3,7 @@ package cmpp
 import "github.com/spsmg/spsmg/codec"
 
 // Terminate is CMPP_TERMINATE (0x00000002): either side ends the session;
-// no body (cmpp.md §6).
+// no body (docs/protocols/cmpp.md §6).
 type Terminate struct{}
 
 // Command returns CmdTerminate.

@@ -18,8 +18,8 @@ func ucs2(s string) codec.Octets {
 	return b
 }
 
-// Every vector of cmpp.md §14, each checked in both directions and against
-// ParseView by checkVector.
+// Every vector of docs/protocols/cmpp.md §14, each checked in both directions
+// and against ParseView by checkVector.
 func TestVectors(t *testing.T) {
 	v4 := &Submit{
 		PkTotal: 1, PkNumber: 1, RegisteredDelivery: 1, MsgLevel: 1,

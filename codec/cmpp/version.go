@@ -5,8 +5,8 @@ import (
 	"strconv"
 )
 
-// Version is the protocol version byte of CMPP_CONNECT and
-// CMPP_CONNECT_RESP: high nibble major, low nibble minor (cmpp.md §4).
+// Version is the protocol version byte of CMPP_CONNECT and CMPP_CONNECT_RESP:
+// high nibble major, low nibble minor (docs/protocols/cmpp.md §4).
 type Version uint8
 
 // The versions in the protocol file (§4).

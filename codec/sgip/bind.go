@@ -7,8 +7,8 @@ import (
 	"github.com/spsmg/spsmg/codec"
 )
 
-// LoginType is the Bind's Login Type (sgip12.md §4 Bind, §2): which way
-// the connection carries commands.
+// LoginType is the Bind's Login Type (docs/protocols/sgip12.md §4 Bind, §2):
+// which way the connection carries commands.
 type LoginType uint8
 
 // Login types (§4 Bind); other values are reserved.

@@ -2,16 +2,16 @@ package sgip
 
 import "github.com/spsmg/spsmg/codec"
 
-// CommandID is the header's Command ID (sgip12.md §5). A response id is its
-// request id with the top bit set.
+// CommandID is the header's Command ID (docs/protocols/sgip12.md §5). A
+// response id is its request id with the top bit set.
 type CommandID uint32
 
 // RespBit turns a request id into its response id.
 const RespBit CommandID = 0x80000000
 
-// Command IDs, sgip12.md §5. Every id of the spec is here; the GNS route
-// operations (0x6–0xF) and CheckUser (0x10) never travel on SP links and
-// have no typed PDU (see Raw).
+// Command IDs, docs/protocols/sgip12.md §5. Every id of the spec is here; the
+// GNS route operations (0x6–0xF) and CheckUser (0x10) never travel on SP
+// links and have no typed PDU (see Raw).
 const (
 	CmdBind              CommandID = 0x00000001
 	CmdBindResp          CommandID = 0x80000001

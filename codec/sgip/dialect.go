@@ -131,6 +131,7 @@ var defaultResults = codec.ResultTable{
 	reason.NoRecipients:        uint32(BadParameter),
 	reason.BadRecipient:        uint32(IllegalMobile),
 	reason.StoreUnavailable:    uint32(AuthTimeout),
+	reason.SubscriptionPaused:  uint32(AuthUserSuspended),
 	reason.FlowControl:         uint32(FlowControl13),
 	reason.WindowFull:          uint32(NodeBusy),
 	reason.UpstreamUnavailable: uint32(NodeBusy),

@@ -1,5 +1,5 @@
 // Package sgip encodes and decodes SGIP 1.2, China Unicom's SP ⇄ SMG
-// protocol, with the result codes SGIP 1.3 added (protocols/sgip12.md).
+// protocol, with the result codes SGIP 1.3 added (docs/protocols/sgip12.md).
 //
 // Like the rest of codec it is built to keep the proxy's hot path free of
 // heap allocations:

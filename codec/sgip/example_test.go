@@ -10,7 +10,7 @@ import (
 	"github.com/spsmg/spsmg/codec/text"
 )
 
-// Decode a Submit (sgip12.md §9 V4) into its typed PDU.
+// Decode a Submit (docs/protocols/sgip12.md §9 V4) into its typed PDU.
 func ExampleDecode() {
 	frame, _ := hex.DecodeString("000000a800000003b750981942c4f1d900000001" +
 		"313036353531323334350000000000000000000000" + "000000000000000000000000000000000000000000" +

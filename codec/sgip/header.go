@@ -7,10 +7,10 @@ import (
 )
 
 // HeaderLen is the SGIP header: Message Length 4, Command ID 4, Sequence
-// Number 12 (sgip12.md §3).
+// Number 12 (docs/protocols/sgip12.md §3).
 const HeaderLen = 20
 
-// Offsets of the header fields inside a frame (sgip12.md §3).
+// Offsets of the header fields inside a frame (docs/protocols/sgip12.md §3).
 const (
 	offLength   = 0
 	offCommand  = 4
@@ -45,7 +45,8 @@ func AppendHeader(dst []byte, h Header) []byte {
 
 // NewFramer returns the frame splitter for SGIP: 20-byte header, frames
 // capped at maxFrameSize (0: codec.DefaultMaxFrameSize). The spec's "≤ 2 KB"
-// is not enforced: a 100-recipient Submit is already 2 243 B (sgip12.md §1).
+// is not enforced: a 100-recipient Submit is already 2 243 B
+// (docs/protocols/sgip12.md §1).
 func NewFramer(maxFrameSize int) codec.Framer {
 	return codec.Framer{Protocol: "sgip", HeaderLen: HeaderLen, MaxFrameSize: maxFrameSize}
 }

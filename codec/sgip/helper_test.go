@@ -15,8 +15,9 @@ import (
 	"github.com/spsmg/spsmg/codec/udh"
 )
 
-// The sequence the vectors use for the SP's commands (sgip12.md §9):
-// SP node 0755/12345, 11-20 20:32:25, counter 1.
+// The sequence the vectors use for the SP's commands
+// (docs/protocols/sgip12.md §9): SP node 0755/12345, 11-20 20:32:25,
+// counter 1.
 var spSeq = Sequence{Node: 3075512345, Time: 1120203225, Counter: 1}
 
 // The SMG's sequence in V5/V6: node 1075501, 11-20 20:32:26, counter 7.

@@ -140,7 +140,7 @@ func Append(dst []byte, seq Sequence, p PDU) []byte {
 }
 
 // RespLen is the size of a generic response frame: header + Result 1 +
-// Reserve 8 (sgip12.md §4).
+// Reserve 8 (docs/protocols/sgip12.md §4).
 const RespLen = HeaderLen + 9
 
 // AppendResp appends the response to a request: the generic 29-byte frame
@@ -196,9 +196,9 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// Resp is the generic response (sgip12.md §4, 9-byte body) shared by
-// Bind_Resp, Submit_Resp, Deliver_Resp, Report_Resp, UserRpt_Resp and the
-// GNS *_Resp. ID says which one; it is the header's Command ID.
+// Resp is the generic response (docs/protocols/sgip12.md §4, 9-byte body)
+// shared by Bind_Resp, Submit_Resp, Deliver_Resp, Report_Resp, UserRpt_Resp
+// and the GNS *_Resp. ID says which one; it is the header's Command ID.
 type Resp struct {
 	ID      CommandID    `json:"-"`
 	Result  Result       `json:"Result,string"`

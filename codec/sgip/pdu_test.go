@@ -9,7 +9,7 @@ import (
 	"github.com/spsmg/spsmg/codec"
 )
 
-// allCommands is every id of sgip12.md §5.
+// allCommands is every id of docs/protocols/sgip12.md §5.
 var allCommands = []CommandID{
 	CmdBind, CmdBindResp, CmdUnbind, CmdUnbindResp, CmdSubmit, CmdSubmitResp,
 	CmdDeliver, CmdDeliverResp, CmdReport, CmdReportResp,

@@ -2,9 +2,9 @@ package sgip
 
 import "strconv"
 
-// Result is the 1-byte Result of every *_Resp and the ErrorCode of a
-// Report (sgip12.md §6). Both tables are here: SGIP 1.2 (2001) and the
-// codes SGIP 1.3 (2009) added, including its redefinition of 32 and 33.
+// Result is the 1-byte Result of every *_Resp and the ErrorCode of a Report
+// (docs/protocols/sgip12.md §6). Both tables are here: SGIP 1.2 (2001) and
+// the codes SGIP 1.3 (2009) added, including its redefinition of 32 and 33.
 // Only 0–255 travel on the wire; the 1.3 connection errors 5001–5021 are
 // log-only and have no value here.
 type Result uint8
@@ -40,7 +40,7 @@ const (
 
 // SGIP 1.3 additions and redefinitions (§6). The suffix 13 marks a code
 // whose meaning differs from 1.2; which table a peer follows is a
-// deployment setting (protocols/README.md, disagreements).
+// deployment setting (docs/protocols/README.md §5).
 const (
 	ServiceNotRegistered13   Result = 13  // SPNumber + ServiceType not registered
 	BadFee13                 Result = 14  // wrong fee type/value

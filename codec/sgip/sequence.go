@@ -11,11 +11,11 @@ import (
 // SequenceLen is the size of an SGIP sequence number on the wire.
 const SequenceLen = 12
 
-// Sequence is the 12-byte SGIP sequence number (sgip12.md §3): the node id
-// of the command's source, the decimal MMDDhhmmss time it was made, and a
-// counter. A response carries its request's sequence unchanged, a command
-// forwarded along a path keeps it, and a Submit's sequence is the message's
-// identity: the Report on it quotes it as SubmitSequenceNumber.
+// Sequence is the 12-byte SGIP sequence number (docs/protocols/sgip12.md §3):
+// the node id of the command's source, the decimal MMDDhhmmss time it was
+// made, and a counter. A response carries its request's sequence unchanged, a
+// command forwarded along a path keeps it, and a Submit's sequence is the
+// message's identity: the Report on it quotes it as SubmitSequenceNumber.
 type Sequence struct {
 	Node    uint32 `json:"NodeId,string"`  // e.g. 3075512345: SP, area 0755, corp 12345
 	Time    uint32 `json:"Time,string"`    // MMDDhhmmss as a decimal number, e.g. 1120203225
@@ -76,7 +76,7 @@ func readSequence(r *codec.Reader, field string) Sequence {
 
 // SequenceGenerator makes the sequence numbers of the commands one node
 // originates: [Node, MMDDhhmmss from Now, counter]. The counter starts at 0,
-// increments by one per Next and wraps at 2³² (sgip12.md §3).
+// increments by one per Next and wraps at 2³² (docs/protocols/sgip12.md §3).
 //
 // A generator is not safe for concurrent use: one goroutine (one event
 // loop) owns it. Two generators with the same Node running side by side can
@@ -105,9 +105,9 @@ func (g *SequenceGenerator) Next() Sequence {
 	return s
 }
 
-// NodeID builds the node id of an SP (sgip12.md §3 and the rule of
-// boxtsecond/gosgip, §10): "3" + the long-distance area code left-aligned
-// in 4 digits, right-padded with 0 + the 5-digit corp id.
+// NodeID builds the node id of an SP (docs/protocols/sgip12.md §3 and the
+// rule of boxtsecond/gosgip, §10): "3" + the long-distance area code
+// left-aligned in 4 digits, right-padded with 0 + the 5-digit corp id.
 //
 //	NodeID("0755", 12345) = 3075512345   // 3 0755 12345
 //	NodeID("010", 12345)  = 3010012345   // 3 0100 12345

@@ -6,8 +6,8 @@ import (
 	"github.com/spsmg/spsmg/codec"
 )
 
-// Every vector of sgip12.md §9, decoded into the struct written out field
-// by field and encoded back to the same bytes.
+// Every vector of docs/protocols/sgip12.md §9, decoded into the struct
+// written out field by field and encoded back to the same bytes.
 func TestVectors(t *testing.T) {
 	cases := []struct {
 		file string

@@ -211,10 +211,11 @@ func viewTraceResp(r *codec.Reader) {
 }
 
 // TrailingBytes returns the bytes of a Submit or Deliver frame that follow
-// its 8-byte Reserve (sgip12.md §8: a carrier variant may append a longer
-// LinkID there), as a sub-slice of frame; nil when there are none, for
-// other commands and for frames that do not parse. codec.View has no field
-// for them, so the proxy calls this to count them. Does not allocate.
+// its 8-byte Reserve (docs/protocols/sgip12.md §8: a carrier variant may
+// append a longer LinkID there), as a sub-slice of frame; nil when there are
+// none, for other commands and for frames that do not parse. codec.View has
+// no field for them, so the proxy calls this to count them. Does not
+// allocate.
 func TrailingBytes(frame []byte) []byte {
 	if len(frame) < HeaderLen || uint64(binary.BigEndian.Uint32(frame)) != uint64(len(frame)) {
 		return nil

@@ -3,7 +3,8 @@ package smgp
 import "github.com/spsmg/spsmg/codec"
 
 // ActiveTest (0x00000004) is the keep-alive: no body, 12 bytes. Sent every
-// 3 minutes of idle, 60 s timeout, 3 retries (smgp30.md §1, §10).
+// 3 minutes of idle, 60 s timeout, 3 retries
+// (docs/protocols/smgp30.md §1, §10).
 type ActiveTest struct{}
 
 // Command returns CmdActiveTest.

@@ -6,13 +6,14 @@ import (
 	"github.com/spsmg/spsmg/codec"
 )
 
-// CommandID is the RequestID of the SMGP header (smgp30.md §10). A response
-// id is the request id with the top bit set.
+// CommandID is the RequestID of the SMGP header
+// (docs/protocols/smgp30.md §10). A response id is the request id with the
+// top bit set.
 type CommandID uint32
 
-// RequestIDs, every one of smgp30.md §10. Login, Submit, Deliver,
-// Active_Test, Exit and Query have typed PDUs; Forward (SMGW↔SMGW), the
-// route commands and the prepaid payment commands are decoded as Raw.
+// RequestIDs, every one of docs/protocols/smgp30.md §10. Login, Submit,
+// Deliver, Active_Test, Exit and Query have typed PDUs; Forward (SMGW↔SMGW),
+// the route commands and the prepaid payment commands are decoded as Raw.
 const (
 	CmdLogin                 CommandID = 0x00000001
 	CmdLoginResp             CommandID = 0x80000001
@@ -55,7 +56,7 @@ const (
 // respBit marks a response RequestID.
 const respBit = 0x80000000
 
-// lastRequest is the highest request id of smgp30.md §10.
+// lastRequest is the highest request id of docs/protocols/smgp30.md §10.
 const lastRequest = 0x12
 
 // requestNames is indexed by the request id; the response name adds "_RESP".
@@ -96,7 +97,7 @@ func init() {
 }
 
 // index splits a defined id into (response?, request number); ok is false
-// for ids smgp30.md §10 does not define.
+// for ids docs/protocols/smgp30.md §10 does not define.
 func (c CommandID) index() (resp, req int, ok bool) {
 	if c&respBit != 0 {
 		resp = 1
@@ -108,7 +109,7 @@ func (c CommandID) index() (resp, req int, ok bool) {
 	return resp, int(r), true
 }
 
-// Defined reports whether smgp30.md §10 defines c.
+// Defined reports whether docs/protocols/smgp30.md §10 defines c.
 func (c CommandID) Defined() bool {
 	_, _, ok := c.index()
 	return ok

@@ -2,12 +2,14 @@ package smgp
 
 import "github.com/spsmg/spsmg/codec"
 
-// RecvTimeLen is the size of Deliver's RecvTime, YYYYMMDDHHMMSS (smgp30.md §7).
+// RecvTimeLen is the size of Deliver's RecvTime, YYYYMMDDHHMMSS
+// (docs/protocols/smgp30.md §7).
 const RecvTimeLen = 14
 
-// Deliver (0x00000003) carries an MO message (IsReport 0) or a status
-// report (IsReport 1) from the SMGW to the SP (smgp30.md §7). Fixed body =
-// 77 + MsgLength, followed by TLVs, kept like Submit's (TLVTrailer included).
+// Deliver (0x00000003) carries an MO message (IsReport 0) or a status report
+// (IsReport 1) from the SMGW to the SP (docs/protocols/smgp30.md §7). Fixed
+// body = 77 + MsgLength, followed by TLVs, kept like Submit's (TLVTrailer
+// included).
 //
 // MsgContent is always the raw content, so the frame re-encodes byte for
 // byte whatever spelling the gateway used for a report. Report is derived
@@ -96,7 +98,7 @@ func (p *Deliver) PkNumber() uint8 { return tlvByte(p.TLVs, TagPkNumber) }
 func (p *Deliver) TLVTruncated() bool { return len(p.TLVTrailer) > 0 }
 
 // DeliverResp (0x80000003) acknowledges a Deliver: the Deliver's MsgID and
-// a Status, body 14 B, packet 26 B (smgp30.md §7).
+// a Status, body 14 B, packet 26 B (docs/protocols/smgp30.md §7).
 type DeliverResp struct {
 	MsgID  MsgID  `json:"MsgID"`         // 10: the Deliver's MsgID
 	Status Status `json:"Status,string"` // 4

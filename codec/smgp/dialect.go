@@ -113,6 +113,7 @@ var defaultResults = codec.ResultTable{
 	reason.NoRecipients:        uint32(StatusIllegalDestTermID),
 	reason.BadRecipient:        uint32(StatusIllegalDestTermID),
 	reason.StoreUnavailable:    uint32(StatusSystemBusy),
+	reason.SubscriptionPaused:  133,
 	reason.FlowControl:         uint32(StatusSystemBusy),
 	reason.WindowFull:          uint32(StatusSystemBusy),
 	reason.UpstreamUnavailable: uint32(StatusSystemBusy),

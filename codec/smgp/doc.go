@@ -1,5 +1,5 @@
 // Package smgp encodes and decodes SMGP 3.0, China Telecom's Short Message
-// Gateway Protocol (protocols/smgp30.md), plus the 0x13 Submit layout that
+// Gateway Protocol (docs/protocols/smgp30.md), plus the 0x13 Submit layout that
 // lacks FixedFee (Version V13; every other PDU is the same).
 //
 // Like the rest of codec it is built to keep the proxy's hot path free of
@@ -14,7 +14,7 @@
 // order of the spec's tables) for the login path, the decode tool and the
 // simulators; the round trip is byte-exact, TLVs included.
 //
-// Notable choices, each from smgp30.md:
+// Notable choices, each from docs/protocols/smgp30.md:
 //   - TLVs are an ordered []TLV, never a map: unknown tags are kept and
 //     re-encoded in order. A truncated TLV area (fewer than 4 bytes left, or
 //     a Length running past the packet, V8) stops the TLV walk without

@@ -8,8 +8,8 @@ import (
 	"github.com/spsmg/spsmg/codec/smgp"
 )
 
-// Decode an SP's Submit (smgp30.md V2), answer it, and look at the same
-// frame the way the proxy's hot path does.
+// Decode an SP's Submit (docs/protocols/smgp30.md §14 V2), answer it, and
+// look at the same frame the way the proxy's hot path does.
 func Example() {
 	frame, _ := hex.DecodeString("000000af000000020000000206010148454c5000000000000030313030303031303030303030300800000000000000000000" +
 		"0000000000000000000000000000000000000000000000003130363535313233343500000000000000000000000000000000" +

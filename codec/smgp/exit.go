@@ -3,7 +3,8 @@ package smgp
 import "github.com/spsmg/spsmg/codec"
 
 // Exit (0x00000006) ends a session; either side may send it, and the client
-// must Login again afterwards. No body, 12 bytes (smgp30.md §10).
+// must Login again afterwards. No body, 12 bytes
+// (docs/protocols/smgp30.md §10).
 type Exit struct{}
 
 // Command returns CmdExit.

@@ -7,7 +7,7 @@ import (
 )
 
 // HeaderLen is the size of the SMGP header: PacketLength, RequestID,
-// SequenceID, 4 bytes each (smgp30.md §2).
+// SequenceID, 4 bytes each (docs/protocols/smgp30.md §2).
 const HeaderLen = 12
 
 // Offsets of the header fields inside a frame.
@@ -17,7 +17,7 @@ const (
 	offSequenceID   = 8
 )
 
-// Header is the 12-byte SMGP header (smgp30.md §2).
+// Header is the 12-byte SMGP header (docs/protocols/smgp30.md §2).
 type Header struct {
 	PacketLength uint32    `json:"PacketLength,string"` // header + body + TLVs
 	RequestID    CommandID `json:"RequestID,string"`    // § 10
@@ -65,9 +65,10 @@ func checkLength(frame []byte, h Header) error {
 	return nil
 }
 
-// NewFramer returns the frame splitter for SMGP streams. maxFrameSize 0
-// means codec.DefaultMaxFrameSize; SMGP names no maximum (smgp30.md §1), a
-// 100-recipient Submit is at least 2 226 bytes.
+// NewFramer returns the frame splitter for SMGP streams. maxFrameSize 0 means
+// codec.DefaultMaxFrameSize; SMGP names no maximum
+// (docs/protocols/smgp30.md §1), a 100-recipient Submit is at least 2 226
+// bytes.
 func NewFramer(maxFrameSize int) codec.Framer {
 	return codec.Framer{Protocol: "smgp", HeaderLen: HeaderLen, MaxFrameSize: maxFrameSize}
 }

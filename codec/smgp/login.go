@@ -7,14 +7,14 @@ import (
 	"github.com/spsmg/spsmg/codec"
 )
 
-// Field sizes of Login (smgp30.md §3) and Login_Resp (§4).
+// Field sizes of Login (docs/protocols/smgp30.md §3) and Login_Resp (§4).
 const (
 	ClientIDLen      = 8  // ClientID: the SP's account
 	AuthenticatorLen = 16 // AuthenticatorClient, AuthenticatorServer: MD5
 	loginZeros       = 7  // NUL bytes between ClientID and the secret in the MD5 input
 )
 
-// LoginMode values (smgp30.md §3): what the connection carries.
+// LoginMode values (docs/protocols/smgp30.md §3): what the connection carries.
 const (
 	LoginModeSend     uint8 = 0 // MT only: the SMGW never sends Deliver on it
 	LoginModeReceive  uint8 = 1 // MO and reports only
@@ -36,7 +36,8 @@ func (a *Authenticator) UnmarshalText(b []byte) error {
 	return unhexFixed(a[:], b, "smgp: authenticator")
 }
 
-// Login (0x00000001) opens a session: body 30 B, packet 42 B (smgp30.md §3).
+// Login (0x00000001) opens a session: body 30 B, packet 42 B
+// (docs/protocols/smgp30.md §3).
 type Login struct {
 	ClientID            string        `json:"ClientID"`             // 8: account (the SP code)
 	AuthenticatorClient Authenticator `json:"AuthenticatorClient"`  // 16: AuthenticatorClient(ClientID, secret, TimeStamp)
@@ -65,7 +66,8 @@ func (p *Login) decodeBody(r *codec.Reader, _ Version) {
 	p.ClientVersion = Version(r.Uint8("ClientVersion"))
 }
 
-// LoginResp (0x80000001) answers a Login: body 21 B, packet 33 B (smgp30.md §4).
+// LoginResp (0x80000001) answers a Login: body 21 B, packet 33 B
+// (docs/protocols/smgp30.md §4).
 type LoginResp struct {
 	Status              Status        `json:"Status,string"`        // 4: StatusOK, StatusAuthError, ...
 	AuthenticatorServer Authenticator `json:"AuthenticatorServer"`  // 16: zeros when authentication failed
@@ -88,12 +90,14 @@ func (p *LoginResp) decodeBody(r *codec.Reader, _ Version) {
 	p.ServerVersion = Version(r.Uint8("ServerVersion"))
 }
 
-// AuthenticatorClient computes the Login authenticator (smgp30.md §3):
+// AuthenticatorClient computes the Login authenticator
+// (docs/protocols/smgp30.md §3):
 //
 //	MD5( clientID | 7 × 0x00 | secret | TimeStamp as 10 ASCII digits )
 //
 // clientID is hashed as given: the four implementations compared in
-// smgp30.md hash the configured id, not the 8-byte padded field.
+// docs/protocols/smgp30.md §3 hash the configured id, not the 8-byte padded
+// field.
 func AuthenticatorClient(clientID, secret string, ts uint32) [16]byte {
 	var id, sec [64]byte
 	return codec.LoginDigest(append(id[:0], clientID...), loginZeros, append(sec[:0], secret...), ts)
@@ -101,7 +105,7 @@ func AuthenticatorClient(clientID, secret string, ts uint32) [16]byte {
 
 // VerifyAuthenticatorClient checks l.AuthenticatorClient against secret. It
 // accepts the digest of the raw ClientID and of the ClientID NUL-padded to
-// its 8-byte field (the sources disagree, protocols/README.md); for an
+// its 8-byte field (the sources disagree, docs/protocols/README.md §5); for an
 // 8-character ClientID both are the same. Comparisons are constant-time.
 func VerifyAuthenticatorClient(l *Login, secret string) bool {
 	raw := AuthenticatorClient(l.ClientID, secret, l.TimeStamp)
@@ -115,7 +119,8 @@ func VerifyAuthenticatorClient(l *Login, secret string) bool {
 	return ok
 }
 
-// AuthenticatorServer computes the Login_Resp authenticator (smgp30.md §4):
+// AuthenticatorServer computes the Login_Resp authenticator
+// (docs/protocols/smgp30.md §4):
 //
 //	MD5( status as 4 bytes big-endian | AuthenticatorClient | secret )
 //
@@ -137,8 +142,8 @@ func authenticatorServer1(status uint32, authClient [16]byte, secret string) [16
 
 // VerifyAuthenticatorServer reports whether r.AuthenticatorServer is the
 // answer to authClient under secret, with the status hashed as 4 bytes or as
-// 1 byte. smgp30.md §4 advises clients not to reject a login on mismatch:
-// the caller logs a false result rather than closing.
+// 1 byte. docs/protocols/smgp30.md §4 advises clients not to reject a login
+// on mismatch: the caller logs a false result rather than closing.
 func VerifyAuthenticatorServer(r *LoginResp, authClient [16]byte, secret string) bool {
 	four := AuthenticatorServer(uint32(r.Status), authClient, secret)
 	one := authenticatorServer1(uint32(r.Status), authClient, secret)

@@ -5,7 +5,8 @@ import (
 	"testing"
 )
 
-// smgp30.md §3/§4 and V1: ClientID 12345678, secret "secret", 0301000000.
+// docs/protocols/smgp30.md §3/§4 and V1: ClientID 12345678, secret "secret",
+// 0301000000.
 func TestAuthenticatorClientV1(t *testing.T) {
 	got := AuthenticatorClient("12345678", "secret", 0x11F0E540)
 	if hex.EncodeToString(got[:]) != "95898c46dedbcf393dcd4c2a861481e9" {

@@ -6,15 +6,15 @@ import (
 	"strconv"
 )
 
-// MsgIDLen is the size of an SMGP MsgID (smgp30.md §8).
+// MsgIDLen is the size of an SMGP MsgID (docs/protocols/smgp30.md §8).
 const MsgIDLen = 10
 
-// MsgID is the 10-byte message identity of Submit_Resp, Deliver,
-// Deliver_Resp and of the Id inside a status report (smgp30.md §8). It is
-// meant to be packed BCD (SMGW code, MMDDHHMM, sequence), but field ids
-// that are not BCD occur (0000ff06121423277475, 6495c36ac4ea6b00000b), so
-// it is kept, compared and stored as the raw 10 bytes: never parsed as a
-// decimal number and never cut at a 0x00 byte. It prints as 20 hex digits.
+// MsgID is the 10-byte message identity of Submit_Resp, Deliver, Deliver_Resp
+// and of the Id inside a status report (docs/protocols/smgp30.md §8). It is
+// meant to be packed BCD (SMGW code, MMDDHHMM, sequence), but field ids that
+// are not BCD occur (0000ff06121423277475, 6495c36ac4ea6b00000b), so it is
+// kept, compared and stored as the raw 10 bytes: never parsed as a decimal
+// number and never cut at a 0x00 byte. It prints as 20 hex digits.
 type MsgID [MsgIDLen]byte
 
 // String renders id as 20 lower-case hex digits (for a BCD id: its digits).
@@ -62,9 +62,10 @@ func bcd(b []byte) (v uint64, ok bool) {
 }
 
 // MsgIDAdd returns id with n added to its sequence part, the last 3 bytes.
-// smgp30.md §5: a group-send Submit_Resp MsgID stands for the range
-// MsgID … MsgID+(count−1), one id per recipient, the sequence wrapping at
-// 999999. Only the sequence changes: the SMGW code and MMDDHHMM stay.
+// docs/protocols/smgp30.md §5: a group-send Submit_Resp MsgID stands for the
+// range MsgID … MsgID+(count−1), one id per recipient, the sequence
+// wrapping at 999999. Only the sequence changes: the SMGW code and MMDDHHMM
+// stay.
 //
 // When the sequence part is packed BCD (6 digits) the addition is decimal,
 // modulo 1 000 000. When it is not (ids seen in the field), the 3 bytes are
@@ -88,8 +89,8 @@ func MsgIDAdd(id MsgID, n int) MsgID {
 	return id
 }
 
-// MsgIDParts are the three parts of a packed-BCD MsgID (smgp30.md §8), for
-// the decode tool.
+// MsgIDParts are the three parts of a packed-BCD MsgID
+// (docs/protocols/smgp30.md §8), for the decode tool.
 type MsgIDParts struct {
 	SMGW     string `json:"SMGWCode"` // 6 digits: area code (3) + device type (2, "06" = SMGW) + index (1)
 	Time     string `json:"Time"`     // 8 digits: MMDDHHMM the SMGW received the message

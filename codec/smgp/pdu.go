@@ -67,10 +67,10 @@ func newPDU(id CommandID) PDU {
 // Errors are *codec.FieldError naming the command and field:
 // codec.ErrShortFrame when a field runs past the frame,
 // codec.ErrTrailingBytes when a fixed-layout body (Login, the responses,
-// Active_Test, Exit, Query) is followed by extra bytes, codec.ErrBadValue
-// for an impossible DestTermIDCount, codec.ErrUnknownCommand for a
-// RequestID that smgp30.md §10 does not define. Submit and Deliver never
-// fail on their TLV area: a truncated one is kept in TLVTrailer (§12, V8).
+// Active_Test, Exit, Query) is followed by extra bytes, codec.ErrBadValue for
+// an impossible DestTermIDCount, codec.ErrUnknownCommand for a RequestID that
+// docs/protocols/smgp30.md §10 does not define. Submit and Deliver never fail
+// on their TLV area: a truncated one is kept in TLVTrailer (§12, V8).
 func Decode(frame []byte, v Version) (Header, PDU, error) {
 	h, err := DecodeHeader(frame)
 	if err != nil {
@@ -111,9 +111,9 @@ func Append(dst []byte, v Version, seq uint32, p PDU) []byte {
 }
 
 // Raw is a defined command without a typed layout here: Forward (SMGW↔SMGW)
-// and the route and payment commands of smgp30.md §10. Decode keeps the body
-// as it came, so the frame re-encodes byte for byte; the proxy passes such
-// frames through (KindOther).
+// and the route and payment commands of docs/protocols/smgp30.md §10. Decode
+// keeps the body as it came, so the frame re-encodes byte for byte; the proxy
+// passes such frames through (KindOther).
 type Raw struct {
 	RequestID CommandID    `json:"RequestID,string"`
 	Body      codec.Octets `json:"Body"`

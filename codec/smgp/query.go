@@ -3,10 +3,11 @@ package smgp
 import "github.com/spsmg/spsmg/codec"
 
 // Query (0x00000007, optional in the spec) asks the SMGW for an SP's
-// traffic statistics. smgp30.md lists only its id; the layout is the 3.0.3
-// one as two independent implementations give it, byte for byte the same:
-// boxtsecond/gosmgp pkg/query.go and a 2005 C++ SMGP client
-// (smgp_packet.h, struct smgp_query). Body 19 B, packet 31 B.
+// traffic statistics. The protocol lists only its id; the layout is the
+// 3.0.3 one as two independent implementations give it, byte for byte the
+// same: boxtsecond/gosmgp pkg/query.go and a 2005 C++ SMGP client
+// (smgp_packet.h, struct smgp_query); docs/protocols/smgp30.md §16.
+// Body 19 B, packet 31 B.
 type Query struct {
 	QueryTime string `json:"QueryTime"`        // 8: YYYYMMDD
 	QueryType uint8  `json:"QueryType,string"` // 1: what to count (the sources give no value table)

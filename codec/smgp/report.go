@@ -2,10 +2,11 @@ package smgp
 
 import "github.com/spsmg/spsmg/codec"
 
-// ReportLen is the size of the canonical report text (smgp30.md §9).
+// ReportLen is the size of the canonical report text
+// (docs/protocols/smgp30.md §9).
 const ReportLen = 122
 
-// Widths of the report values (smgp30.md §9 field table).
+// Widths of the report values (docs/protocols/smgp30.md §9 field table).
 const (
 	reportSubLen  = 3
 	reportDateLen = 10
@@ -14,7 +15,7 @@ const (
 	reportTextLen = 20
 )
 
-// Stat values of a status report (smgp30.md §9.1).
+// Stat values of a status report (docs/protocols/smgp30.md §9.1).
 const (
 	StatDelivered     = "DELIVRD"
 	StatExpired       = "EXPIRED"
@@ -26,8 +27,8 @@ const (
 )
 
 // Report is the status report carried as the MsgContent of a Deliver with
-// IsReport = 1 (smgp30.md §9). The values are fixed width; ParseReport finds
-// them by label, Append writes the canonical 122-byte form.
+// IsReport = 1 (docs/protocols/smgp30.md §9). The values are fixed width;
+// ParseReport finds them by label, Append writes the canonical 122-byte form.
 type Report struct {
 	ID         MsgID  `json:"Id"`          // 10 raw bytes: the MsgID of the Submit_Resp (not hex text)
 	Sub        string `json:"sub"`         // 3: "001"
@@ -40,14 +41,14 @@ type Report struct {
 }
 
 // ParseReport reads a report text by label. Six spellings are in use
-// (smgp30.md §9, vectors V5, V9): labels are matched case-insensitively,
-// with a space, an underscore or nothing inside two-word labels
-// ("submit date", "Submit_Date", "submit_date"), any run of separator bytes
-// (space, "s") or none at all between one value and the next label, and
-// "text" or "txt" for the last one. Values are fixed width; the Id is the
-// 10 raw bytes right after "id:". The text label is optional and its value
-// may be shorter than 20 bytes (the 110-byte SMSGate sample). Trailing NULs
-// are trimmed from the string values.
+// (docs/protocols/smgp30.md §9, vectors V5, V9): labels are matched
+// case-insensitively, with a space, an underscore or nothing inside two-word
+// labels ("submit date", "Submit_Date", "submit_date"), any run of separator
+// bytes (space, "s") or none at all between one value and the next label, and
+// "text" or "txt" for the last one. Values are fixed width; the Id is the 10
+// raw bytes right after "id:". The text label is optional and its value may
+// be shorter than 20 bytes (the 110-byte SMSGate sample). Trailing NULs are
+// trimmed from the string values.
 //
 // Errors are *codec.FieldError (PDU "smgp report"): ErrBadValue when a
 // label is missing, ErrShortFrame when a value runs past the content.
@@ -101,7 +102,7 @@ func reportError(field string, off int, err error) error {
 }
 
 // Append appends the canonical 122-byte report text to dst (SMPP 3.4 style,
-// lower-case labels, smgp30.md §9):
+// lower-case labels, docs/protocols/smgp30.md §9):
 //
 //	id:<10 raw> sub:001 dlvrd:001 submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DELIVRD err:000 text:<20>
 //

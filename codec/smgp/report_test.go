@@ -76,7 +76,7 @@ func TestReportCanonicalForm(t *testing.T) {
 	if !bytes.Equal(canon, want) {
 		t.Fatalf("canonical\n%q\nwant\n%q", canon, want)
 	}
-	// Value offsets of smgp30.md §9.
+	// Value offsets of docs/protocols/smgp30.md §9.
 	for off, v := range map[int]string{18: "001", 28: "001", 44: "0301161700", 65: "0301161701", 81: "DELIVRD", 93: "000"} {
 		if got := string(canon[off : off+len(v)]); got != v {
 			t.Errorf("offset %d: %q, want %q", off, got, v)

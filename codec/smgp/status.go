@@ -3,11 +3,12 @@ package smgp
 import "strconv"
 
 // Status is the Status field of Login_Resp, Submit_Resp and Deliver_Resp
-// (smgp30.md §11). Like fiorix's smpp pdu.Status it is also an error, so a
-// non-zero Status can be returned as one; String gives the spec's meaning.
+// (docs/protocols/smgp30.md §11). Like fiorix's smpp pdu.Status it is also an
+// error, so a non-zero Status can be returned as one; String gives the spec's
+// meaning.
 type Status uint32
 
-// Status codes of smgp30.md §11.
+// Status codes of docs/protocols/smgp30.md §11.
 const (
 	StatusOK                     Status = 0  // success
 	StatusSystemBusy             Status = 1  // system busy: flow control, retry later
@@ -61,7 +62,8 @@ const (
 	StatusSPAccountExpired       Status = 76
 
 	// StatusVendorMin…StatusVendorMax is the vendor-defined range; spsmg
-	// answers authorization refusals with codes from it (smgp30.md §11).
+	// answers authorization refusals with codes from it
+	// (docs/protocols/smgp30.md §11).
 	StatusVendorMin Status = 128
 	StatusVendorMax Status = 255
 )
@@ -119,9 +121,10 @@ var statusText = [...]string{
 	StatusSPAccountExpired:       "SP account expired",
 }
 
-// String returns the meaning smgp30.md §11 gives s. The table's ranges
-// print as "reserved", "other uses" (50–55, 112–116) and "vendor-defined"
-// (128–255); anything above 255 as "unknown status". Does not allocate.
+// String returns the meaning docs/protocols/smgp30.md §11 gives s. The
+// table's ranges print as "reserved", "other uses" (50–55, 112–116) and
+// "vendor-defined" (128–255); anything above 255 as "unknown status". Does
+// not allocate.
 func (s Status) String() string {
 	if int(s) < len(statusText) && statusText[s] != "" {
 		return statusText[s]

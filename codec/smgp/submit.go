@@ -2,7 +2,7 @@ package smgp
 
 import "github.com/spsmg/spsmg/codec"
 
-// Field sizes of Submit (smgp30.md §5).
+// Field sizes of Submit (docs/protocols/smgp30.md §5).
 const (
 	ServiceIDLen   = 10
 	FeeTypeLen     = 2
@@ -16,22 +16,22 @@ const (
 	submitFixedV13 = submitFixedV30 - FixedFeeLen
 )
 
-// MsgType values (smgp30.md §5).
+// MsgType values (docs/protocols/smgp30.md §5).
 const (
 	MsgTypeMO  uint8 = 0
 	MsgTypeMT  uint8 = 6 // SP → handset, including web-originated P2P
 	MsgTypeP2P uint8 = 7
 )
 
-// Submit (0x00000002) is an MT from the SP (smgp30.md §5). Fixed body =
-// 114 + 21·N + MsgLength in the 3.0 layout (108 + … in V13, which has no
-// FixedFee), followed by TLVs.
+// Submit (0x00000002) is an MT from the SP (docs/protocols/smgp30.md §5).
+// Fixed body = 114 + 21·N + MsgLength in the 3.0 layout (108 + … in V13,
+// which has no FixedFee), followed by TLVs.
 //
 // The TLVs are kept in wire order, unknown tags included. A TLV area that
 // ends in a truncated TLV (fewer than 4 bytes left, or a Length running past
-// the packet; smgp30.md §12, V8) does not fail the decode: the stray bytes
-// are kept in TLVTrailer and re-emitted after the TLVs, so the frame
-// re-encodes byte for byte, and TLVTruncated reports it.
+// the packet; docs/protocols/smgp30.md §12, V8) does not fail the decode: the
+// stray bytes are kept in TLVTrailer and re-emitted after the TLVs, so the
+// frame re-encodes byte for byte, and TLVTruncated reports it.
 type Submit struct {
 	MsgType      uint8        `json:"MsgType,string"`    // 1: 6 MT
 	NeedReport   uint8        `json:"NeedReport,string"` // 1: 0 no, 1 yes
@@ -120,7 +120,7 @@ func (p *Submit) decodeBody(r *codec.Reader, v Version) {
 
 // readDestCount reads DestTermIDCount and rejects 0 and counts above
 // MaxDestTermIDs: a Submit to nobody cannot be authorized, and more than 100
-// is outside the spec (smgp30.md §5).
+// is outside the spec (docs/protocols/smgp30.md §5).
 func readDestCount(r *codec.Reader) int {
 	n := int(r.Uint8("DestTermIDCount"))
 	if err := codec.RecipientCountError(n, MaxDestTermIDs); !r.Failed() && err != nil {
@@ -164,8 +164,8 @@ func tlvByte(tlvs []TLV, tag uint16) uint8 {
 }
 
 // SubmitResp (0x80000002) answers a Submit: body 14 B, packet 26 B
-// (smgp30.md §6). For a group send MsgID stands for MsgID … MsgID+(n−1)
-// (MsgIDAdd).
+// (docs/protocols/smgp30.md §6). For a group send MsgID stands for MsgID …
+// MsgID+(n−1) (MsgIDAdd).
 type SubmitResp struct {
 	MsgID  MsgID  `json:"MsgID"`         // 10: the key of the status report
 	Status Status `json:"Status,string"` // 4: § 11

@@ -8,7 +8,8 @@ import (
 	"github.com/spsmg/spsmg/codec"
 )
 
-// TLV tags of smgp30.md §12 (optional parameters after the fixed body).
+// TLV tags of docs/protocols/smgp30.md §12 (optional parameters after the
+// fixed body).
 const (
 	TagTPPid            = 0x0001 // TP_pid, 1 B
 	TagTPUdhi           = 0x0002 // TP_udhi, 1 B: lowest bit (gateways: 0x40) ⇒ MsgContent starts with a UDH
@@ -33,8 +34,9 @@ const (
 // TLVHeaderLen is the Tag and Length in front of every TLV value.
 const TLVHeaderLen = 4
 
-// LinkIDLen is the spec's size of the LinkID TLV value (smgp30.md §12).
-// Decoders honour whatever Length a peer sends (SMSGate sends text + NUL).
+// LinkIDLen is the spec's size of the LinkID TLV value
+// (docs/protocols/smgp30.md §12). Decoders honour whatever Length a peer
+// sends (SMSGate sends text + NUL).
 const LinkIDLen = 20
 
 var tagNames = [...]string{
@@ -59,7 +61,7 @@ var tagNames = [...]string{
 }
 
 // TagName returns the spec's name of a TLV tag, or "0x0014" style hex for a
-// tag smgp30.md §12 does not define.
+// tag docs/protocols/smgp30.md §12 does not define.
 func TagName(tag uint16) string {
 	if int(tag) < len(tagNames) && tagNames[tag] != "" {
 		return tagNames[tag]
@@ -81,7 +83,8 @@ type TLV struct {
 }
 
 // Text returns the value with trailing NUL bytes trimmed (SMSGate sends
-// string TLVs as text + NUL, the spec fixed width; smgp30.md §12).
+// string TLVs as text + NUL, the spec fixed width;
+// docs/protocols/smgp30.md §12).
 func (t TLV) Text() string { return string(trimTrailingNUL(t.Value)) }
 
 // Uint8 reads a 1-byte TLV. A longer value is read as a big-endian integer
@@ -153,8 +156,9 @@ func AppendTLV(dst []byte, tag uint16, value []byte) []byte {
 }
 
 // nextTLV splits the first TLV off b. ok is false when b cannot hold a whole
-// TLV: fewer than 4 bytes, or a Length running past the end (smgp30.md §12,
-// V8). Does not allocate; value is a sub-slice of b with its capacity cut.
+// TLV: fewer than 4 bytes, or a Length running past the end
+// (docs/protocols/smgp30.md §12, V8). Does not allocate; value is a sub-slice
+// of b with its capacity cut.
 func nextTLV(b []byte) (tag uint16, value, rest []byte, ok bool) {
 	if len(b) < TLVHeaderLen {
 		return 0, nil, b, false

@@ -102,8 +102,8 @@ func walkCases(t *testing.T) []walkCase {
 //   - the prefix with its PacketLength fixed: the body is short, and the
 //     error names the field of the spec's table that does not fit, at its
 //     offset. Prefixes that end inside the TLV area are the exception
-//     (smgp30.md §12, V8): they decode, the partial TLV in TLVTrailer, and
-//     re-encode byte for byte.
+//     (docs/protocols/smgp30.md §12, V8): they decode, the partial TLV in
+//     TLVTrailer, and re-encode byte for byte.
 func TestTruncationWalk(t *testing.T) {
 	for _, c := range walkCases(t) {
 		t.Run(c.name, func(t *testing.T) {

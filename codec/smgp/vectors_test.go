@@ -6,7 +6,7 @@ import (
 	"github.com/spsmg/spsmg/codec/text"
 )
 
-// The vectors of smgp30.md §14, one test each.
+// The vectors of docs/protocols/smgp30.md §14, one test each.
 
 func zeros(n int) []byte { return make([]byte, n) }
 

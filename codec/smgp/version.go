@@ -1,18 +1,20 @@
 package smgp
 
 // Version is the protocol version an account speaks, in the Login
-// ClientVersion encoding: high nibble major, low nibble minor (smgp30.md §3).
-// It selects the Submit layout and nothing else (§13): the proxy takes it
-// from the account's configuration, never from guessing.
+// ClientVersion encoding: high nibble major, low nibble minor
+// (docs/protocols/smgp30.md §3). It selects the Submit layout and nothing
+// else (§13): the proxy takes it from the account's configuration, never from
+// guessing.
 type Version uint8
 
 const (
-	// V30 is SMGP 3.0 (ClientVersion 0x30), the layout of smgp30.md.
+	// V30 is SMGP 3.0 (ClientVersion 0x30), the layout of
+	// docs/protocols/smgp30.md.
 	V30 Version = 0x30
 
 	// V13 is the 0x13 layout some gateways still use (SMSGate supports it):
 	// identical to 3.0 except that Submit has no FixedFee field (6 bytes
-	// shorter, smgp30.md §13, vector V7). TLVs may still follow.
+	// shorter, docs/protocols/smgp30.md §13, vector V7). TLVs may still follow.
 	V13 Version = 0x13
 )
 

@@ -28,12 +28,13 @@ import (
 //	Deliver_Resp MsgID (the Deliver's), Result = Status
 //	Login_Resp   Result = Status
 //
-// A truncated TLV area is not an error (smgp30.md §12, V8): the walk stops
-// there, as in Decode. Errors are *codec.FieldError naming the field that
-// does not fit (ErrShortFrame), a PacketLength that disagrees with
+// A truncated TLV area is not an error (docs/protocols/smgp30.md §12, V8):
+// the walk stops there, as in Decode. Errors are *codec.FieldError naming the
+// field that does not fit (ErrShortFrame), a PacketLength that disagrees with
 // len(frame), an impossible DestTermIDCount (ErrNoRecipients,
-// ErrTooManyRecipients), or, with the header fields filled in and Kind KindUnknown, an undefined RequestID
-// (ErrUnknownCommand). It never panics. out is reset first.
+// ErrTooManyRecipients), or, with the header fields filled in and Kind
+// KindUnknown, an undefined RequestID (ErrUnknownCommand). It never panics.
+// out is reset first.
 func ParseView(frame []byte, v Version, out *codec.View) error {
 	out.Reset()
 	h, err := DecodeHeader(frame)
@@ -178,7 +179,7 @@ func viewDeliver(frame []byte, out *codec.View) error {
 
 // viewTLVs fills LinkIDField, UDHI, PkTotal, PkNumber and ConcatRef from the
 // TLV area and, when TP_udhi is set, the UDH. Content is not re-interpreted
-// without the flag (smgp30.md §15, V8).
+// without the flag (docs/protocols/smgp30.md §15, V8).
 func viewTLVs(area, content []byte, out *codec.View) {
 	f, _ := scanTLVs(area)
 	out.LinkIDField = f.linkID

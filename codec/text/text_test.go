@@ -14,13 +14,13 @@ func TestDecodeVectors(t *testing.T) {
 		hex    string
 		want   string
 	}{
-		// cmpp.md V4: UCS2 "测试gocmpp submit".
+		// docs/protocols/cmpp.md §14 V4: UCS2 "测试gocmpp submit".
 		{"cmpp V4 UCS2", UCS2, "6d4b8bd50067006f0063006d007000700020007300750062006d00690074", "测试gocmpp submit"},
-		// sgip12.md V4: UCS2 "你好".
+		// docs/protocols/sgip12.md §9 V4: UCS2 "你好".
 		{"sgip V4 UCS2", UCS2, "4f60597d", "你好"},
-		// sgip12.md V1: ASCII "233a".
+		// docs/protocols/sgip12.md §9 V1: ASCII "233a".
 		{"sgip V1 ASCII", ASCII, "32333361", "233a"},
-		// smgp30.md V9 (SMSGate): GBK "中国".
+		// docs/protocols/smgp30.md §14 V9c (SMSGate): GBK "中国".
 		{"GBK", GBK, "d6d0b9fa", "中国"},
 		{"DCS general group UCS2", 0x08 | 0x10, "4f60", "你"},
 		{"DCS class group GSM", 0xF0, "4869", "Hi"},

@@ -1,10 +1,12 @@
 // Package udh reads the user data header (3GPP TS 23.040 §9.2.3.24) that
 // starts the content of a concatenated (long) short message, without
-// allocating. A proxy never re-segments or strips a UDH (long-sms.md §2): it
-// reads the concatenation element only to log and authorize segments.
+// allocating. A proxy never re-segments or strips a UDH
+// (docs/protocols/long-sms.md §2): it reads the concatenation element only to
+// log and authorize segments.
 package udh
 
-// Concatenation information element identifiers (long-sms.md §1.1).
+// Concatenation information element identifiers
+// (docs/protocols/long-sms.md §1.1).
 const (
 	IEIConcat8  = 0x00 // 8-bit reference: IEDL 3 = ref, total, seq
 	IEIConcat16 = 0x08 // 16-bit reference: IEDL 4 = ref hi, ref lo, total, seq
@@ -29,10 +31,10 @@ type Header struct {
 // cannot hold the header UDHL announces, or when the information elements do
 // not fill UDHL exactly; 23.040 then says to ignore the whole header.
 //
-// Rules applied (long-sms.md §1): elements in any order; a repeated
-// concatenation element: the last wins; an element with the wrong IEDL is not
-// a concatenation element; total 0, seq 0 or seq > total: the element is
-// ignored.
+// Rules applied (docs/protocols/long-sms.md §1): elements in any order; a
+// repeated concatenation element: the last wins; an element with the wrong
+// IEDL is not a concatenation element; total 0, seq 0 or seq > total: the
+// element is ignored.
 func Parse(content []byte) (h Header, ok bool) {
 	if len(content) < 1 {
 		return Header{}, false
@@ -81,5 +83,6 @@ func Append(dst []byte, c Concat) []byte {
 
 // Flag reports whether a TP_udhi value announces a UDH. The specs use the
 // lowest bit; gateways copy the GSM first-octet bit 6 and send 0x40
-// (cmpp.md V11), so both count (long-sms.md §2).
+// (docs/protocols/cmpp.md §14 V11), so both count
+// (docs/protocols/long-sms.md §2).
 func Flag(tpUDHI uint8) bool { return tpUDHI&0x41 != 0 }

@@ -14,7 +14,7 @@ func TestParse(t *testing.T) {
 		want   Concat
 		length int
 	}{
-		// long-sms.md §5 worked examples.
+		// docs/protocols/long-sms.md §5 worked examples.
 		{"cmpp V11 8-bit ref 0 one part", "050003000101", true, true, Concat{Ref: 0, Total: 1, Seq: 1}, 6},
 		{"smgp V8 8-bit ref 0x34", "050003340101" + "3010", true, true, Concat{Ref: 0x34, Total: 1, Seq: 1}, 6},
 		{"gosmpp two parts first", "050003fe0201", true, true, Concat{Ref: 0xfe, Total: 2, Seq: 1}, 6},

@@ -3,6 +3,7 @@ package smg
 import (
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -291,6 +292,28 @@ func (s *Server) sendAfter(b *outBatch, d time.Duration) {
 // sent as soon as one logs in (SGIP: once the type-2 bind is up). Any
 // goroutine.
 func (s *Server) InjectMO(mo MO) error {
+	_, err := s.InjectMOID(mo)
+	return err
+}
+
+// InjectMOID is InjectMO returning the Deliver's id: the CMPP Msg_Id (8
+// bytes), SMGP MsgID (10) or SGIP sequence (12). Any goroutine.
+func (s *Server) InjectMOID(mo MO) ([]byte, error) {
+	if err := s.canInject(); err != nil {
+		return nil, err
+	}
+	content, coding, err := moContent(&mo)
+	if err != nil {
+		return nil, err
+	}
+	b := &outBatch{pref: nil, account: mo.Account, mo: true}
+	s.appendMO(b, &mo, content, coding, time.Now())
+	s.send(b)
+	return s.idOf(b.items[0].key), nil
+}
+
+// canInject says whether a Deliver may be added now.
+func (s *Server) canInject() error {
 	if s.isStopping() {
 		return ErrServerClosed
 	}
@@ -300,14 +323,96 @@ func (s *Server) InjectMO(mo MO) error {
 	if s.trk.len() >= s.cfg.MaxPending {
 		return ErrBacklog
 	}
-	content, coding, err := moContent(&mo)
-	if err != nil {
-		return err
-	}
-	b := &outBatch{pref: nil, account: mo.Account, mo: true}
-	s.appendMO(b, &mo, content, coding, time.Now())
-	s.send(b)
 	return nil
+}
+
+// idOf is the protocol's id inside a tracker key.
+func (s *Server) idOf(k dkey) []byte {
+	n := sgip.SequenceLen
+	switch s.family {
+	case famCMPP:
+		n = 8
+	case famSMGP:
+		n = smgp.MsgIDLen
+	}
+	return append([]byte(nil), k[:n]...)
+}
+
+// Report is a status report to inject (InjectReport) for an MT the SMG
+// answered earlier, or one it never saw.
+type Report struct {
+	// MsgID is the reported MT's id as the Submit_Resp gave it: CMPP
+	// Msg_Id (8 bytes), SMGP MsgID (10), SGIP the Submit's sequence (12).
+	MsgID []byte
+	// Stat is "DELIVRD", "UNDELIV", …; empty means the server's
+	// ReportStat. SGIP maps it to State/ErrorCode as Config.ReportStat says.
+	Stat string
+	// User is the MT's recipient; SPNumber its source number (the CMPP
+	// report's Dest_Id, SMGP DestTermID; SGIP carries none). ServiceCode:
+	// CMPP Service_Id.
+	User, SPNumber, ServiceCode string
+	// Account restricts delivery to connections logged in as this login.
+	Account string
+}
+
+// InjectReport sends one status report as the SMG sends those it makes
+// itself (CMPP Deliver with Registered_Delivery 1, SMGP IsReport 1, SGIP
+// Report over the type-2 connection), tracks it until acknowledged, and
+// returns the id of the Deliver that carries it (SGIP: the Report's
+// sequence). Any goroutine.
+func (s *Server) InjectReport(r Report) ([]byte, error) {
+	if err := s.canInject(); err != nil {
+		return nil, err
+	}
+	want := sgip.SequenceLen
+	switch s.family {
+	case famCMPP:
+		want = 8
+	case famSMGP:
+		want = smgp.MsgIDLen
+	}
+	if len(r.MsgID) != want {
+		return nil, fmt.Errorf("smg: report msgid is %d bytes; %s ids are %d", len(r.MsgID), s.cfg.Protocol, want)
+	}
+	stat := r.Stat
+	if stat == "" {
+		stat = *s.reportStat.Load()
+	}
+	now := time.Now()
+	ts := reportTime(now)
+	b := &outBatch{account: r.Account}
+	var key dkey
+	switch s.family {
+	case famCMPP:
+		rid := s.cmppID(cmppTimeBits(now), s.ids.Add(1)-1)
+		rep := cmpp.Report{MsgID: binary.BigEndian.Uint64(r.MsgID), Stat: stat, SubmitTime: ts, DoneTime: ts,
+			DestTerminalID: r.User, SMSCSequence: uint32(rid), Form: s.cfg.CMPPReportForm}
+		d := cmpp.Deliver{MsgID: rid, DestID: r.SPNumber, ServiceID: r.ServiceCode, RegisteredDelivery: 1,
+			SrcTerminalID: r.User, MsgContent: rep.Append(nil, s.cver)}
+		b.buf = cmpp.Append(b.buf, s.cver, s.seq.Add(1), &d)
+		binary.BigEndian.PutUint64(key[:], rid)
+	case famSMGP:
+		rid := smgpID(s.smgpPrefix(now), s.ids.Add(1)-1)
+		rep := smgp.Report{ID: smgp.MsgIDFrom(r.MsgID), Sub: "001", Dlvrd: "001", SubmitDate: ts, DoneDate: ts,
+			Stat: stat, Err: smgpErr(stat), Text: "000"}
+		if stat != smgp.StatDelivered {
+			rep.Dlvrd = "000"
+		}
+		d := smgp.Deliver{MsgID: rid, IsReport: 1, RecvTime: now.Format("20060102150405"), SrcTermID: r.User,
+			DestTermID: r.SPNumber, MsgContent: rep.Append(nil)}
+		b.buf = smgp.Append(b.buf, s.gver, s.seq.Add(1), &d)
+		copy(key[:], rid[:])
+	default:
+		state, code := sgipState(stat)
+		seq := s.sgipNext()
+		rep := sgip.Report{SubmitSequenceNumber: sgip.DecodeSequence(r.MsgID), ReportType: sgip.ReportTypeSubmit,
+			UserNumber: r.User, State: state, ErrorCode: code}
+		b.buf = sgip.Append(b.buf, seq, &rep)
+		key = sgipKey(seq)
+	}
+	b.items = append(b.items, outItem{key: key, end: len(b.buf)})
+	s.send(b)
+	return s.idOf(key), nil
 }
 
 // moContent encodes mo's text.

@@ -509,7 +509,7 @@ func runCrash(t *testing.T, bin string, p config.Protocol) {
 			return false
 		}
 		m, err := w.Metrics()
-		return err == nil && w.SMG.Stats().Pending == 0 && m.Sum("spsmg_delivery_backlog") == 0 &&
+		return err == nil && w.SMG.Stats().Pending == 0 && m.Sum("spsmg_deliveries_waiting") == 0 &&
 			time.Since(lastChange) > time.Second
 	})
 	smgEnd := w.SMG.Stats()

@@ -74,7 +74,7 @@ func TestSGIPReportsWithSeveralBinds(t *testing.T) {
 			return true
 		}
 		m, err := w.Metrics()
-		return err == nil && w.SMG.Stats().ReportsAcked >= n && m.Sum("spsmg_delivery_backlog") == 0 &&
+		return err == nil && w.SMG.Stats().ReportsAcked >= n && m.Sum("spsmg_deliveries_waiting") == 0 &&
 			time.Since(quiet) > 500*time.Millisecond
 	})
 	mu.Lock()

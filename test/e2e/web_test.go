@@ -23,17 +23,22 @@ import (
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reconcile"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
+	"github.com/spsmg/spsmg/subsync"
 )
 
 const (
-	portal  = "10655000"
-	access  = "10655123"
-	user    = "13800138000"
-	appKey  = "site-key"
-	secret  = "site-secret"
-	timeout = 10 * time.Second
+	corpID    = "12345"
+	syncAppID = "PRO200805270005"
+	syncKey   = "ABCD1234"
+	portal    = "10655000"
+	access    = "10655123"
+	user      = "13800138000"
+	appKey    = "site-key"
+	secret    = "site-secret"
+	timeout   = 10 * time.Second
 )
 
 type world struct {
@@ -44,6 +49,10 @@ type world struct {
 	sp      *sp.Client
 	httpURL string
 	http    *fasthttp.Client
+	recon   *reconcile.Recorder
+	// day is the reconciliation recorder's clock, frozen so that a run
+	// across midnight does not split its counts over two days.
+	day time.Time
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -76,9 +85,12 @@ accounts:
   - id: site
     login: "900001"
     secret: "888888"
+    corp_id: %q
     access_numbers: [%q]
     api: {app_key: %s, app_secret: %s}
-`, spAddr, s.Addr(), portal, access, appKey, secret)))
+sync:
+  platforms: [{id: carrier, app_id: %s, key: %s}]
+`, spAddr, s.Addr(), portal, corpID, access, appKey, secret, syncAppID, syncKey)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +109,21 @@ accounts:
 	reg := metrics.NewRegistry()
 	reg.MustRegister(w.gw.Collector())
 	srv := metrics.NewServer(reg)
-	srv.API = api.New(cfg, w.engine, w.gw, quiet(), reg).Handler()
+	spms := api.New(cfg, w.engine, w.gw, quiet(), reg)
+	srv.API = spms.Handler()
+	carriers, err := subsync.New(cfg, w.engine, quiet(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Sync = carriers.Handler()
+	w.day = time.Now()
+	w.recon, err = reconcile.New(reconcile.EngineStore(w.engine), reconcile.Options{Location: time.UTC,
+		Interval: 10 * time.Second, Retention: 48 * time.Hour, Logger: quiet(), Now: func() time.Time { return w.day }},
+		reconcile.Func(proxy.ReconcileColumns(), w.gw.ReconcileCounts), reconcile.EngineSource(w.engine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spms.SetReconciler(w.recon)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,8 @@ func SPAccount(proto string) (login, secret string) {
 }
 
 // FirstUser is the first subscribed number; spsim counts up from it.
-// SGIP writes numbers with 86 (sgip12.md; authcache strips it).
+// SGIP writes numbers with 86 (docs/protocols/sgip12.md §1; authcache strips
+// it).
 func FirstUser(proto string) string {
 	if proto == string(config.SGIP) {
 		return "8613800000000"

@@ -40,6 +40,9 @@ type Options struct {
 	// DataDir is the Badger directory; "" keeps the store in memory (in
 	// process) or uses a directory in t.TempDir (child process).
 	DataDir string
+	// Store overrides keys of the store section (raw YAML by key, e.g.
+	// min_free_space) beside the path DataDir gives.
+	Store map[string]string
 	// LogLevel of a child process (default info).
 	LogLevel string
 	// ChildNoFile limits a child process's open files (RLIMIT_NOFILE).
@@ -198,8 +201,12 @@ func (w *World) render() string {
 	if w.Opts.LogLevel != "" {
 		fmt.Fprintf(&b, "log: {level: %s}\n", w.Opts.LogLevel)
 	}
-	if w.Opts.DataDir != "" {
-		fmt.Fprintf(&b, "store: {path: %q}\n", w.Opts.DataDir)
+	if w.Opts.DataDir != "" || w.Opts.Store != nil {
+		st := map[string]string{}
+		if w.Opts.DataDir != "" {
+			st["path"] = q(w.Opts.DataDir)
+		}
+		fmt.Fprintf(&b, "store: %s\n", yamlMap(st, w.Opts.Store))
 	}
 	b.WriteString("accounts:\n")
 	fmt.Fprintf(&b, "  - %s\n", yamlMap(acct, w.Opts.Account))
