@@ -1,6 +1,10 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/spsmg/spsmg/codec"
+)
 
 // Protocol names a protocol and its version as the config file spells it.
 type Protocol string
@@ -85,4 +89,22 @@ func (p *Protocol) UnmarshalText(b []byte) error {
 	}
 	*p = v
 	return nil
+}
+
+// Codec returns p as a codec.Protocol (ProtocolUnknown when p is not valid).
+func (p Protocol) Codec() codec.Protocol {
+	q, _ := codec.ParseProtocol(string(p))
+	return q
+}
+
+// LoginMode is the codec.LoginMode of smgp_login_mode: 0 send (MT only), 1
+// receive (MO and reports only), 2 transmit (both).
+func (u Upstream) LoginMode() codec.LoginMode {
+	switch u.SMGPLoginMode {
+	case 0:
+		return codec.LoginSubmit
+	case 1:
+		return codec.LoginDeliver
+	}
+	return codec.LoginBoth
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
 	"github.com/spsmg/spsmg/codec/sgip"

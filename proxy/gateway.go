@@ -14,6 +14,8 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 )
 
@@ -51,18 +53,21 @@ type Gateway struct {
 	gnet.BuiltinEventEngine
 
 	cfg      atomic.Pointer[config.Config]
-	results  atomic.Pointer[resultTable]
+	results  atomic.Pointer[codec.ResultTable]
 	accounts atomic.Pointer[accountTable]
 	// admission: the accept-time rules (admission.go), swapped on reload.
 	admission atomic.Pointer[admission]
-	d         dialect
-	auth      *authcache.Engine
-	outbox    *outbox
-	log       *slog.Logger
-	start     time.Time
-	lockout   *lockout
-	ctx       context.Context // ends at Shutdown
-	cancel    context.CancelFunc
+	// d is the upstream's Dialect, which every SP speaks too; seqOff and
+	// seqLen are its sequence layout, read on every forwarded frame.
+	d              codec.Dialect
+	seqOff, seqLen int
+	auth           *authcache.Engine
+	outbox         *outbox
+	log            *slog.Logger
+	start          time.Time
+	lockout        *lockout
+	ctx            context.Context // ends at Shutdown
+	cancel         context.CancelFunc
 
 	numLoops int
 	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
@@ -111,7 +116,7 @@ type gatewayCounters struct {
 	storeSpaceLow     atomic.Uint64 // deliveries the SMG must resend: the store is below its free-space reserve
 	routeLookupsBusy  atomic.Uint64
 	reportsBySPNumber atomic.Uint64
-	loginFailures     [len(loginStatusNames)]atomic.Uint64
+	loginFailures     [codec.LoginStatusCount]atomic.Uint64
 }
 
 // Options are the Gateway's collaborators.
@@ -128,9 +133,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if opts.Auth == nil {
 		return nil, errors.New("proxy: Options.Auth is required")
 	}
-	d, err := dialectFor(cfg.Upstream.Protocol)
-	if err != nil {
-		return nil, err
+	d := dialect.For(cfg.Upstream.Protocol.Codec())
+	if d == nil {
+		return nil, fmt.Errorf("proxy: unknown protocol %q", cfg.Upstream.Protocol)
 	}
 	log := opts.Logger
 	if log == nil {
@@ -138,6 +143,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g := &Gateway{
 		d:        d,
+		seqOff:   d.Seq().Offset,
+		seqLen:   d.Seq().Len,
 		auth:     opts.Auth,
 		log:      log,
 		start:    time.Now(),
@@ -153,7 +160,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.maxConns <= 0 {
 		g.maxConns = defaultMaxConnections()
 	}
-	g.routeAtForward = cfg.Upstream.Protocol == config.SGIP
+	g.routeAtForward = d.SubmitIDIsSeq()
 	g.outbox = newOutbox(g, opts.Auth)
 	g.numLoops = cfg.Gateway.EventLoops
 	if g.numLoops <= 0 {
@@ -182,7 +189,7 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 			g.outbox.loadAccount(a)
 		}
 	}
-	rt := buildResults(cfg, cfg.Upstream.Protocol.Family())
+	rt := buildResults(cfg, g.d)
 	g.cfg.Store(cfg)
 	g.results.Store(&rt)
 	g.accounts.Store(t)

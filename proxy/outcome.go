@@ -1,96 +1,32 @@
 package proxy
 
 import (
-	"github.com/spsmg/spsmg/reason"
 	"sync/atomic"
 
-	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
 
-// outcome is the decision spsmg took on one MT Submit: an authcache reason
-// (allowed or refused) or one of the proxy's own refusals. It indexes the
-// decision counters (metric labels result and reason) and the result-code
-// table of the protocol.
-type outcome uint8
+// The decision spsmg takes on one MT Submit is a reason.Reason: the
+// authorization engine's (allowed or refused) or one of the proxy's own
+// refusals. It indexes the decision counters (metric labels result and
+// reason) and the result-code table of the protocol.
 
-var (
-	// outcomes after authcache's reasons.
-	outFlowControl, outWindowFull, outUpstreamUnavailable, outUpstreamTimeout,
-	outServiceNotAllowed, outSPNumberNotAllowed, outMalformed, outTooManyRecipients outcome
-
-	// outStoreUnavailable is authcache's own reason, used by the proxy too
-	// (exempt accounts below the store's free-space reserve).
-	outStoreUnavailable = outcome(reason.StoreUnavailable)
-
-	numOutcomes   int
-	outcomeNames  []string
-	outcomeAllows []bool
-)
-
-func init() {
-	rs := authcache.Reasons()
-	max := 0
-	for _, r := range rs {
-		if int(r) > max {
-			max = int(r)
-		}
-	}
-	numOutcomes = max + 1
-	outcomeNames = make([]string, numOutcomes)
-	outcomeAllows = make([]bool, numOutcomes)
-	for _, r := range rs {
-		outcomeNames[r] = r.String()
-		outcomeAllows[r] = r.Allowed()
-	}
-	add := func(name string) outcome {
-		outcomeNames = append(outcomeNames, name)
-		outcomeAllows = append(outcomeAllows, false)
-		numOutcomes++
-		return outcome(numOutcomes - 1)
-	}
-	outFlowControl = add(config.ReasonFlowControl)
-	outWindowFull = add(config.ReasonWindowFull)
-	outUpstreamUnavailable = add(config.ReasonUpstreamUnavailable)
-	outUpstreamTimeout = add(config.ReasonUpstreamTimeout)
-	outServiceNotAllowed = add(config.ReasonServiceNotAllowed)
-	outSPNumberNotAllowed = add(config.ReasonSPNumberNotAllowed)
-	outMalformed = add(config.ReasonMalformed)
-	outTooManyRecipients = add(config.ReasonTooManyRecipients)
-	if numOutcomes > 255 {
-		panic("proxy: too many outcomes")
-	}
-}
-
-func (o outcome) String() string { return outcomeNames[o] }
-
-// decisionCounts counts outcomes; written by one loop, read at scrape time.
+// decisionCounts counts decisions by reason; written by one loop, read at
+// scrape time.
 type decisionCounts []atomic.Uint64
 
-func newDecisionCounts() decisionCounts { return make(decisionCounts, numOutcomes) }
+func newDecisionCounts() decisionCounts { return make(decisionCounts, reason.Count) }
 
-// resultTable maps each refusal outcome to the protocol's result code.
-type resultTable []uint32
-
-// buildResults reads the config table of one protocol family. Reasons the
-// table does not name fall back to the default of the family, then to the
-// generic refusal code of the family's not_subscribed entry.
-func buildResults(cfg *config.Config, family string) resultTable {
-	t := make(resultTable, numOutcomes)
-	table := cfg.Results.Family(family)
-	def := config.DefaultResults().Family(family)
-	for o := 0; o < numOutcomes; o++ {
-		if outcomeAllows[o] {
-			continue
-		}
-		name := outcomeNames[o]
-		switch {
-		case table[name] != 0:
-			t[o] = table[name]
-		case def[name] != 0:
-			t[o] = def[name]
-		default:
-			t[o] = def["not_subscribed"]
+// buildResults is the result code of every refusal for dialect d: the
+// configuration's table for d's family over the family's defaults.
+func buildResults(cfg *config.Config, d codec.Dialect) codec.ResultTable {
+	t := d.DefaultResults()
+	family := d.Protocol().Family().String()
+	for name, code := range cfg.Results.Family(family) {
+		if r, ok := reason.Parse(name); ok && r.Refusal() && code != 0 {
+			t[r] = code
 		}
 	}
 	return t

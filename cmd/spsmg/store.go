@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/proxy"
@@ -168,9 +169,9 @@ func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error
 			kind, err = reconcile.CheckRecord(k, v)
 		case strings.HasPrefix(string(k), "ob/"):
 			var account string
-			account, kind, err = proxy.CheckOutboxRecord("", k, v)
+			account, kind, err = proxy.CheckOutboxRecord(codec.ProtocolUnknown, k, v)
 			if p, ok := protos[account]; err == nil && ok {
-				_, _, err = proxy.CheckOutboxRecord(p, k, v)
+				_, _, err = proxy.CheckOutboxRecord(p.Codec(), k, v)
 			} else if err == nil && cfg != nil {
 				c.orphans++
 			}
