@@ -290,7 +290,7 @@ func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *
 		g.counters.confirmations.Add(1)
 		if target := t.byID[n.SP]; target != nil {
 			coding, content := encodeText(n.Text)
-			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, g.nextMsgID()), User: n.User,
+			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, g.nextMsgID()), User: g.d.UserNumber(n.User),
 				SPNumber: n.SPNumber, ServiceCode: n.ServiceCode, LinkID: n.LinkID, Coding: coding, Content: content,
 				RecvTime: l.wall.Format("20060102150405")}
 			var seq wireSeq // set per send

@@ -164,6 +164,17 @@ func TestDialectsKeepTheOldRules(t *testing.T) {
 					}
 				}
 			}
+			// proxy/dialect_sgip.go sgipNumber: SGIP numbers carry 86.
+			for in, sgipOut := range map[string]string{"13800138000": "8613800138000", "8613800138000": "8613800138000",
+				"10655123": "10655123", "": ""} {
+				want := in
+				if sgip := name == "sgip"; sgip {
+					want = sgipOut
+				}
+				if got := d.UserNumber(in); got != want {
+					t.Errorf("UserNumber(%q) = %q, want %q", in, got, want)
+				}
+			}
 			if d.LinkIDWidth() != oldLinkIDWidth(name) {
 				t.Errorf("LinkIDWidth %d, want %d", d.LinkIDWidth(), oldLinkIDWidth(name))
 			}
@@ -178,6 +189,11 @@ func TestDialectsKeepTheOldRules(t *testing.T) {
 			}
 			if d.Seq() != wantSeq {
 				t.Errorf("Seq %+v, want %+v", d.Seq(), wantSeq)
+			}
+			// config/load.go: "30 s (SGIP) and 60 s (CMPP/SMGP T) are the
+			// specs' resend timers".
+			if want := map[bool]time.Duration{true: 30 * time.Second, false: time.Minute}[sgip]; d.ResendTimeout() != want {
+				t.Errorf("ResendTimeout %v, want %v", d.ResendTimeout(), want)
 			}
 			if d.HasActiveTest() == sgip || d.SplitConnections() != sgip || d.SubmitIDIsSeq() != sgip {
 				t.Errorf("HasActiveTest %v, SplitConnections %v, SubmitIDIsSeq %v", d.HasActiveTest(),
