@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"github.com/spsmg/spsmg/reason"
 	"net/http"
 	"os"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 )
 
 func TestOndemand(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -19,7 +20,7 @@ import (
 //
 //	go test -run '^$' -bench Gateway -benchtime 2000000x ./proxy
 func BenchmarkGateway(b *testing.B) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
 		for _, shape := range []struct{ conns, window int }{{1, 16}, {16, 1024}} {
 			b.Run(fmt.Sprintf("%s/conns=%d/window=%d", p, shape.conns, shape.window), func(b *testing.B) {
 				benchGateway(b, p, shape.conns, shape.window)
@@ -28,7 +29,7 @@ func BenchmarkGateway(b *testing.B) {
 	}
 }
 
-func benchGateway(b *testing.B, p config.Protocol, conns, window int) {
+func benchGateway(b *testing.B, p codec.Protocol, conns, window int) {
 	h := newHarness(b, p, harnessOpt{smgConfig: func(c *smg.Config) { c.SubmitLog = 0 }, gatewayCfg: func(c *config.Config) {
 		c.Upstream.Window = 32768
 		c.Accounts[0].Window = window

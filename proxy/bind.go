@@ -8,12 +8,11 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/spsmg/spsmg/reason"
-
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // bind is one upstream connection to the SMG, owned by one event loop.

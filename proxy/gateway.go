@@ -133,7 +133,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if opts.Auth == nil {
 		return nil, errors.New("proxy: Options.Auth is required")
 	}
-	d := dialect.For(cfg.Upstream.Protocol.Codec())
+	d := dialect.For(cfg.Upstream.Protocol)
 	if d == nil {
 		return nil, fmt.Errorf("proxy: unknown protocol %q", cfg.Upstream.Protocol)
 	}

@@ -231,7 +231,7 @@ func MaxSubmitWait(cfg *config.Config) (timeout, stalled time.Duration) {
 	t := sweepEvery(u)
 	timeout = u.ResponseTimeout + t
 	stalled = timeout
-	if d := dialect.For(u.Protocol.Codec()); d != nil && d.HasActiveTest() {
+	if d := dialect.For(u.Protocol); d != nil && d.HasActiveTest() {
 		stalled = min(timeout, u.StallProbeAfter+u.ProbeTimeout+2*t)
 	}
 	return timeout, stalled

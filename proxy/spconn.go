@@ -9,12 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/spsmg/spsmg/reason"
-
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // connRole tells the two kinds of SP-facing connection apart.

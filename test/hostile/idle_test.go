@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/test/internal/testenv"
 )
 
@@ -89,7 +89,7 @@ func idleInProcess(t *testing.T, n int) {
 	// Logged-in connections that then say nothing (bounded per account
 	// by max_connections).
 	const loggedIn = 100
-	a := testenv.SP1(w.Proto)
+	a := testenv.SP1
 	login := wire.Login(1, a.Login, a.Secret)
 	resp := make([]byte, 64)
 	var lconns []testenv.RawConn
@@ -295,7 +295,7 @@ func head(s []string, n int) []string {
 func TestRareCaseLoggedDuringFlood(t *testing.T) {
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
-	h := newHWorld(t, config.CMPP30)
+	h := newHWorld(t, codec.CMPP30)
 	stop := make(chan struct{})
 	flooded := make(chan int)
 	go func() {

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
@@ -29,7 +31,7 @@ import (
 
 // Options shape a test world. Zero values give a working CMPP 3.0 world.
 type Options struct {
-	Proto config.Protocol // default cmpp3
+	Proto codec.Protocol // default cmpp3
 
 	// Overrides of the configuration, as raw YAML values by key (they
 	// replace the world's defaults, see Config): Upstream, Gateway, HTTP,
@@ -60,7 +62,9 @@ type Options struct {
 type World struct {
 	T     testing.TB
 	Opts  Options
-	Proto config.Protocol
+	Proto codec.Protocol
+	// D is Proto's Dialect.
+	D codec.Dialect
 
 	SMG       *smg.Server
 	SMGConfig smg.Config
@@ -84,11 +88,13 @@ type World struct {
 // gateway's configuration; nothing else runs yet.
 func NewWorld(t testing.TB, o Options) *World {
 	t.Helper()
-	if o.Proto == "" {
-		o.Proto = config.CMPP30
+	if o.Proto == codec.ProtocolUnknown {
+		o.Proto = codec.CMPP30
 	}
-	w := &World{T: t, Opts: o, Proto: o.Proto, SPAddr: FreeAddr(t), HTTPAddr: FreeAddr(t)}
-	if w.Proto == config.SGIP {
+	w := &World{T: t, Opts: o, Proto: o.Proto, D: dialect.For(o.Proto), SPAddr: FreeAddr(t), HTTPAddr: FreeAddr(t)}
+	// Where deliveries come on connections of their own (SGIP), the SP
+	// listens for them (the Receiver) and the gateway for the SMG's.
+	if w.D.SplitConnections() {
 		w.InboundAddr = FreeAddr(t)
 		r, err := sp.ListenReceiverConfig("127.0.0.1:0", sp.ReceiverConfig{Login: ReceiverLogin, Secret: ReceiverPW, DeliveryBuffer: 1 << 16})
 		if err != nil {
@@ -104,7 +110,7 @@ func NewWorld(t testing.TB, o Options) *World {
 		MaxResends:    -1,
 		Logger:        Quiet(),
 	}
-	if w.Proto == config.SGIP {
+	if w.D.SplitConnections() {
 		w.SMGConfig.ReceiverAddr, w.SMGConfig.ReceiverLogin, w.SMGConfig.ReceiverPassword = w.InboundAddr, InboundLogin, InboundSecret
 	}
 	if o.SMG != nil {
@@ -171,14 +177,14 @@ func yamlMap(def, over map[string]string) string {
 // overrides of Options.
 func (w *World) render() string {
 	p := w.Proto
-	a := SP1(p)
+	a := SP1
 	q := strconv.Quote
 	up := map[string]string{
-		"protocol": string(p), "addr": q(w.SMG.Addr()), "login": q(SMGLogin), "secret": q(SMGSecret),
+		"protocol": p.String(), "addr": q(w.SMG.Addr()), "login": q(SMGLogin), "secret": q(SMGSecret),
 		"window": "64", "response_timeout": "3s", "reconnect_min": "20ms", "reconnect_max": "300ms",
 		"connect_timeout": "2s",
 	}
-	if p == config.SGIP {
+	if w.D.SplitConnections() {
 		up["inbound"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", w.InboundAddr, InboundLogin, InboundSecret)
 	}
 	gw := map[string]string{"event_loops": "2", "login_failures": "1000000", "login_timeout": "5s"}
@@ -189,7 +195,7 @@ func (w *World) render() string {
 		"access_numbers": "[" + q(Access) + "]", "allow_ips": "[127.0.0.1]", "window": "32", "tps": "100000",
 		"max_connections": "64", "api": fmt.Sprintf("{app_key: %s, app_secret: %s}", APIKey, APISecret),
 	}
-	if p == config.SGIP {
+	if w.D.SplitConnections() {
 		acct["receiver"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", w.Receiver.Addr().String(), ReceiverLogin, ReceiverPW)
 	}
 	var b strings.Builder
@@ -372,7 +378,7 @@ func (w *World) WriteConfig(dir string, perm os.FileMode) string {
 
 // ClientConfig is an sp.ClientConfig for sp1 on this world's gateway.
 func (w *World) ClientConfig() sp.ClientConfig {
-	a := SP1(w.Proto)
+	a := SP1
 	return sp.ClientConfig{Protocol: w.Proto, Addr: w.SPAddr, Login: a.Login, Secret: a.Secret,
 		DialTimeout: 10 * time.Second, ResponseTimeout: Wait, DeliveryBuffer: 4096}
 }
