@@ -11,6 +11,7 @@ const (
 	ReasonSPNumberNotAllowed  = "sp_number_not_allowed" // source number outside the account's access numbers
 	ReasonMalformed           = "malformed"             // a Submit the codec cannot read
 	ReasonTooManyRecipients   = "too_many_recipients"   // a Submit to more than 100 recipients
+	ReasonAccountSuspended    = "account_suspended"     // an operator suspended the account (admin API)
 )
 
 // DefaultResults are the result codes of refusals when the config file does
@@ -19,7 +20,10 @@ const (
 // mirrors the same numbers inside its vendor range 100–199 (cmpp.md §12.2)
 // with 8 for flow control; SMGP uses its vendor range 128–255
 // (smgp30.md §11) with 1 "system busy" for retryable conditions. All codes
-// fit the 1-byte result fields of SGIP and CMPP 2.x.
+// fit the 1-byte result fields of SGIP and CMPP 2.x. account_suspended is
+// administrative and permanent: SGIP and CMPP get 125, the end of the
+// authentication-centre range that no SGIP 1.3 code is defined for, SMGP
+// 133, the next of its vendor range after the authorization refusals.
 func DefaultResults() Results {
 	return Results{
 		SGIP: map[string]uint32{
@@ -42,6 +46,7 @@ func DefaultResults() Results {
 			ReasonSPNumberNotAllowed:  102,
 			ReasonMalformed:           5,
 			ReasonTooManyRecipients:   5,
+			ReasonAccountSuspended:    125,
 		},
 		CMPP: map[string]uint32{
 			"not_subscribed":          106,
@@ -63,6 +68,7 @@ func DefaultResults() Results {
 			ReasonSPNumberNotAllowed:  10,
 			ReasonMalformed:           1,
 			ReasonTooManyRecipients:   13,
+			ReasonAccountSuspended:    125,
 		},
 		SMGP: map[string]uint32{
 			"not_subscribed":          130,
@@ -84,6 +90,7 @@ func DefaultResults() Results {
 			ReasonSPNumberNotAllowed:  46,
 			ReasonMalformed:           10,
 			ReasonTooManyRecipients:   47,
+			ReasonAccountSuspended:    133,
 		},
 	}
 }
