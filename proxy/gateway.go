@@ -99,7 +99,7 @@ type Gateway struct {
 	draining    atomic.Bool
 	shutdown    atomic.Bool
 	connCount   atomic.Int64
-	connSeq     atomic.Uint64 // numbers SP-facing connections (spConn.id)
+	connSeq     atomic.Uint64  // numbers SP-facing connections (spConn.id)
 	prelogin    preloginCounts // accepted, not logged in yet, per source
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
