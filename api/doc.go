@@ -96,6 +96,7 @@
 //	401    stale_timestamp         X-Timestamp outside ±http.signature_window
 //	401    replayed_nonce          X-Nonce already used by this key within the window
 //	403    forbidden_ip            the client address is not white-listed for the key
+//	403    account_suspended       POST /v1/ondemand or /v1/subscriptions by an account the operator suspended
 //	404    not_found               no such endpoint, or (DELETE) nothing active to cancel
 //	405    method_not_allowed      the path exists, the method does not (Allow header set)
 //	409    already_subscribed      POST /v1/subscriptions for an active subscription

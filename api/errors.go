@@ -45,6 +45,7 @@ const (
 	codeStaleTimestamp
 	codeReplayedNonce
 	codeForbiddenIP
+	codeAccountSuspended
 	codeNotFound
 	codeMethodNotAllowed
 	codeAlreadySubscribed
@@ -73,6 +74,7 @@ var codeNames = [numCodes]string{
 	codeStaleTimestamp:       "stale_timestamp",
 	codeReplayedNonce:        "replayed_nonce",
 	codeForbiddenIP:          "forbidden_ip",
+	codeAccountSuspended:     "account_suspended",
 	codeNotFound:             "not_found",
 	codeMethodNotAllowed:     "method_not_allowed",
 	codeAlreadySubscribed:    "already_subscribed",
@@ -100,6 +102,7 @@ var codeStatus = [numCodes]int{
 	codeStaleTimestamp:       http.StatusUnauthorized,
 	codeReplayedNonce:        http.StatusUnauthorized,
 	codeForbiddenIP:          http.StatusForbidden,
+	codeAccountSuspended:     http.StatusForbidden,
 	codeNotFound:             http.StatusNotFound,
 	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	codeAlreadySubscribed:    http.StatusConflict,
