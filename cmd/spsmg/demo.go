@@ -64,7 +64,14 @@ func demoCmd(args []string) error {
 	}
 	defer sim.Close()
 	return serve(cfg, log, func() (*config.Config, error) { return cfg, nil }, func(httpAddr string) {
-		fmt.Fprintf(os.Stderr, "\nspsmg demo is up:\n  SMG (simulated)  %s %s\n  SP listeners     %v\n  metrics          http://%s/metrics\n  store            %s\n\n%s\n\n",
-			cfg.Upstream.Protocol, sim.Addr(), cfg.Listeners, httpAddr, cfg.Store.Path, demoUsage[len("usage: spsmg demo [--data DIR] [--config FILE] [--mo-rate N]\n\n"):])
+		admin := "off (no http.admin)"
+		if a := cfg.HTTP.Admin; a != nil {
+			admin = "key " + a.Key
+			if *path == "" { // the embedded demo's secret is no secret; a file's is
+				admin += ", secret " + a.Secret
+			}
+		}
+		fmt.Fprintf(os.Stderr, "\nspsmg demo is up:\n  SMG (simulated)  %s %s\n  SP listeners     %v\n  metrics          http://%s/metrics\n  console          http://%s/console/ (admin %s)\n  store            %s\n\n%s\n\n",
+			cfg.Upstream.Protocol, sim.Addr(), cfg.Listeners, httpAddr, httpAddr, admin, cfg.Store.Path, demoUsage[len("usage: spsmg demo [--data DIR] [--config FILE] [--mo-rate N]\n\n"):])
 	})
 }

@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
+	"github.com/spsmg/spsmg/admin"
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
@@ -98,6 +100,29 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	setMonitorAllow(cfg)
 	spms := api.New(cfg, engine, gw, log, reg)
 	httpSrv.API = spms.Handler()
+	console := admin.New(cfg, gw, log, reg)
+	httpSrv.Console = console.ConsoleHandler()
+	httpSrv.Admin = console.Handler()
+	// applyReload is the one reload: SIGHUP and the admin API's reload
+	// action both run it, one at a time.
+	var reloadMu sync.Mutex
+	applyReload := func(trigger string) (partial, err error) {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		next, err := reload()
+		if err != nil {
+			log.Error("reload refused: the running configuration stays", "trigger", trigger, "err", err)
+			return nil, err
+		}
+		if partial = gw.Reload(next); partial != nil {
+			log.Warn("reload applied in part", "trigger", trigger, "err", partial)
+		}
+		spms.SetConfig(next)
+		setMonitorAllow(next)
+		console.SetConfig(next)
+		return partial, nil
+	}
+	console.SetReloader(func() (error, error) { return applyReload("admin_api") })
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http.addr: %w", err)
@@ -127,16 +152,7 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 			}
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
-				next, err := reload()
-				if err != nil {
-					log.Error("reload refused: the running configuration stays", "err", err)
-					continue
-				}
-				if err := gw.Reload(next); err != nil {
-					log.Warn("reload applied in part", "err", err)
-				}
-				spms.SetConfig(next)
-				setMonitorAllow(next)
+				_, _ = applyReload("sighup") // logged there
 				continue
 			}
 			log.Info("stopping", "signal", s.String())
