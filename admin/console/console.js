@@ -44,11 +44,13 @@ function ms(seconds) {
   return seconds < 0.001 ? (seconds * 1e6).toFixed(0) + " µs" : (seconds * 1000).toFixed(seconds < 0.01 ? 2 : 1) + " ms";
 }
 
+function duration(s) {
+  return s < 60 ? s.toFixed(0) + " s" : s < 3600 ? (s / 60).toFixed(0) + " min" : s < 172800 ? (s / 3600).toFixed(1) + " h" : (s / 86400).toFixed(1) + " d";
+}
+
 function since(iso) {
   const d = new Date(iso);
-  const s = Math.max(0, (Date.now() - d.getTime()) / 1000);
-  const ago = s < 60 ? s.toFixed(0) + " s" : s < 3600 ? (s / 60).toFixed(0) + " min" : (s / 3600).toFixed(1) + " h";
-  return d.toLocaleTimeString("en-GB") + " (" + ago + ")";
+  return d.toLocaleTimeString("en-GB") + " (" + duration(Math.max(0, (Date.now() - d.getTime()) / 1000)) + ")";
 }
 
 function actionButton(action, target, label, danger) {
@@ -69,7 +71,7 @@ function render(s) {
   ready.textContent = s.ready ? "ready" : "not ready: " + s.not_ready_reason;
   ready.className = "badge " + (s.ready ? "ok" : "bad");
   document.getElementById("summary").textContent =
-    s.protocol + " · up " + (s.uptime_seconds / 3600).toFixed(1) + " h · " + num(s.decisions_per_second) + " MT/s decided";
+    s.protocol + " · up " + duration(s.uptime_seconds) + " · " + num(s.decisions_per_second) + " MT/s decided";
   document.getElementById("updated").textContent = "updated " + new Date(s.taken).toLocaleTimeString("en-GB");
 
   fill(document.querySelector("#connections tbody"), s.connections.map(c => {
@@ -194,26 +196,30 @@ const paths = {
   reload: () => "/admin/v1/reload",
 };
 
-function status(text, ok) {
+// status shows the outcome of the last thing done; data-action names the
+// action it answers ("" for the credential buttons), "pending" while it runs.
+function status(text, cls, action) {
   const s = document.getElementById("action-status");
   s.textContent = text;
-  s.className = ok ? "ok" : "bad";
+  s.className = cls;
+  s.setAttribute("data-action", action || "");
 }
 
 async function act(action, target) {
   const note = document.getElementById("admin-note").value.trim();
   const body = note ? JSON.stringify({ reason: note }) : "";
   busy = true;
+  status(action + " " + target + " …", "pending", action);
   try {
     const { ok, answer } = await signedPost(paths[action](target), body);
     if (ok) {
       status(new Date().toLocaleTimeString("en-GB") + " " + answer.action + " " + (answer.target || "") + ": " + answer.result +
-        (answer.warning ? " (" + answer.warning + ")" : ""), true);
+        (answer.warning ? " (" + answer.warning + ")" : ""), "ok", action);
     } else {
-      status(action + " " + target + ": " + answer.code + ": " + answer.message, false);
+      status(action + " " + target + ": " + answer.code + ": " + answer.message, "bad", action);
     }
   } catch (e) {
-    status(action + " " + target + ": " + e.message, false);
+    status(action + " " + target + ": " + e.message, "bad", action);
   } finally {
     busy = false;
   }
@@ -242,14 +248,14 @@ document.getElementById("admin-form").addEventListener("submit", e => {
     store.setItem("spsmg.admin.key", key);
     store.setItem("spsmg.admin.secret", secret);
     document.getElementById("admin-secret").value = "";
-    status("credentials kept in this tab only", true);
+    status("credentials kept in this tab only", "ok");
   }
 });
 
 document.getElementById("admin-forget").addEventListener("click", () => {
   store.removeItem("spsmg.admin.key");
   store.removeItem("spsmg.admin.secret");
-  status("credentials forgotten", true);
+  status("credentials forgotten", "ok");
 });
 
 const c0 = credentials();
