@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
+	"github.com/spsmg/spsmg/admin"
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
@@ -23,6 +24,7 @@ import (
 
 // exported lists every metric spsmg exports and its type, from
 // proxy/collector.go (the gateway), api/metrics.go (the SPMS API),
+// admin/admin.go (the admin API),
 // metrics/metrics.go (Badger expvars) and client_golang's Go and process
 // collectors. TestExportedMatchesSources keeps it in step with the code.
 var exported = map[string]string{
@@ -60,10 +62,13 @@ var exported = map[string]string{
 	"spsmg_upstream_bind_healthy":            "gauge",
 	"spsmg_upstream_bind_inflight_requests":  "gauge",
 	"spsmg_upstream_bind_unhealthy_total":    "counter",
+	"spsmg_upstream_bind_drained":            "gauge",
 	// api/metrics.go
 	"spsmg_api_requests_total":           "counter",
 	"spsmg_api_request_duration_seconds": "histogram",
 	"spsmg_api_nonce_cache_entries":      "gauge",
+	// admin/admin.go
+	"spsmg_admin_actions_total": "counter",
 	// metrics/metrics.go: the Badger sizes (the other badger_* counters are
 	// not on the dashboard)
 	"spsmg_badger_lsm_size_bytes":  "gauge",
@@ -106,6 +111,7 @@ func TestExportedMatchesSources(t *testing.T) {
 	}
 	reg := metrics.NewRegistry()
 	api.New(&config.Config{}, nil, nil, nil, reg)
+	admin.New(&config.Config{}, nil, nil, reg)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
