@@ -94,3 +94,9 @@ test-heavy:
 # Minimisation is capped: coverage from a live gateway's goroutines is noisy.
 fuzz-net:
 	$(GO) test -run='^$$' -fuzz=FuzzConnection -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x ./test/netfuzz/
+
+# docs/console.png, taken by the console's browser test (Debian's chromium:
+# apt-get install -y chromium).
+.PHONY: console-screenshot
+console-screenshot:
+	$(GO) test -count=1 -run TestConsoleInBrowser ./test/console -screenshot=$(CURDIR)/docs/console.png

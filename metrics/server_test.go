@@ -33,6 +33,8 @@ func TestMonitoringPathsAllowList(t *testing.T) {
 	s := NewServer(NewRegistry())
 	s.Ready = func() (bool, []byte) { return true, []byte("{\"ready\":true}\n") }
 	s.API = func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("api") }
+	s.Admin = func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("admin") }
+	s.Console = func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("console") }
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +57,7 @@ func TestMonitoringPathsAllowList(t *testing.T) {
 
 	// Prometheus scrapes from 127.0.0.2; 127.0.0.1 stands for anyone else.
 	s.SetAllowIPs([]netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")})
-	for _, path := range []string{"/metrics", "/healthz", "/readyz", "/nowhere"} {
+	for _, path := range []string{"/metrics", "/healthz", "/readyz", "/nowhere", "/console", "/console/", "/console/api/state"} {
 		t.Run(path, func(t *testing.T) {
 			code, body := get(t, "127.0.0.1", base, path)
 			if code != http.StatusForbidden || !strings.Contains(body, `"code":"forbidden_ip"`) {
@@ -70,6 +72,14 @@ func TestMonitoringPathsAllowList(t *testing.T) {
 			}
 		})
 	}
+	t.Run("/admin/ is the admin API's to guard", func(t *testing.T) {
+		if code, body := get(t, "127.0.0.1", base, "/admin/v1/reload"); code != http.StatusOK || body != "admin" {
+			t.Fatalf("/admin/ from an address outside the monitoring list: %d %q, want the admin API's answer", code, body)
+		}
+		if code, body := get(t, "127.0.0.2", base, "/console/"); code != http.StatusOK || body != "console" {
+			t.Fatalf("/console/ from the allowed address: %d %q", code, body)
+		}
+	})
 	t.Run("/v1/ is the API's to guard", func(t *testing.T) {
 		if code, body := get(t, "127.0.0.1", base, "/v1/ondemand"); code != http.StatusOK || body != "api" {
 			t.Fatalf("/v1/ from an address outside the monitoring list: %d %q, want the API's answer", code, body)

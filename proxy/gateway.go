@@ -87,6 +87,10 @@ type Gateway struct {
 
 	up *upstream
 
+	// suspMu guards suspended and serialises Suspend/Resume (admin.go).
+	suspMu    sync.Mutex
+	suspended suspensions
+
 	routeLookups chan struct{} // semaphore of the disk route lookups in flight
 
 	originRR    atomic.Uint32
@@ -95,6 +99,7 @@ type Gateway struct {
 	draining    atomic.Bool
 	shutdown    atomic.Bool
 	connCount   atomic.Int64
+	connSeq     atomic.Uint64  // numbers SP-facing connections (spConn.id)
 	prelogin    preloginCounts // accepted, not logged in yet, per source
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
@@ -159,6 +164,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.numLoops <= 0 {
 		g.numLoops = runtime.NumCPU()
 	}
+	if err := g.loadSuspensions(); err != nil {
+		return nil, fmt.Errorf("proxy: reading suspended accounts from the store: %w", err)
+	}
 	g.applyConfig(cfg)
 	// The outbox is loaded before anything can connect: a bind logs in
 	// while the engine discovers its loops, and an SMG may deliver at once.
@@ -185,7 +193,10 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	rt := buildResults(cfg, cfg.Upstream.Protocol.Family())
 	g.cfg.Store(cfg)
 	g.results.Store(&rt)
+	g.suspMu.Lock()
+	g.setSuspendedFlags(t) // before the table is visible: a new account starts suspended if it was
 	g.accounts.Store(t)
+	g.suspMu.Unlock()
 	g.admission.Store(newAdmission(cfg))
 	g.lockout.configure(cfg.Gateway)
 	if prev != nil {

@@ -43,6 +43,7 @@ const (
 //	SP ◀─resp── spConn.reply ◀── bind.response
 //	SP ◀─Deliver── spConn.sendDelivery ◀── deliveryQueue
 type spConn struct {
+	id     uint64 // this process's number for the connection (admin API, console)
 	g      *Gateway
 	l      *loop
 	c      gnet.Conn
@@ -81,7 +82,7 @@ type spConn struct {
 }
 
 func newSPConn(g *Gateway, l *loop, c gnet.Conn, role connRole, acct *account) *spConn {
-	s := &spConn{g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
+	s := &spConn{id: g.connSeq.Add(1), g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
 		awaiting: make(map[uint32]*delivery)}
 	s.framer = g.d.framer(g.cfgLoad().Gateway.MaxFrameSize)
 	s.drainTask = func(context.Context) error {
@@ -240,6 +241,12 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	switch {
 	case g.draining.Load():
 		s.refuse(v, outUpstreamUnavailable)
+		return
+	case a.suspended.Load():
+		// Before the window and the TPS tokens: a suspended SP spends
+		// nothing, and learns why at once (permanent, README: Operator
+		// console).
+		s.refuse(v, outAccountSuspended)
 		return
 	case int(s.inflight.Load()) >= ac.Window:
 		s.refuse(v, outWindowFull)
@@ -494,7 +501,7 @@ func (s *spConn) login(frame []byte) {
 	s.state = spReady
 	s.receives = receivesDeliveries(ac.Protocol, req.mode)
 	a.addConn(s)
-	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "version", req.version, "receives", s.receives)
+	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "conn", s.id, "version", req.version, "receives", s.receives, "suspended", a.suspended.Load())
 	if s.receives {
 		s.drain()
 	}
