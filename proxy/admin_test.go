@@ -218,7 +218,10 @@ func TestDrainBind(t *testing.T) {
 	}
 
 	// A Submit in flight on a bind that is drained is answered by the SMG.
-	h.smg.SetDelay(5 * time.Second)
+	// The SMG holds the answer for a while, but less than the harness's
+	// response_timeout (3 s): past it the Submit would be answered
+	// upstream_timeout, drained bind or not.
+	h.smg.SetDelay(2 * time.Second)
 	res := make(chan sp.SubmitResult, 1)
 	if err := c.SubmitAsync(adminCtx(t), sp.MT{SPNumber: access, Users: []string{user}, ServiceCode: "FREE", Text: "slow"}, func(r sp.SubmitResult, err error) {
 		if err != nil {
@@ -297,8 +300,14 @@ func TestDrainBind(t *testing.T) {
 	if _, err := h.gw.RestoreBind(adminCtx(t), a.ID); err != nil {
 		t.Fatal(err)
 	}
+	// A connection sends through its own loop's bind: c and a second
+	// connection, which least-connections balancing puts on the other
+	// loop, cover both.
+	c2 := h.client()
+	defer c2.Close()
 	h.eventually("the restored bind takes Submits", func() bool {
 		_ = h.submit(c, free)
+		_ = h.submit(c2, free)
 		return smgSubmitsOn(h.smg, newA.LocalAddr) > onA
 	})
 	if _, err := h.gw.DrainBind(adminCtx(t), 999); !errors.Is(err, proxy.ErrUnknownBind) {
