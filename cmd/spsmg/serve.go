@@ -124,7 +124,14 @@ func serve(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	case err := <-errc:
 		return err
 	}
-	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "upstream", cfg.Upstream.Addr, "http", ln.Addr().String(), "store", storeName(cfg.Store))
+	// accepting: the addresses as bound, SP listeners then SGIP's inbound
+	// one (a configured port 0 shows the port picked).
+	accepting := make([]string, 0, len(cfg.Listeners)+1)
+	for _, a := range gw.Addrs() {
+		accepting = append(accepting, a.String())
+	}
+	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "accepting", strings.Join(accepting, ","),
+		"upstream", cfg.Upstream.Addr, "http", ln.Addr().String(), "store", storeName(cfg.Store))
 	if started != nil {
 		started(ln.Addr().String())
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,21 +292,23 @@ func head(s []string, n int) []string {
 // TestRareCaseLoggedDuringFlood: while a flood of bad frames keeps the
 // gateway's log limiter busy, a different kind of case (a slow consumer)
 // must still leave a line in the log that names it; the metrics count it
-// either way.
+// either way. The limiter runs on a clock that stands still, so the flood's
+// budget, once spent, stays spent until the test advances it.
 func TestRareCaseLoggedDuringFlood(t *testing.T) {
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
-	h := newHWorld(t, config.CMPP30)
+	clock := testenv.NewClock()
+	h := newHWorldWith(t, config.CMPP30, func(o *testenv.Options) { o.LogClock = clock.Now })
 	stop := make(chan struct{})
-	flooded := make(chan int)
+	done := make(chan struct{})
+	var flooded atomic.Int64
 	go func() {
-		n := 0
-		tick := time.NewTicker(20 * time.Millisecond)
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond) // the flood's pace
 		defer tick.Stop()
 		for {
 			select {
 			case <-stop:
-				flooded <- n
 				return
 			case <-tick.C:
 			}
@@ -313,11 +316,14 @@ func TestRareCaseLoggedDuringFlood(t *testing.T) {
 				_, _ = c.Write([]byte{0xff, 0xff, 0xff, 0xff})
 				_ = testenv.WaitClosed(c, time.Now().Add(time.Second))
 				c.Close()
-				n++
+				flooded.Add(1)
 			}
 		}
 	}()
-	<-time.After(1500 * time.Millisecond) // the limiter's burst is spent
+	// Each bad-frame connection logs one line of each of its kinds; the
+	// limiter passes 10 of a kind at once (its burst) and, with the clock
+	// standing still, none after.
+	testenv.Eventually(t, testenv.Wait, "the flood spends the limiter's burst", func() bool { return flooded.Load() > 10 })
 	mark := h.logs.Mark()
 	for _, c := range cases {
 		if c.name == "client that never reads" {
@@ -328,10 +334,12 @@ func TestRareCaseLoggedDuringFlood(t *testing.T) {
 		return h.MustMetrics().Get("spsmg_connections_closed_total", "reason", "slow_consumer") >= 1
 	})
 	close(stop)
-	n := <-flooded
-	// One more ordinary close once the limiter has a token again: its line
-	// carries the count of what was suppressed.
-	<-time.After(1100 * time.Millisecond)
+	<-done
+	n := flooded.Load()
+	// One more ordinary close once the limiter has a token again (a second
+	// later on its clock): its line carries the count of what was
+	// suppressed.
+	clock.Advance(time.Second)
 	c := h.login("127.0.0.6")
 	c.Close()
 	testenv.Eventually(t, testenv.Wait, "the ordinary close is logged", func() bool {
