@@ -125,7 +125,7 @@ func Heavy() bool { return os.Getenv("SPSMG_HEAVY") == "1" }
 
 // Bugs names the failures of the promises these suites check (message
 // lost, sequence reused, log flood, …): each is a test failure with its
-// id and evidence. The suites found six such bugs in the proxy; they are
+// id and evidence. The suites found seven such bugs in the proxy; they are
 // fixed, and the checks stay as regression tests.
 // Use: b := testenv.NewBugs(t); defer b.Done(); … b.Report(id, format, …).
 type Bugs struct {
