@@ -160,6 +160,7 @@ func (s *Server) Serve(ln net.Listener, certFile, keyFile string) error {
 	s.mu.Lock()
 	s.addr = ln.Addr()
 	s.mu.Unlock()
+	ln = retryListener{ln}
 	var err error
 	if certFile != "" {
 		err = s.srv.ServeTLS(ln, certFile, keyFile)

@@ -125,6 +125,10 @@ type Options struct {
 	Auth *authcache.Engine
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// LogClock is the clock of the log limiter (ratelog.go); nil means
+	// time.Now. For tests: advancing it refills the budget of lines at
+	// once.
+	LogClock func() time.Time
 }
 
 // New checks cfg and prepares a gateway; nothing listens until
@@ -150,6 +154,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		booted:   make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
+	g.logLimit.now = opts.LogClock
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.routeLookups = make(chan struct{}, maxRouteLookups)
 	g.lockout = newLockout()

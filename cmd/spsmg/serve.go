@@ -208,12 +208,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		_ = ln.Close()
 		return err
 	}
+	// accepting: the addresses as bound, SP listeners then SGIP's inbound
+	// one (a configured port 0 shows the port picked).
 	var at listening
-	for _, a := range gw.Addrs()[:len(cfg.Listeners)] {
-		at.sp = append(at.sp, a.String())
+	accepting := make([]string, 0, len(cfg.Listeners)+1)
+	for i, a := range gw.Addrs() {
+		if i < len(cfg.Listeners) {
+			at.sp = append(at.sp, a.String())
+		}
+		accepting = append(accepting, a.String())
 	}
 	at.http = ln.Addr().String()
-	log.Info("spsmg serving", "listeners", fmt.Sprint(at.sp), "upstream", cfg.Upstream.Addr, "http", at.http, "store", storeName(cfg.Store))
+	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "accepting", strings.Join(accepting, ","),
+		"upstream", cfg.Upstream.Addr, "http", at.http, "store", storeName(cfg.Store))
 	if started != nil {
 		started(at)
 	}
