@@ -78,10 +78,15 @@ func serveHTTP(t *testing.T, w *testenv.World, logs *testenv.LogRecorder) {
 		return partial, nil
 	})
 	srv.Console, srv.Admin = a.ConsoleHandler(), a.Handler()
-	ln, err := net.Listen("tcp", w.HTTPAddr)
+	addr := w.HTTPAddr
+	if addr == "" {
+		addr = "127.0.0.1:0" // the world leaves the HTTP server to its user
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.HTTPAddr = ln.Addr().String()
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ln, "", "") }()
 	t.Cleanup(func() {
