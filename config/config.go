@@ -273,6 +273,22 @@ type HTTP struct {
 	MetricsAllowIPs []string `yaml:"metrics_allow_ips"`
 	// SignatureWindow: requests whose timestamp is further off are refused.
 	SignatureWindow time.Duration `yaml:"signature_window"`
+	// Admin, when set, turns on the operator's admin API under /admin/v1/
+	// (suspend an account, close a connection, drain a bind, reload),
+	// which the console's buttons call. Unset: the admin API answers
+	// not_configured and the console is read-only.
+	Admin *Admin `yaml:"admin"`
+}
+
+// Admin is the one operator credential of the admin API: requests are
+// signed with Key and Secret exactly as SP websites sign /v1/ requests.
+type Admin struct {
+	// Key names the operator credential in logs (who acted).
+	Key string `yaml:"key"`
+	// Secret signs requests; at least MinAdminSecretLen bytes.
+	Secret string `yaml:"secret"`
+	// AllowIPs may call /admin/v1/; empty = loopback only.
+	AllowIPs []string `yaml:"allow_ips"`
 }
 
 // Authorization holds the rules of SPEC §3.

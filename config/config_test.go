@@ -28,6 +28,12 @@ func TestDemoConfigLoads(t *testing.T) {
 	if u := cfg.Upstream; u.StallProbeAfter != 5*time.Second || u.ProbeTimeout != 5*time.Second || u.MaxTimeouts != 3 {
 		t.Fatalf("bind health defaults: %+v", u)
 	}
+	if a := cfg.HTTP.Admin; a == nil || a.Key != "demo-admin" || len(a.Secret) < MinAdminSecretLen {
+		t.Fatalf("demo admin credential: %+v", a)
+	}
+	if r := cfg.Results; r[codec.FamilyCMPP][reason.AccountSuspended] != 125 || r[codec.FamilySGIP][reason.AccountSuspended] != 125 || r[codec.FamilySMGP][reason.AccountSuspended] != 133 {
+		t.Fatalf("account_suspended defaults: %v", r)
+	}
 	if cfg.Authorization.MOLinkIDUses != 5 || cfg.Upstream.ResponseTimeout != 60*time.Second {
 		t.Fatalf("defaults: %+v %+v", cfg.Authorization, cfg.Upstream)
 	}
@@ -112,6 +118,12 @@ func TestParseRejects(t *testing.T) {
 		{"SGIP inbound login too long", sgipLong, `upstream.inbound.login: "inbound-login-17b" is 17 bytes; SGIP Login Name holds 16`},
 		{"SGIP receiver login too long", sgipLong, `accounts[0].receiver.login: "receiver-login-18b" is 18 bytes; SGIP Login Name holds 16`},
 		{"bad metrics allow list", minimal + "http: {metrics_allow_ips: [10.0.0.0/33]}\n", `http.metrics_allow_ips[0]: "10.0.0.0/33" is not an IP or CIDR`},
+		{"admin without key", minimal + "http: {admin: {secret: 0123456789abcdef}}\n", `http.admin.key: required`},
+		{"admin key with a space", minimal + "http: {admin: {key: \"ops one\", secret: 0123456789abcdef}}\n", `http.admin.key: "ops one": at most 128 characters, no spaces`},
+		{"admin secret too short", minimal + "http: {admin: {key: ops, secret: short}}\n", `http.admin.secret: 5 bytes: at least 16`},
+		{"bad admin allow list", minimal + "http: {admin: {key: ops, secret: 0123456789abcdef, allow_ips: [nope]}}\n", `http.admin.allow_ips[0]: "nope" is not an IP or CIDR`},
+		{"unknown admin key", minimal + "http: {admin: {key: ops, secret: 0123456789abcdef, token: x}}\n", "http.admin.token: unknown key"},
+		{"zero suspension code", minimal + "results: {smgp: {account_suspended: 0}}\n", "results.smgp.account_suspended: 0 means success"},
 		{"prelogin cap below 1", minimal + "gateway: {max_prelogin_per_ip: -1}\n", "gateway.max_prelogin_per_ip: -1: at least 1"},
 		{"SGIP needs inbound", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "upstream.inbound: SGIP needs a listener"},
 		{"SGIP account needs receiver", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "accounts[0].receiver: an SGIP SP needs receiver.addr"},

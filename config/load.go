@@ -61,6 +61,10 @@ const (
 	// MinMinFreeSpace is the smallest reserve accepted: one memtable flush
 	// (16 MiB) and the write batches in flight when the reserve is crossed.
 	MinMinFreeSpace = 32 << 20
+	// MinAdminSecretLen: the admin secret can suspend SPs and reload the
+	// configuration; 16 bytes of a random string are beyond guessing
+	// within the replay window's rate.
+	MinAdminSecretLen = 16
 )
 
 // Load reads and validates the file at path. Warnings are problems that do
@@ -164,7 +168,7 @@ func syntaxProblem(err error) Problem {
 }
 
 func (c *Config) hasSecrets() bool {
-	if c.Upstream.Secret != "" || c.Store.Redis.Password != "" {
+	if c.Upstream.Secret != "" || c.Store.Redis.Password != "" || c.HTTP.Admin != nil {
 		return true
 	}
 	for _, a := range c.Accounts {
@@ -389,6 +393,18 @@ func (c *Config) validate() []Problem {
 	}
 	checkIPs(bad, "http.allow_ips", c.HTTP.AllowIPs)
 	checkIPs(bad, "http.metrics_allow_ips", c.HTTP.MetricsAllowIPs)
+	if ad := c.HTTP.Admin; ad != nil {
+		switch {
+		case ad.Key == "":
+			bad("http.admin.key", "required (the name of the operator credential)")
+		case len(ad.Key) > 128 || strings.ContainsAny(ad.Key, " \t\r\n"):
+			bad("http.admin.key", "%q: at most 128 characters, no spaces", ad.Key)
+		}
+		if len(ad.Secret) < MinAdminSecretLen {
+			bad("http.admin.secret", "%d bytes: at least %d", len(ad.Secret), MinAdminSecretLen)
+		}
+		checkIPs(bad, "http.admin.allow_ips", ad.AllowIPs)
+	}
 
 	a := c.Authorization
 	if a.PortalNumber != "" && !isDigits(a.PortalNumber) {

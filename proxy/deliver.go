@@ -427,7 +427,8 @@ func (s *spConn) sendDelivery(d *delivery) bool {
 	}
 	l, g := s.l, s.g
 	s.counter++
-	seq := g.makeSeq(l.sgipTime, s.counter)
+	seq := &s.seq
+	g.putSeq(seq, l.sgipTime, s.counter)
 	n := g.seqLen
 	start := len(s.out.buf)
 	s.out.buf = append(s.out.buf, d.frame...)

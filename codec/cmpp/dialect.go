@@ -157,6 +157,7 @@ var defaultResults = codec.ResultTable{
 	reason.SPNumberNotAllowed:  uint32(ResultBadSrcID),
 	reason.Malformed:           uint32(ResultBadStructure),
 	reason.TooManyRecipients:   uint32(ResultBadDestTerminalID),
+	reason.AccountSuspended:    125,
 }
 
 func (Dialect) DefaultResults() codec.ResultTable { return defaultResults }

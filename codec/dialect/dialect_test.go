@@ -90,17 +90,17 @@ var oldDefaults = map[string]map[string]uint32{
 		"linkid_wrong_sp": 107, "linkid_wrong_service": 107, "notice_unmatched": 107, "linkid_used_up": 38,
 		"no_recipients": 5, "bad_recipient": 6, "store_unavailable": 111, "subscription_paused": 108, "flow_control": 33, "window_full": 11,
 		"upstream_unavailable": 11, "upstream_timeout": 11, "service_not_allowed": 103,
-		"sp_number_not_allowed": 102, "malformed": 5, "too_many_recipients": 5},
+		"sp_number_not_allowed": 102, "malformed": 5, "too_many_recipients": 5, "account_suspended": 125},
 	"cmpp": {"not_subscribed": 106, "linkid_unknown": 107, "linkid_expired": 107, "linkid_wrong_user": 107,
 		"linkid_wrong_sp": 107, "linkid_wrong_service": 107, "notice_unmatched": 107, "linkid_used_up": 112,
 		"no_recipients": 13, "bad_recipient": 13, "store_unavailable": 111, "subscription_paused": 108, "flow_control": 8, "window_full": 8,
 		"upstream_unavailable": 8, "upstream_timeout": 8, "service_not_allowed": 7, "sp_number_not_allowed": 10,
-		"malformed": 1, "too_many_recipients": 13},
+		"malformed": 1, "too_many_recipients": 13, "account_suspended": 125},
 	"smgp": {"not_subscribed": 130, "linkid_unknown": 131, "linkid_expired": 131, "linkid_wrong_user": 131,
 		"linkid_wrong_sp": 131, "linkid_wrong_service": 131, "notice_unmatched": 131, "linkid_used_up": 132,
 		"no_recipients": 47, "bad_recipient": 47, "store_unavailable": 1, "subscription_paused": 133, "flow_control": 1, "window_full": 1,
 		"upstream_unavailable": 1, "upstream_timeout": 1, "service_not_allowed": 43, "sp_number_not_allowed": 46,
-		"malformed": 10, "too_many_recipients": 47},
+		"malformed": 10, "too_many_recipients": 47, "account_suspended": 133},
 }
 
 // loginWith builds the login of d with the mode byte raw on the wire, by

@@ -144,6 +144,7 @@ var defaultResults = codec.ResultTable{
 	reason.SPNumberNotAllowed:  uint32(AuthBadSPNumber),
 	reason.Malformed:           uint32(BadParameter),
 	reason.TooManyRecipients:   uint32(BadParameter),
+	reason.AccountSuspended:    125,
 }
 
 func (Dialect) DefaultResults() codec.ResultTable { return defaultResults }
