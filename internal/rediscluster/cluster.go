@@ -186,7 +186,24 @@ func (c *Cluster) start(ctx context.Context) error {
 			return fmt.Errorf("%s: REPLICATE %s: %w", nd.Addr, masters[master].Addr, err)
 		}
 	}
-	return c.poll(ctx, "cluster ready", func() error { return c.healthy(ctx, c.node) })
+	return c.poll(ctx, "cluster ready", func() error {
+		if err := c.healthy(ctx, c.node); err != nil {
+			return err
+		}
+		// Every node must also know which nodes are replicas: a node that
+		// has not yet learnt it by gossip shows their masters without
+		// replicas (CLUSTER SHARDS), which a client may act on.
+		for _, nd := range c.node {
+			out, err := c.client(nd).Do(ctx, "CLUSTER", "NODES").Text()
+			if err != nil {
+				return err
+			}
+			if got := strings.Count(out, "slave"); got < len(replicas) {
+				return fmt.Errorf("%s knows %d of %d replicas", nd.Addr, got, len(replicas))
+			}
+		}
+		return nil
+	})
 }
 
 // healthy reports whether every node of nodes sees the cluster ok with all
