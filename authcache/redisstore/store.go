@@ -488,6 +488,10 @@ func (s *Store) Scan(prefix []byte, fn func(key, value []byte) error) error {
 	return nil
 }
 
+// NodeID implements authcache.ChangeStore: the name this node's changes
+// carry (Options.NodeID).
+func (s *Store) NodeID() string { return s.opt.NodeID }
+
 // Close implements authcache.Store: it stops retries and followers, waits
 // for running calls, and closes the connections.
 func (s *Store) Close() error {
