@@ -199,10 +199,10 @@ func TestEnginesOnCluster(t *testing.T) {
 			seq   uint8
 			allow bool
 		}{
-			{b, 7, 2, true}, // the first part seen, on B: spends the only use
-			{a, 7, 1, true}, // follows on A
-			{b, 7, 2, true}, // a resend follows too
-			{a, 7, 3, true}, // the last part: the message is complete
+			{b, 7, 2, true},  // the first part seen, on B: spends the only use
+			{a, 7, 1, true},  // follows on A
+			{b, 7, 2, true},  // a resend follows too
+			{a, 7, 3, true},  // the last part: the message is complete
 			{a, 7, 1, false}, // a new message with the same reference: no use left
 			{b, 8, 1, false}, // another message: no use left
 		} {
