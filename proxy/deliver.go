@@ -259,12 +259,23 @@ func offsetIn(frame, sub []byte) int {
 // mo handles a user's MO: LinkID, confirmation replies, unsubscription
 // (SPEC §3.1, §3.3b, §3.3e), then delivery.
 func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *ack) {
+	mo := g.moOf(t, v)
+	act := g.auth.OnMO(&mo)
+	if act.Deferred { // a confirmation reply, decided in the cluster (deferred.go)
+		g.moDeferred(l, frame, ak)
+		return
+	}
+	g.moAct(l, t, frame, v, &act, ak)
+}
+
+// moOf is the authorization view of an MO.
+func (g *Gateway) moOf(t *accountTable, v *codec.View) authcache.MO {
 	a := t.route(v.SPNumber)
 	spID := ""
 	if a != nil {
 		spID = a.id
 	}
-	mo := authcache.MO{
+	return authcache.MO{
 		User:        v.UserNumber,
 		SPNumber:    v.SPNumber,
 		SP:          spID,
@@ -273,7 +284,16 @@ func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *
 		LinkID:      v.LinkID(),
 		LinkIDMax:   g.cfgLoad().Upstream.Protocol.LinkIDWidth(),
 	}
-	act := g.auth.OnMO(&mo)
+}
+
+// moAct does what the engine decided for an MO: the Noti_SP of a Y, the
+// acknowledgement of a consumed reply, the delivery. Runs on loop l.
+func (g *Gateway) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, act *authcache.MOAction, ak *ack) {
+	if act.Unavailable { // the cluster could not take the reply: the SMG resends
+		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		return
+	}
+	a := t.route(v.SPNumber)
 	if n := act.NotiSP; n != nil {
 		g.counters.confirmations.Add(1)
 		if target := t.byID[n.SP]; target != nil {

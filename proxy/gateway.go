@@ -88,6 +88,8 @@ type Gateway struct {
 	up *upstream
 
 	routeLookups chan struct{} // semaphore of the disk route lookups in flight
+	deferSlots   chan struct{} // semaphore of the decisions waiting for the cluster (deferred.go)
+	deferTimeout time.Duration
 
 	originRR    atomic.Uint32
 	sweepEvery  atomic.Int64 // ns between the loops' sweeps (health.go)
@@ -109,6 +111,7 @@ type gatewayCounters struct {
 	unknownResponses  atomic.Uint64
 	outboxFull        atomic.Uint64
 	routeLookupsBusy  atomic.Uint64
+	deferBusy         atomic.Uint64
 	reportsBySPNumber atomic.Uint64
 	loginFailures     [len(loginStatusNames)]atomic.Uint64
 }
@@ -119,6 +122,9 @@ type Options struct {
 	Auth *authcache.Engine
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// DeferTimeout bounds a decision that waits for the cluster (a LinkID
+	// MT, a confirmation reply; deferred.go). Default 20 s.
+	DeferTimeout time.Duration
 }
 
 // New checks cfg and prepares a gateway; nothing listens until
@@ -146,6 +152,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.routeLookups = make(chan struct{}, maxRouteLookups)
+	g.deferSlots = make(chan struct{}, maxDeferred)
+	g.deferTimeout = opts.DeferTimeout
+	if g.deferTimeout <= 0 {
+		g.deferTimeout = deferTimeoutDefault
+	}
 	g.lockout = newLockout()
 	g.node = cfg.Node.SGIPNodeID
 	g.maxConns = int64(cfg.Gateway.MaxConnections)

@@ -289,6 +289,10 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		if sample {
 			l.stats.authLatency.observeNS(nanotime() - t0)
 		}
+		if d.Deferred { // the decision needs the cluster (deferred.go)
+			s.deferSubmit(frame, v)
+			return
+		}
 		if !d.Allow {
 			s.refuse(v, outcome(d.Reason))
 			return

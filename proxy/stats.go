@@ -29,6 +29,9 @@ type loopStats struct {
 	packets     [2][2][kindCount]atomic.Uint64
 	submitRTT   histogram    // SMG round trip of Submits, forwarded and originated
 	authLatency histogram    // authorization decision time, sampled
+	// deferLatency: a Submit deferred to a cluster decision (deferred.go),
+	// from parked to decided, on the loop.
+	deferLatency histogram
 	inflight    atomic.Int64 // requests awaiting the SMG on this loop's binds
 	_           [64]byte
 }
