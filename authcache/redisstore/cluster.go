@@ -261,7 +261,7 @@ func (s *Store) TakeTokens(ctx context.Context, account string, rate float64, bu
 // queue and its group on first use. With a consumer named, and when no
 // entry older than this one waits untaken, it takes the entry for that
 // consumer at once (the node that appends it can deliver it). It returns
-// {id, claimed}, or {'', 0} when the queue is full.
+// {id, claimed}, or {”, 0} when the queue is full.
 var enqueueScript = redis.NewScript(`
 local q = KEYS[1]
 if redis.call('EXISTS', q) == 0 then
