@@ -158,10 +158,22 @@ type Readiness struct {
 	// HealthyBinds are logged in and taking Submits; ready needs one.
 	HealthyBinds int          `json:"healthy_binds"`
 	Binds        []BindStatus `json:"binds"`
+	// Cluster, with several nodes: whether the cluster answers and the
+	// nodes alive at the last heartbeat.
+	Cluster *ClusterStatus `json:"cluster,omitempty"`
+}
+
+// ClusterStatus is the cluster as one node sees it.
+type ClusterStatus struct {
+	Reachable bool     `json:"reachable"`
+	Node      string   `json:"node"`
+	LiveNodes []string `json:"live_nodes"`
 }
 
 // Readiness reports whether the gateway can serve: the authorization store
-// answers and at least one bind is logged in and healthy. Any goroutine.
+// answers (with several nodes: the engine decides MTs, from memory while
+// the cluster is unreachable) and at least one bind is logged in and
+// healthy. Any goroutine.
 func (g *Gateway) Readiness() Readiness {
 	r := Readiness{StoreAvailable: g.auth.Available(), Binds: g.Binds()}
 	for _, b := range r.Binds {
@@ -169,8 +181,14 @@ func (g *Gateway) Readiness() Readiness {
 			r.HealthyBinds++
 		}
 	}
+	decides := r.StoreAvailable
+	if c := g.cl; c != nil {
+		r.Cluster = &ClusterStatus{Reachable: c.reachable(), Node: c.b.NodeID(), LiveNodes: c.liveNodes()}
+		r.StoreAvailable = r.StoreAvailable && c.reachable()
+		decides = g.auth.Decides()
+	}
 	switch {
-	case !r.StoreAvailable:
+	case !decides:
 		r.Reason = "authorization store unavailable"
 	case r.HealthyBinds == 0:
 		r.Reason = "no healthy SMG bind logged in"

@@ -612,3 +612,11 @@ func evalRetryLoad(ctx context.Context, cl *redis.Client, sc *redis.Script, keys
 	}
 	return v, err
 }
+
+// QueueKey is the Redis key of an account's delivery queue under a key
+// prefix, for operators and tests (redis-cli XPENDING <key> spsmg).
+func QueueKey(prefix, account string) string {
+	s := &Store{prefix: prefix}
+	_, key := s.accountKey('q', account)
+	return key
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
+	"github.com/spsmg/spsmg/cluster"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/metrics"
@@ -99,6 +100,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		st.Close()
 		return fmt.Errorf("authorization engine: %w", err)
 	}
+	opts := proxy.Options{Auth: engine, Logger: log}
+	if cb, ok := st.(cluster.Backend); ok {
+		// Several nodes share the cluster (README: Running several nodes).
+		opts.Cluster, opts.DeferTimeout = cb, cfg.Store.Redis.Timeout
+		log.Info("cluster: this node", "node_id", cb.NodeID())
+	}
 	reason := "failed at start"
 	defer func() {
 		if cerr := engine.Close(); cerr != nil {
@@ -111,7 +118,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		}
 		log.Info("spsmg stopped", "reason", reason, "uptime", uptime)
 	}()
-	gw, err := proxy.New(cfg, proxy.Options{Auth: engine, Logger: log})
+	gw, err := proxy.New(cfg, opts)
 	if err != nil {
 		return err
 	}
@@ -233,9 +240,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	}
 }
 
-// openStore opens the configured backend. The redis backend runs this node
-// on a Redis Cluster; nothing follows the change stream yet, so nothing is
-// published on it.
+// openStore opens the configured backend. The redis backend makes this
+// node one of those sharing a Redis Cluster: it publishes its changes of
+// what the engines follow (authcache.Published).
 func openStore(c config.Store, log *slog.Logger) (authcache.Store, error) {
 	if c.Backend != config.StoreRedis {
 		st, err := authcache.OpenBadger(c.Path, authcache.BadgerOptions{SyncWrites: c.SyncWrites, Logger: log})
@@ -252,6 +259,7 @@ func openStore(c config.Store, log *slog.Logger) (authcache.Store, error) {
 	o := redisstore.Options{
 		Addrs: r.Addrs, Username: r.Username, Password: r.Password, KeyPrefix: r.KeyPrefix,
 		WaitTimeout: r.WaitTimeout, Timeout: r.Timeout, Logger: log,
+		NodeID: r.NodeID, PublishPrefixes: authcache.Published(),
 	}
 	if r.WaitReplicas != nil {
 		o.WaitReplicas = *r.WaitReplicas

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/authcache/redisstore"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
@@ -40,6 +41,9 @@ type Options struct {
 	// DataDir is the Badger directory; "" keeps the store in memory (in
 	// process) or uses a directory in t.TempDir (child process).
 	DataDir string
+	// Store, when set, is the store section as raw YAML (a Redis Cluster:
+	// {backend: redis, redis: {...}}); DataDir is then unused.
+	Store string
 	// LogLevel of a child process (default info).
 	LogLevel string
 	// ChildNoFile limits a child process's open files (RLIMIT_NOFILE).
@@ -198,7 +202,10 @@ func (w *World) render() string {
 	if w.Opts.LogLevel != "" {
 		fmt.Fprintf(&b, "log: {level: %s}\n", w.Opts.LogLevel)
 	}
-	if w.Opts.DataDir != "" {
+	switch {
+	case w.Opts.Store != "":
+		fmt.Fprintf(&b, "store: %s\n", w.Opts.Store)
+	case w.Opts.DataDir != "":
 		fmt.Fprintf(&b, "store: {path: %q}\n", w.Opts.DataDir)
 	}
 	b.WriteString("accounts:\n")
@@ -226,19 +233,30 @@ func (w *World) Start() {
 	if w.Opts.Logs != nil {
 		log = w.Opts.Logs.Logger()
 	}
-	if w.Opts.DataDir != "" {
+	opts := proxy.Options{Logger: log}
+	switch {
+	case w.Cfg.Store.Backend == config.StoreRedis:
+		r := w.Cfg.Store.Redis
+		rs, err := redisstore.Open(redisstore.Options{Addrs: r.Addrs, Password: r.Password, KeyPrefix: r.KeyPrefix,
+			WaitReplicas: 1, Timeout: r.Timeout, NodeID: r.NodeID, PublishPrefixes: authcache.Published(), Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, opts.Cluster, opts.DeferTimeout = rs, rs, r.Timeout
+	case w.Opts.DataDir != "":
 		st, err = authcache.OpenBadger(w.Opts.DataDir, authcache.BadgerOptions{Logger: Quiet()})
 		if err != nil {
 			t.Fatal(err)
 		}
-	} else {
+	default:
 		st = authcache.NewMemStore(nil)
 	}
 	w.Engine, err = authcache.Open(proxy.AuthPolicy(w.Cfg), st, authcache.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.GW, err = proxy.New(w.Cfg, proxy.Options{Auth: w.Engine, Logger: log})
+	opts.Auth = w.Engine
+	w.GW, err = proxy.New(w.Cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
