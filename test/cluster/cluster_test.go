@@ -52,7 +52,9 @@ func queuePending(t *testing.T, c *rediscluster.Cluster, prefix, account string)
 }
 
 // queueSlot is the cluster slot of an account's queue.
-func queueSlot(prefix, account string) int { return redisstore.Slot(redisstore.QueueKey(prefix, account)) }
+func queueSlot(prefix, account string) int {
+	return redisstore.Slot(redisstore.QueueKey(prefix, account))
+}
 
 // engineMT is a subscription MT for sp1 as the engine sees it.
 func engineMT(user string) *authcache.MT {
