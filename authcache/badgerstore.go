@@ -15,7 +15,9 @@ import (
 // Small-store Badger options (docs/performance-notes.md §4): the defaults are
 // sized for a big server (5 × 64 MB memtables, 256 MB block cache, 1 GB
 // value-log files); an authorization cache of a few million small records
-// needs far less.
+// needs far less. The sizes also bound what the store can still write once
+// it stops taking work below its free-space reserve (space.go): a memtable
+// flush writes one table of at most badgerMemTableSize.
 const (
 	badgerMemTableSize     = 16 << 20
 	badgerNumMemtables     = 2
@@ -43,6 +45,16 @@ type BadgerOptions struct {
 	ReadOnly bool
 	// Logger receives Badger's warnings and errors (nil: slog.Default()).
 	Logger *slog.Logger
+	// MinFree, when not 0, is the free space the store keeps on its
+	// filesystem (the engine's SpaceGuard reserve). OpenBadger refuses to
+	// open below it (*NoSpaceError): Badger's first writes into its
+	// memory-mapped files would kill the process. Close below it leaves
+	// the files as a kill -9 would, instead of flushing the memtable into
+	// a new table (up to badgerMemTableSize): nothing is lost, the
+	// write-ahead log is replayed at the next open.
+	MinFree uint64
+	// Free measures the free space for MinFree (nil: DirFree(dir)).
+	Free func() (uint64, error)
 }
 
 // ErrNeedsWrite: a read-only open is not possible because Badger must
@@ -56,6 +68,8 @@ type BadgerStore struct {
 	dir      string
 	lock     *dirLock
 	recovery Recovery
+	minFree  uint64
+	free     func() (uint64, error)
 	mu       sync.RWMutex // Apply/Get/Scan hold it shared; Close exclusively
 	closed   bool
 }
@@ -73,6 +87,19 @@ func OpenBadger(dir string, o BadgerOptions) (*BadgerStore, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	free := o.Free
+	if free == nil {
+		free = DirFree(dir)
+	}
+	if o.MinFree > 0 && !o.InMemory {
+		n, err := free()
+		if err != nil {
+			return nil, fmt.Errorf("authcache: open badger %q: measuring free space: %w", dir, err)
+		}
+		if n < o.MinFree {
+			return nil, &NoSpaceError{Path: dir, Free: n, Reserve: o.MinFree}
+		}
 	}
 	opts := badgerOptions(dir, o, log)
 	if o.InMemory {
@@ -108,7 +135,7 @@ func OpenBadger(dir string, o BadgerOptions) (*BadgerStore, error) {
 		}
 		return nil, explainOpenError(dir, err, watch)
 	}
-	return &BadgerStore{db: db, dir: dir, lock: lock, recovery: watch.finish(log)}, nil
+	return &BadgerStore{db: db, dir: dir, lock: lock, recovery: watch.finish(log), minFree: o.MinFree, free: free}, nil
 }
 
 func badgerOptions(dir string, o BadgerOptions, log *slog.Logger) badger.Options {
@@ -240,6 +267,10 @@ func (s *BadgerStore) RunGC() error {
 }
 
 // Close implements Store. It waits for running Apply/Get/Scan calls.
+// Below BadgerOptions.MinFree it does not close Badger (which would flush
+// the memtable into a new table) and returns an error wrapping ErrNoSpace:
+// the process is about to exit, and the write-ahead log already holds
+// every committed write, as after a kill -9.
 func (s *BadgerStore) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,6 +278,12 @@ func (s *BadgerStore) Close() error {
 		return ErrStoreClosed
 	}
 	s.closed = true
+	if s.minFree > 0 {
+		if n, err := s.free(); err == nil && n < s.minFree {
+			return fmt.Errorf("authcache: badger %q left for its write-ahead log to be replayed at the next open, not flushed (%d bytes free, reserve %d): %w",
+				s.dir, n, s.minFree, ErrNoSpace)
+		}
+	}
 	err := s.db.Close()
 	s.lock.release()
 	return err

@@ -42,6 +42,7 @@ type options struct {
 	sweep     time.Duration
 	gc        time.Duration
 	failAfter int
+	space     *SpaceGuard
 }
 
 // WithLogger sets the logger (default slog.Default()). Phone numbers are
@@ -75,9 +76,10 @@ func WithFailAfter(n int) Option { return func(o *options) { o.failAfter = n } }
 
 // health bits; the engine answers while none is set.
 const (
-	healthClosed uint32 = 1 << iota // Close called
-	healthWrites                    // the store keeps failing writes
-	healthMarked                    // SetAvailable(false)
+	healthClosed  uint32 = 1 << iota // Close called
+	healthWrites                     // the store keeps failing writes
+	healthMarked                     // SetAvailable(false)
+	healthNoSpace                    // below the free-space reserve (space.go)
 )
 
 // Engine is the authorization cache: the rules of docs/authorization.md over an
@@ -98,6 +100,7 @@ type Engine struct {
 	names  *interner
 	w      *writer
 	health atomic.Uint32
+	space  *spaceWatch // nil without WithSpaceGuard
 
 	subs   [1 << subShardBits]subShard
 	links  [1 << linkShardBits]linkShard
@@ -137,7 +140,8 @@ type Engine struct {
 
 // Open compiles cfg, loads every live record of st into memory, and starts
 // the writer and the maintenance goroutine (expiry sweep, value-log GC,
-// store health probe). Open blocks until the load is done (see the README
+// store health probe), and with WithSpaceGuard the free-space watch. Open
+// blocks until the load is done (see the README
 // for the time per million records). On success the Engine owns st and
 // Close closes it; on error st is left open.
 func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
@@ -175,6 +179,12 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 	if r, ok := st.(RecoveryReporter); ok {
 		e.recovery = r.Recovery()
 	}
+	if o.space != nil {
+		if e.space, err = newSpaceWatch(*o.space, o.log, &e.health); err != nil {
+			return nil, err
+		}
+		e.space.check() // known before the first decision
+	}
 	for i := range e.links {
 		e.links[i].m = make(map[linkKey]linkVal)
 		e.links[i].parts = newPartsTable(perShard)
@@ -205,9 +215,13 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 	e.log.Info("authcache: loaded", "subscriptions", s.Subscriptions, "linkids", s.MOLinkIDs+s.NoticeLinkIDs,
 		"web_codes", s.WebCodes, "pending", s.Pending, "routes", s.Routes, "corrupt", s.Corrupt, "took", time.Since(start))
 
-	e.w = newWriter(st, e.names, e.log, o.queue, o.maxBatch, o.linger, e.onBatch)
+	e.w = newWriter(st, e.names, e.log, o.queue, o.maxBatch, o.linger, e.onBatch, e.space)
 	e.wg.Add(1)
 	go e.maintain()
+	if e.space != nil {
+		e.wg.Add(1)
+		go e.watchSpace()
+	}
 	if follow {
 		e.startFollowing(cs, head)
 	}
@@ -231,7 +245,8 @@ func (e *Engine) Close() error {
 }
 
 // Available reports whether the engine answers (docs/authorization.md §6):
-// loaded, not closed, the store not failing, not marked unavailable.
+// loaded, not closed, the store not failing, not below its free-space
+// reserve, not marked unavailable.
 func (e *Engine) Available() bool { return e.health.Load() == 0 }
 
 // SetAvailable marks the engine unavailable (false) or clears that mark
@@ -274,7 +289,10 @@ func (e *Engine) Enqueue(ms ...Mutation) error { return e.Persist(nil, ms...) }
 // earlier was attempted. done must not block. With no mutations, done
 // marks a barrier: it runs once everything queued before was written, with
 // the error of the last write attempted.
-// When Persist returns an error, done is not called.
+// When Persist returns an error, done is not called. While the store is
+// below its free-space reserve, Persist with a done returns ErrNoSpace and
+// queues nothing; without one the mutations are queued and written once
+// space is back.
 func (e *Engine) Persist(done func(error), ms ...Mutation) error {
 	for i := range ms {
 		if len(ms[i].Key) == 0 {
@@ -343,7 +361,7 @@ func (e *Engine) maintain() {
 			}
 		case <-sweep.C:
 			e.sweep()
-			if e.health.Load()&healthWrites != 0 {
+			if e.health.Load()&healthWrites != 0 && !e.space.low() {
 				e.probeAsync()
 			}
 		case <-probe.C:
@@ -353,7 +371,9 @@ func (e *Engine) maintain() {
 				e.probeAsync()
 			}
 		case <-gc.C:
-			e.runGC()
+			if !e.space.low() { // GC rewrites value-log files
+				e.runGC()
+			}
 		}
 	}
 }
@@ -502,6 +522,11 @@ type Stats struct {
 	WriteErrors   uint64 // batches that failed
 	Dropped       uint64 // mutations refused by a full queue
 
+	// Free space (zero without WithSpaceGuard).
+	SpaceLow     bool   // below the reserve: nothing is written
+	FreeBytes    uint64 // at the last measurement
+	ReserveBytes uint64
+
 	// Fail policy (docs/authorization.md §6).
 	Available    bool
 	FailClosedMT uint64 // MTs refused store_unavailable
@@ -591,6 +616,9 @@ func (e *Engine) Stats() Stats {
 		s.WriteErrors, s.Dropped = e.w.failed.Load(), e.w.dropped.Load()
 	}
 	s.Available = e.Available()
+	if sp := e.Space(); sp.Guarded {
+		s.SpaceLow, s.FreeBytes, s.ReserveBytes = sp.Low, sp.Free, sp.Reserve
+	}
 	s.FailClosedMT, s.FailOpenMO = e.failClosed.Load(), e.failOpen.Load()
 	s.ReportsSeen, s.Swept, s.Corrupt = e.reports.Load(), e.swept.Load(), e.corrupt.Load()
 	s.LinkIDConflicts = e.conflict.Load()

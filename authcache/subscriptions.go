@@ -45,6 +45,9 @@ func (e *Engine) checkAvailable() error {
 		if h&healthClosed != 0 {
 			return ErrStoreClosed
 		}
+		if h&healthNoSpace != 0 {
+			return fmt.Errorf("%w: %w", ErrUnavailable, ErrNoSpace)
+		}
 		return ErrUnavailable
 	}
 	return nil

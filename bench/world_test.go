@@ -87,20 +87,11 @@ type world struct {
 	notSubscribed uint32   // the refusal's result code in this protocol
 }
 
-func freeAddr(tb testing.TB) string {
-	tb.Helper()
-	a, err := rig.FreeAddr()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return a
-}
-
 // newWorld starts one protocol's world; Cleanup stops it.
 func newWorld(tb testing.TB, p config.Protocol, subs int) *world {
 	tb.Helper()
 	login, secret := rig.SPAccount(string(p))
-	w := &world{proto: p, login: login, secret: secret, spAddr: freeAddr(tb)}
+	w := &world{proto: p, login: login, secret: secret}
 	s, err := smg.Start(smg.Config{Protocol: p, Logger: quiet(),
 		// The direct runs log in as the SP itself.
 		Accounts: map[string]string{rig.SMGLogin: rig.SMGSecret, login: secret}})
@@ -113,9 +104,11 @@ func newWorld(tb testing.TB, p config.Protocol, subs int) *world {
 	// The configuration cmd/compare runs spsmg with; the store and HTTP
 	// entries are not used here (the engine is in memory, no HTTP server).
 	// SGIP's inbound listener and the SP's receiver stay unused too: MT-only
-	// runs ask for no reports, and spsmg dials a receiver only to deliver.
-	g := rig.Gateway{Proto: string(p), Listen: w.spAddr, SMG: s.Addr(), HTTP: "127.0.0.1:0", DataDir: tb.TempDir(),
-		Window: upstreamWindow, Inbound: freeAddr(tb), Receiver: freeAddr(tb)}
+	// runs ask for no reports, and spsmg dials a receiver only to deliver
+	// (port 0: nothing listens there). The gateway listens on port 0 and
+	// says where (Addrs), so that no port is probed and bound again.
+	g := rig.Gateway{Proto: string(p), Listen: "127.0.0.1:0", SMG: s.Addr(), HTTP: "127.0.0.1:0", DataDir: tb.TempDir(),
+		Window: upstreamWindow, Inbound: "127.0.0.1:0", Receiver: "127.0.0.1:0"}
 	cfg, err := config.Parse([]byte(g.YAML()))
 	if err != nil {
 		tb.Fatal(err)
@@ -141,6 +134,7 @@ func newWorld(tb testing.TB, p config.Protocol, subs int) *world {
 	case err := <-w.served:
 		tb.Fatalf("gateway did not start: %v", err)
 	}
+	w.spAddr = w.gw.Addrs()[0].String()
 	// Every loop's bind logged in: a Submit on a loop without one would be
 	// handed across loops, which is not the path being measured.
 	deadline := time.Now().Add(10 * time.Second)

@@ -184,6 +184,17 @@ type Store struct {
 	// SyncWrites fsyncs every batch: survives power loss, ~30× slower
 	// (notes/stack.md). Off, a kill -9 is survived but power loss is not.
 	SyncWrites bool `yaml:"sync_writes"`
+	// MinFreeSpace is the free space spsmg keeps on the filesystem of
+	// Path. Below it nothing more is written: MTs are refused
+	// (store_unavailable), the SMG's MO and reports are answered with the
+	// busy result so that it sends them again, /readyz is not ready, until
+	// free space is back above it by a quarter. spsmg also refuses to open
+	// the store below it. Badger writes through memory-mapped files, and a
+	// write into one on a full filesystem kills the process (SIGBUS)
+	// instead of returning an error: this reserve is what keeps it from
+	// getting there. Default DefaultMinFreeSpace; at least
+	// MinMinFreeSpace.
+	MinFreeSpace ByteSize `yaml:"min_free_space"`
 	// Redis configures the redis backend.
 	Redis RedisStore `yaml:"redis"`
 }
@@ -266,6 +277,22 @@ type HTTP struct {
 	MetricsAllowIPs []string `yaml:"metrics_allow_ips"`
 	// SignatureWindow: requests whose timestamp is further off are refused.
 	SignatureWindow time.Duration `yaml:"signature_window"`
+	// Admin, when set, turns on the operator's admin API under /admin/v1/
+	// (suspend an account, close a connection, drain a bind, reload),
+	// which the console's buttons call. Unset: the admin API answers
+	// not_configured and the console is read-only.
+	Admin *Admin `yaml:"admin"`
+}
+
+// Admin is the one operator credential of the admin API: requests are
+// signed with Key and Secret exactly as SP websites sign /v1/ requests.
+type Admin struct {
+	// Key names the operator credential in logs (who acted).
+	Key string `yaml:"key"`
+	// Secret signs requests; at least MinAdminSecretLen bytes.
+	Secret string `yaml:"secret"`
+	// AllowIPs may call /admin/v1/; empty = loopback only.
+	AllowIPs []string `yaml:"allow_ips"`
 }
 
 // Authorization holds the rules of SPEC §3.

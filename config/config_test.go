@@ -28,6 +28,12 @@ func TestDemoConfigLoads(t *testing.T) {
 	if u := cfg.Upstream; u.StallProbeAfter != 5*time.Second || u.ProbeTimeout != 5*time.Second || u.MaxTimeouts != 3 {
 		t.Fatalf("bind health defaults: %+v", u)
 	}
+	if a := cfg.HTTP.Admin; a == nil || a.Key != "demo-admin" || len(a.Secret) < MinAdminSecretLen {
+		t.Fatalf("demo admin credential: %+v", a)
+	}
+	if cfg.Results.CMPP[ReasonAccountSuspended] != 125 || cfg.Results.SGIP[ReasonAccountSuspended] != 125 || cfg.Results.SMGP[ReasonAccountSuspended] != 133 {
+		t.Fatalf("account_suspended defaults: %v %v %v", cfg.Results.CMPP, cfg.Results.SGIP, cfg.Results.SMGP)
+	}
 	if cfg.Authorization.MOLinkIDUses != 5 || cfg.Upstream.ResponseTimeout != 60*time.Second {
 		t.Fatalf("defaults: %+v %+v", cfg.Authorization, cfg.Upstream)
 	}
@@ -112,6 +118,12 @@ func TestParseRejects(t *testing.T) {
 		{"SGIP inbound login too long", sgipLong, `upstream.inbound.login: "inbound-login-17b" is 17 bytes; SGIP Login Name holds 16`},
 		{"SGIP receiver login too long", sgipLong, `accounts[0].receiver.login: "receiver-login-18b" is 18 bytes; SGIP Login Name holds 16`},
 		{"bad metrics allow list", minimal + "http: {metrics_allow_ips: [10.0.0.0/33]}\n", `http.metrics_allow_ips[0]: "10.0.0.0/33" is not an IP or CIDR`},
+		{"admin without key", minimal + "http: {admin: {secret: 0123456789abcdef}}\n", `http.admin.key: required`},
+		{"admin key with a space", minimal + "http: {admin: {key: \"ops one\", secret: 0123456789abcdef}}\n", `http.admin.key: "ops one": at most 128 characters, no spaces`},
+		{"admin secret too short", minimal + "http: {admin: {key: ops, secret: short}}\n", `http.admin.secret: 5 bytes: at least 16`},
+		{"bad admin allow list", minimal + "http: {admin: {key: ops, secret: 0123456789abcdef, allow_ips: [nope]}}\n", `http.admin.allow_ips[0]: "nope" is not an IP or CIDR`},
+		{"unknown admin key", minimal + "http: {admin: {key: ops, secret: 0123456789abcdef, token: x}}\n", "http.admin.token: unknown key"},
+		{"zero suspension code", minimal + "results: {smgp: {account_suspended: 0}}\n", "results.smgp.account_suspended: 0 means success"},
 		{"prelogin cap below 1", minimal + "gateway: {max_prelogin_per_ip: -1}\n", "gateway.max_prelogin_per_ip: -1: at least 1"},
 		{"SGIP needs inbound", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "upstream.inbound: SGIP needs a listener"},
 		{"SGIP account needs receiver", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "accounts[0].receiver: an SGIP SP needs receiver.addr"},
@@ -131,6 +143,10 @@ func TestParseRejects(t *testing.T) {
 		{"negative probe time", strings.Replace(minimal, "secret: s}", "secret: s, stall_probe_after: -5s}", 1), "upstream.stall_probe_after: -5s is negative"},
 		{"max_timeouts below 1", strings.Replace(minimal, "secret: s}", "secret: s, max_timeouts: -1}", 1), "upstream.max_timeouts: -1 outside 1–65536"},
 		{"empty", "", "empty configuration"},
+		{"size without a number", minimal + "store: {min_free_space: lots}\n", `store.min_free_space: "lots" is not a size`},
+		{"size with an unknown unit", minimal + "store: {min_free_space: 512M}\n", `store.min_free_space: "512M" is not a size`},
+		{"size too large", minimal + "store: {min_free_space: 20000000TiB}\n", `store.min_free_space: "20000000TiB" is too large`},
+		{"reserve below the floor", minimal + "store: {min_free_space: 1MiB}\n", `store.min_free_space: "1MiB" is below 32.0 MiB`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -338,7 +354,7 @@ func TestRefusalReasonsAreTheEnginesAndTheProxys(t *testing.T) {
 		}
 	}
 	want = append(want, ReasonFlowControl, ReasonWindowFull, ReasonUpstreamUnavailable, ReasonUpstreamTimeout,
-		ReasonServiceNotAllowed, ReasonSPNumberNotAllowed, ReasonMalformed, ReasonTooManyRecipients)
+		ReasonServiceNotAllowed, ReasonSPNumberNotAllowed, ReasonMalformed, ReasonTooManyRecipients, ReasonAccountSuspended)
 	slices.Sort(want)
 	got := slices.Sorted(slices.Values(RefusalReasons()))
 	if !slices.Equal(got, want) {
@@ -358,6 +374,41 @@ func TestSuggest(t *testing.T) {
 	} {
 		if got := suggest(c.in, []string{"tps", "window", "not_subscribed", "id"}); got != c.want {
 			t.Errorf("suggest(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for text, want := range map[string]uint64{
+		"536870912": 512 << 20, "512MiB": 512 << 20, "512 mib": 512 << 20, "2GB": 2e9, "2 GiB": 2 << 30,
+		"64kB": 64000, "1TiB": 1 << 40, "100B": 100, " 40 MB ": 40e6,
+	} {
+		if got := ByteSize(text).Bytes(); got != want {
+			t.Errorf("ByteSize(%q) = %d, want %d", text, got, want)
+		}
+	}
+	for _, bad := range []string{"", "MiB", "1.5GiB", "-1", "12 parsecs", "0x10"} {
+		if _, err := ByteSize(bad).parse(); err == nil {
+			t.Errorf("ByteSize(%q) parsed", bad)
+		}
+	}
+	cfg, err := Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Store.MinFreeSpace.Bytes(); got != 512<<20 {
+		t.Errorf("default store.min_free_space = %d bytes, want 512 MiB", got)
+	}
+	cfg, err = Parse([]byte(minimal + "store: {min_free_space: 104857600}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Store.MinFreeSpace.Bytes(); got != 100<<20 {
+		t.Errorf("store.min_free_space as a YAML integer = %d", got)
+	}
+	for n, want := range map[uint64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 512 << 20: "512.0 MiB", 3 << 30: "3.0 GiB"} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

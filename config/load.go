@@ -49,6 +49,19 @@ const (
 	// turn over in seconds at modest report rates, and most reports would
 	// wait for a disk lookup.
 	MinRouteCacheBytes = 1 << 20
+	// DefaultMinFreeSpace covers what the store can still write after it
+	// stops taking new work: Badger's flush of a full memtable (16 MiB, see
+	// authcache) and a level-0 compaction in progress (up to 15 such
+	// tables rewritten before the old ones are deleted, ~240 MiB), with
+	// room to spare.
+	DefaultMinFreeSpace ByteSize = "512MiB"
+	// MinMinFreeSpace is the smallest reserve accepted: one memtable flush
+	// (16 MiB) and the write batches in flight when the reserve is crossed.
+	MinMinFreeSpace = 32 << 20
+	// MinAdminSecretLen: the admin secret can suspend SPs and reload the
+	// configuration; 16 bytes of a random string are beyond guessing
+	// within the replay window's rate.
+	MinAdminSecretLen = 16
 )
 
 // Load reads and validates the file at path. Warnings are problems that do
@@ -152,7 +165,7 @@ func syntaxProblem(err error) Problem {
 }
 
 func (c *Config) hasSecrets() bool {
-	if c.Upstream.Secret != "" || c.Store.Redis.Password != "" {
+	if c.Upstream.Secret != "" || c.Store.Redis.Password != "" || c.HTTP.Admin != nil {
 		return true
 	}
 	for _, a := range c.Accounts {
@@ -210,6 +223,7 @@ func (c *Config) applyDefaults() {
 		setDefault(&r.WaitTimeout, time.Second)
 		setDefault(&r.Timeout, 20*time.Second)
 	}
+	setDefault(&c.Store.MinFreeSpace, DefaultMinFreeSpace)
 	setDefault(&c.HTTP.Addr, "127.0.0.1:8080")
 	setDefault(&c.HTTP.SignatureWindow, 5*time.Minute)
 
@@ -378,12 +392,29 @@ func (c *Config) validate() []Problem {
 		bad("gateway.login_failures_per_ip", "%d: at least 1", g.LoginFailuresPerIP)
 	}
 	c.Store.validate(bad)
+	if n, err := c.Store.MinFreeSpace.parse(); err != nil {
+		bad("store.min_free_space", "%v", err)
+	} else if n < MinMinFreeSpace {
+		bad("store.min_free_space", "%q is below %s: the store needs that much to finish a memtable flush once writes stop", string(c.Store.MinFreeSpace), FormatBytes(MinMinFreeSpace))
+	}
 	checkAddr(bad, "http.addr", c.HTTP.Addr)
 	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
 		bad("http.tls_cert", "tls_cert and tls_key go together")
 	}
 	checkIPs(bad, "http.allow_ips", c.HTTP.AllowIPs)
 	checkIPs(bad, "http.metrics_allow_ips", c.HTTP.MetricsAllowIPs)
+	if ad := c.HTTP.Admin; ad != nil {
+		switch {
+		case ad.Key == "":
+			bad("http.admin.key", "required (the name of the operator credential)")
+		case len(ad.Key) > 128 || strings.ContainsAny(ad.Key, " \t\r\n"):
+			bad("http.admin.key", "%q: at most 128 characters, no spaces", ad.Key)
+		}
+		if len(ad.Secret) < MinAdminSecretLen {
+			bad("http.admin.secret", "%d bytes: at least %d", len(ad.Secret), MinAdminSecretLen)
+		}
+		checkIPs(bad, "http.admin.allow_ips", ad.AllowIPs)
+	}
 
 	a := c.Authorization
 	if a.PortalNumber != "" && !isDigits(a.PortalNumber) {

@@ -13,6 +13,7 @@ const (
 	ReasonSPNumberNotAllowed  = "sp_number_not_allowed" // source number outside the account's access numbers
 	ReasonMalformed           = "malformed"             // a Submit the codec cannot read
 	ReasonTooManyRecipients   = "too_many_recipients"   // a Submit to more than 100 recipients
+	ReasonAccountSuspended    = "account_suspended"     // an operator suspended the account (admin API)
 )
 
 // refusalReasons are the keys a results table may have: the refusals of
@@ -25,7 +26,7 @@ var refusalReasons = []string{
 	"linkid_wrong_user", "linkid_wrong_sp", "linkid_wrong_service", "notice_unmatched",
 	"no_recipients", "bad_recipient", "store_unavailable", "subscription_paused",
 	ReasonFlowControl, ReasonWindowFull, ReasonUpstreamUnavailable, ReasonUpstreamTimeout,
-	ReasonServiceNotAllowed, ReasonSPNumberNotAllowed, ReasonMalformed, ReasonTooManyRecipients,
+	ReasonServiceNotAllowed, ReasonSPNumberNotAllowed, ReasonMalformed, ReasonTooManyRecipients, ReasonAccountSuspended,
 }
 
 // RefusalReasons lists every reason a results table may name, in the
@@ -41,6 +42,10 @@ func RefusalReasons() []string { return slices.Clone(refusalReasons) }
 // fit the 1-byte result fields of SGIP and CMPP 2.x. subscription_paused
 // (a relation a carrier paused) takes SGIP 1.3's 108 "user suspended",
 // the same number in CMPP's vendor range, and SMGP's next free vendor code.
+// account_suspended is
+// administrative and permanent: SGIP and CMPP get 125, the end of the
+// authentication-centre range that no SGIP 1.3 code is defined for, SMGP
+// 133, the next of its vendor range after the authorization refusals.
 func DefaultResults() Results {
 	return Results{
 		SGIP: map[string]uint32{
@@ -64,6 +69,7 @@ func DefaultResults() Results {
 			ReasonSPNumberNotAllowed:  102,
 			ReasonMalformed:           5,
 			ReasonTooManyRecipients:   5,
+			ReasonAccountSuspended:    125,
 		},
 		CMPP: map[string]uint32{
 			"not_subscribed":          106,
@@ -86,6 +92,7 @@ func DefaultResults() Results {
 			ReasonSPNumberNotAllowed:  10,
 			ReasonMalformed:           1,
 			ReasonTooManyRecipients:   13,
+			ReasonAccountSuspended:    125,
 		},
 		SMGP: map[string]uint32{
 			"not_subscribed":          130,
@@ -108,6 +115,7 @@ func DefaultResults() Results {
 			ReasonSPNumberNotAllowed:  46,
 			ReasonMalformed:           10,
 			ReasonTooManyRecipients:   47,
+			ReasonAccountSuspended:    133,
 		},
 	}
 }

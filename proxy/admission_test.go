@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/sp"

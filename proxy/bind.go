@@ -57,6 +57,7 @@ type bind struct {
 	attempt     int   // reconnect attempt, for backoff
 	loggedIn    bool  // the SMG accepted the login
 	leaving     bool  // spsmg sent its logout: no new requests
+	drained     bool  // out of rotation (bindSlot.drained, applied on the loop): no new requests
 	closeWhy    CloseReason
 	keyBuf      []byte
 
@@ -135,7 +136,9 @@ func (b *bind) nextSeq() uint32 {
 }
 
 // ready reports whether the bind can take one more request.
-func (b *bind) ready() bool { return b.state == bindReady && !b.leaving && b.inflight < b.window }
+func (b *bind) ready() bool {
+	return b.state == bindReady && !b.leaving && !b.drained && b.inflight < b.window
+}
 
 // opened runs in OnOpen: send the login.
 func (b *bind) opened(l *loop, c gnet.Conn) {
@@ -230,7 +233,9 @@ func (b *bind) loginResp(v *codec.View) {
 	b.loggedIn = true
 	b.attempt = 0
 	b.readyAt, b.lastAnswer = b.l.now, b.l.now
-	b.setReady(true)
+	// A bind dialled into a drained slot stays out of rotation.
+	b.drained = b.slot.drained.Load()
+	b.setReady(!b.drained)
 	b.slot.logins.Add(1)
 	b.publish()
 	g.log.Info("upstream bind logged in", "bind", b.id, "loop", b.l.idx)
@@ -572,6 +577,17 @@ func (b *bind) unhealthy(why unhealthyReason) {
 		b.close(CloseUpstreamLost)
 	} else {
 		b.close(CloseActiveTestFailed)
+	}
+}
+
+// applyDrain takes the bind out of rotation or puts it back, as its slot
+// says (Gateway.DrainBind): a drained bind takes no new request, answers
+// those in flight, keeps its keep-alives and relays what the SMG sends.
+// Runs on b's loop.
+func (b *bind) applyDrain() {
+	b.drained = b.slot.drained.Load()
+	if b.state == bindReady && !b.leaving {
+		b.setReady(!b.drained)
 	}
 }
 

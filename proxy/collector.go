@@ -52,6 +52,9 @@ var (
 	descBindHealthy = d("upstream_bind_healthy",
 		"1 while the upstream bind is logged in and healthy (takes Submits), else 0; by bind id and event loop.",
 		"bind", "loop")
+	descBindDrained = d("upstream_bind_drained",
+		"1 while an operator holds the upstream bind out of rotation (admin API: no new Submits), else 0; by bind id and event loop.",
+		"bind", "loop")
 	descBindInflight = d("upstream_bind_inflight_requests",
 		"Requests awaiting the SMG on one upstream bind (as of the last sweep).",
 		"bind", "loop")
@@ -69,7 +72,7 @@ var (
 		"Refused logins by status.",
 		"status")
 	descEvents = d("events_total",
-		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy, report_routed_by_sp_number, cluster_decisions_busy.",
+		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy, report_routed_by_sp_number, store_space_low (an MO or report the SMG must resend: the store is below its free-space reserve), cluster_decisions_busy.",
 		"event")
 	descStoreRecords = d("store_records",
 		"Authorization records in memory by kind.",
@@ -92,6 +95,12 @@ var (
 		"Stored authorization records that did not decode and were skipped at start.")
 	descStoreAvailable = d("store_available",
 		"1 while the authorization store answers; 0 means MTs are refused (fail-closed) and MO pass (fail-open).")
+	descStoreFree = d("store_free_bytes",
+		"Free bytes on the filesystem of store.path at the last measurement (every write batch, and every second).")
+	descStoreMinFree = d("store_min_free_bytes",
+		"store.min_free_space: below it nothing is written; writing resumes a quarter above it.")
+	descStoreSpaceLow = d("store_space_low",
+		"1 while the store is below store.min_free_space: MTs refused (store_unavailable), MO and reports left for the SMG to resend, /readyz not ready.")
 	descFailPolicy = d("fail_policy_total",
 		"Messages decided by the fail policy while the store was unavailable (SPEC §3.6).",
 		"policy")
@@ -114,11 +123,11 @@ var (
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{descPackets, descDecisions, descUpstreamFailures, descSubmitRTT,
-		descAuthLatency, descDeferLatency, descSPConns, descConnsOpen, descClosed, descBinds, descBindHealthy, descBindInflight,
+		descAuthLatency, descDeferLatency, descSPConns, descConnsOpen, descClosed, descBinds, descBindHealthy, descBindDrained, descBindInflight,
 		descBindUnhealthy, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
 		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
-		descStoreCorrupt, descStoreAvailable, descFailPolicy, descReportsSeen, descLongSMS,
+		descStoreCorrupt, descStoreAvailable, descStoreFree, descStoreMinFree, descStoreSpaceLow, descFailPolicy, descReportsSeen, descLongSMS,
 		descRouteCache, descRouteCacheBudget, descRouteEvictions, descSubChanges} {
 		ch <- x
 	}
@@ -215,6 +224,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			healthy, inflight = 1, float64(s.inflight.Load())
 		}
 		gauge(descBindHealthy, healthy, id, loop)
+		drained := 0.0
+		if s.drained.Load() {
+			drained = 1
+		}
+		gauge(descBindDrained, drained, id, loop)
 		gauge(descBindInflight, inflight, id, loop)
 	}
 	gauge(descBinds, float64(byState[slotReady]), "logged_in")
@@ -237,6 +251,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descEvents, float64(g.counters.routeLookupsBusy.Load()), "route_lookup_busy")
 	counter(descEvents, float64(g.counters.deferBusy.Load()), "cluster_decisions_busy")
 	counter(descEvents, float64(g.counters.reportsBySPNumber.Load()), "report_routed_by_sp_number")
+	counter(descEvents, float64(g.counters.storeSpaceLow.Load()), "store_space_low")
 
 	// The authorization store.
 	s := g.auth.Stats()
@@ -260,6 +275,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		avail = 1
 	}
 	gauge(descStoreAvailable, avail)
+	if s.ReserveBytes > 0 { // a free-space guard watches the store
+		low := 0.0
+		if s.SpaceLow {
+			low = 1
+		}
+		gauge(descStoreFree, float64(s.FreeBytes))
+		gauge(descStoreMinFree, float64(s.ReserveBytes))
+		gauge(descStoreSpaceLow, low)
+	}
 	counter(descFailPolicy, float64(s.FailClosedMT), "mt_fail_closed")
 	counter(descFailPolicy, float64(s.FailOpenMO), "mo_fail_open")
 	counter(descLongSMS, float64(s.LongSMSDecided), "decided")

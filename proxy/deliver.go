@@ -144,9 +144,19 @@ func (q *deliveryQueue) pushFront(ds []*delivery) {
 
 // fromSMG routes an MO, report or user report the SMG sent on src (a bind,
 // or SGIP's inbound connection). Runs on loop l; frame is borrowed.
+//
+// While the store is below its free-space reserve nothing from the SMG is
+// acknowledged or acted on: it gets the busy result (as for a full outbox)
+// and sends it again later, when the outbox can be written. A Y reply or
+// an unsubscription is then decided when it comes back, not lost.
 func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
-	t := g.accounts.Load()
 	ak := g.newAck(src, v)
+	if !g.auth.Writable() {
+		g.counters.storeSpaceLow.Add(1)
+		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		return
+	}
+	t := g.accounts.Load()
 	switch {
 	case v.Kind == codec.KindReport || (v.Kind == codec.KindDeliver && v.IsReport):
 		idOff, idLen := offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID)
@@ -369,8 +379,15 @@ func (g *Gateway) enqueue(l *loop, a *account, d *delivery, ak *ack) {
 // persistAndQueue appends d to the account's queue and writes it to the
 // outbox; the SMG is acknowledged when the write is durable. A full queue
 // answers the SMG with its busy result so that it resends later: memory
-// stays bounded (gateway.outbox_limit per SP).
+// stays bounded (gateway.outbox_limit per SP). So does a store below its
+// free-space reserve (a report whose route was looked up on disk meanwhile);
+// a delivery spsmg made itself (ak nil: a Noti_SP) is kept in memory.
 func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) bool {
+	if ak != nil && !g.auth.Writable() {
+		g.counters.storeSpaceLow.Add(1)
+		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		return false
+	}
 	q := a.queue
 	q.mu.Lock()
 	if q.lenLocked() >= g.cfgLoad().Gateway.OutboxLimit {

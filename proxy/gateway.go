@@ -91,6 +91,10 @@ type Gateway struct {
 
 	up *upstream
 
+	// suspMu guards suspended and serialises Suspend/Resume (admin.go).
+	suspMu    sync.Mutex
+	suspended suspensions
+
 	routeLookups chan struct{} // semaphore of the disk route lookups in flight
 	deferSlots   chan struct{} // semaphore of the decisions waiting for the cluster (deferred.go)
 	deferTimeout time.Duration
@@ -101,6 +105,7 @@ type Gateway struct {
 	draining    atomic.Bool
 	shutdown    atomic.Bool
 	connCount   atomic.Int64
+	connSeq     atomic.Uint64  // numbers SP-facing connections (spConn.id)
 	prelogin    preloginCounts // accepted, not logged in yet, per source
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
@@ -114,6 +119,7 @@ type gatewayCounters struct {
 	confirmations     atomic.Uint64
 	unknownResponses  atomic.Uint64
 	outboxFull        atomic.Uint64
+	storeSpaceLow     atomic.Uint64 // deliveries the SMG must resend: the store is below its free-space reserve
 	routeLookupsBusy  atomic.Uint64
 	deferBusy         atomic.Uint64
 	reportsBySPNumber atomic.Uint64
@@ -126,6 +132,10 @@ type Options struct {
 	Auth *authcache.Engine
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// LogClock is the clock of the log limiter (ratelog.go); nil means
+	// time.Now. For tests: advancing it refills the budget of lines at
+	// once.
+	LogClock func() time.Time
 	// DeferTimeout bounds a decision that waits for the cluster (a LinkID
 	// MT, a confirmation reply; deferred.go). Default 20 s.
 	DeferTimeout time.Duration
@@ -159,6 +169,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		booted:   make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
+	g.logLimit.now = opts.LogClock
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.routeLookups = make(chan struct{}, maxRouteLookups)
 	g.deferSlots = make(chan struct{}, maxDeferred)
@@ -180,6 +191,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.numLoops = cfg.Gateway.EventLoops
 	if g.numLoops <= 0 {
 		g.numLoops = runtime.NumCPU()
+	}
+	if err := g.loadSuspensions(); err != nil {
+		return nil, fmt.Errorf("proxy: reading suspended accounts from the store: %w", err)
 	}
 	g.applyConfig(cfg)
 	// The outbox is loaded before anything can connect: a bind logs in
@@ -213,7 +227,10 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	rt := buildResults(cfg, cfg.Upstream.Protocol.Family())
 	g.cfg.Store(cfg)
 	g.results.Store(&rt)
+	g.suspMu.Lock()
+	g.setSuspendedFlags(t) // before the table is visible: a new account starts suspended if it was
 	g.accounts.Store(t)
+	g.suspMu.Unlock()
 	g.admission.Store(newAdmission(cfg))
 	g.lockout.configure(cfg.Gateway)
 	if g.cl != nil {

@@ -62,12 +62,14 @@ type harness struct {
 	engine   *authcache.Engine
 	store    authcache.Store
 	receiver *sp.Receiver // SGIP: the SP's own listener
-	spAddr   string
-	inbound  string
+	spAddr   string       // the gateway's SP listener, as bound (port 0 in the config)
+	inbound  string       // SGIP: its inbound listener, as bound
+	smgAddr  string       // the simulated SMG's listener
 	served   chan error
 	dataDir  string
 	log      *slog.Logger // the gateway's; nil: testLogger()
 	wrap     func(authcache.Store) authcache.Store
+	engOpts  []authcache.Option
 }
 
 type harnessOpt struct {
@@ -77,16 +79,7 @@ type harnessOpt struct {
 	gatewayCfg func(*config.Config)
 	log        *slog.Logger // the gateway's logger; nil: testLogger()
 	wrapStore  func(authcache.Store) authcache.Store
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	engineOpts []authcache.Option
 }
 
 func testLogger() *slog.Logger {
@@ -96,11 +89,16 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// newHarness starts the world without picking ports in advance: every
+// listener binds 127.0.0.1:0 and the harness reads the address back, so that
+// no other process can take a port between a probe and the real bind. The
+// SMG's listener is opened first and held while the gateway starts (its
+// binds wait in the backlog); the SMG is built once the gateway's SGIP
+// inbound address, where it delivers, is known.
 func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 	t.Helper()
-	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir, log: o.log, wrap: o.wrapStore}
+	h := &harness{t: t, proto: p, dataDir: o.dataDir, log: o.log, wrap: o.wrapStore, engOpts: o.engineOpts}
 	if p == config.SGIP {
-		h.inbound = freeAddr(t)
 		r, err := sp.ListenReceiver("127.0.0.1:0", "gw", "gw-password")
 		if err != nil {
 			t.Fatal(err)
@@ -108,6 +106,26 @@ func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 		h.receiver = r
 		t.Cleanup(func() { r.Close() })
 	}
+	smgLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.smgAddr = smgLn.Addr().String()
+	// Registered before the gateway's stop, so it runs after it: the
+	// gateway shuts down in front of a live SMG.
+	t.Cleanup(func() {
+		_ = smgLn.Close()
+		if h.smg != nil {
+			h.smg.Close()
+		}
+	})
+
+	h.cfg = h.config(o)
+	if o.gatewayCfg != nil {
+		o.gatewayCfg(h.cfg)
+	}
+	h.launch()
+
 	sc := smg.Config{
 		Protocol:      p,
 		Accounts:      map[string]string{smgLogin: smgSecret},
@@ -122,18 +140,13 @@ func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 	if o.smgConfig != nil {
 		o.smgConfig(&sc)
 	}
-	s, err := smg.Start(sc)
+	s, err := smg.New(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.smg = s
-	t.Cleanup(func() { s.Close() })
-
-	h.cfg = h.config(o)
-	if o.gatewayCfg != nil {
-		o.gatewayCfg(h.cfg)
-	}
-	h.start()
+	go func() { _ = s.Serve(smgLn) }()
+	h.waitBinds()
 	return h
 }
 
@@ -142,10 +155,10 @@ func (h *harness) config(o harnessOpt) *config.Config {
 	p := h.proto
 	login, secret := account(p)
 	var b strings.Builder
-	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", p, h.spAddr)
-	fmt.Fprintf(&b, "upstream:\n  protocol: %s\n  addr: %q\n  login: %q\n  secret: %q\n  window: 64\n  response_timeout: 3s\n  reconnect_min: 20ms\n  reconnect_max: 200ms\n", p, h.smg.Addr(), smgLogin, smgSecret)
+	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: \"127.0.0.1:0\"}]\n", p)
+	fmt.Fprintf(&b, "upstream:\n  protocol: %s\n  addr: %q\n  login: %q\n  secret: %q\n  window: 64\n  response_timeout: 3s\n  reconnect_min: 20ms\n  reconnect_max: 200ms\n", p, h.smgAddr, smgLogin, smgSecret)
 	if p == config.SGIP {
-		fmt.Fprintf(&b, "  inbound: {addr: %q, login: %s, secret: %s}\n", h.inbound, inboundLog, inboundPW)
+		fmt.Fprintf(&b, "  inbound: {addr: \"127.0.0.1:0\", login: %s, secret: %s}\n", inboundLog, inboundPW)
 	}
 	b.WriteString("gateway: {event_loops: 2, login_failures: 100}\n")
 	fmt.Fprintf(&b, "authorization: {portal_number: %q, exempt_services: [FREE]}\n", portal)
@@ -162,9 +175,31 @@ func (h *harness) config(o harnessOpt) *config.Config {
 	return cfg
 }
 
-// start opens the store and engine and runs the gateway until cleanup.
+// start opens the store and engine and runs the gateway until cleanup,
+// and waits until an upstream bind is logged in.
 func (h *harness) start() {
+	h.launch()
+	h.waitBinds()
+}
+
+// launch opens the store and engine and runs the gateway until cleanup. The
+// first launch binds port 0 and records the addresses; a restart comes back
+// on the same ones, as a restarted process would, so that the SP, its
+// receiver and the SMG find it where they left it.
+func (h *harness) launch() {
 	t := h.t
+	t.Helper()
+	if h.spAddr != "" {
+		cfg := *h.cfg
+		cfg.Listeners = append([]config.Listener(nil), cfg.Listeners...)
+		cfg.Listeners[0].Addr = h.spAddr
+		if in := cfg.Upstream.Inbound; in != nil {
+			pinned := *in
+			pinned.Addr = h.inbound
+			cfg.Upstream.Inbound = &pinned
+		}
+		h.cfg = &cfg
+	}
 	var err error
 	if h.dataDir != "" {
 		h.store, err = authcache.OpenBadger(h.dataDir, authcache.BadgerOptions{Logger: testLogger()})
@@ -177,7 +212,7 @@ func (h *harness) start() {
 	if h.wrap != nil {
 		h.store = h.wrap(h.store)
 	}
-	h.engine, err = authcache.Open(proxy.AuthPolicy(h.cfg), h.store, authcache.WithLogger(testLogger()))
+	h.engine, err = authcache.Open(proxy.AuthPolicy(h.cfg), h.store, append([]authcache.Option{authcache.WithLogger(testLogger())}, h.engOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,8 +231,18 @@ func (h *harness) start() {
 	case err := <-h.served:
 		t.Fatalf("gateway did not start: %v", err)
 	}
-	h.eventually("an upstream bind logs in", func() bool { return h.gw.ReadyBinds() > 0 })
 	t.Cleanup(h.stop)
+	addrs := h.gw.Addrs() // SP listener first, then SGIP's inbound one
+	h.spAddr = addrs[0].String()
+	if h.cfg.Upstream.Inbound != nil {
+		h.inbound = addrs[1].String()
+	}
+}
+
+// waitBinds waits until an upstream bind is logged in.
+func (h *harness) waitBinds() {
+	h.t.Helper()
+	h.eventually("an upstream bind logs in", func() bool { return h.gw.ReadyBinds() > 0 })
 }
 
 // stop shuts the gateway down gracefully and closes the engine.

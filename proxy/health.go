@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -88,6 +89,11 @@ type bindSlot struct {
 	unhealthy       atomic.Uint64
 	lastReason      atomic.Uint32 // unhealthyReason+1 of the last time; 0 never
 	lastUnhealthyAt atomic.Int64  // gateway clock of the last time
+	// drained: an operator took the slot out of rotation (admin API); its
+	// bind, and any bind dialled into it later, takes no new request
+	// until it is restored. Written by Gateway.DrainBind, applied on the
+	// loop (bind.applyDrain).
+	drained atomic.Bool
 
 	// streak counts the times in a row this slot's bind was found
 	// unhealthy: the re-dial backs off further each time, so that an SMG
@@ -106,7 +112,10 @@ type BindStatus struct {
 	ID      int    `json:"id"`
 	Loop    int    `json:"loop"`
 	State   string `json:"state"`   // dialing, logging_in, logged_in, unhealthy
-	Healthy bool   `json:"healthy"` // logged in and taking Submits
+	Healthy bool   `json:"healthy"` // logged in and healthy
+	// Drained: an operator took the bind out of rotation (admin API): no
+	// new Submits, those in flight answered normally.
+	Drained bool `json:"drained"`
 	// LocalAddr is the bind's own address (host:port) once connected.
 	LocalAddr string `json:"local_addr,omitempty"`
 	// Inflight and LastAnswerAgeSeconds (since the SMG last answered one
@@ -132,7 +141,7 @@ func (g *Gateway) Binds() []BindStatus {
 	out := make([]BindStatus, len(slots))
 	for i, s := range slots {
 		st := s.getState()
-		b := BindStatus{ID: s.id, Loop: s.loop, State: st.String(), Healthy: st == slotReady,
+		b := BindStatus{ID: s.id, Loop: s.loop, State: st.String(), Healthy: st == slotReady, Drained: s.drained.Load(),
 			Logins: s.logins.Load(), UnhealthyTotal: s.unhealthy.Load()}
 		if a := s.localAddr.Load(); a != nil && st != slotDialing {
 			b.LocalAddr = *a
@@ -155,7 +164,11 @@ type Readiness struct {
 	Ready          bool   `json:"ready"`
 	Reason         string `json:"reason,omitempty"` // why not
 	StoreAvailable bool   `json:"store_available"`
-	// HealthyBinds are logged in and taking Submits; ready needs one.
+	// StoreSpaceLow: the store's filesystem is below store.min_free_space,
+	// so nothing is written and work that needs a write is refused.
+	StoreSpaceLow bool `json:"store_space_low,omitempty"`
+	// HealthyBinds are logged in, healthy and in rotation (not drained):
+	// they take Submits; ready needs one.
 	HealthyBinds int          `json:"healthy_binds"`
 	Binds        []BindStatus `json:"binds"`
 	// Cluster, with several nodes: whether the cluster answers and the
@@ -170,14 +183,20 @@ type ClusterStatus struct {
 	LiveNodes []string `json:"live_nodes"`
 }
 
-// Readiness reports whether the gateway can serve: the authorization store
-// answers (with several nodes: the engine decides MTs, from memory while
-// the cluster is unreachable) and at least one bind is logged in and
-// healthy. Any goroutine.
+// Readiness reports whether the gateway can serve: the store's filesystem
+// is above its free-space reserve, the authorization store answers (with
+// several nodes: the engine decides MTs, from memory while the cluster is
+// unreachable) and at least one bind is logged in and healthy. Any
+// goroutine.
 func (g *Gateway) Readiness() Readiness {
-	r := Readiness{StoreAvailable: g.auth.Available(), Binds: g.Binds()}
+	sp := g.auth.Space()
+	r := Readiness{StoreAvailable: g.auth.Available(), StoreSpaceLow: sp.Low, Binds: g.Binds()}
+	drained := 0
 	for _, b := range r.Binds {
-		if b.Healthy {
+		switch {
+		case b.Healthy && b.Drained:
+			drained++
+		case b.Healthy:
 			r.HealthyBinds++
 		}
 	}
@@ -188,8 +207,13 @@ func (g *Gateway) Readiness() Readiness {
 		decides = g.auth.Decides()
 	}
 	switch {
+	case sp.Low:
+		r.Reason = fmt.Sprintf("store below its free-space reserve: %s free under %s, store.min_free_space %s (ready again at %s)",
+			config.FormatBytes(sp.Free), sp.Path, config.FormatBytes(sp.Reserve), config.FormatBytes(sp.Resume))
 	case !decides:
 		r.Reason = "authorization store unavailable"
+	case r.HealthyBinds == 0 && drained > 0:
+		r.Reason = "every healthy SMG bind is drained (admin API)"
 	case r.HealthyBinds == 0:
 		r.Reason = "no healthy SMG bind logged in"
 	default:

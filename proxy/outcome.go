@@ -16,7 +16,12 @@ type outcome uint8
 var (
 	// outcomes after authcache's reasons.
 	outFlowControl, outWindowFull, outUpstreamUnavailable, outUpstreamTimeout,
-	outServiceNotAllowed, outSPNumberNotAllowed, outMalformed, outTooManyRecipients outcome
+	outServiceNotAllowed, outSPNumberNotAllowed, outMalformed, outTooManyRecipients,
+	outAccountSuspended outcome
+
+	// outStoreUnavailable is authcache's own reason, used by the proxy too
+	// (exempt accounts below the store's free-space reserve).
+	outStoreUnavailable = outcome(authcache.ReasonStoreUnavailable)
 
 	numOutcomes   int
 	outcomeNames  []string
@@ -52,6 +57,7 @@ func init() {
 	outSPNumberNotAllowed = add(config.ReasonSPNumberNotAllowed)
 	outMalformed = add(config.ReasonMalformed)
 	outTooManyRecipients = add(config.ReasonTooManyRecipients)
+	outAccountSuspended = add(config.ReasonAccountSuspended)
 	if numOutcomes > 255 {
 		panic("proxy: too many outcomes")
 	}

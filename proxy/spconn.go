@@ -44,6 +44,7 @@ const (
 //	SP ◀─resp── spConn.reply ◀── bind.response
 //	SP ◀─Deliver── spConn.sendDelivery ◀── deliveryQueue
 type spConn struct {
+	id     uint64 // this process's number for the connection (admin API, console)
 	g      *Gateway
 	l      *loop
 	c      gnet.Conn
@@ -82,7 +83,7 @@ type spConn struct {
 }
 
 func newSPConn(g *Gateway, l *loop, c gnet.Conn, role connRole, acct *account) *spConn {
-	s := &spConn{g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
+	s := &spConn{id: g.connSeq.Add(1), g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
 		awaiting: make(map[uint32]*delivery)}
 	s.framer = g.d.framer(g.cfgLoad().Gateway.MaxFrameSize)
 	s.drainTask = func(context.Context) error {
@@ -248,6 +249,12 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	case g.draining.Load():
 		s.refuse(v, outUpstreamUnavailable)
 		return
+	case a.suspended.Load():
+		// Before the window and the TPS tokens: a suspended SP spends
+		// nothing, and learns why at once (permanent, README: Operator
+		// console).
+		s.refuse(v, outAccountSuspended)
+		return
 	case int(s.inflight.Load()) >= ac.Window:
 		s.refuse(v, outWindowFull)
 		return
@@ -272,6 +279,12 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		return
 	}
 	allow := outcomeExempt
+	if ac.Exempt && !g.auth.Writable() {
+		// Authorize refuses everyone else: below the free-space reserve an
+		// MT's report route could not be written either.
+		s.refuse(v, outStoreUnavailable)
+		return
+	}
 	if !ac.Exempt {
 		mt := &l.mt
 		mt.SP = a.id
@@ -514,7 +527,7 @@ func (s *spConn) loginAnswer(frame []byte, req *loginRequest, a *account, ac *ac
 	s.state = spReady
 	s.receives = receivesDeliveries(ac.Protocol, req.mode)
 	a.addConn(s)
-	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "version", req.version, "receives", s.receives)
+	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "conn", s.id, "version", req.version, "receives", s.receives, "suspended", a.suspended.Load())
 	if s.receives {
 		s.drain()
 	}

@@ -141,9 +141,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if o.data == "data" {
 		reset = "make reset"
 	}
+	admin := "off (no http.admin)"
+	if a := cfg.HTTP.Admin; a != nil {
+		admin = "key " + a.Key
+		if o.config == "" { // the embedded demo's secret is no secret; a file's is
+			admin += ", secret " + a.Secret
+		}
+	}
 	return serve(ctx, cfg, log, func() (*config.Config, error) { return cfg, nil }, func(at listening) {
-		fmt.Fprintf(stdout, "\nspsmg demo is up:\n  SP listeners       %s %v\n  SMG (simulated)    %s %s, control API http://%s\n  metrics, SPMS API  http://%s\n  store              %s (stop the demo, then %s to start afresh)\n\n",
-			cfg.Listeners[0].Protocol, at.sp, cfg.Upstream.Protocol, sim.Addr(), ctl.Addr(), at.http, cfg.Store.Path, reset)
+		fmt.Fprintf(stdout, "\nspsmg demo is up:\n  SP listeners       %s %v\n  SMG (simulated)    %s %s, control API http://%s\n  metrics, SPMS API  http://%s\n  console            http://%s/console/ (admin %s)\n  store              %s (stop the demo, then %s to start afresh)\n\n",
+			cfg.Listeners[0].Protocol, at.sp, cfg.Upstream.Protocol, sim.Addr(), ctl.Addr(), at.http, at.http, admin, cfg.Store.Path, reset)
 		fmt.Fprint(stdout, walkthrough(cfg, demoAt{sp: at.sp[0], http: at.http, control: ctl.Addr()}))
 	})
 }

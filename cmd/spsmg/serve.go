@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/spsmg/spsmg/admin"
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
@@ -95,15 +97,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	if err != nil {
 		return err
 	}
-	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, authcache.WithLogger(log))
+	opts := []authcache.Option{authcache.WithLogger(log)}
+	if cfg.Store.Backend != config.StoreRedis {
+		// Badger's files live under store.path: keep its reserve free there.
+		opts = append(opts, authcache.WithSpaceGuard(authcache.SpaceGuard{
+			Reserve: cfg.Store.MinFreeSpace.Bytes(), Free: authcache.DirFree(cfg.Store.Path), Path: cfg.Store.Path}))
+	}
+	engine, err := authcache.Open(proxy.AuthPolicy(cfg), st, opts...)
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("authorization engine: %w", err)
 	}
-	opts := proxy.Options{Auth: engine, Logger: log}
+	gwOpts := proxy.Options{Auth: engine, Logger: log}
 	if cb, ok := st.(cluster.Backend); ok {
 		// Several nodes share the cluster (README: Running several nodes).
-		opts.Cluster, opts.DeferTimeout = cb, cfg.Store.Redis.Timeout
+		gwOpts.Cluster, gwOpts.DeferTimeout = cb, cfg.Store.Redis.Timeout
 		log.Info("cluster: this node", "node_id", cb.NodeID())
 	}
 	reason := "failed at start"
@@ -118,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		}
 		log.Info("spsmg stopped", "reason", reason, "uptime", uptime)
 	}()
-	gw, err := proxy.New(cfg, opts)
+	gw, err := proxy.New(cfg, gwOpts)
 	if err != nil {
 		return err
 	}
@@ -160,6 +168,39 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		}
 	}()
 	spms.SetReconciler(recon)
+	console := admin.New(cfg, gw, log, reg)
+	httpSrv.Console = console.ConsoleHandler()
+	httpSrv.Admin = console.Handler()
+	// applyReload is the one reload: SIGHUP and the admin API's reload
+	// action both run it, one at a time.
+	var reloadMu sync.Mutex
+	applyReload := func(trigger string) (partial, err error) {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		next, err := reload()
+		if err != nil {
+			log.Error("reload refused: the running configuration stays", "trigger", trigger, "err", err)
+			return nil, err
+		}
+		// Counts of an account the reload removes are flushed first.
+		if err := recon.Flush(); err != nil {
+			log.Error("reconciliation: flush before reload failed", "err", err)
+		}
+		if partial = gw.Reload(next); partial != nil {
+			log.Warn("reload applied in part", "trigger", trigger, "err", partial)
+		}
+		spms.SetConfig(next)
+		setMonitorAllow(next)
+		console.SetConfig(next)
+		if err := carriers.SetConfig(next); err != nil {
+			log.Error("subscription sync: reloaded configuration refused; the previous one stays", "err", err)
+		}
+		if next.Node.TimeZone != cfg.Node.TimeZone || next.Reconciliation != cfg.Reconciliation {
+			log.Warn("node.time_zone or reconciliation changed: restart to apply")
+		}
+		return partial, nil
+	}
+	console.SetReloader(func() (error, error) { return applyReload("admin_api") })
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http.addr: %w", err)
@@ -174,12 +215,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		_ = ln.Close()
 		return err
 	}
+	// accepting: the addresses as bound, SP listeners then SGIP's inbound
+	// one (a configured port 0 shows the port picked).
 	var at listening
-	for _, a := range gw.Addrs()[:len(cfg.Listeners)] {
-		at.sp = append(at.sp, a.String())
+	accepting := make([]string, 0, len(cfg.Listeners)+1)
+	for i, a := range gw.Addrs() {
+		if i < len(cfg.Listeners) {
+			at.sp = append(at.sp, a.String())
+		}
+		accepting = append(accepting, a.String())
 	}
 	at.http = ln.Addr().String()
-	log.Info("spsmg serving", "listeners", fmt.Sprint(at.sp), "upstream", cfg.Upstream.Addr, "http", at.http, "store", storeName(cfg.Store))
+	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "accepting", strings.Join(accepting, ","),
+		"upstream", cfg.Upstream.Addr, "http", at.http, "store", storeName(cfg.Store))
 	if started != nil {
 		started(at)
 	}
@@ -210,26 +258,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 			return nil
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
-				next, err := reload()
-				if err != nil {
-					log.Error("reload refused: the running configuration stays", "err", err)
-					continue
-				}
-				// Counts of an account the reload removes are flushed first.
-				if err := recon.Flush(); err != nil {
-					log.Error("reconciliation: flush before reload failed", "err", err)
-				}
-				if err := gw.Reload(next); err != nil {
-					log.Warn("reload applied in part", "err", err)
-				}
-				spms.SetConfig(next)
-				setMonitorAllow(next)
-				if err := carriers.SetConfig(next); err != nil {
-					log.Error("subscription sync: reloaded configuration refused; the previous one stays", "err", err)
-				}
-				if next.Node.TimeZone != cfg.Node.TimeZone || next.Reconciliation != cfg.Reconciliation {
-					log.Warn("node.time_zone or reconciliation changed: restart to apply")
-				}
+				_, _ = applyReload("sighup") // logged there
 				continue
 			}
 			reason = "signal " + s.String()
@@ -245,11 +274,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 // what the engines follow (authcache.Published).
 func openStore(c config.Store, log *slog.Logger) (authcache.Store, error) {
 	if c.Backend != config.StoreRedis {
-		st, err := authcache.OpenBadger(c.Path, authcache.BadgerOptions{SyncWrites: c.SyncWrites, Logger: log})
+		st, err := authcache.OpenBadger(c.Path, authcache.BadgerOptions{SyncWrites: c.SyncWrites, Logger: log, MinFree: c.MinFreeSpace.Bytes()})
 		var damage *authcache.DamageError
+		var ns *authcache.NoSpaceError
 		switch {
 		case errors.As(err, &damage):
 			return nil, err // names the file and what to do
+		case errors.As(err, &ns):
+			// Badger writes through memory-mapped files: opened on a full
+			// disk it would die of SIGBUS, and its supervisor would restart
+			// it into the same death. Say so and exit instead.
+			return nil, fmt.Errorf("store.path %s: %s free on its filesystem, below store.min_free_space %s; not opening the store "+
+				"(writing to a full disk would kill the process): free space there or lower the reserve",
+				c.Path, config.FormatBytes(ns.Free), config.FormatBytes(ns.Reserve))
 		case err != nil:
 			return nil, fmt.Errorf("store.path %s: %w", c.Path, err)
 		}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +95,32 @@ func TestOpenStoreRedisTLS(t *testing.T) {
 	if st, err := openStore(sc, slog.New(slog.DiscardHandler)); err == nil {
 		st.Close()
 		t.Error("a certificate from an unknown CA was accepted")
+	}
+}
+// TestServeRefusesAStoreBelowItsReserve: on a filesystem with less free
+// space than store.min_free_space, serve does not open Badger (whose first
+// write would die of SIGBUS) and says why, with the path, the free space
+// and the reserve.
+func TestServeRefusesAStoreBelowItsReserve(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg, err := config.Parse([]byte(`
+listeners: [{protocol: cmpp3, addr: "127.0.0.1:0"}]
+upstream: {protocol: cmpp3, addr: "127.0.0.1:1", login: "901234", secret: s}
+http: {addr: "127.0.0.1:0"}
+store: {path: "` + dir + `", min_free_space: 1024TiB}
+accounts:
+  - {id: a, login: "900001", secret: x, access_numbers: ["106551"]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
+	if err == nil {
+		t.Fatal("serve opened a store below its reserve")
+	}
+	for _, want := range []string{"store.path " + dir, "free on its filesystem, below store.min_free_space 1.0 PiB", "not opening the store", "free space there or lower the reserve"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
 	}
 }

@@ -175,6 +175,8 @@ func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error
 				c.orphans++
 			}
 			kind = "outbox_" + kind
+		case strings.HasPrefix(string(k), "adm/"):
+			kind, err = proxy.CheckAdminRecord(k, v)
 		default:
 			err = errors.New("not a key spsmg writes")
 		}

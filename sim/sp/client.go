@@ -598,6 +598,16 @@ func (c *Client) deliver(frame []byte, v *codec.View, now time.Time) {
 			dl.Acked, dl.AckResult = true, result
 		}
 	}
+	// Once acknowledged, the delivery is the caller's alone: the peer has
+	// forgotten it. So it goes to Deliveries whenever there is room, even
+	// if the connection is closing meanwhile (a select on both would
+	// drop it half the time); only a full channel on a closing client
+	// (nobody reads any more) drops it.
+	select {
+	case c.deliveries <- dl:
+		return
+	default:
+	}
 	select {
 	case c.deliveries <- dl:
 	case <-c.stop:

@@ -78,9 +78,9 @@ type node struct {
 }
 
 // storeYAML is the store section of a node on cluster c.
-func storeYAML(c *rediscluster.Cluster, prefix, id string) string {
-	return fmt.Sprintf("{backend: redis, redis: {addrs: [%q], key_prefix: %q, node_id: %q, timeout: 15s}}",
-		c.Addrs()[0], prefix, id)
+func storeYAML(c *rediscluster.Cluster, prefix, id string) map[string]string {
+	return map[string]string{"backend": "redis",
+		"redis": fmt.Sprintf("{addrs: [%q], key_prefix: %q, node_id: %q, timeout: 15s}", c.Addrs()[0], prefix, id)}
 }
 
 // startNodes starts n nodes in this process on cluster c.

@@ -57,15 +57,6 @@ type world struct {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func start(t *testing.T) *world {
 	t.Helper()
 	w := &world{t: t, http: &fasthttp.Client{}}
@@ -75,9 +66,8 @@ func start(t *testing.T) *world {
 	}
 	t.Cleanup(func() { s.Close() })
 	w.smg = s
-	spAddr := freeAddr(t)
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-listeners: [{protocol: cmpp3, addr: %q}]
+listeners: [{protocol: cmpp3, addr: "127.0.0.1:0"}]
 upstream: {protocol: cmpp3, addr: %q, login: "901234", secret: smg}
 gateway: {event_loops: 2}
 authorization: {portal_number: %q, web_code_text: "Your code is %%s"}
@@ -90,7 +80,7 @@ accounts:
     api: {app_key: %s, app_secret: %s}
 sync:
   platforms: [{id: carrier, app_id: %s, key: %s}]
-`, spAddr, s.Addr(), portal, corpID, access, appKey, secret, syncAppID, syncKey)))
+`, s.Addr(), portal, corpID, access, appKey, secret, syncAppID, syncKey)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +95,11 @@ sync:
 	served := make(chan error, 1)
 	go func() { served <- w.gw.ListenAndServe() }()
 	<-w.gw.Ready()
+	addrs := w.gw.Addrs()
+	if len(addrs) == 0 {
+		t.Fatalf("gateway did not start: %v", <-served)
+	}
+	spAddr := addrs[0].String() // the listener asked for port 0
 
 	reg := metrics.NewRegistry()
 	reg.MustRegister(w.gw.Collector())

@@ -57,10 +57,13 @@ type hworld struct {
 	badAtSMG *atomic.Int64
 }
 
-func newHWorld(t *testing.T, p config.Protocol) *hworld {
+func newHWorld(t *testing.T, p config.Protocol) *hworld { return newHWorldWith(t, p, nil) }
+
+// newHWorldWith is newHWorld with adjust applied to the world's options.
+func newHWorldWith(t *testing.T, p config.Protocol, adjust func(*testenv.Options)) *hworld {
 	logs := testenv.NewLogRecorder()
 	var bad atomic.Int64
-	w := testenv.NewWorld(t, testenv.Options{Proto: p, Logs: logs,
+	o := testenv.Options{Proto: p, Logs: logs,
 		SMG: func(c *smg.Config) {
 			c.OnSubmit = func(si smg.SubmitInfo) {
 				if n := len(si.Recipients); n == 0 || n > 100 {
@@ -78,7 +81,11 @@ func newHWorld(t *testing.T, p config.Protocol) *hworld {
 		},
 		ExtraAccounts: fmt.Sprintf("  - {id: sp2, login: %q, secret: %q, access_numbers: [\"10655999\"], allow_ips: [127.0.0.0/8]%s}\n",
 			testenv.SP2(p).Login, testenv.SP2(p).Secret, receiverYAML(p)),
-	})
+	}
+	if adjust != nil {
+		adjust(&o)
+	}
+	w := testenv.NewWorld(t, o)
 	w.Start()
 	h := &hworld{World: w, t: t, logs: logs, wire: testenv.NewWire(p), badAtSMG: &bad}
 	h.probe = startProbe(t, w)
