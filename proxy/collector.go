@@ -131,6 +131,9 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		descRouteCache, descRouteCacheBudget, descRouteEvictions, descSubChanges} {
 		ch <- x
 	}
+	for _, x := range clusterDescs {
+		ch <- x
+	}
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -293,6 +296,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descRouteCache, float64(s.Routes*authcache.RouteEntryBytes))
 	gauge(descRouteCacheBudget, float64(s.RouteCacheBytes))
 	counter(descRouteEvictions, float64(s.RouteEvictions))
+	g.collectCluster(ch, &s)
 }
 
 // histSum merges per-loop histograms into one constant histogram.
