@@ -54,6 +54,8 @@ func (s *spConn) loginAcrossNodes(frame []byte, req loginRequest, a *account, ac
 			g.logRL(slog.LevelWarn, "cluster: connection count not checked across nodes; admitted by this node's count", "account", a.id, "err", err)
 		case !ok:
 			st = loginTooManyConnections
+		default:
+			a.ctok.fill(g.cl, a)
 		}
 		task := func(context.Context) error {
 			l := s.l
@@ -149,27 +151,41 @@ func (t *clusterTokens) refill(c *clusterNode, a *account) {
 	if c == nil || !t.refilling.CompareAndSwap(false, true) {
 		return
 	}
-	go func() {
-		defer t.refilling.Store(false)
-		ac := a.cfg.Load()
-		want := refillSize(ac) + ac.tokenChunk - int(t.pool.Load())
-		if want <= 0 {
-			return
-		}
-		ctx, cancel := context.WithTimeout(c.ctx, refillTimeout)
-		got, err := c.b.TakeTokens(ctx, a.id, float64(ac.TPS), burst(ac.TPS), want)
-		cancel()
-		if err != nil {
-			t.localUntil.Store(time.Now().Add(localFallback).UnixNano())
-			c.g.logRL(slog.LevelWarn, "cluster: TPS tokens not taken; this node's share applies meanwhile", "account", a.id, "err", err)
-			return
-		}
-		t.pool.Add(int64(got))
-		if got == 0 {
-			wait := time.Duration(float64(refillSize(ac)) / float64(max(ac.TPS, 1)) * float64(time.Second))
-			time.Sleep(min(wait, 50*time.Millisecond))
-		}
-	}()
+	go t.refillNow(c, a)
+}
+
+// fill fills an empty pool before it is needed (a login answered only once
+// the pool has tokens, so that the SP's first Submits find some). Blocks
+// on the network.
+func (t *clusterTokens) fill(c *clusterNode, a *account) {
+	if t.pool.Load() > 0 || !t.refilling.CompareAndSwap(false, true) {
+		return
+	}
+	t.refillNow(c, a)
+}
+
+// refillNow takes tokens from the bucket into the pool; the caller set
+// refilling.
+func (t *clusterTokens) refillNow(c *clusterNode, a *account) {
+	defer t.refilling.Store(false)
+	ac := a.cfg.Load()
+	want := refillSize(ac) + ac.tokenChunk - int(t.pool.Load())
+	if want <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, refillTimeout)
+	got, err := c.b.TakeTokens(ctx, a.id, float64(ac.TPS), burst(ac.TPS), want)
+	cancel()
+	if err != nil {
+		t.localUntil.Store(time.Now().Add(localFallback).UnixNano())
+		c.g.logRL(slog.LevelWarn, "cluster: TPS tokens not taken; this node's share applies meanwhile", "account", a.id, "err", err)
+		return
+	}
+	t.pool.Add(int64(got))
+	if got == 0 {
+		wait := time.Duration(float64(refillSize(ac)) / float64(max(ac.TPS, 1)) * float64(time.Second))
+		time.Sleep(min(wait, 50*time.Millisecond))
+	}
 }
 
 // localLimit is an account's rate on one of n nodes while the cluster is

@@ -520,3 +520,112 @@ func readyz(n *node) (int, proxyReadiness, error) {
 	}
 	return code, r, nil
 }
+
+func TestReportArrivingAtBForMTSentThroughA(t *testing.T) {
+	c := rediscluster.Start(t, rediscluster.Options{})
+	ns := startNodes(t, c, "report/", 2, nil)
+	a, b := ns[0], ns[1]
+	const user = "13300000001"
+	if err := a.Engine.Subscribe("sp1", user, "NEWS", 0); err != nil {
+		t.Fatal(err)
+	}
+	onA := dial(t, a, nil) // the SP is connected to A only
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Wait)
+	defer cancel()
+	m := mt(user, "NEWS", "")
+	m.NeedReport = true
+	r, err := onA.Submit(ctx, m)
+	if err != nil || r.Result != 0 || len(r.MsgID) == 0 {
+		t.Fatalf("MT through A: %+v, %v", r, err)
+	}
+	// The SMG behind B reports it (as an SMG may on any connection): B
+	// finds the route A wrote in the cluster, and A delivers the report.
+	testenv.Eventually(t, testenv.Wait, "the report injected at B reaches the SP on A", func() bool {
+		if _, err := b.SMG.InjectReport(smg.Report{MsgID: r.MsgID, Stat: "EXPIRED", User: user, SPNumber: testenv.Access}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(2 * time.Second)
+		for {
+			select {
+			case d := <-onA.Deliveries():
+				if d.IsReport && d.Stat == "EXPIRED" && string(d.ReportMsgID) == string(r.MsgID) {
+					return true
+				}
+			case <-deadline:
+				return false
+			}
+		}
+	})
+}
+
+func TestAccountLimitsAcrossNodes(t *testing.T) {
+	c := rediscluster.Start(t, rediscluster.Options{})
+	const tps = 200
+	ns := startNodes(t, c, "limits/", 2, func(o *testenv.Options) {
+		o.Account = map[string]string{"max_connections": "2", "tps": strconv.Itoa(tps)}
+	})
+	a, b := ns[0], ns[1]
+	const user = "13200000001"
+	if err := a.Engine.Subscribe("sp1", user, "NEWS", 0); err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now() // before any login takes tokens from the bucket
+
+	t.Run("max_connections counts the connections of every node", func(t *testing.T) {
+		onA := dial(t, a, nil)
+		dial(t, b, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), testenv.Wait)
+		defer cancel()
+		for _, n := range ns {
+			if cl, err := sp.Dial(ctx, n.ClientConfig()); err == nil {
+				cl.Close()
+				t.Fatalf("a third connection of sp1 logged in on node %s with max_connections 2", n.id)
+			}
+		}
+		onA.Close()
+		testenv.Eventually(t, testenv.Wait, "a place freed on A is taken on B", func() bool {
+			cl, err := sp.Dial(ctx, b.ClientConfig())
+			if err != nil {
+				return false
+			}
+			t.Cleanup(func() { cl.Close() })
+			return true
+		})
+	})
+
+	t.Run("tps holds for the account as a whole", func(t *testing.T) {
+		start := time.Now()
+		clients := []*sp.Client{dial(t, a, nil), dial(t, b, nil)}
+		var passed, refused atomic.Int64
+		var wg sync.WaitGroup
+		const blast = 1500 * time.Millisecond
+		for _, cl := range clients {
+			wg.Go(func() {
+				for time.Since(start) < blast {
+					if submit(t, cl, mt(user, "NEWS", "")) == 0 {
+						passed.Add(1)
+					} else {
+						refused.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		// Every token came from the account's bucket: at most a burst
+		// (tps/10) plus tps a second since the first login took tokens
+		// (in the subtest before: the pools may hold tokens from then).
+		limit := int64(tps/10) + int64(tps*time.Since(begin).Seconds()) + 1
+		t.Logf("two nodes, %v: %d MT passed (bound %d, rate %.0f/s for tps %d), %d refused", elapsed.Round(time.Millisecond),
+			passed.Load(), limit, float64(passed.Load())/elapsed.Seconds(), tps, refused.Load())
+		if passed.Load() > limit {
+			t.Errorf("%d MT passed in %v on two nodes: above the account's tps %d (bound %d)", passed.Load(), elapsed, tps, limit)
+		}
+		if passed.Load() < limit/2 {
+			t.Errorf("%d MT passed in %v: less than half of what tps %d allows", passed.Load(), elapsed, tps)
+		}
+		if refused.Load() == 0 {
+			t.Errorf("nothing refused: the load did not reach the limit")
+		}
+	})
+}
