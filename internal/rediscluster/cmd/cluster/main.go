@@ -21,7 +21,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -72,19 +71,14 @@ func run(args []string, stdout io.Writer) error {
 	if !rediscluster.Installed() {
 		return errors.New("redis-server is not installed (apt-get install redis-server)")
 	}
-	h := &harness{dir: o.dir}
-	defer h.cleanup()
-	if h.dir == "" {
-		d, err := os.MkdirTemp("", "spsmg-cluster-")
-		if err != nil {
-			return err
-		}
-		h.dir = d
-		h.Cleanup(func() { os.RemoveAll(d) })
+	h, err := rediscluster.NewProgram(o.dir)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "starting %d masters and %d replicas under %s ...\n", o.masters, o.masters*o.replicas, h.dir)
+	defer h.Close()
+	fmt.Fprintf(stdout, "starting %d masters and %d replicas under %s ...\n", o.masters, o.masters*o.replicas, h.Dir())
 	var c *rediscluster.Cluster
-	if err := h.try(func() {
+	if err := h.Run(func() {
 		c = rediscluster.Start(h, rediscluster.Options{Masters: o.masters, ReplicasPerMaster: o.replicas,
 			NodeTimeout: o.nodeTimeout, StartTimeout: time.Minute})
 	}); err != nil {
@@ -93,7 +87,7 @@ func run(args []string, stdout io.Writer) error {
 	addrs := c.Addrs()
 	fmt.Fprintf(stdout, "Redis Cluster up: masters %s, replicas %s\n", strings.Join(addrs[:o.masters], " "), strings.Join(addrs[o.masters:], " "))
 	if o.demo {
-		if err := h.demo(c, o, stdout); err != nil {
+		if err := demo(h, c, o, stdout); err != nil {
 			return err
 		}
 	}
@@ -102,54 +96,6 @@ func run(args []string, stdout io.Writer) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	<-sigs
 	fmt.Fprintln(stdout, "stopping")
-	return nil
-}
-
-// harness is rediscluster.TB for a program: Fatal ends the current step
-// with an error (try), Cleanup runs at exit.
-type harness struct {
-	dir string
-	mu  sync.Mutex
-	fns []func()
-}
-
-type fatal struct{ msg string }
-
-func (h *harness) Helper()           {}
-func (h *harness) TempDir() string   { d, _ := os.MkdirTemp(h.dir, "node"); return d }
-func (h *harness) Fatal(args ...any) { panic(fatal{fmt.Sprint(args...)}) }
-func (h *harness) Fatalf(f string, args ...any) {
-	panic(fatal{fmt.Sprintf(f, args...)})
-}
-func (h *harness) Skip(args ...any) { panic(fatal{fmt.Sprint(args...)}) }
-func (h *harness) Cleanup(f func()) {
-	h.mu.Lock()
-	h.fns = append(h.fns, f)
-	h.mu.Unlock()
-}
-
-func (h *harness) cleanup() {
-	h.mu.Lock()
-	fns := h.fns
-	h.fns = nil
-	h.mu.Unlock()
-	for i := len(fns) - 1; i >= 0; i-- {
-		fns[i]()
-	}
-}
-
-// try runs f, turning a Fatal inside it into an error.
-func (h *harness) try(f func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			ft, ok := r.(fatal)
-			if !ok {
-				panic(r)
-			}
-			err = errors.New(ft.msg)
-		}
-	}()
-	f()
 	return nil
 }
 
@@ -166,10 +112,10 @@ const (
 )
 
 // demo starts the simulated SMG and the two spsmg nodes.
-func (h *harness) demo(c *rediscluster.Cluster, o options, stdout io.Writer) error {
+func demo(h *rediscluster.Program, c *rediscluster.Cluster, o options, stdout io.Writer) error {
 	bin := o.spsmg
 	if bin == "" {
-		bin = filepath.Join(h.dir, "spsmg")
+		bin = filepath.Join(h.Dir(), "spsmg")
 		fmt.Fprintln(stdout, "building spsmg ...")
 		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/spsmg").CombinedOutput(); err != nil {
 			return fmt.Errorf("go build ./cmd/spsmg (run from the repository): %v\n%s", err, out)
@@ -196,11 +142,11 @@ func (h *harness) demo(c *rediscluster.Cluster, o options, stdout io.Writer) err
 		if err != nil {
 			return err
 		}
-		path := filepath.Join(h.dir, "node"+n.id+".yaml")
+		path := filepath.Join(h.Dir(), "node"+n.id+".yaml")
 		if err := os.WriteFile(path, yaml, 0o600); err != nil {
 			return err
 		}
-		logPath := filepath.Join(h.dir, "node"+n.id+".log")
+		logPath := filepath.Join(h.Dir(), "node"+n.id+".log")
 		f, err := os.Create(logPath)
 		if err != nil {
 			return err
@@ -228,7 +174,7 @@ func (h *harness) demo(c *rediscluster.Cluster, o options, stdout io.Writer) err
 		}
 		fmt.Fprintf(stdout, "spsmg node %s: pid %d, SP %s, HTTP %s, log %s\n", n.id, cmd.Process.Pid, n.sp, n.http, logPath)
 	}
-	fmt.Fprint(stdout, walkthrough(h.dir))
+	fmt.Fprint(stdout, walkthrough(h.Dir()))
 	return nil
 }
 
