@@ -61,7 +61,7 @@ func (s *spConn) loginAcrossNodes(frame []byte, req loginRequest, a *account, ac
 			l := s.l
 			l.tick()
 			r, derr := g.d.decodeLogin(f)
-			if s.closed.Load() || derr != nil {
+			if s.closed.Load() || s.state != spLoginWait || derr != nil {
 				a.conns.Add(-1) // the connection closed while the cluster answered
 				if st == loginOK && err == nil {
 					g.cl.releaseConn(a)
