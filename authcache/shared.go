@@ -222,13 +222,35 @@ func (e *Engine) OnMODeferred(ctx context.Context, mo *MO) MOAction {
 // store: of several nodes answering replies to it, one gets it.
 func (e *Engine) takePendingShared(ctx context.Context, id string, uk uint64) (*pendingEntry, error) {
 	now := int64(e.nowSec())
+	key := recordKey(nil, kindPending, []byte(id))
 	e.pend.mu.Lock()
 	pe, ok := e.pend.m[id]
 	e.pend.mu.Unlock()
-	if !ok || now >= pe.rec.Expires || pe.user != uk {
+	if !ok {
+		// Not followed yet (asked on another node a moment ago): read it
+		// from the store, and take it only if it is this user's.
+		raw, err := e.st.Get(key)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			e.sharedStats.confirmErrors.Add(1)
+			return nil, err
+		}
+		r, err := decodePending(id, raw)
+		if err != nil {
+			return nil, nil
+		}
+		ruk, okUser := userKey([]byte(r.User))
+		if !okUser {
+			return nil, nil
+		}
+		pe = &pendingEntry{rec: r, user: ruk}
+	}
+	if now >= pe.rec.Expires || pe.user != uk {
 		return nil, nil
 	}
-	_, err := e.shared.Take(ctx, recordKey(nil, kindPending, []byte(id)))
+	_, err := e.shared.Take(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		e.sharedStats.confirmErrors.Add(1)
 		return nil, err
