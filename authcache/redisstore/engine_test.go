@@ -215,6 +215,50 @@ func TestEnginesOnCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("a node that lost changes loads the state again", func(t *testing.T) {
+		b := openEngine(t, c, "reload/", "B", engineConfig(5))
+		// A subscription written without an announcement (a store that
+		// publishes nothing): B cannot follow it.
+		silent := openStore(t, c, "reload/", func(o *Options) { o.NodeID = "A" })
+		a, err := authcache.Open(engineConfig(5), silent, authcache.WithLogger(quietLogger()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = a.Close() })
+		const user = "13100000001"
+		if err := a.Subscribe(engSP, user, "NEWS", authcache.SourceAPI); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if b.Authorize(subMT(user, "NEWS")).Allow {
+			t.Fatal("B knows a subscription nobody announced")
+		}
+		// An entry of partition 3 is lost (its sequence number moves on
+		// with nothing in the stream, as after a failover that lost it):
+		// B must notice and load the state again, which brings the
+		// subscription.
+		ctx := context.Background()
+		m, err := c.MasterOf(ctx, partitionSlot[3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Client(m).Incr(ctx, silent.seqKey(3)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for !b.Authorize(subMT(user, "NEWS")).Allow {
+			if time.Now().After(deadline) {
+				t.Fatalf("B never reloaded: %+v", b.Stats())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if s := b.Stats(); s.FollowReloads != 1 || !s.Following {
+			t.Errorf("B's follower after the gap: reloads %d, following %v", s.FollowReloads, s.Following)
+		}
+	})
+
 	t.Run("a reply to a request this node has not followed yet is read from the store", func(t *testing.T) {
 		// A publishes nothing here: B can know the request only from the
 		// store, as in the moment before following brings it.
