@@ -154,8 +154,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	if err != nil {
 		return fmt.Errorf("node.time_zone: %w", err)
 	}
-	recon, err := reconcile.New(reconcile.EngineStore(engine), reconcile.Options{Location: loc,
-		Interval: cfg.Reconciliation.FlushInterval, Retention: cfg.Reconciliation.Retention, Logger: log},
+	ro := reconcile.Options{Location: loc, Interval: cfg.Reconciliation.FlushInterval, Retention: cfg.Reconciliation.Retention, Logger: log}
+	if gwOpts.Cluster != nil {
+		ro.Node = gwOpts.Cluster.NodeID() // each node its own day records, summed when read
+	}
+	recon, err := reconcile.New(reconcile.EngineStore(engine), ro,
 		reconcile.Func(proxy.ReconcileColumns(), gw.ReconcileCounts), reconcile.EngineSource(engine))
 	if err != nil {
 		return err
