@@ -2,6 +2,9 @@ package proxy
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -564,15 +567,35 @@ func (r *reader) take(entries []cluster.Entry) {
 	}
 }
 
-// takeFor puts entries of a in its local queue.
+// takeFor puts entries of a in its local queue. An entry that is not a
+// delivery this code writes (its kind, a frame carrying its own length) is
+// never sent to the SP: it is logged and removed.
 func (r *reader) takeFor(a *account, entries []cluster.Entry) {
 	for _, e := range entries {
-		if len(e.Payload) < 1 {
+		if err := checkPayload(e.Payload); err != nil {
+			r.c.g.logRL(slog.LevelError, "cluster: unreadable entry in a delivery queue; removed", "account", a.id, "id", e.ID, "err", err)
+			r.c.ack(a.id, e.ID)
 			continue
 		}
 		d := &delivery{kind: codec.Kind(e.Payload[0]), frame: e.Payload[1:], sid: e.ID}
 		r.c.push(a, d)
 	}
+}
+
+// checkPayload checks a queue entry as deliveryPayload writes it.
+func checkPayload(p []byte) error {
+	if len(p) < 1 {
+		return errors.New("empty")
+	}
+	switch codec.Kind(p[0]) {
+	case codec.KindDeliver, codec.KindReport, codec.KindUserRpt:
+	default:
+		return fmt.Errorf("delivery kind %d", p[0])
+	}
+	if f := p[1:]; len(f) < 12 || int(binary.BigEndian.Uint32(f)) != len(f) {
+		return fmt.Errorf("a frame of %d bytes that does not carry its own length", len(p)-1)
+	}
+	return nil
 }
 
 // releaseAll puts back the entries of a this node holds in its local queue
