@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: build test run demo reset bench fuzz vet cover clean
+.PHONY: build test run demo reset bench fuzz vet cover clean cluster-demo
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -20,6 +20,12 @@ run demo:
 # refused while a demo or spsmg serve has it open.
 reset:
 	$(GO) run ./cmd/spsmg demo --reset
+
+# Several nodes (README, Running several nodes): a 3+3 Redis Cluster of
+# Debian's redis-server on loopback, the simulated SMG and two spsmg nodes
+# sharing the cluster, with a walk-through; Ctrl-C stops everything.
+cluster-demo:
+	$(GO) run ./internal/rediscluster/cmd/cluster -demo
 
 vet:
 	$(GO) vet $(PKGS)

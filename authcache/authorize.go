@@ -43,7 +43,9 @@ type MT struct {
 // exempt); a LinkID use is queued for the writer as a fixed-size record.
 // Safe from any goroutine.
 func (e *Engine) Authorize(mt *MT) Decision {
-	if e.health.Load() != 0 {
+	if h := e.health.Load(); h != 0 && (e.shared == nil || h&^healthWrites != 0) {
+		// On a shared store, failing writes do not stop what memory
+		// decides alone (shared.go).
 		e.failClosed.Add(1)
 		return Decision{Reason: reason.StoreUnavailable}
 	}
@@ -67,6 +69,13 @@ func (e *Engine) Authorize(mt *MT) Decision {
 	switch {
 	case sp != nil && sp.exempt:
 		return Decision{Allow: true, Reason: reason.Exempt, Flow: FlowExempt}
+	case e.shared != nil && len(link) > 0 && len(link) <= MaxLinkIDLen && (notice || !(!known && sp == nil && p.freeForAll(svc))):
+		// Uses are spent in the shared store (shared.go).
+		if e.sharedUnavailable() {
+			e.failClosed.Add(1)
+			return Decision{Reason: reason.StoreUnavailable}
+		}
+		return Decision{Deferred: true}
 	case notice:
 		return e.authorizeNotice(mt, sp, link)
 	case !known && sp == nil && p.freeForAll(svc):

@@ -109,6 +109,16 @@ type Engine struct {
 
 	changes changeCounts // subscription changes by SP (changes.go)
 
+	// On a store several nodes share: shared spends LinkID uses and takes
+	// pending confirmations (shared.go; nil on Badger), the follower keeps
+	// memory in step with the other nodes (follow.go).
+	shared       SharedStore
+	sharedDown   atomic.Bool // the shared store is unreachable (MarkSharedDown, failing writes)
+	followCancel context.CancelFunc
+	follows      followStats
+	sharedStats  sharedStats
+	probing      atomic.Bool
+
 	rngMu sync.Mutex
 	rng   *mrand.ChaCha8
 
@@ -185,6 +195,18 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 	e.pend.m = make(map[string]*pendingEntry)
 	e.pend.latest = make(map[pendingKey]string)
 
+	// A store other nodes write too: take the change stream's head before
+	// the load, so that whatever they write meanwhile is followed.
+	cs, follow := st.(ChangeStore)
+	var head ChangeCursor
+	if follow {
+		if head, err = cs.ChangesHead(); err != nil {
+			return nil, fmt.Errorf("authcache: change stream: %w", err)
+		}
+	}
+	if sh, ok := st.(SharedStore); ok {
+		e.shared = sh
+	}
 	start := time.Now()
 	if err := e.load(); err != nil {
 		return nil, fmt.Errorf("authcache: load: %w", err)
@@ -200,6 +222,9 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 		e.wg.Add(1)
 		go e.watchSpace()
 	}
+	if follow {
+		e.startFollowing(cs, head)
+	}
 	return e, nil
 }
 
@@ -209,6 +234,9 @@ func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		e.health.Or(healthClosed)
 		close(e.stop)
+		if e.followCancel != nil {
+			e.followCancel()
+		}
 		e.wg.Wait()
 		e.w.close()
 		e.closeErr = e.st.Close()
@@ -321,6 +349,8 @@ func (e *Engine) maintain() {
 	defer gc.Stop()
 	clock := time.NewTicker(clockTick)
 	defer clock.Stop()
+	probe := time.NewTicker(time.Second)
+	defer probe.Stop()
 	for {
 		select {
 		case <-e.stop:
@@ -332,7 +362,13 @@ func (e *Engine) maintain() {
 		case <-sweep.C:
 			e.sweep()
 			if e.health.Load()&healthWrites != 0 && !e.space.low() {
-				e.probe()
+				e.probeAsync()
+			}
+		case <-probe.C:
+			// A shared store is probed every second while writes fail:
+			// its outage stops LinkID MTs, so recovery must be seen soon.
+			if e.shared != nil && e.health.Load()&healthWrites != 0 {
+				e.probeAsync()
 			}
 		case <-gc.C:
 			if !e.space.low() { // GC rewrites value-log files
@@ -353,6 +389,21 @@ func (e *Engine) runGC() {
 		return
 	}
 	e.gcRuns.Add(1)
+}
+
+// probeAsync probes on its own goroutine, one probe at a time: a remote
+// store may take its whole timeout to fail, and the maintenance goroutine
+// keeps the coarse clock.
+func (e *Engine) probeAsync() {
+	if !e.probing.CompareAndSwap(false, true) {
+		return
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer e.probing.Store(false)
+		e.probe()
+	}()
 }
 
 func (e *Engine) probe() {
@@ -503,6 +554,25 @@ type Stats struct {
 	LinkIDConflicts uint64 // SMG LinkIDs not recorded: a live web code has the same bytes
 	GCRuns          uint64
 	GCErrors        uint64
+
+	// Following the other nodes on a shared store (follow.go): whether
+	// the follower runs, the changes and mutations it applied, its reloads
+	// after falling behind the stream, its failures, and the lag from the
+	// origin's write to this node's memory (FollowLag: counts per bucket
+	// of FollowLagBounds, the last one above them all; FollowLagSum in
+	// seconds).
+	Following                                                       bool
+	FollowedChanges, FollowedMutations, FollowReloads, FollowErrors uint64
+	FollowLag                                                       []uint64
+	FollowLagSum                                                    float64
+
+	// Decisions through a SharedStore (shared.go): MTs deferred, LinkID
+	// uses spent, refused used-up, long-message parts that followed
+	// another part's decision, failed store calls; confirmations taken
+	// and failed takes; whether the store is marked unreachable.
+	SharedDeferred, SharedSpent, SharedUsedUp, SharedFollowed, SharedErrors uint64
+	SharedConfirms, SharedConfirmErrors                                     uint64
+	SharedDown                                                              bool
 }
 
 // Stats returns the current counters. It takes each shard's lock briefly.
@@ -555,6 +625,20 @@ func (e *Engine) Stats() Stats {
 	s.GCRuns, s.GCErrors = e.gcRuns.Load(), e.gcErrors.Load()
 	s.ReplayDroppedEntries, s.ReplayDroppedBytes = e.recovery.DroppedEntries, e.recovery.DroppedBytes
 	s.RouteEvictions = e.routeEvictions.Load()
+	f := &e.follows
+	s.Following = f.following.Load()
+	s.FollowedChanges, s.FollowedMutations = f.changes.Load(), f.mutations.Load()
+	s.FollowReloads, s.FollowErrors = f.reloads.Load(), f.errors.Load()
+	s.FollowLag = make([]uint64, len(f.lag))
+	for i := range f.lag {
+		s.FollowLag[i] = f.lag[i].Load()
+	}
+	s.FollowLagSum = float64(f.lagSumMicros.Load()) / 1e6
+	sh := &e.sharedStats
+	s.SharedDeferred, s.SharedSpent, s.SharedUsedUp = sh.deferred.Load(), sh.spent.Load(), sh.usedUp.Load()
+	s.SharedFollowed, s.SharedErrors = sh.followed.Load(), sh.errors.Load()
+	s.SharedConfirms, s.SharedConfirmErrors = sh.confirms.Load(), sh.confirmErrors.Load()
+	s.SharedDown = e.sharedDown.Load()
 	s.RouteCacheBytes = e.policy.Load().cfg.RouteCacheBytes
 	return s
 }
@@ -605,11 +689,17 @@ func (e *Engine) load() error {
 		return err
 	}
 	// Uses left are written apart from their LinkID (writer typedUses).
-	for k, n := range uses {
-		s := &e.links[linkShardOf(&k)]
-		if v, ok := s.m[k]; ok {
-			v.uses = n
-			s.m[k] = v
+	// On a shared store they are counted in the store (TakeUses) and
+	// memory keeps the uses the record grants.
+	if e.shared == nil {
+		for k, n := range uses {
+			s := &e.links[linkShardOf(&k)]
+			s.mu.Lock()
+			if v, ok := s.m[k]; ok {
+				v.uses = n
+				s.m[k] = v
+			}
+			s.mu.Unlock()
 		}
 	}
 	return nil
@@ -636,10 +726,12 @@ func (e *Engine) loadSub(k, v []byte, now uint32) error {
 	}
 	sk := makeSubKey(uk, e.names.pair(e.names.spName(sp), svc))
 	sh := &e.subs[subShardOf(uk)]
+	sh.mu.Lock() // uncontended at Open; the follower shares the tables with the API
 	sh.put(sk, subVal{since: uint32(r.Since), updated: uint32(r.Updated), state: r.State, source: r.Source})
 	if r.SyncAt > 0 {
 		sh.setSyncAt(sk, r.SyncAt)
 	}
+	sh.mu.Unlock()
 	return nil
 }
 
@@ -660,8 +752,12 @@ func (e *Engine) loadLink(id, v []byte, now uint32) error {
 	}
 	var lk linkKey
 	copy(lk[:], id)
-	e.links[linkShardOf(&lk)].put(lk, linkVal{user: uk, svc: e.names.pair(r.SP, []byte(r.Service)),
-		expires: uint32(r.Expires), uses: uint16(r.Uses), kind: r.Kind})
+	lv := linkVal{user: uk, svc: e.names.pair(r.SP, []byte(r.Service)),
+		expires: uint32(r.Expires), uses: uint16(r.Uses), kind: r.Kind}
+	s := &e.links[linkShardOf(&lk)]
+	s.mu.Lock()
+	s.put(lk, lv)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -677,7 +773,9 @@ func (e *Engine) loadPending(id, v []byte, now uint32) error {
 	if !ok {
 		return fmt.Errorf("%w: empty user", ErrCorruptRecord)
 	}
+	e.pend.mu.Lock()
 	e.pend.putLocked(&pendingEntry{rec: r, user: uk})
+	e.pend.mu.Unlock()
 	return nil
 }
 

@@ -57,6 +57,11 @@ func (e *Engine) insertLink(id []byte, v linkVal, now uint32, keep func(old link
 func (e *Engine) persistLink(id []byte, user []byte, sp, service string, v linkVal) error {
 	r := linkRecord{Kind: v.kind, User: string(user), SP: sp, Service: service, Expires: int64(v.expires), Uses: int(v.uses)}
 	put := Mutation{Key: recordKey(nil, kindLink, id), Value: r.encode(), ExpiresAt: int64(v.expires)}
+	if e.shared != nil {
+		// Uses are counted in the shared store per issue of the LinkID
+		// (UsesRequest.Generation): there is no uses record to clear.
+		return e.w.enqueue(&op{m: put})
+	}
 	del := Mutation{Key: recordKey(nil, kindUses, id), Delete: true}
 	return e.w.enqueue(&op{m: del, more: []Mutation{put}})
 }

@@ -60,6 +60,13 @@ type MOAction struct {
 	NotiSP *NotiSP
 	// Cancelled counts the subscriptions an unsubscribe MO ended.
 	Cancelled int
+	// Deferred: on a SharedStore, a reply to the portal number is decided
+	// by OnMODeferred, off the event loop (shared.go); nothing was done.
+	Deferred bool
+	// Unavailable: the shared store could not be reached to take the
+	// pending request; nothing was consumed, and the SMG should be told
+	// to send the MO again (a retryable result).
+	Unavailable bool
 }
 
 // NotiSP is the MO spsmg sends the SP when the user confirms a web
@@ -91,7 +98,7 @@ type NotiSP struct {
 // While the engine is unavailable (docs/authorization.md §6) every MO is
 // forwarded with the SMG's LinkID and nothing is recorded (fail-open).
 func (e *Engine) OnMO(mo *MO) MOAction {
-	if e.health.Load() != 0 {
+	if e.health.Load() != 0 || e.shared != nil && e.sharedDown.Load() {
 		e.failOpen.Add(1)
 		return MOAction{Kind: MOOrdinary, Forward: true, LinkID: string(trimField(mo.LinkID))}
 	}
@@ -100,7 +107,12 @@ func (e *Engine) OnMO(mo *MO) MOAction {
 	uk, okUser := userKey(user)
 	okUser = okUser && len(user) <= maxKeyField
 	if id, ok := p.confirmID(trimField(mo.SPNumber)); ok {
-		return e.onConfirm(p, id, user, uk, okUser, mo.Text)
+		if e.shared != nil {
+			return MOAction{Kind: MOConfirmUnknown, Deferred: true}
+		}
+		return e.onConfirm(p, id, user, uk, okUser, mo.Text, func(id string, uk uint64) (*pendingEntry, error) {
+			return e.takePending(id, uk), nil
+		})
 	}
 	act := MOAction{Kind: MOOrdinary, Forward: true}
 	smgLink := trimField(mo.LinkID)
@@ -159,8 +171,10 @@ func (e *Engine) moLinkID(p *policy, mo *MO, user []byte, uk uint64, smg []byte)
 	return id
 }
 
-// onConfirm handles a reply to PortalNumber+ID (§3b).
-func (e *Engine) onConfirm(p *policy, id string, user []byte, uk uint64, okUser bool, text string) MOAction {
+// onConfirm handles a reply to PortalNumber+ID (§3b). take removes the
+// pending request: from memory, or on a shared store from the store too.
+func (e *Engine) onConfirm(p *policy, id string, user []byte, uk uint64, okUser bool, text string,
+	take func(id string, uk uint64) (*pendingEntry, error)) MOAction {
 	act := MOAction{Kind: MOConfirmUnknown}
 	if !okUser {
 		return act
@@ -169,14 +183,21 @@ func (e *Engine) onConfirm(p *policy, id string, user []byte, uk uint64, okUser 
 	if kind != textYes && kind != textNo {
 		return act // the request stays pending
 	}
-	pe := e.takePending(id, uk)
+	pe, err := take(id, uk)
+	if err != nil {
+		e.log.Warn("authcache: pending request not taken from the shared store; the SMG will send the reply again", "err", err)
+		return MOAction{Kind: MOConfirmUnknown, Unavailable: true}
+	}
 	if pe == nil {
 		return act
 	}
+	// On a shared store the request left the store when it was taken.
 	del := Mutation{Key: recordKey(nil, kindPending, []byte(id)), Delete: true}
 	r := &pe.rec
 	if kind == textNo {
-		_ = e.w.enqueue(&op{m: del})
+		if e.shared == nil {
+			_ = e.w.enqueue(&op{m: del})
+		}
 		e.log.Debug("authcache: subscription declined", "id", id, "sp", r.SP, "service", r.Service)
 		return MOAction{Kind: MOConfirmNo}
 	}
@@ -188,10 +209,15 @@ func (e *Engine) onConfirm(p *policy, id string, user []byte, uk uint64, okUser 
 		e.pend.mu.Lock()
 		e.pend.m[id] = pe // still pending: the user may reply again
 		e.pend.mu.Unlock()
+		if e.shared != nil { // it was taken from the store: put it back
+			_ = e.w.enqueue(&op{m: Mutation{Key: del.Key, Value: r.encode(), ExpiresAt: r.Expires}})
+		}
 		e.log.Warn("authcache: no LinkID for Noti_SP", "sp", r.SP, "err", err)
 		return act
 	}
-	_ = e.w.enqueue(&op{m: del})
+	if e.shared == nil {
+		_ = e.w.enqueue(&op{m: del})
+	}
 	e.log.Debug("authcache: subscription confirmed", "id", id, "sp", r.SP, "service", r.Service)
 	return MOAction{Kind: MOConfirmYes, NotiSP: &NotiSP{SP: r.SP, User: r.User, SPNumber: r.SPNumber,
 		ServiceCode: r.Service, LinkID: link, Text: r.Text}}

@@ -17,6 +17,10 @@ type Decision struct {
 	// Recipient is the index in MT.Dests of the recipient that caused a
 	// refusal (0 when allowed or when the refusal concerns the whole Submit).
 	Recipient int
+	// Deferred: not decided yet. On a SharedStore an MT that spends a
+	// LinkID's uses is decided by AuthorizeDeferred, off the event loop
+	// (shared.go); Allow and Reason are unset.
+	Deferred bool
 }
 
 // Reasons lists every reason Authorize can return, allowed or refused, so

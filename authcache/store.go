@@ -69,6 +69,9 @@ type RecoveryReporter interface {
 // store on the decision path.
 type ChangeStore interface {
 	Store
+	// NodeID names this node in the changes it publishes (Change.Origin),
+	// so that the engine can skip its own.
+	NodeID() string
 	// ChangesHead returns a cursor at the current end of the stream:
 	// following from it yields only changes applied after the call. Take
 	// it before loading state with Scan, so nothing falls between the two.
@@ -101,3 +104,68 @@ type Change struct {
 // cursor are no longer kept (the follower fell behind the stream's
 // retention): its state can no longer be brought up to date by following.
 var ErrChangesTrimmed = errors.New("authcache: changes after the cursor were trimmed")
+
+// SharedStore is implemented by stores that several spsmg nodes share and
+// that can do what memory alone cannot do exactly across nodes (the Redis
+// Cluster backend). An engine on a SharedStore spends LinkID uses and takes
+// pending confirmations through it, atomically across nodes, instead of in
+// its own memory; everything else is still decided from memory.
+type SharedStore interface {
+	ChangeStore
+	// TakeUses spends uses of a LinkID, exactly once across every node
+	// sharing the store: of two nodes spending its last use at once, one
+	// gets UsesTaken and the other UsesUsedUp. It blocks on the network:
+	// never call it from an event loop.
+	TakeUses(ctx context.Context, r UsesRequest) (UsesResult, error)
+	// Take deletes key and returns the value it held, or ErrNotFound: of
+	// several nodes taking one key at once, exactly one gets the value.
+	// The deletion is published on the change stream. Blocks on the
+	// network.
+	Take(ctx context.Context, key []byte) ([]byte, error)
+}
+
+// UsesRequest asks a SharedStore for uses of a LinkID.
+type UsesRequest struct {
+	LinkID []byte
+	// Generation tells issues of the same LinkID bytes apart (the
+	// record's expiry, Unix seconds): a re-issued LinkID starts afresh.
+	Generation int64
+	// Allowed is the number of uses the LinkID record grants; N the uses
+	// this MT takes (one per recipient).
+	Allowed, N int
+	// ExpiresAt is when the counter may be forgotten (Unix seconds).
+	ExpiresAt int64
+	// Expired: the LinkID record has expired. Nothing is spent; a part of
+	// a long message still follows a decision made before the expiry.
+	Expired bool
+	// Part, for a part of a long message: the message is decided once,
+	// by its first part on any node; the other parts follow that
+	// decision and spend nothing (longsms.go). The decision is forgotten
+	// when every part number has been seen, or after PartTTL.
+	Part    bool
+	Ref     uint16
+	Total   uint8
+	Seq     uint8
+	Dests   uint8
+	PartTTL time.Duration
+}
+
+// UsesVerdict is a SharedStore's answer to a UsesRequest.
+type UsesVerdict uint8
+
+const (
+	UsesTaken   UsesVerdict = 1 // the uses were spent (or a part followed a message that spent them)
+	UsesUsedUp  UsesVerdict = 2 // fewer uses left than asked: nothing spent
+	UsesExpired UsesVerdict = 3 // the LinkID had expired (a part following a message refused so)
+)
+
+// UsesResult is what TakeUses did.
+type UsesResult struct {
+	Verdict UsesVerdict
+	// Left is the uses left after the call (-1 when a part followed a
+	// decision and nothing was counted).
+	Left int
+	// Followed: a part of a long message took the decision of an earlier
+	// part and spent nothing.
+	Followed bool
+}

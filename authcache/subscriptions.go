@@ -50,6 +50,11 @@ func (e *Engine) checkAvailable() error {
 		}
 		return ErrUnavailable
 	}
+	if e.shared != nil && e.sharedDown.Load() {
+		// A change made now would stay in this node's memory: the other
+		// nodes learn it only through the store.
+		return ErrUnavailable
+	}
 	return nil
 }
 

@@ -223,6 +223,12 @@ type RedisStore struct {
 	// (default 20 s: above Redis's default cluster-node-timeout of 15 s,
 	// so that a failover delays writes instead of failing them).
 	Timeout time.Duration `yaml:"timeout"`
+	// NodeID names this spsmg node among those sharing the cluster
+	// (default host name:process id). It must be unique among the nodes
+	// running at once; a node that keeps its ID across restarts takes
+	// back at once the deliveries it held (others claim them once its
+	// heartbeat lapses otherwise).
+	NodeID string `yaml:"node_id"`
 }
 
 // RedisTLS are PEM files; with none of them set, the system roots verify

@@ -555,6 +555,9 @@ func (s *Store) validate(bad func(string, string, ...any)) {
 			bad("store.redis.tls", "%v", err)
 		}
 	}
+	if len(r.NodeID) > 200 || strings.ContainsFunc(r.NodeID, func(c rune) bool { return c <= ' ' || c > '~' }) {
+		bad("store.redis.node_id", "%q: up to 200 printable ASCII characters without spaces", r.NodeID)
+	}
 }
 
 // checkAddr checks a host:port to listen on or dial: the port a number

@@ -69,6 +69,14 @@ var exported = map[string]string{
 	"spsmg_store_min_free_bytes":             "gauge",
 	"spsmg_store_space_low":                  "gauge",
 	"spsmg_upstream_bind_drained":            "gauge",
+	"spsmg_mt_deferred_decision_seconds":     "histogram",
+	"spsmg_cluster_reachable":                "gauge",
+	"spsmg_cluster_live_nodes":               "gauge",
+	"spsmg_cluster_follow_lag_seconds":       "histogram",
+	"spsmg_cluster_changes_followed_total":   "counter",
+	"spsmg_cluster_follow_reloads_total":     "counter",
+	"spsmg_cluster_deliveries_total":         "counter",
+	"spsmg_cluster_linkid_decisions_total":   "counter",
 	// subsync/metrics.go
 	"spsmg_sync_requests_total": "counter",
 	// api/metrics.go
@@ -130,7 +138,7 @@ func TestExportedMatchesSources(t *testing.T) {
 	for _, mf := range mfs {
 		code[mf.GetName()] = strings.ToLower(mf.GetType().String())
 	}
-	for _, h := range []string{"spsmg_submit_rtt_seconds", "spsmg_auth_decision_seconds"} {
+	for _, h := range []string{"spsmg_submit_rtt_seconds", "spsmg_auth_decision_seconds", "spsmg_mt_deferred_decision_seconds", "spsmg_cluster_follow_lag_seconds"} {
 		code[h] = "histogram" // MustNewConstHistogram in Collect
 	}
 	code["up"] = "gauge"

@@ -39,6 +39,11 @@ type account struct {
 	reports reportCounts // status reports relayed to this SP, by status
 
 	queue *deliveryQueue
+
+	// ctok: TPS tokens taken from the account's bucket in the cluster
+	// (several nodes; limiter is then used only while the cluster is
+	// unreachable, at this node's share).
+	ctok clusterTokens
 }
 
 // accountConfig is the immutable part of an account, swapped on reload.
@@ -179,6 +184,12 @@ func (a *account) addConn(s *spConn) {
 		a.receivers = append(a.receivers, s)
 	}
 	a.mu.Unlock()
+	if c := s.g.cl; c != nil {
+		if s.receives {
+			c.watch(a) // read the account's queue in the cluster
+		}
+		a.ctok.refill(c, a)
+	}
 }
 
 // removeConn forgets s and folds its counters into the account's.

@@ -35,6 +35,8 @@ var (
 		"sp")
 	descSubmitRTT = d("submit_rtt_seconds",
 		"Round trip of Submits to the SMG, SPs' and those spsmg originates (web codes, Noti_User): from writing to the SMG to its Submit_Resp.")
+	descDeferLatency = d("mt_deferred_decision_seconds",
+		"MT Submits decided in the Redis Cluster (LinkID uses spent across nodes): from the Submit parked to its decision back on the event loop.")
 	descAuthLatency = d("auth_decision_seconds",
 		"Time of one authorization decision (sampled: one decision in 64).")
 	descSPConns = d("sp_connections",
@@ -71,7 +73,7 @@ var (
 		"Refused logins by status.",
 		"status")
 	descEvents = d("events_total",
-		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy, report_routed_by_sp_number, store_space_low (an MO or report the SMG must resend: the store is below its free-space reserve).",
+		"Events outside the MT path: unroutable_mo, unroutable_report, confirmation, unknown_response, outbox_full, route_lookup_busy, report_routed_by_sp_number, store_space_low (an MO or report the SMG must resend: the store is below its free-space reserve), cluster_decisions_busy.",
 		"event")
 	descStoreRecords = d("store_records",
 		"Authorization records in memory by kind.",
@@ -122,12 +124,15 @@ var (
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{descPackets, descDecisions, descUpstreamFailures, descSubmitRTT,
-		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descBindHealthy, descBindDrained, descBindInflight,
+		descAuthLatency, descDeferLatency, descSPConns, descConnsOpen, descClosed, descBinds, descBindHealthy, descBindDrained, descBindInflight,
 		descBindUnhealthy, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
 		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
 		descStoreCorrupt, descStoreAvailable, descStoreFree, descStoreMinFree, descStoreSpaceLow, descFailPolicy, descReportsSeen, descLongSMS,
 		descRouteCache, descRouteCacheBudget, descRouteEvictions, descSubChanges} {
+		ch <- x
+	}
+	for _, x := range clusterDescs {
 		ch <- x
 	}
 }
@@ -146,6 +151,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	var packets [2][2][kindCount]uint64
 	rtt := newHistSum(latencyBounds)
 	auth := newHistSum(authBounds)
+	deferred := newHistSum(latencyBounds)
 	inflight := int64(0)
 	for _, l := range g.loopList() {
 		for s := 0; s < 2; s++ {
@@ -157,6 +163,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		rtt.add(&l.stats.submitRTT)
 		auth.add(&l.stats.authLatency)
+		deferred.add(&l.stats.deferLatency)
 		inflight += l.stats.inflight.Load()
 	}
 	for s := 0; s < 2; s++ {
@@ -168,6 +175,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstHistogram(descSubmitRTT, rtt.count, rtt.sum, rtt.buckets)
 	ch <- prometheus.MustNewConstHistogram(descAuthLatency, auth.count, auth.sum, auth.buckets)
+	ch <- prometheus.MustNewConstHistogram(descDeferLatency, deferred.count, deferred.sum, deferred.buckets)
 
 	// Per account: decisions, connections, backlog, reports, subscription changes.
 	changes := g.auth.SubscriptionChanges()
@@ -245,6 +253,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descEvents, float64(g.counters.unknownResponses.Load()), "unknown_response")
 	counter(descEvents, float64(g.counters.outboxFull.Load()), "outbox_full")
 	counter(descEvents, float64(g.counters.routeLookupsBusy.Load()), "route_lookup_busy")
+	counter(descEvents, float64(g.counters.deferBusy.Load()), "cluster_decisions_busy")
 	counter(descEvents, float64(g.counters.reportsBySPNumber.Load()), "report_routed_by_sp_number")
 	counter(descEvents, float64(g.counters.storeSpaceLow.Load()), "store_space_low")
 
@@ -288,6 +297,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descRouteCache, float64(s.Routes*authcache.RouteEntryBytes))
 	gauge(descRouteCacheBudget, float64(s.RouteCacheBytes))
 	counter(descRouteEvictions, float64(s.RouteEvictions))
+	g.collectCluster(ch, &s)
 }
 
 // histSum merges per-loop histograms into one constant histogram.

@@ -33,6 +33,16 @@ type delivery struct {
 	persisted bool       // written to the outbox (and to be removed once answered)
 	sentAt    int64
 	tries     int
+	// Several nodes (cluster.go): sid is the entry's ID in the account's
+	// queue in the cluster, acknowledged there once the SP answered;
+	// holdAck, for a delivery the cluster could not take, is the SMG's
+	// acknowledgement, sent once the SP answered (fail-open).
+	sid     string
+	holdAck *ack
+	// mo: an MO (or Noti_SP) whose LinkID the engine has just recorded;
+	// with several nodes it is queued only once that record is written,
+	// so that any node can find the LinkID when the SP answers.
+	mo bool
 }
 
 // ack is the response owed to the SMG for one Deliver/Report/UserRpt: the
@@ -271,12 +281,23 @@ func offsetIn(frame, sub []byte) int {
 // mo handles a user's MO: LinkID, confirmation replies, unsubscription
 // (SPEC §3.1, §3.3b, §3.3e), then delivery.
 func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *ack) {
+	mo := g.moOf(t, v)
+	act := g.auth.OnMO(&mo)
+	if act.Deferred { // a confirmation reply, decided in the cluster (deferred.go)
+		g.moDeferred(l, frame, ak)
+		return
+	}
+	g.moAct(l, t, frame, v, &act, ak)
+}
+
+// moOf is the authorization view of an MO.
+func (g *Gateway) moOf(t *accountTable, v *codec.View) authcache.MO {
 	a := t.route(v.SPNumber)
 	spID := ""
 	if a != nil {
 		spID = a.id
 	}
-	mo := authcache.MO{
+	return authcache.MO{
 		User:        v.UserNumber,
 		SPNumber:    v.SPNumber,
 		SP:          spID,
@@ -285,7 +306,16 @@ func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *
 		LinkID:      v.LinkID(),
 		LinkIDMax:   g.d.LinkIDWidth(),
 	}
-	act := g.auth.OnMO(&mo)
+}
+
+// moAct does what the engine decided for an MO: the Noti_SP of a Y, the
+// acknowledgement of a consumed reply, the delivery. Runs on loop l.
+func (g *Gateway) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, act *authcache.MOAction, ak *ack) {
+	if act.Unavailable { // the cluster could not take the reply: the SMG resends
+		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		return
+	}
+	a := t.route(v.SPNumber)
 	if n := act.NotiSP; n != nil {
 		g.counters.confirmations.Add(1)
 		if target := t.byID[n.SP]; target != nil {
@@ -294,7 +324,7 @@ func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *
 				SPNumber: n.SPNumber, ServiceCode: n.ServiceCode, LinkID: n.LinkID, Coding: coding, Content: content,
 				RecvTime: l.wall.Format("20060102150405")}
 			var seq wireSeq // set per send
-			g.enqueue(l, target, &delivery{kind: codec.KindDeliver, frame: g.d.AppendDeliver(nil, seq[:g.seqLen], &msg)}, nil)
+			g.enqueue(l, target, &delivery{kind: codec.KindDeliver, frame: g.d.AppendDeliver(nil, seq[:g.seqLen], &msg), mo: true}, nil)
 		}
 	}
 	if !act.Forward {
@@ -313,7 +343,7 @@ func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *
 	if &f[0] == &frame[0] {
 		f = clone(f)
 	}
-	g.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: f}, ak)
+	g.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: f, mo: true}, ak)
 }
 
 // keywordText decodes a short MO for keyword matching (Y, N, TD…, 0000).
@@ -338,6 +368,10 @@ func clone(b []byte) []byte { return append([]byte(nil), b...) }
 // not wait for the write: a receiver on this loop takes d at once, one on
 // another loop is woken. Runs on loop l.
 func (g *Gateway) enqueue(l *loop, a *account, d *delivery, ak *ack) {
+	if g.cl != nil { // several nodes: the account's queue in the cluster
+		g.cl.add(a, d, ak)
+		return
+	}
 	if !g.persistAndQueue(l, a, d, ak) {
 		return
 	}
@@ -452,8 +486,13 @@ func (s *spConn) deliveryAnswered(v *codec.View) {
 	}
 	delete(s.awaiting, ctr)
 	s.delivering.Add(-1)
-	if d.persisted {
+	switch {
+	case d.persisted:
 		s.g.outbox.remove(s.acct, d)
+	case d.sid != "":
+		s.g.cl.ack(s.acct.id, d.sid)
+	case d.holdAck != nil:
+		d.holdAck.send(s.g, s.l, 0)
 	}
 	s.drain()
 }
@@ -495,6 +534,7 @@ func (s *spConn) expireDeliveries(timeout int64) {
 		return
 	}
 	s.requeue(late)
+	s.drain() // sent again now, not when the next delivery or answer comes
 }
 
 // requeueAwaiting: the connection closed; what it was sent and did not
@@ -524,7 +564,7 @@ func (s *spConn) requeue(ctrs []uint32) {
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i].key < ds[j].key })
 	for _, d := range ds {
-		if !d.persisted {
+		if !d.persisted && s.g.cl == nil {
 			d.persisted = true
 			s.g.outbox.put(s.acct, d, nil)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/cluster"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
@@ -62,12 +63,15 @@ type Gateway struct {
 	d              codec.Dialect
 	seqOff, seqLen int
 	auth           *authcache.Engine
-	outbox         *outbox
-	log            *slog.Logger
-	start          time.Time
-	lockout        *lockout
-	ctx            context.Context // ends at Shutdown
-	cancel         context.CancelFunc
+	// cl: several nodes on one cluster (cluster.go); nil for one node.
+	cl        *clusterNode
+	nodeShare atomic.Int32 // nodes alive at the last heartbeat (limits while the cluster is unreachable)
+	outbox    *outbox
+	log       *slog.Logger
+	start     time.Time
+	lockout   *lockout
+	ctx       context.Context // ends at Shutdown
+	cancel    context.CancelFunc
 
 	numLoops int
 	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
@@ -97,6 +101,8 @@ type Gateway struct {
 	suspended suspensions
 
 	routeLookups chan struct{} // semaphore of the disk route lookups in flight
+	deferSlots   chan struct{} // semaphore of the decisions waiting for the cluster (deferred.go)
+	deferTimeout time.Duration
 
 	originRR    atomic.Uint32
 	sweepEvery  atomic.Int64 // ns between the loops' sweeps (health.go)
@@ -120,6 +126,7 @@ type gatewayCounters struct {
 	outboxFull        atomic.Uint64
 	storeSpaceLow     atomic.Uint64 // deliveries the SMG must resend: the store is below its free-space reserve
 	routeLookupsBusy  atomic.Uint64
+	deferBusy         atomic.Uint64
 	reportsBySPNumber atomic.Uint64
 	loginFailures     [codec.LoginStatusCount]atomic.Uint64
 }
@@ -134,6 +141,14 @@ type Options struct {
 	// time.Now. For tests: advancing it refills the budget of lines at
 	// once.
 	LogClock func() time.Time
+	// DeferTimeout bounds a decision that waits for the cluster (a LinkID
+	// MT, a confirmation reply; deferred.go). Default 20 s.
+	DeferTimeout time.Duration
+	// Cluster makes the gateway one of several nodes sharing a cluster
+	// (cluster.go): MO and reports go through the accounts' queues in it,
+	// and account limits hold across the nodes. nil: one node, the
+	// outbox in the store.
+	Cluster cluster.Backend
 }
 
 // New checks cfg and prepares a gateway; nothing listens until
@@ -164,6 +179,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.logLimit.now = opts.LogClock
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.routeLookups = make(chan struct{}, maxRouteLookups)
+	g.deferSlots = make(chan struct{}, maxDeferred)
+	g.deferTimeout = opts.DeferTimeout
+	if g.deferTimeout <= 0 {
+		g.deferTimeout = deferTimeoutDefault
+	}
 	g.lockout = newLockout()
 	g.node = cfg.Node.SGIPNodeID
 	g.maxConns = int64(cfg.Gateway.MaxConnections)
@@ -172,6 +192,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g.routeAtForward = d.SubmitIDIsSeq()
 	g.outbox = newOutbox(g, opts.Auth)
+	if opts.Cluster != nil {
+		g.cl = newClusterNode(g, opts.Cluster)
+	}
 	g.numLoops = cfg.Gateway.EventLoops
 	if g.numLoops <= 0 {
 		g.numLoops = runtime.NumCPU()
@@ -182,7 +205,13 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.applyConfig(cfg)
 	// The outbox is loaded before anything can connect: a bind logs in
 	// while the engine discovers its loops, and an SMG may deliver at once.
-	g.outbox.load()
+	// Several nodes keep deliveries in the cluster's queues: what an
+	// outbox in the store holds (written by one node before) moves there.
+	if g.cl != nil {
+		g.cl.migrateOutbox()
+	} else {
+		g.outbox.load()
+	}
 	g.up = newUpstream(g)
 	return g, nil
 }
@@ -197,7 +226,7 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 		added = append(added, a)
 		return newDeliveryQueue(g, a)
 	})
-	if prev != nil { // a reload; New loads every account's at once
+	if prev != nil && g.cl == nil { // a reload; New loads every account's at once
 		for _, a := range added {
 			g.outbox.loadAccount(a)
 		}
@@ -211,6 +240,9 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	g.suspMu.Unlock()
 	g.admission.Store(newAdmission(cfg))
 	g.lockout.configure(cfg.Gateway)
+	if g.cl != nil {
+		g.setNodeShares(int(g.nodeShare.Load()))
+	}
 	if prev != nil {
 		for _, a := range added {
 			if a.queue.Len() > 0 && a.cfg.Load().Receiver != nil {
@@ -338,6 +370,9 @@ func (g *Gateway) boot(eng gnet.Engine) {
 		g.log.Error("event loop discovery failed", "err", err)
 	}
 	g.outbox.kickLoaded()
+	if g.cl != nil {
+		g.cl.start()
+	}
 	g.mu.Lock()
 	acceptors := g.acceptors
 	g.mu.Unlock()
@@ -476,6 +511,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		_ = eng.Stop(stopCtx)
 	}
 	<-g.stopped
+	if g.cl != nil {
+		g.cl.stop() // what this node took and did not deliver goes back to the queues
+	}
 	return deadlineErr
 }
 

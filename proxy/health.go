@@ -172,11 +172,23 @@ type Readiness struct {
 	// they take Submits; ready needs one.
 	HealthyBinds int          `json:"healthy_binds"`
 	Binds        []BindStatus `json:"binds"`
+	// Cluster, with several nodes: whether the cluster answers and the
+	// nodes alive at the last heartbeat.
+	Cluster *ClusterStatus `json:"cluster,omitempty"`
+}
+
+// ClusterStatus is the cluster as one node sees it.
+type ClusterStatus struct {
+	Reachable bool     `json:"reachable"`
+	Node      string   `json:"node"`
+	LiveNodes []string `json:"live_nodes"`
 }
 
 // Readiness reports whether the gateway can serve: the store's filesystem
-// is above its free-space reserve, the authorization store answers and at
-// least one bind is logged in and healthy. Any goroutine.
+// is above its free-space reserve, the authorization store answers (with
+// several nodes: the engine decides MTs, from memory while the cluster is
+// unreachable) and at least one bind is logged in and healthy. Any
+// goroutine.
 func (g *Gateway) Readiness() Readiness {
 	sp := g.auth.Space()
 	r := Readiness{StoreAvailable: g.auth.Available(), StoreSpaceLow: sp.Low, Binds: g.Binds()}
@@ -189,11 +201,17 @@ func (g *Gateway) Readiness() Readiness {
 			r.HealthyBinds++
 		}
 	}
+	decides := r.StoreAvailable
+	if c := g.cl; c != nil {
+		r.Cluster = &ClusterStatus{Reachable: c.reachable(), Node: c.b.NodeID(), LiveNodes: c.liveNodes()}
+		r.StoreAvailable = r.StoreAvailable && c.reachable()
+		decides = g.auth.Decides()
+	}
 	switch {
 	case sp.Low:
 		r.Reason = fmt.Sprintf("store below its free-space reserve: %s free under %s, store.min_free_space %s (ready again at %s)",
 			config.FormatBytes(sp.Free), sp.Path, config.FormatBytes(sp.Reserve), config.FormatBytes(sp.Resume))
-	case !r.StoreAvailable:
+	case !decides:
 		r.Reason = "authorization store unavailable"
 	case r.HealthyBinds == 0 && drained > 0:
 		r.Reason = "every healthy SMG bind is drained (admin API)"

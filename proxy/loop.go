@@ -38,6 +38,7 @@ type loop struct {
 	inbounds map[*inbound]struct{} // SGIP: the SMG's type-2 connections
 
 	readyBinds atomic.Int32 // logged-in binds; read by other loops
+	deferred   int          // Submits of this loop's SPs waiting for a cluster decision (deferred.go)
 	authSample uint32       // counts decisions; one in 64 is timed
 
 	now      int64     // monotonic ns since gateway start, refreshed per callback
@@ -57,6 +58,7 @@ func newLoop(gw *Gateway, el gnet.EventLoop, idx int) *loop {
 	l.mt.Dests = l.dests
 	l.stats.submitRTT.init(latencyBounds)
 	l.stats.authLatency.init(authBounds)
+	l.stats.deferLatency.init(latencyBounds)
 	l.sweepTask = func(context.Context) error { l.sweep(); return nil }
 	l.tick()
 	return l
@@ -237,7 +239,7 @@ func (l *loop) sweep() {
 
 // inflight counts requests awaiting the SMG on this loop's binds.
 func (l *loop) inflight() int {
-	n := 0
+	n := l.deferred
 	for _, b := range l.binds {
 		n += b.inflight
 	}

@@ -35,6 +35,7 @@ const (
 	spLogin spState = iota // awaiting the login (server) or its response (receiver)
 	spReady
 	spClosing
+	spLoginWait // the login passed here; the cluster counts the connection (limits.go)
 )
 
 // spConn is one SP-facing connection, owned by one event loop.
@@ -141,6 +142,12 @@ func (s *spConn) handle(frame []byte) {
 		return
 	}
 	l.stats.packet(sideSP, dirIn, v.Kind)
+	if s.state == spLoginWait {
+		// A request before the login was answered: not how an SP talks.
+		g.logRL(slog.LevelWarn, "SP sent a command before its login was answered", "peer", s.peer(), "command", v.Kind.String())
+		s.close(CloseProtocolError)
+		return
+	}
 	if s.state == spLogin {
 		switch {
 		case s.role == roleServer && v.Kind == codec.KindLogin:
@@ -304,6 +311,10 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		if sample {
 			l.stats.authLatency.observeNS(nanotime() - t0)
 		}
+		if d.Deferred { // the decision needs the cluster (deferred.go)
+			s.deferSubmit(frame, v)
+			return
+		}
 		if !d.Allow {
 			s.refuse(v, d.Reason)
 			return
@@ -331,6 +342,9 @@ func (s *spConn) takeToken(a *account, ac *accountConfig, now time.Time) bool {
 	if s.tokens > 0 {
 		s.tokens--
 		return true
+	}
+	if c := s.g.cl; c != nil && c.reachable() { // several nodes: the account's bucket (limits.go)
+		return a.ctok.take(s, a, ac, now)
 	}
 	if ac.tokenChunk > 1 && a.limiter.AllowN(now, ac.tokenChunk) {
 		s.tokens = ac.tokenChunk - 1
@@ -475,11 +489,23 @@ func (s *spConn) login(frame []byte) {
 		a.conns.Add(-1)
 		st = codec.LoginTooManyConnections
 	}
+	if st == codec.LoginOK && g.cl != nil && g.cl.reachable() {
+		// Several nodes: max_connections holds across them (limits.go).
+		s.loginAcrossNodes(frame, req, a, ac)
+		return
+	}
+	s.loginAnswer(frame, &req, a, ac, st)
+}
+
+// loginAnswer answers a login with st and, when it is ok, starts the
+// session.
+func (s *spConn) loginAnswer(frame []byte, req *codec.LoginView, a *account, ac *accountConfig, st codec.LoginStatus) {
+	g, l := s.g, s.l
 	secret := ""
 	if ac != nil {
 		secret = ac.Secret
 	}
-	s.out.buf = g.d.AppendLoginResp(s.out.buf, frame[g.seqOff:g.seqOff+g.seqLen], &req, st, secret)
+	s.out.buf = g.d.AppendLoginResp(s.out.buf, frame[g.seqOff:g.seqOff+g.seqLen], req, st, secret)
 	l.stats.packet(sideSP, dirOut, codec.KindLoginResp)
 	s.out.mark()
 	if st != codec.LoginOK {
@@ -642,6 +668,9 @@ func (s *spConn) onClose(err error) {
 	if s.acct != nil {
 		s.acct.removeConn(s)
 		s.requeueAwaiting()
+		if c := s.g.cl; c != nil && s.role == roleServer {
+			c.releaseConn(s.acct)
+		}
 	}
 	if s.role == roleReceiver && s.acct != nil {
 		s.acct.queue.receiverGone(s)

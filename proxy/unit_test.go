@@ -1,11 +1,13 @@
 package proxy
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 )
 
@@ -203,5 +205,24 @@ func BenchmarkAdmission(b *testing.B) {
 			b.Fatal("refused")
 		}
 		p.release(sourceKey(addr))
+	}
+}
+
+func TestCheckPayload(t *testing.T) {
+	frame := make([]byte, 16)
+	binary.BigEndian.PutUint32(frame, 16)
+	good := append([]byte{byte(codec.KindDeliver)}, frame...)
+	if err := checkPayload(good); err != nil {
+		t.Errorf("a delivery: %v", err)
+	}
+	for name, p := range map[string][]byte{
+		"empty":        nil,
+		"submit kind":  append([]byte{byte(codec.KindSubmit)}, frame...),
+		"short frame":  {byte(codec.KindReport), 0, 0, 0, 4},
+		"wrong length": append([]byte{byte(codec.KindDeliver)}, append(frame, 0)...),
+	} {
+		if checkPayload(p) == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }

@@ -51,6 +51,9 @@ type Store interface {
 	Persist(done func(error), ms ...authcache.Mutation) error
 	// Get reads a record; authcache.ErrNotFound when absent.
 	Get(key []byte) ([]byte, error)
+	// Scan calls fn for every record under prefix (Options.Node: the
+	// other nodes' records of a day).
+	Scan(prefix []byte, fn func(key, value []byte) error) error
 	// Flush waits until everything queued is written.
 	Flush() error
 }
@@ -64,7 +67,10 @@ func (s engineStore) Persist(done func(error), ms ...authcache.Mutation) error {
 	return s.e.Persist(done, ms...)
 }
 func (s engineStore) Get(key []byte) ([]byte, error) { return s.e.Store().Get(key) }
-func (s engineStore) Flush() error                   { return s.e.Flush() }
+func (s engineStore) Scan(prefix []byte, fn func(key, value []byte) error) error {
+	return s.e.Store().Scan(prefix, fn)
+}
+func (s engineStore) Flush() error { return s.e.Flush() }
 
 // Options configure a Recorder.
 type Options struct {
@@ -73,6 +79,12 @@ type Options struct {
 	Retention time.Duration  // lifetime of a day's record
 	Logger    *slog.Logger
 	Now       func() time.Time // tests
+	// Node, with several nodes sharing one store, names this one: each
+	// node writes its own day record (rc/<day>/<sp> NUL <node>), since
+	// writing one record from two nodes would keep only the last one's
+	// totals, and a day's counts are the sum of every node's records
+	// (the other nodes' as of their last flush).
+	Node string
 }
 
 // Recorder aggregates the sources into day records. Methods are safe from
@@ -240,7 +252,7 @@ func (r *Recorder) openDay(sp string) counts {
 		return c
 	}
 	c := counts{}
-	if v, err := r.st.Get(recordKey(r.day, sp)); err == nil {
+	if v, err := r.st.Get(r.ownKey(r.day, sp)); err == nil {
 		if stored, err := decode(v); err == nil {
 			c = stored
 		} else {
@@ -256,7 +268,7 @@ func (r *Recorder) write(day, sp string, c counts) error {
 	if err != nil {
 		return err
 	}
-	m := authcache.Mutation{Key: recordKey(day, sp), Value: encode(c), ExpiresAt: start.Add(r.o.Retention + 24*time.Hour).Unix()}
+	m := authcache.Mutation{Key: r.ownKey(day, sp), Value: encode(c), ExpiresAt: start.Add(r.o.Retention + 24*time.Hour).Unix()}
 	return r.st.Persist(nil, m)
 }
 
@@ -293,20 +305,55 @@ func (r *Recorder) day1(day, sp string) (map[string]uint64, error) {
 		c = r.shut[sp]
 	}
 	if c == nil {
-		v, err := r.st.Get(recordKey(day, sp))
+		v, err := r.st.Get(r.ownKey(day, sp))
 		switch {
 		case errors.Is(err, authcache.ErrNotFound):
-			return map[string]uint64{}, nil
+			c = counts{}
 		case err != nil:
 			return nil, err
-		}
-		if c, err = decode(v); err != nil {
-			return nil, err
+		default:
+			if c, err = decode(v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	out := make(map[string]uint64, len(c))
 	for k, v := range c {
 		out[k] = v
 	}
+	if r.o.Node != "" {
+		if err := r.addOthers(day, sp, out); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// ownKey is this recorder's record of (day, sp).
+func (r *Recorder) ownKey(day, sp string) []byte {
+	if r.o.Node == "" {
+		return recordKey(day, sp)
+	}
+	return append(append(recordKey(day, sp), 0), r.o.Node...)
+}
+
+// addOthers adds the records of (day, sp) other nodes wrote (and one
+// written by a single node before, without a node name) to out.
+func (r *Recorder) addOthers(day, sp string, out map[string]uint64) error {
+	base := recordKey(day, sp)
+	own := string(r.ownKey(day, sp))
+	return r.st.Scan(base, func(key, value []byte) error {
+		if string(key) == own || len(key) > len(base) && key[len(base)] != 0 {
+			return nil // this node's, or another SP whose id starts with sp's
+		}
+		c, err := decode(value)
+		if err != nil {
+			r.o.Logger.Error("reconcile: unreadable day record of another node; left out", "day", day, "sp", sp, "err", err)
+			return nil
+		}
+		for k, v := range c {
+			out[k] += v
+		}
+		return nil
+	})
 }

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"errors"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,26 @@ func (s *mapStore) Get(key []byte) ([]byte, error) {
 	return nil, authcache.ErrNotFound
 }
 func (s *mapStore) Flush() error { return nil }
+func (s *mapStore) Scan(prefix []byte, fn func(key, value []byte) error) error {
+	s.mu.Lock()
+	var keys []string
+	for k := range s.m {
+		if strings.HasPrefix(k, string(prefix)) {
+			keys = append(keys, k)
+		}
+	}
+	s.mu.Unlock()
+	sort.Strings(keys)
+	for _, k := range keys {
+		s.mu.Lock()
+		v := s.m[k]
+		s.mu.Unlock()
+		if err := fn([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 type clock struct{ ns atomic.Int64 }
 
@@ -256,5 +277,45 @@ func TestRecordAndCSV(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(recordKey("20260301", "sp1")), KeyPrefix) {
 		t.Error("key prefix")
+	}
+}
+
+// TestSeveralNodesAddUp: two nodes sharing one store each write their own
+// day record; a day's counts are their sum, and neither overwrites the
+// other's (one shared record kept only the last writer's totals).
+func TestSeveralNodesAddUp(t *testing.T) {
+	c, st := &clock{}, newMapStore()
+	c.Set(at("2026-03-01", "10:00:00.000"))
+	srcA, srcB := newFakeSource(), newFakeSource()
+	open := func(node string, src Source) *Recorder {
+		r, err := New(st, Options{Location: cst, Interval: 10 * time.Second, Retention: 400 * 24 * time.Hour, Now: c.Now, Node: node}, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := open("A", srcA), open("B", srcB)
+	srcA.inc("sp1", "mt_submitted", 3)
+	srcB.inc("sp1", "mt_submitted", 4)
+	srcB.inc("sp10", "mt_submitted", 100) // an SP whose id starts with sp1's
+	for _, r := range []*Recorder{a, b, a} {
+		if err := r.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, r := range map[string]*Recorder{"A": a, "B": b} {
+		if got := r.mustDay(t, at("2026-03-01", "10:00:00.000"), "sp1")["mt_submitted"]; got != 7 {
+			t.Errorf("node %s: sp1's day = %d, want 7 (3 on A + 4 on B)", name, got)
+		}
+	}
+	// A restart of A continues from A's own record, not the sum.
+	a2 := open("A", newFakeSource())
+	srcA2 := a2.sources[0].(*fakeSource)
+	srcA2.inc("sp1", "mt_submitted", 1)
+	if err := a2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := a2.mustDay(t, at("2026-03-01", "10:00:00.000"), "sp1")["mt_submitted"]; got != 8 {
+		t.Errorf("after A's restart: %d, want 8", got)
 	}
 }

@@ -63,6 +63,67 @@ func BenchmarkCluster(b *testing.B) {
 		b.ReportMetric(percentileMs(applies, 99), "apply-p99-ms")
 	})
 
+	// EngineLag: a subscription made through node A's engine (memory, the
+	// writer's linger and batch, the script) until node B's Authorize
+	// allows it (B's follower applied the change): the figure the README
+	// quotes.
+	b.Run("EngineLag", func(b *testing.B) {
+		a := openEngine(b, c, "englag/", "A", engineConfig(5))
+		f := openEngine(b, c, "englag/", "B", engineConfig(5))
+		lags := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for i := range b.N {
+			user := fmt.Sprintf("1380%07d", i)
+			mt := subMT(user, "NEWS")
+			begin := time.Now()
+			if err := a.Subscribe(engSP, user, "NEWS", authcache.SourceAPI); err != nil {
+				b.Fatal(err)
+			}
+			for !f.Authorize(mt).Allow {
+				if time.Since(begin) > 10*time.Second {
+					b.Fatal("not seen on B within 10 s")
+				}
+				time.Sleep(20 * time.Microsecond)
+			}
+			lags = append(lags, time.Since(begin))
+			// A's write done (WAIT included) before the next: each
+			// subscription finds A's writer idle, as a lone one does, and
+			// waits its linger (1 ms) for company.
+			if err := a.Flush(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(percentileMs(lags, 50), "lag-p50-ms")
+		b.ReportMetric(percentileMs(lags, 99), "lag-p99-ms")
+	})
+
+	// LinkIDDecision: the added latency of a LinkID MT on a cluster: its
+	// deferred decision (memory checks, then the uses spent by one script
+	// with WAIT) on a node other than the one that issued the LinkID.
+	b.Run("LinkIDDecision", func(b *testing.B) {
+		a := openEngine(b, c, "linkdec/", "A", engineConfig(1<<15))
+		f := openEngine(b, c, "linkdec/", "B", engineConfig(1<<15))
+		const user = "13800000001"
+		link := mo(b, a, user)
+		if err := a.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		took := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for range b.N {
+			mt := linkMT(user, "NEWS", link)
+			begin := time.Now()
+			if d := decide(f, mt); !d.Allow {
+				b.Fatalf("decision %+v", d)
+			}
+			took = append(took, time.Since(begin))
+		}
+		b.StopTimer()
+		b.ReportMetric(percentileMs(took, 50), "decision-p50-ms")
+		b.ReportMetric(percentileMs(took, 99), "decision-p99-ms")
+	})
+
 	// Apply: batches of 1024 records (the writer's batches are up to 4096),
 	// WAIT 1 on each master, no change published.
 	b.Run("Apply1024", func(b *testing.B) {

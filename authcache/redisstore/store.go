@@ -55,7 +55,8 @@ type Options struct {
 	KeyPrefix string
 	// WaitReplicas: Apply returns only once every master it wrote to has
 	// had the writes acknowledged by this many replicas (WAIT), capped at
-	// the replicas the cluster reports online for that master. Redis
+	// the replicas that master itself reports online (ROLE, read in the
+	// same pipeline as the writes; never another node's view). Redis
 	// replicates asynchronously: without it a master killed right after
 	// acknowledging loses the writes its replica had not received, and the
 	// promoted replica serves without them. 0 turns it off.
@@ -101,6 +102,9 @@ type Store struct {
 	clientsMu sync.Mutex
 	clients   map[string]*redis.Client
 
+	// online: master addr → *atomic.Int32, the replicas that master last
+	// reported online (ROLE); replication.go.
+	online          sync.Map
 	warnedNoReplica sync.Map // master addr → struct{}: logged once
 }
 
@@ -309,16 +313,11 @@ var (
 	errNotReplicated = errors.New("not acknowledged by enough replicas")
 )
 
-// applyOnMaster sends one master its calls in one pipeline, ended by WAIT
-// on the same connection (WAIT counts the writes of its own connection).
+// applyOnMaster sends one master its calls in one pipeline, ended by ROLE
+// and WAIT on the same connection (WAIT counts the writes of its own
+// connection; see replication.go for how many replicas it waits for).
 func (s *Store) applyOnMaster(ctx context.Context, m master, cs []*call) error {
 	cl := s.client(m.addr)
-	want := min(s.opt.WaitReplicas, m.replicas)
-	if s.opt.WaitReplicas > 0 && m.replicas == 0 {
-		if _, warned := s.warnedNoReplica.LoadOrStore(m.addr, struct{}{}); !warned {
-			s.log.Warn("master has no online replica: its writes are acknowledged with a single copy", "master", m.addr)
-		}
-	}
 attempts:
 	for attempt := 0; ; attempt++ {
 		pipe := cl.Pipeline()
@@ -326,10 +325,7 @@ attempts:
 		for i, c := range cs {
 			cmds[i] = applyScript.EvalSha(ctx, pipe, c.keys, c.args...)
 		}
-		var wait *redis.Cmd
-		if want > 0 {
-			wait = pipe.Do(ctx, "WAIT", want, s.opt.WaitTimeout.Milliseconds())
-		}
+		w := s.addWait(ctx, pipe, m.addr)
 		_, _ = pipe.Exec(ctx)
 		for _, cmd := range cmds {
 			err := cmd.Err()
@@ -346,16 +342,7 @@ attempts:
 			}
 			return fmt.Errorf("%s: %w", m.addr, err)
 		}
-		if wait != nil {
-			n, err := wait.Int64()
-			if err != nil {
-				return fmt.Errorf("%s: WAIT: %w", m.addr, err)
-			}
-			if n < int64(want) {
-				return fmt.Errorf("%s: %w: %d of %d within %v", m.addr, errNotReplicated, n, want, s.opt.WaitTimeout)
-			}
-		}
-		return nil
+		return s.checkWait(m.addr, w)
 	}
 }
 
@@ -500,6 +487,10 @@ func (s *Store) Scan(prefix []byte, fn func(key, value []byte) error) error {
 	}
 	return nil
 }
+
+// NodeID implements authcache.ChangeStore: the name this node's changes
+// carry (Options.NodeID).
+func (s *Store) NodeID() string { return s.opt.NodeID }
 
 // Close implements authcache.Store: it stops retries and followers, waits
 // for running calls, and closes the connections.

@@ -190,6 +190,55 @@ func TestOnCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("a stale view of the topology does not skip WAIT", func(t *testing.T) {
+		// The node the store reads its topology from has forgotten the
+		// replica of partition 0's master (CLUSTER FORGET: as a node that
+		// has not yet learnt by gossip that the replica replicates it), so
+		// its CLUSTER SHARDS shows that master without replicas. The
+		// master still has the replica: with the replica frozen, Apply
+		// must fail, not acknowledge a single copy.
+		master, err := c.MasterOf(ctx, partitionSlot[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas, err := c.ReplicasOf(ctx, master)
+		if err != nil || len(replicas) != 1 {
+			t.Fatalf("replicas of %s: %v, %v", master, replicas, err)
+		}
+		id, err := c.Client(replicas[0]).Do(ctx, "CLUSTER", "MYID").Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Client(master).Do(ctx, "CLUSTER", "FORGET", id).Err(); err != nil {
+			t.Fatal(err)
+		}
+		shards, err := c.Client(master).ClusterShards(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range shards {
+			for _, n := range sh.Nodes {
+				if n.ID == id {
+					t.Fatalf("%s still lists the forgotten replica %s", master, replicas[0])
+				}
+			}
+		}
+		st := openStore(t, c, "stale/", func(o *Options) {
+			o.Addrs = []string{master}
+			o.WaitTimeout = 50 * time.Millisecond
+			o.Timeout = 300 * time.Millisecond
+		})
+		c.Freeze(replicas[0])
+		err = st.Apply([]authcache.Mutation{put(keyInPartition(0), "1")})
+		c.Thaw(replicas[0])
+		if !errors.Is(err, errNotReplicated) {
+			t.Fatalf("Apply with the replica frozen, topology from a node that forgot it = %v, want errNotReplicated", err)
+		}
+		if err := st.Apply([]authcache.Mutation{put(keyInPartition(0), "2")}); err != nil {
+			t.Fatalf("Apply after the thaw: %v", err)
+		}
+	})
+
 	t.Run("a follower sees another node's write", func(t *testing.T) {
 		pub := func(o *Options) { o.PublishPrefixes = [][]byte{[]byte("ac/")}; o.NodeID = "A" }
 		a := openStore(t, c, "follow/", pub)

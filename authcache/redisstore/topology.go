@@ -21,8 +21,7 @@ type topology struct {
 }
 
 type master struct {
-	addr     string
-	replicas int // replicas the cluster reports online
+	addr string
 }
 
 func (t *topology) complete() error {
@@ -81,29 +80,21 @@ func (s *Store) topologyOf(shards []redis.ClusterShard) *topology {
 	}
 	for _, sh := range shards {
 		mi := -1
-		replicas := 0
 		for _, n := range sh.Nodes {
-			// Health is "online", "fail" or "loading"; Redis 7.0 reports a
-			// replica "loading" until its master has written anything
-			// (replication offset 0), so only "fail" rules a node out. A
-			// replica really still syncing just fails WAIT until it is done.
-			if n.Health == "fail" {
+			// Health is "online", "fail" ("failed" in the documentation)
+			// or "loading". Replicas do not matter here: how many a write
+			// waits for is asked of the master itself (replication.go).
+			if n.Health == "fail" || n.Health == "failed" || n.Role != "master" {
 				continue
 			}
-			switch n.Role {
-			case "master":
-				if mi < 0 {
-					mi = len(t.masters)
-					t.masters = append(t.masters, master{addr: s.nodeAddr(n)})
-				}
-			case "replica", "slave":
-				replicas++
+			if mi < 0 {
+				mi = len(t.masters)
+				t.masters = append(t.masters, master{addr: s.nodeAddr(n)})
 			}
 		}
 		if mi < 0 {
 			continue
 		}
-		t.masters[mi].replicas = replicas
 		for _, r := range sh.Slots {
 			for p, slot := range partitionSlot {
 				if int64(slot) >= r.Start && int64(slot) <= r.End {

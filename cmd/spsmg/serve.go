@@ -19,6 +19,7 @@ import (
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
+	"github.com/spsmg/spsmg/cluster"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/metrics"
@@ -107,6 +108,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		st.Close()
 		return fmt.Errorf("authorization engine: %w", err)
 	}
+	gwOpts := proxy.Options{Auth: engine, Logger: log}
+	if cb, ok := st.(cluster.Backend); ok {
+		// Several nodes share the cluster (README: Running several nodes).
+		gwOpts.Cluster, gwOpts.DeferTimeout = cb, cfg.Store.Redis.Timeout
+		log.Info("cluster: this node", "node_id", cb.NodeID())
+	}
 	reason := "failed at start"
 	defer func() {
 		if cerr := engine.Close(); cerr != nil {
@@ -119,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		}
 		log.Info("spsmg stopped", "reason", reason, "uptime", uptime)
 	}()
-	gw, err := proxy.New(cfg, proxy.Options{Auth: engine, Logger: log})
+	gw, err := proxy.New(cfg, gwOpts)
 	if err != nil {
 		return err
 	}
@@ -147,8 +154,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	if err != nil {
 		return fmt.Errorf("node.time_zone: %w", err)
 	}
-	recon, err := reconcile.New(reconcile.EngineStore(engine), reconcile.Options{Location: loc,
-		Interval: cfg.Reconciliation.FlushInterval, Retention: cfg.Reconciliation.Retention, Logger: log},
+	ro := reconcile.Options{Location: loc, Interval: cfg.Reconciliation.FlushInterval, Retention: cfg.Reconciliation.Retention, Logger: log}
+	if gwOpts.Cluster != nil {
+		ro.Node = gwOpts.Cluster.NodeID() // each node its own day records, summed when read
+	}
+	recon, err := reconcile.New(reconcile.EngineStore(engine), ro,
 		reconcile.Func(proxy.ReconcileColumns(), gw.ReconcileCounts), reconcile.EngineSource(engine))
 	if err != nil {
 		return err
@@ -262,9 +272,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	}
 }
 
-// openStore opens the configured backend. The redis backend runs this node
-// on a Redis Cluster; nothing follows the change stream yet, so nothing is
-// published on it.
+// openStore opens the configured backend. The redis backend makes this
+// node one of those sharing a Redis Cluster: it publishes its changes of
+// what the engines follow (authcache.Published).
 func openStore(c config.Store, log *slog.Logger) (authcache.Store, error) {
 	if c.Backend != config.StoreRedis {
 		st, err := authcache.OpenBadger(c.Path, authcache.BadgerOptions{SyncWrites: c.SyncWrites, Logger: log, MinFree: c.MinFreeSpace.Bytes()})
@@ -289,6 +299,7 @@ func openStore(c config.Store, log *slog.Logger) (authcache.Store, error) {
 	o := redisstore.Options{
 		Addrs: r.Addrs, Username: r.Username, Password: r.Password, KeyPrefix: r.KeyPrefix,
 		WaitTimeout: r.WaitTimeout, Timeout: r.Timeout, Logger: log,
+		NodeID: r.NodeID, PublishPrefixes: authcache.Published(),
 	}
 	if r.WaitReplicas != nil {
 		o.WaitReplicas = *r.WaitReplicas

@@ -71,10 +71,24 @@ type Node struct {
 	done chan struct{} // closed when cmd exits
 }
 
+// TB is the part of testing.TB the harness uses: a test passes its
+// *testing.T; a command (cmd/cluster) passes its own, which stops the
+// program on Fatal.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	TempDir() string
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+}
+
+var _ TB = testing.TB(nil)
+
 // Cluster is a running test cluster. Methods are safe for concurrent use
 // except Stop, which ends it.
 type Cluster struct {
-	t    testing.TB
+	t    TB
 	opt  Options
 	dir  string
 	tls  *tls.Config // clients' configuration when opt.TLS
@@ -85,7 +99,7 @@ type Cluster struct {
 // Start starts and joins the cluster, waits (polling against
 // opt.StartTimeout) until every node reports cluster_state:ok with all slots
 // assigned and every replica in sync, and stops it in t.Cleanup.
-func Start(t testing.TB, opt Options) *Cluster {
+func Start(t TB, opt Options) *Cluster {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		// Under CI, .ci/run installs it: a skip would hide a broken install.
@@ -186,7 +200,24 @@ func (c *Cluster) start(ctx context.Context) error {
 			return fmt.Errorf("%s: REPLICATE %s: %w", nd.Addr, masters[master].Addr, err)
 		}
 	}
-	return c.poll(ctx, "cluster ready", func() error { return c.healthy(ctx, c.node) })
+	return c.poll(ctx, "cluster ready", func() error {
+		if err := c.healthy(ctx, c.node); err != nil {
+			return err
+		}
+		// Every node must also know which nodes are replicas: a node that
+		// has not yet learnt it by gossip shows their masters without
+		// replicas (CLUSTER SHARDS), which a client may act on.
+		for _, nd := range c.node {
+			out, err := c.client(nd).Do(ctx, "CLUSTER", "NODES").Text()
+			if err != nil {
+				return err
+			}
+			if got := strings.Count(out, "slave"); got < len(replicas) {
+				return fmt.Errorf("%s knows %d of %d replicas", nd.Addr, got, len(replicas))
+			}
+		}
+		return nil
+	})
 }
 
 // healthy reports whether every node of nodes sees the cluster ok with all

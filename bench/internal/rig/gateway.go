@@ -64,6 +64,9 @@ type Gateway struct {
 	Binds    int    // upstream binds per event loop; 0: 1
 	Inbound  string // SGIP: the SMG's type-2 listener (unused by MT-only runs)
 	Receiver string // SGIP: the SP's receiver (dialled only to deliver)
+	// Store, when set, is the store section (raw YAML) instead of the
+	// Badger directory: a node of several on a Redis Cluster.
+	Store string
 }
 
 // YAML is spsmg's configuration file for g. The account's tps and window
@@ -87,7 +90,11 @@ func (g Gateway) YAML() string {
 		g.Proto, g.SMG, SMGLogin, SMGSecret, window, binds, inbound)
 	// The scale runs log in 256 connections at a time from one address.
 	fmt.Fprintf(&b, "gateway: {event_loops: %d, max_outbound_bytes: 67108864, max_prelogin_per_ip: 100000}\n", g.Loops)
-	fmt.Fprintf(&b, "store: {path: %q}\n", g.DataDir)
+	if g.Store != "" {
+		fmt.Fprintf(&b, "store: %s\n", g.Store)
+	} else {
+		fmt.Fprintf(&b, "store: {path: %q}\n", g.DataDir)
+	}
 	fmt.Fprintf(&b, "http: {addr: %q}\n", g.HTTP)
 	b.WriteString("authorization: {portal_number: \"10655000\"}\n")
 	b.WriteString("log: {level: warn}\n")

@@ -71,7 +71,7 @@ func (w *World) StartChild(bin string) *Child {
 	w.T.Helper()
 	if w.Child == nil {
 		dir := w.T.TempDir()
-		if w.Opts.DataDir == "" {
+		if w.Opts.DataDir == "" && w.Opts.Store["backend"] != "redis" {
 			w.Opts.DataDir = filepath.Join(dir, "data")
 			w.YAML = w.render()
 		}

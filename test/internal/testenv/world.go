@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/authcache/redisstore"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
@@ -43,7 +44,8 @@ type Options struct {
 	// process) or uses a directory in t.TempDir (child process).
 	DataDir string
 	// Store overrides keys of the store section (raw YAML by key, e.g.
-	// min_free_space) beside the path DataDir gives.
+	// min_free_space) beside the path DataDir gives; with backend redis
+	// (a Redis Cluster: backend and redis keys) DataDir is unused.
 	Store map[string]string
 	// LogLevel of a child process (default info).
 	LogLevel string
@@ -302,12 +304,22 @@ func (w *World) Start() {
 	if w.Opts.Logs != nil {
 		log = w.Opts.Logs.Logger()
 	}
-	if w.Opts.DataDir != "" {
+	opts := proxy.Options{Logger: log}
+	switch {
+	case w.Cfg.Store.Backend == config.StoreRedis:
+		r := w.Cfg.Store.Redis
+		rs, err := redisstore.Open(redisstore.Options{Addrs: r.Addrs, Password: r.Password, KeyPrefix: r.KeyPrefix,
+			WaitReplicas: 1, Timeout: r.Timeout, NodeID: r.NodeID, PublishPrefixes: authcache.Published(), Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, opts.Cluster, opts.DeferTimeout = rs, rs, r.Timeout
+	case w.Opts.DataDir != "":
 		st, err = authcache.OpenBadger(w.Opts.DataDir, authcache.BadgerOptions{Logger: Quiet()})
 		if err != nil {
 			t.Fatal(err)
 		}
-	} else {
+	default:
 		st = authcache.NewMemStore(nil)
 	}
 	w.Engine, err = authcache.Open(proxy.AuthPolicy(w.Cfg), st, authcache.WithLogger(log))
@@ -317,7 +329,8 @@ func (w *World) Start() {
 	if w.SPAddr != "" {
 		w.Cfg = w.pinned(w.Cfg) // a restart: the addresses of the first start
 	}
-	w.GW, err = proxy.New(w.Cfg, proxy.Options{Auth: w.Engine, Logger: log, LogClock: w.Opts.LogClock})
+	opts.Auth, opts.LogClock = w.Engine, w.Opts.LogClock
+	w.GW, err = proxy.New(w.Cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,181 @@
+package proxy
+
+import (
+	"context"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
+)
+
+// Deferred decisions. On a Redis Cluster shared by several nodes, an MT
+// with a LinkID (and a subscription notice) spends the LinkID's uses in the
+// cluster, one script per MT, so that two nodes spending the last use let
+// exactly one through (authcache/shared.go). That is a network round trip,
+// and event loops never wait on the network:
+//
+//	loop: submit ─Authorize─▶ Deferred ─▶ copy the frame, count it in the window ─▶ worker
+//	worker: AuthorizeDeferred (memory checks, the uses spent in the cluster)
+//	loop (Execute): allowed ─▶ bind.forward ─▶ SMG     refused ─▶ Submit_Resp with the result
+//
+// The Submit counts in the SP's window while it waits, as one awaiting the
+// SMG does. Its response may overtake the responses of Submits the SP sent
+// before it (the protocols match responses by sequence, and the SMG's own
+// answers are not ordered either). Confirmation replies (Y/N to the portal
+// number) are deferred the same way: the pending request is taken from the
+// cluster (mo, moDeferred).
+
+// maxDeferred bounds the decisions waiting for the cluster at once; beyond
+// it an MT is refused with the retryable store_unavailable.
+const maxDeferred = 4096
+
+// deferSubmit parks an allowed-so-far Submit whose decision needs the
+// cluster. frame and v are borrowed; runs on s's loop.
+func (s *spConn) deferSubmit(frame []byte, v *codec.View) {
+	l, g := s.l, s.g
+	select {
+	case g.deferSlots <- struct{}{}:
+	default:
+		g.counters.deferBusy.Add(1)
+		s.refuse(v, reason.StoreUnavailable)
+		return
+	}
+	f := clone(frame)
+	var spSeq wireSeq
+	copy(spSeq[:], v.Sequence)
+	kind, cmd, needReport, dests := v.Kind, v.Command, v.NeedReport, v.DestCount
+	s.inflight.Add(1) // the window holds while the decision is out
+	l.deferred++
+	start := l.now
+	go func() {
+		defer func() { <-g.deferSlots }()
+		var view codec.View
+		d := authcache.Decision{Reason: reason.StoreUnavailable}
+		if err := g.d.ParseView(f, &view); err == nil {
+			mt := authcache.MT{SP: s.acct.id, SPNumber: view.SPNumber, ServiceCode: view.ServiceCode, LinkID: view.LinkID()}
+			for i := 0; i < view.DestCount; i++ {
+				mt.Dests = append(mt.Dests, view.Dest(i))
+			}
+			if ref, total, seq, ok := view.Segment(); ok {
+				mt.Segment = authcache.Segment{Ref: ref, Total: total, Seq: seq}
+			}
+			ctx, cancel := context.WithTimeout(g.ctx, g.deferTimeout)
+			d = g.auth.AuthorizeDeferred(ctx, &mt)
+			cancel()
+		}
+		task := func(context.Context) error {
+			l.tick()
+			l.deferred--
+			s.inflight.Add(-1)
+			l.stats.deferLatency.observeNS(l.now - start)
+			s.decided(l, f, kind, cmd, spSeq, needReport, dests, d)
+			l.flush()
+			return nil
+		}
+		if l.el.Execute(context.Background(), gnet.RunnableFunc(task)) != nil {
+			s.inflight.Add(-1) // the engine stopped: nobody is left to answer
+		}
+	}()
+}
+
+// decided acts on a deferred decision: forward the Submit (owned frame f)
+// or answer it with the refusal. Runs on s's loop l.
+func (s *spConn) decided(l *loop, f []byte, kind codec.Kind, cmd uint32, spSeq wireSeq, needReport bool, dests int, d authcache.Decision) {
+	g := s.g
+	n := g.seqLen
+	if s.closed.Load() {
+		return // no one to answer; nothing was sent
+	}
+	if !d.Allow {
+		s.count(d.Reason)
+		s.answerLater(l, kind, cmd, spSeq[:n], d.Reason)
+		return
+	}
+	if g.draining.Load() {
+		s.refuseNow(l, kind, cmd, spSeq[:n], reason.UpstreamUnavailable)
+		return
+	}
+	if b := l.pickBind(); b != nil {
+		b.forward(f, kind, cmd, spSeq[:n], pendSubmit, s, needReport, dests, d.Reason)
+		return
+	}
+	if !g.forwardOwned(l, f, kind, cmd, spSeq, needReport, dests, s, d.Reason) {
+		s.refuseNow(l, kind, cmd, spSeq[:n], reason.UpstreamUnavailable)
+	}
+}
+
+// moDeferred finishes an MO whose handling needs the cluster (a reply to the
+// portal number: its pending request is taken from the cluster) off the
+// loop, then goes on with it on loop l. frame is borrowed.
+func (g *Gateway) moDeferred(l *loop, frame []byte, ak *ack) {
+	select {
+	case g.deferSlots <- struct{}{}:
+	default:
+		g.counters.deferBusy.Add(1)
+		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		return
+	}
+	f := clone(frame)
+	go func() {
+		defer func() { <-g.deferSlots }()
+		var v codec.View
+		if err := g.d.ParseView(f, &v); err != nil {
+			ak.send(g, nil, g.resultOf(reason.Malformed))
+			return
+		}
+		t := g.accounts.Load()
+		mo := g.moOf(t, &v)
+		ctx, cancel := context.WithTimeout(g.ctx, g.deferTimeout)
+		act := g.auth.OnMODeferred(ctx, &mo)
+		cancel()
+		task := func(context.Context) error {
+			l.tick()
+			g.moAct(l, t, f, &v, &act, ak)
+			l.flush()
+			return nil
+		}
+		if l.el.Execute(context.Background(), gnet.RunnableFunc(task)) != nil {
+			ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+		}
+	}()
+}
+
+// forwardOwned hands a Submit whose frame spsmg owns to a bind on another
+// loop (forwardElsewhere, without the copy). Runs on loop from.
+func (g *Gateway) forwardOwned(from *loop, f []byte, kind codec.Kind, cmd uint32, spSeq wireSeq, needReport bool, dests int, s *spConn, allow reason.Reason) bool {
+	var target *loop
+	for _, l := range g.loopList() {
+		if l != from && l.readyBinds.Load() > 0 {
+			target = l
+			break
+		}
+	}
+	if target == nil {
+		return false
+	}
+	s.inflight.Add(1)
+	err := target.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		target.tick()
+		s.inflight.Add(-1)
+		if b := target.pickBind(); b != nil {
+			b.forward(f, kind, cmd, spSeq[:g.seqLen], pendSubmit, s, needReport, dests, allow)
+		} else {
+			s.refuseLater(target, &pending{kind: pendSubmit, cmdKind: kind, cmd: cmd, spSeq: spSeq}, reason.UpstreamUnavailable)
+		}
+		target.flush()
+		return nil
+	}))
+	if err != nil {
+		s.inflight.Add(-1)
+		return false
+	}
+	return true
+}
+
+// deferTimeoutDefault bounds a deferred decision when Options.DeferTimeout
+// is not set: long enough to ride out a failover of a cluster with a short
+// node timeout, short of the SPs' own response timeouts.
+const deferTimeoutDefault = 20 * time.Second
