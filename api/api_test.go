@@ -12,6 +12,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 )
 
 func TestOndemand(t *testing.T) {
@@ -37,7 +38,7 @@ func TestOndemand(t *testing.T) {
 	}
 
 	t.Run("the code authorizes the SP's MT to that user", func(t *testing.T) {
-		if d := e.engine.Authorize(mt("sp-a", "NEWS", webCode, "86"+userA)); !d.Allow || d.Reason != authcache.ReasonWebLinkID {
+		if d := e.engine.Authorize(mt("sp-a", "NEWS", webCode, "86"+userA)); !d.Allow || d.Reason != reason.WebLinkID {
 			t.Fatalf("decision %+v, want allow web_linkid", d)
 		}
 		if d := e.engine.Authorize(mt("sp-b", "NEWS", webCode, userA)); d.Allow {
@@ -77,10 +78,10 @@ func TestSubscriptionFlow(t *testing.T) {
 	if n.SP != "sp-a" || n.User != userA || n.SPNumber != spANum || n.ServiceCode != "NEWS" || n.Text != "DZNEWS" || n.LinkID == "" {
 		t.Fatalf("NotiSP %+v", n)
 	}
-	if d := e.engine.Authorize(mt("sp-a", "DZTZ", n.LinkID, userA)); d.Reason != authcache.ReasonSubscriptionNotice {
+	if d := e.engine.Authorize(mt("sp-a", "DZTZ", n.LinkID, userA)); d.Reason != reason.SubscriptionNotice {
 		t.Fatalf("DZTZ notice: %+v", d)
 	}
-	if d := e.engine.Authorize(mt("sp-a", "NEWS", "", userA)); d.Reason != authcache.ReasonSubscription {
+	if d := e.engine.Authorize(mt("sp-a", "NEWS", "", userA)); d.Reason != reason.Subscription {
 		t.Fatalf("plain MT after the notice: %+v", d)
 	}
 
@@ -96,7 +97,7 @@ func TestSubscriptionFlow(t *testing.T) {
 	if del.Cancelled != 1 {
 		t.Fatalf("cancelled %d, want 1", del.Cancelled)
 	}
-	if d := e.engine.Authorize(mt("sp-a", "NEWS", "", userA)); d.Allow || d.Reason != authcache.ReasonNotSubscribed {
+	if d := e.engine.Authorize(mt("sp-a", "NEWS", "", userA)); d.Allow || d.Reason != reason.NotSubscribed {
 		t.Fatalf("plain MT after DELETE: %+v, want not_subscribed", d)
 	}
 	r = e.do(call{method: "DELETE", uri: "/v1/subscriptions/" + userA + "/NEWS"})

@@ -3,6 +3,8 @@ package authcache
 import (
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // TestHotPathAllocs guards the hot path: Authorize on a hit (subscription,
@@ -44,15 +46,15 @@ func TestHotPathAllocs(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		mt   MT
-		want Reason
+		want reason.Reason
 	}{
-		{"subscription hit", MT{SP: spA, ServiceCode: []byte("MUSIC"), Dests: dests}, ReasonSubscription},
-		{"MO LinkID hit", MT{SP: spA, ServiceCode: []byte("NEWS\x00\x00"), LinkID: []byte(link + "\x00"), Dests: dests}, ReasonMOLinkID},
-		{"web code hit", MT{SP: spA, ServiceCode: []byte("NEWS"), LinkID: []byte(code), Dests: dests}, ReasonWebLinkID},
-		{"exempt account", MT{SP: exemptAcc, ServiceCode: []byte("X"), Dests: dests}, ReasonExempt},
-		{"free service", MT{SP: spA, ServiceCode: []byte("FREE"), Dests: dests}, ReasonExempt},
-		{"not subscribed", MT{SP: spA, ServiceCode: []byte("MUSIC"), Dests: [][]byte{[]byte(userB)}}, ReasonNotSubscribed},
-		{"subscription paused", MT{SP: spA, ServiceCode: []byte("PAUSED"), Dests: [][]byte{[]byte(userB)}}, ReasonSubscriptionPaused},
+		{"subscription hit", MT{SP: spA, ServiceCode: []byte("MUSIC"), Dests: dests}, reason.Subscription},
+		{"MO LinkID hit", MT{SP: spA, ServiceCode: []byte("NEWS\x00\x00"), LinkID: []byte(link + "\x00"), Dests: dests}, reason.MOLinkID},
+		{"web code hit", MT{SP: spA, ServiceCode: []byte("NEWS"), LinkID: []byte(code), Dests: dests}, reason.WebLinkID},
+		{"exempt account", MT{SP: exemptAcc, ServiceCode: []byte("X"), Dests: dests}, reason.Exempt},
+		{"free service", MT{SP: spA, ServiceCode: []byte("FREE"), Dests: dests}, reason.Exempt},
+		{"not subscribed", MT{SP: spA, ServiceCode: []byte("MUSIC"), Dests: [][]byte{[]byte(userB)}}, reason.NotSubscribed},
+		{"subscription paused", MT{SP: spA, ServiceCode: []byte("PAUSED"), Dests: [][]byte{[]byte(userB)}}, reason.SubscriptionPaused},
 	} {
 		t.Run(c.name+" does not allocate", func(t *testing.T) {
 			mt := c.mt
@@ -73,7 +75,7 @@ func TestHotPathAllocs(t *testing.T) {
 			ref++
 			for seq := uint8(1); seq <= 6; seq++ {
 				mt.Segment = Segment{Ref: ref, Total: 6, Seq: seq}
-				if d := e.Authorize(&mt); d.Reason != ReasonMOLinkID {
+				if d := e.Authorize(&mt); d.Reason != reason.MOLinkID {
 					t.Fatalf("part %d: %+v", seq, d)
 				}
 			}

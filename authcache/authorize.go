@@ -1,5 +1,7 @@
 package authcache
 
+import "github.com/spsmg/spsmg/reason"
+
 // MT is the authorization view of one Submit, filled by the proxy from a
 // zero-copy frame view. Byte slices alias the network buffer: the engine
 // never retains them (it copies into keys and records when storing).
@@ -45,10 +47,10 @@ func (e *Engine) Authorize(mt *MT) Decision {
 		// On a shared store, failing writes do not stop what memory
 		// decides alone (shared.go).
 		e.failClosed.Add(1)
-		return Decision{Reason: ReasonStoreUnavailable}
+		return Decision{Reason: reason.StoreUnavailable}
 	}
 	if len(mt.Dests) == 0 {
-		return Decision{Reason: ReasonNoRecipients}
+		return Decision{Reason: reason.NoRecipients}
 	}
 	n := e.names.load()
 	svc := trimField(mt.ServiceCode)
@@ -56,7 +58,7 @@ func (e *Engine) Authorize(mt *MT) Decision {
 	// The common case, a subscription MT, costs one map lookup here.
 	ref, known := n.ref(mt.SP, svc)
 	if known && ref.exempt {
-		return Decision{Allow: true, Reason: ReasonExempt, Flow: FlowExempt}
+		return Decision{Allow: true, Reason: reason.Exempt, Flow: FlowExempt}
 	}
 	p := e.policy.Load()
 	notice := string(svc) == p.noticeCode
@@ -66,25 +68,25 @@ func (e *Engine) Authorize(mt *MT) Decision {
 	sp := n.sps[mt.SP] // nil: an account with no record yet
 	switch {
 	case sp != nil && sp.exempt:
-		return Decision{Allow: true, Reason: ReasonExempt, Flow: FlowExempt}
+		return Decision{Allow: true, Reason: reason.Exempt, Flow: FlowExempt}
 	case e.shared != nil && len(link) > 0 && len(link) <= MaxLinkIDLen && (notice || !(!known && sp == nil && p.freeForAll(svc))):
 		// Uses are spent in the shared store (shared.go).
 		if e.sharedUnavailable() {
 			e.failClosed.Add(1)
-			return Decision{Reason: ReasonStoreUnavailable}
+			return Decision{Reason: reason.StoreUnavailable}
 		}
 		return Decision{Deferred: true}
 	case notice:
 		return e.authorizeNotice(mt, sp, link)
 	case !known && sp == nil && p.freeForAll(svc):
-		return Decision{Allow: true, Reason: ReasonExempt, Flow: FlowExempt}
+		return Decision{Allow: true, Reason: reason.Exempt, Flow: FlowExempt}
 	case len(link) > 0:
 		return e.authorizeLinkID(p, mt, sp, svc, link)
 	}
-	return refuse(ReasonNotSubscribed, FlowSubscription, 0)
+	return refuse(reason.NotSubscribed, FlowSubscription, 0)
 }
 
-func refuse(r Reason, f Flow, recipient int) Decision {
+func refuse(r reason.Reason, f Flow, recipient int) Decision {
 	return Decision{Reason: r, Flow: f, Recipient: recipient}
 }
 
@@ -94,70 +96,70 @@ func (e *Engine) authorizeSubscription(mt *MT, svc uint32) Decision {
 	for i, d := range mt.Dests {
 		u, ok := userKeyOf(d)
 		if !ok {
-			return refuse(ReasonBadRecipient, FlowSubscription, i)
+			return refuse(reason.BadRecipient, FlowSubscription, i)
 		}
 		v, found := e.subs[subShardOf(u)].t.get(makeSubKey(u, svc))
 		if !found || v.state != SubActive {
 			if found && v.state == SubPaused {
-				return refuse(ReasonSubscriptionPaused, FlowSubscription, i)
+				return refuse(reason.SubscriptionPaused, FlowSubscription, i)
 			}
-			return refuse(ReasonNotSubscribed, FlowSubscription, i)
+			return refuse(reason.NotSubscribed, FlowSubscription, i)
 		}
 	}
-	return Decision{Allow: true, Reason: ReasonSubscription, Flow: FlowSubscription}
+	return Decision{Allow: true, Reason: reason.Subscription, Flow: FlowSubscription}
 }
 
 // checkLink validates a LinkID record against an MT; the caller holds the
 // shard lock and passes a names snapshot loaded after taking it (the
 // record's svc id is interned before the record is stored). It returns
-// reasonNone when the MT may consume the uses.
-func checkLink(n *names, v *linkVal, ok bool, now uint32, mt *MT, sp *spNames, svc []byte, notice bool) (Reason, int) {
+// reason.None when the MT may consume the uses.
+func checkLink(n *names, v *linkVal, ok bool, now uint32, mt *MT, sp *spNames, svc []byte, notice bool) (reason.Reason, int) {
 	switch {
 	case !ok:
-		return ReasonLinkIDUnknown, 0
+		return reason.LinkIDUnknown, 0
 	case now >= v.expires:
-		return ReasonLinkIDExpired, 0
+		return reason.LinkIDExpired, 0
 	}
-	if r, at := checkHolder(n, v, mt, sp, svc, notice); r != reasonNone {
+	if r, at := checkHolder(n, v, mt, sp, svc, notice); r != reason.None {
 		return r, at
 	}
 	if int(v.uses) < len(mt.Dests) {
-		return ReasonLinkIDUsedUp, 0
+		return reason.LinkIDUsedUp, 0
 	}
-	return reasonNone, 0
+	return reason.None, 0
 }
 
 // checkHolder checks an MT against whom a LinkID was issued to: this SP,
 // every recipient's user, the MO's service (a LinkID MT) or a confirmed
 // request or an MO naming its service (a notice). Lifetime and uses are
 // checkLink's.
-func checkHolder(n *names, v *linkVal, mt *MT, sp *spNames, svc []byte, notice bool) (Reason, int) {
+func checkHolder(n *names, v *linkVal, mt *MT, sp *spNames, svc []byte, notice bool) (reason.Reason, int) {
 	pair := &n.pairs[v.svc]
 	if sp == nil || sp.id != pair.sp {
-		return ReasonLinkIDWrongSP, 0
+		return reason.LinkIDWrongSP, 0
 	}
 	for i, d := range mt.Dests {
 		u, ok := userKeyOf(d)
 		if !ok {
-			return ReasonBadRecipient, i
+			return reason.BadRecipient, i
 		}
 		if u != v.user {
-			return ReasonLinkIDWrongUser, i
+			return reason.LinkIDWrongUser, i
 		}
 	}
 	if notice {
 		// A notice needs a confirmed request, or an MO naming its service.
 		if v.kind == linkWeb || (v.kind == linkMO && pair.service == "") {
-			return ReasonNoticeUnmatched, 0
+			return reason.NoticeUnmatched, 0
 		}
-		return reasonNone, 0
+		return reason.None, 0
 	}
 	// The service is checked only where the MO recorded one: SGIP Delivers
 	// carry no service code, and web codes are issued per SP.
 	if v.kind != linkWeb && pair.service != "" && pair.service != string(svc) {
-		return ReasonLinkIDWrongService, 0
+		return reason.LinkIDWrongService, 0
 	}
-	return reasonNone, 0
+	return reason.None, 0
 }
 
 // takeLink looks up a LinkID, checks it against the MT and, when it
@@ -166,7 +168,7 @@ func checkHolder(n *names, v *linkVal, mt *MT, sp *spNames, svc []byte, notice b
 // of a long message whose message was already decided takes that decision
 // instead and consumes nothing (longsms.go); a first part records its
 // decision, under the same lock.
-func (e *Engine) takeLink(mt *MT, sp *spNames, svc, link []byte, notice bool) (v linkVal, n *names, ok bool, r Reason, at int) {
+func (e *Engine) takeLink(mt *MT, sp *spNames, svc, link []byte, notice bool) (v linkVal, n *names, ok bool, r reason.Reason, at int) {
 	var k linkKey
 	copy(k[:], link)
 	now := e.nowSec()
@@ -182,7 +184,7 @@ func (e *Engine) takeLink(mt *MT, sp *spNames, svc, link []byte, notice bool) (v
 		set = s.parts.set(h, &pk)
 		if p := s.parts.find(set, &pk, now); p != nil {
 			v = p.link
-			if r, at = checkHolder(n, &v, mt, sp, svc, notice); r == reasonNone {
+			if r, at = checkHolder(n, &v, mt, sp, svc, notice); r == reason.None {
 				r = p.verdict
 				s.parts.follow(p, mt.Segment.Seq)
 			}
@@ -192,16 +194,16 @@ func (e *Engine) takeLink(mt *MT, sp *spNames, svc, link []byte, notice bool) (v
 	}
 	v, ok = s.m[k]
 	r, at = checkLink(n, &v, ok, now, mt, sp, svc, notice)
-	if r == reasonNone {
+	if r == reason.None {
 		v.uses -= uint16(len(mt.Dests))
 		s.m[k] = v
 	}
-	if part && (r == reasonNone || r == ReasonLinkIDUsedUp ||
-		r == ReasonLinkIDExpired && checkHolderOK(n, &v, mt, sp, svc, notice)) {
+	if part && (r == reason.None || r == reason.LinkIDUsedUp ||
+		r == reason.LinkIDExpired && checkHolderOK(n, &v, mt, sp, svc, notice)) {
 		s.parts.decide(set, &pk, v, r, mt.Segment.Seq, now, expiry(now, e.policy.Load().cfg.LongSMSTTL))
 	}
 	s.mu.Unlock()
-	if r == reasonNone {
+	if r == reason.None {
 		e.queueUses(link, v.uses, v.expires)
 	}
 	return v, n, ok, r, at
@@ -209,16 +211,16 @@ func (e *Engine) takeLink(mt *MT, sp *spNames, svc, link []byte, notice bool) (v
 
 func checkHolderOK(n *names, v *linkVal, mt *MT, sp *spNames, svc []byte, notice bool) bool {
 	r, _ := checkHolder(n, v, mt, sp, svc, notice)
-	return r == reasonNone
+	return r == reason.None
 }
 
 // authorizeLinkID: §1 / §2, the strict LinkID rule.
 func (e *Engine) authorizeLinkID(p *policy, mt *MT, sp *spNames, svc, link []byte) Decision {
 	if len(link) > MaxLinkIDLen {
-		return refuse(ReasonLinkIDUnknown, p.linkFlow(link), 0)
+		return refuse(reason.LinkIDUnknown, p.linkFlow(link), 0)
 	}
 	v, _, found, r, at := e.takeLink(mt, sp, svc, link, false)
-	if r != reasonNone {
+	if r != reason.None {
 		f := v.kind.flow()
 		if !found {
 			f = p.linkFlow(link)
@@ -226,9 +228,9 @@ func (e *Engine) authorizeLinkID(p *policy, mt *MT, sp *spNames, svc, link []byt
 		return refuse(r, f, at)
 	}
 	if v.kind == linkWeb {
-		return Decision{Allow: true, Reason: ReasonWebLinkID, Flow: FlowWebOnDemand}
+		return Decision{Allow: true, Reason: reason.WebLinkID, Flow: FlowWebOnDemand}
 	}
-	return Decision{Allow: true, Reason: ReasonMOLinkID, Flow: FlowMOOnDemand}
+	return Decision{Allow: true, Reason: reason.MOLinkID, Flow: FlowMOOnDemand}
 }
 
 // authorizeNotice: §3c. The notice must carry the LinkID of a confirmed
@@ -238,11 +240,11 @@ func (e *Engine) authorizeLinkID(p *policy, mt *MT, sp *spNames, svc, link []byt
 // service code (DZTZ) is not compared with the recorded service.
 func (e *Engine) authorizeNotice(mt *MT, sp *spNames, link []byte) Decision {
 	if len(link) == 0 || len(link) > MaxLinkIDLen {
-		return refuse(ReasonNoticeUnmatched, FlowNotice, 0)
+		return refuse(reason.NoticeUnmatched, FlowNotice, 0)
 	}
 	v, n, _, r, at := e.takeLink(mt, sp, nil, link, true)
-	if r != reasonNone {
-		return refuse(ReasonNoticeUnmatched, FlowNotice, at)
+	if r != reason.None {
+		return refuse(reason.NoticeUnmatched, FlowNotice, at)
 	}
 	src := SourceWeb
 	if v.kind == linkMO {
@@ -250,7 +252,7 @@ func (e *Engine) authorizeNotice(mt *MT, sp *spNames, link []byte) Decision {
 	}
 	pair := n.pairs[v.svc]
 	e.subscribe(NormalizeMSISDN(mt.Dests[0]), v.user, v.svc, pair.spName, pair.service, src)
-	return Decision{Allow: true, Reason: ReasonSubscriptionNotice, Flow: FlowNotice}
+	return Decision{Allow: true, Reason: reason.SubscriptionNotice, Flow: FlowNotice}
 }
 
 // queueUses hands a LinkID's uses-left to the writer as a typed op: no

@@ -33,10 +33,10 @@
 // package's comments is a section of docs/authorization.md (§3c: the DZTZ
 // notice of the web subscription flow).
 //
-// To add a rule: give it a Reason (and a Flow if it is a new kind of
-// decision) in reason.go, keep reasonNames and Reasons in step, decide it
-// in Authorize without allocating, and add its steps to the flow table in
-// flow_test.go. To add a record kind: a kind byte and an encoding in
+// To add a rule: give it a reason (package reason: a constant up to
+// SubscriptionPaused, so that Reasons lists it) and a Flow if it is a new
+// kind of decision (reason.go), decide it in Authorize without allocating,
+// and add its steps to the flow table in flow_test.go. To add a record kind: a kind byte and an encoding in
 // record.go, a sharded pointer-free map in tables.go, its load in
 // Engine.load, its expiry in Engine.sweep, its check in CheckRecord.
 package authcache

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // durableState is what a run records and a later run checks: one record of
@@ -80,39 +82,39 @@ func checkState(t *testing.T, e *Engine, s durableState) {
 	dec := func(sp, svc, link, dest string) Decision {
 		return e.Authorize(&MT{SP: sp, ServiceCode: []byte(svc), LinkID: []byte(link), Dests: [][]byte{[]byte(dest)}})
 	}
-	if d := dec(spA, "MUSIC", "", userA); d.Reason != ReasonSubscription {
+	if d := dec(spA, "MUSIC", "", userA); d.Reason != reason.Subscription {
 		t.Errorf("subscription recorded by the DZTZ notice: %+v", d)
 	}
-	if d := dec(spB, "NEWS", "", userC); d.Reason != ReasonNotSubscribed {
+	if d := dec(spB, "NEWS", "", userC); d.Reason != reason.NotSubscribed {
 		t.Errorf("cancelled subscription: %+v", d)
 	}
 	if subs := e.Subscriptions(spB, userC); len(subs) != 1 || subs[0].State != SubCancelled || subs[0].Source != SourceImport {
 		t.Errorf("cancelled subscription listing: %+v", subs)
 	}
-	if d := dec(spA, "JOKE", s.MOLink, userA); d.Reason != ReasonLinkIDWrongUser {
+	if d := dec(spA, "JOKE", s.MOLink, userA); d.Reason != reason.LinkIDWrongUser {
 		t.Errorf("MO LinkID keeps its user: %+v", d)
 	}
-	if d := dec(spA, "NEWS", s.MOLink, userB); d.Reason != ReasonLinkIDWrongService {
+	if d := dec(spA, "NEWS", s.MOLink, userB); d.Reason != reason.LinkIDWrongService {
 		t.Errorf("MO LinkID keeps its service: %+v", d)
 	}
 	// 5 uses, 2 spent before the restart: exactly 3 left.
 	for i := range 3 {
-		if d := dec(spA, "JOKE", s.MOLink, userB); d.Reason != ReasonMOLinkID {
+		if d := dec(spA, "JOKE", s.MOLink, userB); d.Reason != reason.MOLinkID {
 			t.Errorf("MO LinkID use %d after reopen: %+v", i+3, d)
 		}
 	}
-	if d := dec(spA, "JOKE", s.MOLink, userB); d.Reason != ReasonLinkIDUsedUp {
+	if d := dec(spA, "JOKE", s.MOLink, userB); d.Reason != reason.LinkIDUsedUp {
 		t.Errorf("MO LinkID sixth use: %+v", d)
 	}
 	for i := range 4 {
-		if d := dec(spA, "X", s.WebCode, userA); d.Reason != ReasonWebLinkID {
+		if d := dec(spA, "X", s.WebCode, userA); d.Reason != reason.WebLinkID {
 			t.Errorf("web code use %d after reopen: %+v", i+2, d)
 		}
 	}
-	if d := dec(spA, "X", s.WebCode, userA); d.Reason != ReasonLinkIDUsedUp {
+	if d := dec(spA, "X", s.WebCode, userA); d.Reason != reason.LinkIDUsedUp {
 		t.Errorf("web code sixth use: %+v", d)
 	}
-	if d := dec(spA, "DZTZ", s.NoticeLink, userA); d.Reason != ReasonSubscriptionNotice {
+	if d := dec(spA, "DZTZ", s.NoticeLink, userA); d.Reason != reason.SubscriptionNotice {
 		t.Errorf("notice LinkID: %+v", d)
 	}
 	if r, ok := e.Route([]byte(s.RouteID)); !ok || r.SP != spB || string(r.Origin.Bytes()) != "seq-000000001" {
@@ -122,7 +124,7 @@ func checkState(t *testing.T, e *Engine, s durableState) {
 	if act.Kind != MOConfirmYes || act.NotiSP == nil || act.NotiSP.SP != spB || act.NotiSP.ServiceCode != "GAME" || act.NotiSP.Text != "DZ GAME" {
 		t.Errorf("pending request after reopen: %+v", act)
 	}
-	if d := dec(spA, "NEWS", "", userC); d.Reason != ReasonSubscriptionPaused {
+	if d := dec(spA, "NEWS", "", userC); d.Reason != reason.SubscriptionPaused {
 		t.Errorf("paused relation after reopen: %+v", d)
 	}
 	// The version survived: a replay of the subscribe before the pause is
@@ -130,7 +132,7 @@ func checkState(t *testing.T, e *Engine, s durableState) {
 	if r, err := e.ApplySync(SyncChange{SP: spA, User: userC, ServiceCode: "NEWS", Op: SyncSubscribe, Version: syncT0}); err != nil || r != SyncStale {
 		t.Errorf("replayed subscribe after reopen = %v, %v; want stale", r, err)
 	}
-	if d := dec(spA, "NEWS", "", userC); d.Reason != ReasonSubscriptionPaused {
+	if d := dec(spA, "NEWS", "", userC); d.Reason != reason.SubscriptionPaused {
 		t.Errorf("paused relation after a stale replay: %+v", d)
 	}
 	if s := e.Stats(); s.Corrupt != 0 || s.PausedSubscriptions != 1 {

@@ -18,7 +18,7 @@ var (
 
 	// ErrUnavailable: the Engine is marked unavailable
 	// (docs/authorization.md §6); API calls that change state are refused,
-	// MTs get ReasonStoreUnavailable.
+	// MTs get reason.StoreUnavailable.
 	ErrUnavailable = errors.New("authcache: store unavailable")
 
 	// ErrInvalid: an argument is unusable (empty SP or service code, a user

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // TestFlows walks each flow of docs/authorization.md step by step, with the
@@ -23,20 +25,20 @@ func TestFlows(t *testing.T) {
 	}{
 		{name: "web on-demand (seeds/000 §1.1)", steps: []step{
 			submit("before any code, an MT with a made-up code is refused as unknown web LinkID (step 7)",
-				mt{spA, "NEWS", "123456", []string{userA}}, deny(ReasonLinkIDUnknown, FlowWebOnDemand)),
+				mt{spA, "NEWS", "123456", []string{userA}}, deny(reason.LinkIDUnknown, FlowWebOnDemand)),
 			issueCode("the SP website calls the web on-demand API and spsmg records a code for SP and user (step 4)", spA, userA, "code"),
 			submit("the MT carrying the code as LinkID passes (steps 6-8)",
-				mt{spA, "NEWS", "$code", []string{userA}}, allow(ReasonWebLinkID, FlowWebOnDemand)),
+				mt{spA, "NEWS", "$code", []string{userA}}, allow(reason.WebLinkID, FlowWebOnDemand)),
 			submit("the code matches the user in any number form",
-				mt{spA, "NEWS", "$code", []string{userAInt}}, allow(ReasonWebLinkID, FlowWebOnDemand)),
+				mt{spA, "NEWS", "$code", []string{userAInt}}, allow(reason.WebLinkID, FlowWebOnDemand)),
 			submit("a web code is not tied to a service code",
-				mt{spA, "OTHER", "$code", []string{userA11}}, allow(ReasonWebLinkID, FlowWebOnDemand)),
+				mt{spA, "OTHER", "$code", []string{userA11}}, allow(reason.WebLinkID, FlowWebOnDemand)),
 			submit("the code sent to another user is refused",
-				mt{spA, "NEWS", "$code", []string{userB}}, deny(ReasonLinkIDWrongUser, FlowWebOnDemand)),
+				mt{spA, "NEWS", "$code", []string{userB}}, deny(reason.LinkIDWrongUser, FlowWebOnDemand)),
 			submit("the code used by another SP is refused",
-				mt{spB, "NEWS", "$code", []string{userA}}, deny(ReasonLinkIDWrongSP, FlowWebOnDemand)),
+				mt{spB, "NEWS", "$code", []string{userA}}, deny(reason.LinkIDWrongSP, FlowWebOnDemand)),
 			submit("a code that was never issued is refused",
-				mt{spA, "NEWS", "$othercode", []string{userA}}, deny(ReasonLinkIDUnknown, FlowWebOnDemand)),
+				mt{spA, "NEWS", "$othercode", []string{userA}}, deny(reason.LinkIDUnknown, FlowWebOnDemand)),
 			check("the report of the MT passes and is counted, not stored (steps 9-11)", func(h *harness) {
 				h.e.Flush()
 				before := h.e.Stats()
@@ -57,30 +59,30 @@ func TestFlows(t *testing.T) {
 				}
 			}),
 			submit("the SP's MT with the LinkID passes; an SGIP MO recorded no service, so any code does",
-				mt{spA, "ANY", "$link", []string{userA11}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
+				mt{spA, "ANY", "$link", []string{userA11}}, allow(reason.MOLinkID, FlowMOOnDemand)),
 			submit("the LinkID to another user is refused",
-				mt{spA, "ANY", "$link", []string{userB}}, deny(ReasonLinkIDWrongUser, FlowMOOnDemand)),
+				mt{spA, "ANY", "$link", []string{userB}}, deny(reason.LinkIDWrongUser, FlowMOOnDemand)),
 			submit("the LinkID from another SP is refused",
-				mt{spB, "ANY", "$link", []string{userA}}, deny(ReasonLinkIDWrongSP, FlowMOOnDemand)),
+				mt{spB, "ANY", "$link", []string{userA}}, deny(reason.LinkIDWrongSP, FlowMOOnDemand)),
 			submit("a LinkID never issued is refused",
-				mt{spA, "ANY", "ZZZZZZZZ", []string{userA}}, deny(ReasonLinkIDUnknown, FlowMOOnDemand)),
+				mt{spA, "ANY", "ZZZZZZZZ", []string{userA}}, deny(reason.LinkIDUnknown, FlowMOOnDemand)),
 			deliver("a CMPP 3.0 MO keeps the SMG's LinkID and records its service",
 				mo{user: userB, spNumber: spANumber, sp: spA, svc: "JOKE", text: "JOKE", link: "SMG00000000000000001", max: 20},
 				wantMO{kind: MOOrdinary, forward: true, link: "SMG00000000000000001"}),
 			submit("the MT with the SMG's LinkID and the recorded service passes",
-				mt{spA, "JOKE", "SMG00000000000000001", []string{userB}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
+				mt{spA, "JOKE", "SMG00000000000000001", []string{userB}}, allow(reason.MOLinkID, FlowMOOnDemand)),
 			submit("the same LinkID with another service code is refused",
-				mt{spA, "NEWS", "SMG00000000000000001", []string{userB}}, deny(ReasonLinkIDWrongService, FlowMOOnDemand)),
+				mt{spA, "NEWS", "SMG00000000000000001", []string{userB}}, deny(reason.LinkIDWrongService, FlowMOOnDemand)),
 			deliver("an MO to a number no SP owns is forwarded with the SMG's LinkID and nothing recorded",
 				mo{user: userC, spNumber: "1069999", text: "HI", link: "SMGX", max: 20},
 				wantMO{kind: MOOrdinary, forward: true, link: "SMGX"}),
 			submit("so an MT with that LinkID is unknown",
-				mt{spA, "ANY", "SMGX", []string{userC}}, deny(ReasonLinkIDUnknown, FlowMOOnDemand)),
+				mt{spA, "ANY", "SMGX", []string{userC}}, deny(reason.LinkIDUnknown, FlowMOOnDemand)),
 		}},
 
 		{name: "web subscription confirmed with Y (seeds/000 §1.2)", steps: []step{
 			submit("before subscribing, the service's plain MT is refused (step 19)",
-				mt{spA, "MUSIC", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			request("the SP website calls the subscription API; a pending request gets an ID (steps 1-2)", musicReq, "id"),
 			check("the Noti_User MT comes from portal number + ID (step 3)", func(h *harness) {
 				if got, want := h.e.ConfirmationNumber(h.vars["id"]), portal+h.vars["id"]; got != want {
@@ -96,17 +98,17 @@ func TestFlows(t *testing.T) {
 				mo{user: userA, spNumber: portal + "$id", text: " y ", max: 8},
 				wantMO{kind: MOConfirmYes, noti: wantNoti, notiLink: "notice"}),
 			submit("the plain MT is still refused before the SP's notice",
-				mt{spA, "MUSIC", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			submit("the SP's DZTZ notice with the Noti_SP LinkID records the subscription and passes (steps 12-14)",
-				mt{spA, "DZTZ", "$notice", []string{userA11}}, allow(ReasonSubscriptionNotice, FlowNotice)),
+				mt{spA, "DZTZ", "$notice", []string{userA11}}, allow(reason.SubscriptionNotice, FlowNotice)),
 			submit("the service's plain MT now passes (steps 18-20)",
-				mt{spA, "MUSIC", "", []string{userA}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA}}, allow(reason.Subscription, FlowSubscription)),
 			submit("in every number form",
-				mt{spA, "MUSIC", "", []string{userAInt}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userAInt}}, allow(reason.Subscription, FlowSubscription)),
 			submit("another service of the same SP is refused",
-				mt{spA, "NEWS", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spA, "NEWS", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			submit("the same service code from another SP is refused",
-				mt{spB, "MUSIC", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spB, "MUSIC", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			deliver("a second Y to the same ID is unknown: the request ended",
 				mo{user: userA, spNumber: portal + "$id", text: "Y"}, wantMO{kind: MOConfirmUnknown}),
 			check("the subscription is listed for the SP, active, from the web", func(h *harness) {
@@ -138,7 +140,7 @@ func TestFlows(t *testing.T) {
 			deliver("a reply to an ID never issued is unknown and not forwarded",
 				mo{user: userA, spNumber: portal + "000000", text: "Y"}, wantMO{kind: MOConfirmUnknown}),
 			submit("the service's MT stays refused",
-				mt{spA, "MUSIC", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			check("no pending request is left", func(h *harness) {
 				if n := h.e.Stats().Pending; n != 0 {
 					h.t.Errorf("Pending = %d", n)
@@ -151,40 +153,40 @@ func TestFlows(t *testing.T) {
 			deliver("and confirmed", mo{user: userA, spNumber: portal + "$id", text: "Y"},
 				wantMO{kind: MOConfirmYes, noti: wantNoti, notiLink: "notice"}),
 			submit("a notice without LinkID is refused",
-				mt{spA, "DZTZ", "", []string{userA}}, deny(ReasonNoticeUnmatched, FlowNotice)),
+				mt{spA, "DZTZ", "", []string{userA}}, deny(reason.NoticeUnmatched, FlowNotice)),
 			submit("a notice to another user is refused",
-				mt{spA, "DZTZ", "$notice", []string{userB}}, deny(ReasonNoticeUnmatched, FlowNotice)),
+				mt{spA, "DZTZ", "$notice", []string{userB}}, deny(reason.NoticeUnmatched, FlowNotice)),
 			submit("a notice from another SP is refused",
-				mt{spB, "DZTZ", "$notice", []string{userA}}, deny(ReasonNoticeUnmatched, FlowNotice)),
+				mt{spB, "DZTZ", "$notice", []string{userA}}, deny(reason.NoticeUnmatched, FlowNotice)),
 			submit("a notice with an unknown LinkID is refused",
-				mt{spA, "DZTZ", "ZZZZZZZZ", []string{userA}}, deny(ReasonNoticeUnmatched, FlowNotice)),
+				mt{spA, "DZTZ", "ZZZZZZZZ", []string{userA}}, deny(reason.NoticeUnmatched, FlowNotice)),
 			issueCode("a web code is issued to the user", spA, userA, "code"),
 			submit("a notice carrying a web code is refused",
-				mt{spA, "DZTZ", "$code", []string{userA}}, deny(ReasonNoticeUnmatched, FlowNotice)),
+				mt{spA, "DZTZ", "$code", []string{userA}}, deny(reason.NoticeUnmatched, FlowNotice)),
 			deliver("an SGIP MO (no service code) reaches the SP",
 				mo{user: userA, spNumber: spANumber, sp: spA, text: "HI", max: 8}, wantMO{kind: MOOrdinary, forward: true, link: "new:molink"}),
 			submit("a notice on that MO's LinkID is refused: it names no service to subscribe",
-				mt{spA, "DZTZ", "$molink", []string{userA}}, deny(ReasonNoticeUnmatched, FlowNotice)),
+				mt{spA, "DZTZ", "$molink", []string{userA}}, deny(reason.NoticeUnmatched, FlowNotice)),
 			submit("none of the refused notices subscribed anything",
-				mt{spA, "MUSIC", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			submit("the notice with the Noti_SP LinkID passes",
-				mt{spA, "DZTZ", "$notice", []string{userA}}, allow(ReasonSubscriptionNotice, FlowNotice)),
+				mt{spA, "DZTZ", "$notice", []string{userA}}, allow(reason.SubscriptionNotice, FlowNotice)),
 			submit("repeating the notice passes again (idempotent)",
-				mt{spA, "DZTZ", "$notice", []string{userA}}, allow(ReasonSubscriptionNotice, FlowNotice)),
+				mt{spA, "DZTZ", "$notice", []string{userA}}, allow(reason.SubscriptionNotice, FlowNotice)),
 			submit("the Noti_SP LinkID also answers as an MO LinkID for the subscribed service",
-				mt{spA, "MUSIC", "$notice", []string{userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
+				mt{spA, "MUSIC", "$notice", []string{userA}}, allow(reason.MOLinkID, FlowMOOnDemand)),
 			deliver("SMS subscription (§3.5): a CMPP MO with a service code reaches the SP",
 				mo{user: userB, spNumber: spANumber, sp: spA, svc: "GAME", text: "DZ GAME", link: "SMG-GAME-1", max: 20},
 				wantMO{kind: MOOrdinary, forward: true, link: "SMG-GAME-1"}),
 			submit("the SP's notice on that MO's LinkID records the subscription",
-				mt{spA, "DZTZ", "SMG-GAME-1", []string{userB}}, allow(ReasonSubscriptionNotice, FlowNotice)),
+				mt{spA, "DZTZ", "SMG-GAME-1", []string{userB}}, allow(reason.SubscriptionNotice, FlowNotice)),
 			check("with source sms", func(h *harness) {
 				if subs := h.e.Subscriptions(spA, userB); len(subs) != 1 || subs[0].Source != SourceSMS || subs[0].ServiceCode != "GAME" {
 					h.t.Errorf("Subscriptions = %+v", subs)
 				}
 			}),
 			submit("and the service's MT passes",
-				mt{spA, "GAME", "", []string{userB}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spA, "GAME", "", []string{userB}}, allow(reason.Subscription, FlowSubscription)),
 		}},
 
 		{name: "unsubscribe by MO and API (SPEC §3.3e)", steps: []step{
@@ -197,15 +199,15 @@ func TestFlows(t *testing.T) {
 				mo{user: userA11, spNumber: spANumber, sp: spA, text: " td  music ", max: 8},
 				wantMO{kind: MOUnsubscribe, forward: true, link: "new:l1", cancelled: 1}),
 			submit("the service's MT is refused now",
-				mt{spA, "MUSIC", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			submit("the SP's other service still passes",
-				mt{spA, "NEWS", "", []string{userA}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spA, "NEWS", "", []string{userA}}, allow(reason.Subscription, FlowSubscription)),
 			submit("the same code with another SP still passes",
-				mt{spB, "MUSIC", "", []string{userA}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spB, "MUSIC", "", []string{userA}}, allow(reason.Subscription, FlowSubscription)),
 			submit("another user's subscription still passes",
-				mt{spA, "MUSIC", "", []string{userB}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userB}}, allow(reason.Subscription, FlowSubscription)),
 			submit("the SP may still answer the TD MO itself with its LinkID",
-				mt{spA, "MUSIC", "$l1", []string{userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
+				mt{spA, "MUSIC", "$l1", []string{userA}}, allow(reason.MOLinkID, FlowMOOnDemand)),
 			deliver("TD for a service not subscribed ends nothing but is forwarded",
 				mo{user: userA, spNumber: spANumber, sp: spA, text: "TDXYZ", max: 8},
 				wantMO{kind: MOUnsubscribe, forward: true, link: "new:l2"}),
@@ -215,14 +217,14 @@ func TestFlows(t *testing.T) {
 				}
 			}),
 			submit("so its MT is refused",
-				mt{spA, "NEWS", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spA, "NEWS", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			deliver("0000 ends the user's subscriptions with every SP",
 				mo{user: userAInt, spNumber: spBNumber, sp: spB, text: "0000", max: 20},
 				wantMO{kind: MOUnsubscribe, forward: true, link: "new:l3", cancelled: 2}),
 			submit("sp-a's last service is refused",
-				mt{spA, "JOKE", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spA, "JOKE", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			submit("sp-b's service is refused",
-				mt{spB, "MUSIC", "", []string{userA}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spB, "MUSIC", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			check("cancelled subscriptions stay listed as cancelled", func(h *harness) {
 				subs := h.e.Subscriptions("", userA)
 				if len(subs) != 4 {
@@ -237,7 +239,7 @@ func TestFlows(t *testing.T) {
 			subscribeAPI(spA, userA, "MUSIC"),
 			subscribeAPI(spA, userA, "NEWS"),
 			submit("subscribing again re-activates",
-				mt{spA, "MUSIC", "", []string{userA}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA}}, allow(reason.Subscription, FlowSubscription)),
 			deliver("a bare TD to an SP ends all of that SP's subscriptions",
 				mo{user: userA, spNumber: spANumber, sp: spA, text: "TD", max: 8},
 				wantMO{kind: MOUnsubscribe, forward: true, link: "new:l4", cancelled: 2}),
@@ -258,15 +260,15 @@ func TestFlows(t *testing.T) {
 			check("and cancelled", func(h *harness) { h.e.Unsubscribe(spA, userB, "NEWS") }),
 			advance("29 minutes pass", 29*time.Minute),
 			submit("the web code still passes just before its 30-minute TTL",
-				mt{spA, "NEWS", "$code", []string{userA}}, allow(ReasonWebLinkID, FlowWebOnDemand)),
+				mt{spA, "NEWS", "$code", []string{userA}}, allow(reason.WebLinkID, FlowWebOnDemand)),
 			advance("2 more minutes pass", 2*time.Minute),
 			submit("the web code has expired",
-				mt{spA, "NEWS", "$code", []string{userA}}, deny(ReasonLinkIDExpired, FlowWebOnDemand)),
+				mt{spA, "NEWS", "$code", []string{userA}}, deny(reason.LinkIDExpired, FlowWebOnDemand)),
 			submit("the MO LinkID still passes",
-				mt{spA, "NEWS", "$link", []string{userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
+				mt{spA, "NEWS", "$link", []string{userA}}, allow(reason.MOLinkID, FlowMOOnDemand)),
 			advance("the rest of the day passes", 24*time.Hour-31*time.Minute),
 			submit("the MO LinkID has expired at 24 h",
-				mt{spA, "NEWS", "$link", []string{userA}}, deny(ReasonLinkIDExpired, FlowMOOnDemand)),
+				mt{spA, "NEWS", "$link", []string{userA}}, deny(reason.LinkIDExpired, FlowMOOnDemand)),
 			deliver("a Y after the pending request's 24 h is unknown",
 				mo{user: userA, spNumber: portal + "$id", text: "Y"}, wantMO{kind: MOConfirmUnknown}),
 			check("the route still answers after a day", func(h *harness) {
@@ -307,57 +309,57 @@ func TestFlows(t *testing.T) {
 		{name: "use counts (SGIP 1.3 code 38: 5 MTs per LinkID)", steps: append(append([]step{
 			deliver("an MO gets a LinkID", mo{user: userA, spNumber: spANumber, sp: spA, text: "HI", max: 8},
 				wantMO{kind: MOOrdinary, forward: true, link: "new:link"})},
-			times(5, submit("an MT with the LinkID passes", mt{spA, "NEWS", "$link", []string{userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)))...),
+			times(5, submit("an MT with the LinkID passes", mt{spA, "NEWS", "$link", []string{userA}}, allow(reason.MOLinkID, FlowMOOnDemand)))...),
 			submit("the sixth is refused: used up",
-				mt{spA, "NEWS", "$link", []string{userA}}, deny(ReasonLinkIDUsedUp, FlowMOOnDemand)),
+				mt{spA, "NEWS", "$link", []string{userA}}, deny(reason.LinkIDUsedUp, FlowMOOnDemand)),
 			deliver("a second MO gets another LinkID", mo{user: userA, spNumber: spANumber, sp: spA, text: "HI", max: 8},
 				wantMO{kind: MOOrdinary, forward: true, link: "new:link2"}),
 			submit("a two-recipient Submit to the user uses two",
-				mt{spA, "NEWS", "$link2", []string{userA, userA11}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
+				mt{spA, "NEWS", "$link2", []string{userA, userA11}}, allow(reason.MOLinkID, FlowMOOnDemand)),
 			submit("a four-recipient Submit with three left is refused and uses none",
-				mt{spA, "NEWS", "$link2", []string{userA, userA, userA, userA}}, deny(ReasonLinkIDUsedUp, FlowMOOnDemand)),
+				mt{spA, "NEWS", "$link2", []string{userA, userA, userA, userA}}, deny(reason.LinkIDUsedUp, FlowMOOnDemand)),
 			submit("a three-recipient Submit then uses the last three",
-				mt{spA, "NEWS", "$link2", []string{userA, userA, userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
+				mt{spA, "NEWS", "$link2", []string{userA, userA, userA}}, allow(reason.MOLinkID, FlowMOOnDemand)),
 			submit("and nothing is left",
-				mt{spA, "NEWS", "$link2", []string{userA}}, deny(ReasonLinkIDUsedUp, FlowMOOnDemand)),
+				mt{spA, "NEWS", "$link2", []string{userA}}, deny(reason.LinkIDUsedUp, FlowMOOnDemand)),
 		)},
 
 		{name: "multi-recipient Submits are all or nothing", steps: []step{
 			subscribeAPI(spA, userA, "MUSIC"),
 			subscribeAPI(spA, userB, "MUSIC"),
 			submit("all recipients subscribed: passes",
-				mt{spA, "MUSIC", "", []string{userA, userB}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA, userB}}, allow(reason.Subscription, FlowSubscription)),
 			submit("one recipient not subscribed refuses the whole Submit and names it",
-				mt{spA, "MUSIC", "", []string{userA, userB, userC}}, denyAt(ReasonNotSubscribed, FlowSubscription, 2)),
+				mt{spA, "MUSIC", "", []string{userA, userB, userC}}, denyAt(reason.NotSubscribed, FlowSubscription, 2)),
 			submit("no recipient is refused",
-				mt{spA, "MUSIC", "", nil}, deny(ReasonNoRecipients, FlowNone)),
+				mt{spA, "MUSIC", "", nil}, deny(reason.NoRecipients, FlowNone)),
 			submit("an empty recipient field is refused",
-				mt{spA, "MUSIC", "", []string{userA, "\x00\x00"}}, denyAt(ReasonBadRecipient, FlowSubscription, 1)),
+				mt{spA, "MUSIC", "", []string{userA, "\x00\x00"}}, denyAt(reason.BadRecipient, FlowSubscription, 1)),
 			deliver("an MO gets a LinkID", mo{user: userA, spNumber: spANumber, sp: spA, text: "HI", max: 8},
 				wantMO{kind: MOOrdinary, forward: true, link: "new:link"}),
 			submit("a LinkID Submit with a second, other user is refused",
-				mt{spA, "NEWS", "$link", []string{userA, userB}}, denyAt(ReasonLinkIDWrongUser, FlowMOOnDemand, 1)),
+				mt{spA, "NEWS", "$link", []string{userA, userB}}, denyAt(reason.LinkIDWrongUser, FlowMOOnDemand, 1)),
 			submit("and consumed no use: five single MTs still pass #1",
-				mt{spA, "NEWS", "$link", []string{userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
-			submit("#2", mt{spA, "NEWS", "$link", []string{userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
-			submit("#3", mt{spA, "NEWS", "$link", []string{userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
-			submit("#4", mt{spA, "NEWS", "$link", []string{userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
-			submit("#5", mt{spA, "NEWS", "$link", []string{userA}}, allow(ReasonMOLinkID, FlowMOOnDemand)),
+				mt{spA, "NEWS", "$link", []string{userA}}, allow(reason.MOLinkID, FlowMOOnDemand)),
+			submit("#2", mt{spA, "NEWS", "$link", []string{userA}}, allow(reason.MOLinkID, FlowMOOnDemand)),
+			submit("#3", mt{spA, "NEWS", "$link", []string{userA}}, allow(reason.MOLinkID, FlowMOOnDemand)),
+			submit("#4", mt{spA, "NEWS", "$link", []string{userA}}, allow(reason.MOLinkID, FlowMOOnDemand)),
+			submit("#5", mt{spA, "NEWS", "$link", []string{userA}}, allow(reason.MOLinkID, FlowMOOnDemand)),
 		}},
 
 		{name: "exempt accounts and free services", steps: []step{
 			submit("an exempt account passes without LinkID or subscription",
-				mt{exemptAcc, "ANY", "", []string{userA, userB}}, allow(ReasonExempt, FlowExempt)),
+				mt{exemptAcc, "ANY", "", []string{userA, userB}}, allow(reason.Exempt, FlowExempt)),
 			submit("an exempt account passes even with an unknown LinkID",
-				mt{exemptAcc, "ANY", "NOPE", []string{userA}}, allow(ReasonExempt, FlowExempt)),
+				mt{exemptAcc, "ANY", "NOPE", []string{userA}}, allow(reason.Exempt, FlowExempt)),
 			submit("a globally free service passes for any SP",
-				mt{spB, "FREE", "", []string{userC}}, allow(ReasonExempt, FlowExempt)),
+				mt{spB, "FREE", "", []string{userC}}, allow(reason.Exempt, FlowExempt)),
 			submit("an SP's free service passes for that SP",
-				mt{spA, "HELP", "", []string{userC}}, allow(ReasonExempt, FlowExempt)),
+				mt{spA, "HELP", "", []string{userC}}, allow(reason.Exempt, FlowExempt)),
 			submit("but not for another SP",
-				mt{spB, "HELP", "", []string{userC}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spB, "HELP", "", []string{userC}}, deny(reason.NotSubscribed, FlowSubscription)),
 			submit("a free service ignores a stale LinkID",
-				mt{spA, "FREE", "GONE0000", []string{userC}}, allow(ReasonExempt, FlowExempt)),
+				mt{spA, "FREE", "GONE0000", []string{userC}}, allow(reason.Exempt, FlowExempt)),
 			check("a policy reload (SIGHUP) drops the free service and keeps state", func(h *harness) {
 				h.e.Subscribe(spA, userA, "MUSIC", SourceAPI)
 				cfg := testConfig()
@@ -367,9 +369,9 @@ func TestFlows(t *testing.T) {
 				}
 			}),
 			submit("the formerly free service is refused",
-				mt{spB, "FREE", "", []string{userC}}, deny(ReasonNotSubscribed, FlowSubscription)),
+				mt{spB, "FREE", "", []string{userC}}, deny(reason.NotSubscribed, FlowSubscription)),
 			submit("the subscription survived the reload",
-				mt{spA, "MUSIC", "", []string{userA}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA}}, allow(reason.Subscription, FlowSubscription)),
 			check("an invalid policy is rejected and the old one stays", func(h *harness) {
 				if err := h.e.SetPolicy(Config{WebCodeDigits: 99}); !errors.Is(err, ErrConfig) {
 					h.t.Errorf("SetPolicy = %v, want ErrConfig", err)
@@ -389,11 +391,11 @@ func TestFlows(t *testing.T) {
 				h.vars["code"] = code
 			}),
 			submit("the prefixed code passes as a web LinkID",
-				mt{spA, "NEWS", "$code", []string{userA}}, allow(ReasonWebLinkID, FlowWebOnDemand)),
+				mt{spA, "NEWS", "$code", []string{userA}}, allow(reason.WebLinkID, FlowWebOnDemand)),
 			submit("an unknown prefixed LinkID is reported under the web flow",
-				mt{spA, "NEWS", "W00000X", []string{userA}}, deny(ReasonLinkIDUnknown, FlowWebOnDemand)),
+				mt{spA, "NEWS", "W00000X", []string{userA}}, deny(reason.LinkIDUnknown, FlowWebOnDemand)),
 			submit("an unknown all-digit LinkID is an MO LinkID under this rule",
-				mt{spA, "NEWS", "123456", []string{userA}}, deny(ReasonLinkIDUnknown, FlowMOOnDemand)),
+				mt{spA, "NEWS", "123456", []string{userA}}, deny(reason.LinkIDUnknown, FlowMOOnDemand)),
 		}},
 
 		{name: "fail policy (SPEC §3.6)", steps: []step{
@@ -401,7 +403,7 @@ func TestFlows(t *testing.T) {
 			check("the engine is marked unavailable", func(h *harness) { h.e.SetAvailable(false) }),
 			check("an MT is refused, retryable (fail-closed)", func(h *harness) {
 				d := h.e.Authorize(h.mt(mt{spA, "MUSIC", "", []string{userA}}))
-				if d != deny(ReasonStoreUnavailable, FlowNone) || !d.Reason.Retryable() {
+				if d != deny(reason.StoreUnavailable, FlowNone) || !d.Reason.Retryable() {
 					h.t.Errorf("Authorize = %+v", d)
 				}
 			}),
@@ -423,10 +425,10 @@ func TestFlows(t *testing.T) {
 			}),
 			check("the mark is cleared", func(h *harness) { h.e.SetAvailable(true) }),
 			submit("the subscription was not ended by the fail-open TD",
-				mt{spA, "MUSIC", "", []string{userA}}, allow(ReasonSubscription, FlowSubscription)),
+				mt{spA, "MUSIC", "", []string{userA}}, allow(reason.Subscription, FlowSubscription)),
 			check("after Close an MT is refused as unavailable", func(h *harness) {
 				h.e.Close()
-				if d := h.e.Authorize(h.mt(mt{spA, "MUSIC", "", []string{userA}})); d.Reason != ReasonStoreUnavailable {
+				if d := h.e.Authorize(h.mt(mt{spA, "MUSIC", "", []string{userA}})); d.Reason != reason.StoreUnavailable {
 					h.t.Errorf("Authorize after Close = %+v", d)
 				}
 				if _, err := h.e.IssueWebCode(spA, userA); !errors.Is(err, ErrStoreClosed) {
@@ -475,7 +477,7 @@ func TestFailingStore(t *testing.T) {
 	}
 	e.Subscribe(spA, userB, "S9", SourceAPI)
 	e.Flush()
-	if d := e.Authorize(mtA); d.Reason != ReasonStoreUnavailable {
+	if d := e.Authorize(mtA); d.Reason != reason.StoreUnavailable {
 		t.Fatalf("after three failed batches Authorize = %+v, want store_unavailable", d)
 	}
 	if s := e.Stats(); s.WriteErrors != 3 || s.Available {
@@ -642,19 +644,19 @@ func TestReasons(t *testing.T) {
 			t.Errorf("reason %d label %q", r, s)
 		}
 		seen[s] = true
-		if r.Retryable() != (r == ReasonStoreUnavailable) {
+		if r.Retryable() != (r == reason.StoreUnavailable) {
 			t.Errorf("%s Retryable = %v", s, r.Retryable())
 		}
 	}
-	if len(seen) != int(numReasons)-1 {
-		t.Errorf("Reasons lists %d of %d", len(seen), numReasons-1)
+	if len(seen) != int(reason.SubscriptionPaused) {
+		t.Errorf("Reasons lists %d of the engine's %d", len(seen), reason.SubscriptionPaused)
 	}
-	for _, r := range []Reason{ReasonExempt, ReasonMOLinkID, ReasonWebLinkID, ReasonSubscription, ReasonSubscriptionNotice} {
+	for _, r := range []reason.Reason{reason.Exempt, reason.MOLinkID, reason.WebLinkID, reason.Subscription, reason.SubscriptionNotice} {
 		if !r.Allowed() {
 			t.Errorf("%s not Allowed", r)
 		}
 	}
-	if ReasonNotSubscribed.Allowed() {
+	if reason.NotSubscribed.Allowed() {
 		t.Error("not_subscribed Allowed")
 	}
 	if len(MOKinds()) != int(numMOKinds) || MOConfirmUnknown.String() != "confirm_unknown" {

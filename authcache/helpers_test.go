@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // Test parties. Users appear in the SGIP (86…), CMPP (bare) and +86 forms.
@@ -126,9 +128,9 @@ func (h *harness) mt(m mt) *MT {
 	return v
 }
 
-func allow(r Reason, f Flow) Decision { return Decision{Allow: true, Reason: r, Flow: f} }
-func deny(r Reason, f Flow) Decision  { return Decision{Reason: r, Flow: f} }
-func denyAt(r Reason, f Flow, i int) Decision {
+func allow(r reason.Reason, f Flow) Decision { return Decision{Allow: true, Reason: r, Flow: f} }
+func deny(r reason.Reason, f Flow) Decision  { return Decision{Reason: r, Flow: f} }
+func denyAt(r reason.Reason, f Flow, i int) Decision {
 	return Decision{Reason: r, Flow: f, Recipient: i}
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // keepOpen lets a test reopen an engine on the same store (Engine.Close
@@ -75,7 +77,7 @@ func TestKeysHoldAnyByte(t *testing.T) {
 		}
 	}
 	for _, n := range names {
-		if d := e.Authorize(&MT{SP: n.sp, ServiceCode: []byte(n.svc), Dests: [][]byte{[]byte(userA)}}); !d.Allow || d.Reason != ReasonSubscription {
+		if d := e.Authorize(&MT{SP: n.sp, ServiceCode: []byte(n.svc), Dests: [][]byte{[]byte(userA)}}); !d.Allow || d.Reason != reason.Subscription {
 			t.Errorf("subscription (%q, %q) after the reopen: %+v", n.sp, n.svc, d)
 		}
 	}

@@ -1,5 +1,7 @@
 package authcache
 
+import "github.com/spsmg/spsmg/reason"
+
 // Long messages. A concatenated (long) message reaches spsmg as one Submit
 // per part, every part carrying the same LinkID, and the user's handset
 // shows the parts as one message. So the parts are authorized as one: the
@@ -85,11 +87,11 @@ func makePartsKey(link *linkKey, g Segment, dests int) partsKey {
 // partsEntry is one decision (88 bytes, no pointers).
 type partsEntry struct {
 	key     partsKey
-	link    linkVal   // the LinkID as the deciding part saw it
-	expires uint32    // Unix seconds; 0 marks a free way
-	verdict Reason    // reasonNone: allowed, uses spent; else the refusal its parts share
-	nseen   uint8     // distinct part numbers seen
-	seen    [4]uint64 // bit i: part number i has been seen
+	link    linkVal       // the LinkID as the deciding part saw it
+	expires uint32        // Unix seconds; 0 marks a free way
+	verdict reason.Reason // reason.None: allowed, uses spent; else the refusal its parts share
+	nseen   uint8         // distinct part numbers seen
+	seen    [4]uint64     // bit i: part number i has been seen
 }
 
 // see marks part seq and reports whether it had not been seen.
@@ -157,7 +159,7 @@ func (t *partsTable) find(set []partsEntry, k *partsKey, now uint32) *partsEntry
 }
 
 // decide records the decision the first part of k's message got.
-func (t *partsTable) decide(set []partsEntry, k *partsKey, v linkVal, verdict Reason, seq uint8, now, expires uint32) {
+func (t *partsTable) decide(set []partsEntry, k *partsKey, v linkVal, verdict reason.Reason, seq uint8, now, expires uint32) {
 	var p *partsEntry
 	for i := range set {
 		if set[i].expires == 0 {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // longMO records an MO of userA to spA for service NEWS and returns its
@@ -49,7 +51,7 @@ func usesLeft(t *testing.T, e *Engine, link string) int {
 }
 
 // sendParts authorizes the parts in the order given and checks each decision.
-func sendParts(t *testing.T, e *Engine, link string, ref uint16, total uint8, order []uint8, want Reason) {
+func sendParts(t *testing.T, e *Engine, link string, ref uint16, total uint8, order []uint8, want reason.Reason) {
 	t.Helper()
 	for _, seq := range order {
 		if d := e.Authorize(part(link, ref, total, seq)); d.Reason != want {
@@ -70,7 +72,7 @@ func TestLongSMSSpendsOneUse(t *testing.T) {
 	t.Run("six parts on a LinkID of five uses all pass", func(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "")
-		sendParts(t, h.e, link, 0x2a, 6, seqs(6), ReasonMOLinkID)
+		sendParts(t, h.e, link, 0x2a, 6, seqs(6), reason.MOLinkID)
 		if got := usesLeft(t, h.e, link); got != DefaultMOLinkIDUses-1 {
 			t.Fatalf("uses left %d, want %d", got, DefaultMOLinkIDUses-1)
 		}
@@ -80,18 +82,18 @@ func TestLongSMSSpendsOneUse(t *testing.T) {
 		}
 		// The four uses left are four more replies.
 		for i := range 4 {
-			if d := h.e.Authorize(part(link, 0, 0, 0)); d.Reason != ReasonMOLinkID {
+			if d := h.e.Authorize(part(link, 0, 0, 0)); d.Reason != reason.MOLinkID {
 				t.Fatalf("single reply %d: %+v", i+1, d)
 			}
 		}
-		if d := h.e.Authorize(part(link, 0, 0, 0)); d.Reason != ReasonLinkIDUsedUp {
+		if d := h.e.Authorize(part(link, 0, 0, 0)); d.Reason != reason.LinkIDUsedUp {
 			t.Fatalf("sixth reply: %+v, want linkid_used_up", d)
 		}
 	})
 	t.Run("parts in any order", func(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "")
-		sendParts(t, h.e, link, 7, 6, []uint8{3, 1, 6, 2, 5, 4}, ReasonMOLinkID)
+		sendParts(t, h.e, link, 7, 6, []uint8{3, 1, 6, 2, 5, 4}, reason.MOLinkID)
 		if got := usesLeft(t, h.e, link); got != DefaultMOLinkIDUses-1 {
 			t.Fatalf("uses left %d", got)
 		}
@@ -101,14 +103,14 @@ func TestLongSMSSpendsOneUse(t *testing.T) {
 		cfg.MOLinkIDUses = 1
 		h := newHarness(t, cfg)
 		link := longMO(t, h.e, "")
-		sendParts(t, h.e, link, 1, 255, seqs(255), ReasonMOLinkID)
-		sendParts(t, h.e, link, 2, 2, seqs(2), ReasonLinkIDUsedUp)
+		sendParts(t, h.e, link, 1, 255, seqs(255), reason.MOLinkID)
+		sendParts(t, h.e, link, 2, 2, seqs(2), reason.LinkIDUsedUp)
 	})
 	t.Run("a multi-recipient message spends one use per recipient, once", func(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "")
 		for seq := uint8(1); seq <= 3; seq++ {
-			if d := h.e.Authorize(part(link, 9, 3, seq, userA, userA11)); d.Reason != ReasonMOLinkID {
+			if d := h.e.Authorize(part(link, 9, 3, seq, userA, userA11)); d.Reason != reason.MOLinkID {
 				t.Fatalf("part %d: %+v", seq, d)
 			}
 		}
@@ -122,7 +124,7 @@ func TestLongSMSSpendsOneUse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sendParts(t, h.e, code, 3, 4, []uint8{2, 4, 1, 3}, ReasonWebLinkID)
+		sendParts(t, h.e, code, 3, 4, []uint8{2, 4, 1, 3}, reason.WebLinkID)
 		if got := usesLeft(t, h.e, code); got != DefaultWebCodeUses-1 {
 			t.Fatalf("uses left %d", got)
 		}
@@ -133,7 +135,7 @@ func TestLongSMSSpendsOneUse(t *testing.T) {
 		for seq := uint8(1); seq <= 3; seq++ {
 			m := part(link, 5, 3, seq)
 			m.ServiceCode = []byte(DefaultNoticeServiceCode)
-			if d := h.e.Authorize(m); d.Reason != ReasonSubscriptionNotice {
+			if d := h.e.Authorize(m); d.Reason != reason.SubscriptionNotice {
 				t.Fatalf("notice part %d: %+v", seq, d)
 			}
 		}
@@ -146,7 +148,7 @@ func TestLongSMSSpendsOneUse(t *testing.T) {
 		if err := h.e.Subscribe(spA, userA, "NEWS", SourceAPI); err != nil {
 			t.Fatal(err)
 		}
-		sendParts(t, h.e, "", 4, 3, seqs(3), ReasonSubscription)
+		sendParts(t, h.e, "", 4, 3, seqs(3), reason.Subscription)
 		if s := h.e.Stats(); s.LongSMSDecided != 0 || s.LongSMSFollowed != 0 {
 			t.Fatalf("decided %d followed %d", s.LongSMSDecided, s.LongSMSFollowed)
 		}
@@ -162,44 +164,44 @@ func TestLongSMSRefusedFirstPart(t *testing.T) {
 				t.Fatalf("single reply: %+v", d)
 			}
 		}
-		sendParts(t, h.e, link, 0x2a, 6, []uint8{2}, ReasonLinkIDUsedUp)
+		sendParts(t, h.e, link, 0x2a, 6, []uint8{2}, reason.LinkIDUsedUp)
 		// A new MO with the SMG's same LinkID gives it fresh uses; the
 		// message already refused stays refused, a new one passes.
 		longMO(t, h.e, "SMGLINK1")
-		sendParts(t, h.e, link, 0x2a, 6, []uint8{1, 3, 4, 5, 6}, ReasonLinkIDUsedUp)
-		sendParts(t, h.e, link, 0x2b, 6, seqs(6), ReasonMOLinkID)
+		sendParts(t, h.e, link, 0x2a, 6, []uint8{1, 3, 4, 5, 6}, reason.LinkIDUsedUp)
+		sendParts(t, h.e, link, 0x2b, 6, seqs(6), reason.MOLinkID)
 	})
 	t.Run("expired: the rest refused alike", func(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "SMGLINK2")
 		h.clock.Advance(DefaultMOLinkIDTTL)
-		sendParts(t, h.e, link, 1, 3, []uint8{1}, ReasonLinkIDExpired)
+		sendParts(t, h.e, link, 1, 3, []uint8{1}, reason.LinkIDExpired)
 		longMO(t, h.e, "SMGLINK2")
-		sendParts(t, h.e, link, 1, 3, []uint8{2, 3}, ReasonLinkIDExpired)
+		sendParts(t, h.e, link, 1, 3, []uint8{2, 3}, reason.LinkIDExpired)
 	})
 	t.Run("a part to another user decides nothing for the user's message", func(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "")
-		if d := h.e.Authorize(part(link, 1, 3, 1, userB)); d.Reason != ReasonLinkIDWrongUser {
+		if d := h.e.Authorize(part(link, 1, 3, 1, userB)); d.Reason != reason.LinkIDWrongUser {
 			t.Fatalf("part to another user: %+v", d)
 		}
-		sendParts(t, h.e, link, 1, 3, seqs(3), ReasonMOLinkID)
+		sendParts(t, h.e, link, 1, 3, seqs(3), reason.MOLinkID)
 	})
 	t.Run("a later part is still checked against the holder", func(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "")
-		sendParts(t, h.e, link, 1, 3, []uint8{1}, ReasonMOLinkID)
+		sendParts(t, h.e, link, 1, 3, []uint8{1}, reason.MOLinkID)
 		m := part(link, 1, 3, 2)
 		m.SP = spB
-		if d := h.e.Authorize(m); d.Reason != ReasonLinkIDWrongSP {
+		if d := h.e.Authorize(m); d.Reason != reason.LinkIDWrongSP {
 			t.Fatalf("part from another account: %+v", d)
 		}
 		m = part(link, 1, 3, 2)
 		m.ServiceCode = []byte("MUSIC")
-		if d := h.e.Authorize(m); d.Reason != ReasonLinkIDWrongService {
+		if d := h.e.Authorize(m); d.Reason != reason.LinkIDWrongService {
 			t.Fatalf("part for another service: %+v", d)
 		}
-		sendParts(t, h.e, link, 1, 3, []uint8{2, 3}, ReasonMOLinkID)
+		sendParts(t, h.e, link, 1, 3, []uint8{2, 3}, reason.MOLinkID)
 	})
 }
 
@@ -208,8 +210,8 @@ func TestLongSMSMessages(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "")
 		for seq := uint8(1); seq <= 3; seq++ { // interleaved
-			sendParts(t, h.e, link, 1, 3, []uint8{seq}, ReasonMOLinkID)
-			sendParts(t, h.e, link, 2, 3, []uint8{seq}, ReasonMOLinkID)
+			sendParts(t, h.e, link, 1, 3, []uint8{seq}, reason.MOLinkID)
+			sendParts(t, h.e, link, 2, 3, []uint8{seq}, reason.MOLinkID)
 		}
 		if got := usesLeft(t, h.e, link); got != DefaultMOLinkIDUses-2 {
 			t.Fatalf("uses left %d, want %d", got, DefaultMOLinkIDUses-2)
@@ -218,8 +220,8 @@ func TestLongSMSMessages(t *testing.T) {
 	t.Run("a reference reused after its message is complete starts a new one", func(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "")
-		sendParts(t, h.e, link, 0, 2, seqs(2), ReasonMOLinkID)
-		sendParts(t, h.e, link, 0, 2, seqs(2), ReasonMOLinkID)
+		sendParts(t, h.e, link, 0, 2, seqs(2), reason.MOLinkID)
+		sendParts(t, h.e, link, 0, 2, seqs(2), reason.MOLinkID)
 		if got := usesLeft(t, h.e, link); got != DefaultMOLinkIDUses-2 {
 			t.Fatalf("uses left %d, want %d", got, DefaultMOLinkIDUses-2)
 		}
@@ -227,7 +229,7 @@ func TestLongSMSMessages(t *testing.T) {
 	t.Run("a part resent before its message is complete spends nothing", func(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "")
-		sendParts(t, h.e, link, 3, 3, []uint8{1, 2, 2, 1, 3}, ReasonMOLinkID)
+		sendParts(t, h.e, link, 3, 3, []uint8{1, 2, 2, 1, 3}, reason.MOLinkID)
 		if got := usesLeft(t, h.e, link); got != DefaultMOLinkIDUses-1 {
 			t.Fatalf("uses left %d, want %d", got, DefaultMOLinkIDUses-1)
 		}
@@ -236,10 +238,10 @@ func TestLongSMSMessages(t *testing.T) {
 		h := newHarness(t, testConfig())
 		link := longMO(t, h.e, "")
 		h.clock.Advance(DefaultMOLinkIDTTL - time.Second)
-		sendParts(t, h.e, link, 3, 3, []uint8{1}, ReasonMOLinkID)
+		sendParts(t, h.e, link, 3, 3, []uint8{1}, reason.MOLinkID)
 		h.clock.Advance(5 * time.Second)
-		sendParts(t, h.e, link, 3, 3, []uint8{2, 3}, ReasonMOLinkID)
-		if d := h.e.Authorize(part(link, 0, 0, 0)); d.Reason != ReasonLinkIDExpired {
+		sendParts(t, h.e, link, 3, 3, []uint8{2, 3}, reason.MOLinkID)
+		if d := h.e.Authorize(part(link, 0, 0, 0)); d.Reason != reason.LinkIDExpired {
 			t.Fatalf("a new reply after expiry: %+v", d)
 		}
 	})
@@ -248,14 +250,14 @@ func TestLongSMSMessages(t *testing.T) {
 		cfg.LongSMSTTL = time.Minute
 		h := newHarness(t, cfg)
 		link := longMO(t, h.e, "")
-		sendParts(t, h.e, link, 8, 6, seqs(3), ReasonMOLinkID)
+		sendParts(t, h.e, link, 8, 6, seqs(3), reason.MOLinkID)
 		h.clock.Advance(time.Minute - time.Second)
-		sendParts(t, h.e, link, 8, 6, []uint8{4}, ReasonMOLinkID)
+		sendParts(t, h.e, link, 8, 6, []uint8{4}, reason.MOLinkID)
 		if got := usesLeft(t, h.e, link); got != DefaultMOLinkIDUses-1 {
 			t.Fatalf("within the TTL: uses left %d", got)
 		}
 		h.clock.Advance(time.Second)
-		sendParts(t, h.e, link, 8, 6, []uint8{5, 6}, ReasonMOLinkID)
+		sendParts(t, h.e, link, 8, 6, []uint8{5, 6}, reason.MOLinkID)
 		if got := usesLeft(t, h.e, link); got != DefaultMOLinkIDUses-2 {
 			t.Fatalf("after the TTL: uses left %d, want %d", got, DefaultMOLinkIDUses-2)
 		}
@@ -276,13 +278,13 @@ func TestLongSMSMessages(t *testing.T) {
 		h := newHarness(t, cfg)
 		link := longMO(t, h.e, "")
 		for ref := uint16(1); ref <= partsWays; ref++ {
-			sendParts(t, h.e, link, ref, 3, []uint8{1}, ReasonMOLinkID)
+			sendParts(t, h.e, link, ref, 3, []uint8{1}, reason.MOLinkID)
 			h.clock.Advance(time.Second)
 		}
 		if s := h.e.Stats(); s.LongSMSEvicted != 0 || s.LongSMSDecisions != partsWays {
 			t.Fatalf("evicted %d in memory %d", s.LongSMSEvicted, s.LongSMSDecisions)
 		}
-		sendParts(t, h.e, link, partsWays+1, 3, []uint8{1}, ReasonMOLinkID)
+		sendParts(t, h.e, link, partsWays+1, 3, []uint8{1}, reason.MOLinkID)
 		if s := h.e.Stats(); s.LongSMSEvicted != 1 || s.LongSMSDecisions != partsWays {
 			t.Fatalf("evicted %d in memory %d", s.LongSMSEvicted, s.LongSMSDecisions)
 		}
@@ -290,11 +292,11 @@ func TestLongSMSMessages(t *testing.T) {
 		if spent() != partsWays+1 {
 			t.Fatalf("spent %d", spent())
 		}
-		sendParts(t, h.e, link, 2, 3, []uint8{2}, ReasonMOLinkID) // still held: free
+		sendParts(t, h.e, link, 2, 3, []uint8{2}, reason.MOLinkID) // still held: free
 		if spent() != partsWays+1 {
 			t.Fatalf("a held message spent again: %d", spent())
 		}
-		sendParts(t, h.e, link, 1, 3, []uint8{2}, ReasonMOLinkID) // the oldest, evicted: decided anew
+		sendParts(t, h.e, link, 1, 3, []uint8{2}, reason.MOLinkID) // the oldest, evicted: decided anew
 		if spent() != partsWays+2 {
 			t.Fatalf("an evicted message's part: spent %d, want %d", spent(), partsWays+2)
 		}
@@ -325,7 +327,7 @@ func TestLongSMSAcrossLoops(t *testing.T) {
 			for i, link := range links {
 				for j := l; j < total; j += loops {
 					seq := deal[i][j]
-					if d := h.e.Authorize(part(link, uint16(i), total, seq)); d.Reason != ReasonMOLinkID {
+					if d := h.e.Authorize(part(link, uint16(i), total, seq)); d.Reason != reason.MOLinkID {
 						errs <- fmt.Sprintf("message %d part %d: %+v", i, seq, d)
 						return
 					}

@@ -1,12 +1,16 @@
 package authcache
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/spsmg/spsmg/reason"
+)
 
 // Decision is the answer to one MT Submit. The zero value is never
 // returned.
 type Decision struct {
 	Allow  bool
-	Reason Reason
+	Reason reason.Reason
 	// Flow is the rule that decided (docs/authorization.md §1–§3); FlowNone
 	// when the Submit was refused before any rule applied.
 	Flow Flow
@@ -19,78 +23,13 @@ type Decision struct {
 	Deferred bool
 }
 
-// Reason is why an MT was allowed or refused: a small closed set whose
-// String is used as a metric label value (e.g. reason="not_subscribed").
-// The proxy maps each refusal to the protocol's Submit result code.
-type Reason uint8
-
-// Allow reasons first, then refusals. Keep reasonNames and Reasons in step.
-const (
-	reasonNone Reason = iota // never returned
-
-	ReasonExempt             // exempt SP account or free service (Config.Exempt*)
-	ReasonMOLinkID           // LinkID of an MO delivered through spsmg (§1)
-	ReasonWebLinkID          // web on-demand code (§2)
-	ReasonSubscription       // active subscription for (user, SP, service) (§3d)
-	ReasonSubscriptionNotice // DZTZ notice matched its Noti_SP LinkID; subscription recorded (§3c)
-
-	ReasonNotSubscribed      // no LinkID and no active subscription
-	ReasonLinkIDUnknown      // LinkID never issued, or already swept
-	ReasonLinkIDExpired      // LinkID past its TTL
-	ReasonLinkIDUsedUp       // LinkID has fewer uses left than recipients (SGIP 1.3 code 38)
-	ReasonLinkIDWrongUser    // LinkID issued for another user
-	ReasonLinkIDWrongSP      // LinkID issued for another SP account
-	ReasonLinkIDWrongService // LinkID recorded with another service code
-	ReasonNoticeUnmatched    // DZTZ notice whose LinkID + user match no confirmed request
-	ReasonNoRecipients       // Submit with no recipient
-	ReasonBadRecipient       // a recipient number that does not normalise (empty)
-	ReasonStoreUnavailable   // engine cannot answer (§6, fail-closed); retryable
-	ReasonSubscriptionPaused // the subscription exists, but a carrier platform paused it (subscription sync)
-
-	numReasons
-)
-
-var reasonNames = [numReasons]string{
-	reasonNone:               "none",
-	ReasonExempt:             "exempt",
-	ReasonMOLinkID:           "mo_linkid",
-	ReasonWebLinkID:          "web_linkid",
-	ReasonSubscription:       "subscription",
-	ReasonSubscriptionNotice: "subscription_notice",
-	ReasonNotSubscribed:      "not_subscribed",
-	ReasonLinkIDUnknown:      "linkid_unknown",
-	ReasonLinkIDExpired:      "linkid_expired",
-	ReasonLinkIDUsedUp:       "linkid_used_up",
-	ReasonLinkIDWrongUser:    "linkid_wrong_user",
-	ReasonLinkIDWrongSP:      "linkid_wrong_sp",
-	ReasonLinkIDWrongService: "linkid_wrong_service",
-	ReasonNoticeUnmatched:    "notice_unmatched",
-	ReasonNoRecipients:       "no_recipients",
-	ReasonBadRecipient:       "bad_recipient",
-	ReasonStoreUnavailable:   "store_unavailable",
-	ReasonSubscriptionPaused: "subscription_paused",
-}
-
-// String returns the snake_case metric label.
-func (r Reason) String() string {
-	if r < numReasons {
-		return reasonNames[r]
-	}
-	return "reason_" + strconv.Itoa(int(r))
-}
-
-// Allowed reports whether the reason is one that passes an MT.
-func (r Reason) Allowed() bool { return r >= ReasonExempt && r <= ReasonSubscriptionNotice }
-
-// Retryable reports whether the SP should retry the Submit later: only a
-// refusal caused by the engine itself, never one caused by the message.
-func (r Reason) Retryable() bool { return r == ReasonStoreUnavailable }
-
-// Reasons lists every reason Authorize can return, so metrics can create
-// each label child at zero up front.
-func Reasons() []Reason {
-	rs := make([]Reason, 0, numReasons-1)
-	for r := ReasonExempt; r < numReasons; r++ {
+// Reasons lists every reason Authorize can return, allowed or refused, so
+// that metrics can create each label child at zero up front. The proxy's
+// own refusals (package reason, after SubscriptionPaused) are not among
+// them.
+func Reasons() []reason.Reason {
+	rs := make([]reason.Reason, 0, reason.SubscriptionPaused)
+	for r := reason.Exempt; r <= reason.SubscriptionPaused; r++ {
 		rs = append(rs, r)
 	}
 	return rs

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // Decisions on a shared store (SharedStore: several nodes on one Redis
@@ -73,41 +75,41 @@ func (e *Engine) Decides() bool {
 func (e *Engine) AuthorizeDeferred(ctx context.Context, mt *MT) Decision {
 	if e.health.Load()&(healthClosed|healthMarked) != 0 || e.shared == nil || e.sharedUnavailable() {
 		e.failClosed.Add(1)
-		return Decision{Reason: ReasonStoreUnavailable}
+		return Decision{Reason: reason.StoreUnavailable}
 	}
 	if len(mt.Dests) == 0 {
-		return Decision{Reason: ReasonNoRecipients}
+		return Decision{Reason: reason.NoRecipients}
 	}
 	e.sharedStats.deferred.Add(1)
 	p := e.policy.Load()
 	svc := trimField(mt.ServiceCode)
 	link := trimField(mt.LinkID)
 	notice := string(svc) == p.noticeCode
-	refusal := func(r Reason, at int, f Flow) Decision {
+	refusal := func(r reason.Reason, at int, f Flow) Decision {
 		if notice {
-			return refuse(ReasonNoticeUnmatched, FlowNotice, at)
+			return refuse(reason.NoticeUnmatched, FlowNotice, at)
 		}
 		return refuse(r, f, at)
 	}
 	if len(link) == 0 || len(link) > MaxLinkIDLen {
-		return refusal(ReasonLinkIDUnknown, 0, p.linkFlow(link))
+		return refusal(reason.LinkIDUnknown, 0, p.linkFlow(link))
 	}
 	v, n, found, err := e.findLink(link)
 	if err != nil {
 		e.sharedStats.errors.Add(1)
 		e.failClosed.Add(1)
 		e.log.Warn("authcache: LinkID record not read from the shared store", "err", err)
-		return Decision{Reason: ReasonStoreUnavailable}
+		return Decision{Reason: reason.StoreUnavailable}
 	}
 	if !found {
-		return refusal(ReasonLinkIDUnknown, 0, p.linkFlow(link))
+		return refusal(reason.LinkIDUnknown, 0, p.linkFlow(link))
 	}
 	sp := n.sps[mt.SP]
 	check := svc
 	if notice {
 		check = nil
 	}
-	if r, at := checkHolder(n, &v, mt, sp, check, notice); r != reasonNone {
+	if r, at := checkHolder(n, &v, mt, sp, check, notice); r != reason.None {
 		return refusal(r, at, v.kind.flow())
 	}
 	now := e.nowSec()
@@ -115,9 +117,9 @@ func (e *Engine) AuthorizeDeferred(ctx context.Context, mt *MT) Decision {
 	expired := now >= v.expires
 	switch {
 	case expired && !part:
-		return refusal(ReasonLinkIDExpired, 0, v.kind.flow())
+		return refusal(reason.LinkIDExpired, 0, v.kind.flow())
 	case int(v.uses) < len(mt.Dests) && !part:
-		return refusal(ReasonLinkIDUsedUp, 0, v.kind.flow())
+		return refusal(reason.LinkIDUsedUp, 0, v.kind.flow())
 	}
 	req := UsesRequest{LinkID: link, Generation: int64(v.expires), Allowed: int(v.uses), N: len(mt.Dests),
 		ExpiresAt: int64(v.expires), Expired: expired}
@@ -130,7 +132,7 @@ func (e *Engine) AuthorizeDeferred(ctx context.Context, mt *MT) Decision {
 		e.sharedStats.errors.Add(1)
 		e.failClosed.Add(1)
 		e.log.Warn("authcache: LinkID uses not spent in the shared store; MT refused store_unavailable", "err", err)
-		return Decision{Reason: ReasonStoreUnavailable}
+		return Decision{Reason: reason.StoreUnavailable}
 	}
 	if res.Followed {
 		e.sharedStats.followed.Add(1)
@@ -141,10 +143,10 @@ func (e *Engine) AuthorizeDeferred(ctx context.Context, mt *MT) Decision {
 			e.sharedStats.spent.Add(1)
 		}
 	case UsesExpired:
-		return refusal(ReasonLinkIDExpired, 0, v.kind.flow())
+		return refusal(reason.LinkIDExpired, 0, v.kind.flow())
 	default:
 		e.sharedStats.usedUp.Add(1)
-		return refusal(ReasonLinkIDUsedUp, 0, v.kind.flow())
+		return refusal(reason.LinkIDUsedUp, 0, v.kind.flow())
 	}
 	if notice {
 		src := SourceWeb
@@ -153,12 +155,12 @@ func (e *Engine) AuthorizeDeferred(ctx context.Context, mt *MT) Decision {
 		}
 		pair := n.pairs[v.svc]
 		e.subscribe(NormalizeMSISDN(mt.Dests[0]), v.user, v.svc, pair.spName, pair.service, src)
-		return Decision{Allow: true, Reason: ReasonSubscriptionNotice, Flow: FlowNotice}
+		return Decision{Allow: true, Reason: reason.SubscriptionNotice, Flow: FlowNotice}
 	}
 	if v.kind == linkWeb {
-		return Decision{Allow: true, Reason: ReasonWebLinkID, Flow: FlowWebOnDemand}
+		return Decision{Allow: true, Reason: reason.WebLinkID, Flow: FlowWebOnDemand}
 	}
-	return Decision{Allow: true, Reason: ReasonMOLinkID, Flow: FlowMOOnDemand}
+	return Decision{Allow: true, Reason: reason.MOLinkID, Flow: FlowMOOnDemand}
 }
 
 // findLink returns a LinkID's record from memory, or, when memory does not

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // fakeDisk is the injected free-space source: tests set the free bytes
@@ -119,7 +121,7 @@ func TestSpaceBelowReserve(t *testing.T) {
 	if e.Writable() || e.Available() || !e.Space().Low {
 		t.Fatalf("below the reserve: writable %t available %t space %+v", e.Writable(), e.Available(), e.Space())
 	}
-	if d := e.Authorize(mtA); d.Allow || d.Reason != ReasonStoreUnavailable {
+	if d := e.Authorize(mtA); d.Allow || d.Reason != reason.StoreUnavailable {
 		t.Fatalf("MT below the reserve: %+v, want store_unavailable", d)
 	}
 	if err := e.Subscribe(spA, userB, "MUSIC", SourceAPI); !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrNoSpace) {

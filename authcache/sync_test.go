@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // syncT0 is a platform time (Unix ms) the sync tests count from.
@@ -19,7 +21,7 @@ func (h *harness) sync(op SyncOp, version int64) SyncResult {
 	return r
 }
 
-func (h *harness) decide() Reason {
+func (h *harness) decide() reason.Reason {
 	return h.e.Authorize(&MT{SP: spA, ServiceCode: []byte("NEWS"), Dests: [][]byte{[]byte(userA11)}}).Reason
 }
 
@@ -29,15 +31,15 @@ func TestSyncStates(t *testing.T) {
 	steps := []struct {
 		op   SyncOp
 		res  SyncResult
-		want Reason
+		want reason.Reason
 		subs int // active, paused, cancelled in Stats
 	}{
-		{SyncSubscribe, SyncApplied, ReasonSubscription, 100},
-		{SyncPause, SyncApplied, ReasonSubscriptionPaused, 10},
-		{SyncPause, SyncUnchanged, ReasonSubscriptionPaused, 10},
-		{SyncResume, SyncApplied, ReasonSubscription, 100},
-		{SyncCancel, SyncApplied, ReasonNotSubscribed, 1},
-		{SyncResume, SyncApplied, ReasonSubscription, 100},
+		{SyncSubscribe, SyncApplied, reason.Subscription, 100},
+		{SyncPause, SyncApplied, reason.SubscriptionPaused, 10},
+		{SyncPause, SyncUnchanged, reason.SubscriptionPaused, 10},
+		{SyncResume, SyncApplied, reason.Subscription, 100},
+		{SyncCancel, SyncApplied, reason.NotSubscribed, 1},
+		{SyncResume, SyncApplied, reason.Subscription, 100},
 	}
 	for i, s := range steps {
 		if got := h.sync(s.op, syncT0+int64(i)); got != s.res {
@@ -133,14 +135,14 @@ func permute(n int, fn func([]int)) {
 func TestPausedRelation(t *testing.T) {
 	h := newHarness(t, testConfig())
 	h.sync(SyncPause, syncT0)
-	if got := h.decide(); got != ReasonSubscriptionPaused {
+	if got := h.decide(); got != reason.SubscriptionPaused {
 		t.Fatalf("MT on a relation paused without a known subscription: %s", got)
 	}
 	// A local subscribe does not undo the carrier's pause.
 	if err := h.e.Subscribe(spA, userA, "NEWS", SourceAPI); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.decide(); got != ReasonSubscriptionPaused {
+	if got := h.decide(); got != reason.SubscriptionPaused {
 		t.Errorf("MT after a local subscribe of a paused relation: %s", got)
 	}
 	// Nor does a web request start over.
@@ -153,14 +155,14 @@ func TestPausedRelation(t *testing.T) {
 	if act.Cancelled != 1 {
 		t.Errorf("TD of a paused relation cancelled %d", act.Cancelled)
 	}
-	if got := h.decide(); got != ReasonNotSubscribed {
+	if got := h.decide(); got != reason.NotSubscribed {
 		t.Errorf("MT after TD: %s", got)
 	}
 	// A push older than the pause is stale even after the local cancel.
 	if r := h.sync(SyncResume, syncT0-1); r != SyncStale {
 		t.Errorf("older resume: %s", r)
 	}
-	if got := h.decide(); got != ReasonNotSubscribed {
+	if got := h.decide(); got != reason.NotSubscribed {
 		t.Errorf("MT after a stale resume: %s", got)
 	}
 	c := h.e.SubscriptionChanges()[spA]
@@ -265,7 +267,7 @@ func TestSyncResendAfterQueueFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e2.Close()
-	if d := e2.Authorize(&MT{SP: spA, ServiceCode: []byte("NEWS"), Dests: [][]byte{[]byte(userA)}}); d.Reason != ReasonSubscriptionPaused {
+	if d := e2.Authorize(&MT{SP: spA, ServiceCode: []byte("NEWS"), Dests: [][]byte{[]byte(userA)}}); d.Reason != reason.SubscriptionPaused {
 		t.Errorf("after a restart: %+v", d)
 	}
 }

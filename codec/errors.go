@@ -39,6 +39,14 @@ var (
 	// result rather than "malformed".
 	ErrNoRecipients      error = badValue("codec: bad field value: no recipients")
 	ErrTooManyRecipients error = badValue("codec: bad field value: more than 100 recipients")
+
+	// ErrWrongCommand: a Dialect reader was handed a frame of another
+	// command (DecodeLogin given a Submit, DecodeDelivery given a Submit_Resp).
+	ErrWrongCommand = errors.New("codec: not the command expected")
+
+	// ErrNoReportBody: the protocol carries status reports in a command of
+	// their own (SGIP Report), not as a body inside a Deliver.
+	ErrNoReportBody = errors.New("codec: the protocol has no report body")
 )
 
 // badValue is a sentinel that is also ErrBadValue.

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // account is the runtime side of one configured SP: its limits, its live
@@ -213,7 +214,7 @@ func (a *account) removeConn(s *spConn) {
 // settleFor counts outcome o of s's Submit from another loop than s's, or
 // after s closed: in s's counters while they are live, in the account's
 // once removeConn has folded them. Any goroutine.
-func (a *account) settleFor(s *spConn, o outcome) {
+func (a *account) settleFor(s *spConn, o reason.Reason) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if s.folded {

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -39,7 +40,7 @@ func decided(gw *proxy.Gateway, reason string) uint64 {
 // its MO still reach it; resumed, its Submits pass again. Every protocol.
 func TestSuspendedAccount(t *testing.T) {
 	for _, p := range variants {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			h := newHarness(t, p, harnessOpt{})
 			c := h.client()
 			free := sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE"}
@@ -57,7 +58,7 @@ func TestSuspendedAccount(t *testing.T) {
 				t.Fatalf("Suspend again: changed %v, %v; want an unchanged no-op", changed, err)
 			}
 			atSMG := len(h.smg.Submits())
-			want := h.refusal(config.ReasonAccountSuspended)
+			want := h.refusal(reason.AccountSuspended)
 			if want == 0 {
 				t.Fatal("no result code for account_suspended")
 			}
@@ -69,7 +70,7 @@ func TestSuspendedAccount(t *testing.T) {
 			if n := len(h.smg.Submits()); n != atSMG {
 				t.Fatalf("%d Submits of a suspended SP reached the SMG", n-atSMG)
 			}
-			if n := decided(h.gw, config.ReasonAccountSuspended); n != 3 {
+			if n := decided(h.gw, reason.AccountSuspended.String()); n != 3 {
 				t.Fatalf("account_suspended decisions: %d, want 3", n)
 			}
 			// Its connection stays; it may log in again; MO still reach it.
@@ -122,9 +123,9 @@ func TestSuspendedAccount(t *testing.T) {
 // so a reload, the account removed and added back by reloads, and a
 // restart all keep it; a resume is kept the same way.
 func TestSuspensionSurvivesReloadAndRestart(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{dataDir: t.TempDir()})
+	h := newHarness(t, codec.CMPP30, harnessOpt{dataDir: t.TempDir()})
 	free := sp.MT{Users: []string{user}, ServiceCode: "FREE"}
-	want := h.refusal(config.ReasonAccountSuspended)
+	want := h.refusal(reason.AccountSuspended)
 	refused := func(when string) {
 		t.Helper()
 		c := h.client()
@@ -188,7 +189,7 @@ func smgSubmitsOn(s *smg.Server, addr string) uint64 {
 // again, and takes Submits again once restored; with every bind drained
 // Submits get upstream_unavailable and the gateway is not ready.
 func TestDrainBind(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{})
+	h := newHarness(t, codec.CMPP30, harnessOpt{})
 	h.eventually("both binds log in", func() bool { return h.gw.ReadyBinds() == 2 })
 	binds := h.gw.Binds()
 	a, b := binds[0], binds[1]
@@ -242,8 +243,8 @@ func TestDrainBind(t *testing.T) {
 		t.Fatal("the SMG answered before the drain: the test proves nothing (raise the delay)")
 	}
 	h.smg.SetDelay(0)
-	if r := h.submit(c, free); r.Result != h.refusal(config.ReasonUpstreamUnavailable) {
-		t.Fatalf("every bind drained: result %d, want upstream_unavailable %d", r.Result, h.refusal(config.ReasonUpstreamUnavailable))
+	if r := h.submit(c, free); r.Result != h.refusal(reason.UpstreamUnavailable) {
+		t.Fatalf("every bind drained: result %d, want upstream_unavailable %d", r.Result, h.refusal(reason.UpstreamUnavailable))
 	}
 	select {
 	case r := <-res:
@@ -319,7 +320,7 @@ func TestDrainBind(t *testing.T) {
 // the snapshot shows; the account's other connection goes on; the close
 // is counted under reason admin.
 func TestCloseConnection(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{})
+	h := newHarness(t, codec.CMPP30, harnessOpt{})
 	c1 := h.client()
 	c2 := h.client()
 	conns := h.gw.Snapshot().Connections
@@ -351,7 +352,7 @@ func TestCloseConnection(t *testing.T) {
 // TestSnapshot: connections with their account, address, start and
 // Submits; decisions by reason; binds; each loop's round-trip histogram.
 func TestSnapshot(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{})
+	h := newHarness(t, codec.CMPP30, harnessOpt{})
 	before := time.Now()
 	c := h.client()
 	for i := 0; i < 7; i++ {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -26,7 +27,7 @@ import (
 // milliseconds over the run). msgs/s and p99-µs are the load generator's,
 // over its sending; allocs/msg is the steady state (steadyAllocs).
 func BenchmarkGateway(b *testing.B) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
 		for _, shape := range []struct{ conns, window int }{{1, 16}, {16, 1024}} {
 			b.Run(fmt.Sprintf("%s/conns=%d/window=%d", p, shape.conns, shape.window), func(b *testing.B) {
 				r := newForwardRig(b, p, shape.conns, shape.window)
@@ -66,8 +67,8 @@ func TestForwardingAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates by itself; run without -race (the README's test command does)")
 	}
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
+		t.Run(p.String(), func(t *testing.T) {
 			r := newForwardRig(t, p, 4, 16)
 			r.run(t, 10_000) // warm-up
 			runtime.GC()
@@ -94,12 +95,12 @@ func TestForwardingAllocations(t *testing.T) {
 // connections of window Submits in flight, with no TPS limit to speak of.
 type forwardRig struct {
 	h             *harness
-	p             config.Protocol
+	p             codec.Protocol
 	conns, window int
 	users         []string
 }
 
-func newForwardRig(tb testing.TB, p config.Protocol, conns, window int) *forwardRig {
+func newForwardRig(tb testing.TB, p codec.Protocol, conns, window int) *forwardRig {
 	tb.Helper()
 	h := newHarness(tb, p, harnessOpt{smgConfig: func(c *smg.Config) { c.SubmitLog = 0 }, gatewayCfg: func(c *config.Config) {
 		c.Upstream.Window = 32768

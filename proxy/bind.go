@@ -12,7 +12,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // bind is one upstream connection to the SMG, owned by one event loop.
@@ -99,7 +99,7 @@ type pending struct {
 	cmd        uint32
 	needReport bool
 	dests      uint8
-	allow      outcome // pendSubmit: the authorization reason, counted when answered
+	allow      reason.Reason // pendSubmit: the authorization reason, counted when answered
 	sp         *spConn
 	spSeq      wireSeq
 	gwSeq      wireSeq
@@ -145,7 +145,7 @@ func (b *bind) opened(l *loop, c gnet.Conn) {
 	g := b.up.g
 	b.l, b.c = l, c
 	b.out = output{conn: c, loop: l, onSlow: func() { b.close(CloseSlowConsumer) }}
-	b.framer = g.d.framer(g.cfgLoad().Gateway.MaxFrameSize)
+	b.framer = g.d.Framer(g.cfgLoad().Gateway.MaxFrameSize)
 	b.state = bindLoggingIn
 	b.openedAt, b.lastRecv, b.lastSend = l.now, l.now, l.now
 	l.binds = append(l.binds, b)
@@ -155,12 +155,15 @@ func (b *bind) opened(l *loop, c gnet.Conn) {
 	}
 	b.slot.setState(slotLoggingIn)
 	cfg := g.cfgLoad().Upstream
-	seq := g.d.makeSeq(g.node, l.sgipTime, b.nextSeq())
-	mode := cfg.SMGPLoginMode // SMGP LoginMode; SGIP binds type 1 (SP→SMG)
-	if g.d.proto() == config.SGIP {
-		mode = 1
+	seq := new(wireSeq) // once per login
+	g.putSeq(seq, l.sgipTime, b.nextSeq())
+	// The configured mode (SMGP); where deliveries come on a connection of
+	// their own (SGIP), the bind carries MT only.
+	mode := cfg.LoginMode()
+	if g.d.SplitConnections() {
+		mode = codec.LoginSubmit
 	}
-	b.out.buf = g.d.appendLogin(b.out.buf, seq, cfg.Login, cfg.Secret, mode, l.wall)
+	b.out.buf = g.d.AppendLogin(b.out.buf, seq[:g.seqLen], &codec.Login{Name: cfg.Login, Secret: cfg.Secret, Mode: mode, Time: l.wall})
 	l.stats.packet(sideSMG, dirOut, codec.KindLogin)
 	b.out.mark()
 }
@@ -181,12 +184,12 @@ func (b *bind) badFrame(err error) {
 func (b *bind) handle(frame []byte) {
 	l, g := b.l, b.up.g
 	v := &l.view
-	if err := g.d.parseView(frame, v); err != nil {
+	if err := g.d.ParseView(frame, v); err != nil {
 		g.logRL(slog.LevelWarn, "upstream frame does not decode", "bind", b.id, "err", err)
 		if v.Kind == codec.KindUnknown || v.Kind.IsResponse() {
 			return // nothing to answer; the SMG's own problem
 		}
-		b.out.buf = g.d.appendResp(b.out.buf, v, g.resultOf(outMalformed))
+		b.out.buf = g.d.AppendResp(b.out.buf, v, g.resultOf(reason.Malformed))
 		b.out.mark()
 		return
 	}
@@ -197,7 +200,7 @@ func (b *bind) handle(frame []byte) {
 	case codec.KindSubmitResp, codec.KindOtherResp:
 		b.response(frame, v)
 	case codec.KindActiveTest:
-		b.out.buf = g.d.appendResp(b.out.buf, v, 0)
+		b.out.buf = g.d.AppendResp(b.out.buf, v, 0)
 		l.stats.packet(sideSMG, dirOut, codec.KindActiveTestResp)
 		b.out.mark()
 	case codec.KindActiveTestResp:
@@ -208,7 +211,7 @@ func (b *bind) handle(frame []byte) {
 		}
 		g.fromSMG(l, &b.out, frame, v)
 	case codec.KindLogout:
-		b.out.buf = g.d.appendResp(b.out.buf, v, 0)
+		b.out.buf = g.d.AppendResp(b.out.buf, v, 0)
 		b.out.mark()
 		b.close(CloseLogout)
 	case codec.KindLogoutResp:
@@ -224,7 +227,7 @@ func (b *bind) loginResp(v *codec.View) {
 	if b.state != bindLoggingIn {
 		return
 	}
-	if !g.d.loginResultOK(v) {
+	if v.Result != 0 {
 		g.log.Error("upstream refused the login", "bind", b.id, "result", v.Result, "login", g.cfgLoad().Upstream.Login)
 		b.close(CloseLoginFailed)
 		return
@@ -254,7 +257,7 @@ func (b *bind) loginResp(v *codec.View) {
 // later — after a kill -9 of spsmg included — finds its route. The wait is
 // the store writer's batch (about a millisecond), and the Submit_Resp is
 // then relayed at once.
-func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byte, kind pendingKind, sp *spConn, needReport bool, dests int, allow outcome) {
+func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byte, kind pendingKind, sp *spConn, needReport bool, dests int, allow reason.Reason) {
 	l, g := b.l, b.up.g
 	p := b.claim()
 	p.kind, p.sp, p.needReport, p.sentAt, p.allow = kind, sp, needReport, l.now, allow
@@ -264,7 +267,7 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	}
 	p.dests = uint8(dests)
 	copy(p.spSeq[:], spSeq)
-	n := g.d.seqLen()
+	n := g.seqLen
 	dst := &b.out.buf
 	if g.routeAtForward && kind == pendSubmit && needReport && sp != nil {
 		origin, _ := authcache.MakeOrigin(spSeq)
@@ -273,7 +276,7 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 			// the SMG never sees this Submit, the SP may retry.
 			g.logRL(slog.LevelError, "report route not stored; Submit refused with store_unavailable", "err", err)
 			b.release(p)
-			sp.refuseNow(l, cmdKind, cmd, spSeq, outcome(authcache.ReasonStoreUnavailable))
+			sp.refuseNow(l, cmdKind, cmd, spSeq, reason.StoreUnavailable)
 			return
 		}
 		if len(b.gatedSubs) == 0 {
@@ -285,7 +288,7 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	}
 	start := len(*dst)
 	*dst = append(*dst, frame...)
-	copy((*dst)[start+seqOffset:start+seqOffset+n], p.gwSeq[:n])
+	copy((*dst)[start+g.seqOff:start+g.seqOff+n], p.gwSeq[:n])
 	if dst == &b.gated {
 		b.gatedSubs = append(b.gatedSubs, gatedSubmit{seq: p.gwSeq, end: len(b.gated)})
 	}
@@ -324,7 +327,7 @@ func (b *bind) sendGated() {
 			// The engine has stopped: nothing will be sent. The SPs were
 			// answered when their connections or the binds closed.
 			for i := range subs {
-				_ = g.auth.DeleteRoute(subs[i].seq[:g.d.seqLen()])
+				_ = g.auth.DeleteRoute(subs[i].seq[:g.seqLen])
 			}
 		}
 	}
@@ -340,7 +343,7 @@ func (b *bind) sendGated() {
 // not sent. Runs on b's loop.
 func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 	g := b.up.g
-	n := g.d.seqLen()
+	n := g.seqLen
 	if err != nil {
 		g.logRL(slog.LevelError, "report routes not written; Submits refused with store_unavailable", "submits", len(subs), "err", err)
 	}
@@ -361,9 +364,9 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		if !live {
 			continue // answered already
 		}
-		why := outcome(authcache.ReasonStoreUnavailable)
+		why := reason.StoreUnavailable
 		if err == nil {
-			why = outUpstreamUnavailable // the bind is going away
+			why = reason.UpstreamUnavailable // the bind is going away
 		}
 		sp := p.sp
 		cmdKind, cmd, spSeq := p.cmdKind, p.cmd, p.spSeq
@@ -398,7 +401,7 @@ func (b *bind) claim() *pending {
 	if b.inflight == 0 {
 		b.lastAnswer = b.l.now // waiting starts now: an idle spell is no stall
 	}
-	p.gwSeq = g.d.makeSeq(g.node, b.l.sgipTime, ctr)
+	g.putSeq(&p.gwSeq, b.l.sgipTime, ctr)
 	b.inflight++
 	b.l.stats.inflight.Add(1)
 	b.lastSend = b.l.now
@@ -413,7 +416,7 @@ var (
 // response matches a response to its request and sends it back.
 func (b *bind) response(frame []byte, v *codec.View) {
 	l, g := b.l, b.up.g
-	n := g.d.seqLen()
+	n := g.seqLen
 	p := &b.ring[counterOf(v.Sequence)&b.mask]
 	if p.kind == 0 || !bytes.Equal(p.gwSeq[:n], v.Sequence) {
 		g.counters.unknownResponses.Add(1)
@@ -475,7 +478,7 @@ func (b *bind) recordRoutes(v *codec.View, p *pending, sp *spConn) {
 		dests = 1
 	}
 	for i := 0; i < dests; i++ {
-		b.keyBuf = g.d.msgIDAt(b.keyBuf[:0], v.MsgID, i)
+		b.keyBuf = g.d.AppendMsgIDAt(b.keyBuf[:0], v.MsgID, i)
 		_ = g.auth.PutRoute(b.keyBuf, authcache.Route{SP: sp.acct.id})
 	}
 }
@@ -494,7 +497,7 @@ func (b *bind) fail(p *pending, err error) {
 	case pendSubmit, pendOther:
 		if sp := p.sp; sp != nil {
 			sp.inflight.Add(-1)
-			sp.refuseLater(b.l, p, outUpstreamTimeout)
+			sp.refuseLater(b.l, p, reason.UpstreamTimeout)
 		}
 	}
 	*p = pending{}
@@ -537,7 +540,7 @@ func (b *bind) sweep() {
 			return
 		}
 	}
-	if !g.d.hasActiveTest() || b.leaving {
+	if !g.d.HasActiveTest() || b.leaving {
 		return
 	}
 	if b.probing {
@@ -554,7 +557,7 @@ func (b *bind) sweep() {
 	idle := now-max(b.lastRecv, b.lastSend) > int64(u.ActiveTestInterval)
 	if stalled || idle {
 		b.probing, b.probeStall, b.probeSentAt = true, stalled, now
-		b.send(codec.KindActiveTest, func(dst []byte, seq wireSeq) []byte { return g.d.appendActiveTest(dst, seq) }, nil)
+		b.send(codec.KindActiveTest, func(dst []byte, seq wireSeq) []byte { return g.d.AppendActiveTest(dst, seq[:g.seqLen]) }, nil)
 		l.stats.packet(sideSMG, dirOut, codec.KindActiveTest)
 	}
 }
@@ -669,7 +672,7 @@ func (b *bind) goodbye() {
 		return
 	}
 	g := b.up.g
-	b.send(codec.KindLogout, func(dst []byte, seq wireSeq) []byte { return g.d.appendLogout(dst, seq) }, nil)
+	b.send(codec.KindLogout, func(dst []byte, seq wireSeq) []byte { return g.d.AppendLogout(dst, seq[:g.seqLen]) }, nil)
 	b.l.stats.packet(sideSMG, dirOut, codec.KindLogout)
 	b.leaving = true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/cluster"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // Several nodes (docs/cluster.md). With Options.Cluster the gateway is one
@@ -307,10 +308,10 @@ func (c *clusterNode) settle(q queued, it *cluster.Item) {
 			return
 		}
 		g.logRL(slog.LevelWarn, "cluster: delivery not queued; the SMG will send it again", "account", q.a.id, "err", it.Err)
-		q.ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
+		q.ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
 	case it.Full:
 		g.counters.outboxFull.Add(1)
-		q.ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
+		q.ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
 	default:
 		c.enqueued.Add(1)
 		q.ak.send(g, nil, 0)
@@ -328,7 +329,7 @@ func (c *clusterNode) failPending() {
 	c.pending = nil
 	c.mu.Unlock()
 	for _, q := range rest {
-		q.ak.send(c.g, nil, c.g.resultOf(outUpstreamUnavailable))
+		q.ak.send(c.g, nil, c.g.resultOf(reason.UpstreamUnavailable))
 	}
 }
 
@@ -622,7 +623,7 @@ func (c *clusterNode) releaseAll(a *account) {
 	}
 	q.mu.Unlock()
 	for _, ak := range busy {
-		ak.send(c.g, nil, c.g.resultOf(outUpstreamUnavailable))
+		ak.send(c.g, nil, c.g.resultOf(reason.UpstreamUnavailable))
 	}
 	if len(back) == 0 {
 		return

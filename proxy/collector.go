@@ -8,6 +8,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // Collector reads the gateway's counters at scrape time (node_exporter
@@ -138,7 +139,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	g := c.g
-	proto := string(g.cfgLoad().Upstream.Protocol)
+	proto := g.cfgLoad().Upstream.Protocol.String()
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
@@ -190,15 +191,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		a.mu.Lock()
 		conns := len(a.all)
 		a.mu.Unlock()
-		for o := 0; o < numOutcomes; o++ {
-			if outcomeNames[o] == "" || outcomeNames[o] == "none" {
+		for o := 0; o < int(reason.Count); o++ {
+			if reason.Reason(o).String() == "" || reason.Reason(o).String() == "none" {
 				continue
 			}
 			result := "refuse"
-			if outcomeAllows[o] {
+			if reason.Reason(o).Allowed() {
 				result = "allow"
 			}
-			counter(descDecisions, float64(counts[o]), id, result, outcomeNames[o])
+			counter(descDecisions, float64(counts[o]), id, result, reason.Reason(o).String())
 		}
 		counter(descUpstreamFailures, float64(failures), id)
 		for st := reportStatus(0); st < numReportStatus; st++ {
@@ -243,7 +244,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ready := g.up.Ready()
 	gauge(descInflight, float64(inflight))
 	gauge(descWindow, float64(ready*g.cfgLoad().Upstream.Window))
-	for s := loginStatus(1); int(s) < len(loginStatusNames); s++ {
+	for s := codec.LoginStatus(1); s < codec.LoginStatusCount; s++ {
 		counter(descLoginFailures, float64(g.counters.loginFailures[s].Load()), s.String())
 	}
 	counter(descEvents, float64(g.counters.unroutableMO.Load()), "unroutable_mo")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // Deferred decisions. On a Redis Cluster shared by several nodes, an MT
@@ -39,7 +40,7 @@ func (s *spConn) deferSubmit(frame []byte, v *codec.View) {
 	case g.deferSlots <- struct{}{}:
 	default:
 		g.counters.deferBusy.Add(1)
-		s.refuse(v, outcome(authcache.ReasonStoreUnavailable))
+		s.refuse(v, reason.StoreUnavailable)
 		return
 	}
 	f := clone(frame)
@@ -52,8 +53,8 @@ func (s *spConn) deferSubmit(frame []byte, v *codec.View) {
 	go func() {
 		defer func() { <-g.deferSlots }()
 		var view codec.View
-		d := authcache.Decision{Reason: authcache.ReasonStoreUnavailable}
-		if err := g.d.parseView(f, &view); err == nil {
+		d := authcache.Decision{Reason: reason.StoreUnavailable}
+		if err := g.d.ParseView(f, &view); err == nil {
 			mt := authcache.MT{SP: s.acct.id, SPNumber: view.SPNumber, ServiceCode: view.ServiceCode, LinkID: view.LinkID()}
 			for i := 0; i < view.DestCount; i++ {
 				mt.Dests = append(mt.Dests, view.Dest(i))
@@ -84,25 +85,25 @@ func (s *spConn) deferSubmit(frame []byte, v *codec.View) {
 // or answer it with the refusal. Runs on s's loop l.
 func (s *spConn) decided(l *loop, f []byte, kind codec.Kind, cmd uint32, spSeq wireSeq, needReport bool, dests int, d authcache.Decision) {
 	g := s.g
-	n := g.d.seqLen()
+	n := g.seqLen
 	if s.closed.Load() {
 		return // no one to answer; nothing was sent
 	}
 	if !d.Allow {
-		s.count(outcome(d.Reason))
-		s.answerLater(l, kind, cmd, spSeq[:n], outcome(d.Reason))
+		s.count(d.Reason)
+		s.answerLater(l, kind, cmd, spSeq[:n], d.Reason)
 		return
 	}
 	if g.draining.Load() {
-		s.refuseNow(l, kind, cmd, spSeq[:n], outUpstreamUnavailable)
+		s.refuseNow(l, kind, cmd, spSeq[:n], reason.UpstreamUnavailable)
 		return
 	}
 	if b := l.pickBind(); b != nil {
-		b.forward(f, kind, cmd, spSeq[:n], pendSubmit, s, needReport, dests, outcome(d.Reason))
+		b.forward(f, kind, cmd, spSeq[:n], pendSubmit, s, needReport, dests, d.Reason)
 		return
 	}
-	if !g.forwardOwned(l, f, kind, cmd, spSeq, needReport, dests, s, outcome(d.Reason)) {
-		s.refuseNow(l, kind, cmd, spSeq[:n], outUpstreamUnavailable)
+	if !g.forwardOwned(l, f, kind, cmd, spSeq, needReport, dests, s, d.Reason) {
+		s.refuseNow(l, kind, cmd, spSeq[:n], reason.UpstreamUnavailable)
 	}
 }
 
@@ -114,15 +115,15 @@ func (g *Gateway) moDeferred(l *loop, frame []byte, ak *ack) {
 	case g.deferSlots <- struct{}{}:
 	default:
 		g.counters.deferBusy.Add(1)
-		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	f := clone(frame)
 	go func() {
 		defer func() { <-g.deferSlots }()
 		var v codec.View
-		if err := g.d.parseView(f, &v); err != nil {
-			ak.send(g, nil, g.resultOf(outMalformed))
+		if err := g.d.ParseView(f, &v); err != nil {
+			ak.send(g, nil, g.resultOf(reason.Malformed))
 			return
 		}
 		t := g.accounts.Load()
@@ -137,14 +138,14 @@ func (g *Gateway) moDeferred(l *loop, frame []byte, ak *ack) {
 			return nil
 		}
 		if l.el.Execute(context.Background(), gnet.RunnableFunc(task)) != nil {
-			ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
+			ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
 		}
 	}()
 }
 
 // forwardOwned hands a Submit whose frame spsmg owns to a bind on another
 // loop (forwardElsewhere, without the copy). Runs on loop from.
-func (g *Gateway) forwardOwned(from *loop, f []byte, kind codec.Kind, cmd uint32, spSeq wireSeq, needReport bool, dests int, s *spConn, allow outcome) bool {
+func (g *Gateway) forwardOwned(from *loop, f []byte, kind codec.Kind, cmd uint32, spSeq wireSeq, needReport bool, dests int, s *spConn, allow reason.Reason) bool {
 	var target *loop
 	for _, l := range g.loopList() {
 		if l != from && l.readyBinds.Load() > 0 {
@@ -160,9 +161,9 @@ func (g *Gateway) forwardOwned(from *loop, f []byte, kind codec.Kind, cmd uint32
 		target.tick()
 		s.inflight.Add(-1)
 		if b := target.pickBind(); b != nil {
-			b.forward(f, kind, cmd, spSeq[:g.d.seqLen()], pendSubmit, s, needReport, dests, allow)
+			b.forward(f, kind, cmd, spSeq[:g.seqLen], pendSubmit, s, needReport, dests, allow)
 		} else {
-			s.refuseLater(target, &pending{kind: pendSubmit, cmdKind: kind, cmd: cmd, spSeq: spSeq}, outUpstreamUnavailable)
+			s.refuseLater(target, &pending{kind: pendSubmit, cmdKind: kind, cmd: cmd, spSeq: spSeq}, reason.UpstreamUnavailable)
 		}
 		target.flush()
 		return nil

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"log/slog"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // delivery is one MO, status report or user report on its way to an SP.
@@ -68,13 +70,13 @@ func (a *ack) send(g *Gateway, l *loop, result uint32) {
 	if a == nil || a.out.closed.Load() {
 		return
 	}
-	v := codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:g.d.seqLen()], MsgID: a.msgID[:a.idLen]}
+	v := codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:g.seqLen], MsgID: a.msgID[:a.idLen]}
 	if l != nil && a.out.loop == l {
-		a.out.buf = g.d.appendResp(a.out.buf, &v, result)
+		a.out.buf = g.d.AppendResp(a.out.buf, &v, result)
 		a.out.mark()
 		return
 	}
-	_ = a.out.conn.AsyncWrite(g.d.appendResp(nil, &v, result), nil)
+	_ = a.out.conn.AsyncWrite(g.d.AppendResp(nil, &v, result), nil)
 }
 
 // deliveryQueue holds an account's deliveries that wait for an SP
@@ -153,7 +155,7 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 	ak := g.newAck(src, v)
 	if !g.auth.Writable() {
 		g.counters.storeSpaceLow.Add(1)
-		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	t := g.accounts.Load()
@@ -226,7 +228,7 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 	case g.routeLookups <- struct{}{}:
 	default:
 		g.counters.routeLookupsBusy.Add(1)
-		ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
+		ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	f := clone(frame)
@@ -240,7 +242,7 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 		r, ok, err := g.auth.LookupRoute(id)
 		if err != nil {
 			g.logRL(slog.LevelError, "route lookup failed; the SMG will resend the report", "msgid", hex.EncodeToString(id), "err", err)
-			ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
+			ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
 			return
 		}
 		t := g.accounts.Load()
@@ -302,7 +304,7 @@ func (g *Gateway) moOf(t *accountTable, v *codec.View) authcache.MO {
 		ServiceCode: v.ServiceCode,
 		Text:        keywordText(v),
 		LinkID:      v.LinkID(),
-		LinkIDMax:   g.cfgLoad().Upstream.Protocol.LinkIDWidth(),
+		LinkIDMax:   g.d.LinkIDWidth(),
 	}
 }
 
@@ -310,15 +312,19 @@ func (g *Gateway) moOf(t *accountTable, v *codec.View) authcache.MO {
 // acknowledgement of a consumed reply, the delivery. Runs on loop l.
 func (g *Gateway) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, act *authcache.MOAction, ak *ack) {
 	if act.Unavailable { // the cluster could not take the reply: the SMG resends
-		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	a := t.route(v.SPNumber)
 	if n := act.NotiSP; n != nil {
 		g.counters.confirmations.Add(1)
 		if target := t.byID[n.SP]; target != nil {
-			msg := moMessage{User: n.User, SPNumber: n.SPNumber, ServiceCode: n.ServiceCode, Text: n.Text, LinkID: n.LinkID, MsgID: g.nextMsgID()}
-			g.enqueue(l, target, &delivery{kind: codec.KindDeliver, frame: g.d.appendMO(nil, wireSeq{}, &msg), mo: true}, nil)
+			coding, content := encodeText(n.Text)
+			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, g.nextMsgID()), User: g.d.UserNumber(n.User),
+				SPNumber: n.SPNumber, ServiceCode: n.ServiceCode, LinkID: n.LinkID, Coding: coding, Content: content,
+				RecvTime: l.wall.Format("20060102150405")}
+			var seq wireSeq // set per send
+			g.enqueue(l, target, &delivery{kind: codec.KindDeliver, frame: g.d.AppendDeliver(nil, seq[:g.seqLen], &msg), mo: true}, nil)
 		}
 	}
 	if !act.Forward {
@@ -332,7 +338,7 @@ func (g *Gateway) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, a
 	}
 	f := frame
 	if act.LinkID != "" && act.LinkID != string(v.LinkID()) {
-		f = g.d.setLinkID(frame, v, act.LinkID)
+		f = g.d.SetLinkID(frame, v, act.LinkID)
 	}
 	if &f[0] == &frame[0] {
 		f = clone(f)
@@ -385,7 +391,7 @@ func (g *Gateway) enqueue(l *loop, a *account, d *delivery, ak *ack) {
 func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) bool {
 	if ak != nil && !g.auth.Writable() {
 		g.counters.storeSpaceLow.Add(1)
-		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
 		return false
 	}
 	q := a.queue
@@ -393,7 +399,7 @@ func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) boo
 	if q.lenLocked() >= g.cfgLoad().Gateway.OutboxLimit {
 		q.mu.Unlock()
 		g.counters.outboxFull.Add(1)
-		ak.send(g, l, g.resultOf(outUpstreamUnavailable))
+		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
 		return false
 	}
 	d.key = g.outbox.next()
@@ -403,7 +409,7 @@ func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) boo
 	g.outbox.put(a, d, func(err error) {
 		if err != nil {
 			g.log.Error("outbox write failed; the SMG will resend", "account", a.id, "err", err)
-			ak.send(g, nil, g.resultOf(outUpstreamUnavailable))
+			ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
 			return
 		}
 		ak.send(g, nil, 0)
@@ -455,11 +461,12 @@ func (s *spConn) sendDelivery(d *delivery) bool {
 	}
 	l, g := s.l, s.g
 	s.counter++
-	seq := g.d.makeSeq(g.node, l.sgipTime, s.counter)
-	n := g.d.seqLen()
+	seq := &s.seq
+	g.putSeq(seq, l.sgipTime, s.counter)
+	n := g.seqLen
 	start := len(s.out.buf)
 	s.out.buf = append(s.out.buf, d.frame...)
-	copy(s.out.buf[start+seqOffset:start+seqOffset+n], seq[:n])
+	copy(s.out.buf[start+g.seqOff:start+g.seqOff+n], seq[:n])
 	s.out.mark()
 	s.lastSend = l.now
 	d.sentAt = l.now

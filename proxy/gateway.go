@@ -15,6 +15,8 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/cluster"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 )
 
@@ -52,12 +54,15 @@ type Gateway struct {
 	gnet.BuiltinEventEngine
 
 	cfg      atomic.Pointer[config.Config]
-	results  atomic.Pointer[resultTable]
+	results  atomic.Pointer[codec.ResultTable]
 	accounts atomic.Pointer[accountTable]
 	// admission: the accept-time rules (admission.go), swapped on reload.
 	admission atomic.Pointer[admission]
-	d         dialect
-	auth      *authcache.Engine
+	// d is the upstream's Dialect, which every SP speaks too; seqOff and
+	// seqLen are its sequence layout, read on every forwarded frame.
+	d              codec.Dialect
+	seqOff, seqLen int
+	auth           *authcache.Engine
 	// cl: several nodes on one cluster (cluster.go); nil for one node.
 	cl        *clusterNode
 	nodeShare atomic.Int32 // nodes alive at the last heartbeat (limits while the cluster is unreachable)
@@ -123,7 +128,7 @@ type gatewayCounters struct {
 	routeLookupsBusy  atomic.Uint64
 	deferBusy         atomic.Uint64
 	reportsBySPNumber atomic.Uint64
-	loginFailures     [len(loginStatusNames)]atomic.Uint64
+	loginFailures     [codec.LoginStatusCount]atomic.Uint64
 }
 
 // Options are the Gateway's collaborators.
@@ -152,9 +157,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if opts.Auth == nil {
 		return nil, errors.New("proxy: Options.Auth is required")
 	}
-	d, err := dialectFor(cfg.Upstream.Protocol)
-	if err != nil {
-		return nil, err
+	d := dialect.For(cfg.Upstream.Protocol)
+	if d == nil {
+		return nil, fmt.Errorf("proxy: unknown protocol %q", cfg.Upstream.Protocol)
 	}
 	log := opts.Logger
 	if log == nil {
@@ -162,6 +167,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g := &Gateway{
 		d:        d,
+		seqOff:   d.Seq().Offset,
+		seqLen:   d.Seq().Len,
 		auth:     opts.Auth,
 		log:      log,
 		start:    time.Now(),
@@ -183,7 +190,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.maxConns <= 0 {
 		g.maxConns = defaultMaxConnections()
 	}
-	g.routeAtForward = cfg.Upstream.Protocol == config.SGIP
+	g.routeAtForward = d.SubmitIDIsSeq()
 	g.outbox = newOutbox(g, opts.Auth)
 	if opts.Cluster != nil {
 		g.cl = newClusterNode(g, opts.Cluster)
@@ -224,7 +231,7 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 			g.outbox.loadAccount(a)
 		}
 	}
-	rt := buildResults(cfg, cfg.Upstream.Protocol.Family())
+	rt := buildResults(cfg, g.d)
 	g.cfg.Store(cfg)
 	g.results.Store(&rt)
 	g.suspMu.Lock()

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -35,8 +37,8 @@ const (
 )
 
 // account is the SP the tests log in as, per protocol family.
-func account(p config.Protocol) (login, secret string) {
-	switch p.Family() {
+func account(p codec.Protocol) (login, secret string) {
+	switch p.Family().String() {
 	case "sgip":
 		return "sp1", "sp1-password"
 	case "smgp":
@@ -46,8 +48,8 @@ func account(p config.Protocol) (login, secret string) {
 }
 
 // number is how the protocol writes a user number (SGIP carries 86).
-func number(p config.Protocol, n string) string {
-	if p == config.SGIP {
+func number(p codec.Protocol, n string) string {
+	if p == codec.SGIP {
 		return "86" + n
 	}
 	return n
@@ -55,7 +57,7 @@ func number(p config.Protocol, n string) string {
 
 type harness struct {
 	t        testing.TB
-	proto    config.Protocol
+	proto    codec.Protocol
 	cfg      *config.Config
 	smg      *smg.Server
 	gw       *proxy.Gateway
@@ -95,10 +97,10 @@ func testLogger() *slog.Logger {
 // SMG's listener is opened first and held while the gateway starts (its
 // binds wait in the backlog); the SMG is built once the gateway's SGIP
 // inbound address, where it delivers, is known.
-func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
+func newHarness(t testing.TB, p codec.Protocol, o harnessOpt) *harness {
 	t.Helper()
 	h := &harness{t: t, proto: p, dataDir: o.dataDir, log: o.log, wrap: o.wrapStore, engOpts: o.engineOpts}
-	if p == config.SGIP {
+	if p == codec.SGIP {
 		r, err := sp.ListenReceiver("127.0.0.1:0", "gw", "gw-password")
 		if err != nil {
 			t.Fatal(err)
@@ -134,7 +136,7 @@ func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 		MaxResends:    -1,
 		Logger:        testLogger(),
 	}
-	if p == config.SGIP {
+	if p == codec.SGIP {
 		sc.ReceiverAddr, sc.ReceiverLogin, sc.ReceiverPassword = h.inbound, inboundLog, inboundPW
 	}
 	if o.smgConfig != nil {
@@ -157,14 +159,14 @@ func (h *harness) config(o harnessOpt) *config.Config {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: \"127.0.0.1:0\"}]\n", p)
 	fmt.Fprintf(&b, "upstream:\n  protocol: %s\n  addr: %q\n  login: %q\n  secret: %q\n  window: 64\n  response_timeout: 3s\n  reconnect_min: 20ms\n  reconnect_max: 200ms\n", p, h.smgAddr, smgLogin, smgSecret)
-	if p == config.SGIP {
+	if p == codec.SGIP {
 		fmt.Fprintf(&b, "  inbound: {addr: \"127.0.0.1:0\", login: %s, secret: %s}\n", inboundLog, inboundPW)
 	}
 	b.WriteString("gateway: {event_loops: 2, login_failures: 100}\n")
 	fmt.Fprintf(&b, "authorization: {portal_number: %q, exempt_services: [FREE]}\n", portal)
 	b.WriteString("accounts:\n")
 	fmt.Fprintf(&b, "  - id: sp1\n    login: %q\n    secret: %q\n    corp_id: \"12345\"\n    access_numbers: [%q]\n    allow_ips: [127.0.0.1]\n    window: 32\n    tps: 100000\n", login, secret, access)
-	if p == config.SGIP {
+	if p == codec.SGIP {
 		fmt.Fprintf(&b, "    receiver: {addr: %q, login: gw, secret: gw-password}\n", h.receiver.Addr().String())
 	}
 	b.WriteString(o.extraYAML)
@@ -329,8 +331,8 @@ func (h *harness) nextDelivery(ch <-chan sp.Delivery) sp.Delivery {
 }
 
 // refusal is the configured result code of a refusal reason.
-func (h *harness) refusal(reason string) uint32 {
-	return h.cfg.Results.Family(h.proto.Family())[reason]
+func (h *harness) refusal(why reason.Reason) uint32 {
+	return h.cfg.Results.Table(h.proto.Family()).Result(why)
 }
 
-var variants = []config.Protocol{config.SGIP, config.CMPP20, config.CMPP30, config.SMGP30}
+var variants = []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP30, codec.SMGP30}

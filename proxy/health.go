@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 )
 
@@ -263,7 +264,7 @@ func MaxSubmitWait(cfg *config.Config) (timeout, stalled time.Duration) {
 	t := sweepEvery(u)
 	timeout = u.ResponseTimeout + t
 	stalled = timeout
-	if u.Protocol != config.SGIP {
+	if d := dialect.For(u.Protocol); d != nil && d.HasActiveTest() {
 		stalled = min(timeout, u.StallProbeAfter+u.ProbeTimeout+2*t)
 	}
 	return timeout, stalled

@@ -11,6 +11,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
 
 var processStart = time.Now()
@@ -18,11 +19,8 @@ var processStart = time.Now()
 // nanotime is a monotonic clock reading in nanoseconds.
 func nanotime() int64 { return int64(time.Since(processStart)) }
 
-// outcomeExempt is the authcache reason spsmg uses for exempt accounts.
-var outcomeExempt = outcome(authcache.ReasonExempt)
-
 // resultOf is the protocol's result code for a refusal.
-func (g *Gateway) resultOf(o outcome) uint32 { return (*g.results.Load())[o] }
+func (g *Gateway) resultOf(o reason.Reason) uint32 { return (*g.results.Load())[o] }
 
 // anyOtherLoopReady reports whether a loop other than from has a logged-in
 // bind. Any goroutine; reads atomics.
@@ -39,7 +37,7 @@ func (g *Gateway) anyOtherLoopReady(from *loop) bool {
 // has none logged in (for instance when the SMG allows fewer connections
 // than there are loops). The frame is copied; the response comes back by
 // AsyncWrite. Returns false when no loop has a bind.
-func (g *Gateway) forwardElsewhere(from *loop, frame []byte, v *codec.View, s *spConn, allow outcome) bool {
+func (g *Gateway) forwardElsewhere(from *loop, frame []byte, v *codec.View, s *spConn, allow reason.Reason) bool {
 	var target *loop
 	for _, l := range g.loopList() {
 		if l != from && l.readyBinds.Load() > 0 {
@@ -59,9 +57,9 @@ func (g *Gateway) forwardElsewhere(from *loop, frame []byte, v *codec.View, s *s
 		target.tick()
 		s.inflight.Add(-1)
 		if b := target.pickBind(); b != nil {
-			b.forward(f, kind, cmd, spSeq[:g.d.seqLen()], pendSubmit, s, needReport, dests, allow)
+			b.forward(f, kind, cmd, spSeq[:g.seqLen], pendSubmit, s, needReport, dests, allow)
 		} else { // its bind went away meanwhile
-			s.refuseLater(target, &pending{kind: pendSubmit, cmdKind: kind, cmd: cmd, spSeq: spSeq}, outUpstreamUnavailable)
+			s.refuseLater(target, &pending{kind: pendSubmit, cmdKind: kind, cmd: cmd, spSeq: spSeq}, reason.UpstreamUnavailable)
 		}
 		target.flush()
 		return nil

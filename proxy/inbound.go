@@ -9,6 +9,7 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // inbound is an SGIP connection the SMG opened to spsmg (Bind type 2) to
@@ -31,7 +32,7 @@ type inbound struct {
 }
 
 func newInbound(g *Gateway, l *loop, c gnet.Conn) *inbound {
-	s := &inbound{g: g, l: l, c: c, framer: g.d.framer(g.cfgLoad().Gateway.MaxFrameSize), openedAt: l.now, lastRecv: l.now}
+	s := &inbound{g: g, l: l, c: c, framer: g.d.Framer(g.cfgLoad().Gateway.MaxFrameSize), openedAt: l.now, lastRecv: l.now}
 	s.out = output{conn: c, loop: l, onSlow: func() { s.close(CloseSlowConsumer) }}
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		s.remote, _ = netip.AddrFromSlice(a.IP)
@@ -55,7 +56,7 @@ func (s *inbound) badFrame(err error) {
 func (s *inbound) handle(frame []byte) {
 	l, g := s.l, s.g
 	v := &l.view
-	if err := g.d.parseView(frame, v); err != nil {
+	if err := g.d.ParseView(frame, v); err != nil {
 		g.logRL(slog.LevelWarn, "undecodable frame from the SMG (inbound)", "err", err)
 		if v.Kind == codec.KindUnknown || v.Sequence == nil || !s.ready {
 			// SGIP: close on an unknown command; and before the bind,
@@ -64,7 +65,7 @@ func (s *inbound) handle(frame []byte) {
 			return
 		}
 		if !v.Kind.IsResponse() {
-			s.respond(v, g.resultOf(outMalformed))
+			s.respond(v, g.resultOf(reason.Malformed))
 		}
 		return
 	}
@@ -87,13 +88,13 @@ func (s *inbound) handle(frame []byte) {
 		s.close(CloseLogout)
 	default:
 		if !v.Kind.IsResponse() {
-			s.respond(v, g.resultOf(outMalformed))
+			s.respond(v, g.resultOf(reason.Malformed))
 		}
 	}
 }
 
 func (s *inbound) respond(v *codec.View, result uint32) {
-	s.out.buf = s.g.d.appendResp(s.out.buf, v, result)
+	s.out.buf = s.g.d.AppendResp(s.out.buf, v, result)
 	s.l.stats.packet(sideSMG, dirOut, v.Kind.Response())
 	s.out.mark()
 }
@@ -103,31 +104,31 @@ func (s *inbound) respond(v *codec.View, result uint32) {
 func (s *inbound) login(frame []byte) {
 	g := s.g
 	in := g.cfgLoad().Upstream.Inbound
-	req, err := g.d.decodeLogin(frame)
+	req, err := g.d.DecodeLogin(frame)
 	if err != nil {
 		s.close(CloseProtocolError)
 		return
 	}
-	st := loginOK
+	st := codec.LoginOK
 	switch {
-	case g.lockout.locked(req.name, s.remote, s.l.wall):
-		st = loginLockedOut
+	case g.lockout.locked(req.Name, s.remote, s.l.wall):
+		st = codec.LoginLockedOut
 	case !allowed(in.AllowIPs, s.remote):
-		st = loginBadIP
-	case req.mode != 2:
-		st = loginBadMode
-	case req.name != in.Login || !g.d.verifyLogin(&req, in.Secret):
-		st = loginBadCredentials
+		st = codec.LoginBadIP
+	case req.Mode != codec.LoginDeliver:
+		st = codec.LoginBadMode
+	case req.Name != in.Login || !g.d.VerifyLogin(&req, in.Secret):
+		st = codec.LoginBadCredentials
 	}
-	s.out.buf = g.d.appendLoginResp(s.out.buf, frame, &req, st, in.Secret)
+	s.out.buf = g.d.AppendLoginResp(s.out.buf, frame[g.seqOff:g.seqOff+g.seqLen], &req, st, in.Secret)
 	s.l.stats.packet(sideSMG, dirOut, codec.KindLoginResp)
 	s.out.mark()
-	if st != loginOK {
+	if st != codec.LoginOK {
 		g.counters.loginFailures[st].Add(1)
-		if st == loginBadIP {
+		if st == codec.LoginBadIP {
 			g.lockout.failIP(s.remote, s.l.wall)
 		} else {
-			g.lockout.fail(req.name, s.remote, s.l.wall)
+			g.lockout.fail(req.Name, s.remote, s.l.wall)
 		}
 		g.logRL(slog.LevelWarn, "SMG inbound bind refused", "peer", s.remote.String(), "status", st.String())
 		s.close(CloseLoginFailed)

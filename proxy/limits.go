@@ -8,6 +8,8 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/spsmg/spsmg/codec"
 )
 
 // Account limits across nodes (several nodes on one cluster, cluster.go).
@@ -39,7 +41,7 @@ import (
 // loginAcrossNodes asks the cluster for a place for this connection, then
 // answers the login on the loop. The local count (a.conns) is already
 // taken. Runs on s's loop.
-func (s *spConn) loginAcrossNodes(frame []byte, req loginRequest, a *account, ac *accountConfig) {
+func (s *spConn) loginAcrossNodes(frame []byte, req codec.LoginView, a *account, ac *accountConfig) {
 	g := s.g
 	f := clone(frame)
 	s.state = spLoginWait
@@ -47,28 +49,28 @@ func (s *spConn) loginAcrossNodes(frame []byte, req loginRequest, a *account, ac
 		ctx, cancel := context.WithTimeout(g.ctx, clusterCallLimit)
 		ok, err := g.cl.b.AcquireConn(ctx, a.id, ac.MaxConnections, nodeTTL)
 		cancel()
-		st := loginOK
+		st := codec.LoginOK
 		switch {
 		case err != nil:
 			// The cluster did not answer: this node's own count holds.
 			g.logRL(slog.LevelWarn, "cluster: connection count not checked across nodes; admitted by this node's count", "account", a.id, "err", err)
 		case !ok:
-			st = loginTooManyConnections
+			st = codec.LoginTooManyConnections
 		default:
 			a.ctok.fill(g.cl, a)
 		}
 		task := func(context.Context) error {
 			l := s.l
 			l.tick()
-			r, derr := g.d.decodeLogin(f)
+			r, derr := g.d.DecodeLogin(f)
 			if s.closed.Load() || s.state != spLoginWait || derr != nil {
 				a.conns.Add(-1) // the connection closed while the cluster answered
-				if st == loginOK && err == nil {
+				if st == codec.LoginOK && err == nil {
 					g.cl.releaseConn(a)
 				}
 				return nil
 			}
-			if st != loginOK {
+			if st != codec.LoginOK {
 				a.conns.Add(-1)
 			}
 			s.state = spLogin
@@ -78,7 +80,7 @@ func (s *spConn) loginAcrossNodes(frame []byte, req loginRequest, a *account, ac
 		}
 		if s.l.el.Execute(context.Background(), gnet.RunnableFunc(task)) != nil {
 			a.conns.Add(-1)
-			if st == loginOK && err == nil {
+			if st == codec.LoginOK && err == nil {
 				g.cl.releaseConn(a)
 			}
 		}

@@ -14,7 +14,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
@@ -42,7 +44,7 @@ var timingLines = regexp.MustCompile(`^(spsmg_\w+_seconds_bucket\{.*\}|spsmg_\w+
 // 3 Submits of an exempt service, 2 to the subscribed user and 2 to a user
 // who is not; a login with a wrong secret; the SP logs out.
 func TestMetricsExposition(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) { c.Gateway.EventLoops = 1 }})
+	h := newHarness(t, codec.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) { c.Gateway.EventLoops = 1 }})
 	if err := h.engine.Subscribe("sp1", user, "NEWS", authcache.SourceAPI); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func TestMetricsExposition(t *testing.T) {
 	}{
 		{"FREE", user, 0}, {"FREE", user, 0}, {"FREE", otherUser, 0},
 		{"NEWS", user, 0}, {"NEWS", user, 0},
-		{"NEWS", otherUser, h.refusal("not_subscribed")}, {"NEWS", otherUser, h.refusal("not_subscribed")},
+		{"NEWS", otherUser, h.refusal(reason.NotSubscribed)}, {"NEWS", otherUser, h.refusal(reason.NotSubscribed)},
 	} {
 		if r := h.submit(c, sp.MT{Users: []string{m.user}, ServiceCode: m.service}); r.Result != m.want {
 			t.Fatalf("%s to %s: result %d, want %d", m.service, m.user, r.Result, m.want)

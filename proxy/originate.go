@@ -51,7 +51,9 @@ func (g *Gateway) Originate(ctx context.Context, o Origination) (OriginResult, e
 		err error
 	}
 	res := make(chan answer, 1)
-	mt := originMT{SPNumber: o.SPNumber, User: o.User, ServiceCode: o.ServiceCode, Text: o.Text, CorpID: o.CorpID}
+	coding, content := encodeText(o.Text)
+	mt := codec.Submit{SPNumber: o.SPNumber, Dests: []string{g.d.UserNumber(o.User)}, ServiceCode: o.ServiceCode, CorpID: o.CorpID,
+		Fee: codec.Fee{Payer: codec.PayerSP}, Coding: coding, Content: content, Priority: 1}
 	err := target.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
 		target.tick()
 		b := target.pickBind()
@@ -59,7 +61,7 @@ func (g *Gateway) Originate(ctx context.Context, o Origination) (OriginResult, e
 			res <- answer{err: ErrUpstreamUnavailable}
 			return nil
 		}
-		b.send(codec.KindSubmit, func(dst []byte, seq wireSeq) []byte { return g.d.appendSubmit(dst, seq, &mt) },
+		b.send(codec.KindSubmit, func(dst []byte, seq wireSeq) []byte { return g.d.AppendSubmit(dst, seq[:g.seqLen], &mt) },
 			func(result uint32, msgID []byte, err error) {
 				res <- answer{OriginResult{Result: result, MsgID: clone(msgID)}, err}
 			})

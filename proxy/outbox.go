@@ -14,7 +14,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec/dialect"
 )
 
 // outboxPrefix keeps the proxy's records apart from authcache's in the one
@@ -255,7 +255,7 @@ func (q *deliveryQueue) receiverGone(s *spConn) {
 // "userrpt"). With a protocol (the upstream's, which every SP speaks) the
 // frame is also parsed as that protocol's PDU. Any goroutine; no Gateway
 // needed.
-func CheckOutboxRecord(p config.Protocol, key, value []byte) (account, kind string, err error) {
+func CheckOutboxRecord(p codec.Protocol, key, value []byte) (account, kind string, err error) {
 	if !bytes.HasPrefix(key, []byte(outboxPrefix)) {
 		return "", "", fmt.Errorf("outbox: key outside %q", outboxPrefix)
 	}
@@ -277,13 +277,13 @@ func CheckOutboxRecord(p config.Protocol, key, value []byte) (account, kind stri
 	if len(frame) < 12 || int(binary.BigEndian.Uint32(frame)) != len(frame) {
 		return account, k.String(), fmt.Errorf("outbox: frame of %d bytes does not carry its own length", len(frame))
 	}
-	if p != "" {
-		d, err := dialectFor(p)
-		if err != nil {
-			return account, k.String(), err
+	if p != codec.ProtocolUnknown {
+		d := dialect.For(p)
+		if d == nil {
+			return account, k.String(), fmt.Errorf("outbox: unknown protocol %q", p)
 		}
 		var v codec.View
-		if err := d.parseView(frame, &v); err != nil {
+		if err := d.ParseView(frame, &v); err != nil {
 			return account, k.String(), fmt.Errorf("outbox: %s frame: %w", p, err)
 		}
 		if v.Kind != k {

@@ -10,25 +10,25 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 )
 
 // outboxRecord is an outbox key and value as outbox.put writes them.
-func outboxRecord(t testing.TB, p config.Protocol, account string, n uint64) (key, value []byte) {
+func outboxRecord(t testing.TB, d codec.Dialect, account string, n uint64) (key, value []byte) {
 	t.Helper()
-	d, err := dialectFor(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frame := d.appendMO(nil, wireSeq{}, &moMessage{User: "13800138000", SPNumber: "10655123", ServiceCode: "HELP", Text: "HELP", LinkID: "AB12CD34", MsgID: 7})
+	var seq wireSeq
+	frame := d.AppendDeliver(nil, seq[:d.Seq().Len], &codec.Deliver{MsgID: []byte{7}, User: "13800138000", SPNumber: "10655123",
+		ServiceCode: "HELP", Content: []byte("HELP"), LinkID: "AB12CD34"})
 	return outboxKey(account, n), append([]byte{byte(codec.KindDeliver)}, frame...)
 }
 
 func TestCheckOutboxRecord(t *testing.T) {
-	for _, p := range config.Protocols {
-		t.Run(string(p), func(t *testing.T) {
-			k, v := outboxRecord(t, p, "sp1", 42)
-			for _, proto := range []config.Protocol{"", p} {
+	for _, d := range dialect.All() {
+		p := d.Protocol()
+		t.Run(p.String(), func(t *testing.T) {
+			k, v := outboxRecord(t, d, "sp1", 42)
+			for _, proto := range []codec.Protocol{codec.ProtocolUnknown, p} {
 				account, kind, err := CheckOutboxRecord(proto, k, v)
 				if err != nil || account != "sp1" || kind != "deliver" {
 					t.Fatalf("protocol %q: %q %q %v", proto, account, kind, err)
@@ -55,12 +55,13 @@ func TestCheckOutboxRecord(t *testing.T) {
 }
 
 func FuzzCheckOutboxRecord(f *testing.F) {
-	for i, p := range config.Protocols {
-		k, v := outboxRecord(f, p, "sp1", uint64(i))
+	ds := dialect.All()
+	for i, d := range ds {
+		k, v := outboxRecord(f, d, "sp1", uint64(i))
 		f.Add(uint8(i), k, v)
 	}
 	f.Fuzz(func(t *testing.T, pi uint8, key, value []byte) {
-		p := config.Protocols[int(pi)%len(config.Protocols)]
+		p := ds[int(pi)%len(ds)].Protocol()
 		account, kind, err := CheckOutboxRecord(p, key, value)
 		if err == nil && (account == "" || kind == "") {
 			t.Fatalf("accepted with account %q kind %q", account, kind)
@@ -220,10 +221,10 @@ func newOutboxTestGateway(t *testing.T, st authcache.Store, ids []string) *Gatew
 // keys as the outbox does, so a record whose number holds a '/' byte, or
 // whose account id holds '/', is not reported as damaged.
 func TestCheckOutboxRecordEveryByteValue(t *testing.T) {
-	_, v := outboxRecord(t, config.CMPP30, "sp1", 1)
+	_, v := outboxRecord(t, dialect.For(codec.CMPP30), "sp1", 1)
 	for _, id := range outboxIDs {
 		for _, n := range everyByteNumbers(0, 0x2f2f2f2f2f2f2f2f) {
-			account, _, err := CheckOutboxRecord(config.CMPP30, outboxKey(id, n), v)
+			account, _, err := CheckOutboxRecord(codec.CMPP30, outboxKey(id, n), v)
 			if err != nil || account != id {
 				t.Fatalf("account %q number %#x: got %q, %v", id, n, account, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // reportStatus is the class of a status report: a small closed set, the
@@ -83,9 +84,9 @@ const (
 // ReconcileColumns lists the gateway's reconciliation columns in order.
 func ReconcileColumns() []string {
 	cols := []string{ColMTSubmitted, ColMTForwarded, ColMTRefused, ColMTUpstreamFailures}
-	for o := 0; o < numOutcomes; o++ {
-		if !outcomeAllows[o] && outcomeNames[o] != "" && outcomeNames[o] != "none" {
-			cols = append(cols, "refused_"+outcomeNames[o])
+	for o := 0; o < int(reason.Count); o++ {
+		if !reason.Reason(o).Allowed() && reason.Reason(o).String() != "" && reason.Reason(o).String() != "none" {
+			cols = append(cols, "refused_"+reason.Reason(o).String())
 		}
 	}
 	for s := reportStatus(0); s < numReportStatus; s++ {
@@ -109,15 +110,15 @@ func (g *Gateway) ReconcileCounts(add func(sp, column string, v uint64)) {
 		a := t.byID[id]
 		counts, failures := a.decisionTotals()
 		var submitted, forwarded uint64
-		for o := 0; o < numOutcomes; o++ {
-			if outcomeNames[o] == "" || outcomeNames[o] == "none" {
+		for o := 0; o < int(reason.Count); o++ {
+			if reason.Reason(o).String() == "" || reason.Reason(o).String() == "none" {
 				continue
 			}
 			submitted += counts[o]
-			if outcomeAllows[o] {
+			if reason.Reason(o).Allowed() {
 				forwarded += counts[o]
 			} else {
-				add(id, "refused_"+outcomeNames[o], counts[o])
+				add(id, "refused_"+reason.Reason(o).String(), counts[o])
 			}
 		}
 		add(id, ColMTSubmitted, submitted)
@@ -133,7 +134,7 @@ func (g *Gateway) ReconcileCounts(add func(sp, column string, v uint64)) {
 // decisionTotals sums the decisions and upstream failures of the account's
 // closed and live connections.
 func (a *account) decisionTotals() ([]uint64, uint64) {
-	counts := make([]uint64, numOutcomes)
+	counts := make([]uint64, int(reason.Count))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := range a.decisions {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -16,7 +17,7 @@ import (
 // again at once — not only when another delivery or answer happens to
 // come (it used to wait for one, forever on a quiet account).
 func TestUnansweredDeliveryIsSentAgain(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) {
+	h := newHarness(t, codec.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) {
 		c.Upstream.ResponseTimeout = 300 * time.Millisecond
 	}})
 	login, secret := account(h.proto)

@@ -10,6 +10,7 @@ import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // newUnitGateway builds (does not start) a CMPP 3.0 gateway with one
@@ -76,7 +77,7 @@ func TestBindRingEvictsStaleSlot(t *testing.T) {
 	}
 	sp := newSPConn(g, l, nil, roleServer, g.accounts.Load().byID["sp1"])
 	sp.out = output{loop: l}
-	timeout := g.cfgLoad().Results.Family("cmpp")[config.ReasonUpstreamTimeout]
+	timeout := g.cfgLoad().Results.Table(codec.FamilyCMPP).Result(reason.UpstreamTimeout)
 
 	// One Submit per slot, then one more: it comes round to the first slot.
 	gwSeqs := make([]uint32, ring+1)
@@ -84,7 +85,7 @@ func TestBindRingEvictsStaleSlot(t *testing.T) {
 		spSeq := binary.BigEndian.AppendUint32(nil, uint32(1000+i))
 		frame := cmpp.AppendHeader(nil, cmpp.Header{TotalLength: cmpp.HeaderLen, CommandID: cmpp.CmdSubmit, SequenceID: uint32(1000 + i)})
 		start := len(b.out.buf)
-		b.forward(frame, codec.KindSubmit, uint32(cmpp.CmdSubmit), spSeq, pendSubmit, sp, false, 1, outcome(authcache.ReasonSubscription))
+		b.forward(frame, codec.KindSubmit, uint32(cmpp.CmdSubmit), spSeq, pendSubmit, sp, false, 1, reason.Subscription)
 		gwSeqs[i] = cmpp.SequenceOf(b.out.buf[start:])
 		if i < ring && len(sp.out.buf) != 0 {
 			t.Fatalf("Submit %d of a ring of %d: the SP was answered already: %x", i+1, ring, sp.out.buf)

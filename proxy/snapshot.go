@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // Snapshot is the gateway's state at one moment, for the operator console
@@ -88,17 +89,17 @@ type LoopSnapshot struct {
 func (g *Gateway) Snapshot() Snapshot {
 	cfg := g.cfgLoad()
 	snap := Snapshot{
-		Taken: time.Now(), Started: g.start, Protocol: string(cfg.Upstream.Protocol),
+		Taken: time.Now(), Started: g.start, Protocol: cfg.Upstream.Protocol.String(),
 		Binds: g.Binds(), RTTBounds: latencyBounds, Window: cfg.Upstream.Window,
 		StoreAvailable: g.auth.Available(), StoreSpace: g.auth.Space(),
 	}
 	var names []int // outcomes that are real reasons, in order
-	for o := 0; o < numOutcomes; o++ {
-		if outcomeNames[o] == "" || outcomeNames[o] == "none" {
+	for o := 0; o < int(reason.Count); o++ {
+		if reason.Reason(o).String() == "" || reason.Reason(o).String() == "none" {
 			continue
 		}
 		names = append(names, o)
-		snap.Reasons = append(snap.Reasons, Reason{Name: outcomeNames[o], Allowed: outcomeAllows[o]})
+		snap.Reasons = append(snap.Reasons, Reason{Name: reason.Reason(o).String(), Allowed: reason.Reason(o).Allowed()})
 	}
 	t := g.accounts.Load()
 	ids := make([]string, 0, len(t.byID))

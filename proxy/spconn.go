@@ -13,7 +13,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // connRole tells the two kinds of SP-facing connection apart.
@@ -74,7 +74,8 @@ type spConn struct {
 	drainScheduled atomic.Bool  // a drainTask is queued on s's loop
 	drainTask      gnet.RunnableFunc
 
-	tokens           int // TPS tokens taken from the account's limiter, not yet spent
+	seq              wireSeq // the sequence of the request spsmg is sending here (putSeq)
+	tokens           int     // TPS tokens taken from the account's limiter, not yet spent
 	decisions        decisionCounts
 	upstreamFailures atomic.Uint64
 	// folded: the account has taken in decisions (removeConn); set under
@@ -85,7 +86,7 @@ type spConn struct {
 func newSPConn(g *Gateway, l *loop, c gnet.Conn, role connRole, acct *account) *spConn {
 	s := &spConn{id: g.connSeq.Add(1), g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
 		awaiting: make(map[uint32]*delivery)}
-	s.framer = g.d.framer(g.cfgLoad().Gateway.MaxFrameSize)
+	s.framer = g.d.Framer(g.cfgLoad().Gateway.MaxFrameSize)
 	s.drainTask = func(context.Context) error {
 		s.drainScheduled.Store(false)
 		s.l.tick()
@@ -115,8 +116,9 @@ func (s *spConn) opened(l *loop, c gnet.Conn) {
 	s.attach(l, c)
 	rc := s.acct.cfg.Load().Receiver
 	s.counter++
-	seq := s.g.d.makeSeq(s.g.node, l.sgipTime, s.counter)
-	s.out.buf = s.g.d.appendLogin(s.out.buf, seq, rc.Login, rc.Secret, 2, l.wall)
+	seq := &s.seq
+	s.g.putSeq(seq, l.sgipTime, s.counter)
+	s.out.buf = s.g.d.AppendLogin(s.out.buf, seq[:s.g.seqLen], &codec.Login{Name: rc.Login, Secret: rc.Secret, Mode: codec.LoginDeliver, Time: l.wall})
 	l.stats.packet(sideSP, dirOut, codec.KindLogin)
 	s.out.mark()
 }
@@ -135,7 +137,7 @@ func (s *spConn) badFrame(err error) {
 func (s *spConn) handle(frame []byte) {
 	l, g := s.l, s.g
 	v := &l.view
-	if err := g.d.parseView(frame, v); err != nil {
+	if err := g.d.ParseView(frame, v); err != nil {
 		s.malformed(v, err)
 		return
 	}
@@ -183,7 +185,7 @@ func (s *spConn) handle(frame []byte) {
 		// A Deliver/Report from an SP, or a command the SMG side uses: a
 		// valid command that is not supported here gets an error result
 		// (sgip12.md §2), never a silent drop.
-		s.respond(v, g.resultOf(outMalformed))
+		s.respond(v, g.resultOf(reason.Malformed))
 	}
 }
 
@@ -194,7 +196,7 @@ func (s *spConn) handle(frame []byte) {
 func (s *spConn) beforeLogin(v *codec.View) {
 	if s.role == roleServer && v.Kind != codec.KindUnknown && v.Kind != codec.KindLogin &&
 		!v.Kind.IsResponse() && v.Sequence != nil {
-		s.respond(v, s.g.resultOf(outMalformed))
+		s.respond(v, s.g.resultOf(reason.Malformed))
 	}
 	s.close(CloseProtocolError)
 }
@@ -220,22 +222,22 @@ func (s *spConn) malformed(v *codec.View, err error) {
 		return
 	}
 	if v.Kind == codec.KindSubmit {
-		o := outMalformed
+		o := reason.Malformed
 		switch {
 		case errors.Is(err, codec.ErrNoRecipients):
-			o = outcome(authcache.ReasonNoRecipients)
+			o = reason.NoRecipients
 		case errors.Is(err, codec.ErrTooManyRecipients):
-			o = outTooManyRecipients
+			o = reason.TooManyRecipients
 		}
 		s.refuse(v, o)
 		return
 	}
-	s.respond(v, s.g.resultOf(outMalformed))
+	s.respond(v, s.g.resultOf(reason.Malformed))
 }
 
 // respond appends the response to request v.
 func (s *spConn) respond(v *codec.View, result uint32) {
-	s.out.buf = s.g.d.appendResp(s.out.buf, v, result)
+	s.out.buf = s.g.d.AppendResp(s.out.buf, v, result)
 	s.l.stats.packet(sideSP, dirOut, v.Kind.Response())
 	s.out.mark()
 	s.lastSend = s.l.now
@@ -247,25 +249,25 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	ac := a.cfg.Load()
 	switch {
 	case g.draining.Load():
-		s.refuse(v, outUpstreamUnavailable)
+		s.refuse(v, reason.UpstreamUnavailable)
 		return
 	case a.suspended.Load():
 		// Before the window and the TPS tokens: a suspended SP spends
 		// nothing, and learns why at once (permanent, README: Operator
 		// console).
-		s.refuse(v, outAccountSuspended)
+		s.refuse(v, reason.AccountSuspended)
 		return
 	case int(s.inflight.Load()) >= ac.Window:
-		s.refuse(v, outWindowFull)
+		s.refuse(v, reason.WindowFull)
 		return
 	case !s.takeToken(a, ac, l.wall):
-		s.refuse(v, outFlowControl)
+		s.refuse(v, reason.FlowControl)
 		return
 	case !ac.allowsService(v.ServiceCode):
-		s.refuse(v, outServiceNotAllowed)
+		s.refuse(v, reason.ServiceNotAllowed)
 		return
 	case !ac.allowsSPNumber(v.SPNumber):
-		s.refuse(v, outSPNumberNotAllowed)
+		s.refuse(v, reason.SPNumberNotAllowed)
 		return
 	}
 	// The bind is chosen before authorizing, so that a Submit refused for
@@ -275,14 +277,14 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	// per message would cost more than it saves).
 	b := l.pickBind()
 	if b == nil && (l.readyBinds.Load() > 0 || !g.anyOtherLoopReady(l)) {
-		s.refuse(v, outUpstreamUnavailable)
+		s.refuse(v, reason.UpstreamUnavailable)
 		return
 	}
-	allow := outcomeExempt
+	allow := reason.Exempt
 	if ac.Exempt && !g.auth.Writable() {
 		// Authorize refuses everyone else: below the free-space reserve an
 		// MT's report route could not be written either.
-		s.refuse(v, outStoreUnavailable)
+		s.refuse(v, reason.StoreUnavailable)
 		return
 	}
 	if !ac.Exempt {
@@ -314,10 +316,10 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 			return
 		}
 		if !d.Allow {
-			s.refuse(v, outcome(d.Reason))
+			s.refuse(v, d.Reason)
 			return
 		}
-		allow = outcome(d.Reason)
+		allow = d.Reason
 	}
 	// An allowed Submit is counted when it is answered (settle): under
 	// allow if the SMG answers, under upstream_timeout if it does not.
@@ -325,7 +327,7 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		if g.forwardElsewhere(l, frame, v, s, allow) {
 			return
 		}
-		s.refuse(v, outUpstreamUnavailable)
+		s.refuse(v, reason.UpstreamUnavailable)
 		return
 	}
 	b.forward(frame, v.Kind, v.Command, v.Sequence, pendSubmit, s, v.NeedReport, v.DestCount, allow)
@@ -355,18 +357,18 @@ func (s *spConn) takeToken(a *account, ac *accountConfig, now time.Time) bool {
 // Query/Cancel, SGIP Trace) to the SMG and its response back.
 func (s *spConn) passThrough(frame []byte, v *codec.View) {
 	if s.role != roleServer {
-		s.respond(v, s.g.resultOf(outMalformed))
+		s.respond(v, s.g.resultOf(reason.Malformed))
 		return
 	}
 	b := s.l.pickBind()
 	if b == nil {
-		s.respond(v, s.g.resultOf(outUpstreamUnavailable))
+		s.respond(v, s.g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	b.forward(frame, v.Kind, v.Command, v.Sequence, pendOther, s, false, 0, 0)
 }
 
-func (s *spConn) count(o outcome) { s.decisions[o].Add(1) }
+func (s *spConn) count(o reason.Reason) { s.decisions[o].Add(1) }
 
 // settle counts a forwarded Submit once it is answered: under its
 // authorization reason when the SMG answered (whatever its result), under
@@ -375,7 +377,7 @@ func (s *spConn) count(o outcome) { s.decisions[o].Add(1) }
 // yet. Runs on the bind's loop l. When that is not s's loop, or s has
 // closed, the count goes through the account's lock: s's counters may be
 // being folded into the account's at that moment (removeConn).
-func (s *spConn) settle(l *loop, o outcome) {
+func (s *spConn) settle(l *loop, o reason.Reason) {
 	if l == s.l && !s.folded {
 		s.decisions[o].Add(1)
 		return
@@ -385,7 +387,7 @@ func (s *spConn) settle(l *loop, o outcome) {
 
 // refuse answers a Submit at once with the protocol's result for o; it
 // never reaches the SMG (SPEC §3).
-func (s *spConn) refuse(v *codec.View, o outcome) {
+func (s *spConn) refuse(v *codec.View, o reason.Reason) {
 	s.count(o)
 	s.respond(v, s.g.resultOf(o))
 }
@@ -401,14 +403,14 @@ func (s *spConn) reply(l *loop, frame []byte, spSeq []byte, kind codec.Kind, res
 	if l == s.l {
 		start := len(s.out.buf)
 		s.out.buf = append(s.out.buf, frame...)
-		copy(s.out.buf[start+seqOffset:], spSeq)
+		copy(s.out.buf[start+s.g.seqOff:], spSeq)
 		s.out.mark()
 		s.lastSend = l.now
 		return
 	}
 	buf := make([]byte, len(frame))
 	copy(buf, frame)
-	copy(buf[seqOffset:], spSeq)
+	copy(buf[s.g.seqOff:], spSeq)
 	_ = s.c.AsyncWrite(buf, nil)
 }
 
@@ -416,28 +418,28 @@ func (s *spConn) reply(l *loop, frame []byte, spSeq []byte, kind codec.Kind, res
 // result of o: upstream_timeout when it was forwarded (bind lost, timeout,
 // bind unhealthy), upstream_unavailable when a hand-over found no bind.
 // Runs on loop l (a bind's).
-func (s *spConn) refuseLater(l *loop, p *pending, o outcome) {
+func (s *spConn) refuseLater(l *loop, p *pending, o reason.Reason) {
 	if p.kind == pendSubmit {
 		s.settle(l, o)
 	}
-	if o == outUpstreamTimeout && !s.closed.Load() {
+	if o == reason.UpstreamTimeout && !s.closed.Load() {
 		s.upstreamFailures.Add(1)
 	}
-	s.answerLater(l, p.cmdKind, p.cmd, p.spSeq[:s.g.d.seqLen()], o)
+	s.answerLater(l, p.cmdKind, p.cmd, p.spSeq[:s.g.seqLen], o)
 }
 
 // refuseNow answers a Submit spsmg took but could not forward after all
 // (its report route could not be stored) with the result of o, and counts
 // it under o: a Submit is counted when it is answered. Runs on loop l (a
 // bind's).
-func (s *spConn) refuseNow(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []byte, o outcome) {
+func (s *spConn) refuseNow(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []byte, o reason.Reason) {
 	s.settle(l, o)
 	s.answerLater(l, cmdKind, cmd, spSeq, o)
 }
 
 // answerLater writes the response with the result of o to a request taken
 // earlier, from loop l, which may not be s's.
-func (s *spConn) answerLater(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []byte, o outcome) {
+func (s *spConn) answerLater(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []byte, o reason.Reason) {
 	if s.closed.Load() {
 		return
 	}
@@ -447,45 +449,47 @@ func (s *spConn) answerLater(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []by
 		s.respond(&v, result)
 		return
 	}
-	_ = s.c.AsyncWrite(s.g.d.appendResp(nil, &v, result), nil)
+	_ = s.c.AsyncWrite(s.g.d.AppendResp(nil, &v, result), nil)
 }
 
 // login checks an SP's login: lock-out, account, IP white-list,
 // authenticator, version, connection limit (SPEC §5).
 func (s *spConn) login(frame []byte) {
 	g, l := s.g, s.l
-	req, err := g.d.decodeLogin(frame)
+	req, err := g.d.DecodeLogin(frame)
 	if err != nil {
 		g.logRL(slog.LevelWarn, "undecodable login", "peer", s.peer(), "err", err)
 		s.close(CloseProtocolError)
 		return
 	}
-	a := g.accounts.Load().byLogin[req.name]
-	st := loginOK
+	a := g.accounts.Load().byLogin[req.Name]
+	st := codec.LoginOK
 	var ac *accountConfig
 	if a != nil {
 		ac = a.cfg.Load()
 	}
 	switch {
-	case g.lockout.locked(req.name, s.remote, l.wall):
-		st = loginLockedOut
+	case g.lockout.locked(req.Name, s.remote, l.wall):
+		st = codec.LoginLockedOut
 	case a == nil:
-		st = loginUnknownAccount
+		st = codec.LoginUnknownAccount
 	case !ac.allowsIP(s.remote):
-		st = loginBadIP
-	case !g.d.verifyLogin(&req, ac.Secret):
-		st = loginBadCredentials
-	case !loginFresh(req.ts, l.wall, g.cfgLoad().Gateway.LoginMaxSkew):
-		st = loginStale
-	case !versionAccepted(ac.Protocol, req.version):
-		st = loginBadVersion
-	case !modeAccepted(ac.Protocol, req.mode):
-		st = loginBadMode
+		st = codec.LoginBadIP
+	case !g.d.VerifyLogin(&req, ac.Secret):
+		st = codec.LoginBadCredentials
+	case !loginFresh(req.Timestamp, l.wall, g.cfgLoad().Gateway.LoginMaxSkew):
+		st = codec.LoginStale
+	case !g.d.AcceptsVersion(req.Version):
+		// Frames are forwarded without translation: the SP must speak the
+		// layout of the version its account (and the SMG) is configured for.
+		st = codec.LoginBadVersion
+	case !g.d.AcceptsLoginMode(req.Mode):
+		st = codec.LoginBadMode
 	case int(a.conns.Add(1)) > ac.MaxConnections:
 		a.conns.Add(-1)
-		st = loginTooManyConnections
+		st = codec.LoginTooManyConnections
 	}
-	if st == loginOK && g.cl != nil && g.cl.reachable() {
+	if st == codec.LoginOK && g.cl != nil && g.cl.reachable() {
 		// Several nodes: max_connections holds across them (limits.go).
 		s.loginAcrossNodes(frame, req, a, ac)
 		return
@@ -495,39 +499,39 @@ func (s *spConn) login(frame []byte) {
 
 // loginAnswer answers a login with st and, when it is ok, starts the
 // session.
-func (s *spConn) loginAnswer(frame []byte, req *loginRequest, a *account, ac *accountConfig, st loginStatus) {
+func (s *spConn) loginAnswer(frame []byte, req *codec.LoginView, a *account, ac *accountConfig, st codec.LoginStatus) {
 	g, l := s.g, s.l
 	secret := ""
 	if ac != nil {
 		secret = ac.Secret
 	}
-	s.out.buf = g.d.appendLoginResp(s.out.buf, frame, req, st, secret)
+	s.out.buf = g.d.AppendLoginResp(s.out.buf, frame[g.seqOff:g.seqOff+g.seqLen], req, st, secret)
 	l.stats.packet(sideSP, dirOut, codec.KindLoginResp)
 	s.out.mark()
-	if st != loginOK {
+	if st != codec.LoginOK {
 		g.counters.loginFailures[st].Add(1)
 		switch st {
-		case loginBadCredentials, loginStale:
+		case codec.LoginBadCredentials, codec.LoginStale:
 			// A wrong secret from an allowed address counts against this
 			// account from this address, and against the address.
-			g.lockout.fail(req.name, s.remote, l.wall)
-		case loginUnknownAccount, loginBadIP:
+			g.lockout.fail(req.Name, s.remote, l.wall)
+		case codec.LoginUnknownAccount, codec.LoginBadIP:
 			// Only against the address: anyone outside the white-list must
 			// not be able to lock an SP out by guessing at its login name.
 			g.lockout.failIP(s.remote, l.wall)
 		}
 		// Credentials are never logged; the login name is the account id.
-		g.logRLKey("SP login refused "+st.String(), slog.LevelWarn, "SP login refused", "peer", s.peer(), "login", req.name, "status", st.String())
+		g.logRLKey("SP login refused "+st.String(), slog.LevelWarn, "SP login refused", "peer", s.peer(), "login", req.Name, "status", st.String())
 		s.close(CloseLoginFailed)
 		return
 	}
-	g.lockout.succeed(req.name, s.remote)
+	g.lockout.succeed(req.Name, s.remote)
 	s.prelogin.release(g)
 	s.acct = a
 	s.state = spReady
-	s.receives = receivesDeliveries(ac.Protocol, req.mode)
+	s.receives = req.Mode.CarriesDeliveries()
 	a.addConn(s)
-	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "conn", s.id, "version", req.version, "receives", s.receives, "suspended", a.suspended.Load())
+	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "conn", s.id, "version", req.Version, "receives", s.receives, "suspended", a.suspended.Load())
 	if s.receives {
 		s.drain()
 	}
@@ -552,45 +556,6 @@ func loginFresh(ts uint32, now time.Time, skew time.Duration) bool {
 		if diff := t.Sub(now); diff <= skew && diff >= -skew {
 			return true
 		}
-	}
-	return false
-}
-
-// versionAccepted: the SP must speak the version its account is configured
-// for, since frames are forwarded without translation (CMPP 2.x and 3.0
-// layouts differ; cmpp.md §4). CMPP 2.0 and 2.1 share a layout.
-func versionAccepted(p config.Protocol, v uint8) bool {
-	switch p.Family() {
-	case "sgip":
-		return true
-	case "cmpp":
-		if p.Version() >= 0x30 {
-			return v == 0x30
-		}
-		return v == 0x20 || v == 0x21
-	}
-	return v == p.Version() || (p == config.SMGP30 && v == 0x30)
-}
-
-// modeAccepted: an SGIP SP binds type 1 (SP→SMG) here; SMGP LoginMode 0–2.
-func modeAccepted(p config.Protocol, mode uint8) bool {
-	switch p.Family() {
-	case "sgip":
-		return mode == 1
-	case "smgp":
-		return mode <= 2
-	}
-	return true
-}
-
-// receivesDeliveries: CMPP carries MO on the same connection; SMGP only
-// in receive (1) or transmit (2) mode; SGIP type-1 connections never.
-func receivesDeliveries(p config.Protocol, mode uint8) bool {
-	switch p.Family() {
-	case "cmpp":
-		return true
-	case "smgp":
-		return mode == 1 || mode == 2
 	}
 	return false
 }
@@ -622,7 +587,7 @@ func (s *spConn) sweep() {
 	}
 	s.expireDeliveries(int64(cfg.Upstream.ResponseTimeout))
 	idle := now - s.lastRecv
-	if !g.d.hasActiveTest() {
+	if !g.d.HasActiveTest() {
 		// SGIP has no keep-alive: an idle connection is closed (60 s by
 		// the spec; our receiver connections say goodbye first).
 		if idle > int64(cfg.Gateway.IdleTimeout) && len(s.awaiting) == 0 && s.inflight.Load() == 0 {
@@ -645,8 +610,9 @@ func (s *spConn) sweep() {
 	if idle > int64(cfg.Gateway.ActiveTestInterval) && now-s.lastSend > int64(cfg.Gateway.ActiveTestInterval)/3 {
 		s.atPending++
 		s.counter++
-		seq := g.d.makeSeq(g.node, l.sgipTime, s.counter)
-		s.out.buf = g.d.appendActiveTest(s.out.buf, seq)
+		seq := &s.seq
+		g.putSeq(seq, l.sgipTime, s.counter)
+		s.out.buf = g.d.AppendActiveTest(s.out.buf, seq[:g.seqLen])
 		l.stats.packet(sideSP, dirOut, codec.KindActiveTest)
 		s.out.mark()
 		s.lastSend = now
@@ -659,8 +625,9 @@ func (s *spConn) goodbye() {
 		return
 	}
 	s.counter++
-	seq := s.g.d.makeSeq(s.g.node, s.l.sgipTime, s.counter)
-	s.out.buf = s.g.d.appendLogout(s.out.buf, seq)
+	seq := &s.seq
+	s.g.putSeq(seq, s.l.sgipTime, s.counter)
+	s.out.buf = s.g.d.AppendLogout(s.out.buf, seq[:s.g.seqLen])
 	s.l.stats.packet(sideSP, dirOut, codec.KindLogout)
 	s.out.mark()
 	s.receives = false

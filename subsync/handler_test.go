@@ -16,6 +16,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/subsync"
 )
 
@@ -84,7 +85,7 @@ func (w *world) platform(appID, key string) *seedPlatform {
 }
 
 // decide authorizes a plain MT of sp to u for service NEWS.
-func (w *world) decide(sp, u string) authcache.Reason {
+func (w *world) decide(sp, u string) reason.Reason {
 	return w.engine.Authorize(&authcache.MT{SP: sp, ServiceCode: []byte("NEWS"), Dests: [][]byte{[]byte(u)}}).Reason
 }
 
@@ -127,13 +128,13 @@ func TestSyncFlow(t *testing.T) {
 	t0 := time.Now().Add(-time.Minute)
 	steps := []struct {
 		op, result string
-		want       authcache.Reason
+		want       reason.Reason
 	}{
-		{"1", "applied", authcache.ReasonSubscription},
-		{"3", "applied", authcache.ReasonSubscriptionPaused},
-		{"3", "unchanged", authcache.ReasonSubscriptionPaused},
-		{"4", "applied", authcache.ReasonSubscription},
-		{"2", "applied", authcache.ReasonNotSubscribed},
+		{"1", "applied", reason.Subscription},
+		{"3", "applied", reason.SubscriptionPaused},
+		{"3", "unchanged", reason.SubscriptionPaused},
+		{"4", "applied", reason.Subscription},
+		{"2", "applied", reason.NotSubscribed},
 	}
 	for i, s := range steps {
 		ctid := fmt.Sprintf("20260101%08d", i+1)
@@ -158,7 +159,7 @@ func TestSyncFlow(t *testing.T) {
 	if a.Head.ResultCode != 0 || a.ResultCode != 0 || !strings.Contains(a.ResultMessage, "ignored") {
 		t.Errorf("replay: %+v", a)
 	}
-	if got := w.decide("sp1", user); got != authcache.ReasonNotSubscribed {
+	if got := w.decide("sp1", user); got != reason.NotSubscribed {
 		t.Errorf("after a replayed subscribe: %s", got)
 	}
 	if got := w.count("cmcc", "subscribe", "stale"); got != 1 {
@@ -181,7 +182,7 @@ func TestSyncOvertaken(t *testing.T) {
 	if a := p.push("c1", "1", "12345", "NEWS", user, t0); a.ResultCode != 0 || !strings.Contains(a.ResultMessage, "ignored") {
 		t.Fatalf("older subscribe: %+v", a)
 	}
-	if got := w.decide("sp1", user); got != authcache.ReasonSubscriptionPaused {
+	if got := w.decide("sp1", user); got != reason.SubscriptionPaused {
 		t.Errorf("the newer pause wins: %s", got)
 	}
 	// OPTime, when present, orders instead of SubmitTime.
@@ -189,7 +190,7 @@ func TestSyncOvertaken(t *testing.T) {
 	if a := p.postForm(p.envelope("ISV10101", "c3", seedTime(t0), p.encrypt(body))); a.ResultCode != 0 || a.ResultMessage != "applied" {
 		t.Fatalf("resume with a newer OPTime: %+v", a)
 	}
-	if got := w.decide("sp1", user); got != authcache.ReasonSubscription {
+	if got := w.decide("sp1", user); got != reason.Subscription {
 		t.Errorf("after resume: %s", got)
 	}
 }
@@ -217,7 +218,7 @@ func TestSyncCipherChoices(t *testing.T) {
 			}
 		}
 	}
-	if got := w.decide("sp2", user2); got != authcache.ReasonSubscription {
+	if got := w.decide("sp2", user2); got != reason.Subscription {
 		t.Errorf("sp2 relation: %s", got)
 	}
 }

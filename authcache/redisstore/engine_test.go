@@ -10,6 +10,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/internal/rediscluster"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // Engines of two nodes, A and B, on one cluster: what one node does, the
@@ -143,9 +144,9 @@ func TestEnginesOnCluster(t *testing.T) {
 			allowed := 0
 			for _, d := range ds {
 				switch {
-				case d.Allow && d.Reason == authcache.ReasonMOLinkID:
+				case d.Allow && d.Reason == reason.MOLinkID:
 					allowed++
-				case !d.Allow && d.Reason == authcache.ReasonLinkIDUsedUp:
+				case !d.Allow && d.Reason == reason.LinkIDUsedUp:
 				default:
 					t.Fatalf("round %d: decision %+v", i, d)
 				}
@@ -169,13 +170,13 @@ func TestEnginesOnCluster(t *testing.T) {
 		if d := decide(a, linkMT("13700000001", "NEWS", link)); !d.Allow {
 			t.Fatalf("A, second use: %+v", d)
 		}
-		if d := decide(b, linkMT("13700000001", "NEWS", link)); d.Allow || d.Reason != authcache.ReasonLinkIDUsedUp {
+		if d := decide(b, linkMT("13700000001", "NEWS", link)); d.Allow || d.Reason != reason.LinkIDUsedUp {
 			t.Fatalf("B, third use of two: %+v", d)
 		}
-		if d := decide(b, linkMT("13700000002", "NEWS", link)); d.Reason != authcache.ReasonLinkIDWrongUser {
+		if d := decide(b, linkMT("13700000002", "NEWS", link)); d.Reason != reason.LinkIDWrongUser {
 			t.Fatalf("B, another user: %+v", d)
 		}
-		if d := decide(b, linkMT("13700000001", "NEWS", "NOSUCH01")); d.Reason != authcache.ReasonLinkIDUnknown {
+		if d := decide(b, linkMT("13700000001", "NEWS", "NOSUCH01")); d.Reason != reason.LinkIDUnknown {
 			t.Fatalf("B, unknown LinkID: %+v", d)
 		}
 	})

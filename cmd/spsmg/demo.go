@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/sim/smg"
@@ -175,7 +177,7 @@ func walkthrough(cfg *config.Config, at demoAt) string {
 		}
 	}
 	var b strings.Builder
-	if acct == nil || cfg.Upstream.Protocol.Family() == "sgip" {
+	if d := dialect.For(cfg.Upstream.Protocol); acct == nil || d == nil || d.SplitConnections() {
 		// SGIP SPs receive on a listener of their own (-receiver), which
 		// the demo account does not configure.
 		b.WriteString("(No walk-through: it needs a CMPP or SMGP account with api keys and an access number.)\n")
@@ -186,8 +188,8 @@ func walkthrough(cfg *config.Config, at demoAt) string {
 	access := acct.AccessNumbers[0]
 
 	spsim := "go run ./cmd/spsim -addr " + at.sp
-	if p := acct.Protocol; p != "" && p != config.CMPP30 {
-		spsim += " -proto " + string(p)
+	if p := acct.Protocol; p != codec.ProtocolUnknown && p != codec.CMPP30 { // spsim's default
+		spsim += " -proto " + p.String()
 	}
 	if acct.Login != "900001" || acct.Secret != "888888" { // spsim's defaults
 		spsim += " -login " + acct.Login + " -secret " + shellQuote(acct.Secret)

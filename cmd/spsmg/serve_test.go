@@ -97,6 +97,7 @@ func TestOpenStoreRedisTLS(t *testing.T) {
 		t.Error("a certificate from an unknown CA was accepted")
 	}
 }
+
 // TestServeRefusesAStoreBelowItsReserve: on a filesystem with less free
 // space than store.min_free_space, serve does not open Badger (whose first
 // write would die of SIGBUS) and says why, with the path, the free space

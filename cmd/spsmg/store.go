@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/proxy"
@@ -152,7 +153,7 @@ const maxBadShown = 20
 // their account's protocol and unknown accounts are counted.
 func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error) {
 	c := &recordCensus{kinds: map[string]int{}}
-	protos := map[string]config.Protocol{}
+	protos := map[string]codec.Protocol{}
 	if cfg != nil {
 		for _, a := range cfg.Accounts {
 			protos[a.ID] = orDefault(a.Protocol, cfg.Upstream.Protocol)
@@ -168,7 +169,7 @@ func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error
 			kind, err = reconcile.CheckRecord(k, v)
 		case strings.HasPrefix(string(k), "ob/"):
 			var account string
-			account, kind, err = proxy.CheckOutboxRecord("", k, v)
+			account, kind, err = proxy.CheckOutboxRecord(codec.ProtocolUnknown, k, v)
 			if p, ok := protos[account]; err == nil && ok {
 				_, _, err = proxy.CheckOutboxRecord(p, k, v)
 			} else if err == nil && cfg != nil {
@@ -193,8 +194,8 @@ func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error
 	return c, err
 }
 
-func orDefault(a, b config.Protocol) config.Protocol {
-	if a != "" {
+func orDefault(a, b codec.Protocol) codec.Protocol {
+	if a != codec.ProtocolUnknown {
 		return a
 	}
 	return b

@@ -21,7 +21,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/internal/rediscluster"
 	"github.com/spsmg/spsmg/proxy"
 	"github.com/spsmg/spsmg/sim/smg"
@@ -61,7 +61,7 @@ func engineMT(user string) *authcache.MT {
 	return &authcache.MT{SP: "sp1", SPNumber: []byte(testenv.Access), ServiceCode: []byte("NEWS"), Dests: [][]byte{[]byte(user)}}
 }
 
-const proto = config.CMPP30
+const proto = codec.CMPP30
 
 // CMPP results of the refusals checked here (README, Protocols and result
 // codes).

@@ -25,6 +25,7 @@ import (
 	"github.com/spsmg/spsmg/admin"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
 )
@@ -45,7 +46,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	logs := testenv.NewLogRecorder()
-	sp2 := testenv.SP2(config.CMPP30)
+	sp2 := testenv.SP2
 	w := testenv.NewWorld(t, testenv.Options{
 		HTTP: map[string]string{"admin": fmt.Sprintf("{key: %s, secret: %s}", adminKey, adminSecret)},
 		ExtraAccounts: fmt.Sprintf("  - {id: %s, login: %q, secret: %q, access_numbers: [\"10655999\"], allow_ips: [127.0.0.0/8], window: 16}\n",
@@ -123,7 +124,10 @@ func (w *world) submit(t *testing.T, c *sp.Client) uint32 {
 	return r.Result
 }
 
-func (w *world) result(reason string) uint32 { return w.Cfg.Results.Family(w.Proto.Family())[reason] }
+func (w *world) result(name string) uint32 {
+	why, _ := reason.Parse(name)
+	return w.Cfg.Results.Table(w.Proto.Family()).Result(why)
+}
 
 func (w *world) state(t *testing.T) admin.State {
 	t.Helper()
@@ -157,13 +161,13 @@ func TestAdminActionsOnTheWire(t *testing.T) {
 	if code, m := w.adminPost(t, "/admin/v1/accounts/sp1/suspend"); code != 200 || m["result"] != "ok" {
 		t.Fatalf("suspend: %d %v", code, m)
 	}
-	if r := w.submit(t, c); r != w.result(config.ReasonAccountSuspended) {
-		t.Fatalf("suspended: result %d, want %d", r, w.result(config.ReasonAccountSuspended))
+	if r := w.submit(t, c); r != w.result(reason.AccountSuspended.String()) {
+		t.Fatalf("suspended: result %d, want %d", r, w.result(reason.AccountSuspended.String()))
 	}
 	if code, m := w.adminPost(t, "/admin/v1/reload"); code != 200 || m["result"] != "ok" {
 		t.Fatalf("reload: %d %v", code, m)
 	}
-	if r := w.submit(t, c); r != w.result(config.ReasonAccountSuspended) {
+	if r := w.submit(t, c); r != w.result(reason.AccountSuspended.String()) {
 		t.Fatalf("suspended, after the reload action: result %d", r)
 	}
 	if s := w.state(t); !s.Accounts[0].Suspended || s.Accounts[0].SuspendedBy != adminKey {
@@ -183,7 +187,7 @@ func TestAdminActionsOnTheWire(t *testing.T) {
 			t.Fatalf("drain %d: %d %v", b.ID, code, m)
 		}
 	}
-	if r := w.submit(t, c); r != w.result(config.ReasonUpstreamUnavailable) {
+	if r := w.submit(t, c); r != w.result(reason.UpstreamUnavailable.String()) {
 		t.Fatalf("every bind drained: result %d", r)
 	}
 	if code, _, _ := w.Readyz(); code != http.StatusServiceUnavailable {
@@ -289,7 +293,7 @@ func browser(t *testing.T) (context.Context, context.CancelFunc) {
 // load keeps a little traffic going, so that the page has rates to show:
 // sp2 sends exempt and unsubscribed MT, until stop.
 func load(t *testing.T, w *world) (stop func()) {
-	sp2 := testenv.SP2(w.Proto)
+	sp2 := testenv.SP2
 	cc := w.ClientConfig()
 	cc.Login, cc.Secret = sp2.Login, sp2.Secret
 	ctx, cancel := context.WithCancel(context.Background())
@@ -379,8 +383,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if status := must(chromedp.Run(ctx, chromedp.Text(chromedp.ID("action-status"))))(t); !strings.Contains(status, "suspend sp1: ok") {
 		t.Fatalf("the page says %q", status)
 	}
-	if r := w.submit(t, c); r != w.result(config.ReasonAccountSuspended) {
-		t.Fatalf("after the suspend on the page, sp1's Submit got %d, want account_suspended %d", r, w.result(config.ReasonAccountSuspended))
+	if r := w.submit(t, c); r != w.result(reason.AccountSuspended.String()) {
+		t.Fatalf("after the suspend on the page, sp1's Submit got %d, want account_suspended %d", r, w.result(reason.AccountSuspended.String()))
 	}
 	if n := strings.Count(w.logs.Text(0), "action=suspend target=sp1 key=ops remote=127.0.0.1 result=ok reason=abuse report 4711"); n != 1 {
 		t.Errorf("the note typed on the page is not in the log:\n%s", w.logs.Text(0))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
@@ -60,7 +61,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func start(t *testing.T) *world {
 	t.Helper()
 	w := &world{t: t, http: &fasthttp.Client{}}
-	s, err := smg.Start(smg.Config{Protocol: config.CMPP30, Accounts: map[string]string{"901234": "smg"}, SubmitLog: 256, Logger: quiet()})
+	s, err := smg.Start(smg.Config{Protocol: codec.CMPP30, Accounts: map[string]string{"901234": "smg"}, SubmitLog: 256, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ sync:
 		w.engine.Close()
 	})
 	w.eventually("a bind logs in", func() bool { return w.gw.ReadyBinds() > 0 })
-	w.sp, err = sp.Dial(context.Background(), sp.ClientConfig{Protocol: config.CMPP30, Addr: spAddr, Login: "900001", Secret: "888888"})
+	w.sp, err = sp.Dial(context.Background(), sp.ClientConfig{Protocol: codec.CMPP30, Addr: spAddr, Login: "900001", Secret: "888888"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/test/internal/testenv"
 )
 
@@ -90,7 +90,7 @@ func idleInProcess(t *testing.T, n int) {
 	// Logged-in connections that then say nothing (bounded per account
 	// by max_connections).
 	const loggedIn = 100
-	a := testenv.SP1(w.Proto)
+	a := testenv.SP1
 	login := wire.Login(1, a.Login, a.Secret)
 	resp := make([]byte, 64)
 	var lconns []testenv.RawConn
@@ -331,7 +331,7 @@ func TestRareCaseLoggedDuringFlood(t *testing.T) {
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
 	clock := testenv.NewClock()
-	h := newHWorldWith(t, config.CMPP30, func(o *testenv.Options) { o.LogClock = clock.Now })
+	h := newHWorldWith(t, codec.CMPP30, func(o *testenv.Options) { o.LogClock = clock.Now })
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	var flooded atomic.Int64

@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/spsmg/spsmg/config"
 )
 
 // BuildSpsmg builds cmd/spsmg into a directory of t and returns the
@@ -81,7 +79,7 @@ func (w *World) StartChild(bin string) *Child {
 			LogPath: filepath.Join(dir, "spsmg.log"), NoFile: w.Opts.ChildNoFile}
 		c.serving = func(accepting []string, httpAddr string) {
 			inbound := ""
-			if w.Proto == config.SGIP && len(accepting) > 1 {
+			if w.D.SplitConnections() && len(accepting) > 1 {
 				inbound = accepting[1]
 			}
 			first := w.SPAddr == ""

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 )
 
 // Wait is the default deadline for anything a test waits for. It is far
@@ -36,39 +37,19 @@ type Account struct {
 	ID, Login, Secret string
 }
 
-// SP1 is the account the tests log in as, in protocol p's login format
-// (CMPP Source_Addr is 6 characters, SMGP ClientID 8, SGIP Login Name 16).
-func SP1(p config.Protocol) Account {
-	switch p.Family() {
-	case "sgip":
-		return Account{"sp1", "sp1", "sp1Secret-7d1c"}
-	case "smgp":
-		return Account{"sp1", "10001", "sp1Secret-7d1c"}
-	}
-	return Account{"sp1", "900001", "sp1Secret-7d1c"}
-}
-
-// SP2 is a second account (used by lock-out tests).
-func SP2(p config.Protocol) Account {
-	switch p.Family() {
-	case "sgip":
-		return Account{"sp2", "sp2", "sp2Secret-90ab"}
-	case "smgp":
-		return Account{"sp2", "10002", "sp2Secret-90ab"}
-	}
-	return Account{"sp2", "900002", "sp2Secret-90ab"}
-}
+// SP1 is the account the tests log in as, SP2 a second one (used by
+// lock-out tests). Their logins fit every protocol's login field (CMPP
+// Source_Addr is 6 characters, SMGP ClientID 8, SGIP Login Name 16).
+var (
+	SP1 = Account{"sp1", "900001", "sp1Secret-7d1c"}
+	SP2 = Account{"sp2", "900002", "sp2Secret-90ab"}
+)
 
 // Secrets are every secret of the test world's configuration.
 var Secrets = []string{SMGSecret, InboundSecret, ReceiverPW, APISecret, "sp1Secret-7d1c", "sp2Secret-90ab"}
 
 // Number is how protocol p writes a user's number (SGIP carries 86).
-func Number(p config.Protocol, n string) string {
-	if p == config.SGIP {
-		return "86" + n
-	}
-	return n
-}
+func Number(p codec.Protocol, n string) string { return dialect.For(p).UserNumber(n) }
 
 // Eventually polls cond until it holds or timeout passes, then fails the
 // test naming what it waited for. The poll interval only bounds CPU use.

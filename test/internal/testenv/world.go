@@ -21,6 +21,8 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
@@ -30,7 +32,7 @@ import (
 
 // Options shape a test world. Zero values give a working CMPP 3.0 world.
 type Options struct {
-	Proto config.Protocol // default cmpp3
+	Proto codec.Protocol // default cmpp3
 
 	// Overrides of the configuration, as raw YAML values by key (they
 	// replace the world's defaults, see Config): Upstream, Gateway, HTTP,
@@ -65,7 +67,9 @@ type Options struct {
 type World struct {
 	T     testing.TB
 	Opts  Options
-	Proto config.Protocol
+	Proto codec.Protocol
+	// D is Proto's Dialect.
+	D codec.Dialect
 
 	// SMG is the simulated SMG. It serves from NewWorld on, except for
 	// SGIP, where it delivers to the gateway's inbound listener: it is
@@ -99,11 +103,13 @@ type World struct {
 // listener is open but the SMG itself starts with the gateway (World.SMG).
 func NewWorld(t testing.TB, o Options) *World {
 	t.Helper()
-	if o.Proto == "" {
-		o.Proto = config.CMPP30
+	if o.Proto == codec.ProtocolUnknown {
+		o.Proto = codec.CMPP30
 	}
-	w := &World{T: t, Opts: o, Proto: o.Proto}
-	if w.Proto == config.SGIP {
+	w := &World{T: t, Opts: o, Proto: o.Proto, D: dialect.For(o.Proto)}
+	// Where deliveries come on connections of their own (SGIP), the SP
+	// listens for them (the Receiver) and the gateway for the SMG's.
+	if w.D.SplitConnections() {
 		r, err := sp.ListenReceiverConfig("127.0.0.1:0", sp.ReceiverConfig{Login: ReceiverLogin, Secret: ReceiverPW, DeliveryBuffer: 1 << 16})
 		if err != nil {
 			t.Fatal(err)
@@ -118,7 +124,7 @@ func NewWorld(t testing.TB, o Options) *World {
 		MaxResends:    -1,
 		Logger:        Quiet(),
 	}
-	if w.Proto == config.SGIP {
+	if w.D.SplitConnections() {
 		// ReceiverAddr: the gateway's inbound listener, once it is bound.
 		w.SMGConfig.ReceiverLogin, w.SMGConfig.ReceiverPassword = InboundLogin, InboundSecret
 	}
@@ -131,7 +137,7 @@ func NewWorld(t testing.TB, o Options) *World {
 	}
 	w.smgLn, w.SMGAddr = ln, ln.Addr().String()
 	t.Cleanup(func() { _ = ln.Close() }) // when the SMG never took it
-	if w.Proto != config.SGIP {
+	if !w.D.SplitConnections() {
 		w.serveSMG()
 	}
 	w.YAML = w.render()
@@ -227,14 +233,14 @@ func yamlMap(def, over map[string]string) string {
 // overrides of Options.
 func (w *World) render() string {
 	p := w.Proto
-	a := SP1(p)
+	a := SP1
 	q := strconv.Quote
 	up := map[string]string{
-		"protocol": string(p), "addr": q(w.SMGAddr), "login": q(SMGLogin), "secret": q(SMGSecret),
+		"protocol": p.String(), "addr": q(w.SMGAddr), "login": q(SMGLogin), "secret": q(SMGSecret),
 		"window": "64", "response_timeout": "3s", "reconnect_min": "20ms", "reconnect_max": "300ms",
 		"connect_timeout": "2s",
 	}
-	if p == config.SGIP {
+	if w.D.SplitConnections() {
 		up["inbound"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", orPortZero(w.InboundAddr), InboundLogin, InboundSecret)
 	}
 	gw := map[string]string{"event_loops": "2", "login_failures": "1000000", "login_timeout": "5s"}
@@ -245,7 +251,7 @@ func (w *World) render() string {
 		"access_numbers": "[" + q(Access) + "]", "allow_ips": "[127.0.0.1]", "window": "32", "tps": "100000",
 		"max_connections": "64", "api": fmt.Sprintf("{app_key: %s, app_secret: %s}", APIKey, APISecret),
 	}
-	if p == config.SGIP {
+	if w.D.SplitConnections() {
 		acct["receiver"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", w.Receiver.Addr().String(), ReceiverLogin, ReceiverPW)
 	}
 	var b strings.Builder
@@ -475,7 +481,7 @@ func (w *World) WriteConfig(dir string, perm os.FileMode) string {
 
 // ClientConfig is an sp.ClientConfig for sp1 on this world's gateway.
 func (w *World) ClientConfig() sp.ClientConfig {
-	a := SP1(w.Proto)
+	a := SP1
 	return sp.ClientConfig{Protocol: w.Proto, Addr: w.SPAddr, Login: a.Login, Secret: a.Secret,
 		DialTimeout: 10 * time.Second, ResponseTimeout: Wait, DeliveryBuffer: 4096}
 }
