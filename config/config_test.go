@@ -31,7 +31,7 @@ func TestDemoConfigLoads(t *testing.T) {
 	if a := cfg.HTTP.Admin; a == nil || a.Key != "demo-admin" || len(a.Secret) < MinAdminSecretLen {
 		t.Fatalf("demo admin credential: %+v", a)
 	}
-	if r := cfg.Results; r[codec.FamilyCMPP][reason.AccountSuspended] != 125 || r[codec.FamilySGIP][reason.AccountSuspended] != 125 || r[codec.FamilySMGP][reason.AccountSuspended] != 133 {
+	if r := cfg.Results; r[codec.FamilyCMPP][reason.AccountSuspended] != 125 || r[codec.FamilySGIP][reason.AccountSuspended] != 125 || r[codec.FamilySMGP][reason.AccountSuspended] != 134 {
 		t.Fatalf("account_suspended defaults: %v", r)
 	}
 	if cfg.Authorization.MOLinkIDUses != 5 || cfg.Upstream.ResponseTimeout != 60*time.Second {

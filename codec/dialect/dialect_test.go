@@ -100,7 +100,7 @@ var oldDefaults = map[string]map[string]uint32{
 		"linkid_wrong_sp": 131, "linkid_wrong_service": 131, "notice_unmatched": 131, "linkid_used_up": 132,
 		"no_recipients": 47, "bad_recipient": 47, "store_unavailable": 1, "subscription_paused": 133, "flow_control": 1, "window_full": 1,
 		"upstream_unavailable": 1, "upstream_timeout": 1, "service_not_allowed": 43, "sp_number_not_allowed": 46,
-		"malformed": 10, "too_many_recipients": 47, "account_suspended": 133},
+		"malformed": 10, "too_many_recipients": 47, "account_suspended": 134},
 }
 
 // loginWith builds the login of d with the mode byte raw on the wire, by
@@ -251,6 +251,18 @@ func TestParse(t *testing.T) {
 	for _, w := range dialect.Wires() {
 		if p, ok := codec.ParseProtocol(w.Protocol().String()); !ok || p != w.Protocol() {
 			t.Errorf("%v does not parse back", w.Protocol())
+		}
+	}
+}
+
+// TestPausedAndSuspendedAreToldApart: an SP must be able to tell a carrier's
+// pause of one subscription from an operator's suspension of its account:
+// the two refusals never share a result code.
+func TestPausedAndSuspendedAreToldApart(t *testing.T) {
+	for _, d := range dialect.All() {
+		tab := d.DefaultResults()
+		if p, s := tab[reason.SubscriptionPaused], tab[reason.AccountSuspended]; p == s {
+			t.Errorf("%s: subscription_paused and account_suspended are both %d", d.Protocol(), p)
 		}
 	}
 }

@@ -128,7 +128,7 @@ var defaultResults = codec.ResultTable{
 	reason.SPNumberNotAllowed:  uint32(StatusIllegalSrcTermID),
 	reason.Malformed:           uint32(StatusMessageStructureError),
 	reason.TooManyRecipients:   uint32(StatusIllegalDestTermID),
-	reason.AccountSuspended:    133,
+	reason.AccountSuspended:    134,
 }
 
 func (Dialect) DefaultResults() codec.ResultTable { return defaultResults }
