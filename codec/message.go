@@ -243,6 +243,9 @@ type Report struct {
 	// Text is the start of the MT's content, for SMGP's report txt (its
 	// length as 3 digits and its first 17 bytes).
 	Text []byte
+	// Err is the error code of the report text, 3 characters: SMGP err,
+	// SMPP receipt err. Empty: builders derive it from Stat.
+	Err string
 }
 
 // Delivery is what DecodeDelivery reads: an MO, a status report, or an

@@ -1,0 +1,66 @@
+package translate
+
+import (
+	"fmt"
+
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/codec/dialect"
+	"github.com/spsmg/spsmg/codec/sgip"
+	"github.com/spsmg/spsmg/codec/smgp"
+	"github.com/spsmg/spsmg/codec/smpp"
+)
+
+// Face is one protocol as translation sees it: the readers and builders of
+// the protocol-neutral values (codec.Submit, codec.Deliver, codec.Report),
+// its message ids, its result codes by class, and what it can carry. The
+// codec.Dialects of SGIP, CMPP and SMGP are Faces, and smpp.Neutral is
+// SMPP's. Every method is pure; one value serves every goroutine.
+type Face interface {
+	Protocol() codec.Protocol
+	ParseView(frame []byte, v *codec.View) error
+	Seq() codec.SeqLayout
+
+	// SubmitIDIsSeq: an MT's identity is its Submit's sequence (SGIP).
+	SubmitIDIsSeq() bool
+	Capabilities() codec.Capabilities
+
+	DecodeSubmit(frame []byte, out *codec.Submit) error
+	DecodeDelivery(frame []byte, out *codec.Delivery) error
+
+	AppendSubmit(dst []byte, seq []byte, s *codec.Submit) []byte
+	AppendSubmitResp(dst []byte, seq []byte, msgID []byte, result uint32) []byte
+	AppendDeliver(dst []byte, seq []byte, d *codec.Deliver) []byte
+	AppendReport(dst []byte, seq []byte, r *codec.Report) []byte
+
+	AppendMsgIDAt(dst []byte, msgID []byte, i int) []byte
+	MsgIDs(gateway string) codec.MsgIDMaker
+
+	ResultClass(code uint32) codec.ResultClass
+	ClassResult(c codec.ResultClass) uint32
+}
+
+var (
+	_ Face = smpp.Neutral{}
+	_ Face = cmpp.Dialect{}
+	_ Face = sgip.Dialect{}
+	_ Face = smgp.Dialect{}
+)
+
+// For returns the Face of protocol p: its codec.Dialect, or for SMPP the
+// deployment's smpp.Neutral (SMPP is not a Dialect yet; its LinkID tag and
+// addressing are choices of the deployment).
+func For(p codec.Protocol, smppFace smpp.Neutral) (Face, error) {
+	if p == codec.SMPP34 {
+		return smppFace, nil
+	}
+	d := dialect.For(p)
+	if d == nil {
+		return nil, fmt.Errorf("translate: protocol %q is not served", p)
+	}
+	f, ok := d.(Face)
+	if !ok {
+		return nil, fmt.Errorf("translate: protocol %s has no translation readers", p)
+	}
+	return f, nil
+}
