@@ -12,76 +12,102 @@ import (
 // reports on it), and the ids of the Delivers spsmg builds for them. Ids are
 // made in the SP protocol's own layout (Face.MsgIDs): a time of the
 // protocol's resolution (CMPP and SMPP a second, SMGP a minute), the
-// node's gateway code, and a counter within that time unit (65,536 a
-// second, a million a minute).
+// node's gateway code, and a counter within that time.
 //
-// Uniqueness (docs/translation.md §3.2):
+// The source counts in seconds whatever the layout's resolution: each
+// second owns its own range of counter values (CMPP and SMPP: all 65,536;
+// SMGP: 16,666 of the minute's million, the second's sixtieth). That is
+// what makes the guarantees below hold for SMGP's minute as for CMPP's
+// second (docs/translation.md §3.2):
 //
-//   - between goroutines: one atomic word holds the time unit in use and
-//     the counter values taken in it; a Next takes a run of consecutive
-//     values (one per recipient) with a compare-and-swap, so two goroutines
-//     never get the same value, and nothing is locked;
-//   - over time: when a unit's values run out the source moves on to the
-//     next unit before the clock does (it "runs ahead"), and it never goes
-//     back, not even when the clock does; Lead says how far ahead it is;
-//   - across restarts: a new source starts one unit after the later of the
-//     clock and the floor it is given, so a node restarted within the same
-//     second (minute) does not repeat what it handed out before. A node
-//     that ran ahead before it stopped must be given a floor: HighWater,
-//     persisted at shutdown (and now and then), is that floor;
+//   - between goroutines: one atomic word holds the second in use and the
+//     counter values taken in it; Append takes a run of consecutive values
+//     (one per recipient) with a compare-and-swap, so two goroutines never
+//     get the same value, and nothing is locked;
+//   - over time: when a second's values run out the source moves on to the
+//     next second before the clock does (it "runs ahead": Lead), and it
+//     never goes back, not even when the clock does;
+//   - across restarts: NewIDSource waits for the next second (at most one)
+//     and starts there, after the later of the clock and the floor it is
+//     given, so a node restarted within the same second does not repeat
+//     what it handed out before. A node that ran ahead before it stopped
+//     needs a floor: HighWater, persisted now and then and at shutdown;
 //   - between nodes: the gateway code (node.gateway_code) is part of every
 //     id; nodes sharing SPs need distinct codes.
 //
 // Ids repeat after a year (the layouts carry no year); a report route
 // lives for days.
 type IDSource struct {
-	unit    int64  // seconds per unit
-	perUnit uint64 // counter values per unit
-	loc     *time.Location
-	now     func() time.Time
-	// state is unit<<24 | the counter values taken in it (perUnit ≤ 2^24).
+	spu       int64  // seconds per time unit of the layout
+	perSecond uint64 // counter values each second owns
+	loc       *time.Location
+	now       func() time.Time
+	// state is second<<24 | the counter values taken in that second.
 	state atomic.Uint64
 }
 
 const idCountBits = 24
 
+// IDConfig is how an IDSource reads time.
+type IDConfig struct {
+	// Location is the carriers' clock the ids' times are written in
+	// (node.time_zone). nil: UTC.
+	Location *time.Location
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+	// Sleep waits; nil: time.Sleep.
+	Sleep func(time.Duration)
+	// Floor is a previous run's HighWater: ids start after it. Zero: none.
+	Floor time.Time
+}
+
 // NewIDSource returns the id source of a protocol with capabilities c
-// (Face.Capabilities): times are written in loc (the carriers' clock,
-// node.time_zone), read from now (nil: time.Now), and start after floor
-// (a previous run's HighWater; zero: none). It returns nil for a protocol
-// whose ids are not made by spsmg (SGIP: the Submit's sequence).
-func NewIDSource(c codec.Capabilities, loc *time.Location, now func() time.Time, floor time.Time) *IDSource {
-	if c.IDUnit < time.Second || c.IDsPerUnit == 0 || c.IDsPerUnit > 1<<idCountBits {
+// (Face.Capabilities). It waits for the next second of the clock (up to
+// one second) before it returns: call it at start, off the event loops.
+// It returns nil for a protocol whose ids are not made by spsmg (SGIP: the
+// Submit's sequence).
+func NewIDSource(c codec.Capabilities, cfg IDConfig) *IDSource {
+	spu := int64(c.IDUnit / time.Second)
+	if spu < 1 || c.IDsPerUnit == 0 {
 		return nil
 	}
-	if now == nil {
-		now = time.Now
+	perSecond := uint64(c.IDsPerUnit) / uint64(spu)
+	if perSecond == 0 || perSecond >= 1<<idCountBits {
+		return nil
 	}
-	if loc == nil {
-		loc = time.UTC
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	s := &IDSource{unit: int64(c.IDUnit / time.Second), perUnit: uint64(c.IDsPerUnit), loc: loc, now: now}
-	start := s.unitOf(now())
-	if !floor.IsZero() {
-		start = max(start, s.unitOf(floor))
+	if cfg.Sleep == nil {
+		cfg.Sleep = time.Sleep
 	}
-	s.state.Store(uint64(start+1) << idCountBits)
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	s := &IDSource{spu: spu, perSecond: perSecond, loc: cfg.Location, now: cfg.Now}
+	t := cfg.Now()
+	cfg.Sleep(t.Truncate(time.Second).Add(time.Second).Sub(t))
+	start := max(secondOf(t)+1, secondOf(cfg.Now()))
+	if !cfg.Floor.IsZero() {
+		start = max(start, secondOf(cfg.Floor)+1)
+	}
+	s.state.Store(uint64(start) << idCountBits)
 	return s
 }
 
-func (s *IDSource) unitOf(t time.Time) int64 { return max(t.Unix(), 0) / s.unit }
+func secondOf(t time.Time) int64 { return max(t.Unix(), 0) }
 
-// take reserves n consecutive counter values in one unit and returns the
-// unit and the first value.
-func (s *IDSource) take(n int) (unit int64, first uint64) {
-	now := s.unitOf(s.now())
+// take reserves n consecutive counter values of one second and returns
+// the second and the first value.
+func (s *IDSource) take(n int) (sec int64, first uint64) {
+	now := secondOf(s.now())
 	for {
 		old := s.state.Load()
 		u, used := int64(old>>idCountBits), old&(1<<idCountBits-1)
 		if now > u {
 			u, used = now, 0
 		}
-		if used+uint64(n) > s.perUnit {
+		if used+uint64(n) > s.perSecond {
 			u, used = u+1, 0
 		}
 		if s.state.CompareAndSwap(old, uint64(u)<<idCountBits|(used+uint64(n))) {
@@ -90,16 +116,15 @@ func (s *IDSource) take(n int) (unit int64, first uint64) {
 	}
 }
 
-// HighWater is the start of the last time unit ids were taken from: the
-// floor to give NewIDSource after a restart.
-func (s *IDSource) HighWater() time.Time {
-	return time.Unix(int64(s.state.Load()>>idCountBits)*s.unit, 0)
-}
+// HighWater is the second ids are being taken from: the floor to give
+// NewIDSource after a restart.
+func (s *IDSource) HighWater() time.Time { return time.Unix(int64(s.state.Load()>>idCountBits), 0) }
 
-// Lead is how far the source runs ahead of the clock (0 normally).
+// Lead is how far the source runs ahead of the clock (0 normally; one
+// second right after start).
 func (s *IDSource) Lead() time.Duration {
-	d := int64(s.state.Load()>>idCountBits) - s.unitOf(s.now())
-	return time.Duration(max(d, 0)*s.unit) * time.Second
+	d := int64(s.state.Load()>>idCountBits) - secondOf(s.now())
+	return time.Duration(max(d, 0)) * time.Second
 }
 
 // IDGen writes the ids of one IDSource in one protocol's layout. It keeps
@@ -128,10 +153,11 @@ func (s *IDSource) Gen(f Face, gateway string) *IDGen {
 // gives id i from the first) and appends the first to dst. It does not
 // allocate when dst has room.
 func (g *IDGen) Append(dst []byte, n int) []byte {
-	u, first := g.src.take(max(n, 1))
-	if u != g.unit {
-		g.maker.Stamp(time.Unix(u*g.src.unit, 0).In(g.src.loc))
-		g.unit = u
+	sec, first := g.src.take(max(n, 1))
+	unit := sec / g.src.spu
+	if unit != g.unit {
+		g.maker.Stamp(time.Unix(unit*g.src.spu, 0).In(g.src.loc))
+		g.unit = unit
 	}
-	return g.maker.Append(dst, first)
+	return g.maker.Append(dst, uint64(sec%g.src.spu)*g.src.perSecond+first)
 }

@@ -85,6 +85,12 @@ func (p *Pair) Submit(frame, spSeq []byte, ids *IDGen) (*Plan, error) {
 	}
 	seq := make([]byte, p.Up.Seq().Len)
 	step := max(p.up.MaxDests, 1)
+	if p.Up.SubmitIDIsSeq() && !p.SP.SubmitIDIsSeq() {
+		// The upstream's reports name the Submit (its sequence), one key
+		// for all its recipients, while the SP has an id per recipient:
+		// one recipient per Submit keeps one route per id.
+		step = 1
+	}
 	for i, content := range parts {
 		m := s
 		if len(parts) > 1 {
