@@ -16,8 +16,8 @@ import (
 func richSubmit(sp Face) codec.Submit {
 	s := codec.Submit{
 		SPNumber: "10655123", ServiceCode: "NEWS", LinkID: "AB12CD34", CorpID: "12345",
-		Dests: []string{"13800138000", "8613900139000", "+8613700137000"},
-		Fee:   codec.Fee{Type: codec.FeePerMessage, Code: 10, Payer: codec.PayerNumber, ChargeNumber: "13800138000"},
+		Dests:  []string{"13800138000", "8613900139000", "+8613700137000"},
+		Fee:    codec.Fee{Type: codec.FeePerMessage, Code: 10, Payer: codec.PayerNumber, ChargeNumber: "13800138000"},
 		Coding: text.UCS2, Content: ucs2("你好，世界"), NeedReport: true, Priority: 2,
 		ValidTime: "260315120000032+",
 	}

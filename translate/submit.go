@@ -249,7 +249,9 @@ func (pl *Plan) answer(k int, c codec.ResultClass, upID []byte) bool {
 func (pl *Plan) Done() bool { return pl.pending == 0 }
 
 // Accepted reports whether the upstream accepted Submit k.
-func (pl *Plan) Accepted(k int) bool { return pl.subs[k].answered && pl.subs[k].class == codec.ResultOK }
+func (pl *Plan) Accepted(k int) bool {
+	return pl.subs[k].answered && pl.subs[k].class == codec.ResultOK
+}
 
 // Route appends the report route of recipient j (from ≤ j < to of
 // Recipients(k)) of accepted Submit k: key, the upstream's id its report
