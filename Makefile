@@ -10,7 +10,7 @@ build:
 
 # The README's test command (also what .ci/run runs).
 test:
-	$(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -timeout 15m ./... && $(GO) test -run='^$$' -fuzz=FuzzConnection -fuzztime=30s -fuzzminimizetime=10x ./test/netfuzz
+	$(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -timeout 15m ./... && $(GO) test -count=1 -run=TestForwardingAllocations ./proxy && $(GO) test -run='^$$' -fuzz=FuzzConnection -fuzztime=30s -fuzzminimizetime=10x ./test/netfuzz
 
 # The README's run command: gateway + simulated SMG with the demo config.
 run demo:
@@ -94,3 +94,9 @@ test-heavy:
 # Minimisation is capped: coverage from a live gateway's goroutines is noisy.
 fuzz-net:
 	$(GO) test -run='^$$' -fuzz=FuzzConnection -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x ./test/netfuzz/
+
+# docs/console.png, taken by the console's browser test (Debian's chromium:
+# apt-get install -y chromium).
+.PHONY: console-screenshot
+console-screenshot:
+	$(GO) test -count=1 -run TestConsoleInBrowser ./test/console -screenshot=$(CURDIR)/docs/console.png

@@ -231,6 +231,11 @@ func (a *API) serve(ctx *fasthttp.RequestCtx, rt *routed) (code, string) {
 		}
 		return a.answerError(ctx, fail(rt.code, "%s %s: %s", ctx.Method(), ctx.Path(), rt.why)), acc.id
 	}
+	if (rt.ep == epOndemand || rt.ep == epSubscriptionsCreate) && a.suspended(acc.id) {
+		// A suspended SP may not have spsmg send MT on its behalf either
+		// (README: Operator console); it may still list and cancel.
+		return a.answerError(ctx, fail(codeAccountSuspended, "account %s is suspended by the operator: no MT is sent on its behalf", acc.id)), acc.id
+	}
 	r := &request{ctx: ctx, snap: s, acc: acc, rt: rt, body: body}
 	var (
 		status int
@@ -272,35 +277,61 @@ func (a *API) serve(ctx *fasthttp.RequestCtx, rt *routed) (code, string) {
 // well-formed, app key known, client IP white-listed, timestamp inside the
 // window, signature right, nonce unused.
 func (a *API) authenticate(ctx *fasthttp.RequestCtx, s *snapshot, body []byte) (*account, *Error) {
-	h := &ctx.Request.Header
-	c, e := parseCredentials(h.Peek(HeaderAppKey), h.Peek(HeaderTimestamp), h.Peek(HeaderNonce), h.Peek(HeaderSignature))
+	var acc *account
+	_, e := verifyRequest(ctx, body, a.nonces, a.now().Unix(), s.window, func(key string) ([]byte, *Error) {
+		acc = s.accounts[key]
+		if acc == nil {
+			return nil, fail(codeUnknownAppKey, "unknown app key")
+		}
+		ip, _ := netip.AddrFromSlice(ctx.RemoteIP())
+		if !ipAllowed(acc.allow, s.serverAllow, ip.Unmap()) {
+			return nil, fail(codeForbiddenIP, "client address %s is not white-listed for this app key", ip.Unmap())
+		}
+		return acc.secret, nil
+	})
 	if e != nil {
 		return nil, e
 	}
-	acc := s.accounts[c.appKey]
-	if acc == nil {
-		return nil, fail(codeUnknownAppKey, "unknown app key")
+	return acc, nil
+}
+
+// verifyRequest runs the checks of a signed request in order: headers
+// present and well-formed, then lookup (the key known, the client allowed:
+// it returns the key's secret or the refusal), timestamp inside ±window
+// seconds of now, signature right, nonce unused. It returns the key.
+func verifyRequest(ctx *fasthttp.RequestCtx, body []byte, nonces *nonceCache, now, window int64,
+	lookup func(key string) ([]byte, *Error)) (string, *Error) {
+	h := &ctx.Request.Header
+	c, e := parseCredentials(h.Peek(HeaderAppKey), h.Peek(HeaderTimestamp), h.Peek(HeaderNonce), h.Peek(HeaderSignature))
+	if e != nil {
+		return "", e
 	}
-	ip, _ := netip.AddrFromSlice(ctx.RemoteIP())
-	if !ipAllowed(acc.allow, s.serverAllow, ip.Unmap()) {
-		return nil, fail(codeForbiddenIP, "client address %s is not white-listed for this app key", ip.Unmap())
+	secret, e := lookup(c.appKey)
+	if e != nil {
+		return "", e
 	}
-	now := a.now().Unix()
-	if d := now - c.timestamp; d > s.window || d < -s.window {
-		return nil, fail(codeStaleTimestamp, "%s is %d s away from the server clock (window ±%d s)", HeaderTimestamp, d, s.window)
+	if d := now - c.timestamp; d > window || d < -window {
+		return "", fail(codeStaleTimestamp, "%s is %d s away from the server clock (window ±%d s)", HeaderTimestamp, d, window)
 	}
-	if !c.verify(acc.secret, string(ctx.Method()), string(h.RequestURI()), body) {
-		return nil, fail(codeBadSignature, "signature does not match the request")
+	if !c.verify(secret, string(ctx.Method()), string(h.RequestURI()), body) {
+		return "", fail(codeBadSignature, "signature does not match the request")
 	}
-	switch r, retry := a.nonces.add(c.appKey, c.nonce, c.timestamp, now, s.window); r {
+	switch r, retry := nonces.add(c.appKey, c.nonce, c.timestamp, now, window); r {
 	case nonceReplayed:
-		return nil, fail(codeReplayedNonce, "nonce already used within the signature window")
+		return "", fail(codeReplayedNonce, "nonce already used within the signature window")
 	case nonceFull:
 		e := fail(codeTooManyRequests, "too many requests within the signature window; retry later")
 		e.retryAfter = int(max(retry, 1))
-		return nil, e
+		return "", e
 	}
-	return acc, nil
+	return c.appKey, nil
+}
+
+// suspended reports whether the gateway has suspended account id (the
+// admin API); an Originator that cannot say suspends nobody.
+func (a *API) suspended(id string) bool {
+	s, ok := a.gw.(interface{ Suspended(string) bool })
+	return ok && s.Suspended(id)
 }
 
 // answerError writes e and returns its code.

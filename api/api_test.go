@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"github.com/spsmg/spsmg/reason"
 	"net/http"
 	"os"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 )
 
 func TestOndemand(t *testing.T) {
@@ -274,6 +274,8 @@ func TestErrors(t *testing.T) {
 			ep: epOndemand, want: codeForbiddenIP},
 		{name: "server list applies to a key without its own", mutate: func(c *config.Config) { c.HTTP.AllowIPs = []string{"10.0.0.0/8"} },
 			call: call{method: "POST", uri: "/v1/ondemand", body: ondemand}, ep: epOndemand, want: codeForbiddenIP},
+		{name: "suspended account", setup: func(e *env) { e.gw.suspended = map[string]bool{"sp-a": true} },
+			call: post(ondemand), ep: epOndemand, want: codeAccountSuspended},
 		{name: "unknown path", call: call{method: "GET", uri: "/v1/nothing"}, ep: epOther, want: codeNotFound},
 		{name: "DELETE without service", call: call{method: "DELETE", uri: "/v1/subscriptions/" + userA}, ep: epOther, want: codeNotFound},
 		{name: "DELETE of nothing active", call: call{method: "DELETE", uri: "/v1/subscriptions/" + userA + "/NEWS"},
@@ -464,5 +466,34 @@ func TestConcurrentReplayAdmitsOne(t *testing.T) {
 	}
 	if got := e.counter(epSubscriptionsList, codeReplayedNonce); got != n-1 {
 		t.Fatalf("replayed_nonce counted %v times", got)
+	}
+}
+
+// TestSuspendedAccountOriginatesNothing: an account the operator suspended
+// gets account_suspended for on-demand and subscription requests, and
+// nothing is sent on its behalf; listing still works.
+func TestSuspendedAccountOriginatesNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	e.gw.mu.Lock()
+	e.gw.suspended = map[string]bool{"sp-a": true}
+	e.gw.mu.Unlock()
+	for _, c := range []call{
+		{method: "POST", uri: "/v1/ondemand", body: `{"user":"13800138000"}`},
+		{method: "POST", uri: "/v1/subscriptions", body: `{"user":"13800138000","service_code":"NEWS"}`},
+	} {
+		r := e.do(c)
+		got := decode[Error](t, r, http.StatusForbidden)
+		if got.Code != "account_suspended" {
+			t.Fatalf("%s %s: %+v, want account_suspended", c.method, c.uri, got)
+		}
+	}
+	if sent := e.gw.all(); len(sent) != 0 {
+		t.Fatalf("originated %d MTs for a suspended account", len(sent))
+	}
+	if r := e.do(call{method: "GET", uri: "/v1/subscriptions?user=13800138000"}); r.status != http.StatusOK {
+		t.Fatalf("listing by a suspended account: %d %s", r.status, r.body)
+	}
+	if n := e.counter(epOndemand, codeAccountSuspended); n != 1 {
+		t.Fatalf("ondemand account_suspended counted %v times", n)
 	}
 }

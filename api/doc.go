@@ -113,6 +113,7 @@
 //	401    replayed_nonce          X-Nonce already used by this key within the window
 //	403    forbidden_ip            the client address is not white-listed for the key
 //	403    service_not_allowed     POST /v1/subscriptions for a service_code outside the account's service_codes
+//	403    account_suspended       POST /v1/ondemand or /v1/subscriptions by an account the operator suspended
 //	404    not_found               no such endpoint, or (DELETE) nothing active to cancel
 //	405    method_not_allowed      the path exists, the method does not (Allow header set)
 //	409    already_subscribed      POST /v1/subscriptions for an active (or paused) subscription

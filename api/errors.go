@@ -46,6 +46,7 @@ const (
 	codeReplayedNonce
 	codeForbiddenIP
 	codeServiceNotAllowed
+	codeAccountSuspended
 	codeNotFound
 	codeMethodNotAllowed
 	codeAlreadySubscribed
@@ -75,6 +76,7 @@ var codeNames = [numCodes]string{
 	codeReplayedNonce:        "replayed_nonce",
 	codeForbiddenIP:          "forbidden_ip",
 	codeServiceNotAllowed:    "service_not_allowed",
+	codeAccountSuspended:     "account_suspended",
 	codeNotFound:             "not_found",
 	codeMethodNotAllowed:     "method_not_allowed",
 	codeAlreadySubscribed:    "already_subscribed",
@@ -103,6 +105,7 @@ var codeStatus = [numCodes]int{
 	codeReplayedNonce:        http.StatusUnauthorized,
 	codeForbiddenIP:          http.StatusForbidden,
 	codeServiceNotAllowed:    http.StatusForbidden,
+	codeAccountSuspended:     http.StatusForbidden,
 	codeNotFound:             http.StatusNotFound,
 	codeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	codeAlreadySubscribed:    http.StatusConflict,

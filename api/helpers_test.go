@@ -91,6 +91,14 @@ type fakeGW struct {
 	result uint32
 	err    error
 	block  bool // wait for the context's deadline
+	// suspended: accounts the gateway has suspended (Suspended).
+	suspended map[string]bool
+}
+
+func (f *fakeGW) Suspended(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.suspended[id]
 }
 
 func (f *fakeGW) Originate(ctx context.Context, o proxy.Origination) (proxy.OriginResult, error) {

@@ -1,9 +1,10 @@
 package authcache
 
 import (
-	"github.com/spsmg/spsmg/reason"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // TestHotPathAllocs guards the hot path: Authorize on a hit (subscription,

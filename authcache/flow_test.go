@@ -3,10 +3,11 @@ package authcache
 import (
 	"encoding/binary"
 	"errors"
-	"github.com/spsmg/spsmg/reason"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // TestFlows walks each flow of docs/authorization.md step by step, with the

@@ -2,7 +2,6 @@ package authcache
 
 import (
 	"errors"
-	"github.com/spsmg/spsmg/reason"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // Test parties. Users appear in the SGIP (86…), CMPP (bare) and +86 forms.

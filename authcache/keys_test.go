@@ -3,8 +3,9 @@ package authcache
 import (
 	"bytes"
 	"fmt"
-	"github.com/spsmg/spsmg/reason"
 	"testing"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // keepOpen lets a test reopen an engine on the same store (Engine.Close

@@ -2,11 +2,12 @@ package authcache
 
 import (
 	"fmt"
-	"github.com/spsmg/spsmg/reason"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // longMO records an MO of userA to spA for service NEWS and returns its

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/spsmg/spsmg/reason"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // fakeDisk is the injected free-space source: tests set the free bytes

@@ -3,9 +3,10 @@ package authcache
 import (
 	"errors"
 	"fmt"
-	"github.com/spsmg/spsmg/reason"
 	"testing"
 	"time"
+
+	"github.com/spsmg/spsmg/reason"
 )
 
 // syncT0 is a platform time (Unix ms) the sync tests count from.

@@ -42,7 +42,7 @@ var e2eShapes = []struct{ conns, window int }{{1, 16}, {1, 1024}, {16, 16}, {16,
 // machine's cores; see cmd/compare for separate processes.
 func BenchmarkE2E(b *testing.B) {
 	for _, p := range protocols {
-		b.Run(string(p), func(b *testing.B) {
+		b.Run(p.String(), func(b *testing.B) {
 			w := newWorld(b, p, subscribers())
 			for _, s := range e2eShapes {
 				name := fmt.Sprintf("direct/conns=%d/window=%d/allowed", s.conns, s.window)
@@ -182,7 +182,7 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 func BenchmarkHalfLoad(b *testing.B) {
 	const conns = 16
 	for _, p := range protocols {
-		b.Run(string(p), func(b *testing.B) {
+		b.Run(p.String(), func(b *testing.B) {
 			w := newWorld(b, p, subscribers())
 			for _, window := range []int{16, 1024} {
 				halfLoad(b, w, conns, window)
@@ -215,7 +215,7 @@ func halfLoad(b *testing.B, w *world, conns, window int) {
 // 50/50 mix, every result checked (run's checks).
 func TestE2ESmoke(t *testing.T) {
 	for _, p := range protocols {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			w := newWorld(t, p, 1000)
 			for _, direct := range []bool{true, false} {
 				rep := w.run(t, load{direct: direct, conns: 2, window: 16, mix: halfRefused, total: 2000})

@@ -13,8 +13,10 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/bench/internal/rig"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -48,14 +50,14 @@ const (
 // protocols are the variants of every end-to-end benchmark: one per
 // protocol family and CMPP version (the proxy forwards without
 // translation, so the SP, the gateway and the SMG speak the same).
-var protocols = []config.Protocol{config.SGIP, config.CMPP20, config.CMPP30, config.SMGP30}
+var protocols = []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP30, codec.SMGP30}
 
 // userNumbers returns n numbers prefix+8 digits; SGIP writes them with 86
 // (docs/protocols/sgip12.md §1; authcache strips it).
-func userNumbers(p config.Protocol, prefix string, n int) []string {
+func userNumbers(p codec.Protocol, prefix string, n int) []string {
 	out := make([]string, n)
 	cc := ""
-	if p == config.SGIP {
+	if p == codec.SGIP {
 		cc = "86"
 	}
 	for i := range out {
@@ -75,7 +77,7 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // world is one protocol's SMG simulator, authorization engine and gateway.
 type world struct {
-	proto         config.Protocol
+	proto         codec.Protocol
 	smg           *smg.Server
 	engine        *authcache.Engine
 	gw            *proxy.Gateway
@@ -87,20 +89,11 @@ type world struct {
 	notSubscribed uint32   // the refusal's result code in this protocol
 }
 
-func freeAddr(tb testing.TB) string {
-	tb.Helper()
-	a, err := rig.FreeAddr()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return a
-}
-
 // newWorld starts one protocol's world; Cleanup stops it.
-func newWorld(tb testing.TB, p config.Protocol, subs int) *world {
+func newWorld(tb testing.TB, p codec.Protocol, subs int) *world {
 	tb.Helper()
-	login, secret := rig.SPAccount(string(p))
-	w := &world{proto: p, login: login, secret: secret, spAddr: freeAddr(tb)}
+	login, secret := rig.SPAccount(p.String())
+	w := &world{proto: p, login: login, secret: secret}
 	s, err := smg.Start(smg.Config{Protocol: p, Logger: quiet(),
 		// The direct runs log in as the SP itself.
 		Accounts: map[string]string{rig.SMGLogin: rig.SMGSecret, login: secret}})
@@ -113,14 +106,16 @@ func newWorld(tb testing.TB, p config.Protocol, subs int) *world {
 	// The configuration cmd/compare runs spsmg with; the store and HTTP
 	// entries are not used here (the engine is in memory, no HTTP server).
 	// SGIP's inbound listener and the SP's receiver stay unused too: MT-only
-	// runs ask for no reports, and spsmg dials a receiver only to deliver.
-	g := rig.Gateway{Proto: string(p), Listen: w.spAddr, SMG: s.Addr(), HTTP: "127.0.0.1:0", DataDir: tb.TempDir(),
-		Window: upstreamWindow, Inbound: freeAddr(tb), Receiver: freeAddr(tb)}
+	// runs ask for no reports, and spsmg dials a receiver only to deliver
+	// (port 0: nothing listens there). The gateway listens on port 0 and
+	// says where (Addrs), so that no port is probed and bound again.
+	g := rig.Gateway{Proto: p.String(), Listen: "127.0.0.1:0", SMG: s.Addr(), HTTP: "127.0.0.1:0", DataDir: tb.TempDir(),
+		Window: upstreamWindow, Inbound: "127.0.0.1:0", Receiver: "127.0.0.1:0"}
 	cfg, err := config.Parse([]byte(g.YAML()))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w.notSubscribed = cfg.Results.Family(p.Family())["not_subscribed"]
+	w.notSubscribed = cfg.Results.Table(p.Family()).Result(reason.NotSubscribed)
 	w.engine, err = authcache.Open(proxy.AuthPolicy(cfg), authcache.NewMemStore(nil), authcache.WithLogger(quiet()))
 	if err != nil {
 		tb.Fatal(err)
@@ -141,6 +136,7 @@ func newWorld(tb testing.TB, p config.Protocol, subs int) *world {
 	case err := <-w.served:
 		tb.Fatalf("gateway did not start: %v", err)
 	}
+	w.spAddr = w.gw.Addrs()[0].String()
 	// Every loop's bind logged in: a Submit on a loop without one would be
 	// handed across loops, which is not the path being measured.
 	deadline := time.Now().Add(10 * time.Second)

@@ -85,10 +85,20 @@ type Dialect interface {
 	// Active_Test); without one an idle connection is closed.
 	HasActiveTest() bool
 
+	// ResendTimeout is the spec's wait for a response before a request is
+	// resent: 30 s in SGIP, T = 60 s in CMPP and SMGP. spsmg's default
+	// response timeout.
+	ResendTimeout() time.Duration
+
 	// SubmitIDIsSeq: the identity of an MT, which its status reports quote,
 	// is the sequence its Submit was sent with (SGIP): known when the
 	// Submit leaves. Otherwise it is the message id the Submit_Resp brings.
 	SubmitIDIsSeq() bool
+
+	// UserNumber is how the protocol writes a user's number given in
+	// national form (13800138000): SGIP puts the 86 country prefix before
+	// an 11-digit mobile number. Builders write numbers as they are given.
+	UserNumber(n string) string
 
 	// LinkIDWidth is the width of the slot a LinkID travels in: the 8-byte
 	// Reserve of SGIP and CMPP 2.x, 20 bytes in CMPP 3.0 and SMGP.
@@ -208,7 +218,7 @@ const MaxSeqLen = 12
 type ResultTable [reason.Count]uint32
 
 // Result returns the code of r.
-func (t *ResultTable) Result(r reason.Reason) uint32 {
+func (t ResultTable) Result(r reason.Reason) uint32 {
 	if r < reason.Count {
 		return t[r]
 	}

@@ -148,8 +148,8 @@ type Submit struct {
 	// SPNumber is the source the user sees: CMPP Src_Id, SGIP SPNumber,
 	// SMGP SrcTermID, SMPP source_addr.
 	SPNumber string
-	// Dests are the recipients (1–100): CMPP Dest_terminal_Id, SGIP
-	// UserNumber (an 11-digit mobile number gets SGIP's 86 prefix), SMGP
+	// Dests are the recipients (1–100), as the protocol writes them
+	// (Dialect.UserNumber): CMPP Dest_terminal_Id, SGIP UserNumber, SMGP
 	// DestTermID.
 	Dests []string
 	// ServiceCode: CMPP Service_Id, SGIP ServiceType, SMGP ServiceID.
@@ -190,9 +190,8 @@ type Deliver struct {
 	// CMPP Msg_Id (8 bytes), SMGP MsgID (10); shorter values are
 	// right-aligned. SGIP has none.
 	MsgID []byte
-	// User is the sender: CMPP Src_terminal_Id, SGIP UserNumber (an
-	// 11-digit mobile number gets SGIP's 86 prefix when built), SMGP
-	// SrcTermID.
+	// User is the sender, as the protocol writes it (Dialect.UserNumber):
+	// CMPP Src_terminal_Id, SGIP UserNumber, SMGP SrcTermID.
 	User string
 	// SPNumber is the access number the user dialled: CMPP Dest_Id, SGIP
 	// SPNumber, SMGP DestTermID.

@@ -129,6 +129,9 @@ type View struct {
 	Coding     uint8  // Msg_Fmt / MessageCoding / MsgFormat
 	Content    []byte // message content including any UDH; a report body for a report Deliver
 	NeedReport bool   // Registered_Delivery / ReportFlag / NeedReport asks for a status report
+	// ReportOnError: the report is wanted only when delivery fails (SGIP
+	// ReportFlag 0); NeedReport is set too.
+	ReportOnError bool
 
 	// Responses: Result (Status) of any *_Resp; MsgID of a Submit_Resp
 	// (CMPP 8 bytes, SMGP 10 bytes; nil for SGIP, where the Submit's

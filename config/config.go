@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/spsmg/spsmg/codec"
 )
 
 // Config is the whole file.
@@ -71,14 +73,14 @@ type Node struct {
 
 // Listener accepts SP connections speaking one protocol.
 type Listener struct {
-	Protocol Protocol `yaml:"protocol"`
-	Addr     string   `yaml:"addr"` // host:port, e.g. 0.0.0.0:7890
+	Protocol codec.Protocol `yaml:"protocol"`
+	Addr     string         `yaml:"addr"` // host:port, e.g. 0.0.0.0:7890
 }
 
 // Upstream is the carrier SMG.
 type Upstream struct {
-	Protocol Protocol `yaml:"protocol"`
-	Addr     string   `yaml:"addr"`
+	Protocol codec.Protocol `yaml:"protocol"`
+	Addr     string         `yaml:"addr"`
 	// Login is the account spsmg logs in with: CMPP Source_Addr, SGIP Login
 	// Name, SMGP ClientID.
 	Login  string `yaml:"login"`
@@ -271,6 +273,22 @@ type HTTP struct {
 	MetricsAllowIPs []string `yaml:"metrics_allow_ips"`
 	// SignatureWindow: requests whose timestamp is further off are refused.
 	SignatureWindow time.Duration `yaml:"signature_window"`
+	// Admin, when set, turns on the operator's admin API under /admin/v1/
+	// (suspend an account, close a connection, drain a bind, reload),
+	// which the console's buttons call. Unset: the admin API answers
+	// not_configured and the console is read-only.
+	Admin *Admin `yaml:"admin"`
+}
+
+// Admin is the one operator credential of the admin API: requests are
+// signed with Key and Secret exactly as SP websites sign /v1/ requests.
+type Admin struct {
+	// Key names the operator credential in logs (who acted).
+	Key string `yaml:"key"`
+	// Secret signs requests; at least MinAdminSecretLen bytes.
+	Secret string `yaml:"secret"`
+	// AllowIPs may call /admin/v1/; empty = loopback only.
+	AllowIPs []string `yaml:"allow_ips"`
 }
 
 // Authorization holds the rules of SPEC §3.
@@ -321,20 +339,11 @@ type Authorization struct {
 	NotiUserText string `yaml:"noti_user_text"`
 }
 
-// Results maps a refusal reason (the metric label, e.g. not_subscribed)
-// to the result code per protocol family. Missing entries take the
-// defaults in DefaultResults.
-type Results struct {
-	SGIP map[string]uint32 `yaml:"sgip"`
-	CMPP map[string]uint32 `yaml:"cmpp"`
-	SMGP map[string]uint32 `yaml:"smgp"`
-}
-
 // Account is one SP.
 type Account struct {
 	// ID names the account in logs and metric labels.
-	ID       string   `yaml:"id"`
-	Protocol Protocol `yaml:"protocol"`
+	ID       string         `yaml:"id"`
+	Protocol codec.Protocol `yaml:"protocol"`
 	// Login is what the SP logs in with: CMPP Source_Addr (the 6-digit
 	// SP_Id), SGIP Login Name, SMGP ClientID.
 	Login  string `yaml:"login"`

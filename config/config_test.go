@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 )
 
 func TestDemoConfigLoads(t *testing.T) {
@@ -19,14 +19,20 @@ func TestDemoConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo config: %v", err)
 	}
-	if cfg.Upstream.Protocol != CMPP30 || len(cfg.Accounts) != 1 || cfg.Accounts[0].ID != "demo-sp" {
+	if cfg.Upstream.Protocol != codec.CMPP30 || len(cfg.Accounts) != 1 || cfg.Accounts[0].ID != "demo-sp" {
 		t.Fatalf("unexpected demo config: %+v", cfg)
 	}
-	if cfg.Results.CMPP["not_subscribed"] != 106 || cfg.Results.CMPP[ReasonFlowControl] != 8 {
-		t.Fatalf("default results not merged: %v", cfg.Results.CMPP)
+	if cmpp := cfg.Results[codec.FamilyCMPP]; cmpp[reason.NotSubscribed] != 106 || cmpp[reason.FlowControl] != 8 {
+		t.Fatalf("default results not merged: %v", cmpp)
 	}
 	if u := cfg.Upstream; u.StallProbeAfter != 5*time.Second || u.ProbeTimeout != 5*time.Second || u.MaxTimeouts != 3 {
 		t.Fatalf("bind health defaults: %+v", u)
+	}
+	if a := cfg.HTTP.Admin; a == nil || a.Key != "demo-admin" || len(a.Secret) < MinAdminSecretLen {
+		t.Fatalf("demo admin credential: %+v", a)
+	}
+	if r := cfg.Results; r[codec.FamilyCMPP][reason.AccountSuspended] != 125 || r[codec.FamilySGIP][reason.AccountSuspended] != 125 || r[codec.FamilySMGP][reason.AccountSuspended] != 133 {
+		t.Fatalf("account_suspended defaults: %v", r)
 	}
 	if cfg.Authorization.MOLinkIDUses != 5 || cfg.Upstream.ResponseTimeout != 60*time.Second {
 		t.Fatalf("defaults: %+v %+v", cfg.Authorization, cfg.Upstream)
@@ -112,6 +118,12 @@ func TestParseRejects(t *testing.T) {
 		{"SGIP inbound login too long", sgipLong, `upstream.inbound.login: "inbound-login-17b" is 17 bytes; SGIP Login Name holds 16`},
 		{"SGIP receiver login too long", sgipLong, `accounts[0].receiver.login: "receiver-login-18b" is 18 bytes; SGIP Login Name holds 16`},
 		{"bad metrics allow list", minimal + "http: {metrics_allow_ips: [10.0.0.0/33]}\n", `http.metrics_allow_ips[0]: "10.0.0.0/33" is not an IP or CIDR`},
+		{"admin without key", minimal + "http: {admin: {secret: 0123456789abcdef}}\n", `http.admin.key: required`},
+		{"admin key with a space", minimal + "http: {admin: {key: \"ops one\", secret: 0123456789abcdef}}\n", `http.admin.key: "ops one": at most 128 characters, no spaces`},
+		{"admin secret too short", minimal + "http: {admin: {key: ops, secret: short}}\n", `http.admin.secret: 5 bytes: at least 16`},
+		{"bad admin allow list", minimal + "http: {admin: {key: ops, secret: 0123456789abcdef, allow_ips: [nope]}}\n", `http.admin.allow_ips[0]: "nope" is not an IP or CIDR`},
+		{"unknown admin key", minimal + "http: {admin: {key: ops, secret: 0123456789abcdef, token: x}}\n", "http.admin.token: unknown key"},
+		{"zero suspension code", minimal + "results: {smgp: {account_suspended: 0}}\n", "results.smgp.account_suspended: 0 means success"},
 		{"prelogin cap below 1", minimal + "gateway: {max_prelogin_per_ip: -1}\n", "gateway.max_prelogin_per_ip: -1: at least 1"},
 		{"SGIP needs inbound", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "upstream.inbound: SGIP needs a listener"},
 		{"SGIP account needs receiver", strings.ReplaceAll(minimal, "cmpp3", "sgip"), "accounts[0].receiver: an SGIP SP needs receiver.addr"},
@@ -164,20 +176,28 @@ func TestStoreRedisDefaults(t *testing.T) {
 	}
 }
 
-func TestProtocol(t *testing.T) {
-	cases := []struct {
-		p       Protocol
-		family  string
-		version uint8
-		linkID  int
-	}{
-		{SGIP, "sgip", 0, 8}, {CMPP20, "cmpp", 0x20, 8}, {CMPP21, "cmpp", 0x21, 8},
-		{CMPP30, "cmpp", 0x30, 20}, {SMGP30, "smgp", 0x30, 20}, {SMGP13, "smgp", 0x13, 20},
+// TestNamesAreReadIntoCodecTypes: the file's names become codec.Protocol,
+// codec.Family and reason.Reason values, and a results entry overrides its
+// family's default in the table the gateway uses.
+func TestNamesAreReadIntoCodecTypes(t *testing.T) {
+	file := strings.ReplaceAll(minimal, "cmpp3", "cmpp2.1") + "results: {cmpp: {not_subscribed: 120}, smgp: {flow_control: 75}}\n"
+	cfg, err := Parse([]byte(file))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range cases {
-		if c.p.Family() != c.family || c.p.Version() != c.version || c.p.LinkIDWidth() != c.linkID {
-			t.Errorf("%s: family %q version %#x linkid %d", c.p, c.p.Family(), c.p.Version(), c.p.LinkIDWidth())
-		}
+	if cfg.Upstream.Protocol != codec.CMPP21 || cfg.Listeners[0].Protocol != codec.CMPP21 || cfg.Accounts[0].Protocol != codec.CMPP21 {
+		t.Errorf("protocols %v %v %v, want cmpp2.1", cfg.Upstream.Protocol, cfg.Listeners[0].Protocol, cfg.Accounts[0].Protocol)
+	}
+	cmpp := cfg.Results.Table(codec.FamilyCMPP)
+	if cmpp.Result(reason.NotSubscribed) != 120 || cmpp.Result(reason.LinkIDUnknown) != 107 {
+		t.Errorf("cmpp table: not_subscribed %d (want the file's 120), linkid_unknown %d (want the default 107)",
+			cmpp.Result(reason.NotSubscribed), cmpp.Result(reason.LinkIDUnknown))
+	}
+	if got := cfg.Results.Table(codec.FamilySMGP).Result(reason.FlowControl); got != 75 {
+		t.Errorf("smgp flow_control %d, want 75", got)
+	}
+	if got := cfg.Results.Table(codec.FamilySGIP).Result(reason.NotSubscribed); got != 106 {
+		t.Errorf("sgip not_subscribed %d, want the default 106", got)
 	}
 }
 
@@ -334,24 +354,22 @@ func TestAliasExpansionIsBounded(t *testing.T) {
 	}
 }
 
-func TestRefusalReasonsAreTheEnginesAndTheProxys(t *testing.T) {
-	var want []string
-	for _, r := range authcache.Reasons() {
-		if !r.Allowed() {
-			want = append(want, r.String())
-		}
-	}
-	want = append(want, ReasonFlowControl, ReasonWindowFull, ReasonUpstreamUnavailable, ReasonUpstreamTimeout,
-		ReasonServiceNotAllowed, ReasonSPNumberNotAllowed, ReasonMalformed, ReasonTooManyRecipients)
-	slices.Sort(want)
-	got := slices.Sorted(slices.Values(RefusalReasons()))
-	if !slices.Equal(got, want) {
-		t.Fatalf("RefusalReasons %v\nwant (authcache refusals + the proxy's) %v", got, want)
+// TestDefaultResultsNameEveryRefusal: a loaded file has a code for every
+// refusal in every family spsmg serves, the Dialect's default.
+func TestDefaultResultsNameEveryRefusal(t *testing.T) {
+	cfg, err := Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
 	}
 	def := DefaultResults()
-	for fam, table := range map[string]map[string]uint32{"sgip": def.SGIP, "cmpp": def.CMPP, "smgp": def.SMGP} {
-		if keys := slices.Sorted(maps.Keys(table)); !slices.Equal(keys, want) {
-			t.Errorf("DefaultResults %s has %v", fam, keys)
+	for _, f := range []codec.Family{codec.FamilySGIP, codec.FamilyCMPP, codec.FamilySMGP} {
+		if len(def[f]) != len(reason.Refusals()) || len(cfg.Results[f]) != len(reason.Refusals()) {
+			t.Errorf("%s: %d defaults, %d loaded, want %d", f, len(def[f]), len(cfg.Results[f]), len(reason.Refusals()))
+		}
+		for _, r := range reason.Refusals() {
+			if def[f][r] == 0 || cfg.Results[f][r] != def[f][r] {
+				t.Errorf("%s %s: default %d, loaded %d", f, r, def[f][r], cfg.Results[f][r])
+			}
 		}
 	}
 }

@@ -23,8 +23,9 @@ import (
 //
 // It is generic over the Config structs: a field is found by its yaml tag,
 // and a type that reads itself (yaml.Unmarshaler, encoding.TextUnmarshaler:
-// Protocol, netip types) is handed its node, its error prefixed with the
-// path. New keys need nothing here. Reflection is fine: a file is read at
+// netip types) is handed its node, its error prefixed with the path; the
+// names of protocols, families and refusal reasons are read into their
+// codec types (protocol.go). New keys need nothing here. Reflection is fine: a file is read at
 // start and on SIGHUP.
 type decoder struct {
 	problems []Problem
@@ -132,6 +133,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 	if t == durationType {
 		d.duration(n, v, path)
+		return
+	}
+	if d.named(n, v, path) {
 		return
 	}
 	switch t.Kind() {

@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 )
 
 // Defaults for values the file leaves out. Each names its source.
@@ -58,6 +61,10 @@ const (
 	// MinMinFreeSpace is the smallest reserve accepted: one memtable flush
 	// (16 MiB) and the write batches in flight when the reserve is crossed.
 	MinMinFreeSpace = 32 << 20
+	// MinAdminSecretLen: the admin secret can suspend SPs and reload the
+	// configuration; 16 bytes of a random string are beyond guessing
+	// within the replay window's rate.
+	MinAdminSecretLen = 16
 )
 
 // Load reads and validates the file at path. Warnings are problems that do
@@ -161,7 +168,7 @@ func syntaxProblem(err error) Problem {
 }
 
 func (c *Config) hasSecrets() bool {
-	if c.Upstream.Secret != "" || c.Store.Redis.Password != "" {
+	if c.Upstream.Secret != "" || c.Store.Redis.Password != "" || c.HTTP.Admin != nil {
 		return true
 	}
 	for _, a := range c.Accounts {
@@ -181,9 +188,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&u.Window, DefaultUpstreamWindow)
 	setDefault(&u.SMGPLoginMode, 2)
 	setDefault(&u.ConnectTimeout, 5*time.Second)
-	// 30 s (SGIP) and 60 s (CMPP/SMGP T) are the specs' resend timers.
-	if u.Protocol == SGIP {
-		setDefault(&u.ResponseTimeout, 30*time.Second)
+	// The spec's resend timer: 30 s in SGIP, T = 60 s in CMPP and SMGP.
+	if d := dialectOf(u.Protocol); d != nil {
+		setDefault(&u.ResponseTimeout, d.ResendTimeout())
 	}
 	setDefault(&u.ResponseTimeout, 60*time.Second)
 	setDefault(&u.ActiveTestInterval, 3*time.Minute) // C = 3 min (cmpp.md §2, smgp30.md §1)
@@ -245,10 +252,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&a.WebCodeText, "Your confirmation code is %s")
 	setDefault(&a.NotiUserText, "Reply Y to subscribe to %s, N to cancel")
 
-	def := DefaultResults()
-	c.Results.SGIP = mergeResults(c.Results.SGIP, def.SGIP)
-	c.Results.CMPP = mergeResults(c.Results.CMPP, def.CMPP)
-	c.Results.SMGP = mergeResults(c.Results.SMGP, def.SMGP)
+	c.Results = mergeResults(c.Results)
 
 	for i := range c.Accounts {
 		ac := &c.Accounts[i]
@@ -260,17 +264,6 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 	c.applySyncDefaults()
-}
-
-func mergeResults(got, def map[string]uint32) map[string]uint32 {
-	out := make(map[string]uint32, len(def))
-	for k, v := range def {
-		out[k] = v
-	}
-	for k, v := range got {
-		out[k] = v
-	}
-	return out
 }
 
 func setDefault[T comparable](p *T, v T) {
@@ -299,11 +292,11 @@ func (c *Config) validate() []Problem {
 	if len(c.Listeners) == 0 {
 		bad("listeners", "at least one SP listener is required")
 	}
-	seenProto := map[Protocol]bool{}
+	seenProto := map[codec.Protocol]bool{}
 	for i, l := range c.Listeners {
 		p := fmt.Sprintf("listeners[%d]", i)
-		if !l.Protocol.Valid() {
-			bad(p+".protocol", "missing or unknown protocol %q (want one of %v)", l.Protocol, Protocols)
+		if dialectOf(l.Protocol) == nil {
+			bad(p+".protocol", "missing or unknown protocol %q (want one of %v)", l.Protocol, dialect.Protocols())
 		}
 		checkAddr(bad, p+".addr", l.Addr)
 		if seenProto[l.Protocol] {
@@ -312,8 +305,9 @@ func (c *Config) validate() []Problem {
 		seenProto[l.Protocol] = true
 	}
 	u := c.Upstream
-	if !u.Protocol.Valid() {
-		bad("upstream.protocol", "missing or unknown protocol %q (want one of %v)", u.Protocol, Protocols)
+	ud := dialectOf(u.Protocol)
+	if ud == nil {
+		bad("upstream.protocol", "missing or unknown protocol %q (want one of %v)", u.Protocol, dialect.Protocols())
 	}
 	checkAddr(bad, "upstream.addr", u.Addr)
 	if u.Login == "" {
@@ -347,24 +341,24 @@ func (c *Config) validate() []Problem {
 	if u.ReconnectMin > u.ReconnectMax {
 		bad("upstream.reconnect_min", "%v is above reconnect_max %v", u.ReconnectMin, u.ReconnectMax)
 	}
-	if u.Protocol == SGIP {
+	if ud != nil && ud.SplitConnections() {
 		if u.Inbound == nil {
-			bad("upstream.inbound", "SGIP needs a listener for the SMG's type-2 binds (MO and reports travel on a separate connection, sgip12.md §2)")
+			bad("upstream.inbound", "%s needs a listener for the SMG's deliveries (MO and reports travel on connections the SMG dials: SGIP type-2 binds, docs/protocols/sgip12.md §2)", upper(u.Protocol))
 		} else {
 			checkAddr(bad, "upstream.inbound.addr", u.Inbound.Addr)
 			if u.Inbound.Login == "" {
 				bad("upstream.inbound.login", "required: the login name the SMG binds with")
 			}
-			checkLogin(bad, "upstream.inbound.login", SGIP, u.Inbound.Login)
+			checkLogin(bad, "upstream.inbound.login", u.Protocol, u.Inbound.Login)
 			checkIPs(bad, "upstream.inbound.allow_ips", u.Inbound.AllowIPs)
 		}
 	} else if u.Inbound != nil {
-		bad("upstream.inbound", "only SGIP uses a second connection; %s carries MO and reports on the bind", u.Protocol)
+		bad("upstream.inbound", "only a protocol whose deliveries come on connections of their own (SGIP) uses it; %s carries MO and reports on the bind", u.Protocol)
 	}
 	for i, l := range c.Listeners {
 		// Same protocol on both faces is the fast path; translation is a
 		// later feature (SPEC §2), so a mismatch is refused here.
-		if l.Protocol.Valid() && u.Protocol.Valid() && l.Protocol != u.Protocol {
+		if dialectOf(l.Protocol) != nil && ud != nil && l.Protocol != u.Protocol {
 			bad(fmt.Sprintf("listeners[%d].protocol", i), "%s differs from upstream.protocol %s: spsmg forwards without translation, so SPs must speak the SMG's protocol and version", l.Protocol, u.Protocol)
 		}
 	}
@@ -399,6 +393,18 @@ func (c *Config) validate() []Problem {
 	}
 	checkIPs(bad, "http.allow_ips", c.HTTP.AllowIPs)
 	checkIPs(bad, "http.metrics_allow_ips", c.HTTP.MetricsAllowIPs)
+	if ad := c.HTTP.Admin; ad != nil {
+		switch {
+		case ad.Key == "":
+			bad("http.admin.key", "required (the name of the operator credential)")
+		case len(ad.Key) > 128 || strings.ContainsAny(ad.Key, " \t\r\n"):
+			bad("http.admin.key", "%q: at most 128 characters, no spaces", ad.Key)
+		}
+		if len(ad.Secret) < MinAdminSecretLen {
+			bad("http.admin.secret", "%d bytes: at least %d", len(ad.Secret), MinAdminSecretLen)
+		}
+		checkIPs(bad, "http.admin.allow_ips", ad.AllowIPs)
+	}
 
 	a := c.Authorization
 	if a.PortalNumber != "" && !isDigits(a.PortalNumber) {
@@ -420,23 +426,13 @@ func (c *Config) validate() []Problem {
 		// 8 is the LinkID slot of SGIP and CMPP 2.x (Reserve, 8 bytes).
 		bad("authorization.web_code_length", "%d outside 4–8", a.WebCodeLength)
 	}
-	for _, fam := range []string{"sgip", "cmpp", "smgp"} {
-		max := uint32(255) // SGIP and CMPP 2.x results are 1 byte
-		if fam == "smgp" {
-			max = 1<<32 - 1
-		}
-		table := c.Results.Family(fam)
-		for _, reason := range slices.Sorted(maps.Keys(table)) {
-			code, path := table[reason], "results."+fam+"."+reason
-			if !slices.Contains(refusalReasons, reason) {
-				// A misspelt reason would be ignored and its default kept.
-				if s := suggest(reason, refusalReasons); s != "" {
-					bad(path, "unknown refusal reason (did you mean %s?)", s)
-				} else {
-					bad(path, "unknown refusal reason (want one of %s)", strings.Join(refusalReasons, ", "))
-				}
-				continue
-			}
+	// Unknown families and reasons are reported by the decoder
+	// (protocol.go); here, the codes.
+	for _, f := range dialect.Families() {
+		_, max, _ := dialect.FamilyResults(f)
+		codes := c.Results[f]
+		for _, why := range slices.Sorted(maps.Keys(codes)) {
+			code, path := codes[why], "results."+f.String()+"."+why.String()
 			if code == 0 {
 				bad(path, "0 means success; a refusal needs a non-zero code")
 			}
@@ -455,12 +451,12 @@ func (c *Config) validate() []Problem {
 			bad(p+".id", "%q already used by accounts[%d]", ac.ID, j)
 		}
 		ids[ac.ID] = i
-		if ac.Protocol == "" {
+		if ac.Protocol == codec.ProtocolUnknown {
 			// Only when upstream.protocol is missing or wrong (accounts
 			// default to it), which is reported there.
-		} else if !ac.Protocol.Valid() {
+		} else if dialectOf(ac.Protocol) == nil {
 			bad(p+".protocol", "unknown protocol %q", ac.Protocol)
-		} else if u.Protocol.Valid() && ac.Protocol != u.Protocol {
+		} else if ud != nil && ac.Protocol != u.Protocol {
 			bad(p+".protocol", "%s differs from upstream.protocol %s (no translation yet)", ac.Protocol, u.Protocol)
 		}
 		if ac.Login == "" {
@@ -491,12 +487,12 @@ func (c *Config) validate() []Problem {
 		if ac.Window < 1 || ac.Window > 65536 {
 			bad(p+".window", "%d outside 1–65536", ac.Window)
 		}
-		if ac.Protocol == SGIP && ac.Receiver == nil {
-			bad(p+".receiver", "an SGIP SP needs receiver.addr: spsmg binds to it (type 2) to deliver MO and reports")
+		if d := dialectOf(ac.Protocol); d != nil && d.SplitConnections() && ac.Receiver == nil {
+			bad(p+".receiver", "an %s SP needs receiver.addr: spsmg binds to it (SGIP: type 2) to deliver MO and reports", upper(ac.Protocol))
 		}
 		if ac.Receiver != nil {
 			checkAddr(bad, p+".receiver.addr", ac.Receiver.Addr)
-			checkLogin(bad, p+".receiver.login", SGIP, ac.Receiver.Login)
+			checkLogin(bad, p+".receiver.login", ac.Protocol, ac.Receiver.Login)
 		}
 		if ac.API != nil {
 			if ac.API.AppKey == "" || ac.API.AppSecret == "" {
@@ -614,9 +610,13 @@ func isHostName(s string) bool {
 
 // checkLogin refuses a login wider than the protocol's login field: it
 // would be cut on the wire and the peer would see another name.
-func checkLogin(bad func(string, string, ...any), path string, p Protocol, login string) {
-	field, width := p.LoginField()
-	if width > 0 && len(login) > width {
+func checkLogin(bad func(string, string, ...any), path string, p codec.Protocol, login string) {
+	d := dialectOf(p)
+	if d == nil {
+		return // reported at the protocol
+	}
+	field, width := d.LoginField()
+	if len(login) > width {
 		bad(path, "%q is %d bytes; %s holds %d", login, len(login), field, width)
 	}
 }

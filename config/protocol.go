@@ -1,104 +1,91 @@
 package config
 
 import (
-	"fmt"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
+	"github.com/spsmg/spsmg/reason"
 )
 
-// Protocol names a protocol and its version as the config file spells it.
-type Protocol string
+// The configuration names three closed sets that the codec owns: a
+// protocol (listeners[].protocol, upstream.protocol, accounts[].protocol:
+// sgip, cmpp2, cmpp2.1, cmpp3, smgp, smgp1.3), a protocol family (the keys
+// of results:) and a refusal reason (the keys of results.<family>:). The
+// decoder reads them into codec.Protocol, codec.Family and reason.Reason
+// here, so that the rest of spsmg never sees their names; what a protocol
+// does differently is its codec.Dialect's business (package codec/dialect).
 
-// The protocols spsmg speaks on both faces (SPEC §2).
-const (
-	SGIP   Protocol = "sgip"    // SGIP 1.2
-	CMPP20 Protocol = "cmpp2"   // CMPP 2.0 (Version 0x20)
-	CMPP21 Protocol = "cmpp2.1" // CMPP 2.1 (Version 0x21): the 2.x layout
-	CMPP30 Protocol = "cmpp3"   // CMPP 3.0 (Version 0x30)
-	SMGP30 Protocol = "smgp"    // SMGP 3.0 (Version 0x30)
-	SMGP13 Protocol = "smgp1.3" // SMGP Submit layout 0x13 (no FixedFee)
+var (
+	protocolType = reflect.TypeFor[codec.Protocol]()
+	familyType   = reflect.TypeFor[codec.Family]()
+	reasonType   = reflect.TypeFor[reason.Reason]()
 )
 
-// Protocols lists the valid values, for error messages.
-var Protocols = []Protocol{SGIP, CMPP20, CMPP21, CMPP30, SMGP30, SMGP13}
-
-// Family is the protocol without its version: "sgip", "cmpp" or "smgp".
-// Result-code tables are per family.
-func (p Protocol) Family() string {
-	switch p {
-	case SGIP:
-		return "sgip"
-	case CMPP20, CMPP21, CMPP30:
-		return "cmpp"
-	case SMGP30, SMGP13:
-		return "smgp"
+// named reads a scalar into one of the closed sets above; ok is false when
+// t is not one of them.
+func (d *decoder) named(n *yaml.Node, v reflect.Value, path string) (ok bool) {
+	t := v.Type()
+	if t != protocolType && t != familyType && t != reasonType {
+		return false
 	}
-	return ""
-}
-
-// Version is the version byte on the wire (Connect Version, Login
-// ClientVersion); 0 for SGIP, which has none.
-func (p Protocol) Version() uint8 {
-	switch p {
-	case CMPP20:
-		return 0x20
-	case CMPP21:
-		return 0x21
-	case CMPP30, SMGP30:
-		return 0x30
-	case SMGP13:
-		return 0x13
+	if n.Kind != yaml.ScalarNode {
+		d.typeError(n, path, "want a single value, not %s", kindWords(n))
+		return true
 	}
-	return 0
-}
-
-// Valid reports whether p is one of Protocols.
-func (p Protocol) Valid() bool { return p.Family() != "" }
-
-// LinkIDWidth is the size of the slot a LinkID travels in: the 8-byte
-// Reserve of SGIP and CMPP 2.x, the 20-byte LinkID of CMPP 3.0 and SMGP.
-func (p Protocol) LinkIDWidth() int {
-	switch p {
-	case SGIP, CMPP20, CMPP21:
-		return 8
+	name := n.Value
+	switch t {
+	case protocolType:
+		dl, err := dialect.Parse(name)
+		if err != nil {
+			d.typeError(n, path, "%s", err.Error())
+			return true
+		}
+		v.Set(reflect.ValueOf(dl.Protocol()))
+	case familyType:
+		var names []string
+		for _, f := range dialect.Families() {
+			if f.String() == name {
+				v.Set(reflect.ValueOf(f))
+				return true
+			}
+			names = append(names, f.String())
+		}
+		// A map key: reported as the unknown keys of a struct are.
+		if s := suggest(name, names); s != "" {
+			d.typeError(n, path, "unknown key (did you mean %s?)", s)
+		} else {
+			d.typeError(n, path, "unknown key (known: %s)", strings.Join(names, ", "))
+		}
+	case reasonType:
+		if r, ok := reason.Parse(name); ok && r.Refusal() {
+			v.Set(reflect.ValueOf(r))
+			return true
+		}
+		// A misspelt reason would otherwise be ignored and its default
+		// kept.
+		var names []string
+		for _, r := range reason.Refusals() {
+			names = append(names, r.String())
+		}
+		if s := suggest(name, names); s != "" {
+			d.typeError(n, path, "unknown refusal reason (did you mean %s?)", s)
+		} else {
+			d.typeError(n, path, "unknown refusal reason (want one of %s)", strings.Join(names, ", "))
+		}
 	}
-	return 20
+	return true
 }
 
-// LoginField names the field an account's login travels in and its width
-// in bytes: CMPP Source_Addr 6, SMGP ClientID 8, SGIP Login Name 16. A
-// longer login would be cut on the wire, and the peer would see another
-// name; the config refuses it at load.
-func (p Protocol) LoginField() (name string, width int) {
-	switch p.Family() {
-	case "cmpp":
-		return "CMPP Source_Addr", 6
-	case "smgp":
-		return "SMGP ClientID", 8
-	case "sgip":
-		return "SGIP Login Name", 16
-	}
-	return "", 0
-}
+// dialectOf returns p's Dialect, nil when p is missing or not served (its
+// problem is reported where p is read).
+func dialectOf(p codec.Protocol) codec.Dialect { return dialect.For(p) }
 
-// UnmarshalText checks the value while the YAML is read.
-func (p *Protocol) UnmarshalText(b []byte) error {
-	v := Protocol(b)
-	if !v.Valid() {
-		return fmt.Errorf("unknown protocol %q (want one of %v)", b, Protocols)
-	}
-	*p = v
-	return nil
-}
-
-// Codec returns p as a codec.Protocol (ProtocolUnknown when p is not valid).
-func (p Protocol) Codec() codec.Protocol {
-	q, _ := codec.ParseProtocol(string(p))
-	return q
-}
-
-// LoginMode is the codec.LoginMode of smgp_login_mode: 0 send (MT only), 1
-// receive (MO and reports only), 2 transmit (both).
+// LoginMode is the codec.LoginMode of smgp_login_mode: 0 send (MT only),
+// 1 receive (MO and reports only), 2 transmit (both).
 func (u Upstream) LoginMode() codec.LoginMode {
 	switch u.SMGPLoginMode {
 	case 0:
@@ -108,3 +95,6 @@ func (u Upstream) LoginMode() codec.LoginMode {
 	}
 	return codec.LoginBoth
 }
+
+// upper names a protocol's family for messages: "SGIP".
+func upper(p codec.Protocol) string { return strings.ToUpper(p.Family().String()) }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
+	"github.com/spsmg/spsmg/admin"
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
@@ -25,6 +26,7 @@ import (
 // exported lists every metric spsmg exports and its type, from
 // proxy/collector.go (the gateway), api/metrics.go (the SPMS API),
 // subsync/metrics.go (the carriers' subscription sync),
+// admin/admin.go (the admin API),
 // metrics/metrics.go (Badger expvars) and client_golang's Go and process
 // collectors. TestExportedMatchesSources keeps it in step with the code.
 var exported = map[string]string{
@@ -63,15 +65,18 @@ var exported = map[string]string{
 	"spsmg_upstream_bind_unhealthy_total":    "counter",
 	"spsmg_deliveries_waiting":               "gauge",
 	"spsmg_subscription_changes_total":       "counter",
+	"spsmg_store_free_bytes":                 "gauge",
+	"spsmg_store_min_free_bytes":             "gauge",
+	"spsmg_store_space_low":                  "gauge",
+	"spsmg_upstream_bind_drained":            "gauge",
 	// subsync/metrics.go
-	"spsmg_sync_requests_total":  "counter",
-	"spsmg_store_free_bytes":     "gauge",
-	"spsmg_store_min_free_bytes": "gauge",
-	"spsmg_store_space_low":      "gauge",
+	"spsmg_sync_requests_total": "counter",
 	// api/metrics.go
 	"spsmg_api_requests_total":           "counter",
 	"spsmg_api_request_duration_seconds": "histogram",
 	"spsmg_api_nonce_cache_entries":      "gauge",
+	// admin/admin.go
+	"spsmg_admin_actions_total": "counter",
 	// metrics/metrics.go: the Badger sizes (the other badger_* counters are
 	// not on the dashboard)
 	"spsmg_badger_lsm_size_bytes":  "gauge",
@@ -117,6 +122,7 @@ func TestExportedMatchesSources(t *testing.T) {
 	if _, err := subsync.New(&config.Config{Sync: config.Sync{Platforms: []config.SyncPlatform{{ID: "p", AppID: "a", Key: "12345678"}}}}, nil, nil, reg); err != nil {
 		t.Fatal(err)
 	}
+	admin.New(&config.Config{}, nil, nil, reg)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -13,14 +13,18 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 )
 
-// Server is spsmg's HTTP server: /metrics, /healthz, /readyz, a mounted
-// API under /v1/ and the subscription sync under /sync/. Like net/http's: Serve blocks and returns
+// Server is spsmg's HTTP server: /metrics, /healthz, /readyz, the operator
+// console under /console, and mounted APIs under /v1/ (SPMS), /admin/ (the
+// operator's) and /sync/ (the carriers' subscription sync). Like
+// net/http's: Serve blocks and returns
 // ErrServerClosed after Shutdown.
 //
-// Every path outside /v1/ answers only the addresses of SetAllowIPs
-// (http.metrics_allow_ips: Prometheus, the load balancer), loopback when
-// the list is empty; others get 403 {"code":"forbidden_ip"}. /v1/ has its
-// own white-lists, applied by the API (api.allow_ips, http.allow_ips).
+// Every path outside /v1/ and /admin/ answers only the addresses of
+// SetAllowIPs (http.metrics_allow_ips: Prometheus, the load balancer, the
+// operators' browsers), loopback when the list is empty; others get 403
+// {"code":"forbidden_ip"}. /v1/ and /admin/ have their own white-lists,
+// applied by their handlers (api.allow_ips, http.allow_ips;
+// http.admin.allow_ips).
 type Server struct {
 	// Ready reports whether the gateway can serve (the store's disk above its
 	// free-space reserve, the store answering, at least one SMG bind logged
@@ -33,6 +37,12 @@ type Server struct {
 	// which authenticates by its own per-platform keys, not the API's
 	// signing); nil answers 404.
 	Sync fasthttp.RequestHandler
+	// Console serves /console and /console/... (admin.Admin.Console), after
+	// the monitoring allow list; nil answers 404.
+	Console fasthttp.RequestHandler
+	// Admin serves /admin/... (admin.Admin.Handle), which applies its own
+	// allow list; nil answers 404.
+	Admin fasthttp.RequestHandler
 
 	srv     *fasthttp.Server
 	metrics fasthttp.RequestHandler
@@ -101,11 +111,19 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.API(ctx)
 		return
 	}
+	if len(path) >= 7 && string(path[:7]) == "/admin/" && s.Admin != nil {
+		s.Admin(ctx)
+		return
+	}
 	if !s.allowed(ctx) {
 		// Same body as the API's errors: {"code","message"}.
 		ctx.SetStatusCode(fasthttp.StatusForbidden)
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(`{"code":"forbidden_ip","message":"only http.metrics_allow_ips (loopback when empty) may read this path"}` + "\n")
+		return
+	}
+	if s.Console != nil && (string(path) == "/console" || len(path) >= 9 && string(path[:9]) == "/console/") {
+		s.Console(ctx)
 		return
 	}
 	switch string(path) {
@@ -142,6 +160,7 @@ func (s *Server) Serve(ln net.Listener, certFile, keyFile string) error {
 	s.mu.Lock()
 	s.addr = ln.Addr()
 	s.mu.Unlock()
+	ln = retryListener{ln}
 	var err error
 	if certFile != "" {
 		err = s.srv.ServeTLS(ln, certFile, keyFile)

@@ -26,6 +26,10 @@ type account struct {
 
 	conns atomic.Int32 // logged-in SP connections
 
+	// suspended: an operator suspended the account (admin.go). Read with
+	// one atomic load per Submit; written under Gateway.suspMu.
+	suspended atomic.Bool
+
 	mu               sync.Mutex
 	all              []*spConn      // logged-in connections (and SGIP receivers)
 	receivers        []*spConn      // those that take MO and reports, in login order

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
 
@@ -80,7 +81,7 @@ func closedByGateway(c net.Conn, deadline time.Time) bool {
 // the SP logs in. The slot of a connection is given back when it logs in
 // or closes.
 func TestPreloginCapPerAddress(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) {
+	h := newHarness(t, codec.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) {
 		c.Gateway.MaxPreloginPerIP = 4
 		c.Gateway.MaxConnections = 20
 		c.Gateway.LoginTimeout = time.Minute // nothing ends on its own during the test
@@ -147,7 +148,7 @@ func TestPreloginCapPerAddress(t *testing.T) {
 // outside all of them is closed at accept, not after login_timeout; the
 // rule follows reloads.
 func TestAcceptTimeAllowIPs(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) {
+	h := newHarness(t, codec.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) {
 		c.Gateway.LoginTimeout = time.Minute
 	}})
 	// sp1 allows 127.0.0.1 only (the harness), and it is the only account.
@@ -175,7 +176,7 @@ func TestAcceptTimeAllowIPs(t *testing.T) {
 	// filtered at accept any more; a login from 127.0.0.9 as sp1 is
 	// refused by the login (CMPP status 2), not closed at accept.
 	withOpen := next
-	withOpen.Accounts = append(append([]config.Account(nil), next.Accounts...), config.Account{ID: "open", Protocol: config.CMPP30,
+	withOpen.Accounts = append(append([]config.Account(nil), next.Accounts...), config.Account{ID: "open", Protocol: codec.CMPP30,
 		Login: "900009", Secret: "s", AccessNumbers: []string{"10655999"}, MaxConnections: 1, TPS: 1, Window: 1})
 	if err := h.gw.Reload(&withOpen); err != nil {
 		t.Fatal(err)
@@ -195,17 +196,17 @@ func TestAcceptTimeAllowIPs(t *testing.T) {
 // connection is closed at once, as a well-formed one is; it used to stay
 // open until login_timeout.
 func TestMalformedFrameBeforeLoginCloses(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{gatewayCfg: func(c *config.Config) { c.Gateway.LoginTimeout = time.Minute }})
 		before := h.closed("protocol_error")
 		c := h.rawFrom("127.0.0.1")
 		// A complete frame whose body is too short for a Submit.
 		hdr := 12
-		if p == config.SGIP {
+		if p == codec.SGIP {
 			hdr = 20
 		}
 		frame := binary.BigEndian.AppendUint32(nil, uint32(hdr+30))
-		frame = binary.BigEndian.AppendUint32(frame, map[string]uint32{"sgip": 0x3, "cmpp": 0x4, "smgp": 0x2}[p.Family()])
+		frame = binary.BigEndian.AppendUint32(frame, map[string]uint32{"sgip": 0x3, "cmpp": 0x4, "smgp": 0x2}[p.Family().String()])
 		frame = append(frame, make([]byte, hdr-8+30)...)
 		frame[hdr-1] = 7 // sequence 7
 		if _, err := c.Write(frame); err != nil {
@@ -242,14 +243,14 @@ func readFrame(c net.Conn) ([]byte, error) {
 	return f, err
 }
 
-func parseView(p config.Protocol, frame []byte) (codec.View, error) {
+func parseView(p codec.Protocol, frame []byte) (codec.View, error) {
 	var v codec.View
 	var err error
-	switch p.Family() {
+	switch p.Family().String() {
 	case "cmpp":
-		err = cmpp.ParseView(frame, cmpp.Version(p.Version()), &v)
+		err = cmpp.ParseView(frame, cmpp.Version(dialect.For(p).Version()), &v)
 	case "smgp":
-		err = smgp.ParseView(frame, smgp.Version(p.Version()), &v)
+		err = smgp.ParseView(frame, smgp.Version(dialect.For(p).Version()), &v)
 	default:
 		err = sgip.ParseView(frame, &v)
 	}

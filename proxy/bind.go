@@ -8,12 +8,11 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/spsmg/spsmg/reason"
-
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // bind is one upstream connection to the SMG, owned by one event loop.
@@ -58,6 +57,7 @@ type bind struct {
 	attempt     int   // reconnect attempt, for backoff
 	loggedIn    bool  // the SMG accepted the login
 	leaving     bool  // spsmg sent its logout: no new requests
+	drained     bool  // out of rotation (bindSlot.drained, applied on the loop): no new requests
 	closeWhy    CloseReason
 	keyBuf      []byte
 
@@ -136,7 +136,9 @@ func (b *bind) nextSeq() uint32 {
 }
 
 // ready reports whether the bind can take one more request.
-func (b *bind) ready() bool { return b.state == bindReady && !b.leaving && b.inflight < b.window }
+func (b *bind) ready() bool {
+	return b.state == bindReady && !b.leaving && !b.drained && b.inflight < b.window
+}
 
 // opened runs in OnOpen: send the login.
 func (b *bind) opened(l *loop, c gnet.Conn) {
@@ -153,7 +155,8 @@ func (b *bind) opened(l *loop, c gnet.Conn) {
 	}
 	b.slot.setState(slotLoggingIn)
 	cfg := g.cfgLoad().Upstream
-	seq := g.makeSeq(l.sgipTime, b.nextSeq())
+	seq := new(wireSeq) // once per login
+	g.putSeq(seq, l.sgipTime, b.nextSeq())
 	// The configured mode (SMGP); where deliveries come on a connection of
 	// their own (SGIP), the bind carries MT only.
 	mode := cfg.LoginMode()
@@ -233,7 +236,9 @@ func (b *bind) loginResp(v *codec.View) {
 	b.loggedIn = true
 	b.attempt = 0
 	b.readyAt, b.lastAnswer = b.l.now, b.l.now
-	b.setReady(true)
+	// A bind dialled into a drained slot stays out of rotation.
+	b.drained = b.slot.drained.Load()
+	b.setReady(!b.drained)
 	b.slot.logins.Add(1)
 	b.publish()
 	g.log.Info("upstream bind logged in", "bind", b.id, "loop", b.l.idx)
@@ -396,7 +401,7 @@ func (b *bind) claim() *pending {
 	if b.inflight == 0 {
 		b.lastAnswer = b.l.now // waiting starts now: an idle spell is no stall
 	}
-	p.gwSeq = g.makeSeq(b.l.sgipTime, ctr)
+	g.putSeq(&p.gwSeq, b.l.sgipTime, ctr)
 	b.inflight++
 	b.l.stats.inflight.Add(1)
 	b.lastSend = b.l.now
@@ -575,6 +580,17 @@ func (b *bind) unhealthy(why unhealthyReason) {
 		b.close(CloseUpstreamLost)
 	} else {
 		b.close(CloseActiveTestFailed)
+	}
+}
+
+// applyDrain takes the bind out of rotation or puts it back, as its slot
+// says (Gateway.DrainBind): a drained bind takes no new request, answers
+// those in flight, keeps its keep-alives and relays what the SMG sends.
+// Runs on b's loop.
+func (b *bind) applyDrain() {
+	b.drained = b.slot.drained.Load()
+	if b.state == bindReady && !b.leaving {
+		b.setReady(!b.drained)
 	}
 }
 

@@ -21,6 +21,7 @@ const (
 	CloseOverCapacity                        // gateway.max_connections reached
 	CloseTooManyFromIP                       // gateway.max_prelogin_per_ip reached by the source address
 	CloseIPNotAllowed                        // the source address is outside every allow_ips
+	CloseAdmin                               // an operator closed it (admin API)
 	closeReasonCount
 )
 
@@ -40,6 +41,7 @@ var closeReasonNames = [...]string{
 	CloseOverCapacity:     "over_capacity",
 	CloseTooManyFromIP:    "too_many_from_ip",
 	CloseIPNotAllowed:     "ip_not_allowed",
+	CloseAdmin:            "admin",
 }
 
 func (r CloseReason) String() string {

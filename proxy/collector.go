@@ -51,6 +51,9 @@ var (
 	descBindHealthy = d("upstream_bind_healthy",
 		"1 while the upstream bind is logged in and healthy (takes Submits), else 0; by bind id and event loop.",
 		"bind", "loop")
+	descBindDrained = d("upstream_bind_drained",
+		"1 while an operator holds the upstream bind out of rotation (admin API: no new Submits), else 0; by bind id and event loop.",
+		"bind", "loop")
 	descBindInflight = d("upstream_bind_inflight_requests",
 		"Requests awaiting the SMG on one upstream bind (as of the last sweep).",
 		"bind", "loop")
@@ -119,7 +122,7 @@ var (
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{descPackets, descDecisions, descUpstreamFailures, descSubmitRTT,
-		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descBindHealthy, descBindInflight,
+		descAuthLatency, descSPConns, descConnsOpen, descClosed, descBinds, descBindHealthy, descBindDrained, descBindInflight,
 		descBindUnhealthy, descInflight, descWindow,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
 		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
@@ -131,7 +134,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	g := c.g
-	proto := string(g.cfgLoad().Upstream.Protocol)
+	proto := g.cfgLoad().Upstream.Protocol.String()
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
@@ -217,6 +220,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			healthy, inflight = 1, float64(s.inflight.Load())
 		}
 		gauge(descBindHealthy, healthy, id, loop)
+		drained := 0.0
+		if s.drained.Load() {
+			drained = 1
+		}
+		gauge(descBindDrained, drained, id, loop)
 		gauge(descBindInflight, inflight, id, loop)
 	}
 	gauge(descBinds, float64(byState[slotReady]), "logged_in")

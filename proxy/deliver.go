@@ -290,7 +290,7 @@ func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *
 		g.counters.confirmations.Add(1)
 		if target := t.byID[n.SP]; target != nil {
 			coding, content := encodeText(n.Text)
-			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, g.nextMsgID()), User: n.User,
+			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, g.nextMsgID()), User: g.d.UserNumber(n.User),
 				SPNumber: n.SPNumber, ServiceCode: n.ServiceCode, LinkID: n.LinkID, Coding: coding, Content: content,
 				RecvTime: l.wall.Format("20060102150405")}
 			var seq wireSeq // set per send
@@ -427,7 +427,8 @@ func (s *spConn) sendDelivery(d *delivery) bool {
 	}
 	l, g := s.l, s.g
 	s.counter++
-	seq := g.makeSeq(l.sgipTime, s.counter)
+	seq := &s.seq
+	g.putSeq(seq, l.sgipTime, s.counter)
 	n := g.seqLen
 	start := len(s.out.buf)
 	s.out.buf = append(s.out.buf, d.frame...)

@@ -23,12 +23,13 @@ func counterOf(seq []byte) uint32 {
 	return binary.BigEndian.Uint32(seq[len(seq)-4:])
 }
 
-// makeSeq builds the sequence of a request spsmg sends with counter: SGIP
-// puts spsmg's node id and the loop's MMDDhhmmss time before it.
-func (g *Gateway) makeSeq(mmddhhmmss, counter uint32) wireSeq {
-	var s wireSeq
-	g.d.PutSeq(s[:g.seqLen], g.node, mmddhhmmss, counter)
-	return s
+// putSeq writes into dst the sequence of a request spsmg sends with
+// counter: SGIP puts spsmg's node id and the loop's MMDDhhmmss time before
+// it. dst must already be on the heap (a ring slot, a connection's
+// field): a stack array handed to the Dialect through its interface would
+// escape, an allocation per forwarded Submit (TestForwardingAllocations).
+func (g *Gateway) putSeq(dst *wireSeq, mmddhhmmss, counter uint32) {
+	g.d.PutSeq(dst[:g.seqLen], g.node, mmddhhmmss, counter)
 }
 
 // encodeText picks the coding of a message spsmg writes itself: ASCII when

@@ -10,9 +10,11 @@ import (
 	cmppgo "github.com/bigwhite/gocmpp"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -20,7 +22,7 @@ import (
 // TestGocmppClient drives the CMPP 3.0 leg with an independent
 // implementation as the SP: github.com/bigwhite/gocmpp.
 func TestGocmppClient(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{})
+	h := newHarness(t, codec.CMPP30, harnessOpt{})
 	c := cmppgo.NewClient(cmppgo.V30)
 	if err := c.Connect(h.spAddr, "900001", "888888", 5*time.Second); err != nil {
 		t.Fatalf("gocmpp connect: %v", err)
@@ -54,7 +56,7 @@ func TestGocmppClient(t *testing.T) {
 			}
 		}
 	}
-	if r := submit("HELP", ""); r.Result != h.refusal("not_subscribed") {
+	if r := submit("HELP", ""); r.Result != h.refusal(reason.NotSubscribed) {
 		t.Fatalf("unsubscribed MT: result %d", r.Result)
 	}
 	r := submit("FREE", "")
@@ -86,7 +88,7 @@ func TestGocmppClient(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	p := config.CMPP30
+	p := codec.CMPP30
 	h := newHarness(t, p, harnessOpt{
 		smgConfig: func(c *smg.Config) { c.Delay = 300 * time.Millisecond },
 		gatewayCfg: func(c *config.Config) {
@@ -109,7 +111,7 @@ func TestLimits(t *testing.T) {
 			switch <-results {
 			case 0:
 				ok++
-			case h.refusal(config.ReasonWindowFull):
+			case h.refusal(reason.WindowFull):
 				full++
 			}
 		}
@@ -133,7 +135,7 @@ func TestLimits(t *testing.T) {
 		c := h2.client()
 		var limited int
 		for i := 0; i < 20; i++ {
-			if r := h2.submit(c, sp.MT{Users: []string{user}, ServiceCode: "FREE"}); r.Result == h2.refusal(config.ReasonFlowControl) {
+			if r := h2.submit(c, sp.MT{Users: []string{user}, ServiceCode: "FREE"}); r.Result == h2.refusal(reason.FlowControl) {
 				limited++
 			}
 		}
@@ -144,7 +146,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestReloadRotatesCredentialsWithoutDroppingConnections(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{})
+	h := newHarness(t, codec.CMPP30, harnessOpt{})
 	c := h.client()
 	next := *h.cfg
 	next.Accounts = append([]config.Account(nil), h.cfg.Accounts...)
@@ -170,7 +172,7 @@ func TestReloadRotatesCredentialsWithoutDroppingConnections(t *testing.T) {
 // MO with a LinkID, its DZTZ notice records the subscription, and plain
 // MTs pass from then on; N records nothing.
 func TestWebSubscriptionByMO(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
 		c := h.client()
 		deliveries := h.deliveries(c)
@@ -188,7 +190,7 @@ func TestWebSubscriptionByMO(t *testing.T) {
 		}
 		h.eventually("the Y is acknowledged to the SMG", func() bool { return h.smg.Stats().MOAcked == 1 })
 
-		if r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "NEWS"}); r.Result != h.refusal("not_subscribed") {
+		if r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "NEWS"}); r.Result != h.refusal(reason.NotSubscribed) {
 			t.Fatalf("before the notice: result %d", r.Result)
 		}
 		if r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "DZTZ", LinkID: noti.LinkID, Text: "subscribed"}); r.Result != 0 {
@@ -206,7 +208,7 @@ func TestWebSubscriptionByMO(t *testing.T) {
 			t.Fatalf("unsubscribe MO delivered as %+v", d)
 		}
 		h.eventually("the TD is acknowledged", func() bool { return h.smg.Stats().MOAcked == 2 })
-		if r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "NEWS"}); r.Result != h.refusal("not_subscribed") {
+		if r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "NEWS"}); r.Result != h.refusal(reason.NotSubscribed) {
 			t.Fatalf("after TD: result %d", r.Result)
 		}
 
@@ -224,14 +226,14 @@ func TestWebSubscriptionByMO(t *testing.T) {
 			t.Fatalf("an N reply reached the SP: %+v", d)
 		default:
 		}
-		if r := h.submit(c, sp.MT{Users: []string{number(p, otherUser)}, ServiceCode: "HELP"}); r.Result != h.refusal("not_subscribed") {
+		if r := h.submit(c, sp.MT{Users: []string{number(p, otherUser)}, ServiceCode: "HELP"}); r.Result != h.refusal(reason.NotSubscribed) {
 			t.Fatalf("after N: result %d", r.Result)
 		}
 	})
 }
 
 func TestOriginate(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
 		ctx, cancel := context.WithTimeout(context.Background(), testWait)
 		defer cancel()
@@ -250,7 +252,7 @@ func TestOriginate(t *testing.T) {
 // An MT spsmg originates (web code, Noti_User) is a Submit to the SMG like
 // any other: its round trip is observed in spsmg_submit_rtt_seconds.
 func TestOriginateObservesSubmitRTT(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{})
+	h := newHarness(t, codec.CMPP30, harnessOpt{})
 	const delay = 30 * time.Millisecond
 	h.smg.SetDelay(delay)
 	count0, sum0 := h.histogram("spsmg_submit_rtt_seconds")
@@ -270,7 +272,7 @@ func TestOriginateObservesSubmitRTT(t *testing.T) {
 }
 
 func TestShutdownSaysGoodbye(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{})
+	h := newHarness(t, codec.CMPP30, harnessOpt{})
 	c := h.client()
 	h.stop()
 	select {

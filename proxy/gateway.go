@@ -92,6 +92,10 @@ type Gateway struct {
 
 	up *upstream
 
+	// suspMu guards suspended and serialises Suspend/Resume (admin.go).
+	suspMu    sync.Mutex
+	suspended suspensions
+
 	routeLookups chan struct{} // semaphore of the disk route lookups in flight
 
 	originRR    atomic.Uint32
@@ -100,6 +104,7 @@ type Gateway struct {
 	draining    atomic.Bool
 	shutdown    atomic.Bool
 	connCount   atomic.Int64
+	connSeq     atomic.Uint64  // numbers SP-facing connections (spConn.id)
 	prelogin    preloginCounts // accepted, not logged in yet, per source
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
@@ -125,6 +130,10 @@ type Options struct {
 	Auth *authcache.Engine
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// LogClock is the clock of the log limiter (ratelog.go); nil means
+	// time.Now. For tests: advancing it refills the budget of lines at
+	// once.
+	LogClock func() time.Time
 }
 
 // New checks cfg and prepares a gateway; nothing listens until
@@ -133,7 +142,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if opts.Auth == nil {
 		return nil, errors.New("proxy: Options.Auth is required")
 	}
-	d := dialect.For(cfg.Upstream.Protocol.Codec())
+	d := dialect.For(cfg.Upstream.Protocol)
 	if d == nil {
 		return nil, fmt.Errorf("proxy: unknown protocol %q", cfg.Upstream.Protocol)
 	}
@@ -152,6 +161,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		booted:   make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
+	g.logLimit.now = opts.LogClock
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.routeLookups = make(chan struct{}, maxRouteLookups)
 	g.lockout = newLockout()
@@ -165,6 +175,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.numLoops = cfg.Gateway.EventLoops
 	if g.numLoops <= 0 {
 		g.numLoops = runtime.NumCPU()
+	}
+	if err := g.loadSuspensions(); err != nil {
+		return nil, fmt.Errorf("proxy: reading suspended accounts from the store: %w", err)
 	}
 	g.applyConfig(cfg)
 	// The outbox is loaded before anything can connect: a bind logs in
@@ -192,7 +205,10 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	rt := buildResults(cfg, g.d)
 	g.cfg.Store(cfg)
 	g.results.Store(&rt)
+	g.suspMu.Lock()
+	g.setSuspendedFlags(t) // before the table is visible: a new account starts suspended if it was
 	g.accounts.Store(t)
+	g.suspMu.Unlock()
 	g.admission.Store(newAdmission(cfg))
 	g.lockout.configure(cfg.Gateway)
 	if prev != nil {

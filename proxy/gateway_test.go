@@ -14,22 +14,25 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
-func forEachProtocol(t *testing.T, f func(t *testing.T, p config.Protocol)) {
+func forEachProtocol(t *testing.T, f func(t *testing.T, p codec.Protocol)) {
 	for _, p := range variants {
-		t.Run(string(p), func(t *testing.T) { f(t, p) })
+		t.Run(p.String(), func(t *testing.T) { f(t, p) })
 	}
 }
 
 func TestLogin(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{extraYAML: fmt.Sprintf(
 			"  - {id: sp2, login: %q, secret: x, access_numbers: [\"10655999\"], allow_ips: [10.9.9.9], receiver: {addr: \"127.0.0.1:1\"}}\n",
-			map[string]string{"sgip": "sp2", "cmpp": "900002", "smgp": "10002"}[p.Family()])})
+			map[string]string{"sgip": "sp2", "cmpp": "900002", "smgp": "10002"}[p.Family().String()])})
 		login, secret := account(p)
 
 		t.Run("good credentials log in", func(t *testing.T) {
@@ -48,22 +51,22 @@ func TestLogin(t *testing.T) {
 		}
 		t.Run("bad password is refused with the protocol's code", func(t *testing.T) {
 			_, err := h.dial(login, "wrong")
-			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 3, "smgp": 21}[p.Family()])
+			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 3, "smgp": 21}[p.Family().String()])
 		})
 		t.Run("unknown account is refused", func(t *testing.T) {
 			_, err := h.dial("nobody", secret)
-			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 2, "smgp": 21}[p.Family()])
+			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 2, "smgp": 21}[p.Family().String()])
 		})
 		t.Run("IP outside the white-list is refused", func(t *testing.T) {
-			sp2 := map[string]string{"sgip": "sp2", "cmpp": "900002", "smgp": "10002"}[p.Family()]
+			sp2 := map[string]string{"sgip": "sp2", "cmpp": "900002", "smgp": "10002"}[p.Family().String()]
 			_, err := h.dial(sp2, "x")
-			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 2, "smgp": 20}[p.Family()])
+			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 2, "smgp": 20}[p.Family().String()])
 		})
 	})
 }
 
 func TestAllowedMTReachesSMGWithSequencesRewritten(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
 		c := h.client()
 		before := h.smg.Stats().Submits
@@ -72,7 +75,7 @@ func TestAllowedMTReachesSMGWithSequencesRewritten(t *testing.T) {
 			if r.Result != 0 {
 				t.Fatalf("exempt MT refused with %d", r.Result)
 			}
-			if p != config.SGIP && len(r.MsgID) == 0 {
+			if p != codec.SGIP && len(r.MsgID) == 0 {
 				t.Fatal("Submit_Resp carries no message id")
 			}
 		}
@@ -88,20 +91,20 @@ func TestAllowedMTReachesSMGWithSequencesRewritten(t *testing.T) {
 }
 
 func TestRefusedMTNeverReachesSMG(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
 		c := h.client()
 		before := h.smg.Stats().Submits
 		r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "HELP"})
-		if want := h.refusal("not_subscribed"); r.Result != want {
+		if want := h.refusal(reason.NotSubscribed); r.Result != want {
 			t.Fatalf("plain MT without subscription: result %d, want %d", r.Result, want)
 		}
 		r = h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "HELP", LinkID: "ZZZZZZZZ"})
-		if want := h.refusal("linkid_unknown"); r.Result != want {
+		if want := h.refusal(reason.LinkIDUnknown); r.Result != want {
 			t.Fatalf("MT with an unknown LinkID: result %d, want %d", r.Result, want)
 		}
 		r = h.submit(c, sp.MT{SPNumber: "10699999", Users: []string{number(p, user)}, ServiceCode: "FREE"})
-		if want := h.refusal(config.ReasonSPNumberNotAllowed); r.Result != want {
+		if want := h.refusal(reason.SPNumberNotAllowed); r.Result != want {
 			t.Fatalf("foreign source number: result %d, want %d", r.Result, want)
 		}
 		if got := h.smg.Stats().Submits; got != before {
@@ -111,7 +114,7 @@ func TestRefusedMTNeverReachesSMG(t *testing.T) {
 }
 
 func TestMOThenMTWithItsLinkID(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
 		c := h.client()
 		if err := h.smg.InjectMO(smg.MO{User: number(p, user), SPNumber: access + "01", Text: "HELP me"}); err != nil {
@@ -121,8 +124,8 @@ func TestMOThenMTWithItsLinkID(t *testing.T) {
 		if d.IsReport || d.Text != "HELP me" || d.LinkID == "" || d.User != number(p, user) {
 			t.Fatalf("MO delivered as %+v", d)
 		}
-		if len(d.LinkID) > p.LinkIDWidth() {
-			t.Fatalf("LinkID %q wider than the %d-byte slot", d.LinkID, p.LinkIDWidth())
+		if len(d.LinkID) > dialect.For(p).LinkIDWidth() {
+			t.Fatalf("LinkID %q wider than the %d-byte slot", d.LinkID, dialect.For(p).LinkIDWidth())
 		}
 		h.eventually("the SMG sees the MO acknowledged", func() bool { return h.smg.Stats().MOAcked == 1 })
 
@@ -131,14 +134,14 @@ func TestMOThenMTWithItsLinkID(t *testing.T) {
 			t.Fatalf("MT with the MO's LinkID refused with %d", r.Result)
 		}
 		r = h.submit(c, sp.MT{Users: []string{number(p, otherUser)}, ServiceCode: "HELP", LinkID: d.LinkID})
-		if want := h.refusal("linkid_wrong_user"); r.Result != want {
+		if want := h.refusal(reason.LinkIDWrongUser); r.Result != want {
 			t.Fatalf("LinkID used for another user: result %d, want %d", r.Result, want)
 		}
 	})
 }
 
 func TestReportReachesTheSPThatSentTheMT(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
 		c := h.client()
 		r := h.submit(c, sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE", NeedReport: true})
@@ -159,11 +162,11 @@ func TestReportReachesTheSPThatSentTheMT(t *testing.T) {
 }
 
 func TestOfflineSPGetsMOAfterReconnect(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		// One loop, one bind: the SMG's MOs then reach spsmg in the order
 		// it sent them (across several connections no order exists).
 		h := newHarness(t, p, harnessOpt{gatewayCfg: func(c *config.Config) { c.Gateway.EventLoops = 1 }})
-		if p == config.SGIP {
+		if p == codec.SGIP {
 			h.receiver.Close() // the SP's receiver is down
 		}
 		for i := 0; i < 3; i++ {
@@ -175,7 +178,7 @@ func TestOfflineSPGetsMOAfterReconnect(t *testing.T) {
 		h.eventually("the SMG sees 3 MO acknowledged", func() bool { return h.smg.Stats().MOAcked == 3 })
 
 		var ch <-chan sp.Delivery
-		if p == config.SGIP {
+		if p == codec.SGIP {
 			r, err := sp.ListenReceiver(h.receiver.Addr().String(), "gw", "gw-password")
 			if err != nil {
 				t.Fatal(err)
@@ -194,7 +197,7 @@ func TestOfflineSPGetsMOAfterReconnect(t *testing.T) {
 }
 
 func TestSMGRestartBindsComeBackAndNoSubmitIsLeftUnanswered(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{smgConfig: func(c *smg.Config) { c.Delay = 200 * time.Millisecond }})
 		c := h.client()
 		type answer struct {
@@ -218,8 +221,8 @@ func TestSMGRestartBindsComeBackAndNoSubmitIsLeftUnanswered(t *testing.T) {
 				if a.err != nil {
 					t.Fatalf("Submit %d: %v", i, a.err)
 				}
-				if a.r.Result != 0 && a.r.Result != h.refusal(config.ReasonUpstreamTimeout) {
-					t.Fatalf("Submit %d answered %d, want 0 or the retryable %d", i, a.r.Result, h.refusal(config.ReasonUpstreamTimeout))
+				if a.r.Result != 0 && a.r.Result != h.refusal(reason.UpstreamTimeout) {
+					t.Fatalf("Submit %d answered %d, want 0 or the retryable %d", i, a.r.Result, h.refusal(reason.UpstreamTimeout))
 				}
 			case <-time.After(testWait):
 				t.Fatalf("Submit %d left unanswered after the SMG died", i)
@@ -241,8 +244,8 @@ func TestSMGRestartBindsComeBackAndNoSubmitIsLeftUnanswered(t *testing.T) {
 // TestReportRouteFromDisk: a report arriving after its route left memory
 // (authorization.route_cache_ttl) is routed from the store.
 func TestReportRouteFromDisk(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
+		t.Run(p.String(), func(t *testing.T) {
 			h := newHarness(t, p, harnessOpt{
 				smgConfig:  func(c *smg.Config) { c.ReportDelay = 2500 * time.Millisecond },
 				gatewayCfg: func(c *config.Config) { c.Authorization.RouteCacheTTL = time.Second },
@@ -282,7 +285,7 @@ func (s *syncBuffer) String() string {
 // SGIP report after its route expired) is acknowledged to the SMG and
 // logged with its message id and the reason, not only counted.
 func TestUnroutableReportIsLogged(t *testing.T) {
-	p := config.SGIP
+	p := codec.SGIP
 	var logs syncBuffer
 	h := newHarness(t, p, harnessOpt{
 		log:       slog.New(slog.NewTextHandler(&logs, nil)),
@@ -336,7 +339,7 @@ func (f *failingStore) Apply(b []authcache.Mutation) error {
 // store fails the write, the SP gets the retryable store_unavailable result
 // and the SMG never sees the Submit.
 func TestSGIPReportSubmitWaitsForDurableRoute(t *testing.T) {
-	p := config.SGIP
+	p := codec.SGIP
 	fs := &failingStore{}
 	h := newHarness(t, p, harnessOpt{wrapStore: func(st authcache.Store) authcache.Store { fs.Store = st; return fs }})
 	c := h.client()
@@ -346,8 +349,8 @@ func TestSGIPReportSubmitWaitsForDurableRoute(t *testing.T) {
 	}
 	before := h.smg.Stats().Submits
 	fs.failing.Store(true)
-	if r := h.submit(c, mt); r.Result != h.refusal("store_unavailable") {
-		t.Fatalf("route write failed: result %d, want store_unavailable %d", r.Result, h.refusal("store_unavailable"))
+	if r := h.submit(c, mt); r.Result != h.refusal(reason.StoreUnavailable) {
+		t.Fatalf("route write failed: result %d, want store_unavailable %d", r.Result, h.refusal(reason.StoreUnavailable))
 	}
 	if got := h.smg.Stats().Submits; got != before {
 		t.Fatalf("the SMG received %d Submits whose report routes were not written", got-before)

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -35,8 +37,8 @@ const (
 )
 
 // account is the SP the tests log in as, per protocol family.
-func account(p config.Protocol) (login, secret string) {
-	switch p.Family() {
+func account(p codec.Protocol) (login, secret string) {
+	switch p.Family().String() {
 	case "sgip":
 		return "sp1", "sp1-password"
 	case "smgp":
@@ -46,8 +48,8 @@ func account(p config.Protocol) (login, secret string) {
 }
 
 // number is how the protocol writes a user number (SGIP carries 86).
-func number(p config.Protocol, n string) string {
-	if p == config.SGIP {
+func number(p codec.Protocol, n string) string {
+	if p == codec.SGIP {
 		return "86" + n
 	}
 	return n
@@ -55,15 +57,16 @@ func number(p config.Protocol, n string) string {
 
 type harness struct {
 	t        testing.TB
-	proto    config.Protocol
+	proto    codec.Protocol
 	cfg      *config.Config
 	smg      *smg.Server
 	gw       *proxy.Gateway
 	engine   *authcache.Engine
 	store    authcache.Store
 	receiver *sp.Receiver // SGIP: the SP's own listener
-	spAddr   string
-	inbound  string
+	spAddr   string       // the gateway's SP listener, as bound (port 0 in the config)
+	inbound  string       // SGIP: its inbound listener, as bound
+	smgAddr  string       // the simulated SMG's listener
 	served   chan error
 	dataDir  string
 	log      *slog.Logger // the gateway's; nil: testLogger()
@@ -81,16 +84,6 @@ type harnessOpt struct {
 	engineOpts []authcache.Option
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func testLogger() *slog.Logger {
 	if os.Getenv("SPSMG_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -98,11 +91,16 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
+// newHarness starts the world without picking ports in advance: every
+// listener binds 127.0.0.1:0 and the harness reads the address back, so that
+// no other process can take a port between a probe and the real bind. The
+// SMG's listener is opened first and held while the gateway starts (its
+// binds wait in the backlog); the SMG is built once the gateway's SGIP
+// inbound address, where it delivers, is known.
+func newHarness(t testing.TB, p codec.Protocol, o harnessOpt) *harness {
 	t.Helper()
-	h := &harness{t: t, proto: p, spAddr: freeAddr(t), dataDir: o.dataDir, log: o.log, wrap: o.wrapStore, engOpts: o.engineOpts}
-	if p == config.SGIP {
-		h.inbound = freeAddr(t)
+	h := &harness{t: t, proto: p, dataDir: o.dataDir, log: o.log, wrap: o.wrapStore, engOpts: o.engineOpts}
+	if p == codec.SGIP {
 		r, err := sp.ListenReceiver("127.0.0.1:0", "gw", "gw-password")
 		if err != nil {
 			t.Fatal(err)
@@ -110,6 +108,26 @@ func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 		h.receiver = r
 		t.Cleanup(func() { r.Close() })
 	}
+	smgLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.smgAddr = smgLn.Addr().String()
+	// Registered before the gateway's stop, so it runs after it: the
+	// gateway shuts down in front of a live SMG.
+	t.Cleanup(func() {
+		_ = smgLn.Close()
+		if h.smg != nil {
+			h.smg.Close()
+		}
+	})
+
+	h.cfg = h.config(o)
+	if o.gatewayCfg != nil {
+		o.gatewayCfg(h.cfg)
+	}
+	h.launch()
+
 	sc := smg.Config{
 		Protocol:      p,
 		Accounts:      map[string]string{smgLogin: smgSecret},
@@ -118,24 +136,19 @@ func newHarness(t testing.TB, p config.Protocol, o harnessOpt) *harness {
 		MaxResends:    -1,
 		Logger:        testLogger(),
 	}
-	if p == config.SGIP {
+	if p == codec.SGIP {
 		sc.ReceiverAddr, sc.ReceiverLogin, sc.ReceiverPassword = h.inbound, inboundLog, inboundPW
 	}
 	if o.smgConfig != nil {
 		o.smgConfig(&sc)
 	}
-	s, err := smg.Start(sc)
+	s, err := smg.New(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.smg = s
-	t.Cleanup(func() { s.Close() })
-
-	h.cfg = h.config(o)
-	if o.gatewayCfg != nil {
-		o.gatewayCfg(h.cfg)
-	}
-	h.start()
+	go func() { _ = s.Serve(smgLn) }()
+	h.waitBinds()
 	return h
 }
 
@@ -144,16 +157,16 @@ func (h *harness) config(o harnessOpt) *config.Config {
 	p := h.proto
 	login, secret := account(p)
 	var b strings.Builder
-	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", p, h.spAddr)
-	fmt.Fprintf(&b, "upstream:\n  protocol: %s\n  addr: %q\n  login: %q\n  secret: %q\n  window: 64\n  response_timeout: 3s\n  reconnect_min: 20ms\n  reconnect_max: 200ms\n", p, h.smg.Addr(), smgLogin, smgSecret)
-	if p == config.SGIP {
-		fmt.Fprintf(&b, "  inbound: {addr: %q, login: %s, secret: %s}\n", h.inbound, inboundLog, inboundPW)
+	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: \"127.0.0.1:0\"}]\n", p)
+	fmt.Fprintf(&b, "upstream:\n  protocol: %s\n  addr: %q\n  login: %q\n  secret: %q\n  window: 64\n  response_timeout: 3s\n  reconnect_min: 20ms\n  reconnect_max: 200ms\n", p, h.smgAddr, smgLogin, smgSecret)
+	if p == codec.SGIP {
+		fmt.Fprintf(&b, "  inbound: {addr: \"127.0.0.1:0\", login: %s, secret: %s}\n", inboundLog, inboundPW)
 	}
 	b.WriteString("gateway: {event_loops: 2, login_failures: 100}\n")
 	fmt.Fprintf(&b, "authorization: {portal_number: %q, exempt_services: [FREE]}\n", portal)
 	b.WriteString("accounts:\n")
 	fmt.Fprintf(&b, "  - id: sp1\n    login: %q\n    secret: %q\n    corp_id: \"12345\"\n    access_numbers: [%q]\n    allow_ips: [127.0.0.1]\n    window: 32\n    tps: 100000\n", login, secret, access)
-	if p == config.SGIP {
+	if p == codec.SGIP {
 		fmt.Fprintf(&b, "    receiver: {addr: %q, login: gw, secret: gw-password}\n", h.receiver.Addr().String())
 	}
 	b.WriteString(o.extraYAML)
@@ -164,9 +177,31 @@ func (h *harness) config(o harnessOpt) *config.Config {
 	return cfg
 }
 
-// start opens the store and engine and runs the gateway until cleanup.
+// start opens the store and engine and runs the gateway until cleanup,
+// and waits until an upstream bind is logged in.
 func (h *harness) start() {
+	h.launch()
+	h.waitBinds()
+}
+
+// launch opens the store and engine and runs the gateway until cleanup. The
+// first launch binds port 0 and records the addresses; a restart comes back
+// on the same ones, as a restarted process would, so that the SP, its
+// receiver and the SMG find it where they left it.
+func (h *harness) launch() {
 	t := h.t
+	t.Helper()
+	if h.spAddr != "" {
+		cfg := *h.cfg
+		cfg.Listeners = append([]config.Listener(nil), cfg.Listeners...)
+		cfg.Listeners[0].Addr = h.spAddr
+		if in := cfg.Upstream.Inbound; in != nil {
+			pinned := *in
+			pinned.Addr = h.inbound
+			cfg.Upstream.Inbound = &pinned
+		}
+		h.cfg = &cfg
+	}
 	var err error
 	if h.dataDir != "" {
 		h.store, err = authcache.OpenBadger(h.dataDir, authcache.BadgerOptions{Logger: testLogger()})
@@ -198,8 +233,18 @@ func (h *harness) start() {
 	case err := <-h.served:
 		t.Fatalf("gateway did not start: %v", err)
 	}
-	h.eventually("an upstream bind logs in", func() bool { return h.gw.ReadyBinds() > 0 })
 	t.Cleanup(h.stop)
+	addrs := h.gw.Addrs() // SP listener first, then SGIP's inbound one
+	h.spAddr = addrs[0].String()
+	if h.cfg.Upstream.Inbound != nil {
+		h.inbound = addrs[1].String()
+	}
+}
+
+// waitBinds waits until an upstream bind is logged in.
+func (h *harness) waitBinds() {
+	h.t.Helper()
+	h.eventually("an upstream bind logs in", func() bool { return h.gw.ReadyBinds() > 0 })
 }
 
 // stop shuts the gateway down gracefully and closes the engine.
@@ -286,8 +331,8 @@ func (h *harness) nextDelivery(ch <-chan sp.Delivery) sp.Delivery {
 }
 
 // refusal is the configured result code of a refusal reason.
-func (h *harness) refusal(reason string) uint32 {
-	return h.cfg.Results.Family(h.proto.Family())[reason]
+func (h *harness) refusal(why reason.Reason) uint32 {
+	return h.cfg.Results.Table(h.proto.Family()).Result(why)
 }
 
-var variants = []config.Protocol{config.SGIP, config.CMPP20, config.CMPP30, config.SMGP30}
+var variants = []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP30, codec.SMGP30}

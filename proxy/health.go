@@ -90,6 +90,11 @@ type bindSlot struct {
 	unhealthy       atomic.Uint64
 	lastReason      atomic.Uint32 // unhealthyReason+1 of the last time; 0 never
 	lastUnhealthyAt atomic.Int64  // gateway clock of the last time
+	// drained: an operator took the slot out of rotation (admin API); its
+	// bind, and any bind dialled into it later, takes no new request
+	// until it is restored. Written by Gateway.DrainBind, applied on the
+	// loop (bind.applyDrain).
+	drained atomic.Bool
 
 	// streak counts the times in a row this slot's bind was found
 	// unhealthy: the re-dial backs off further each time, so that an SMG
@@ -108,7 +113,10 @@ type BindStatus struct {
 	ID      int    `json:"id"`
 	Loop    int    `json:"loop"`
 	State   string `json:"state"`   // dialing, logging_in, logged_in, unhealthy
-	Healthy bool   `json:"healthy"` // logged in and taking Submits
+	Healthy bool   `json:"healthy"` // logged in and healthy
+	// Drained: an operator took the bind out of rotation (admin API): no
+	// new Submits, those in flight answered normally.
+	Drained bool `json:"drained"`
 	// LocalAddr is the bind's own address (host:port) once connected.
 	LocalAddr string `json:"local_addr,omitempty"`
 	// Inflight and LastAnswerAgeSeconds (since the SMG last answered one
@@ -134,7 +142,7 @@ func (g *Gateway) Binds() []BindStatus {
 	out := make([]BindStatus, len(slots))
 	for i, s := range slots {
 		st := s.getState()
-		b := BindStatus{ID: s.id, Loop: s.loop, State: st.String(), Healthy: st == slotReady,
+		b := BindStatus{ID: s.id, Loop: s.loop, State: st.String(), Healthy: st == slotReady, Drained: s.drained.Load(),
 			Logins: s.logins.Load(), UnhealthyTotal: s.unhealthy.Load()}
 		if a := s.localAddr.Load(); a != nil && st != slotDialing {
 			b.LocalAddr = *a
@@ -160,7 +168,8 @@ type Readiness struct {
 	// StoreSpaceLow: the store's filesystem is below store.min_free_space,
 	// so nothing is written and work that needs a write is refused.
 	StoreSpaceLow bool `json:"store_space_low,omitempty"`
-	// HealthyBinds are logged in and taking Submits; ready needs one.
+	// HealthyBinds are logged in, healthy and in rotation (not drained):
+	// they take Submits; ready needs one.
 	HealthyBinds int          `json:"healthy_binds"`
 	Binds        []BindStatus `json:"binds"`
 }
@@ -171,8 +180,12 @@ type Readiness struct {
 func (g *Gateway) Readiness() Readiness {
 	sp := g.auth.Space()
 	r := Readiness{StoreAvailable: g.auth.Available(), StoreSpaceLow: sp.Low, Binds: g.Binds()}
+	drained := 0
 	for _, b := range r.Binds {
-		if b.Healthy {
+		switch {
+		case b.Healthy && b.Drained:
+			drained++
+		case b.Healthy:
 			r.HealthyBinds++
 		}
 	}
@@ -182,6 +195,8 @@ func (g *Gateway) Readiness() Readiness {
 			config.FormatBytes(sp.Free), sp.Path, config.FormatBytes(sp.Reserve), config.FormatBytes(sp.Resume))
 	case !r.StoreAvailable:
 		r.Reason = "authorization store unavailable"
+	case r.HealthyBinds == 0 && drained > 0:
+		r.Reason = "every healthy SMG bind is drained (admin API)"
 	case r.HealthyBinds == 0:
 		r.Reason = "no healthy SMG bind logged in"
 	default:
@@ -231,7 +246,7 @@ func MaxSubmitWait(cfg *config.Config) (timeout, stalled time.Duration) {
 	t := sweepEvery(u)
 	timeout = u.ResponseTimeout + t
 	stalled = timeout
-	if d := dialect.For(u.Protocol.Codec()); d != nil && d.HasActiveTest() {
+	if d := dialect.For(u.Protocol); d != nil && d.HasActiveTest() {
 		stalled = min(timeout, u.StallProbeAfter+u.ProbeTimeout+2*t)
 	}
 	return timeout, stalled

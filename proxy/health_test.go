@@ -14,9 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -117,19 +119,19 @@ func (h *harness) busyBind(c *sp.Client) smg.ConnInfo {
 // "upstream_timeout"} stayed 0. Each Submit is now counted once, under the
 // answer spsmg gave it.
 func TestUpstreamTimeoutIsCountedOnceUnderItsReason(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{gatewayCfg: health(300 * time.Millisecond)})
 		c := h.client()
 		h.smg.SetDelay(5 * time.Second) // far beyond response_timeout
 		mt := sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE"}
-		if r := h.submit(c, mt); r.Result != h.refusal(config.ReasonUpstreamTimeout) {
-			t.Fatalf("unanswered Submit: result %d, want upstream_timeout %d", r.Result, h.refusal(config.ReasonUpstreamTimeout))
+		if r := h.submit(c, mt); r.Result != h.refusal(reason.UpstreamTimeout) {
+			t.Fatalf("unanswered Submit: result %d, want upstream_timeout %d", r.Result, h.refusal(reason.UpstreamTimeout))
 		}
 		h.smg.SetDelay(0)
 		if r := h.submit(c, mt); r.Result != 0 {
 			t.Fatalf("answered Submit: result %d", r.Result)
 		}
-		timeouts := h.metric("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", config.ReasonUpstreamTimeout)
+		timeouts := h.metric("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", reason.UpstreamTimeout.String())
 		allowed := h.metric("spsmg_mt_decisions_total", "sp", "sp1", "result", "allow", "reason", "exempt")
 		failures := h.metric("spsmg_mt_upstream_failures_total", "sp", "sp1")
 		if timeouts != 1 || allowed != 1 || failures != 1 {
@@ -147,20 +149,20 @@ func TestUpstreamTimeoutIsCountedOnceUnderItsReason(t *testing.T) {
 // SPSMG_HEAVY=1 adds a run with the default timers (5 s, 5 s, 60 s), the
 // figure in README (Operations, Limits).
 func TestStalledBindIsRoutedAround(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) {
 			testStalledBind(t, p, health(20*time.Second)) // the timeout alone would take 20 s
 		})
 	}
 	if os.Getenv("SPSMG_HEAVY") != "" {
 		t.Run("cmpp3 default timers", func(t *testing.T) {
 			// The harness sets only response_timeout: back to its default.
-			testStalledBind(t, config.CMPP30, func(c *config.Config) { c.Upstream.ResponseTimeout = 60 * time.Second })
+			testStalledBind(t, codec.CMPP30, func(c *config.Config) { c.Upstream.ResponseTimeout = 60 * time.Second })
 		})
 	}
 }
 
-func testStalledBind(t *testing.T, p config.Protocol, timers func(*config.Config)) {
+func testStalledBind(t *testing.T, p codec.Protocol, timers func(*config.Config)) {
 	h := newHarness(t, p, harnessOpt{
 		gatewayCfg: timers,
 		smgConfig:  func(c *smg.Config) { c.ActiveTestInterval = 50 * time.Millisecond },
@@ -200,7 +202,7 @@ func testStalledBind(t *testing.T, p config.Protocol, timers func(*config.Config
 	}
 	for i := 0; i < 4; i++ {
 		r := <-results
-		if r.Result != h.refusal(config.ReasonUpstreamTimeout) {
+		if r.Result != h.refusal(reason.UpstreamTimeout) {
 			t.Fatalf("Submit on the stalled bind: result %d, want upstream_timeout", r.Result)
 		}
 		if r.Latency > bound+time.Second {
@@ -240,7 +242,7 @@ func testStalledBind(t *testing.T, p config.Protocol, timers func(*config.Config
 	if n := h.metric("spsmg_upstream_bind_unhealthy_total", "reason", "stall_probe_unanswered"); n != 1 {
 		t.Fatalf("spsmg_upstream_bind_unhealthy_total{reason=stall_probe_unanswered} = %v", n)
 	}
-	if n := h.metric("spsmg_mt_decisions_total", "sp", "sp1", "reason", config.ReasonUpstreamTimeout); n != 4 {
+	if n := h.metric("spsmg_mt_decisions_total", "sp", "sp1", "reason", reason.UpstreamTimeout.String()); n != 4 {
 		t.Fatalf("decisions upstream_timeout = %v, want 4", n)
 	}
 	h.smg.SetRefuseLogins(false)
@@ -257,8 +259,8 @@ func testStalledBind(t *testing.T, p config.Protocol, timers func(*config.Config
 // passes the probe; max_timeouts Submits in a row timing out find it. SGIP,
 // without Active_Test, relies on this alone.
 func TestBindThatDropsSubmitsIsReplacedAfterMaxTimeouts(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
+		t.Run(p.String(), func(t *testing.T) {
 			h := newHarness(t, p, harnessOpt{
 				gatewayCfg: health(300 * time.Millisecond),
 				smgConfig:  func(c *smg.Config) { c.ActiveTestInterval = 50 * time.Millisecond },
@@ -272,7 +274,7 @@ func TestBindThatDropsSubmitsIsReplacedAfterMaxTimeouts(t *testing.T) {
 			mt := sp.MT{Users: []string{number(p, user)}, ServiceCode: "FREE"}
 			for i := 0; i < 3; i++ {
 				r := h.submit(c, mt)
-				if r.Result != h.refusal(config.ReasonUpstreamTimeout) {
+				if r.Result != h.refusal(reason.UpstreamTimeout) {
 					t.Fatalf("dropped Submit %d: result %d, want upstream_timeout", i, r.Result)
 				}
 				if r.Latency > anyBound+time.Second {
@@ -297,7 +299,7 @@ func TestBindThatDropsSubmitsIsReplacedAfterMaxTimeouts(t *testing.T) {
 // A quiet bind on a blackholed link: its keep-alive Active_Test goes
 // unanswered, and the bind is replaced before any SP waits on it.
 func TestIdleBindOnBlackholedLinkIsReplaced(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) {
+	h := newHarness(t, codec.CMPP30, harnessOpt{gatewayCfg: func(c *config.Config) {
 		health(2 * time.Second)(c)
 		c.Upstream.ActiveTestInterval = 300 * time.Millisecond
 	}})
@@ -316,7 +318,7 @@ func TestIdleBindOnBlackholedLinkIsReplaced(t *testing.T) {
 
 // /readyz lists every bind and is ready while one is healthy.
 func TestReadyzReportsEveryBind(t *testing.T) {
-	h := newHarness(t, config.CMPP30, harnessOpt{gatewayCfg: health(2 * time.Second)})
+	h := newHarness(t, codec.CMPP30, harnessOpt{gatewayCfg: health(2 * time.Second)})
 	h.eventually("both binds log in", func() bool { return h.gw.ReadyBinds() == 2 })
 	reg := metrics.NewRegistry()
 	srv := metrics.NewServer(reg)
@@ -369,23 +371,23 @@ func TestReadyzReportsEveryBind(t *testing.T) {
 
 func TestMaxSubmitWait(t *testing.T) {
 	cases := []struct {
-		proto          config.Protocol
+		proto          codec.Protocol
 		yaml           string
 		timeout, stall time.Duration
 		why            string
 	}{
-		{config.CMPP30, "", 61 * time.Second, 12 * time.Second, "defaults: 60 s + 1 s tick; 5 s + 5 s + 2 × 1 s"},
-		{config.SMGP30, "", 61 * time.Second, 12 * time.Second, "SMGP has Active_Test too"},
-		{config.SGIP, "", 31 * time.Second, 31 * time.Second, "SGIP: 30 s timeout, no Active_Test to probe with"},
-		{config.CMPP30, "stall_probe_after: 1s, probe_timeout: 2s, response_timeout: 10s", 10200 * time.Millisecond,
+		{codec.CMPP30, "", 61 * time.Second, 12 * time.Second, "defaults: 60 s + 1 s tick; 5 s + 5 s + 2 × 1 s"},
+		{codec.SMGP30, "", 61 * time.Second, 12 * time.Second, "SMGP has Active_Test too"},
+		{codec.SGIP, "", 31 * time.Second, 31 * time.Second, "SGIP: 30 s timeout, no Active_Test to probe with"},
+		{codec.CMPP30, "stall_probe_after: 1s, probe_timeout: 2s, response_timeout: 10s", 10200 * time.Millisecond,
 			3400 * time.Millisecond, "tick = 1 s / 5"},
-		{config.CMPP30, "stall_probe_after: 30s, probe_timeout: 30s, response_timeout: 10s", 11 * time.Second,
+		{codec.CMPP30, "stall_probe_after: 30s, probe_timeout: 30s, response_timeout: 10s", 11 * time.Second,
 			11 * time.Second, "the timeout comes first"},
 	}
 	for _, c := range cases {
-		y := "listeners: [{protocol: " + string(c.proto) + ", addr: \"127.0.0.1:1\"}]\n" +
-			"upstream: {protocol: " + string(c.proto) + ", addr: \"127.0.0.1:2\", login: \"901234\", " + c.yaml
-		if c.proto == config.SGIP {
+		y := "listeners: [{protocol: " + c.proto.String() + ", addr: \"127.0.0.1:1\"}]\n" +
+			"upstream: {protocol: " + c.proto.String() + ", addr: \"127.0.0.1:2\", login: \"901234\", " + c.yaml
+		if c.proto == codec.SGIP {
 			y += ", inbound: {addr: \"127.0.0.1:3\", login: smg}"
 		}
 		y += "}\n"

@@ -6,13 +6,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/spsmg/spsmg/reason"
-
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
 
 var processStart = time.Now()

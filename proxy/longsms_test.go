@@ -5,9 +5,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
 	"github.com/spsmg/spsmg/codec/udh"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -18,7 +19,7 @@ import (
 // the message spent one use, so four single replies still pass and the
 // fifth is refused linkid_used_up, as is every part of a long reply after it.
 func TestLongReplyToOneMOReachesTheSMGWhole(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
 		first := h.client()
 		if err := h.smg.InjectMO(smg.MO{User: number(p, user), SPNumber: access, Text: "NEWS"}); err != nil {
@@ -70,7 +71,7 @@ func TestLongReplyToOneMOReachesTheSMGWhole(t *testing.T) {
 				t.Fatalf("single reply %d after the long one: result %d", i+1, r.Result)
 			}
 		}
-		usedUp := h.refusal("linkid_used_up")
+		usedUp := h.refusal(reason.LinkIDUsedUp)
 		if r := h.submit(conns[0], single); r.Result != usedUp {
 			t.Fatalf("sixth reply on a LinkID of five uses: result %d, want %d", r.Result, usedUp)
 		}

@@ -52,7 +52,7 @@ func (g *Gateway) Originate(ctx context.Context, o Origination) (OriginResult, e
 	}
 	res := make(chan answer, 1)
 	coding, content := encodeText(o.Text)
-	mt := codec.Submit{SPNumber: o.SPNumber, Dests: []string{o.User}, ServiceCode: o.ServiceCode, CorpID: o.CorpID,
+	mt := codec.Submit{SPNumber: o.SPNumber, Dests: []string{g.d.UserNumber(o.User)}, ServiceCode: o.ServiceCode, CorpID: o.CorpID,
 		Fee: codec.Fee{Payer: codec.PayerSP}, Coding: coding, Content: content, Priority: 1}
 	err := target.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
 		target.tick()

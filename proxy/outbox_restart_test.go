@@ -83,7 +83,7 @@ func outboxRecords(t *testing.T, dir string) int {
 // (about one record in 256 has a '/' byte in its number); after the
 // restart every one reaches the SP, in the order the SMG sent them.
 func TestOutboxRestartDeliversEveryWaitingRecord(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		const reports, mos = 150, 300
 		dir := t.TempDir()
 		h := newHarness(t, p, harnessOpt{dataDir: dir,
@@ -191,7 +191,7 @@ func TestOutboxRestartDeliversEveryWaitingRecord(t *testing.T) {
 // above all of them, so a new MO overwrites none (the old numbering gave
 // the next MO number 47, the stranded record's).
 func TestOutboxStrandedRecordsRecovered(t *testing.T) {
-	p := config.CMPP30
+	p := codec.CMPP30
 	dir := t.TempDir()
 	st, err := authcache.OpenBadger(dir, authcache.BadgerOptions{Logger: testLogger()})
 	if err != nil {

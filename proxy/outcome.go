@@ -20,14 +20,8 @@ type decisionCounts []atomic.Uint64
 func newDecisionCounts() decisionCounts { return make(decisionCounts, reason.Count) }
 
 // buildResults is the result code of every refusal for dialect d: the
-// configuration's table for d's family over the family's defaults.
+// configuration's table of d's family (its defaults, with the file's
+// entries over them).
 func buildResults(cfg *config.Config, d codec.Dialect) codec.ResultTable {
-	t := d.DefaultResults()
-	family := d.Protocol().Family().String()
-	for name, code := range cfg.Results.Family(family) {
-		if r, ok := reason.Parse(name); ok && r.Refusal() && code != 0 {
-			t[r] = code
-		}
-	}
-	return t
+	return cfg.Results.Table(d.Protocol().Family())
 }

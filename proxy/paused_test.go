@@ -6,7 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spsmg/spsmg/authcache"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
@@ -15,7 +16,7 @@ import (
 // by that reason, until it is resumed.
 func TestPausedSubscriptionRefused(t *testing.T) {
 	want := map[string]uint32{"sgip": 108, "cmpp": 108, "smgp": 133}
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
 		c := h.client()
 		sync := func(op authcache.SyncOp, v int64) {
@@ -32,8 +33,8 @@ func TestPausedSubscriptionRefused(t *testing.T) {
 		sync(authcache.SyncPause, 2)
 		before := h.smg.Stats().Submits
 		r := h.submit(c, mt)
-		if r.Result != want[p.Family()] || r.Result != h.refusal("subscription_paused") {
-			t.Fatalf("paused: result %d, want %d", r.Result, want[p.Family()])
+		if r.Result != want[p.Family().String()] || r.Result != h.refusal(reason.SubscriptionPaused) {
+			t.Fatalf("paused: result %d, want %d", r.Result, want[p.Family().String()])
 		}
 		if got := h.smg.Stats().Submits; got != before {
 			t.Fatal("a paused relation's MT reached the SMG")

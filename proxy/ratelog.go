@@ -17,11 +17,22 @@ import (
 type logLimiter struct {
 	mu    sync.Mutex
 	gates map[string]*logGate
+	// now is the limiter's clock (Options.LogClock; nil: time.Now). A
+	// test's clock refills the budget by advancing, instead of the test
+	// waiting a second per line.
+	now func() time.Time
 }
 
 type logGate struct {
 	lim        *rate.Limiter
 	suppressed int
+}
+
+func (l *logLimiter) clock() time.Time {
+	if l.now != nil {
+		return l.now()
+	}
+	return time.Now()
 }
 
 // logRL logs msg at lvl unless its kind is over its rate. Any goroutine.
@@ -44,7 +55,7 @@ func (g *Gateway) logRLKey(key string, lvl slog.Level, msg string, args ...any) 
 		gate = &logGate{lim: rate.NewLimiter(rate.Every(time.Second), 10)}
 		l.gates[key] = gate
 	}
-	if !gate.lim.Allow() {
+	if !gate.lim.AllowN(l.clock(), 1) {
 		gate.suppressed++
 		l.mu.Unlock()
 		return

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -26,16 +26,16 @@ func (d *fakeDisk) Free() (uint64, error) { return d.free.Load(), nil }
 // carrierAccount is an exempt account (the carrier's own services): it
 // skips authorization, so the proxy itself must refuse its MTs when the
 // store cannot be written.
-func carrierAccount(p config.Protocol) (login, yaml string) {
+func carrierAccount(p codec.Protocol) (login, yaml string) {
 	login = "900009"
-	switch p.Family() {
+	switch p.Family().String() {
 	case "sgip":
 		login = "carrier"
 	case "smgp":
 		login = "10009"
 	}
 	yaml = fmt.Sprintf("  - {id: carrier, login: %q, secret: carrier-pw, access_numbers: [\"10655999\"], exempt: true", login)
-	if p == config.SGIP {
+	if p == codec.SGIP {
 		yaml += `, receiver: {addr: "127.0.0.1:1", login: gw, secret: gw-password}`
 	}
 	return login, yaml + "}\n"
@@ -49,7 +49,7 @@ func carrierAccount(p config.Protocol) (login, yaml string) {
 // acknowledged — the Y then confirms — and MTs pass again.
 func TestStoreBelowFreeSpaceReserve(t *testing.T) {
 	const reserve = 64 << 20
-	forEachProtocol(t, func(t *testing.T, p config.Protocol) {
+	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		disk := &fakeDisk{}
 		disk.free.Store(1 << 30)
 		entered, release := make(chan struct{}, 1), make(chan struct{})
@@ -106,10 +106,10 @@ func TestStoreBelowFreeSpaceReserve(t *testing.T) {
 
 		disk.free.Store(reserve - 1)
 		h.eventually("spsmg sees the store below its reserve", func() bool { return !h.engine.Writable() })
-		if r := h.submit(c, free); r.Result != h.refusal("store_unavailable") {
-			t.Fatalf("MT below the reserve: result %d, want store_unavailable %d", r.Result, h.refusal("store_unavailable"))
+		if r := h.submit(c, free); r.Result != h.refusal(reason.StoreUnavailable) {
+			t.Fatalf("MT below the reserve: result %d, want store_unavailable %d", r.Result, h.refusal(reason.StoreUnavailable))
 		}
-		if r := h.submit(carrier, sp.MT{SPNumber: "10655999", Users: []string{number(p, user)}, ServiceCode: "ANY"}); r.Result != h.refusal("store_unavailable") {
+		if r := h.submit(carrier, sp.MT{SPNumber: "10655999", Users: []string{number(p, user)}, ServiceCode: "ANY"}); r.Result != h.refusal(reason.StoreUnavailable) {
 			t.Fatalf("exempt account's MT below the reserve: result %d, want store_unavailable", r.Result)
 		}
 		if err := h.smg.InjectMO(smg.MO{User: number(p, user), SPNumber: access, Text: "mo while full"}); err != nil {
@@ -215,7 +215,7 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 func TestReadinessNamesTheFullDisk(t *testing.T) {
 	disk := &fakeDisk{}
 	disk.free.Store(1 << 30)
-	h := newHarness(t, config.CMPP30, harnessOpt{
+	h := newHarness(t, codec.CMPP30, harnessOpt{
 		engineOpts: []authcache.Option{authcache.WithSpaceGuard(authcache.SpaceGuard{
 			Reserve: 64 << 20, Free: disk.Free, Interval: time.Millisecond, Path: "/var/lib/spsmg"})},
 	})

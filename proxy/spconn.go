@@ -9,12 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/spsmg/spsmg/reason"
-
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // connRole tells the two kinds of SP-facing connection apart.
@@ -44,6 +43,7 @@ const (
 //	SP ◀─resp── spConn.reply ◀── bind.response
 //	SP ◀─Deliver── spConn.sendDelivery ◀── deliveryQueue
 type spConn struct {
+	id     uint64 // this process's number for the connection (admin API, console)
 	g      *Gateway
 	l      *loop
 	c      gnet.Conn
@@ -73,7 +73,8 @@ type spConn struct {
 	drainScheduled atomic.Bool  // a drainTask is queued on s's loop
 	drainTask      gnet.RunnableFunc
 
-	tokens           int // TPS tokens taken from the account's limiter, not yet spent
+	seq              wireSeq // the sequence of the request spsmg is sending here (putSeq)
+	tokens           int     // TPS tokens taken from the account's limiter, not yet spent
 	decisions        decisionCounts
 	upstreamFailures atomic.Uint64
 	// folded: the account has taken in decisions (removeConn); set under
@@ -82,7 +83,7 @@ type spConn struct {
 }
 
 func newSPConn(g *Gateway, l *loop, c gnet.Conn, role connRole, acct *account) *spConn {
-	s := &spConn{g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
+	s := &spConn{id: g.connSeq.Add(1), g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
 		awaiting: make(map[uint32]*delivery)}
 	s.framer = g.d.Framer(g.cfgLoad().Gateway.MaxFrameSize)
 	s.drainTask = func(context.Context) error {
@@ -114,7 +115,8 @@ func (s *spConn) opened(l *loop, c gnet.Conn) {
 	s.attach(l, c)
 	rc := s.acct.cfg.Load().Receiver
 	s.counter++
-	seq := s.g.makeSeq(l.sgipTime, s.counter)
+	seq := &s.seq
+	s.g.putSeq(seq, l.sgipTime, s.counter)
 	s.out.buf = s.g.d.AppendLogin(s.out.buf, seq[:s.g.seqLen], &codec.Login{Name: rc.Login, Secret: rc.Secret, Mode: codec.LoginDeliver, Time: l.wall})
 	l.stats.packet(sideSP, dirOut, codec.KindLogin)
 	s.out.mark()
@@ -241,6 +243,12 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	switch {
 	case g.draining.Load():
 		s.refuse(v, reason.UpstreamUnavailable)
+		return
+	case a.suspended.Load():
+		// Before the window and the TPS tokens: a suspended SP spends
+		// nothing, and learns why at once (permanent, README: Operator
+		// console).
+		s.refuse(v, reason.AccountSuspended)
 		return
 	case int(s.inflight.Load()) >= ac.Window:
 		s.refuse(v, reason.WindowFull)
@@ -497,7 +505,7 @@ func (s *spConn) login(frame []byte) {
 	s.state = spReady
 	s.receives = req.Mode.CarriesDeliveries()
 	a.addConn(s)
-	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "version", req.Version, "receives", s.receives)
+	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "conn", s.id, "version", req.Version, "receives", s.receives, "suspended", a.suspended.Load())
 	if s.receives {
 		s.drain()
 	}
@@ -576,7 +584,8 @@ func (s *spConn) sweep() {
 	if idle > int64(cfg.Gateway.ActiveTestInterval) && now-s.lastSend > int64(cfg.Gateway.ActiveTestInterval)/3 {
 		s.atPending++
 		s.counter++
-		seq := g.makeSeq(l.sgipTime, s.counter)
+		seq := &s.seq
+		g.putSeq(seq, l.sgipTime, s.counter)
 		s.out.buf = g.d.AppendActiveTest(s.out.buf, seq[:g.seqLen])
 		l.stats.packet(sideSP, dirOut, codec.KindActiveTest)
 		s.out.mark()
@@ -590,7 +599,8 @@ func (s *spConn) goodbye() {
 		return
 	}
 	s.counter++
-	seq := s.g.makeSeq(s.l.sgipTime, s.counter)
+	seq := &s.seq
+	s.g.putSeq(seq, s.l.sgipTime, s.counter)
 	s.out.buf = s.g.d.AppendLogout(s.out.buf, seq[:s.g.seqLen])
 	s.l.stats.packet(sideSP, dirOut, codec.KindLogout)
 	s.out.mark()

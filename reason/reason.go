@@ -56,6 +56,7 @@ const (
 	SPNumberNotAllowed  // source number outside the account's access numbers
 	Malformed           // a Submit the codec cannot read
 	TooManyRecipients   // a Submit to more than 100 recipients
+	AccountSuspended    // an operator suspended the account (admin API); permanent
 
 	// Count is the number of reasons: tables indexed by Reason have Count
 	// entries.
@@ -89,6 +90,7 @@ var names = [Count]string{
 	SPNumberNotAllowed:  "sp_number_not_allowed",
 	Malformed:           "malformed",
 	TooManyRecipients:   "too_many_recipients",
+	AccountSuspended:    "account_suspended",
 }
 
 // String returns the snake_case name: the metric label and the key of a

@@ -27,7 +27,7 @@ func TestNamesParseBack(t *testing.T) {
 			t.Errorf("Parse(%q) succeeded", s)
 		}
 	}
-	if reason.Count.String() != "reason_26" {
+	if reason.Count.String() != "reason_27" {
 		t.Errorf("out of range: %q", reason.Count.String())
 	}
 }
@@ -42,7 +42,7 @@ func TestRefusalsInTableOrder(t *testing.T) {
 	want := "not_subscribed linkid_unknown linkid_expired linkid_used_up linkid_wrong_user linkid_wrong_sp " +
 		"linkid_wrong_service notice_unmatched no_recipients bad_recipient store_unavailable subscription_paused flow_control " +
 		"window_full upstream_unavailable upstream_timeout service_not_allowed sp_number_not_allowed malformed " +
-		"too_many_recipients"
+		"too_many_recipients account_suspended"
 	if strings.Join(got, " ") != want {
 		t.Errorf("Refusals =\n%s\nwant\n%s", strings.Join(got, " "), want)
 	}

@@ -3,7 +3,6 @@ package subsync_test
 import (
 	"context"
 	"fmt"
-	"github.com/spsmg/spsmg/reason"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/subsync"
 )
 

@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/sim/smg"
 )
@@ -97,9 +98,11 @@ func parse(args []string, stdout io.Writer) (smg.Config, options, error) {
 	if err := cli.NoArgs(fs, usage); err != nil {
 		return cfg, o, err
 	}
-	if err := cfg.Protocol.UnmarshalText([]byte(o.proto)); err != nil {
+	d, err := dialect.Parse(o.proto)
+	if err != nil {
 		return cfg, o, cli.Misuse(fs, usage, "-proto: %v", err)
 	}
+	cfg.Protocol = d.Protocol()
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.level)); err != nil {
 		return cfg, o, cli.Misuse(fs, usage, "-log-level %q: want debug, info, warn or error", o.level)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/internal/cli"
 )
 
@@ -18,7 +18,7 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Protocol != config.SGIP || cfg.Addr != "127.0.0.1:0" || len(cfg.Accounts) != 2 || cfg.Accounts["b"] != "2" ||
+	if cfg.Protocol != codec.SGIP || cfg.Addr != "127.0.0.1:0" || len(cfg.Accounts) != 2 || cfg.Accounts["b"] != "2" ||
 		cfg.ReceiverAddr != "127.0.0.1:8801" || cfg.ReceiverLogin != "smg" || cfg.ReceiverPassword != "pw" ||
 		cfg.Delay != 5*time.Millisecond || cfg.ReportDelay != time.Second || cfg.MORate != 10 ||
 		cfg.MOTemplate.Text != "hi" || o.level != "info" {
@@ -31,7 +31,7 @@ func TestParse(t *testing.T) {
 	}
 
 	cfg, _, err = parse(nil, io.Discard)
-	if err != nil || cfg.Protocol != config.CMPP30 || cfg.Accounts["901234"] != "smg-secret" || cfg.SubmitLog != 0 {
+	if err != nil || cfg.Protocol != codec.CMPP30 || cfg.Accounts["901234"] != "smg-secret" || cfg.SubmitLog != 0 {
 		t.Fatalf("defaults %+v, %v", cfg, err)
 	}
 	for _, bad := range [][]string{{"-proto", "smpp"}, {"-account", "nocolon"}, {"extra"}, {"-log-level", "loud"}} {

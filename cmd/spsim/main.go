@@ -30,7 +30,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -38,6 +39,7 @@ import (
 // options are the command line.
 type options struct {
 	proto, addr, login, secret string
+	d                          codec.Dialect // the protocol -proto names
 	conns, window              int
 	rate                       float64
 	n                          int64
@@ -110,9 +112,11 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	if err := cli.NoArgs(fs, usage); err != nil {
 		return o, err
 	}
-	if !config.Protocol(o.proto).Valid() {
-		return o, cli.Misuse(fs, usage, "-proto %q: want one of %v", o.proto, config.Protocols)
+	d, err := dialect.Parse(o.proto)
+	if err != nil {
+		return o, cli.Misuse(fs, usage, "-proto %q: want one of %v", o.proto, dialect.Protocols())
 	}
+	o.d = d
 	if o.mixShare < 0 || o.mixShare > 100 || o.users < 1 {
 		return o, cli.Misuse(fs, usage, "-mix-share wants 0–100 and -users at least 1")
 	}
@@ -122,8 +126,8 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	if o.replies < 0 || o.wait <= 0 {
 		return o, cli.Misuse(fs, usage, "-replies wants 0 or more and -wait a positive duration")
 	}
-	if config.Protocol(o.proto).Family() == "sgip" && o.receiver == "" && (o.replies > 0 || o.receiveOnly()) {
-		return o, cli.Misuse(fs, usage, "SGIP MO and reports arrive on connections the gateway makes: give -receiver")
+	if o.d.SplitConnections() && o.receiver == "" && (o.replies > 0 || o.receiveOnly()) {
+		return o, cli.Misuse(fs, usage, "%s MO and reports arrive on connections the gateway makes: give -receiver", strings.ToUpper(o.d.Protocol().Family().String()))
 	}
 	return o, nil
 }
@@ -153,7 +157,7 @@ func (o options) loadConfig(log *slog.Logger) (sp.LoadConfig, error) {
 		total = 0
 	}
 	return sp.LoadConfig{
-		Protocol: config.Protocol(o.proto), Addr: o.addr, Login: o.login, Secret: o.secret,
+		Protocol: o.d.Protocol(), Addr: o.addr, Login: o.login, Secret: o.secret,
 		Conns: o.conns, Window: o.window, Rate: o.rate, Total: total, Duration: o.duration, Warmup: o.warmup,
 		Mix: mix, NeedReport: o.report, Logger: log, GnetLogger: gnetLogger{log},
 	}, nil
@@ -189,7 +193,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	out := &printer{w: stdout, proto: config.Protocol(o.proto)}
+	out := &printer{w: stdout, proto: o.d.Protocol()}
 
 	var rcv *sp.Receiver
 	printed := make(chan struct{})
@@ -251,7 +255,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func (o options) dial(ctx context.Context, log *slog.Logger) (*sp.Client, error) {
 	dctx, cancel := context.WithTimeout(ctx, sp.DefaultDialTimeout)
 	defer cancel()
-	return sp.Dial(dctx, sp.ClientConfig{Protocol: config.Protocol(o.proto), Addr: o.addr,
+	return sp.Dial(dctx, sp.ClientConfig{Protocol: o.d.Protocol(), Addr: o.addr,
 		Login: o.login, Secret: o.secret, Logger: log})
 }
 
@@ -259,7 +263,7 @@ func (o options) dial(ctx context.Context, log *slog.Logger) (*sp.Client, error)
 // logged-in connection (CMPP, SMGP; SGIP's come over -receiver, which run
 // prints).
 func (o options) receive(ctx context.Context, log *slog.Logger, out *printer) error {
-	if config.Protocol(o.proto).Family() == "sgip" {
+	if o.d.SplitConnections() {
 		log.Info("receiving until interrupted")
 		<-ctx.Done()
 		return nil
@@ -323,7 +327,7 @@ func (o options) reply(ctx context.Context, rcv *sp.Receiver, log *slog.Logger, 
 			return fmt.Errorf("MT to %s: %w", d.User, err)
 		}
 		out.printf("mt user=%s sp=%s service=%s linkid=%q result=%d (%s) msgid=%x\n", d.User, d.SPNumber, o.service,
-			d.LinkID, res.Result, sp.ResultText(config.Protocol(o.proto), res.Result), res.MsgID)
+			d.LinkID, res.Result, sp.ResultText(o.d.Protocol(), res.Result), res.MsgID)
 		answered++
 	}
 	return nil
@@ -334,7 +338,7 @@ func (o options) reply(ctx context.Context, rcv *sp.Receiver, log *slog.Logger, 
 type printer struct {
 	mu    sync.Mutex
 	w     io.Writer
-	proto config.Protocol
+	proto codec.Protocol
 }
 
 func (p *printer) print(s string) {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -187,7 +187,7 @@ func (s *syncBuffer) String() string {
 // as a gateway would.
 func smgFor(t *testing.T) *smg.Server {
 	t.Helper()
-	s, err := smg.Start(smg.Config{Protocol: config.CMPP30, Accounts: map[string]string{"900001": "888888"},
+	s, err := smg.Start(smg.Config{Protocol: codec.CMPP30, Accounts: map[string]string{"900001": "888888"},
 		SubmitLog: 16, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

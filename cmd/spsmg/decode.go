@@ -10,16 +10,13 @@ import (
 	"strings"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/codec/smgp"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/text"
 	"github.com/spsmg/spsmg/codec/udh"
-	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
 )
 
-const decodeUsage = `usage: spsmg decode --proto sgip|cmpp2|cmpp2.1|cmpp3|smgp|smgp1.3 [--body submit|deliver|report] [HEX]
+const decodeUsage = `usage: spsmg decode --proto sgip|cmpp2|cmpp2.1|cmpp3|smgp|smgp1.3|smpp [--body submit|deliver|report] [HEX]
 
 Decodes one PDU given as hex (spaces, newlines, a 0x prefix and # comments to
 the end of a line allowed; read from standard input when HEX is absent) and prints it as JSON with every
@@ -28,7 +25,8 @@ it on hex from logs and packet captures.
 
 --body says the hex is only a body, as logs often print it: of a Submit or
 Deliver (a header is put in front), or a status report (the CMPP report
-struct of a Deliver's Msg_Content, or an SMGP report text).`
+struct of a Deliver's Msg_Content, an SMGP report text, or an SMPP receipt
+text).`
 
 // decodeCmd runs `spsmg decode`.
 func decodeCmd(args []string, stdin io.Reader, stdout io.Writer) error {
@@ -38,12 +36,12 @@ func decodeCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err := cli.Parse(fs, args, decodeUsage, stdout); err != nil {
 		return err
 	}
-	p := config.Protocol(*proto)
 	if *proto == "" {
 		return cli.Misuse(fs, decodeUsage, "--proto is required")
 	}
-	if !p.Valid() {
-		return cli.Misuse(fs, decodeUsage, "--proto %q: want one of %v", *proto, config.Protocols)
+	w, err := dialect.ParseWire(*proto)
+	if err != nil {
+		return cli.Misuse(fs, decodeUsage, "--proto %q: want one of %v", *proto, wireNames())
 	}
 	src := strings.Join(fs.Args(), " ")
 	if src == "" {
@@ -60,11 +58,11 @@ func decodeCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	var out any
 	switch *body {
 	case "":
-		out, err = decodeFrame(p, frame)
+		out, err = decodeFrame(w, frame)
 	case "report":
-		out, err = decodeReport(p, frame)
+		out, err = decodeReport(w, frame)
 	case "submit", "deliver":
-		out, err = decodeFrame(p, withHeader(p, *body, frame))
+		out, err = decodeFrame(w, withHeader(w, *body, frame))
 	default:
 		return cli.Misuse(fs, decodeUsage, "--body %q: want submit, deliver or report", *body)
 	}
@@ -110,29 +108,24 @@ func parseHex(s string) ([]byte, error) {
 	return b, err
 }
 
+// wireNames lists the protocols --proto takes.
+func wireNames() []codec.Protocol {
+	var ps []codec.Protocol
+	for _, w := range dialect.Wires() {
+		ps = append(ps, w.Protocol())
+	}
+	return ps
+}
+
 // withHeader puts a header (sequence 0) in front of a Submit or Deliver
 // body, so that a body copied from a log decodes like a frame.
-func withHeader(p config.Protocol, cmd string, body []byte) []byte {
-	var id uint32
-	hl := cmpp.HeaderLen
-	switch p.Family() {
-	case "cmpp":
-		id = uint32(cmpp.CmdDeliver)
-		if cmd == "submit" {
-			id = uint32(cmpp.CmdSubmit)
-		}
-	case "smgp":
-		id = uint32(smgp.CmdDeliver)
-		if cmd == "submit" {
-			id = uint32(smgp.CmdSubmit)
-		}
-	case "sgip":
-		hl = sgip.HeaderLen
-		id = uint32(sgip.CmdDeliver)
-		if cmd == "submit" {
-			id = uint32(sgip.CmdSubmit)
-		}
+func withHeader(w codec.Wire, cmd string, body []byte) []byte {
+	kind := codec.KindDeliver
+	if cmd == "submit" {
+		kind = codec.KindSubmit
 	}
+	id, _ := w.CommandOf(kind)
+	hl := w.Framer(0).HeaderLen
 	f := make([]byte, hl, hl+len(body))
 	f[4], f[5], f[6], f[7] = byte(id>>24), byte(id>>16), byte(id>>8), byte(id)
 	f = append(f, body...)
@@ -141,22 +134,12 @@ func withHeader(p config.Protocol, cmd string, body []byte) []byte {
 }
 
 // decodeReport decodes a status report body: the CMPP report struct (60 or
-// 71 bytes, cmpp.md §9.3) or an SMGP report text (smgp30.md §9).
-func decodeReport(p config.Protocol, b []byte) (any, error) {
-	var (
-		rep any
-		err error
-	)
-	switch p.Family() {
-	case "cmpp":
-		var r cmpp.Report
-		r, err = cmpp.DecodeReport(b)
-		rep = r
-	case "smgp":
-		var r smgp.Report
-		r, err = smgp.ParseReport(b)
-		rep = r
-	default:
+// 71 bytes, cmpp.md §9.3), an SMGP report text (smgp30.md §9) or an SMPP
+// receipt text.
+func decodeReport(w codec.Wire, b []byte) (any, error) {
+	p := w.Protocol()
+	rep, err := w.DecodeReportBody(b)
+	if errors.Is(err, codec.ErrNoReportBody) {
 		return nil, fmt.Errorf("decode: %s has no report body: an SGIP Report is a command of its own (decode the frame)", p)
 	}
 	if err != nil {
@@ -165,7 +148,7 @@ func decodeReport(p config.Protocol, b []byte) (any, error) {
 	return struct {
 		Protocol string `json:"protocol"`
 		Report   any    `json:"report"`
-	}{string(p), rep}, nil
+	}{p.String(), rep}, nil
 }
 
 // decoded is the JSON document the tool prints.
@@ -195,121 +178,44 @@ type udhJSON struct {
 	Wide   bool   `json:"ref16"`
 }
 
-func decodeFrame(p config.Protocol, frame []byte) (*decoded, error) {
+func decodeFrame(w codec.Wire, frame []byte) (*decoded, error) {
 	if len(frame) >= codec.LengthFieldSize {
 		// Say so when the input holds more or less than the frame it announces.
 		total := int(uint32(frame[0])<<24 | uint32(frame[1])<<16 | uint32(frame[2])<<8 | uint32(frame[3]))
 		if total < len(frame) && total > 0 {
-			d, err := decodeFrame(p, frame[:total])
+			d, err := decodeFrame(w, frame[:total])
 			if d != nil {
 				d.Trailing = hex.EncodeToString(frame[total:])
 			}
 			return d, err
 		}
 	}
-	out := &decoded{Protocol: string(p)}
-	var (
-		pdu any
-		err error
-	)
-	switch p.Family() {
-	case "cmpp":
-		var h cmpp.Header
-		var x cmpp.PDU
-		h, x, err = cmpp.Decode(frame, cmpp.Version(p.Version()))
-		out.Header, out.Command, pdu = h, h.CommandID.String(), x
-	case "sgip":
-		var h sgip.Header
-		var x sgip.PDU
-		h, x, err = sgip.Decode(frame)
-		out.Header, out.Command, pdu = h, h.Command.String(), x
-	case "smgp":
-		var h smgp.Header
-		var x smgp.PDU
-		h, x, err = smgp.Decode(frame, smgp.Version(p.Version()))
-		out.Header, out.Command, pdu = h, h.RequestID.String(), x
-	}
+	p := w.Protocol()
+	x, err := w.Decode(frame)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", p, err)
 	}
-	out.Body = pdu
-	switch x := pdu.(type) {
-	case *sgip.Submit:
-		out.Body = sgipSubmitJSON{x, printableLinkID(x.Reserve)}
-	case *sgip.Deliver:
-		out.Body = sgipDeliverJSON{x, printableLinkID(x.Reserve)}
+	out := &decoded{Protocol: p.String(), Command: x.Command, Header: x.Header, Body: x.Body}
+	if x.Message != nil {
+		out.Message = describeContent(x.Message)
 	}
-	out.Message = describeContent(pdu)
 	return out, nil
 }
 
-// SGIP carries the LinkID in the 8-byte Reserve, a field the protocol
-// leaves opaque, so the codec prints it as hex. The tool adds it as text,
-// as it prints CMPP 2.x's Reserve LinkID, when it reads as one.
-type (
-	sgipSubmitJSON struct {
-		*sgip.Submit
-		LinkID string `json:"LinkID,omitempty"`
-	}
-	sgipDeliverJSON struct {
-		*sgip.Deliver
-		LinkID string `json:"LinkID,omitempty"`
-	}
-)
-
-// printableLinkID returns reserve cut at its NUL padding when that is
-// printable ASCII, and "" otherwise (the hex Reserve then says it all).
-func printableLinkID(reserve []byte) string {
-	id := codec.TrimNUL(reserve)
-	for _, c := range id {
-		if c < 0x20 || c > 0x7e {
-			return ""
-		}
-	}
-	return string(id)
-}
-
-// describeContent decodes the message content of the PDUs that carry one.
-func describeContent(pdu any) *message {
-	var (
-		coding  uint8
-		udhi    bool
-		content []byte
-	)
-	switch x := pdu.(type) {
-	case *cmpp.Submit:
-		coding, udhi, content = x.MsgFmt, udh.Flag(x.TPUDHI), x.MsgContent
-	case *cmpp.Deliver:
-		if x.IsReport() {
-			return nil // the parsed report is in the body
-		}
-		coding, udhi, content = x.MsgFmt, udh.Flag(x.TPUDHI), x.MsgContent
-	case *sgip.Submit:
-		coding, udhi, content = x.MessageCoding, udh.Flag(x.TPUDHI), x.MessageContent
-	case *sgip.Deliver:
-		coding, udhi, content = x.MessageCoding, udh.Flag(x.TPUDHI), x.MessageContent
-	case *smgp.Submit:
-		coding, udhi, content = x.MsgFormat, udh.Flag(x.TPUDHI()), x.MsgContent
-	case *smgp.Deliver:
-		if x.IsReport == 1 {
-			return nil
-		}
-		coding, udhi, content = x.MsgFormat, udh.Flag(x.TPUDHI()), x.MsgContent
-	default:
-		return nil
-	}
-	m := &message{Coding: text.Name(coding)}
-	body := content
-	if udhi {
-		if h, ok := udh.Parse(content); ok {
+// describeContent decodes the message content of a Submit or Deliver.
+func describeContent(x *codec.Message) *message {
+	m := &message{Coding: x.CodingName}
+	body := x.Content
+	if x.UDHI {
+		if h, ok := udh.Parse(x.Content); ok {
 			m.UDH = &udhJSON{Length: h.Len}
 			if h.HasConcat {
 				m.UDH.Ref, m.UDH.Total, m.UDH.Seq, m.UDH.Wide = h.Concat.Ref, h.Concat.Total, h.Concat.Seq, h.Concat.Wide
 			}
-			body = content[h.Len:]
+			body = x.Content[h.Len:]
 		}
 	}
-	s, err := text.Decode(coding, body)
+	s, err := text.DecodeAlphabet(x.Alphabet, body)
 	switch {
 	case errors.Is(err, text.ErrBinary):
 		m.Hex = hex.EncodeToString(body)

@@ -72,9 +72,6 @@ func TestDecodeEveryVector(t *testing.T) {
 	for _, f := range files {
 		proto, body := vectorCase(f)
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			if proto == "smpp" {
-				t.Skip("the decode tool learns SMPP with the protocol layer; codec/smpp checks these vectors itself")
-			}
 			args := []string{"decode", "--proto", proto}
 			if body != "" {
 				args = append(args, "--body", body)
@@ -93,7 +90,7 @@ func TestDecodeEveryVector(t *testing.T) {
 			seen[proto] = true
 		})
 	}
-	for _, p := range []string{"sgip", "cmpp2", "cmpp3", "smgp"} {
+	for _, p := range []string{"sgip", "cmpp2", "cmpp3", "smgp", "smpp"} {
 		if !seen[p] {
 			t.Errorf("no vector decoded as %s", p)
 		}
@@ -163,6 +160,12 @@ func TestDecodeOutput(t *testing.T) {
 			[]string{`"Stat": "DELIVRD"`, `"Dest_terminal_Id": "13412340000"`}},
 		{"CMPP MO with 0x40 UDH", "cmpp3", "deliver", "cmpp/testdata/v11-deliver-mo-udhi40-30.body.hex",
 			[]string{`"total": "1"`, `"seq": "1"`}},
+		{"SMPP submit_sm in the GSM 7-bit default alphabet", "smpp", "", "smpp/testdata/v09-submit-sm-gsm7.hex",
+			[]string{`"command": "submit_sm"`, `"coding": "GSM7"`, `"text": "Price: 5€ @ shop"`, `"sequence_number": "`}},
+		{"SMPP deliver_sm with a UDH", "smpp", "", "smpp/testdata/v04-deliver-sm-udh.hex",
+			[]string{`"command": "deliver_sm"`, `"udh": {`}},
+		{"SMPP receipt parsed in the body, no message", "smpp", "", "smpp/testdata/v07-deliver-sm-receipt.hex",
+			[]string{`"receipt": {`, `"stat": "DELIVRD"`, `"message_state": "DELIVERED"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -195,7 +198,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"truncated Submit names the field and offset", []string{"decode", "--proto", "cmpp3", "000000e1 00000004 00000017 0000000000000000 01 01"},
 			"Registered_Delivery at offset 22"},
 		{"unknown command", []string{"decode", "--proto", "smgp", "0000000c 00000099 00000001"}, "unknown command"},
-		{"unknown protocol", []string{"decode", "--proto", "smpp", "00"}, `--proto "smpp"`},
+		{"unknown protocol", []string{"decode", "--proto", "cmpp4", "00"}, `--proto "cmpp4": want one of [sgip cmpp2 cmpp2.1 cmpp3 smgp smgp1.3 smpp]`},
 		{"report for SGIP", []string{"decode", "--proto", "sgip", "--body", "report", "00"}, "SGIP Report is a command"},
 	}
 	for _, c := range cases {
@@ -247,5 +250,31 @@ func TestDecodeSGIPLinkID(t *testing.T) {
 				t.Errorf("output has %s:\n%s", c.notWant, out.String())
 			}
 		})
+	}
+}
+
+// TestDecodeSMPPReceipt: a delivery receipt is shown parsed in its body, not
+// as a message text, and its text alone decodes with --body report.
+func TestDecodeSMPPReceipt(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"decode", "--proto", "smpp", readVector(t, "../../codec/smpp/testdata/v07-deliver-sm-receipt.hex")}, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := doc["message"]; ok {
+		t.Errorf("a receipt shown as a message:\n%s", out.String())
+	}
+	out.Reset()
+	receipt := hex.EncodeToString([]byte("id:1234567890 sub:001 dlvrd:001 submit date:2607011200 done date:2607011201 stat:UNDELIV err:006 text:x"))
+	if err := run([]string{"decode", "--proto", "smpp", "--body", "report", receipt}, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`"protocol": "smpp"`, `"stat": "UNDELIV"`, `"id": "1234567890"`} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %s:\n%s", w, out.String())
+		}
 	}
 }

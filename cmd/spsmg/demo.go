@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
 	"github.com/spsmg/spsmg/sim/smg"
@@ -141,9 +143,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if o.data == "data" {
 		reset = "make reset"
 	}
+	admin := "off (no http.admin)"
+	if a := cfg.HTTP.Admin; a != nil {
+		admin = "key " + a.Key
+		if o.config == "" { // the embedded demo's secret is no secret; a file's is
+			admin += ", secret " + a.Secret
+		}
+	}
 	return serve(ctx, cfg, log, func() (*config.Config, error) { return cfg, nil }, func(at listening) {
-		fmt.Fprintf(stdout, "\nspsmg demo is up:\n  SP listeners       %s %v\n  SMG (simulated)    %s %s, control API http://%s\n  metrics, SPMS API  http://%s\n  store              %s (stop the demo, then %s to start afresh)\n\n",
-			cfg.Listeners[0].Protocol, at.sp, cfg.Upstream.Protocol, sim.Addr(), ctl.Addr(), at.http, cfg.Store.Path, reset)
+		fmt.Fprintf(stdout, "\nspsmg demo is up:\n  SP listeners       %s %v\n  SMG (simulated)    %s %s, control API http://%s\n  metrics, SPMS API  http://%s\n  console            http://%s/console/ (admin %s)\n  store              %s (stop the demo, then %s to start afresh)\n\n",
+			cfg.Listeners[0].Protocol, at.sp, cfg.Upstream.Protocol, sim.Addr(), ctl.Addr(), at.http, at.http, admin, cfg.Store.Path, reset)
 		fmt.Fprint(stdout, walkthrough(cfg, demoAt{sp: at.sp[0], http: at.http, control: ctl.Addr()}))
 	})
 }
@@ -168,7 +177,7 @@ func walkthrough(cfg *config.Config, at demoAt) string {
 		}
 	}
 	var b strings.Builder
-	if acct == nil || cfg.Upstream.Protocol.Family() == "sgip" {
+	if d := dialect.For(cfg.Upstream.Protocol); acct == nil || d == nil || d.SplitConnections() {
 		// SGIP SPs receive on a listener of their own (-receiver), which
 		// the demo account does not configure.
 		b.WriteString("(No walk-through: it needs a CMPP or SMGP account with api keys and an access number.)\n")
@@ -179,8 +188,8 @@ func walkthrough(cfg *config.Config, at demoAt) string {
 	access := acct.AccessNumbers[0]
 
 	spsim := "go run ./cmd/spsim -addr " + at.sp
-	if p := acct.Protocol; p != "" && p != config.CMPP30 {
-		spsim += " -proto " + string(p)
+	if p := acct.Protocol; p != codec.ProtocolUnknown && p != codec.CMPP30 { // spsim's default
+		spsim += " -proto " + p.String()
 	}
 	if acct.Login != "900001" || acct.Secret != "888888" { // spsim's defaults
 		spsim += " -login " + acct.Login + " -secret " + shellQuote(acct.Secret)

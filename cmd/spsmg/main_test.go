@@ -83,7 +83,7 @@ func TestCommandLine(t *testing.T) {
 		{"decode -h", []string{"decode", "-h"}, 0, []string{"usage: spsmg decode", "-proto string"}, nil},
 		{"decode without --proto", []string{"decode", "00"}, 2, nil, []string{"spsmg decode: --proto is required", "usage: spsmg decode"}},
 		{"decode, unknown flag", []string{"decode", "--prot", "sgip"}, 2, nil, []string{"spsmg decode: flag provided but not defined: -prot"}},
-		{"decode, unknown protocol", []string{"decode", "--proto", "smpp", "00"}, 2, nil, []string{`spsmg decode: --proto "smpp": want one of`}},
+		{"decode, unknown protocol", []string{"decode", "--proto", "cmpp4", "00"}, 2, nil, []string{`spsmg decode: --proto "cmpp4": want one of`}},
 		{"decode, bad hex", []string{"decode", "--proto", "cmpp3", "0z"}, 1, nil, []string{"spsmg: decode: input offset 1: 'z' is not a hex digit"}},
 
 		{"version", []string{"version"}, 0, []string{"spsmg ", "\ngo        go1."}, nil},

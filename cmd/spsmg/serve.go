@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/spsmg/spsmg/admin"
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
@@ -159,6 +161,39 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		}
 	}()
 	spms.SetReconciler(recon)
+	console := admin.New(cfg, gw, log, reg)
+	httpSrv.Console = console.ConsoleHandler()
+	httpSrv.Admin = console.Handler()
+	// applyReload is the one reload: SIGHUP and the admin API's reload
+	// action both run it, one at a time.
+	var reloadMu sync.Mutex
+	applyReload := func(trigger string) (partial, err error) {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		next, err := reload()
+		if err != nil {
+			log.Error("reload refused: the running configuration stays", "trigger", trigger, "err", err)
+			return nil, err
+		}
+		// Counts of an account the reload removes are flushed first.
+		if err := recon.Flush(); err != nil {
+			log.Error("reconciliation: flush before reload failed", "err", err)
+		}
+		if partial = gw.Reload(next); partial != nil {
+			log.Warn("reload applied in part", "trigger", trigger, "err", partial)
+		}
+		spms.SetConfig(next)
+		setMonitorAllow(next)
+		console.SetConfig(next)
+		if err := carriers.SetConfig(next); err != nil {
+			log.Error("subscription sync: reloaded configuration refused; the previous one stays", "err", err)
+		}
+		if next.Node.TimeZone != cfg.Node.TimeZone || next.Reconciliation != cfg.Reconciliation {
+			log.Warn("node.time_zone or reconciliation changed: restart to apply")
+		}
+		return partial, nil
+	}
+	console.SetReloader(func() (error, error) { return applyReload("admin_api") })
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http.addr: %w", err)
@@ -173,12 +208,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		_ = ln.Close()
 		return err
 	}
+	// accepting: the addresses as bound, SP listeners then SGIP's inbound
+	// one (a configured port 0 shows the port picked).
 	var at listening
-	for _, a := range gw.Addrs()[:len(cfg.Listeners)] {
-		at.sp = append(at.sp, a.String())
+	accepting := make([]string, 0, len(cfg.Listeners)+1)
+	for i, a := range gw.Addrs() {
+		if i < len(cfg.Listeners) {
+			at.sp = append(at.sp, a.String())
+		}
+		accepting = append(accepting, a.String())
 	}
 	at.http = ln.Addr().String()
-	log.Info("spsmg serving", "listeners", fmt.Sprint(at.sp), "upstream", cfg.Upstream.Addr, "http", at.http, "store", storeName(cfg.Store))
+	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "accepting", strings.Join(accepting, ","),
+		"upstream", cfg.Upstream.Addr, "http", at.http, "store", storeName(cfg.Store))
 	if started != nil {
 		started(at)
 	}
@@ -209,26 +251,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 			return nil
 		case s := <-sigs:
 			if s == syscall.SIGHUP {
-				next, err := reload()
-				if err != nil {
-					log.Error("reload refused: the running configuration stays", "err", err)
-					continue
-				}
-				// Counts of an account the reload removes are flushed first.
-				if err := recon.Flush(); err != nil {
-					log.Error("reconciliation: flush before reload failed", "err", err)
-				}
-				if err := gw.Reload(next); err != nil {
-					log.Warn("reload applied in part", "err", err)
-				}
-				spms.SetConfig(next)
-				setMonitorAllow(next)
-				if err := carriers.SetConfig(next); err != nil {
-					log.Error("subscription sync: reloaded configuration refused; the previous one stays", "err", err)
-				}
-				if next.Node.TimeZone != cfg.Node.TimeZone || next.Reconciliation != cfg.Reconciliation {
-					log.Warn("node.time_zone or reconciliation changed: restart to apply")
-				}
+				_, _ = applyReload("sighup") // logged there
 				continue
 			}
 			reason = "signal " + s.String()

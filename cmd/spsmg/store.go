@@ -153,7 +153,7 @@ const maxBadShown = 20
 // their account's protocol and unknown accounts are counted.
 func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error) {
 	c := &recordCensus{kinds: map[string]int{}}
-	protos := map[string]config.Protocol{}
+	protos := map[string]codec.Protocol{}
 	if cfg != nil {
 		for _, a := range cfg.Accounts {
 			protos[a.ID] = orDefault(a.Protocol, cfg.Upstream.Protocol)
@@ -171,11 +171,13 @@ func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error
 			var account string
 			account, kind, err = proxy.CheckOutboxRecord(codec.ProtocolUnknown, k, v)
 			if p, ok := protos[account]; err == nil && ok {
-				_, _, err = proxy.CheckOutboxRecord(p.Codec(), k, v)
+				_, _, err = proxy.CheckOutboxRecord(p, k, v)
 			} else if err == nil && cfg != nil {
 				c.orphans++
 			}
 			kind = "outbox_" + kind
+		case strings.HasPrefix(string(k), "adm/"):
+			kind, err = proxy.CheckAdminRecord(k, v)
 		default:
 			err = errors.New("not a key spsmg writes")
 		}
@@ -192,8 +194,8 @@ func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error
 	return c, err
 }
 
-func orDefault(a, b config.Protocol) config.Protocol {
-	if a != "" {
+func orDefault(a, b codec.Protocol) codec.Protocol {
+	if a != codec.ProtocolUnknown {
 		return a
 	}
 	return b

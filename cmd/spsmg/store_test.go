@@ -65,6 +65,8 @@ func makeStore(t *testing.T, dir string) {
 		key := binary.BigEndian.AppendUint64([]byte("ob/"+sp+"/"), uint64(i))
 		must(e.Enqueue(authcache.Mutation{Key: key, Value: append([]byte{byte(codec.KindDeliver)}, frame...)}))
 	}
+	// A suspension the admin API wrote (proxy/admin.go).
+	must(e.Enqueue(authcache.Mutation{Key: []byte("adm/suspended/" + sp), Value: []byte(`{"since":"2026-01-01T00:00:00Z","by":"ops"}`)}))
 	must(e.Close())
 }
 
@@ -98,7 +100,7 @@ func TestStoreVerifyBackupRestore(t *testing.T) {
 		t.Fatalf("verify of a good store: %v\n%s", err, out)
 	}
 	census := recordLines(out)
-	for _, k := range []string{"subscription", "cancelled_subscription", "web_code", "mo_linkid", "linkid_uses", "pending_subscription", "route", "outbox_deliver"} {
+	for _, k := range []string{"subscription", "cancelled_subscription", "web_code", "mo_linkid", "linkid_uses", "pending_subscription", "route", "outbox_deliver", "suspension"} {
 		if !regexp.MustCompile(`(?m)^  ` + k + ` +[1-9]`).MatchString(census) {
 			t.Errorf("verify counts no %s:\n%s", k, out)
 		}

@@ -110,8 +110,14 @@ func (d Dialect) AcceptsVersion(v uint8) bool {
 func (Dialect) AcceptsLoginMode(codec.LoginMode) bool { return true }
 
 func (Dialect) SplitConnections() bool { return false }
-func (Dialect) HasActiveTest() bool    { return true }
-func (Dialect) SubmitIDIsSeq() bool    { return false }
+
+// UserNumber: numbers travel as they are.
+func (Dialect) UserNumber(n string) string { return n }
+func (Dialect) HasActiveTest() bool        { return true }
+func (Dialect) SubmitIDIsSeq() bool        { return false }
+
+// ResendTimeout: T = 60 s (§2).
+func (Dialect) ResendTimeout() time.Duration { return 60 * time.Second }
 
 // LinkIDWidth: the 3.0 LinkID (20) or the 2.x Reserve (8).
 func (d Dialect) LinkIDWidth() int { return d.v.Family().LinkIDLen() }
@@ -151,6 +157,7 @@ var defaultResults = codec.ResultTable{
 	reason.SPNumberNotAllowed:  uint32(ResultBadSrcID),
 	reason.Malformed:           uint32(ResultBadStructure),
 	reason.TooManyRecipients:   uint32(ResultBadDestTerminalID),
+	reason.AccountSuspended:    125,
 }
 
 func (Dialect) DefaultResults() codec.ResultTable { return defaultResults }

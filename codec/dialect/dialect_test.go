@@ -90,17 +90,17 @@ var oldDefaults = map[string]map[string]uint32{
 		"linkid_wrong_sp": 107, "linkid_wrong_service": 107, "notice_unmatched": 107, "linkid_used_up": 38,
 		"no_recipients": 5, "bad_recipient": 6, "store_unavailable": 111, "subscription_paused": 108, "flow_control": 33, "window_full": 11,
 		"upstream_unavailable": 11, "upstream_timeout": 11, "service_not_allowed": 103,
-		"sp_number_not_allowed": 102, "malformed": 5, "too_many_recipients": 5},
+		"sp_number_not_allowed": 102, "malformed": 5, "too_many_recipients": 5, "account_suspended": 125},
 	"cmpp": {"not_subscribed": 106, "linkid_unknown": 107, "linkid_expired": 107, "linkid_wrong_user": 107,
 		"linkid_wrong_sp": 107, "linkid_wrong_service": 107, "notice_unmatched": 107, "linkid_used_up": 112,
 		"no_recipients": 13, "bad_recipient": 13, "store_unavailable": 111, "subscription_paused": 108, "flow_control": 8, "window_full": 8,
 		"upstream_unavailable": 8, "upstream_timeout": 8, "service_not_allowed": 7, "sp_number_not_allowed": 10,
-		"malformed": 1, "too_many_recipients": 13},
+		"malformed": 1, "too_many_recipients": 13, "account_suspended": 125},
 	"smgp": {"not_subscribed": 130, "linkid_unknown": 131, "linkid_expired": 131, "linkid_wrong_user": 131,
 		"linkid_wrong_sp": 131, "linkid_wrong_service": 131, "notice_unmatched": 131, "linkid_used_up": 132,
 		"no_recipients": 47, "bad_recipient": 47, "store_unavailable": 1, "subscription_paused": 133, "flow_control": 1, "window_full": 1,
 		"upstream_unavailable": 1, "upstream_timeout": 1, "service_not_allowed": 43, "sp_number_not_allowed": 46,
-		"malformed": 10, "too_many_recipients": 47},
+		"malformed": 10, "too_many_recipients": 47, "account_suspended": 133},
 }
 
 // loginWith builds the login of d with the mode byte raw on the wire, by
@@ -164,6 +164,17 @@ func TestDialectsKeepTheOldRules(t *testing.T) {
 					}
 				}
 			}
+			// proxy/dialect_sgip.go sgipNumber: SGIP numbers carry 86.
+			for in, sgipOut := range map[string]string{"13800138000": "8613800138000", "8613800138000": "8613800138000",
+				"10655123": "10655123", "": ""} {
+				want := in
+				if sgip := name == "sgip"; sgip {
+					want = sgipOut
+				}
+				if got := d.UserNumber(in); got != want {
+					t.Errorf("UserNumber(%q) = %q, want %q", in, got, want)
+				}
+			}
 			if d.LinkIDWidth() != oldLinkIDWidth(name) {
 				t.Errorf("LinkIDWidth %d, want %d", d.LinkIDWidth(), oldLinkIDWidth(name))
 			}
@@ -178,6 +189,11 @@ func TestDialectsKeepTheOldRules(t *testing.T) {
 			}
 			if d.Seq() != wantSeq {
 				t.Errorf("Seq %+v, want %+v", d.Seq(), wantSeq)
+			}
+			// config/load.go: "30 s (SGIP) and 60 s (CMPP/SMGP T) are the
+			// specs' resend timers".
+			if want := map[bool]time.Duration{true: 30 * time.Second, false: time.Minute}[sgip]; d.ResendTimeout() != want {
+				t.Errorf("ResendTimeout %v, want %v", d.ResendTimeout(), want)
 			}
 			if d.HasActiveTest() == sgip || d.SplitConnections() != sgip || d.SubmitIDIsSeq() != sgip {
 				t.Errorf("HasActiveTest %v, SplitConnections %v, SubmitIDIsSeq %v", d.HasActiveTest(),

@@ -2,6 +2,7 @@ package sgip
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
@@ -103,6 +104,9 @@ func (Dialect) SplitConnections() bool { return true }
 // (§2).
 func (Dialect) HasActiveTest() bool { return false }
 
+// ResendTimeout: 30 s (§2).
+func (Dialect) ResendTimeout() time.Duration { return 30 * time.Second }
+
 // SubmitIDIsSeq: a Report names its Submit by SubmitSequenceNumber, the
 // Submit's header sequence (§3).
 func (Dialect) SubmitIDIsSeq() bool { return true }
@@ -140,6 +144,7 @@ var defaultResults = codec.ResultTable{
 	reason.SPNumberNotAllowed:  uint32(AuthBadSPNumber),
 	reason.Malformed:           uint32(BadParameter),
 	reason.TooManyRecipients:   uint32(BadParameter),
+	reason.AccountSuspended:    125,
 }
 
 func (Dialect) DefaultResults() codec.ResultTable { return defaultResults }
@@ -253,29 +258,13 @@ func (Dialect) DecodeLoginResp(frame []byte) (codec.LoginResp, error) {
 // VerifyLoginResp: Bind_Resp carries no authenticator.
 func (Dialect) VerifyLoginResp(*codec.LoginResp, *codec.LoginView, string) bool { return true }
 
-// number puts the 86 country prefix SGIP numbers carry on an 11-digit
+// UserNumber puts the 86 country prefix SGIP numbers carry on an 11-digit
 // mobile number (§1).
-func number(n string) string {
+func (Dialect) UserNumber(n string) string {
 	if len(n) == 11 && n[0] == '1' {
 		return "86" + n
 	}
 	return n
-}
-
-// withCountry applies number to every recipient, copying the slice only when
-// one changes.
-func withCountry(ns []string) []string {
-	for i, n := range ns {
-		if number(n) != n {
-			out := make([]string, len(ns))
-			copy(out, ns[:i])
-			for j := i; j < len(ns); j++ {
-				out[j] = number(ns[j])
-			}
-			return out
-		}
-	}
-	return ns
 }
 
 var feeTypes = [...]uint8{
@@ -295,7 +284,7 @@ func oneIf(b bool) uint8 {
 
 func (Dialect) AppendSubmit(dst []byte, seq []byte, s *codec.Submit) []byte {
 	p := Submit{
-		SPNumber: s.SPNumber, UserNumber: withCountry(s.Dests), CorpID: s.CorpID, ServiceType: s.ServiceCode,
+		SPNumber: s.SPNumber, UserNumber: s.Dests, CorpID: s.CorpID, ServiceType: s.ServiceCode,
 		FeeValue: strconv.FormatUint(uint64(s.Fee.Code), 10), GivenValue: "0", MorelatetoMTFlag: MTNotCausedByMO,
 		Priority: s.Priority, ExpireTime: s.ValidTime, ScheduleTime: s.AtTime, ReportFlag: ReportFlagNone,
 		TPUDHI: oneIf(s.UDHI), MessageCoding: s.Coding, MessageContent: s.Content,
@@ -307,7 +296,7 @@ func (Dialect) AppendSubmit(dst []byte, seq []byte, s *codec.Submit) []byte {
 	case codec.PayerSP:
 		p.ChargeNumber = ChargeSP
 	case codec.PayerNumber:
-		p.ChargeNumber = number(s.Fee.ChargeNumber)
+		p.ChargeNumber = s.Fee.ChargeNumber
 	}
 	if s.NeedReport {
 		p.ReportFlag = ReportFlagAlways
@@ -336,7 +325,7 @@ func appendPDU(dst []byte, seq Sequence, cmd CommandID, body func([]byte) []byte
 func (Dialect) AppendDeliver(dst []byte, seq []byte, m *codec.Deliver) []byte {
 	var reserve [LinkIDLen]byte
 	copy(reserve[:], m.LinkID)
-	p := Deliver{UserNumber: number(m.User), SPNumber: m.SPNumber, TPUDHI: oneIf(m.UDHI), MessageCoding: m.Coding,
+	p := Deliver{UserNumber: m.User, SPNumber: m.SPNumber, TPUDHI: oneIf(m.UDHI), MessageCoding: m.Coding,
 		MessageContent: m.Content, Reserve: reserve[:]}
 	return appendPDU(dst, seqOf(seq), CmdDeliver, p.AppendBody)
 }
@@ -368,7 +357,7 @@ func reportStat(state uint8) string {
 // sequence, r.SubmitID.
 func (Dialect) AppendReport(dst []byte, seq []byte, r *codec.Report) []byte {
 	state, code := reportState(r.Stat)
-	p := Report{SubmitSequenceNumber: seqOf(r.SubmitID), ReportType: ReportTypeSubmit, UserNumber: number(r.User),
+	p := Report{SubmitSequenceNumber: seqOf(r.SubmitID), ReportType: ReportTypeSubmit, UserNumber: r.User,
 		State: state, ErrorCode: code}
 	return appendPDU(dst, seqOf(seq), CmdReport, p.AppendBody)
 }

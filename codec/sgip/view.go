@@ -30,7 +30,7 @@ import (
 //
 // NeedReport is ReportFlag != 2: flag 0 means "report on final error only",
 // so a report may still come and the proxy must keep a route for it; only
-// 2 means no report at all (§4).
+// 2 means no report at all (§4). ReportOnError is flag 0.
 //
 // On error, out keeps Kind, Command, Length and Sequence when the header
 // was readable (so the proxy can answer or log the frame) and nothing else.
@@ -137,6 +137,7 @@ func fastSubmit(frame []byte, out *codec.View) bool {
 	out.SetDests(frame, HeaderLen+users, NumberLen, n)
 	out.ServiceCode = codec.TrimNUL(b[u+5 : u+15 : u+15])
 	out.NeedReport = b[u+63] != ReportFlagNone
+	out.ReportOnError = b[u+63] == ReportFlagOnError
 	out.UDHI = udh.Flag(b[u+65])
 	out.Coding = b[u+66]
 	out.Content = b[c:end:end]
@@ -168,7 +169,9 @@ func viewSubmit(r *codec.Reader, frame []byte, out *codec.View) {
 	r.Uint8("Priority")
 	r.Bytes("ExpireTime", TimeLen)
 	r.Bytes("ScheduleTime", TimeLen)
-	out.NeedReport = r.Uint8("ReportFlag") != ReportFlagNone
+	flag := r.Uint8("ReportFlag")
+	out.NeedReport = flag != ReportFlagNone
+	out.ReportOnError = flag == ReportFlagOnError && !r.Failed()
 	r.Uint8("TP_pid")
 	out.UDHI = udh.Flag(r.Uint8("TP_udhi"))
 	out.Coding = r.Uint8("MessageCoding")

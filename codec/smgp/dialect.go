@@ -90,9 +90,15 @@ func (d Dialect) AcceptsVersion(v uint8) bool { return v == uint8(d.v) }
 func (Dialect) AcceptsLoginMode(m codec.LoginMode) bool { return m != codec.LoginModeUnknown }
 
 func (Dialect) SplitConnections() bool { return false }
-func (Dialect) HasActiveTest() bool    { return true }
-func (Dialect) SubmitIDIsSeq() bool    { return false }
-func (Dialect) LinkIDWidth() int       { return LinkIDLen }
+
+// UserNumber: numbers travel as they are.
+func (Dialect) UserNumber(n string) string { return n }
+func (Dialect) HasActiveTest() bool        { return true }
+func (Dialect) SubmitIDIsSeq() bool        { return false }
+
+// ResendTimeout: T = 60 s (§1).
+func (Dialect) ResendTimeout() time.Duration { return 60 * time.Second }
+func (Dialect) LinkIDWidth() int             { return LinkIDLen }
 
 func (Dialect) LoginField() (string, int) { return "SMGP ClientID", ClientIDLen }
 
@@ -122,6 +128,7 @@ var defaultResults = codec.ResultTable{
 	reason.SPNumberNotAllowed:  uint32(StatusIllegalSrcTermID),
 	reason.Malformed:           uint32(StatusMessageStructureError),
 	reason.TooManyRecipients:   uint32(StatusIllegalDestTermID),
+	reason.AccountSuspended:    133,
 }
 
 func (Dialect) DefaultResults() codec.ResultTable { return defaultResults }

@@ -204,6 +204,13 @@ func dcsName(v uint8) string {
 	return "DCS 0x" + string([]byte{digits[v>>4], digits[v&15]})
 }
 
+// gbUserDefined reports whether r is one of the private-use characters
+// U+E000–U+E864 that GBK places in its user-defined areas. The GB18030
+// encoder writes them as four-byte sequences that its decoder reads back as
+// other characters (U+E000 comes back as U+F014), so the GB alphabet
+// refuses them rather than send text the recipient would read wrong.
+func gbUserDefined(r rune) bool { return r >= 0xE000 && r <= 0xE864 }
+
 // Decode returns CMPP/SGIP/SMGP content as text (DecodeAlphabet of
 // AlphabetOf(coding)).
 func Decode(coding uint8, content []byte) (string, error) {
@@ -294,6 +301,12 @@ func EncodeAlphabet(a Alphabet, s string) ([]byte, error) {
 		}
 		return b, nil
 	case AlphabetGB:
+		for i, r := range s {
+			if gbUserDefined(r) {
+				return nil, errors.New("text: " + strconv.QuoteRuneToASCII(r) + " at offset " + strconv.Itoa(i) +
+					" is a private-use character the GB coding cannot carry (it would read back as another)")
+			}
+		}
 		return simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(s))
 	case AlphabetLatin1:
 		return charmap.ISO8859_1.NewEncoder().Bytes([]byte(s))

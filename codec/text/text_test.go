@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestDecodeVectors(t *testing.T) {
@@ -73,4 +74,91 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("ASCII decode changed bytes")
 		}
 	})
+}
+
+// FuzzEncode checks every encoder against its decoder, in both tables
+// (CMPP/SGIP/SMGP and SMPP): text an alphabet accepts reads back the same
+// (invalid UTF-8 reads back with each bad byte as U+FFFD, as []rune makes
+// it); an encoder refuses only what its alphabet cannot carry; binary and
+// undecoded sets refuse text.
+func FuzzEncode(f *testing.F) {
+	f.Add("hello", ASCII)
+	f.Add("中文短信，你好", GBK)
+	f.Add("你好 € \U0001F600", UCS2)
+	f.Add("\ue000\ue5e5", GBK) // private use: GB18030's decoder reads another character back
+	f.Add("a\xffb", UCS2)
+	f.Add("@£$¥ {[~]}", SMPPDefault)
+	f.Add("été", SMPPLatin1)
+	f.Add("привет", SMPPCyrillic)
+	f.Add("שלום", SMPPHebrew)
+	f.Add("data", Binary)
+	f.Fuzz(func(t *testing.T, s string, coding uint8) {
+		for _, tab := range []struct {
+			name string
+			a    Alphabet
+			enc  func(uint8, string) ([]byte, error)
+			dec  func(uint8, []byte) (string, error)
+		}{
+			{"CMPP/SGIP/SMGP", AlphabetOf(coding), Encode, Decode},
+			{"SMPP", AlphabetOfSMPP(coding), EncodeSMPP, DecodeSMPP},
+		} {
+			b, err := tab.enc(coding, s)
+			switch tab.a {
+			case AlphabetBinary:
+				if !errors.Is(err, ErrBinary) {
+					t.Fatalf("%s coding %d (binary): Encode(%q) = %x, %v; want ErrBinary", tab.name, coding, s, b, err)
+				}
+				continue
+			case AlphabetOther:
+				if !errors.Is(err, ErrUnsupported) {
+					t.Fatalf("%s coding %d: Encode(%q) = %x, %v; want ErrUnsupported", tab.name, coding, s, b, err)
+				}
+				continue
+			}
+			if err != nil {
+				if why := mustCarry(tab.a, s); why != "" {
+					t.Fatalf("%s coding %d: Encode(%q): %v, but %s", tab.name, coding, s, err, why)
+				}
+				continue
+			}
+			got, err := tab.dec(coding, b)
+			if want := string([]rune(s)); err != nil || got != want {
+				t.Fatalf("%s coding %d: %q → %x → %q, %v; want %q", tab.name, coding, s, b, got, err, want)
+			}
+		}
+	})
+}
+
+// mustCarry says why alphabet a can carry s ("" when it may refuse it).
+func mustCarry(a Alphabet, s string) string {
+	switch a {
+	case AlphabetUCS2:
+		return "UCS2 carries any text"
+	case AlphabetASCII:
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return ""
+			}
+		}
+		return "it is ASCII"
+	case AlphabetGSM7:
+		if GSM7Septets(s) >= 0 {
+			return "GSM7Septets counts it"
+		}
+	case AlphabetLatin1:
+		for _, r := range s {
+			if r > 0xff || r == utf8.RuneError {
+				return ""
+			}
+		}
+		return "every character is Latin-1"
+	case AlphabetGB:
+		for _, r := range s {
+			if gbUserDefined(r) {
+				return ""
+			}
+		}
+		return "GB18030 carries any other text"
+	}
+	return ""
 }

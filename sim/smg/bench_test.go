@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
 	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
 )
 
 // discardConn is a net.Conn that swallows writes: the Submit path without
@@ -27,7 +27,7 @@ func (d *discardConn) SetReadDeadline(time.Time) error  { return nil }
 func (d *discardConn) SetWriteDeadline(time.Time) error { return nil }
 
 // submitFrames builds n pipelined one-recipient Submits for p.
-func submitFrames(t testing.TB, p config.Protocol, n int) []byte {
+func submitFrames(t testing.TB, p codec.Protocol, n int) []byte {
 	c := newTClient(t, p, &discardConn{})
 	var b []byte
 	for range n {
@@ -40,7 +40,7 @@ func submitFrames(t testing.TB, p config.Protocol, n int) []byte {
 // and writing their responses allocates nothing.
 func TestSubmitPathAllocs(t *testing.T) {
 	for _, p := range testProtocols {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			s, err := New(Config{Protocol: p, Logger: quietLog})
 			if err != nil {
 				t.Fatal(err)
@@ -71,7 +71,7 @@ func TestSubmitPathAllocs(t *testing.T) {
 //	go test -run '^$' -bench SubmitResp -benchtime 2000000x ./sim/smg/
 func BenchmarkSubmitResp(b *testing.B) {
 	for _, p := range testProtocols {
-		b.Run(string(p), func(b *testing.B) {
+		b.Run(p.String(), func(b *testing.B) {
 			benchSubmitResp(b, p, 1024, false)
 		})
 	}
@@ -80,17 +80,17 @@ func BenchmarkSubmitResp(b *testing.B) {
 // BenchmarkSubmitRespReport adds a status report to every Submit, which
 // the client acknowledges (CMPP 3.0): the cost of the tracking machinery.
 func BenchmarkSubmitRespReport(b *testing.B) {
-	benchSubmitResp(b, config.CMPP30, 1024, true)
+	benchSubmitResp(b, codec.CMPP30, 1024, true)
 }
 
-func benchSubmitResp(b *testing.B, p config.Protocol, window int, report bool) {
+func benchSubmitResp(b *testing.B, p codec.Protocol, window int, report bool) {
 	const batch = 128
 	s := startServer(b, p, func(c *Config) { c.SubmitLog = 0; c.ResendTimeout = time.Minute })
 	c := dialClient(b, p, s.Addr())
 	c.mustLogin(smgp.LoginModeTransmit)
 	frame := c.buildSubmit(submitSpec{dests: []string{"8613800138000"}, text: "hello, benchmark", report: report})
 	seqOff := 8 // CMPP/SMGP Sequence_Id; SGIP: the counter, last of the 12 bytes
-	if p == config.SGIP {
+	if p == codec.SGIP {
 		seqOff = 16
 	}
 	var acked atomic.Int64

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec/dialect"
 )
 
 // Defaults for the Config fields left zero.
@@ -44,12 +43,19 @@ const (
 	readBufSize = 256 << 10
 )
 
-// Config configures one simulated SMG. Only Protocol is required.
+// Config configures one simulated SMG. Only Protocol (or Dialect) is
+// required.
 type Config struct {
-	// Protocol is what the SMG speaks: "sgip", "cmpp2", "cmpp2.1",
-	// "cmpp3", "smgp" or "smgp1.3" (config.Protocol). CMPP 2.0 and 2.1
-	// share a layout; a cmpp2 server accepts both version bytes.
-	Protocol config.Protocol
+	// Protocol is what the SMG speaks: codec.SGIP, codec.CMPP20, CMPP21,
+	// CMPP30, SMGP30 or SMGP13. CMPP 2.0 and 2.1 share a layout; a cmpp2
+	// server accepts both version bytes.
+	Protocol codec.Protocol
+
+	// Dialect, when set, replaces the Protocol's own codec.Dialect: a
+	// variant such as cmpp.NewDialect(cmpp.V30).WithReportForm(cmpp.Report60)
+	// for peers that read only the 60-byte CMPP report (gocmpp). Protocol
+	// may then be left out.
+	Dialect codec.Dialect
 
 	// Addr is the listen address for Start and ListenAndServe, e.g.
 	// "127.0.0.1:7890"; "127.0.0.1:0" picks a free port (read it back with
@@ -99,16 +105,12 @@ type Config struct {
 	// otherwise. SetReportStat.
 	ReportStat string
 
-	// CMPPReportForm is the CMPP report body layout: cmpp.Report60 or
-	// cmpp.Report71; 0 follows the version (71 for 3.0, 60 for 2.x,
-	// cmpp.md §9.3). gocmpp, for one, only reads 60.
-	CMPPReportForm cmpp.ReportForm
-
-	// ReceiverAddr is where an SGIP SMG delivers MO and reports: the
-	// gateway's SGIP inbound listener, which the SMG dials and binds with
-	// Login Type 2 as ReceiverLogin / ReceiverPassword (sgip12.md §2). The
-	// connection is made when there is something to send and remade when
-	// lost.
+	// ReceiverAddr is where the SMG delivers MO and reports when its
+	// protocol carries them on connections of their own (SGIP, Dialect
+	// SplitConnections): the gateway's inbound listener, which the SMG
+	// dials and logs in to (SGIP Bind, Login Type 2) as ReceiverLogin /
+	// ReceiverPassword (sgip12.md §2). The connection is made when there is
+	// something to send and remade when lost.
 	ReceiverAddr     string
 	ReceiverLogin    string
 	ReceiverPassword string
@@ -164,8 +166,17 @@ type Config struct {
 
 // normalize fills defaults and checks the values.
 func (c *Config) normalize() error {
-	if !c.Protocol.Valid() {
-		return fmt.Errorf("smg: protocol %q: want one of %v", c.Protocol, config.Protocols)
+	if c.Dialect == nil {
+		c.Dialect = dialect.For(c.Protocol)
+	}
+	if c.Dialect == nil {
+		return fmt.Errorf("smg: protocol %q: want one of %v", c.Protocol, dialect.Protocols())
+	}
+	if c.Protocol == codec.ProtocolUnknown {
+		c.Protocol = c.Dialect.Protocol()
+	}
+	if c.Protocol != c.Dialect.Protocol() {
+		return fmt.Errorf("smg: Dialect speaks %s, Protocol is %s", c.Dialect.Protocol(), c.Protocol)
 	}
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:0"
@@ -187,12 +198,7 @@ func (c *Config) normalize() error {
 	if c.ReportStat == "" {
 		c.ReportStat = "DELIVRD"
 	}
-	switch c.CMPPReportForm {
-	case 0, cmpp.Report60, cmpp.Report71:
-	default:
-		return fmt.Errorf("smg: CMPP report form %d: want 60 or 71", c.CMPPReportForm)
-	}
-	if c.Protocol == config.SGIP && c.ReceiverAddr != "" && c.ReceiverLogin == "" {
+	if c.Dialect.SplitConnections() && c.ReceiverAddr != "" && c.ReceiverLogin == "" {
 		return errors.New("smg: ReceiverAddr needs ReceiverLogin")
 	}
 	if c.ResendTimeout <= 0 {

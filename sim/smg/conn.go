@@ -10,9 +10,6 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/codec/smgp"
 )
 
 // conn is one TCP connection of the SMG: an SP (or spsmg) that dialled in,
@@ -27,7 +24,7 @@ import (
 type conn struct {
 	s      *Server
 	nc     net.Conn
-	dialed bool // SGIP type-2 connection to ReceiverAddr
+	dialed bool // the connection the SMG dialled to ReceiverAddr (SGIP type 2)
 	handle func(frame []byte) error
 
 	wmu   sync.Mutex // serializes writes from the reader and from timers
@@ -44,28 +41,29 @@ type conn struct {
 	// Set once by the reader at login, under Server.mu; others read them
 	// under Server.mu.
 	loggedIn bool
-	receives bool   // may carry Deliver: CMPP always, SMGP LoginMode 1/2, SGIP type 2
+	receives bool   // may carry Deliver: CMPP always, SMGP LoginMode 1/2, SGIP type 2 (LoginMode.CarriesDeliveries)
 	account  string // login name
 
 	// Reader-owned.
 	view     codec.View
-	out      []byte    // answers of this batch, written once at its end
-	late     []byte    // Submit_Resps held back by Delay
-	reps     []byte    // status report frames made in this batch
-	repItems []outItem // their keys and offsets in reps
-	scratch  []byte    // report bodies
-	str      strCache  // numbers of the last report, as strings
-	cdeliver cmpp.Deliver
-	gdeliver smgp.Deliver
-	sreport  sgip.Report
-	closing  bool  // close after this batch is written
-	joining  bool  // logged in; join the Deliver routes after the flush
-	loginMod uint8 // SMGP LoginMode
+	out      []byte       // answers of this batch, written once at its end
+	late     []byte       // Submit_Resps held back by Delay
+	reps     []byte       // status report frames made in this batch
+	repItems []outItem    // their keys and offsets in reps
+	str      strCache     // numbers of the last report, as strings
+	report   codec.Report // the report being built
+	seq      seqNo        // and its sequence
+	// ids makes the message ids of Submit_Resps and reports (nil where the
+	// Submit's sequence is its identity, SGIP); idBuf, subID and repID
+	// hold the ids of the Submit being answered and of its reports.
+	ids                 codec.MsgIDMaker
+	idBuf, subID, repID []byte
+	closing             bool            // close after this batch is written
+	joining             bool            // logged in; join the Deliver routes after the flush
+	mode                codec.LoginMode // what the login said the connection carries
 
 	now      time.Time // batch start
-	sec      int64     // second the cached id prefixes belong to
-	cmppBits uint64    // Msg_Id time bits of sec
-	smgpPre  [7]byte   // MsgID SMGW code + MMDDHHMM of sec
+	sec      int64     // second ids is stamped with
 	repTS    string    // YYMMDDhhmm for reports, refreshed with sec
 	recvTime string    // YYYYMMDDHHMMSS for SMGP reports, refreshed with sec
 	delay    time.Duration
@@ -79,17 +77,11 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, dialed bool) *conn {
-	c := &conn{s: s, nc: nc, dialed: dialed, wake: make(chan struct{}, 1)}
+	c := &conn{s: s, nc: nc, dialed: dialed, wake: make(chan struct{}, 1), ids: s.d.MsgIDs(s.cfg.GatewayCode)}
 	c.fault.Store(s.fault.Load())
-	switch {
-	case s.family == famCMPP:
-		c.handle = c.cmppFrame
-	case s.family == famSMGP:
-		c.handle = c.smgpFrame
-	case dialed:
-		c.handle = c.sgipReceiverFrame
-	default:
-		c.handle = c.sgipFrame
+	c.handle = c.frame
+	if dialed {
+		c.handle = c.receiverFrame
 	}
 	return c
 }
@@ -188,8 +180,9 @@ func (c *conn) begin() {
 	c.now = time.Now()
 	if sec := c.now.Unix(); sec != c.sec {
 		c.sec = sec
-		c.cmppBits = cmppTimeBits(c.now)
-		c.smgpPre = s.smgpPrefix(c.now)
+		if c.ids != nil {
+			c.ids.Stamp(c.now)
+		}
 		c.repTS, c.recvTime = "", ""
 	}
 	c.delay = time.Duration(s.delay.Load())

@@ -3,7 +3,6 @@ package smg
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,9 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/smgp"
 )
 
 // The control API lets a person (or a test) play the carrier's side of a
@@ -305,29 +301,12 @@ func (s *Server) submitWithID(id []byte) (SubmitInfo, string, bool) {
 			continue
 		}
 		for k := range si.Recipients {
-			if bytes.Equal(s.msgIDAdd(si.MsgID, k), id) {
+			if bytes.Equal(s.d.AppendMsgIDAt(nil, si.MsgID, k), id) {
 				return si, si.Recipients[k], true
-			}
-			if s.family == famSGIP {
-				break
 			}
 		}
 	}
 	return SubmitInfo{}, "", false
-}
-
-// msgIDAdd is id+n as the SMG numbers the recipients of one Submit.
-func (s *Server) msgIDAdd(id []byte, n int) []byte {
-	switch s.family {
-	case famCMPP:
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], cmpp.MsgIDAdd(binary.BigEndian.Uint64(id), n))
-		return b[:]
-	case famSMGP:
-		m := smgp.MsgIDAdd(smgp.MsgIDFrom(id), n)
-		return m[:]
-	}
-	return id
 }
 
 // hasUser reports whether user is among the recipients, comparing numbers

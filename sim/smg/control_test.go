@@ -11,7 +11,6 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
 )
 
 // startControl serves s's control API on a random loopback port.
@@ -64,7 +63,7 @@ func callJSON[T any](t *testing.T, method, url, reqBody string) T {
 // /messages), the user's reply to that MT's number, and a report for it.
 func TestControlAPI(t *testing.T) {
 	for _, p := range testProtocols {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			r, mod := withReceiver(t, p, true)
 			s := startServer(t, p, mod)
 			url := startControl(t, s)
@@ -80,13 +79,13 @@ func TestControlAPI(t *testing.T) {
 				}
 			}
 			idOf := func(v codec.View) []byte {
-				if p == config.SGIP {
+				if p == codec.SGIP {
 					return v.Sequence
 				}
 				return v.MsgID
 			}
 			user := "13800138000"
-			if p == config.SGIP {
+			if p == codec.SGIP {
 				user = "8613800138000"
 			}
 
@@ -109,7 +108,7 @@ func TestControlAPI(t *testing.T) {
 				t.Fatalf("messages %+v", msgs)
 			}
 			wantID := resp.MsgID
-			if p == config.SGIP {
+			if p == codec.SGIP {
 				wantID = s.Submits()[0].MsgID // SGIP: the Submit's sequence
 			}
 			if msgs[0].MsgID != hex.EncodeToString(wantID) {
@@ -134,7 +133,7 @@ func TestControlAPI(t *testing.T) {
 			if !v.IsReport || !bytes.Equal(v.ReportMsgID, wantID) || string(v.UserNumber) != user {
 				t.Fatalf("report %x: %+v", f, v)
 			}
-			if p != config.SGIP && string(v.ReportStat) != "UNDELIV" {
+			if p != codec.SGIP && string(v.ReportStat) != "UNDELIV" {
 				t.Fatalf("stat %q", v.ReportStat)
 			}
 			ack(f, v)
@@ -144,7 +143,7 @@ func TestControlAPI(t *testing.T) {
 }
 
 func TestControlAPIErrors(t *testing.T) {
-	s := startServer(t, config.CMPP30, nil)
+	s := startServer(t, codec.CMPP30, nil)
 	url := startControl(t, s)
 	cases := []struct {
 		name, method, path, body string
@@ -178,7 +177,7 @@ func TestControlAPIErrors(t *testing.T) {
 		})
 	}
 	t.Run("an unknown MT is reported when the request names it", func(t *testing.T) {
-		c := dialClient(t, config.CMPP30, s.Addr())
+		c := dialClient(t, codec.CMPP30, s.Addr())
 		c.mustLogin(0)
 		callJSON[injected](t, "POST", url+"/report", `{"msgid":"0102030405060708","user":"13800138000","from":"10655123"}`)
 		f, v := c.next()
@@ -195,7 +194,7 @@ func TestControlAPIErrors(t *testing.T) {
 		}
 	})
 	t.Run("no submit log", func(t *testing.T) {
-		s := startServer(t, config.CMPP30, func(c *Config) { c.SubmitLog = 0 })
+		s := startServer(t, codec.CMPP30, func(c *Config) { c.SubmitLog = 0 })
 		status, body := call(t, "GET", startControl(t, s)+"/messages", "")
 		if status != http.StatusNotFound || !strings.Contains(body, "submit log is off") {
 			t.Fatalf("%d %s", status, body)

@@ -2,7 +2,6 @@ package smg
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -10,9 +9,6 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/codec/smgp"
 	"github.com/spsmg/spsmg/codec/text"
 )
 
@@ -37,9 +33,9 @@ type MO struct {
 	Account string
 }
 
-// dkey identifies a Deliver until its response: CMPP Msg_Id (8 bytes),
-// SMGP MsgID (10), SGIP header sequence (12).
-type dkey [12]byte
+// dkey identifies a Deliver until its response: its header sequence
+// (deliveryKey), 4 bytes or SGIP's 12.
+type dkey [codec.MaxSeqLen]byte
 
 // delivery is a Deliver or Report the SMG sent (or must send) and tracks
 // until the peer acknowledges it with result 0.
@@ -247,8 +243,8 @@ func (s *Server) resend(now int64) {
 func (s *Server) route(pref *conn, account string) *conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.family == famSGIP {
-		return s.rx
+	if s.d.SplitConnections() {
+		return s.rx // deliveries go on the connection the SMG dialled
 	}
 	if pref != nil && pref.receives && !pref.gone.Load() {
 		return pref
@@ -307,9 +303,10 @@ func (s *Server) InjectMOID(mo MO) ([]byte, error) {
 		return nil, err
 	}
 	b := &outBatch{pref: nil, account: mo.Account, mo: true}
-	s.appendMO(b, &mo, content, coding, time.Now())
+	now := time.Now()
+	id := s.appendMO(b, s.moIDs(now), &mo, content, coding, now)
 	s.send(b)
-	return s.idOf(b.items[0].key), nil
+	return append([]byte(nil), id...), nil
 }
 
 // canInject says whether a Deliver may be added now.
@@ -317,7 +314,7 @@ func (s *Server) canInject() error {
 	if s.isStopping() {
 		return ErrServerClosed
 	}
-	if s.family == famSGIP && s.cfg.ReceiverAddr == "" {
+	if s.d.SplitConnections() && s.cfg.ReceiverAddr == "" {
 		return ErrNoReceiver
 	}
 	if s.trk.len() >= s.cfg.MaxPending {
@@ -326,16 +323,13 @@ func (s *Server) canInject() error {
 	return nil
 }
 
-// idOf is the protocol's id inside a tracker key.
-func (s *Server) idOf(k dkey) []byte {
-	n := sgip.SequenceLen
-	switch s.family {
-	case famCMPP:
-		n = 8
-	case famSMGP:
-		n = smgp.MsgIDLen
+// idLen is the width of the ids the SMG gives Submits (CMPP 8 bytes,
+// SMGP 10), or of the sequence that is a Submit's identity (SGIP 12).
+func (s *Server) idLen() int {
+	if m := s.d.MsgIDs(s.cfg.GatewayCode); m != nil {
+		return len(m.Append(nil, 0))
 	}
-	return append([]byte(nil), k[:n]...)
+	return s.d.Seq().Len
 }
 
 // Report is a status report to inject (InjectReport) for an MT the SMG
@@ -364,14 +358,7 @@ func (s *Server) InjectReport(r Report) ([]byte, error) {
 	if err := s.canInject(); err != nil {
 		return nil, err
 	}
-	want := sgip.SequenceLen
-	switch s.family {
-	case famCMPP:
-		want = 8
-	case famSMGP:
-		want = smgp.MsgIDLen
-	}
-	if len(r.MsgID) != want {
+	if want := s.idLen(); len(r.MsgID) != want {
 		return nil, fmt.Errorf("smg: report msgid is %d bytes; %s ids are %d", len(r.MsgID), s.cfg.Protocol, want)
 	}
 	stat := r.Stat
@@ -380,39 +367,20 @@ func (s *Server) InjectReport(r Report) ([]byte, error) {
 	}
 	now := time.Now()
 	ts := reportTime(now)
-	b := &outBatch{account: r.Account}
-	var key dkey
-	switch s.family {
-	case famCMPP:
-		rid := s.cmppID(cmppTimeBits(now), s.ids.Add(1)-1)
-		rep := cmpp.Report{MsgID: binary.BigEndian.Uint64(r.MsgID), Stat: stat, SubmitTime: ts, DoneTime: ts,
-			DestTerminalID: r.User, SMSCSequence: uint32(rid), Form: s.cfg.CMPPReportForm}
-		d := cmpp.Deliver{MsgID: rid, DestID: r.SPNumber, ServiceID: r.ServiceCode, RegisteredDelivery: 1,
-			SrcTerminalID: r.User, MsgContent: rep.Append(nil, s.cver)}
-		b.buf = cmpp.Append(b.buf, s.cver, s.seq.Add(1), &d)
-		binary.BigEndian.PutUint64(key[:], rid)
-	case famSMGP:
-		rid := smgpID(s.smgpPrefix(now), s.ids.Add(1)-1)
-		rep := smgp.Report{ID: smgp.MsgIDFrom(r.MsgID), Sub: "001", Dlvrd: "001", SubmitDate: ts, DoneDate: ts,
-			Stat: stat, Err: smgpErr(stat), Text: "000"}
-		if stat != smgp.StatDelivered {
-			rep.Dlvrd = "000"
-		}
-		d := smgp.Deliver{MsgID: rid, IsReport: 1, RecvTime: now.Format("20060102150405"), SrcTermID: r.User,
-			DestTermID: r.SPNumber, MsgContent: rep.Append(nil)}
-		b.buf = smgp.Append(b.buf, s.gver, s.seq.Add(1), &d)
-		copy(key[:], rid[:])
-	default:
-		state, code := sgipState(stat)
-		seq := s.sgipNext()
-		rep := sgip.Report{SubmitSequenceNumber: sgip.DecodeSequence(r.MsgID), ReportType: sgip.ReportTypeSubmit,
-			UserNumber: r.User, State: state, ErrorCode: code}
-		b.buf = sgip.Append(b.buf, seq, &rep)
-		key = sgipKey(seq)
+	rep := codec.Report{SubmitID: r.MsgID, User: r.User, SPNumber: r.SPNumber, ServiceCode: r.ServiceCode,
+		Stat: stat, SubmitTime: ts, DoneTime: ts, RecvTime: now.Format("20060102150405")}
+	seq := s.nextSeq(now)
+	id := seq.field(s.d)
+	if m := s.d.MsgIDs(s.cfg.GatewayCode); m != nil {
+		m.Stamp(now)
+		id = m.Append(nil, s.ids.Add(1)-1)
+		rep.MsgID = id
 	}
-	b.items = append(b.items, outItem{key: key, end: len(b.buf)})
+	b := &outBatch{account: r.Account}
+	b.buf = s.d.AppendReport(b.buf, seq.field(s.d), &rep)
+	b.items = append(b.items, outItem{key: deliveryKey(seq.field(s.d)), end: len(b.buf)})
 	s.send(b)
-	return s.idOf(key), nil
+	return append([]byte(nil), id...), nil
 }
 
 // moContent encodes mo's text.
@@ -433,39 +401,31 @@ func moContent(mo *MO) ([]byte, uint8, error) {
 	return b, coding, err
 }
 
-// appendMO appends one MO Deliver to b.
-func (s *Server) appendMO(b *outBatch, mo *MO, content []byte, coding uint8, now time.Time) {
+// appendMO appends one MO Deliver to b and returns its id: the CMPP
+// Msg_Id, SMGP MsgID, or (SGIP, which has none) its sequence. ids makes
+// the Deliver ids, stamped with now; nil in SGIP.
+func (s *Server) appendMO(b *outBatch, ids codec.MsgIDMaker, mo *MO, content []byte, coding uint8, now time.Time) []byte {
 	off := len(b.buf)
-	var key dkey
-	switch s.family {
-	case famCMPP:
-		id := s.cmppID(cmppTimeBits(now), s.ids.Add(1)-1)
-		d := cmpp.Deliver{MsgID: id, DestID: mo.SPNumber, ServiceID: mo.ServiceCode, MsgFmt: coding,
-			SrcTerminalID: mo.User, MsgContent: content, LinkID: mo.LinkID}
-		b.buf = cmpp.Append(b.buf, s.cver, s.seq.Add(1), &d)
-		binary.BigEndian.PutUint64(key[:], id)
-	case famSMGP:
-		id := smgpID(s.smgpPrefix(now), s.ids.Add(1)-1)
-		d := smgp.Deliver{MsgID: id, MsgFormat: coding, RecvTime: now.Format("20060102150405"),
-			SrcTermID: mo.User, DestTermID: mo.SPNumber, MsgContent: content}
-		if mo.LinkID != "" {
-			d.SetTLV(smgp.TagLinkID, codec.AppendText(nil, mo.LinkID, smgp.LinkIDLen))
-		}
-		b.buf = smgp.Append(b.buf, s.gver, s.seq.Add(1), &d)
-		copy(key[:], id[:])
-	default:
-		seq := s.sgipNext()
-		d := sgip.Deliver{UserNumber: mo.User, SPNumber: mo.SPNumber, MessageCoding: coding,
-			MessageContent: content, Reserve: codec.AppendText(nil, mo.LinkID, sgip.LinkIDLen)}
-		b.buf = sgip.Append(b.buf, seq, &d)
-		key = sgipKey(seq)
+	seq := s.nextSeq(now)
+	id := seq.field(s.d)
+	d := codec.Deliver{User: mo.User, SPNumber: mo.SPNumber, ServiceCode: mo.ServiceCode, LinkID: mo.LinkID,
+		Coding: coding, Content: content, RecvTime: now.Format("20060102150405")}
+	if ids != nil {
+		id = ids.Append(nil, s.ids.Add(1)-1)
+		d.MsgID = id
 	}
-	b.items = append(b.items, outItem{key: key, off: off, end: len(b.buf)})
+	b.buf = s.d.AppendDeliver(b.buf, seq.field(s.d), &d)
+	b.items = append(b.items, outItem{key: deliveryKey(seq.field(s.d)), off: off, end: len(b.buf)})
+	return id
 }
 
-func sgipKey(seq sgip.Sequence) (k dkey) {
-	sgip.PutSequence(k[:], seq)
-	return k
+// moIDs is the maker of MO Deliver ids stamped with now; nil in SGIP.
+func (s *Server) moIDs(now time.Time) codec.MsgIDMaker {
+	m := s.d.MsgIDs(s.cfg.GatewayCode)
+	if m != nil {
+		m.Stamp(now)
+	}
+	return m
 }
 
 // moLoop generates Config.MOTemplate at the rate SetMORate sets, in
@@ -515,7 +475,7 @@ func (s *Server) moLoop() {
 
 // generate sends n MOs from the template in one batch.
 func (s *Server) generate(n int, now time.Time) {
-	if s.family == famSGIP && s.cfg.ReceiverAddr == "" {
+	if s.d.SplitConnections() && s.cfg.ReceiverAddr == "" {
 		return
 	}
 	if room := s.cfg.MaxPending - s.trk.len(); room < n {
@@ -532,8 +492,9 @@ func (s *Server) generate(n int, now time.Time) {
 		return
 	}
 	b := &outBatch{account: mo.Account, mo: true}
+	ids := s.moIDs(now)
 	for range n {
-		s.appendMO(b, &mo, content, coding, now)
+		s.appendMO(b, ids, &mo, content, coding, now)
 	}
 	s.send(b)
 }

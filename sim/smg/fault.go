@@ -4,9 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"time"
-
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/smgp"
 )
 
 // Fault is a way for one connection of the simulated SMG to misbehave, for
@@ -174,7 +171,7 @@ func (s *Server) heartbeatLoop() {
 	defer t.Stop()
 	for {
 		var tick <-chan time.Time
-		if d := time.Duration(s.atInterval.Load()); d > 0 && s.family != famSGIP {
+		if d := time.Duration(s.atInterval.Load()); d > 0 && s.d.HasActiveTest() {
 			t.Reset(d)
 			tick = t.C
 		}
@@ -195,13 +192,8 @@ func (s *Server) heartbeatLoop() {
 		}
 		s.mu.Unlock()
 		for _, c := range cs {
-			var frame []byte
-			if s.family == famCMPP {
-				frame = cmpp.AppendActiveTest(nil, s.seq.Add(1))
-			} else {
-				frame = smgp.AppendActiveTest(nil, s.seq.Add(1))
-			}
-			if c.write(frame) {
+			seq := s.nextSeq(time.Now())
+			if c.write(s.d.AppendActiveTest(nil, seq.field(s.d))) {
 				s.st.activeTestsSent.Add(1)
 			}
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
 	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
 )
 
 // quiet is how long a test watches a faulted connection stay silent: a
@@ -27,7 +26,7 @@ func (c *tclient) expectSilence() {
 }
 
 func (c *tclient) activeTest(seq uint32) {
-	if c.proto.Family() == "cmpp" {
+	if c.proto.Family().String() == "cmpp" {
 		c.send(cmpp.AppendActiveTest(nil, seq))
 	} else {
 		c.send(smgp.AppendActiveTest(nil, seq))
@@ -47,10 +46,10 @@ func connOf(t *testing.T, s *Server, c *tclient) ConnInfo {
 }
 
 func TestConnsListsConnectionsInAcceptOrder(t *testing.T) {
-	s := startServer(t, config.CMPP30, nil)
-	a := dialClient(t, config.CMPP30, s.Addr())
+	s := startServer(t, codec.CMPP30, nil)
+	a := dialClient(t, codec.CMPP30, s.Addr())
 	a.mustLogin(0)
-	b := dialClient(t, config.CMPP30, s.Addr())
+	b := dialClient(t, codec.CMPP30, s.Addr())
 	b.mustLogin(0)
 	b.submit(submitSpec{dests: []string{"13800000001"}})
 	b.expectKind(codec.KindSubmitResp)
@@ -67,8 +66,8 @@ func TestConnsListsConnectionsInAcceptOrder(t *testing.T) {
 // and the SMG's own Active_Tests still go out on it; clearing the fault
 // answers what waited.
 func TestFaultStallStopsReadingOneConnection(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SMGP30, config.SGIP} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SMGP30, codec.SGIP} {
+		t.Run(p.String(), func(t *testing.T) {
 			s := startServer(t, p, nil)
 			a := dialClient(t, p, s.Addr())
 			a.mustLogin(smgp.LoginModeTransmit)
@@ -87,7 +86,7 @@ func TestFaultStallStopsReadingOneConnection(t *testing.T) {
 			if n := connOf(t, s, a).Submits; n != 0 {
 				t.Fatalf("the stalled connection answered %d Submits", n)
 			}
-			if p != config.SGIP {
+			if p != codec.SGIP {
 				s.SetActiveTestInterval(20 * time.Millisecond)
 				a.expectKind(codec.KindActiveTest) // the SMG's own, on the stalled connection
 				s.SetActiveTestInterval(0)
@@ -107,8 +106,8 @@ func TestFaultStallStopsReadingOneConnection(t *testing.T) {
 }
 
 func TestFaultDropSubmitsAnswersEverythingElse(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) {
 			s := startServer(t, p, func(c *Config) { c.ActiveTestInterval = 20 * time.Millisecond })
 			a := dialClient(t, p, s.Addr())
 			a.mustLogin(smgp.LoginModeTransmit)
@@ -144,8 +143,8 @@ func TestFaultDropSubmitsAnswersEverythingElse(t *testing.T) {
 // A blackhole answers nothing and sends nothing, holds new connections
 // before their login, and lets everything through once it ends.
 func TestFaultBlackhole(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) {
 			s := startServer(t, p, func(c *Config) { c.ActiveTestInterval = 10 * time.Millisecond })
 			a := dialClient(t, p, s.Addr())
 			a.mustLogin(smgp.LoginModeTransmit)
@@ -166,7 +165,7 @@ func TestFaultBlackhole(t *testing.T) {
 
 			b := dialClient(t, p, s.Addr()) // accepted, never answered
 			ts := codec.Timestamp(time.Now())
-			if p.Family() == "cmpp" {
+			if p.Family().String() == "cmpp" {
 				b.send(cmpp.Append(nil, b.cver(), b.nextSeq(), cmpp.NewConnect(testLogin, testSecret, b.cver(), ts)))
 			} else {
 				b.send(smgp.Append(nil, b.gver(), b.nextSeq(), &smgp.Login{ClientID: testLogin,

@@ -11,21 +11,24 @@ import (
 
 	gocmpp "github.com/bigwhite/gocmpp"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec/dialect"
 )
 
 func TestGocmppClient(t *testing.T) {
 	for _, tc := range []struct {
-		proto config.Protocol
+		proto codec.Protocol
 		typ   gocmpp.Type
 	}{
-		{config.CMPP30, gocmpp.V30},
-		{config.CMPP20, gocmpp.V20},
-		{config.CMPP21, gocmpp.V21},
+		{codec.CMPP30, gocmpp.V30},
+		{codec.CMPP20, gocmpp.V20},
+		{codec.CMPP21, gocmpp.V21},
 	} {
-		t.Run(string(tc.proto), func(t *testing.T) {
-			s := startServer(t, tc.proto, func(c *Config) { c.CMPPReportForm = cmpp.Report60 })
+		t.Run(tc.proto.String(), func(t *testing.T) {
+			s := startServer(t, tc.proto, func(c *Config) {
+				c.Dialect = cmpp.NewDialect(cmpp.Version(dialect.For(tc.proto).Version())).WithReportForm(cmpp.Report60)
+			})
 			cli := gocmpp.NewClient(tc.typ)
 			if err := cli.Connect(s.Addr(), testLogin, testSecret, waitLong); err != nil {
 				t.Fatalf("gocmpp connect: %v", err)

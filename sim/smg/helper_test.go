@@ -12,9 +12,9 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
 )
 
 // Test accounts: a 6-digit CMPP SP_Id, an 8-character SMGP ClientID and an
@@ -29,7 +29,7 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // startServer starts a Server for proto on a random loopback port and
 // closes it when the test ends.
-func startServer(t testing.TB, proto config.Protocol, mod func(*Config)) *Server {
+func startServer(t testing.TB, proto codec.Protocol, mod func(*Config)) *Server {
 	t.Helper()
 	cfg := Config{
 		Protocol:      proto,
@@ -53,7 +53,7 @@ func startServer(t testing.TB, proto config.Protocol, mod func(*Config)) *Server
 // tclient is a minimal SP: it writes frames and reads whole frames.
 type tclient struct {
 	t      testing.TB
-	proto  config.Protocol
+	proto  codec.Protocol
 	nc     net.Conn
 	framer codec.Framer
 	buf    []byte
@@ -61,7 +61,7 @@ type tclient struct {
 	sgen   *sgip.SequenceGenerator
 }
 
-func dialClient(t testing.TB, proto config.Protocol, addr string) *tclient {
+func dialClient(t testing.TB, proto codec.Protocol, addr string) *tclient {
 	t.Helper()
 	nc, err := net.DialTimeout("tcp", addr, waitLong)
 	if err != nil {
@@ -71,9 +71,9 @@ func dialClient(t testing.TB, proto config.Protocol, addr string) *tclient {
 	return newTClient(t, proto, nc)
 }
 
-func newTClient(t testing.TB, proto config.Protocol, nc net.Conn) *tclient {
+func newTClient(t testing.TB, proto codec.Protocol, nc net.Conn) *tclient {
 	c := &tclient{t: t, proto: proto, nc: nc, sgen: sgip.NewSequenceGenerator(3075512345, nil)}
-	switch proto.Family() {
+	switch proto.Family().String() {
 	case "cmpp":
 		c.framer = cmpp.NewFramer(0)
 	case "smgp":
@@ -84,8 +84,8 @@ func newTClient(t testing.TB, proto config.Protocol, nc net.Conn) *tclient {
 	return c
 }
 
-func (c *tclient) cver() cmpp.Version { return cmpp.Version(c.proto.Version()) }
-func (c *tclient) gver() smgp.Version { return smgp.Version(c.proto.Version()) }
+func (c *tclient) cver() cmpp.Version { return cmpp.Version(dialect.For(c.proto).Version()) }
+func (c *tclient) gver() smgp.Version { return smgp.Version(dialect.For(c.proto).Version()) }
 
 func (c *tclient) nextSeq() uint32 { c.seq++; return c.seq }
 
@@ -133,7 +133,7 @@ func (c *tclient) view(f []byte) codec.View {
 	c.t.Helper()
 	var v codec.View
 	var err error
-	switch c.proto.Family() {
+	switch c.proto.Family().String() {
 	case "cmpp":
 		err = cmpp.ParseView(f, c.cver(), &v)
 	case "smgp":
@@ -175,7 +175,7 @@ func (c *tclient) expectClosed() {
 func (c *tclient) login(login, secret string, mode uint8) uint32 {
 	c.t.Helper()
 	ts := codec.Timestamp(time.Now())
-	switch c.proto.Family() {
+	switch c.proto.Family().String() {
 	case "cmpp":
 		c.send(cmpp.Append(nil, c.cver(), c.nextSeq(), cmpp.NewConnect(login, secret, c.cver(), ts)))
 	case "smgp":
@@ -227,7 +227,7 @@ func (c *tclient) buildSubmit(sp submitSpec) []byte {
 		rd = 1
 	}
 	var f []byte
-	switch c.proto.Family() {
+	switch c.proto.Family().String() {
 	case "cmpp":
 		f = cmpp.Append(nil, c.cver(), c.nextSeq(), &cmpp.Submit{PkTotal: 1, PkNumber: 1, RegisteredDelivery: rd,
 			ServiceID: sp.service, MsgSrc: testLogin, FeeType: "01", SrcID: "10655123", DestTerminalID: sp.dests,
@@ -257,7 +257,7 @@ func (c *tclient) buildSubmit(sp submitSpec) []byte {
 // ackDeliver answers a CMPP/SMGP Deliver (status 0).
 func (c *tclient) ackDeliver(f []byte, v codec.View) {
 	c.t.Helper()
-	switch c.proto.Family() {
+	switch c.proto.Family().String() {
 	case "cmpp":
 		c.send(cmpp.AppendDeliverResp(nil, c.cver(), cmpp.SequenceOf(f), msgID64(v.MsgID), 0))
 	case "smgp":
@@ -332,7 +332,7 @@ func (r *sgipReceiver) accept() {
 }
 
 func (r *sgipReceiver) serve(nc net.Conn) {
-	c := newTClient(r.t, config.SGIP, nc)
+	c := newTClient(r.t, codec.SGIP, nc)
 	f, err := c.read(waitLong)
 	if err != nil {
 		return

@@ -7,7 +7,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/spsmg/spsmg/codec/sgip"
+	"github.com/spsmg/spsmg/codec"
 )
 
 // Receiver connection timing (SGIP type 2).
@@ -19,7 +19,7 @@ const (
 
 // wakeReceiver asks the receiver loop to (re)connect. Any goroutine.
 func (s *Server) wakeReceiver() {
-	if s.family != famSGIP {
+	if !s.d.SplitConnections() {
 		return
 	}
 	select {
@@ -98,37 +98,34 @@ func (s *Server) dialReceiver() error {
 	return nil
 }
 
-// bindReceiver sends the Bind and reads exactly its Bind_Resp, so that no
-// byte the peer sends afterwards is lost.
+// bindReceiver sends the login (SGIP Bind, Login Type 2) and reads exactly
+// its response, so that no byte the peer sends afterwards is lost.
 func (s *Server) bindReceiver(nc net.Conn) error {
 	_ = nc.SetDeadline(time.Now().Add(receiverDialTimeout))
-	seq := s.sgipNext()
-	bind := &sgip.Bind{LoginType: sgip.LoginSMGToSP, LoginName: s.cfg.ReceiverLogin, LoginPassword: s.cfg.ReceiverPassword}
-	if _, err := nc.Write(sgip.Append(nil, seq, bind)); err != nil {
+	d := s.d
+	seq := s.nextSeq(time.Now())
+	login := &codec.Login{Name: s.cfg.ReceiverLogin, Secret: s.cfg.ReceiverPassword, Mode: codec.LoginDeliver, Time: time.Now()}
+	if _, err := nc.Write(d.AppendLogin(nil, seq.field(d), login)); err != nil {
 		return err
 	}
-	frame := make([]byte, 4, sgip.RespLen)
+	frame := make([]byte, 4, 64)
 	if _, err := io.ReadFull(nc, frame); err != nil {
 		return err
 	}
 	n := binary.BigEndian.Uint32(frame)
-	if n < sgip.HeaderLen || n > uint32(s.cfg.MaxFrameSize) {
-		return fmt.Errorf("smg: receiver Bind_Resp length %d", n)
+	if n < uint32(s.framer.HeaderLen) || n > uint32(s.cfg.MaxFrameSize) {
+		return fmt.Errorf("smg: receiver login response length %d", n)
 	}
 	frame = append(frame, make([]byte, n-4)...)
 	if _, err := io.ReadFull(nc, frame[4:]); err != nil {
 		return err
 	}
-	_, p, err := sgip.Decode(frame)
+	resp, err := d.DecodeLoginResp(frame)
 	if err != nil {
-		return err
+		return fmt.Errorf("smg: receiver answered the login with: %w", err)
 	}
-	resp, ok := p.(*sgip.Resp)
-	if !ok || resp.ID != sgip.CmdBindResp {
-		return fmt.Errorf("smg: receiver answered Bind with %s", sgip.CommandOf(frame))
-	}
-	if resp.Result != sgip.OK {
-		return fmt.Errorf("smg: receiver refused Bind: %s", resp.Result)
+	if resp.Status != 0 {
+		return fmt.Errorf("smg: receiver refused the login: %s", d.LoginResultText(resp.Status))
 	}
 	return nc.SetDeadline(time.Time{})
 }

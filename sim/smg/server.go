@@ -11,19 +11,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
-)
-
-// family is the protocol without its version.
-type family uint8
-
-const (
-	famSGIP family = iota
-	famCMPP
-	famSMGP
+	"github.com/spsmg/spsmg/reason"
 )
 
 // Server lifecycle states.
@@ -39,17 +27,15 @@ const (
 // Server is not reused (start a new one on the same address instead).
 // Every method is safe from any goroutine.
 type Server struct {
-	cfg    Config
-	family family
-	cver   cmpp.Version
-	gver   smgp.Version
-	framer codec.Framer
-	log    *slog.Logger
+	cfg Config
+	// d is what the SMG speaks (Config.Dialect); the framer and the
+	// malformed-Submit result are read out of it once.
+	d         codec.Dialect
+	framer    codec.Framer
+	malformed uint32
+	log       *slog.Logger
 
 	recording bool // SubmitLog or OnSubmit: summarize every Submit
-
-	gwBits  uint64  // CMPP Msg_Id gateway part, already shifted
-	smgwBCD [3]byte // SMGP MsgID SMGW code
 
 	// Run-time knobs.
 	refuse      atomic.Bool
@@ -65,10 +51,7 @@ type Server struct {
 	accepted    uint64 // connections accepted, under mu
 
 	ids atomic.Uint64 // message id counter (CMPP Msg_Id, SMGP MsgID)
-	seq atomic.Uint32 // Sequence_Id of the requests the SMG sends (CMPP, SMGP)
-
-	sgipMu  sync.Mutex
-	sgipGen *sgip.SequenceGenerator
+	seq atomic.Uint32 // counter of the sequences of the requests the SMG sends
 
 	mu       sync.Mutex
 	state    int
@@ -76,7 +59,7 @@ type Server struct {
 	conns    map[*conn]struct{} // SP-side connections
 	recv     []*conn            // logged-in connections that may carry Deliver
 	rr       int
-	rx       *conn // SGIP: the bound type-2 connection to ReceiverAddr
+	rx       *conn // the connection the SMG dialled to ReceiverAddr (SGIP type 2)
 	quit     chan struct{}
 	quitOnce sync.Once
 	wg       sync.WaitGroup // connection readers and background loops
@@ -93,30 +76,18 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
+	d := cfg.Dialect
 	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		gwBits:  gatewayBits(cfg.GatewayCode),
-		smgwBCD: bcdCode(cfg.GatewayCode),
-		conns:   make(map[*conn]struct{}),
-		quit:    make(chan struct{}),
-		moWake:  make(chan struct{}, 1),
-		atWake:  make(chan struct{}, 1),
-		rxWake:  make(chan struct{}, 1),
-		sgipGen: sgip.NewSequenceGenerator(cfg.SGIPNode, nil),
-	}
-	switch cfg.Protocol.Family() {
-	case "cmpp":
-		s.family = famCMPP
-		s.cver = cmpp.Version(cfg.Protocol.Version())
-		s.framer = cmpp.NewFramer(cfg.MaxFrameSize)
-	case "smgp":
-		s.family = famSMGP
-		s.gver = smgp.Version(cfg.Protocol.Version())
-		s.framer = smgp.NewFramer(cfg.MaxFrameSize)
-	default:
-		s.family = famSGIP
-		s.framer = sgip.NewFramer(cfg.MaxFrameSize)
+		cfg:       cfg,
+		d:         d,
+		framer:    d.Framer(cfg.MaxFrameSize),
+		malformed: d.DefaultResults().Result(reason.Malformed),
+		log:       cfg.Logger,
+		conns:     make(map[*conn]struct{}),
+		quit:      make(chan struct{}),
+		moWake:    make(chan struct{}, 1),
+		atWake:    make(chan struct{}, 1),
+		rxWake:    make(chan struct{}, 1),
 	}
 	s.refuse.Store(cfg.RefuseLogins)
 	s.delay.Store(int64(cfg.Delay))
@@ -190,7 +161,7 @@ func (s *Server) claim(l net.Listener) error {
 	s.state = stateServing
 	s.ln = l
 	s.wg.Add(3)
-	if s.family == famSGIP {
+	if s.d.SplitConnections() {
 		s.wg.Add(1)
 		go s.receiverLoop()
 	}
@@ -198,7 +169,7 @@ func (s *Server) claim(l net.Listener) error {
 	go s.trackerLoop()
 	go s.moLoop()
 	go s.heartbeatLoop()
-	s.log.Info("smg: listening", "protocol", string(s.cfg.Protocol), "addr", l.Addr().String())
+	s.log.Info("smg: listening", "protocol", s.cfg.Protocol.String(), "addr", l.Addr().String())
 	return nil
 }
 
@@ -251,7 +222,7 @@ func (s *Server) Addr() string {
 }
 
 // Protocol is the protocol and version the Server speaks.
-func (s *Server) Protocol() config.Protocol { return s.cfg.Protocol }
+func (s *Server) Protocol() codec.Protocol { return s.cfg.Protocol }
 
 func (s *Server) isStopping() bool {
 	s.mu.Lock()
@@ -368,20 +339,8 @@ func (s *Server) closeAll(r closeReason) {
 // appendLogout appends the protocol's logout request: CMPP_TERMINATE,
 // SMGP Exit, SGIP Unbind.
 func (s *Server) appendLogout(dst []byte) []byte {
-	switch s.family {
-	case famCMPP:
-		return cmpp.Append(dst, s.cver, s.seq.Add(1), &cmpp.Terminate{})
-	case famSMGP:
-		return smgp.AppendExit(dst, s.seq.Add(1))
-	}
-	return sgip.Append(dst, s.sgipNext(), &sgip.Unbind{})
-}
-
-// sgipNext is the next sequence of a command the SMG originates over SGIP.
-func (s *Server) sgipNext() sgip.Sequence {
-	s.sgipMu.Lock()
-	defer s.sgipMu.Unlock()
-	return s.sgipGen.Next()
+	seq := s.nextSeq(time.Now())
+	return s.d.AppendLogout(dst, seq.field(s.d))
 }
 
 // SetRefuseLogins makes every later login fail with an authentication

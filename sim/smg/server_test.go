@@ -10,17 +10,17 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
 )
 
 // testProtocols is the matrix every behaviour runs on.
-var testProtocols = []config.Protocol{config.SGIP, config.CMPP20, config.CMPP30, config.SMGP30}
+var testProtocols = []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP30, codec.SMGP30}
 
 // authError is each family's answer to bad credentials.
-func authError(p config.Protocol) uint32 {
-	switch p.Family() {
+func authError(p codec.Protocol) uint32 {
+	switch p.Family().String() {
 	case "cmpp":
 		return uint32(cmpp.ConnectAuthFailed)
 	case "smgp":
@@ -30,8 +30,8 @@ func authError(p config.Protocol) uint32 {
 }
 
 // withReceiver points an SGIP server at a fresh test receiver.
-func withReceiver(t *testing.T, p config.Protocol, ack bool) (*sgipReceiver, func(*Config)) {
-	if p != config.SGIP {
+func withReceiver(t *testing.T, p codec.Protocol, ack bool) (*sgipReceiver, func(*Config)) {
+	if p != codec.SGIP {
 		return nil, nil
 	}
 	r := startReceiver(t, ack)
@@ -41,8 +41,8 @@ func withReceiver(t *testing.T, p config.Protocol, ack bool) (*sgipReceiver, fun
 }
 
 func TestLogin(t *testing.T) {
-	for _, p := range append(testProtocols, config.CMPP21, config.SMGP13) {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range append(testProtocols, codec.CMPP21, codec.SMGP13) {
+		t.Run(p.String(), func(t *testing.T) {
 			s := startServer(t, p, nil)
 			t.Run("good credentials log in", func(t *testing.T) {
 				c := dialClient(t, p, s.Addr())
@@ -59,7 +59,7 @@ func TestLogin(t *testing.T) {
 			t.Run("unknown account is refused", func(t *testing.T) {
 				c := dialClient(t, p, s.Addr())
 				want := authError(p)
-				if p.Family() == "cmpp" {
+				if p.Family().String() == "cmpp" {
 					want = uint32(cmpp.ConnectBadSourceAddr)
 				}
 				if st := c.login("999999", testSecret, smgp.LoginModeTransmit); st != want {
@@ -87,13 +87,13 @@ func TestLogin(t *testing.T) {
 func TestLoginVersionMismatch(t *testing.T) {
 	for _, tc := range []struct {
 		name           string
-		server, client config.Protocol
+		server, client codec.Protocol
 		want           uint32
 	}{
-		{"CMPP 3.0 client on a 2.0 SMG gets version too high", config.CMPP20, config.CMPP30, uint32(cmpp.ConnectVersionTooHigh)},
-		{"CMPP 2.0 client on a 3.0 SMG gets version too high", config.CMPP30, config.CMPP20, uint32(cmpp.ConnectVersionTooHigh)},
-		{"SMGP 1.3 client on a 3.0 SMGW gets version too high", config.SMGP30, config.SMGP13, uint32(smgp.StatusVersionTooHigh)},
-		{"CMPP 2.1 client on a 2.0 SMG logs in", config.CMPP20, config.CMPP21, 0},
+		{"CMPP 3.0 client on a 2.0 SMG gets version too high", codec.CMPP20, codec.CMPP30, uint32(cmpp.ConnectVersionTooHigh)},
+		{"CMPP 2.0 client on a 3.0 SMG gets version too high", codec.CMPP30, codec.CMPP20, uint32(cmpp.ConnectVersionTooHigh)},
+		{"SMGP 1.3 client on a 3.0 SMGW gets version too high", codec.SMGP30, codec.SMGP13, uint32(smgp.StatusVersionTooHigh)},
+		{"CMPP 2.1 client on a 2.0 SMG logs in", codec.CMPP20, codec.CMPP21, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startServer(t, tc.server, nil)
@@ -107,8 +107,8 @@ func TestLoginVersionMismatch(t *testing.T) {
 		})
 	}
 	t.Run("SGIP Bind of another login type gets result 4", func(t *testing.T) {
-		s := startServer(t, config.SGIP, nil)
-		c := dialClient(t, config.SGIP, s.Addr())
+		s := startServer(t, codec.SGIP, nil)
+		c := dialClient(t, codec.SGIP, s.Addr())
 		c.send(sgip.Append(nil, c.sgen.Next(), &sgip.Bind{LoginType: sgip.LoginSMGToSP, LoginName: testLogin, LoginPassword: testSecret}))
 		if _, v := c.expectKind(codec.KindLoginResp); v.Result != uint32(sgip.WrongLoginType) {
 			t.Fatalf("result %d", v.Result)
@@ -118,8 +118,8 @@ func TestLoginVersionMismatch(t *testing.T) {
 }
 
 func TestSubmitResponse(t *testing.T) {
-	for _, p := range config.Protocols {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range dialect.Protocols() {
+		t.Run(p.String(), func(t *testing.T) {
 			s := startServer(t, p, nil)
 			c := dialClient(t, p, s.Addr())
 			c.mustLogin(smgp.LoginModeTransmit)
@@ -132,7 +132,7 @@ func TestSubmitResponse(t *testing.T) {
 				t.Fatalf("result %d", v.Result)
 			}
 			now := time.Now()
-			switch p.Family() {
+			switch p.Family().String() {
 			case "cmpp":
 				parts := cmpp.DecodeMsgID(binary.BigEndian.Uint64(v.MsgID))
 				if parts.Gateway != 10061 || parts.Month != uint8(now.Month()) || parts.Day != uint8(now.Day()) {
@@ -158,10 +158,10 @@ func TestSubmitResponse(t *testing.T) {
 				si.LinkID != "LNK00001" || si.Text != "hi there" || si.Result != 0 {
 				t.Fatalf("logged %+v", si)
 			}
-			if want := v.MsgID; p.Family() != "sgip" && !bytes.Equal(si.MsgID, want) {
+			if want := v.MsgID; p.Family().String() != "sgip" && !bytes.Equal(si.MsgID, want) {
 				t.Fatalf("logged id %x, answered %x", si.MsgID, want)
 			}
-			if p.Family() == "sgip" && !bytes.Equal(si.MsgID, v.Sequence) {
+			if p.Family().String() == "sgip" && !bytes.Equal(si.MsgID, v.Sequence) {
 				t.Fatalf("logged id %x, want the sequence %x", si.MsgID, v.Sequence)
 			}
 			st := waitStats(t, s, "counted", func(st Stats) bool { return st.Submits == 1 })
@@ -178,7 +178,7 @@ func TestSubmitResponse(t *testing.T) {
 func TestReports(t *testing.T) {
 	dests := []string{"8613800000001", "8613800000002", "8613800000003"}
 	for _, p := range testProtocols {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			r, mod := withReceiver(t, p, true)
 			s := startServer(t, p, mod)
 			c := dialClient(t, p, s.Addr())
@@ -198,7 +198,7 @@ func TestReports(t *testing.T) {
 					t.Fatalf("frame %x is not a report", f)
 				}
 				var want []byte
-				switch p.Family() {
+				switch p.Family().String() {
 				case "cmpp":
 					want = binary.BigEndian.AppendUint64(nil, cmpp.MsgIDAdd(binary.BigEndian.Uint64(id), i))
 				case "smgp":
@@ -213,7 +213,7 @@ func TestReports(t *testing.T) {
 				if !bytes.Equal(v.ReportMsgID, want) || string(v.UserNumber) != dest {
 					t.Fatalf("report %d names %x for %q, want %x for %q", i, v.ReportMsgID, v.UserNumber, want, dest)
 				}
-				if p.Family() != "sgip" {
+				if p.Family().String() != "sgip" {
 					if string(v.ReportStat) != "DELIVRD" {
 						t.Fatalf("stat %q", v.ReportStat)
 					}
@@ -231,16 +231,18 @@ func TestReports(t *testing.T) {
 func TestCMPPReportForms(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		proto config.Protocol
+		proto codec.Protocol
 		form  cmpp.ReportForm
 		want  int
 	}{
-		{"3.0 defaults to 71 bytes", config.CMPP30, 0, 71},
-		{"3.0 configured for 60 bytes", config.CMPP30, cmpp.Report60, 60},
-		{"2.x defaults to 60 bytes", config.CMPP20, 0, 60},
+		{"3.0 defaults to 71 bytes", codec.CMPP30, 0, 71},
+		{"3.0 configured for 60 bytes", codec.CMPP30, cmpp.Report60, 60},
+		{"2.x defaults to 60 bytes", codec.CMPP20, 0, 60},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := startServer(t, tc.proto, func(c *Config) { c.CMPPReportForm = tc.form })
+			s := startServer(t, tc.proto, func(c *Config) {
+				c.Dialect = cmpp.NewDialect(cmpp.Version(dialect.For(tc.proto).Version())).WithReportForm(tc.form)
+			})
 			c := dialClient(t, tc.proto, s.Addr())
 			c.mustLogin(0)
 			c.submit(submitSpec{dests: []string{"13800000001"}, report: true})
@@ -258,9 +260,9 @@ func TestCMPPReportForms(t *testing.T) {
 }
 
 func TestSGIPReportFlags(t *testing.T) {
-	r, mod := withReceiver(t, config.SGIP, true)
-	s := startServer(t, config.SGIP, mod)
-	c := dialClient(t, config.SGIP, s.Addr())
+	r, mod := withReceiver(t, codec.SGIP, true)
+	s := startServer(t, codec.SGIP, mod)
+	c := dialClient(t, codec.SGIP, s.Addr())
 	c.mustLogin(0)
 	t.Run("flag 0 sends no report for a delivered message", func(t *testing.T) {
 		c.submit(submitSpec{dests: []string{"8613800000001"}, report: true, onError: true})
@@ -294,13 +296,13 @@ func TestSGIPReportFlags(t *testing.T) {
 // it stops.
 func TestInjectMO(t *testing.T) {
 	for _, p := range testProtocols {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			r, mod := withReceiver(t, p, false)
 			s := startServer(t, p, mod)
 			c := dialClient(t, p, s.Addr())
 			c.mustLogin(smgp.LoginModeTransmit)
 			user := "13800138000"
-			if p == config.SGIP {
+			if p == codec.SGIP {
 				user = "8613800138000"
 			}
 			if err := s.InjectMO(MO{User: user, SPNumber: "106551231", Text: "DZ HELP", LinkID: "LNK00001", ServiceCode: "HELP"}); err != nil {
@@ -316,13 +318,13 @@ func TestInjectMO(t *testing.T) {
 				t.Fatalf("MO %x: %+v", first, v)
 			}
 			again, _ := next() // not acknowledged: resent after the timeout
-			if p == config.SGIP {
+			if p == codec.SGIP {
 				r.ack.Store(true)
 			}
 			if !bytes.Equal(again, first) {
 				t.Fatalf("resent %x, first %x", again, first)
 			}
-			if p != config.SGIP {
+			if p != codec.SGIP {
 				c.ackDeliver(again, c.view(again))
 			}
 			st := waitStats(t, s, "acked", func(st Stats) bool { return st.MOAcked == 1 && st.Pending == 0 })
@@ -334,8 +336,8 @@ func TestInjectMO(t *testing.T) {
 }
 
 func TestInjectMOUnicode(t *testing.T) {
-	s := startServer(t, config.CMPP30, nil)
-	c := dialClient(t, config.CMPP30, s.Addr())
+	s := startServer(t, codec.CMPP30, nil)
+	c := dialClient(t, codec.CMPP30, s.Addr())
 	c.mustLogin(0)
 	if err := s.InjectMO(MO{User: "13800138000", SPNumber: "10655123", Text: "你好"}); err != nil {
 		t.Fatal(err)
@@ -347,12 +349,12 @@ func TestInjectMOUnicode(t *testing.T) {
 }
 
 func TestActiveTest(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP20, config.CMPP30, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP20, codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) {
 			s := startServer(t, p, nil)
 			c := dialClient(t, p, s.Addr())
 			c.mustLogin(0)
-			if p.Family() == "cmpp" {
+			if p.Family().String() == "cmpp" {
 				c.send(cmpp.AppendActiveTest(nil, 77))
 			} else {
 				c.send(smgp.AppendActiveTest(nil, 77))
@@ -369,7 +371,7 @@ func TestActiveTest(t *testing.T) {
 func TestDelay(t *testing.T) {
 	const delay = 60 * time.Millisecond
 	for _, p := range testProtocols {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			s := startServer(t, p, nil)
 			c := dialClient(t, p, s.Addr())
 			c.mustLogin(smgp.LoginModeTransmit)
@@ -392,8 +394,8 @@ func TestDelay(t *testing.T) {
 }
 
 func TestDelayedResponseCarriesReport(t *testing.T) {
-	s := startServer(t, config.CMPP30, func(c *Config) { c.Delay = 30 * time.Millisecond })
-	c := dialClient(t, config.CMPP30, s.Addr())
+	s := startServer(t, codec.CMPP30, func(c *Config) { c.Delay = 30 * time.Millisecond })
+	c := dialClient(t, codec.CMPP30, s.Addr())
 	c.mustLogin(0)
 	c.submit(submitSpec{dests: []string{"13800000001"}, report: true})
 	_, resp := c.expectKind(codec.KindSubmitResp)
@@ -405,8 +407,8 @@ func TestDelayedResponseCarriesReport(t *testing.T) {
 
 func TestReportDelay(t *testing.T) {
 	const delay = 50 * time.Millisecond
-	s := startServer(t, config.SMGP30, func(c *Config) { c.ReportDelay = delay })
-	c := dialClient(t, config.SMGP30, s.Addr())
+	s := startServer(t, codec.SMGP30, func(c *Config) { c.ReportDelay = delay })
+	c := dialClient(t, codec.SMGP30, s.Addr())
 	c.mustLogin(smgp.LoginModeTransmit)
 	start := time.Now()
 	c.submit(submitSpec{dests: []string{"13800000001"}, report: true})
@@ -419,7 +421,7 @@ func TestReportDelay(t *testing.T) {
 
 func TestSubmitResultHook(t *testing.T) {
 	for _, p := range testProtocols {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			s := startServer(t, p, func(c *Config) {
 				c.SubmitResult = func(v *codec.View) uint32 {
 					if string(v.Dest(0)) == "8613900000000" {
@@ -449,15 +451,15 @@ func TestSubmitResultHook(t *testing.T) {
 // TestReportSurvivesReconnect: a report the SP had not acknowledged when
 // its connection dropped is sent again on its next connection.
 func TestReportSurvivesReconnect(t *testing.T) {
-	s := startServer(t, config.CMPP30, func(c *Config) { c.ResendTimeout = time.Minute })
-	c := dialClient(t, config.CMPP30, s.Addr())
+	s := startServer(t, codec.CMPP30, func(c *Config) { c.ResendTimeout = time.Minute })
+	c := dialClient(t, codec.CMPP30, s.Addr())
 	c.mustLogin(0)
 	c.submit(submitSpec{dests: []string{"13800000001"}, report: true})
 	c.expectKind(codec.KindSubmitResp)
 	first, _ := c.expectKind(codec.KindDeliver)
 	s.Kick()
 	c.expectClosed()
-	c2 := dialClient(t, config.CMPP30, s.Addr())
+	c2 := dialClient(t, codec.CMPP30, s.Addr())
 	c2.mustLogin(0)
 	again, v := c2.expectKind(codec.KindDeliver)
 	if !bytes.Equal(again, first) {
@@ -471,10 +473,10 @@ func TestReportSurvivesReconnect(t *testing.T) {
 }
 
 func TestSMGPReportGoesToReceivingConnection(t *testing.T) {
-	s := startServer(t, config.SMGP30, nil)
-	send := dialClient(t, config.SMGP30, s.Addr())
+	s := startServer(t, codec.SMGP30, nil)
+	send := dialClient(t, codec.SMGP30, s.Addr())
 	send.mustLogin(smgp.LoginModeSend)
-	recv := dialClient(t, config.SMGP30, s.Addr())
+	recv := dialClient(t, codec.SMGP30, s.Addr())
 	recv.mustLogin(smgp.LoginModeReceive)
 	send.submit(submitSpec{dests: []string{"13800000001"}, report: true})
 	_, resp := send.expectKind(codec.KindSubmitResp)
@@ -494,10 +496,10 @@ func TestSMGPReportGoesToReceivingConnection(t *testing.T) {
 }
 
 func TestMOGenerator(t *testing.T) {
-	s := startServer(t, config.CMPP30, func(c *Config) {
+	s := startServer(t, codec.CMPP30, func(c *Config) {
 		c.MOTemplate = MO{User: "13800138000", SPNumber: "10655123", Text: "load"}
 	})
-	c := dialClient(t, config.CMPP30, s.Addr())
+	c := dialClient(t, codec.CMPP30, s.Addr())
 	c.mustLogin(0)
 	done := make(chan struct{})
 	go func() {
@@ -521,8 +523,8 @@ func TestMOGenerator(t *testing.T) {
 }
 
 func TestLoginTimeout(t *testing.T) {
-	s := startServer(t, config.CMPP30, func(c *Config) { c.LoginTimeout = 30 * time.Millisecond })
-	c := dialClient(t, config.CMPP30, s.Addr())
+	s := startServer(t, codec.CMPP30, func(c *Config) { c.LoginTimeout = 30 * time.Millisecond })
+	c := dialClient(t, codec.CMPP30, s.Addr())
 	c.expectClosed()
 	waitStats(t, s, "counted", func(st Stats) bool { return st.Closes["login timeout"] == 1 })
 }
@@ -530,12 +532,12 @@ func TestLoginTimeout(t *testing.T) {
 func TestProtocolErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		proto config.Protocol
+		proto codec.Protocol
 		frame []byte
 	}{
-		{"impossible length", config.CMPP30, []byte{0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 1}},
-		{"Submit before login", config.SMGP30, smgp.AppendActiveTestResp(nil, 1)},
-		{"unknown command", config.SGIP, append(binary.BigEndian.AppendUint32([]byte{0, 0, 0, 20}, 0x77), make([]byte, 12)...)},
+		{"impossible length", codec.CMPP30, []byte{0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 1}},
+		{"Submit before login", codec.SMGP30, smgp.AppendActiveTestResp(nil, 1)},
+		{"unknown command", codec.SGIP, append(binary.BigEndian.AppendUint32([]byte{0, 0, 0, 20}, 0x77), make([]byte, 12)...)},
 	} {
 		t.Run(tc.name+" closes the connection", func(t *testing.T) {
 			s := startServer(t, tc.proto, nil)
@@ -551,7 +553,7 @@ func TestProtocolErrors(t *testing.T) {
 // and a new Server can take the same port.
 func TestStop(t *testing.T) {
 	for _, p := range testProtocols {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			s := startServer(t, p, nil)
 			addr := s.Addr()
 			c := dialClient(t, p, addr)
@@ -563,7 +565,7 @@ func TestStop(t *testing.T) {
 				stopped <- s.Stop(ctx)
 			}()
 			f, _ := c.expectKind(codec.KindLogout)
-			switch p.Family() {
+			switch p.Family().String() {
 			case "cmpp":
 				c.send(cmpp.Append(nil, c.cver(), cmpp.SequenceOf(f), &cmpp.TerminateResp{}))
 			case "smgp":
@@ -589,8 +591,8 @@ func TestStop(t *testing.T) {
 }
 
 func TestSPLogout(t *testing.T) {
-	s := startServer(t, config.CMPP30, nil)
-	c := dialClient(t, config.CMPP30, s.Addr())
+	s := startServer(t, codec.CMPP30, nil)
+	c := dialClient(t, codec.CMPP30, s.Addr())
 	c.mustLogin(0)
 	c.send(cmpp.Append(nil, cmpp.V30, 9, &cmpp.Terminate{}))
 	f, _ := c.expectKind(codec.KindLogoutResp)
@@ -601,8 +603,8 @@ func TestSPLogout(t *testing.T) {
 }
 
 func TestStopDeadline(t *testing.T) {
-	s := startServer(t, config.CMPP30, nil)
-	c := dialClient(t, config.CMPP30, s.Addr())
+	s := startServer(t, codec.CMPP30, nil)
+	c := dialClient(t, codec.CMPP30, s.Addr())
 	c.mustLogin(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -614,9 +616,9 @@ func TestStopDeadline(t *testing.T) {
 }
 
 func TestSGIPReceiverReconnects(t *testing.T) {
-	r, mod := withReceiver(t, config.SGIP, true)
-	s := startServer(t, config.SGIP, mod)
-	c := dialClient(t, config.SGIP, s.Addr())
+	r, mod := withReceiver(t, codec.SGIP, true)
+	s := startServer(t, codec.SGIP, mod)
+	c := dialClient(t, codec.SGIP, s.Addr())
 	c.mustLogin(0)
 	c.submit(submitSpec{dests: []string{"8613800000001"}, report: true})
 	c.expectKind(codec.KindSubmitResp)
@@ -657,10 +659,10 @@ func TestSGIPReceiverReconnects(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	for _, cfg := range []Config{
-		{Protocol: "smpp"},
-		{Protocol: config.CMPP30, GatewayCode: "12345"},
-		{Protocol: config.CMPP30, CMPPReportForm: 61},
-		{Protocol: config.SGIP, ReceiverAddr: "127.0.0.1:1"},
+		{Protocol: codec.SMPP34},
+		{Protocol: codec.CMPP30, GatewayCode: "12345"},
+		{Protocol: codec.SGIP, Dialect: cmpp.NewDialect(cmpp.V30)},
+		{Protocol: codec.SGIP, ReceiverAddr: "127.0.0.1:1"},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
@@ -673,13 +675,13 @@ func TestConfigErrors(t *testing.T) {
 // order on the next connection.
 func TestWaitingDeliversKeepTheirOrder(t *testing.T) {
 	const n = 300
-	s := startServer(t, config.CMPP30, func(c *Config) { c.ResendTimeout = time.Minute })
+	s := startServer(t, codec.CMPP30, func(c *Config) { c.ResendTimeout = time.Minute })
 	for i := range n {
 		if err := s.InjectMO(MO{User: "13800138000", SPNumber: "10655123", Text: strconv.Itoa(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c := dialClient(t, config.CMPP30, s.Addr())
+	c := dialClient(t, codec.CMPP30, s.Addr())
 	c.mustLogin(0)
 	for i := range n {
 		f, v := c.expectKind(codec.KindDeliver)
@@ -705,7 +707,7 @@ func TestWaitingDeliversKeepTheirOrder(t *testing.T) {
 	}
 	s.Kick()
 	c.expectClosed()
-	c2 := dialClient(t, config.CMPP30, s.Addr())
+	c2 := dialClient(t, codec.CMPP30, s.Addr())
 	c2.mustLogin(0)
 	for i := range n {
 		f, v := c2.expectKind(codec.KindDeliver)
@@ -721,8 +723,8 @@ func TestWaitingDeliversKeepTheirOrder(t *testing.T) {
 }
 
 func TestNackAndGiveUp(t *testing.T) {
-	s := startServer(t, config.CMPP30, func(c *Config) { c.MaxResends = 1 })
-	c := dialClient(t, config.CMPP30, s.Addr())
+	s := startServer(t, codec.CMPP30, func(c *Config) { c.MaxResends = 1 })
+	c := dialClient(t, codec.CMPP30, s.Addr())
 	c.mustLogin(0)
 	if err := s.InjectMO(MO{User: "13800138000", SPNumber: "10655123", Text: "x"}); err != nil {
 		t.Fatal(err)

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/config"
 )
 
 // Client defaults.
@@ -33,8 +31,8 @@ const (
 // ClientConfig configures one simulated SP connection. The zero value of
 // every optional field is the useful default.
 type ClientConfig struct {
-	Protocol config.Protocol // "sgip", "cmpp2", "cmpp2.1", "cmpp3", "smgp", "smgp1.3"
-	Addr     string          // host:port of the gateway (or SMG)
+	Protocol codec.Protocol // codec.SGIP, codec.CMPP30, …
+	Addr     string         // host:port of the gateway (or SMG)
 	// LocalIP to dial from; "" lets the kernel choose. Tests use other
 	// loopback addresses (127.0.0.2, …) to act as another host.
 	LocalIP string
@@ -78,10 +76,12 @@ type ClientConfig struct {
 // SubmitResult is the answer to one Submit.
 type SubmitResult struct {
 	// Seq is the sequence the Submit was sent with and its response carried:
-	// the CMPP/SMGP Sequence_Id, or the counter of the SGIP sequence
-	// (SGIPSeq holds all 12 bytes).
-	Seq     uint32
-	SGIPSeq sgip.Sequence
+	// the CMPP/SMGP Sequence_Id, or the counter of the SGIP sequence (the
+	// last 4 of its 12 bytes). SeqField is the whole field as it went on
+	// the wire (SGIP: the message's identity, which reports quote), set
+	// even when no response came.
+	Seq      uint32
+	SeqField []byte
 
 	// Result is the Submit_Resp Result (CMPP, SGIP) or Status (SMGP).
 	Result uint32
@@ -111,8 +111,7 @@ type Client struct {
 	wmu sync.Mutex // serializes writes to conn
 
 	mu        sync.Mutex
-	next      uint32                  // CMPP/SMGP sequence
-	gen       *sgip.SequenceGenerator // SGIP sequence
+	next      uint32 // counter of the next request's sequence
 	pending   map[uint32]*call
 	closing   bool
 	cause     error // why the connection ended
@@ -174,9 +173,8 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{
-		cfg: cfg, d: d, log: log.With("protocol", string(cfg.Protocol), "login", cfg.Login),
+		cfg: cfg, d: d, log: log.With("protocol", cfg.Protocol.String(), "login", cfg.Login),
 		next:       1,
-		gen:        sgip.NewSequenceGenerator(cfg.SGIPNodeID, nil),
 		pending:    make(map[uint32]*call),
 		deliveries: make(chan Delivery, cfg.DeliveryBuffer),
 		stop:       make(chan struct{}),
@@ -185,7 +183,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if cfg.Window > 0 {
 		c.window = make(chan struct{}, cfg.Window)
 	}
-	a := account{login: cfg.Login, secret: cfg.Secret, smgpMode: smgpWireMode(cfg.SMGPLoginMode)}
+	a := account{login: cfg.Login, secret: cfg.Secret, mode: smgpMode(cfg.SMGPLoginMode)}
 	conn, rest, err := dialLogin(ctx, d, cfg.LocalIP, cfg.Addr, a, c.allocSeq(), cfg.DialTimeout, c.log)
 	if err != nil {
 		return nil, err
@@ -199,11 +197,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 func (c *Client) allocSeq() seqNo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.d.fam == famSGIP {
-		s := c.gen.Next()
-		return seqNo{n: s.Counter, s: s}
-	}
-	s := seqNo{n: c.next}
+	s := c.d.newSeq(c.cfg.SGIPNodeID, codec.Timestamp(time.Now()), c.next)
 	c.next++
 	return s
 }
@@ -269,7 +263,10 @@ func (c *Client) SubmitAsync(ctx context.Context, m MT, done func(SubmitResult, 
 		return c.d.appendSubmit(dst, s, &m, c.cfg.Login)
 	}
 	return c.request(ctx, build, codec.KindSubmitResp, false, func(r response, err error) {
-		res := SubmitResult{Seq: r.seq.n, SGIPSeq: r.seq.s, Result: r.result, MsgID: r.msgID}
+		res := SubmitResult{Seq: r.seq.n, SeqField: r.seq.field(c.d), Result: r.result, MsgID: r.msgID}
+		if c.d.SubmitIDIsSeq() {
+			res.MsgID = res.SeqField // known when the Submit left, answered or not
+		}
 		if !r.at.IsZero() {
 			res.Latency = r.at.Sub(r.sent)
 		}
@@ -280,10 +277,10 @@ func (c *Client) SubmitAsync(ctx context.Context, m MT, done func(SubmitResult, 
 // ActiveTest sends CMPP/SMGP Active_Test and waits for its response. SGIP
 // has none: ErrNoActiveTest.
 func (c *Client) ActiveTest(ctx context.Context) error {
-	if c.d.fam == famSGIP {
+	if !c.d.HasActiveTest() {
 		return ErrNoActiveTest
 	}
-	return c.roundTrip(ctx, func(dst []byte, s seqNo) ([]byte, error) { return c.d.appendActiveTest(dst, s) },
+	return c.roundTrip(ctx, func(dst []byte, s seqNo) ([]byte, error) { return c.d.AppendActiveTest(dst, s.field(c.d)), nil },
 		codec.KindActiveTestResp, false)
 }
 
@@ -412,7 +409,7 @@ func (c *Client) Close() error {
 		default:
 			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CloseTimeout)
 			c.closeErr = c.roundTrip(ctx, func(dst []byte, s seqNo) ([]byte, error) {
-				return c.d.appendLogout(dst, s), nil
+				return c.d.AppendLogout(dst, s.field(c.d)), nil
 			}, codec.KindLogoutResp, true)
 			cancel()
 			if errors.Is(c.closeErr, ErrClosed) && c.peerLoggedOut() {
@@ -500,7 +497,7 @@ func (c *Client) read(rest []byte) {
 // the connection.
 func (c *Client) handle(frame []byte) error {
 	var v codec.View
-	if err := c.d.parseView(frame, &v); err != nil {
+	if err := c.d.ParseView(frame, &v); err != nil {
 		err = fmt.Errorf("sp: %s: undecodable frame: %w", c.d.proto, err)
 		c.protoErr(err)
 		if v.Kind.IsResponse() && len(v.Sequence) >= 4 {
@@ -521,9 +518,9 @@ func (c *Client) handle(frame []byte) error {
 	case codec.KindDeliver, codec.KindReport, codec.KindUserRpt:
 		c.deliver(frame, &v, now)
 	case codec.KindActiveTest:
-		return c.write(c.d.appendActiveTestResp(nil, v.Sequence))
+		return c.write(c.d.respondTo(nil, &v, 0))
 	case codec.KindLogout:
-		werr := c.write(c.d.appendLogoutResp(nil, v.Sequence))
+		werr := c.write(c.d.respondTo(nil, &v, 0))
 		c.mu.Lock()
 		c.cause = ErrPeerLogout
 		c.mu.Unlock()
@@ -546,7 +543,7 @@ func (c *Client) complete(v *codec.View, now time.Time) {
 	s := c.d.seqOf(v.Sequence)
 	c.mu.Lock()
 	cl := c.pending[s.n]
-	if cl != nil && !c.d.sameSeq(cl.seq, s) {
+	if cl != nil && !sameSeq(cl.seq, s) {
 		cl = nil // SGIP: same counter, different node or time
 	}
 	if cl != nil {
@@ -559,8 +556,6 @@ func (c *Client) complete(v *codec.View, now time.Time) {
 	}
 	r := response{seq: s, kind: v.Kind, result: v.Result, at: now}
 	switch {
-	case c.d.fam == famSGIP && v.Kind == codec.KindSubmitResp:
-		r.msgID = sgip.AppendSequence(nil, s.s)
 	case len(v.MsgID) > 0:
 		r.msgID = append([]byte(nil), v.MsgID...)
 	}
@@ -572,19 +567,13 @@ func (c *Client) complete(v *codec.View, now time.Time) {
 	c.finish(cl, r, err)
 }
 
-func (c *Client) seqString(s seqNo) string {
-	if c.d.fam == famSGIP {
-		return s.s.String()
-	}
-	return fmt.Sprint(s.n)
-}
+func (c *Client) seqString(s seqNo) string { return c.d.seqString(s) }
 
 // deliver decodes, acknowledges and queues an MO, report or UserRpt.
 func (c *Client) deliver(frame []byte, v *codec.View, now time.Time) {
-	dl, err := c.d.decodeDelivery(frame)
+	dl, err := c.d.decodeDelivery(frame, v)
 	if err != nil {
 		c.protoErr(fmt.Errorf("sp: %s: deliver: %w", c.d.proto, err))
-		dl.Seq = seqCounter(v.Sequence)
 	}
 	dl.ReceivedAt = now
 	result, ack := c.cfg.DeliverResult, !c.cfg.NoDeliverAck
@@ -592,7 +581,7 @@ func (c *Client) deliver(frame []byte, v *codec.View, now time.Time) {
 		result, ack = c.cfg.Ack(dl)
 	}
 	if ack {
-		if err := c.write(c.d.appendDeliverAck(nil, v, result)); err != nil {
+		if err := c.write(c.d.respondTo(nil, v, result)); err != nil {
 			c.log.Debug("acknowledging a deliver", "err", err)
 		} else {
 			dl.Acked, dl.AckResult = true, result

@@ -10,16 +10,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
 // allProtocols are the variants the fake speaks.
-var allProtocols = []config.Protocol{config.SGIP, config.CMPP20, config.CMPP21, config.CMPP30, config.SMGP30, config.SMGP13}
+var allProtocols = []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP21, codec.CMPP30, codec.SMGP30, codec.SMGP13}
 
 // msgIDLen is the length of SubmitResult.MsgID / Delivery.ReportMsgID.
-func msgIDLen(p config.Protocol) int {
-	switch p.Family() {
+func msgIDLen(p codec.Protocol) int {
+	switch p.Family().String() {
 	case "cmpp":
 		return 8
 	case "smgp":
@@ -51,7 +51,7 @@ func dial(t *testing.T, f *fake, mod func(*sp.ClientConfig)) *sp.Client {
 func TestLogin(t *testing.T) {
 	authError := map[string]uint32{"cmpp": 3, "smgp": 21, "sgip": 1}
 	for _, p := range allProtocols {
-		t.Run(string(p)+"/accepted", func(t *testing.T) {
+		t.Run(p.String()+"/accepted", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{})
 			c := dial(t, f, nil)
 			f.conn(t)
@@ -62,18 +62,18 @@ func TestLogin(t *testing.T) {
 				t.Errorf("protocol errors: %v", errs)
 			}
 		})
-		t.Run(string(p)+"/wrong secret surfaces the exact status", func(t *testing.T) {
+		t.Run(p.String()+"/wrong secret surfaces the exact status", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{})
 			_, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: p, Addr: f.addr(), Login: testLogin, Secret: "wrong"})
 			var le *sp.LoginError
 			if !errors.As(err, &le) {
 				t.Fatalf("err = %v, want *LoginError", err)
 			}
-			if le.Status != authError[p.Family()] || le.Protocol != p {
-				t.Errorf("LoginError = %+v, want status %d", le, authError[p.Family()])
+			if le.Status != authError[p.Family().String()] || le.Protocol != p {
+				t.Errorf("LoginError = %+v, want status %d", le, authError[p.Family().String()])
 			}
 		})
-		t.Run(string(p)+"/custom refusal code", func(t *testing.T) {
+		t.Run(p.String()+"/custom refusal code", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{refuseStatus: 77})
 			_, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: p, Addr: f.addr(), Login: testLogin, Secret: "wrong"})
 			var le *sp.LoginError
@@ -83,16 +83,16 @@ func TestLogin(t *testing.T) {
 		})
 	}
 	t.Run("unknown protocol", func(t *testing.T) {
-		_, err := sp.Dial(context.Background(), sp.ClientConfig{Protocol: "smpp", Addr: "127.0.0.1:1"})
+		_, err := sp.Dial(context.Background(), sp.ClientConfig{Protocol: codec.SMPP34, Addr: "127.0.0.1:1"})
 		if !errors.Is(err, sp.ErrBadConfig) {
 			t.Errorf("err = %v, want ErrBadConfig", err)
 		}
 	})
 	t.Run("nothing listening", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{})
+		f := newFake(t, codec.CMPP30, fakeConfig{})
 		addr := f.addr()
 		f.close()
-		if _, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: config.CMPP30, Addr: addr}); err == nil {
+		if _, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: codec.CMPP30, Addr: addr}); err == nil {
 			t.Error("Dial succeeded")
 		}
 	})
@@ -100,7 +100,7 @@ func TestLogin(t *testing.T) {
 
 func TestSubmit(t *testing.T) {
 	for _, p := range allProtocols {
-		t.Run(string(p), func(t *testing.T) {
+		t.Run(p.String(), func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{})
 			c := dial(t, f, nil)
 			ctx := testCtx(t)
@@ -146,8 +146,8 @@ func TestSubmit(t *testing.T) {
 }
 
 func TestSubmitChecksTheResponse(t *testing.T) {
-	for _, p := range []config.Protocol{config.SGIP, config.CMPP30, config.SMGP30} {
-		t.Run(string(p)+"/wrong sequence is not taken as the answer", func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.SGIP, codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String()+"/wrong sequence is not taken as the answer", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{badSeq: true})
 			c := dial(t, f, func(c *sp.ClientConfig) { c.ResponseTimeout = 300 * time.Millisecond })
 			_, err := c.Submit(testCtx(t), sp.MT{SPNumber: "10655123", Users: []string{"13800138000"}, Text: "x"})
@@ -159,7 +159,7 @@ func TestSubmitChecksTheResponse(t *testing.T) {
 				t.Errorf("ProtocolErrors = %v, want one ErrUnknownSequence", errs)
 			}
 		})
-		t.Run(string(p)+"/wrong command is an error", func(t *testing.T) {
+		t.Run(p.String()+"/wrong command is an error", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{wrongCmd: true})
 			c := dial(t, f, nil)
 			_, err := c.Submit(testCtx(t), sp.MT{SPNumber: "10655123", Users: []string{"13800138000"}, Text: "x"})
@@ -169,7 +169,7 @@ func TestSubmitChecksTheResponse(t *testing.T) {
 		})
 	}
 	t.Run("bad MT", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{})
+		f := newFake(t, codec.CMPP30, fakeConfig{})
 		c := dial(t, f, nil)
 		if _, err := c.Submit(testCtx(t), sp.MT{Text: "no users"}); !errors.Is(err, sp.ErrBadMT) {
 			t.Errorf("err = %v, want ErrBadMT", err)
@@ -179,8 +179,8 @@ func TestSubmitChecksTheResponse(t *testing.T) {
 
 func TestSubmitAsyncPipelined(t *testing.T) {
 	const n = 200
-	for _, p := range []config.Protocol{config.SGIP, config.CMPP21, config.CMPP30, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.SGIP, codec.CMPP21, codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) {
 			// The fake holds 50 answers and sends them in reverse order.
 			f := newFake(t, p, fakeConfig{hold: 50})
 			c := dial(t, f, nil)
@@ -240,7 +240,7 @@ func TestSubmitAsyncPipelined(t *testing.T) {
 		})
 	}
 	t.Run("window blocks the caller", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{hold: 4})
+		f := newFake(t, codec.CMPP30, fakeConfig{hold: 4})
 		c := dial(t, f, func(c *sp.ClientConfig) { c.Window = 4 })
 		ctx := testCtx(t)
 		var wg sync.WaitGroup
@@ -259,8 +259,8 @@ func TestSubmitAsyncPipelined(t *testing.T) {
 }
 
 func TestDeliveries(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP20, config.CMPP30, config.SMGP30, config.SMGP13} {
-		t.Run(string(p)+"/MO and report acknowledged and surfaced", func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP20, codec.CMPP30, codec.SMGP30, codec.SMGP13} {
+		t.Run(p.String()+"/MO and report acknowledged and surfaced", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{})
 			c := dial(t, f, nil)
 			fc := f.conn(t)
@@ -288,7 +288,7 @@ func TestDeliveries(t *testing.T) {
 				t.Errorf("report delivery %+v, want ReportMsgID %x", d, res.MsgID)
 			}
 		})
-		t.Run(string(p)+"/configured result", func(t *testing.T) {
+		t.Run(p.String()+"/configured result", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{})
 			c := dial(t, f, func(c *sp.ClientConfig) { c.DeliverResult = 9 })
 			fc := f.conn(t)
@@ -301,7 +301,7 @@ func TestDeliveries(t *testing.T) {
 				t.Errorf("delivery %+v", d)
 			}
 		})
-		t.Run(string(p)+"/no ack", func(t *testing.T) {
+		t.Run(p.String()+"/no ack", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{})
 			c := dial(t, f, func(c *sp.ClientConfig) { c.NoDeliverAck = true })
 			fc := f.conn(t)
@@ -324,7 +324,7 @@ func TestDeliveries(t *testing.T) {
 		})
 	}
 	t.Run("Ack hook decides per delivery", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{})
+		f := newFake(t, codec.CMPP30, fakeConfig{})
 		c := dial(t, f, func(c *sp.ClientConfig) {
 			c.Ack = func(d sp.Delivery) (uint32, bool) { return 0, d.Text != "drop" }
 		})
@@ -342,8 +342,8 @@ func TestDeliveries(t *testing.T) {
 }
 
 func TestActiveTest(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP20, config.CMPP30, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP20, codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{})
 			c := dial(t, f, nil)
 			fc := f.conn(t)
@@ -357,7 +357,7 @@ func TestActiveTest(t *testing.T) {
 		})
 	}
 	t.Run("sgip has none", func(t *testing.T) {
-		f := newFake(t, config.SGIP, fakeConfig{})
+		f := newFake(t, codec.SGIP, fakeConfig{})
 		c := dial(t, f, nil)
 		if err := c.ActiveTest(testCtx(t)); !errors.Is(err, sp.ErrNoActiveTest) {
 			t.Errorf("err = %v", err)
@@ -366,8 +366,8 @@ func TestActiveTest(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
-	for _, p := range []config.Protocol{config.SGIP, config.CMPP30, config.SMGP30} {
-		t.Run(string(p)+"/logout answered", func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.SGIP, codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String()+"/logout answered", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{})
 			c := dial(t, f, nil)
 			fc := f.conn(t)
@@ -389,7 +389,7 @@ func TestClose(t *testing.T) {
 				t.Errorf("Err after clean Close: %v", c.Err())
 			}
 		})
-		t.Run(string(p)+"/peer logout", func(t *testing.T) {
+		t.Run(p.String()+"/peer logout", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{hold: 1000, holdIdle: time.Minute})
 			c := dial(t, f, nil)
 			fc := f.conn(t)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/config"
 )
 
 // TestAcknowledgedDeliveryIsNeverDropped: a delivery the client has
@@ -19,7 +18,7 @@ import (
 // lost it half the time, and with it a report or MO from a crash test's
 // ledger.
 func TestAcknowledgedDeliveryIsNeverDropped(t *testing.T) {
-	d, err := newDialect(config.CMPP30)
+	d, err := newDialect(codec.CMPP30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +31,7 @@ func TestAcknowledgedDeliveryIsNeverDropped(t *testing.T) {
 		frame := cmpp.Append(nil, cmpp.V30, uint32(i+1), &cmpp.Deliver{MsgID: uint64(i + 1), DestID: "10655123",
 			SrcTerminalID: "13800138000", MsgContent: []byte("mo")})
 		var v codec.View
-		if err := d.parseView(frame, &v); err != nil {
+		if err := d.ParseView(frame, &v); err != nil {
 			t.Fatal(err)
 		}
 		c.deliveries = make(chan Delivery, 1) // room for it

@@ -1,13 +1,9 @@
 package sp
 
 import (
-	"encoding/binary"
-	"fmt"
 	"time"
 
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/codec/smgp"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
 )
 
@@ -60,85 +56,27 @@ type Delivery struct {
 	ReceivedAt time.Time
 }
 
-// sgipStat names an SGIP Report State in the CMPP/SMGP Stat vocabulary.
-func sgipStat(state uint8) string {
-	switch state {
-	case sgip.StateDelivered:
-		return "DELIVRD"
-	case sgip.StateWaiting:
-		return "ACCEPTD"
-	}
-	return "UNDELIV"
-}
-
 // decodeDelivery decodes a Deliver (CMPP, SMGP) or a Deliver, Report or
 // UserRpt (SGIP) frame into a Delivery.
-func (d *dialect) decodeDelivery(frame []byte) (Delivery, error) {
-	var out Delivery
-	switch d.fam {
-	case famCMPP:
-		h, p, err := cmpp.Decode(frame, d.cmppV)
-		if err != nil {
-			return out, err
-		}
-		dl, ok := p.(*cmpp.Deliver)
-		if !ok {
-			return out, fmt.Errorf("sp: %s: %s is not a Deliver", d.proto, p.Command())
-		}
-		out.Seq = h.SequenceID
-		out.IsReport = dl.IsReport()
-		out.User, out.SPNumber, out.ServiceCode = dl.SrcTerminalID, dl.DestID, dl.ServiceID
-		out.Content, out.Coding, out.LinkID = dl.MsgContent, dl.MsgFmt, dl.LinkID
-		out.MsgID = binary.BigEndian.AppendUint64(nil, dl.MsgID)
-		if dl.Report != nil {
-			out.ReportMsgID = binary.BigEndian.AppendUint64(nil, dl.Report.MsgID)
-			out.Stat = dl.Report.Stat
-			if dl.Report.DestTerminalID != "" {
-				out.User = dl.Report.DestTerminalID
-			}
-		}
-	case famSMGP:
-		h, p, err := smgp.Decode(frame, d.smgpV)
-		if err != nil {
-			return out, err
-		}
-		dl, ok := p.(*smgp.Deliver)
-		if !ok {
-			return out, fmt.Errorf("sp: %s: %s is not a Deliver", d.proto, p.Command())
-		}
-		out.Seq = h.SequenceID
-		out.IsReport = dl.IsReport == 1
-		out.User, out.SPNumber = dl.SrcTermID, dl.DestTermID
-		out.Content, out.Coding, out.LinkID = dl.MsgContent, dl.MsgFormat, dl.LinkID()
-		out.MsgID = append([]byte(nil), dl.MsgID[:]...)
-		if dl.Report != nil {
-			out.ReportMsgID = append([]byte(nil), dl.Report.ID[:]...)
-			out.Stat = dl.Report.Stat
-		}
-	default:
-		h, p, err := sgip.Decode(frame)
-		if err != nil {
-			return out, err
-		}
-		out.Seq = h.Sequence.Counter
-		switch p := p.(type) {
-		case *sgip.Deliver:
-			out.User, out.SPNumber = p.UserNumber, p.SPNumber
-			out.Content, out.Coding, out.LinkID = p.MessageContent, p.MessageCoding, p.LinkID()
-		case *sgip.Report:
-			out.IsReport = true
-			out.User = p.UserNumber
-			out.ReportMsgID = sgip.AppendSequence(nil, p.SubmitSequenceNumber)
-			out.State, out.ErrorCode = p.State, uint8(p.ErrorCode)
-			out.Stat = sgipStat(p.State)
-		case *sgip.UserRpt:
-			out.IsUserRpt = true
-			out.User, out.SPNumber, out.UserCondition = p.UserNumber, p.SPNumber, p.UserCondition
-		default:
-			return out, fmt.Errorf("sp: sgip: %s is not a Deliver, Report or UserRpt", p.Command())
-		}
+func (d *dialect) decodeDelivery(frame []byte, v *codec.View) (Delivery, error) {
+	out := Delivery{Seq: seqCounter(v.Sequence)}
+	var dl codec.Delivery
+	if err := d.DecodeDelivery(frame, &dl); err != nil {
+		return out, err
 	}
-	if !out.IsReport && !out.IsUserRpt {
+	switch dl.Kind {
+	case codec.KindReport:
+		r := &dl.Report
+		out.IsReport = true
+		out.User, out.SPNumber, out.ServiceCode, out.MsgID = r.User, r.SPNumber, r.ServiceCode, r.MsgID
+		out.ReportMsgID, out.Stat, out.State, out.ErrorCode = r.SubmitID, r.Stat, r.State, r.ErrorCode
+	case codec.KindUserRpt:
+		out.IsUserRpt = true
+		out.User, out.SPNumber, out.UserCondition = dl.Deliver.User, dl.Deliver.SPNumber, dl.UserCondition
+	default:
+		m := &dl.Deliver
+		out.User, out.SPNumber, out.ServiceCode, out.MsgID = m.User, m.SPNumber, m.ServiceCode, m.MsgID
+		out.Content, out.Coding, out.LinkID = m.Content, m.Coding, m.LinkID
 		if s, err := text.Decode(out.Coding, out.Content); err == nil {
 			out.Text = s
 		}

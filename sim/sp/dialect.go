@@ -7,92 +7,70 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
+	dialects "github.com/spsmg/spsmg/codec/dialect"
 )
 
-// family is the protocol without its version.
-type family uint8
-
-const (
-	famSGIP family = iota + 1
-	famCMPP
-	famSMGP
-)
-
-// dialect is everything the simulator needs to know about one protocol
-// version: framing, the login exchange, the Submit layout and the answers
-// it owes the peer. Stateless; safe for concurrent use.
+// dialect is the protocol the simulator speaks: its codec.Dialect, with
+// the framer and the sequence layout read out once. Stateless; safe for
+// concurrent use.
 type dialect struct {
-	proto  config.Protocol
-	fam    family
-	cmppV  cmpp.Version
-	smgpV  smgp.Version
+	codec.Dialect
+	proto  codec.Protocol
 	framer codec.Framer
+	seq    codec.SeqLayout
 }
 
-func newDialect(p config.Protocol) (*dialect, error) {
-	d := &dialect{proto: p}
-	switch p.Family() {
-	case "sgip":
-		d.fam, d.framer = famSGIP, sgip.NewFramer(0)
-	case "cmpp":
-		d.fam, d.framer = famCMPP, cmpp.NewFramer(0)
-		d.cmppV = cmpp.Version(p.Version())
-	case "smgp":
-		d.fam, d.framer = famSMGP, smgp.NewFramer(0)
-		d.smgpV = smgp.Version(p.Version())
-	default:
-		return nil, fmt.Errorf("%w: protocol %q (want one of %v)", ErrBadConfig, p, config.Protocols)
+func newDialect(p codec.Protocol) (*dialect, error) {
+	d := dialects.For(p)
+	if d == nil {
+		return nil, fmt.Errorf("%w: protocol %q (want one of %v)", ErrBadConfig, p, dialects.Protocols())
 	}
-	return d, nil
+	return &dialect{Dialect: d, proto: p, framer: d.Framer(0), seq: d.Seq()}, nil
 }
 
 // headerLen is the size of the protocol's header.
 func (d *dialect) headerLen() int { return d.framer.HeaderLen }
 
 // termIDLen is the width of one recipient slot of a Submit: the stride of
-// View.Dest.
+// View.Dest, read from a one-recipient Submit.
 func (d *dialect) termIDLen() int {
-	switch d.fam {
-	case famCMPP:
-		return d.cmppV.Family().TerminalIDLen()
-	case famSGIP:
-		return sgip.NumberLen
+	var s seqNo
+	f := d.AppendSubmit(nil, s.field(d), &codec.Submit{Dests: []string{"1"}})
+	var v codec.View
+	if d.ParseView(f, &v) != nil {
+		return 0
 	}
-	return smgp.TermIDLen
+	return len(v.DestField(0))
 }
 
-// parseView is the protocol's zero-copy ParseView.
-func (d *dialect) parseView(frame []byte, v *codec.View) error {
-	switch d.fam {
-	case famCMPP:
-		return cmpp.ParseView(frame, d.cmppV, v)
-	case famSMGP:
-		return smgp.ParseView(frame, d.smgpV, v)
-	}
-	return sgip.ParseView(frame, v)
-}
-
-// seqNo is the sequence of a request the simulator sends. n is the uint32
-// of CMPP/SMGP, or the counter part of the SGIP sequence s; every protocol
-// ends its header's sequence field with those 4 bytes, so a response is
-// matched on them (seqCounter) and, in SGIP, then compared whole.
+// seqNo is the sequence of a request: the whole field as it goes on the
+// wire (4 bytes, SGIP 12), and n, its counter, the field's last 4 bytes in
+// every protocol. A response is matched on n and then compared whole.
 type seqNo struct {
 	n uint32
-	s sgip.Sequence
+	b [codec.MaxSeqLen]byte
 }
 
-// sameSeq compares two sequences the way the protocol does: 4 bytes, or
-// all 12 in SGIP.
-func (d *dialect) sameSeq(a, b seqNo) bool {
-	if d.fam == famSGIP {
-		return a.s == b.s
-	}
-	return a.n == b.n
+// newSeq makes the sequence with counter n; SGIP puts node and time before
+// it.
+func (d *dialect) newSeq(node, ts, n uint32) seqNo {
+	s := seqNo{n: n}
+	d.PutSeq(s.b[:d.seq.Len], node, ts, n)
+	return s
 }
+
+// withCounter is s with counter n: the same node and time.
+func (d *dialect) withCounter(s seqNo, n uint32) seqNo {
+	s.n = n
+	binary.BigEndian.PutUint32(s.b[d.seq.Len-4:d.seq.Len], n)
+	return s
+}
+
+// field is s as the builders take it.
+func (s *seqNo) field(d *dialect) []byte { return s.b[:d.seq.Len] }
+
+// sameSeq compares two sequences whole.
+func sameSeq(a, b seqNo) bool { return a == b }
 
 // seqCounter reads the last 4 bytes of a View.Sequence: the CMPP/SMGP
 // Sequence_Id or the SGIP counter.
@@ -102,152 +80,56 @@ func seqCounter(field []byte) uint32 {
 
 // seqOf turns a View.Sequence back into a seqNo (for answering a request).
 func (d *dialect) seqOf(field []byte) seqNo {
-	if d.fam == famSGIP {
-		s := sgip.DecodeSequence(field)
-		return seqNo{n: s.Counter, s: s}
+	s := seqNo{n: seqCounter(field)}
+	copy(s.b[:], field)
+	return s
+}
+
+// seqString prints a sequence for errors: its counter, or the whole field
+// in hex when it holds more.
+func (d *dialect) seqString(s seqNo) string {
+	if d.seq.Len == 4 {
+		return fmt.Sprint(s.n)
 	}
-	return seqNo{n: binary.BigEndian.Uint32(field)}
+	return fmt.Sprintf("%x", s.b[:d.seq.Len])
 }
 
 // account is what a login needs.
 type account struct {
 	login, secret string
-	smgpMode      uint8
+	mode          codec.LoginMode
 }
 
 // appendLogin appends the login request: CMPP Connect (AuthenticatorSource),
-// SMGP Login (AuthenticatorClient), SGIP Bind type 1. It returns the
-// authenticator sent, to check the server's answer against.
-func (d *dialect) appendLogin(dst []byte, a account, s seqNo, now time.Time) ([]byte, [16]byte) {
-	ts := codec.Timestamp(now)
-	switch d.fam {
-	case famCMPP:
-		c := cmpp.NewConnect(a.login, a.secret, d.cmppV, ts)
-		var auth [16]byte
-		copy(auth[:], c.AuthenticatorSource)
-		return cmpp.Append(dst, d.cmppV, s.n, c), auth
-	case famSMGP:
-		auth := smgp.AuthenticatorClient(a.login, a.secret, ts)
-		l := &smgp.Login{ClientID: a.login, AuthenticatorClient: auth, LoginMode: a.smgpMode,
-			TimeStamp: ts, ClientVersion: d.smgpV}
-		return smgp.Append(dst, d.smgpV, s.n, l), auth
-	}
-	b := &sgip.Bind{LoginType: sgip.LoginSPToSMG, LoginName: a.login, LoginPassword: a.secret}
-	return sgip.Append(dst, s.s, b), [16]byte{}
+// SMGP Login (AuthenticatorClient), SGIP Bind type 1. It returns the login
+// as the server reads it, to check the server's answer against.
+func (d *dialect) appendLogin(dst []byte, a account, s seqNo, now time.Time) ([]byte, codec.LoginView) {
+	start := len(dst)
+	dst = d.AppendLogin(dst, s.field(d), &codec.Login{Name: a.login, Secret: a.secret, Mode: a.mode, Time: now})
+	sent, _ := d.DecodeLogin(dst[start:])
+	return dst, sent
 }
 
 // loginResult reads a login response: its status, and whether the server's
 // authenticator checks out (always true for SGIP, which has none). A client
 // logs a mismatch but does not fail on it (cmpp.md §15, smgp30.md §4).
-func (d *dialect) loginResult(frame []byte, auth [16]byte, secret string) (status uint32, authOK bool, err error) {
-	switch d.fam {
-	case famCMPP:
-		_, p, err := cmpp.Decode(frame, d.cmppV)
-		if err != nil {
-			return 0, false, err
-		}
-		r, ok := p.(*cmpp.ConnectResp)
-		if !ok {
-			return 0, false, fmt.Errorf("sp: %s login: got %s, want CMPP_CONNECT_RESP", d.proto, p.Command())
-		}
-		if r.Status != cmpp.ConnectOK {
-			return uint32(r.Status), true, nil
-		}
-		// The status width follows the layout the server chose (§4, §15):
-		// try both so that a 3.0 server answering 2.x does not warn.
-		ok2 := string(r.AuthenticatorISMG) == string(sliceOf(cmpp.AuthenticatorISMG(0, cmpp.V21, auth, secret)))
-		ok3 := string(r.AuthenticatorISMG) == string(sliceOf(cmpp.AuthenticatorISMG(0, cmpp.V30, auth, secret)))
-		return 0, ok2 || ok3, nil
-	case famSMGP:
-		_, p, err := smgp.Decode(frame, d.smgpV)
-		if err != nil {
-			return 0, false, err
-		}
-		r, ok := p.(*smgp.LoginResp)
-		if !ok {
-			return 0, false, fmt.Errorf("sp: %s login: got %s, want SMGP_LOGIN_RESP", d.proto, p.Command())
-		}
-		if r.Status != smgp.StatusOK {
-			return uint32(r.Status), true, nil
-		}
-		return 0, smgp.VerifyAuthenticatorServer(r, auth, secret), nil
-	}
-	_, p, err := sgip.Decode(frame)
+func (d *dialect) loginResult(frame []byte, sent *codec.LoginView, secret string) (status uint32, authOK bool, err error) {
+	r, err := d.DecodeLoginResp(frame)
 	if err != nil {
-		return 0, false, err
+		return 0, false, fmt.Errorf("sp: %s login: %w", d.proto, err)
 	}
-	r, ok := p.(*sgip.Resp)
-	if !ok || r.ID != sgip.CmdBindResp {
-		return 0, false, fmt.Errorf("sp: sgip login: got %s, want SGIP_BIND_RESP", p.Command())
-	}
-	return uint32(r.Result), true, nil
+	return r.Status, d.VerifyLoginResp(&r, sent, secret), nil
 }
 
-func sliceOf(a [16]byte) []byte { return a[:] }
-
-// appendLogout appends CMPP Terminate, SMGP Exit or SGIP Unbind.
-func (d *dialect) appendLogout(dst []byte, s seqNo) []byte {
-	switch d.fam {
-	case famCMPP:
-		return cmpp.Append(dst, d.cmppV, s.n, &cmpp.Terminate{})
-	case famSMGP:
-		return smgp.AppendExit(dst, s.n)
-	}
-	return sgip.Append(dst, s.s, &sgip.Unbind{})
-}
-
-// appendLogoutResp answers the peer's logout request with sequence field seq.
-func (d *dialect) appendLogoutResp(dst []byte, seq []byte) []byte {
-	s := d.seqOf(seq)
-	switch d.fam {
-	case famCMPP:
-		return cmpp.AppendTerminateResp(dst, s.n)
-	case famSMGP:
-		return smgp.AppendExitResp(dst, s.n)
-	}
-	return sgip.AppendResp(dst, sgip.CmdUnbind, s.s, 0)
-}
-
-// appendActiveTest appends CMPP/SMGP Active_Test; SGIP has none.
-func (d *dialect) appendActiveTest(dst []byte, s seqNo) ([]byte, error) {
-	switch d.fam {
-	case famCMPP:
-		return cmpp.AppendActiveTest(dst, s.n), nil
-	case famSMGP:
-		return smgp.AppendActiveTest(dst, s.n), nil
-	}
-	return dst, ErrNoActiveTest
-}
-
-// appendActiveTestResp answers the peer's Active_Test.
-func (d *dialect) appendActiveTestResp(dst []byte, seq []byte) []byte {
-	s := d.seqOf(seq)
-	if d.fam == famSMGP {
-		return smgp.AppendActiveTestResp(dst, s.n)
-	}
-	return cmpp.AppendActiveTestResp(dst, s.n)
-}
-
-// appendDeliverAck answers a Deliver (CMPP, SMGP: MO or report; SGIP:
-// Deliver, Report or UserRpt) whose view is v with result. Does not
-// allocate when dst has room.
-func (d *dialect) appendDeliverAck(dst []byte, v *codec.View, result uint32) []byte {
-	s := d.seqOf(v.Sequence)
-	switch d.fam {
-	case famCMPP:
-		var id uint64
-		if len(v.MsgID) == 8 {
-			id = binary.BigEndian.Uint64(v.MsgID)
-		}
-		return cmpp.AppendDeliverResp(dst, d.cmppV, s.n, id, cmpp.Result(result))
-	case famSMGP:
-		return smgp.AppendDeliverResp(dst, s.n, v.MsgID, smgp.Status(result))
-	}
-	return sgip.AppendResp(dst, sgip.CommandID(v.Command), s.s, uint8(result))
+// respondTo appends the response to the peer's request v (a logout, an
+// active test, a Deliver/Report/UserRpt acknowledgement) with result. Does
+// not allocate when dst has room.
+func (d *dialect) respondTo(dst []byte, v *codec.View, result uint32) []byte {
+	return d.AppendResp(dst, v, result)
 }
 
 // appendSubmit builds m into the protocol's Submit and appends the frame.
-// login is the CMPP Msg_src default.
+// login is the CorpID default (CMPP Msg_src is the SP_Id).
 func (d *dialect) appendSubmit(dst []byte, s seqNo, m *MT, login string) ([]byte, error) {
 	if err := m.check(); err != nil {
 		return dst, err
@@ -256,70 +138,16 @@ func (d *dialect) appendSubmit(dst []byte, s seqNo, m *MT, login string) ([]byte
 	if err != nil {
 		return dst, err
 	}
-	var udhi uint8
-	if m.UDHI {
-		udhi = 1
+	corp := m.CorpID
+	if corp == "" {
+		corp = login
 	}
-	switch d.fam {
-	case famCMPP:
-		p := &cmpp.Submit{
-			PkTotal: max(m.PkTotal, 1), PkNumber: max(m.PkNumber, 1),
-			ServiceID: m.ServiceCode, TPUDHI: udhi, MsgFmt: coding,
-			MsgSrc: login, FeeType: "01", FeeCode: "000000",
-			SrcID: m.SPNumber, DestTerminalID: m.Users, MsgContent: content, LinkID: m.LinkID,
-		}
-		if m.NeedReport {
-			p.RegisteredDelivery = 1
-		}
-		if m.CorpID != "" {
-			p.MsgSrc = m.CorpID
-		}
-		if m.Edit != nil {
-			m.Edit(p)
-		}
-		return cmpp.Append(dst, d.cmppV, s.n, p), nil
-	case famSMGP:
-		p := &smgp.Submit{
-			MsgType: smgp.MsgTypeMT, Priority: 1, ServiceID: m.ServiceCode,
-			FeeType: "00", FeeCode: "000000", FixedFee: "000000", MsgFormat: coding,
-			SrcTermID: m.SPNumber, DestTermID: m.Users, MsgContent: content,
-		}
-		if m.NeedReport {
-			p.NeedReport = 1
-		}
-		if m.UDHI {
-			p.SetTLV(smgp.TagTPUdhi, []byte{1})
-		}
-		if m.PkTotal > 0 {
-			p.SetTLV(smgp.TagPkTotal, []byte{m.PkTotal})
-			p.SetTLV(smgp.TagPkNumber, []byte{max(m.PkNumber, 1)})
-		}
-		if m.LinkID != "" {
-			p.SetTLV(smgp.TagLinkID, codec.AppendText(nil, m.LinkID, smgp.LinkIDLen))
-		}
-		if m.Edit != nil {
-			m.Edit(p)
-		}
-		return smgp.Append(dst, d.smgpV, s.n, p), nil
+	sub := codec.Submit{
+		SPNumber: m.SPNumber, Dests: m.Users, ServiceCode: m.ServiceCode, LinkID: m.LinkID, CorpID: corp,
+		Fee: codec.Fee{Payer: codec.PayerSP}, Coding: coding, Content: content, UDHI: m.UDHI,
+		NeedReport: m.NeedReport, Priority: m.Priority, PkTotal: m.PkTotal, PkNumber: m.PkNumber,
 	}
-	p := &sgip.Submit{
-		SPNumber: m.SPNumber, ChargeNumber: sgip.ChargeSP, UserNumber: m.Users,
-		CorpID: m.CorpID, ServiceType: m.ServiceCode, FeeType: sgip.FeeTypeFree,
-		FeeValue: "0", GivenValue: "0", MorelatetoMTFlag: sgip.MTNotCausedByMO,
-		ReportFlag: sgip.ReportFlagNone, TPUDHI: udhi, MessageCoding: coding,
-		MessageContent: content,
-	}
-	if m.LinkID != "" {
-		p.MorelatetoMTFlag = sgip.MTFirstOnDemand
-		p.Reserve = []byte(m.LinkID)
-	}
-	if m.NeedReport {
-		p.ReportFlag = sgip.ReportFlagAlways
-	}
-	if m.Edit != nil {
-		m.Edit(p)
-	}
-	return sgip.Append(dst, s.s, p), nil
+	return d.AppendSubmit(dst, s.field(d), &sub), nil
 }
 
 var errUserCount = errors.New("want 1 to 100 recipients")

@@ -16,15 +16,15 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
 type echoServer struct {
 	gnet.BuiltinEventEngine
-	proto  config.Protocol
+	proto  codec.Protocol
 	framer codec.Framer
 	ready  chan gnet.Engine
 }
@@ -45,13 +45,13 @@ func (quietLogger) Fatalf(string, ...any) {}
 
 var (
 	echoMu      sync.Mutex
-	echoServers = map[config.Protocol]string{}
+	echoServers = map[codec.Protocol]string{}
 )
 
 // echoAddr returns the address of the echo server for p, starting it on
 // first use. Servers live until the test binary exits (gnet's Stop polls
 // every 500 ms; benchmarks call this once per b.N).
-func echoAddr(tb testing.TB, p config.Protocol) string {
+func echoAddr(tb testing.TB, p codec.Protocol) string {
 	tb.Helper()
 	echoMu.Lock()
 	defer echoMu.Unlock()
@@ -59,7 +59,7 @@ func echoAddr(tb testing.TB, p config.Protocol) string {
 		return a
 	}
 	e := &echoServer{proto: p, ready: make(chan gnet.Engine, 1)}
-	switch p.Family() {
+	switch p.Family().String() {
 	case "cmpp":
 		e.framer = cmpp.NewFramer(0)
 	case "smgp":
@@ -136,9 +136,9 @@ func (e *echoServer) OnTraffic(c gnet.Conn) gnet.Action {
 
 // answer appends the response to one frame.
 func (e *echoServer) answer(out, frame []byte, v *codec.View) []byte {
-	switch e.proto.Family() {
+	switch e.proto.Family().String() {
 	case "cmpp":
-		ver := cmpp.Version(e.proto.Version())
+		ver := cmpp.Version(dialect.For(e.proto).Version())
 		if cmpp.ParseView(frame, ver, v) != nil {
 			return out
 		}
@@ -155,7 +155,7 @@ func (e *echoServer) answer(out, frame []byte, v *codec.View) []byte {
 			return cmpp.AppendActiveTestResp(out, seq)
 		}
 	case "smgp":
-		ver := smgp.Version(e.proto.Version())
+		ver := smgp.Version(dialect.For(e.proto).Version())
 		if smgp.ParseView(frame, ver, v) != nil {
 			return out
 		}

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
+	dialects "github.com/spsmg/spsmg/codec/dialect"
 )
 
 // Sentinel errors. Callers act on them with errors.Is.
@@ -31,8 +29,9 @@ var (
 	// request has. Recorded in ProtocolErrors; the response is dropped.
 	ErrUnknownSequence = errors.New("sp: response sequence matches no request")
 
-	// ErrNoActiveTest: SGIP has no keep-alive command (sgip12.md §2).
-	ErrNoActiveTest = errors.New("sp: SGIP has no active test")
+	// ErrNoActiveTest: the protocol has no keep-alive command (SGIP,
+	// sgip12.md §2).
+	ErrNoActiveTest = errors.New("sp: the protocol has no active test")
 
 	// ErrBadMT: the MT cannot be encoded (no recipient, too many, text
 	// that its coding cannot carry).
@@ -49,37 +48,24 @@ var (
 //	var le *sp.LoginError
 //	if errors.As(err, &le) && le.Status == 3 { … }
 type LoginError struct {
-	Protocol config.Protocol
+	Protocol codec.Protocol
 	Status   uint32
 }
 
 func (e *LoginError) Error() string {
-	return "sp: " + string(e.Protocol) + " login refused: status " +
-		strconv.FormatUint(uint64(e.Status), 10) + " (" + statusText(e.Protocol, e.Status, true) + ")"
-}
-
-// statusText names a result code of protocol p. login selects the login
-// status table (CMPP Connect_Resp Status differs from Submit_Resp Result).
-func statusText(p config.Protocol, code uint32, login bool) string {
-	switch p.Family() {
-	case "cmpp":
-		if login {
-			return cmpp.ConnectStatus(code).String()
-		}
-		return cmpp.Result(code).String()
-	case "smgp":
-		return smgp.Status(code).String()
-	case "sgip":
-		if code > 255 {
-			return "result " + strconv.FormatUint(uint64(code), 10)
-		}
-		return sgip.Result(code).String()
+	text := "unknown"
+	if d := dialects.For(e.Protocol); d != nil {
+		text = d.LoginResultText(e.Status)
 	}
-	return "unknown"
+	return "sp: " + e.Protocol.String() + " login refused: status " +
+		strconv.FormatUint(uint64(e.Status), 10) + " (" + text + ")"
 }
 
 // ResultText names a Submit_Resp result code of protocol p in the spec's
 // words, e.g. "flow control error" for CMPP 8; for reports and logs.
-func ResultText(p config.Protocol, result uint32) string {
-	return statusText(p, result, false)
+func ResultText(p codec.Protocol, result uint32) string {
+	if d := dialects.For(p); d != nil {
+		return d.ResultText(result)
+	}
+	return "unknown"
 }

@@ -18,10 +18,10 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
 	"github.com/spsmg/spsmg/codec/text"
-	"github.com/spsmg/spsmg/config"
 )
 
 const (
@@ -82,7 +82,7 @@ type ackRec struct {
 
 type fake struct {
 	t     testing.TB
-	proto config.Protocol
+	proto codec.Protocol
 	cfg   fakeConfig
 	l     net.Listener
 
@@ -114,7 +114,7 @@ type fakeConn struct {
 	submits int // serve goroutine only
 }
 
-func newFake(t testing.TB, proto config.Protocol, cfg fakeConfig) *fake {
+func newFake(t testing.TB, proto codec.Protocol, cfg fakeConfig) *fake {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -179,7 +179,7 @@ func (f *fake) accept() {
 	}
 }
 
-func (f *fake) family() string { return f.proto.Family() }
+func (f *fake) family() string { return f.proto.Family().String() }
 
 func (fc *fakeConn) write(b []byte) {
 	fc.wmu.Lock()
@@ -200,9 +200,9 @@ func (fc *fakeConn) framer() codec.Framer {
 func (fc *fakeConn) view(frame []byte, v *codec.View) error {
 	switch fc.f.family() {
 	case "cmpp":
-		return cmpp.ParseView(frame, cmpp.Version(fc.f.proto.Version()), v)
+		return cmpp.ParseView(frame, cmpp.Version(dialect.For(fc.f.proto).Version()), v)
 	case "smgp":
-		return smgp.ParseView(frame, smgp.Version(fc.f.proto.Version()), v)
+		return smgp.ParseView(frame, smgp.Version(dialect.For(fc.f.proto).Version()), v)
 	}
 	return sgip.ParseView(frame, v)
 }
@@ -336,7 +336,7 @@ func (fc *fakeConn) login(frame []byte) bool {
 	f := fc.f
 	switch f.family() {
 	case "cmpp":
-		v := cmpp.Version(f.proto.Version())
+		v := cmpp.Version(dialect.For(f.proto).Version())
 		h, p, err := cmpp.Decode(frame, v)
 		if err != nil {
 			f.t.Errorf("fake: %v", err)
@@ -358,7 +358,7 @@ func (fc *fakeConn) login(frame []byte) bool {
 		fc.write(cmpp.Append(nil, v, h.SequenceID, cmpp.NewConnectResp(c, status, testSecret, v)))
 		return status == cmpp.ConnectOK
 	case "smgp":
-		v := smgp.Version(f.proto.Version())
+		v := smgp.Version(dialect.For(f.proto).Version())
 		h, p, err := smgp.Decode(frame, v)
 		if err != nil {
 			f.t.Errorf("fake: %v", err)
@@ -409,7 +409,7 @@ func (fc *fakeConn) submit(frame []byte, v *codec.View) (resp, report []byte) {
 	rec := submitRec{conn: fc.id}
 	switch f.family() {
 	case "cmpp":
-		_, p, err := cmpp.Decode(frame, cmpp.Version(f.proto.Version()))
+		_, p, err := cmpp.Decode(frame, cmpp.Version(dialect.For(f.proto).Version()))
 		if err != nil {
 			f.t.Errorf("fake: %v", err)
 		}
@@ -418,7 +418,7 @@ func (fc *fakeConn) submit(frame []byte, v *codec.View) (resp, report []byte) {
 		rec.text, _ = text.Decode(s.MsgFmt, s.MsgContent)
 		rec.needReport = s.RegisteredDelivery == 1
 	case "smgp":
-		_, p, err := smgp.Decode(frame, smgp.Version(f.proto.Version()))
+		_, p, err := smgp.Decode(frame, smgp.Version(dialect.For(f.proto).Version()))
 		if err != nil {
 			f.t.Errorf("fake: %v", err)
 		}
@@ -451,7 +451,7 @@ func (fc *fakeConn) submit(frame []byte, v *codec.View) (resp, report []byte) {
 	n := f.msgIDs.Add(1)
 	switch f.family() {
 	case "cmpp":
-		v := cmpp.Version(f.proto.Version())
+		v := cmpp.Version(dialect.For(f.proto).Version())
 		id := 0xb2b9da8000010000 + n
 		rec.msgID = binary.BigEndian.AppendUint64(nil, id)
 		if f.cfg.wrongCmd {
@@ -477,7 +477,7 @@ func (fc *fakeConn) submit(frame []byte, v *codec.View) (resp, report []byte) {
 			d := &smgp.Deliver{IsReport: 1, SrcTermID: rec.users[0], DestTermID: rec.spNumber,
 				Report: &smgp.Report{ID: id, Sub: "001", Dlvrd: "001", Stat: smgp.StatDelivered, Err: "000"}}
 			d.MsgID = smgp.MsgIDAdd(id, 500000)
-			report = smgp.Append(nil, smgp.Version(f.proto.Version()), fc.seq.Add(1), d)
+			report = smgp.Append(nil, smgp.Version(dialect.For(f.proto).Version()), fc.seq.Add(1), d)
 		}
 	default:
 		s := rec.sgipSeq
@@ -530,7 +530,7 @@ func (fc *fakeConn) sendLogout() {
 	s := fc.seq.Add(1)
 	switch fc.f.family() {
 	case "cmpp":
-		fc.write(cmpp.Append(nil, cmpp.Version(fc.f.proto.Version()), s, &cmpp.Terminate{}))
+		fc.write(cmpp.Append(nil, cmpp.Version(dialect.For(fc.f.proto).Version()), s, &cmpp.Terminate{}))
 	case "smgp":
 		fc.write(smgp.AppendExit(nil, s))
 	default:
@@ -544,7 +544,7 @@ func (fc *fakeConn) moFrame(user, spNumber, msg, linkID string) ([]byte, uint32,
 	s := fc.seq.Add(1)
 	switch fc.f.family() {
 	case "cmpp":
-		v := cmpp.Version(fc.f.proto.Version())
+		v := cmpp.Version(dialect.For(fc.f.proto).Version())
 		d := &cmpp.Deliver{MsgID: 0xb4c5530000010000 + uint64(s), DestID: spNumber, ServiceID: "HELP",
 			SrcTerminalID: user, MsgContent: []byte(msg), LinkID: linkID}
 		return cmpp.Append(nil, v, s, d), s, binary.BigEndian.AppendUint64(nil, d.MsgID)
@@ -555,7 +555,7 @@ func (fc *fakeConn) moFrame(user, spNumber, msg, linkID string) ([]byte, uint32,
 		if linkID != "" {
 			d.SetTLV(smgp.TagLinkID, codec.AppendText(nil, linkID, smgp.LinkIDLen))
 		}
-		return smgp.Append(nil, smgp.Version(fc.f.proto.Version()), s, d), s, slices.Clone(d.MsgID[:])
+		return smgp.Append(nil, smgp.Version(dialect.For(fc.f.proto).Version()), s, d), s, slices.Clone(d.MsgID[:])
 	}
 }
 
@@ -564,7 +564,7 @@ func (fc *fakeConn) reportFrame(msgID []byte, user, stat string) ([]byte, uint32
 	s := fc.seq.Add(1)
 	switch fc.f.family() {
 	case "cmpp":
-		v := cmpp.Version(fc.f.proto.Version())
+		v := cmpp.Version(dialect.For(fc.f.proto).Version())
 		d := &cmpp.Deliver{MsgID: 0x2000 + uint64(s), DestID: "10655123", SrcTerminalID: user}
 		d.SetReport(cmpp.Report{MsgID: binary.BigEndian.Uint64(msgID), Stat: stat, SubmitTime: "2601011200",
 			DoneTime: "2601011201", DestTerminalID: user}, v)
@@ -573,7 +573,7 @@ func (fc *fakeConn) reportFrame(msgID []byte, user, stat string) ([]byte, uint32
 		d := &smgp.Deliver{IsReport: 1, SrcTermID: user, DestTermID: "10655123",
 			Report: &smgp.Report{ID: smgp.MsgIDFrom(msgID), Sub: "001", Dlvrd: "001", Stat: stat, Err: "000"}}
 		d.MsgID = smgp.MsgIDAdd(smgp.MsgIDFrom(msgID), 700000)
-		return smgp.Append(nil, smgp.Version(fc.f.proto.Version()), s, d), s
+		return smgp.Append(nil, smgp.Version(dialect.For(fc.f.proto).Version()), s, d), s
 	}
 }
 

@@ -23,7 +23,7 @@ import (
 	gocmpp "github.com/bigwhite/gocmpp"
 	cmpputils "github.com/bigwhite/gocmpp/utils"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
@@ -137,7 +137,7 @@ func (g *gocmppPeer) push(p *gocmpp.Packet, user, spNumber string, msgID uint64)
 func TestGocmppServer(t *testing.T) {
 	t.Run("cmpp3 login, submit, active test, MO and report, terminate", func(t *testing.T) {
 		g := startGocmpp(t, gocmpp.V30, true)
-		c, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: config.CMPP30, Addr: g.addr, Login: testLogin, Secret: testSecret})
+		c, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: codec.CMPP30, Addr: g.addr, Login: testLogin, Secret: testSecret})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func TestGocmppServer(t *testing.T) {
 	})
 	t.Run("cmpp2.1 login and submit", func(t *testing.T) {
 		g := startGocmpp(t, gocmpp.V21, false)
-		c, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: config.CMPP21, Addr: g.addr, Login: testLogin, Secret: testSecret})
+		c, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: codec.CMPP21, Addr: g.addr, Login: testLogin, Secret: testSecret})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,19 +196,19 @@ func TestGocmppServer(t *testing.T) {
 	})
 	t.Run("refused login surfaces gocmpp's status", func(t *testing.T) {
 		g := startGocmpp(t, gocmpp.V30, false)
-		_, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: config.CMPP30, Addr: g.addr, Login: testLogin, Secret: "bad"})
+		_, err := sp.Dial(testCtx(t), sp.ClientConfig{Protocol: codec.CMPP30, Addr: g.addr, Login: testLogin, Secret: "bad"})
 		var le *sp.LoginError
 		if !errors.As(err, &le) || le.Status != uint32(gocmpp.ErrnoConnAuthFailed) {
 			t.Errorf("err = %v, want LoginError 3", err)
 		}
-		_, err = sp.Dial(testCtx(t), sp.ClientConfig{Protocol: config.CMPP30, Addr: g.addr, Login: "900002", Secret: testSecret})
+		_, err = sp.Dial(testCtx(t), sp.ClientConfig{Protocol: codec.CMPP30, Addr: g.addr, Login: "900002", Secret: testSecret})
 		if !errors.As(err, &le) || le.Status != uint32(gocmpp.ErrnoConnInvalidSrcAddr) {
 			t.Errorf("err = %v, want LoginError 2", err)
 		}
 	})
 	t.Run("load against gocmpp", func(t *testing.T) {
 		g := startGocmpp(t, gocmpp.V30, false)
-		rep, err := sp.Run(testCtx(t), sp.LoadConfig{Protocol: config.CMPP30, Addr: g.addr, Login: testLogin, Secret: testSecret,
+		rep, err := sp.Run(testCtx(t), sp.LoadConfig{Protocol: codec.CMPP30, Addr: g.addr, Login: testLogin, Secret: testSecret,
 			Conns: 2, Window: 16, Total: 400, Mix: []sp.MTTemplate{
 				{MT: sp.MT{SPNumber: "10655123", Users: []string{"13800138000"}, Text: "a"}},
 				{MT: sp.MT{SPNumber: "10655123", Users: []string{refusedUser}, Text: "b"}},

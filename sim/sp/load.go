@@ -17,8 +17,6 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/logging"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/config"
 )
 
 // Load defaults and sizes.
@@ -68,7 +66,7 @@ type MTTemplate struct {
 // LoadConfig configures a load run. Set Total or Duration (or both: the
 // first reached ends the run).
 type LoadConfig struct {
-	Protocol      config.Protocol
+	Protocol      codec.Protocol
 	Addr          string
 	Login, Secret string
 	SMGPLoginMode int    // as ClientConfig.SMGPLoginMode
@@ -197,7 +195,7 @@ func newLoadRun(cfg LoadConfig) (*loadRun, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &loadRun{cfg: cfg, d: d, log: log, stride: d.termIDLen(), seqOff: d.headerLen() - 4,
+	r := &loadRun{cfg: cfg, d: d, log: log, stride: d.termIDLen(), seqOff: d.seq.Offset + d.seq.Len - 4,
 		stopCh: make(chan struct{})}
 	weights := make([]int, len(cfg.Mix))
 	for i := range cfg.Mix {
@@ -223,7 +221,7 @@ func (r *loadRun) encodeTemplate(i int, t *MTTemplate) (loadTemplate, error) {
 	if name == "" {
 		name = fmt.Sprintf("mt%d", i+1)
 	}
-	seq := seqNo{n: 1, s: sgip.Sequence{Counter: 1}}
+	seq := r.d.newSeq(0, 0, 1)
 	enc := m
 	if t.Spread && len(m.Users) > 1 {
 		// Each Submit goes to one user: any number of users may take turns.
@@ -306,13 +304,13 @@ func (r *loadRun) connect(ctx context.Context) error {
 	r.conns = make([]*loadConn, r.cfg.Conns)
 	errs := make([]error, r.cfg.Conns)
 	var wg sync.WaitGroup
-	a := account{login: r.cfg.Login, secret: r.cfg.Secret, smgpMode: smgpWireMode(r.cfg.SMGPLoginMode)}
+	a := account{login: r.cfg.Login, secret: r.cfg.Secret, mode: smgpMode(r.cfg.SMGPLoginMode)}
 	for i := range r.conns {
 		wg.Go(func() {
 			// Every connection its own SGIP sequence time, counters from 1;
 			// the login takes 1, Submits start at 2.
-			s := sgip.Sequence{Node: r.cfg.SGIPNodeID, Time: codec.Timestamp(time.Now()), Counter: 1}
-			conn, rest, err := dialLogin(ctx, r.d, "", r.cfg.Addr, a, seqNo{n: 1, s: s}, r.cfg.DialTimeout, r.log)
+			s := r.d.newSeq(r.cfg.SGIPNodeID, codec.Timestamp(time.Now()), 1)
+			conn, rest, err := dialLogin(ctx, r.d, "", r.cfg.Addr, a, s, r.cfg.DialTimeout, r.log)
 			if err != nil {
 				errs[i] = err
 				return
@@ -525,8 +523,8 @@ type loadConn struct {
 	ring     []slot
 	mask     uint32
 
-	seqPrefix []byte        // SGIP: node id and time, the 8 bytes before the counter
-	sgipBase  sgip.Sequence // SGIP: the login's sequence
+	seqPrefix []byte // what the sequence holds before its counter (SGIP: node id and time); nil in CMPP/SMGP
+	seqBase   seqNo  // the login's sequence
 
 	batch       []byte
 	batchFrames int
@@ -558,7 +556,7 @@ type loadConn struct {
 	err        error
 }
 
-func newLoadConn(r *loadRun, id int, conn net.Conn, rest []byte, s sgip.Sequence) *loadConn {
+func newLoadConn(r *loadRun, id int, conn net.Conn, rest []byte, s seqNo) *loadConn {
 	w := r.cfg.Window
 	ringLen := 1 << bits.Len(uint(w*ringSlack-1))
 	c := &loadConn{
@@ -573,16 +571,14 @@ func newLoadConn(r *loadRun, id int, conn net.Conn, rest []byte, s sgip.Sequence
 		filled:   make([]uint32, 0, w),
 		wheelPos: id * len(r.wheel) / max(r.cfg.Conns, 1),
 	}
-	if r.d.fam == famSGIP {
-		c.seqPrefix = sgip.AppendSequence(nil, s)[:8]
-		c.sgipBase = s
+	c.seqBase = s
+	if n := r.d.seq.Len - 4; n > 0 {
+		c.seqPrefix = append([]byte(nil), s.b[:n]...)
 	}
 	maxFrame := 0
 	for _, t := range r.tmpls {
 		f := append([]byte(nil), t.frame...)
-		if c.seqPrefix != nil {
-			copy(f[8:16], c.seqPrefix)
-		}
+		copy(f[r.d.seq.Offset:], c.seqPrefix)
 		c.tmplFrames = append(c.tmplFrames, f)
 		maxFrame = max(maxFrame, len(f))
 	}
@@ -697,9 +693,8 @@ func (c *loadConn) startDrain() {
 // logout appends the logout and closes the connection if it is not
 // answered within DefaultCloseTimeout.
 func (c *loadConn) logout() {
-	s := seqNo{n: c.next, s: c.sgipBase}
-	s.s.Counter = c.next
-	c.batch = c.run.d.appendLogout(c.batch, s)
+	s := c.run.d.withCounter(c.seqBase, c.next)
+	c.batch = c.run.d.AppendLogout(c.batch, s.field(c.run.d))
 	c.loggedOut = true
 	gc := c.lc
 	c.drainTimer.Stop()
@@ -776,7 +771,7 @@ func (c *loadConn) process(buf []byte) int {
 		}
 		frame := buf[off : off+n]
 		off += n
-		if d.parseView(frame, v) != nil {
+		if d.ParseView(frame, v) != nil {
 			c.badFrames++
 			continue
 		}
@@ -789,11 +784,11 @@ func (c *loadConn) process(buf []byte) int {
 			} else {
 				c.mo++
 			}
-			c.batch = d.appendDeliverAck(c.batch, v, r.cfg.DeliverResult)
+			c.batch = d.respondTo(c.batch, v, r.cfg.DeliverResult)
 		case codec.KindActiveTest:
-			c.batch = d.appendActiveTestResp(c.batch, v.Sequence)
+			c.batch = d.respondTo(c.batch, v, 0)
 		case codec.KindLogout:
-			c.batch = d.appendLogoutResp(c.batch, v.Sequence)
+			c.batch = d.respondTo(c.batch, v, 0)
 			c.fail(ErrPeerLogout)
 		case codec.KindLogoutResp:
 			c.logoutAnswer = true
@@ -809,7 +804,7 @@ func (c *loadConn) match(v *codec.View, now int64) {
 	seq := seqCounter(v.Sequence)
 	s := &c.ring[seq&c.mask]
 	if seq == 0 || s.seq != seq ||
-		(c.seqPrefix != nil && string(v.Sequence[:8]) != string(c.seqPrefix)) {
+		string(v.Sequence[:len(c.seqPrefix)]) != string(c.seqPrefix) {
 		c.unmatched++
 		return
 	}

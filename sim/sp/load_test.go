@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
@@ -42,8 +42,8 @@ func checkLatency(t *testing.T, rep sp.Report) {
 }
 
 func TestLoad(t *testing.T) {
-	for _, p := range []config.Protocol{config.SGIP, config.CMPP20, config.CMPP30, config.SMGP30} {
-		t.Run(string(p)+"/window respected, mix counted per template", func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String()+"/window respected, mix counted per template", func(t *testing.T) {
 			// The fake holds its answers until a full window is pending and
 			// counts a violation whenever a connection has more.
 			f := newFake(t, p, fakeConfig{hold: 8})
@@ -85,7 +85,7 @@ func TestLoad(t *testing.T) {
 				t.Errorf("rate %v elapsed %v connect %v", rep.MsgsPerSec, rep.Elapsed, rep.ConnectTime)
 			}
 			s := rep.String()
-			for _, want := range []string{string(p), "result 106", "template refused", "p99.9"} {
+			for _, want := range []string{p.String(), "result 106", "template refused", "p99.9"} {
 				if !strings.Contains(s, want) {
 					t.Errorf("String() lacks %q:\n%s", want, s)
 				}
@@ -93,7 +93,7 @@ func TestLoad(t *testing.T) {
 		})
 	}
 	t.Run("rate caps the throughput", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{})
+		f := newFake(t, codec.CMPP30, fakeConfig{})
 		rep, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) { c.Rate, c.Total, c.Window = 1000, 200, 16 }))
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +107,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("window and rate together", func(t *testing.T) {
-		f := newFake(t, config.SMGP30, fakeConfig{hold: 4})
+		f := newFake(t, codec.SMGP30, fakeConfig{hold: 4})
 		rep, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) { c.Rate, c.Total, c.Window = 2000, 200, 4 }))
 		if err != nil {
 			t.Fatal(err)
@@ -117,7 +117,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("duration after warmup", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{})
+		f := newFake(t, codec.CMPP30, fakeConfig{})
 		rep, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) {
 			c.Total, c.Duration, c.Warmup, c.Rate = 0, 150*time.Millisecond, 50*time.Millisecond, 2000
 		}))
@@ -135,8 +135,8 @@ func TestLoad(t *testing.T) {
 			t.Errorf("elapsed %v, want ≈ 150ms", rep.Elapsed)
 		}
 	})
-	for _, p := range []config.Protocol{config.CMPP30, config.SMGP30} {
-		t.Run(string(p)+"/reports on the connection are acknowledged", func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SMGP30} {
+		t.Run(p.String()+"/reports on the connection are acknowledged", func(t *testing.T) {
 			f := newFake(t, p, fakeConfig{reportEach: true})
 			rep, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) { c.Total, c.NeedReport = 300, true }))
 			if err != nil {
@@ -148,7 +148,7 @@ func TestLoad(t *testing.T) {
 		})
 	}
 	t.Run("spread over users", func(t *testing.T) {
-		f := newFake(t, config.SGIP, fakeConfig{})
+		f := newFake(t, codec.SGIP, fakeConfig{})
 		users := []string{"8613800000001", "8613800000002", "8613800000003", "8613800000004", "8613800000005"}
 		rep, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) {
 			c.Conns, c.Total = 1, 100
@@ -174,7 +174,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("spread over more users than one Submit may carry", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{})
+		f := newFake(t, codec.CMPP30, fakeConfig{})
 		users := make([]string, 1000)
 		for i := range users {
 			users[i] = fmt.Sprintf("138%08d", i)
@@ -194,7 +194,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("a lost connection is counted, the others go on", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{closeAfter: 300})
+		f := newFake(t, codec.CMPP30, fakeConfig{closeAfter: 300})
 		rep, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) { c.Conns, c.Total = 2, 2000 }))
 		if err != nil {
 			t.Fatal(err)
@@ -205,7 +205,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("the peer's Active_Test is answered mid-run", func(t *testing.T) {
-		f := newFake(t, config.SMGP30, fakeConfig{activeAfter: 100})
+		f := newFake(t, codec.SMGP30, fakeConfig{activeAfter: 100})
 		rep, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) { c.Conns, c.Total = 1, 500 }))
 		if err != nil {
 			t.Fatal(err)
@@ -221,7 +221,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("login refused", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{})
+		f := newFake(t, codec.CMPP30, fakeConfig{})
 		_, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) { c.Secret = "bad" }))
 		var le *sp.LoginError
 		if !errors.As(err, &le) || le.Status != 3 {
@@ -229,11 +229,11 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("bad config", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{})
+		f := newFake(t, codec.CMPP30, fakeConfig{})
 		for _, mod := range []func(*sp.LoadConfig){
 			func(c *sp.LoadConfig) { c.Total = 0 },
 			func(c *sp.LoadConfig) { c.Mix = nil },
-			func(c *sp.LoadConfig) { c.Protocol = "x" },
+			func(c *sp.LoadConfig) { c.Protocol = codec.ProtocolUnknown },
 		} {
 			if _, err := sp.Run(testCtx(t), loadConfig(f, mod)); !errors.Is(err, sp.ErrBadConfig) {
 				t.Errorf("err = %v, want ErrBadConfig", err)
@@ -241,7 +241,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("cancel ends the run early", func(t *testing.T) {
-		f := newFake(t, config.CMPP30, fakeConfig{})
+		f := newFake(t, codec.CMPP30, fakeConfig{})
 		ctx, cancel := context.WithCancel(testCtx(t))
 		done, ran := make(chan struct{}), make(chan struct{})
 		go func() {
@@ -267,7 +267,7 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("echo server", func(t *testing.T) {
-		for _, p := range []config.Protocol{config.SGIP, config.CMPP30, config.SMGP30} {
+		for _, p := range []codec.Protocol{codec.SGIP, codec.CMPP30, codec.SMGP30} {
 			rep, err := sp.Run(testCtx(t), sp.LoadConfig{Protocol: p, Addr: echoAddr(t, p), Login: testLogin,
 				Secret: testSecret, Conns: 2, Window: 64, Total: 20000, Mix: echoMix()})
 			if err != nil {
@@ -286,15 +286,15 @@ func TestLoad(t *testing.T) {
 // message (the run's setup included).
 func BenchmarkLoadAgainstEcho(b *testing.B) {
 	for _, bc := range []struct {
-		p             config.Protocol
+		p             codec.Protocol
 		conns, window int
 	}{
-		{config.CMPP30, 1, 1024},
-		{config.CMPP30, 4, 256},
-		{config.SGIP, 2, 512},
-		{config.SMGP30, 2, 512},
-		{config.CMPP30, 4, 16},
-		{config.CMPP30, 16, 16},
+		{codec.CMPP30, 1, 1024},
+		{codec.CMPP30, 4, 256},
+		{codec.SGIP, 2, 512},
+		{codec.SMGP30, 2, 512},
+		{codec.CMPP30, 4, 16},
+		{codec.CMPP30, 16, 16},
 	} {
 		b.Run(fmt.Sprintf("%s/conns=%d/window=%d", bc.p, bc.conns, bc.window), func(b *testing.B) {
 			addr := echoAddr(b, bc.p)

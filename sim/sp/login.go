@@ -35,14 +35,14 @@ const (
 	SMGPModeTransmit = 2  // transmit (2)
 )
 
-func smgpWireMode(m int) uint8 {
+func smgpMode(m int) codec.LoginMode {
 	switch m {
 	case SMGPModeSend:
-		return 0
+		return codec.LoginSubmit
 	case SMGPModeReceive:
-		return 1
+		return codec.LoginDeliver
 	}
-	return 2
+	return codec.LoginBoth
 }
 
 // dialLogin connects to addr and logs in. It returns the connection, the
@@ -85,7 +85,7 @@ func login(ctx context.Context, d *dialect, conn net.Conn, a account, s seqNo,
 	if err := conn.SetDeadline(deadline); err != nil {
 		return nil, err
 	}
-	frame, auth := d.appendLogin(nil, a, s, time.Now())
+	frame, sent := d.appendLogin(nil, a, s, time.Now())
 	if _, err := conn.Write(frame); err != nil {
 		return nil, fmt.Errorf("sp: %s login: %w", d.proto, err)
 	}
@@ -110,16 +110,16 @@ func login(ctx context.Context, d *dialect, conn net.Conn, a account, s seqNo,
 			continue
 		}
 		var v codec.View
-		if err := d.parseView(buf[:n], &v); err != nil {
+		if err := d.ParseView(buf[:n], &v); err != nil {
 			return nil, fmt.Errorf("sp: %s login: %w", d.proto, err)
 		}
 		if v.Kind != codec.KindLoginResp {
 			return nil, fmt.Errorf("sp: %s login: got command 0x%08x before the login response", d.proto, v.Command)
 		}
-		if got := d.seqOf(v.Sequence); !d.sameSeq(got, s) {
+		if got := d.seqOf(v.Sequence); !sameSeq(got, s) {
 			return nil, fmt.Errorf("sp: %s login: response sequence %d, sent %d", d.proto, got.n, s.n)
 		}
-		status, authOK, err := d.loginResult(buf[:n], auth, a.secret)
+		status, authOK, err := d.loginResult(buf[:n], &sent, a.secret)
 		if err != nil {
 			return nil, err
 		}

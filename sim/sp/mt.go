@@ -44,21 +44,18 @@ type MT struct {
 	// ReportFlag 1 (else 2, none), SMGP NeedReport 1.
 	NeedReport bool
 
-	// CorpID: SGIP CorpId (5 digits); CMPP Msg_src, where it defaults to the
-	// login (the 6-digit SP_Id).
+	// CorpID: SGIP CorpId (5 digits), CMPP Msg_src (the 6-digit SP_Id);
+	// it defaults to the login.
 	CorpID string
+
+	// Priority: CMPP Msg_level, SGIP Priority, SMGP Priority.
+	Priority uint8
 
 	// UDHI sets TP_udhi to 1 (Content starts with a user data header);
 	// PkTotal and PkNumber are CMPP Pk_total/Pk_number and the SMGP TLVs
 	// 0x0009/0x000A (0 means 1/1 in CMPP and no TLV in SMGP).
 	UDHI              bool
 	PkTotal, PkNumber uint8
-
-	// Edit, when set, is called with the typed Submit (*cmpp.Submit,
-	// *sgip.Submit or *smgp.Submit) after the simulator has filled it and
-	// before it is encoded: the way to set fees, priorities or any field MT
-	// does not name.
-	Edit func(submit any)
 }
 
 // content returns the bytes and coding to send.

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/config"
 )
 
 // ReceiverConfig configures the SP's SGIP listener.
@@ -83,7 +81,9 @@ func NewReceiver(l net.Listener, cfg ReceiverConfig) *Receiver {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d, _ := newDialect(config.SGIP)
+	// SGIP is the protocol whose SPs listen for the gateway (codec.Dialect
+	// SplitConnections).
+	d, _ := newDialect(codec.SGIP)
 	r := &Receiver{
 		cfg: cfg, d: d, l: l, log: log.With("receiver", l.Addr().String()),
 		deliveries: make(chan Delivery, cfg.DeliveryBuffer),
@@ -198,17 +198,16 @@ func (r *Receiver) serve(c net.Conn) {
 		}
 		frame := buf[:n]
 		var v codec.View
-		if err := sgip.ParseView(frame, &v); err != nil {
+		if err := r.d.ParseView(frame, &v); err != nil {
 			// sgip12.md §2: malformed command → close the connection.
 			r.protoErr(fmt.Errorf("sp: receiver %s: %w", c.RemoteAddr(), err))
 			return
 		}
-		seq := sgip.DecodeSequence(v.Sequence)
 		out = out[:0]
 		end := false
 		switch {
 		case !bound:
-			out, bound, end = r.bind(out, frame, seq, c)
+			out, bound, end = r.bind(out, frame, v.Sequence, c)
 		case v.Kind == codec.KindDeliver || v.Kind == codec.KindReport || v.Kind == codec.KindUserRpt:
 			var queue bool
 			var dl Delivery
@@ -225,15 +224,15 @@ func (r *Receiver) serve(c net.Conn) {
 				}
 			}
 		case v.Kind == codec.KindLogout:
-			out = sgip.AppendResp(out, sgip.CmdUnbind, seq, 0)
+			out = r.d.respondTo(out, &v, 0)
 			end = true
 		case v.Kind.IsResponse():
 			// The receiver sends no requests (it never Unbinds first).
-			r.protoErr(fmt.Errorf("sp: receiver %s: unexpected response %s", c.RemoteAddr(), sgip.CommandID(v.Command)))
+			r.protoErr(fmt.Errorf("sp: receiver %s: unexpected response %s (0x%08x)", c.RemoteAddr(), v.Kind, v.Command))
 		default:
 			// §2: a valid command the SP does not serve gets an error Result.
-			r.protoErr(fmt.Errorf("sp: receiver %s: unexpected %s", c.RemoteAddr(), sgip.CommandID(v.Command)))
-			out = sgip.AppendResp(out, sgip.CommandID(v.Command), seq, uint8(sgip.BadCommandID))
+			r.protoErr(fmt.Errorf("sp: receiver %s: unexpected %s (0x%08x)", c.RemoteAddr(), v.Kind, v.Command))
+			out = r.d.respondTo(out, &v, r.d.NotServedResult())
 		}
 		if len(out) > 0 {
 			if _, err := c.Write(out); err != nil {
@@ -247,25 +246,24 @@ func (r *Receiver) serve(c net.Conn) {
 	}
 }
 
-// bind answers the first frame, which must be a Bind of Login Type 2 with
-// the configured name and password.
-func (r *Receiver) bind(out, frame []byte, seq sgip.Sequence, c net.Conn) (_ []byte, ok, end bool) {
-	_, p, err := sgip.Decode(frame)
-	b, isBind := p.(*sgip.Bind)
-	if err != nil || !isBind {
+// bind answers the first frame, which must be a login for deliveries
+// (SGIP Bind type 2) with the configured name and password.
+func (r *Receiver) bind(out, frame, seq []byte, c net.Conn) (_ []byte, ok, end bool) {
+	l, err := r.d.DecodeLogin(frame)
+	if err != nil {
 		r.protoErr(fmt.Errorf("sp: receiver %s: first command is not a Bind (err %v)", c.RemoteAddr(), err))
 		return out, false, true
 	}
-	result := sgip.OK
+	st := codec.LoginOK
 	switch {
-	case b.LoginType != sgip.LoginSMGToSP:
-		result = sgip.WrongLoginType
-	case !b.Verify(r.cfg.Login, r.cfg.Secret):
-		result = sgip.IllegalLogin
+	case l.Mode != codec.LoginDeliver:
+		st = codec.LoginBadMode
+	case l.Name != r.cfg.Login || !r.d.VerifyLogin(&l, r.cfg.Secret):
+		st = codec.LoginBadCredentials
 	}
-	out = sgip.AppendResp(out, sgip.CmdBind, seq, uint8(result))
-	if result != sgip.OK {
-		r.protoErr(fmt.Errorf("sp: receiver %s: bind %q type %d refused: %s", c.RemoteAddr(), b.LoginName, b.LoginType, result))
+	out = r.d.AppendLoginResp(out, seq, &l, st, r.cfg.Secret)
+	if st != codec.LoginOK {
+		r.protoErr(fmt.Errorf("sp: receiver %s: bind %q (mode %s) refused: %s", c.RemoteAddr(), l.Name, l.Mode, st))
 		return out, false, true
 	}
 	r.binds.Add(1)
@@ -274,7 +272,7 @@ func (r *Receiver) bind(out, frame []byte, seq sgip.Sequence, c net.Conn) (_ []b
 
 // delivery decodes and acknowledges a Deliver, Report or UserRpt.
 func (r *Receiver) delivery(out, frame []byte, v *codec.View) ([]byte, Delivery, bool) {
-	dl, err := r.d.decodeDelivery(frame)
+	dl, err := r.d.decodeDelivery(frame, v)
 	if err != nil {
 		r.protoErr(fmt.Errorf("sp: receiver: %w", err))
 	}
@@ -284,7 +282,7 @@ func (r *Receiver) delivery(out, frame []byte, v *codec.View) ([]byte, Delivery,
 		result, ack = r.cfg.Ack(dl)
 	}
 	if ack {
-		out = r.d.appendDeliverAck(out, v, result)
+		out = r.d.respondTo(out, v, result)
 		dl.Acked, dl.AckResult = true, result
 	}
 	return out, dl, err == nil

@@ -8,13 +8,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 )
 
 // Report is the outcome of a load run. Everything counts only what was sent
 // after the warmup.
 type Report struct {
-	Protocol config.Protocol
+	Protocol codec.Protocol
 	Conns    int
 	Window   int
 	Rate     float64 // configured; 0 unlimited

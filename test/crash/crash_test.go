@@ -24,8 +24,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/codec/sgip"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -41,8 +42,8 @@ const (
 
 func TestCrashWithoutLoss(t *testing.T) {
 	bin := testenv.BuildSpsmg(t)
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) { runCrash(t, bin, p) })
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) { runCrash(t, bin, p) })
 	}
 }
 
@@ -86,13 +87,14 @@ func newLedger() *ledger {
 
 // setRetryable learns the protocol's retryable result codes from cfg: an
 // SP resends a Submit answered with one of them.
-func (l *ledger) setRetryable(cfg *config.Config, p config.Protocol) {
+func (l *ledger) setRetryable(cfg *config.Config, p codec.Protocol) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	res := cfg.Results.Family(p.Family())
-	for _, r := range []string{config.ReasonFlowControl, config.ReasonWindowFull, config.ReasonUpstreamUnavailable,
-		config.ReasonUpstreamTimeout, "store_unavailable"} {
-		l.retryable[res[r]] = true
+	res := cfg.Results.Table(p.Family())
+	for _, r := range reason.Refusals() {
+		if r.Retryable() {
+			l.retryable[res.Result(r)] = true
+		}
 	}
 }
 
@@ -169,9 +171,6 @@ func (l *ledger) submit(ctx context.Context, c *sp.Client, text string, mt sp.MT
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.inflight--
-		if len(r.MsgID) == 0 && r.SGIPSeq.Counter != 0 {
-			r.MsgID = sgip.AppendSequence(nil, r.SGIPSeq) // SGIP: the Submit's sequence is its identity
-		}
 		if len(r.MsgID) > 0 {
 			id := hex.EncodeToString(r.MsgID)
 			l.spIDs[id] = text
@@ -211,7 +210,7 @@ func (l *ledger) submit(ctx context.Context, c *sp.Client, text string, mt sp.MT
 
 type crashRun struct {
 	t      *testing.T
-	p      config.Protocol
+	p      codec.Protocol
 	w      *testenv.World
 	l      *ledger
 	stop   chan struct{} // ends the delivery recorders
@@ -311,7 +310,7 @@ func (r *crashRun) counts() (acked, moDelivered int) {
 	return acked, len(r.l.mo)
 }
 
-func runCrash(t *testing.T, bin string, p config.Protocol) {
+func runCrash(t *testing.T, bin string, p codec.Protocol) {
 	r := &crashRun{t: t, p: p, stop: make(chan struct{})}
 	l := newLedger()
 	w := testenv.NewWorld(t, testenv.Options{Proto: p,
@@ -533,7 +532,7 @@ func runCrash(t *testing.T, bin string, p config.Protocol) {
 		if n > 1 {
 			dupAcked++
 		}
-		if p != config.SGIP && l.smgIDs[rec.spID] != text {
+		if p != codec.SGIP && l.smgIDs[rec.spID] != text {
 			spMismatch++ // the id the SP got names another message (or none)
 		}
 	}
@@ -548,7 +547,7 @@ func runCrash(t *testing.T, bin string, p config.Protocol) {
 			reportDups++
 		}
 		known := l.spIDs[id] != ""
-		if p != config.SGIP {
+		if p != codec.SGIP {
 			known = l.smgIDs[id] != ""
 		}
 		if !known {

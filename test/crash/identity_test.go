@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -24,7 +24,7 @@ func TestSGIPReportsWithSeveralBinds(t *testing.T) {
 	defer bugs.Done()
 	var mu sync.Mutex
 	seqs := map[string][]string{} // SGIP sequence the SMG saw → texts
-	w := testenv.NewWorld(t, testenv.Options{Proto: config.SGIP,
+	w := testenv.NewWorld(t, testenv.Options{Proto: codec.SGIP,
 		Upstream: map[string]string{"binds_per_loop": "2"},
 		Gateway:  map[string]string{"event_loops": "1"},
 		SMG: func(c *smg.Config) {
@@ -45,7 +45,7 @@ func TestSGIPReportsWithSeveralBinds(t *testing.T) {
 	for i := 0; i < n; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), testenv.Wait)
 		text := fmt.Sprintf("r%d", i)
-		r, err := c.Submit(ctx, sp.MT{SPNumber: testenv.Access, Users: []string{testenv.Number(config.SGIP, testenv.User)},
+		r, err := c.Submit(ctx, sp.MT{SPNumber: testenv.Access, Users: []string{testenv.Number(codec.SGIP, testenv.User)},
 			ServiceCode: "FREE", Text: text, NeedReport: true})
 		cancel()
 		if err != nil || r.Result != 0 {

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -36,7 +35,7 @@ func TestSGIPReportAfterKillBetweenAnswerAndSP(t *testing.T) {
 		mu       sync.Mutex
 		smgGot   = map[string]bool{} // texts of the Submits the SMG received (and answered)
 	)
-	w := testenv.NewWorld(t, testenv.Options{Proto: config.SGIP,
+	w := testenv.NewWorld(t, testenv.Options{Proto: codec.SGIP,
 		Gateway: map[string]string{"event_loops": "1"},
 		SMG: func(c *smg.Config) {
 			c.ReportDelay = 200 * time.Millisecond // the reports come to the restarted spsmg
@@ -69,7 +68,7 @@ func TestSGIPReportAfterKillBetweenAnswerAndSP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if r, err := c.Submit(ctx, sp.MT{SPNumber: testenv.Access, Users: []string{testenv.Number(config.SGIP, testenv.User)},
+	if r, err := c.Submit(ctx, sp.MT{SPNumber: testenv.Access, Users: []string{testenv.Number(codec.SGIP, testenv.User)},
 		ServiceCode: "FREE", Text: "warm-up"}); err != nil || r.Result != 0 {
 		t.Fatalf("warm-up Submit: %+v %v", r, err)
 	}
@@ -85,12 +84,12 @@ func TestSGIPReportAfterKillBetweenAnswerAndSP(t *testing.T) {
 	for i := 0; i < n; i++ {
 		text := fmt.Sprintf("w%d", i)
 		wg.Add(1)
-		err := c.SubmitAsync(ctx, sp.MT{SPNumber: testenv.Access, Users: []string{testenv.Number(config.SGIP, testenv.User)},
+		err := c.SubmitAsync(ctx, sp.MT{SPNumber: testenv.Access, Users: []string{testenv.Number(codec.SGIP, testenv.User)},
 			ServiceCode: "FREE", Text: text, NeedReport: true}, func(r sp.SubmitResult, err error) {
 			defer wg.Done()
 			smu.Lock()
 			defer smu.Unlock()
-			bySeq[hex.EncodeToString(sgip.AppendSequence(nil, r.SGIPSeq))] = text
+			bySeq[hex.EncodeToString(r.SeqField)] = text
 			if err == nil && r.Result == 0 {
 				spAnswer++
 			}

@@ -37,7 +37,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -136,13 +138,14 @@ func newLedger() *ledger {
 }
 
 // setRetryable learns the protocol's retryable result codes from cfg.
-func (l *ledger) setRetryable(cfg *config.Config, p config.Protocol) {
+func (l *ledger) setRetryable(cfg *config.Config, p codec.Protocol) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	res := cfg.Results.Family(p.Family())
-	for _, r := range []string{config.ReasonFlowControl, config.ReasonWindowFull, config.ReasonUpstreamUnavailable,
-		config.ReasonUpstreamTimeout, "store_unavailable"} {
-		l.retryable[res[r]] = true
+	res := cfg.Results.Table(p.Family())
+	for _, r := range reason.Refusals() {
+		if r.Retryable() {
+			l.retryable[res.Result(r)] = true
+		}
 	}
 }
 
@@ -187,7 +190,7 @@ func (l *ledger) counts(storeUnavailable uint32) (acked, refusedFull int) {
 
 // load sends tagged MTs on c, one a millisecond at most (a load whose
 // writes fill no 16 MiB memtable before the disk does), until ctx ends.
-func (l *ledger) load(ctx context.Context, c *sp.Client, p config.Protocol, conn int) {
+func (l *ledger) load(ctx context.Context, c *sp.Client, p codec.Protocol, conn int) {
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	for n := 0; ; n++ {
@@ -245,7 +248,7 @@ func readyz(addr string) (int, string) {
 func TestFullDiskUnderLoad(t *testing.T) {
 	mnt := mountTmpfs(t, tmpfsSize)
 	bin := testenv.BuildSpsmg(t)
-	p := config.CMPP30
+	p := codec.CMPP30
 	l := newLedger()
 	w := testenv.NewWorld(t, testenv.Options{Proto: p, DataDir: filepath.Join(mnt, "data"),
 		Store: map[string]string{"min_free_space": "32MiB"},
@@ -254,7 +257,7 @@ func TestFullDiskUnderLoad(t *testing.T) {
 			c.ResendTimeout = 300 * time.Millisecond
 		}})
 	l.setRetryable(w.Cfg, p)
-	fullCode := w.Cfg.Results.Family(p.Family())["store_unavailable"]
+	fullCode := w.Cfg.Results.Table(p.Family()).Result(reason.StoreUnavailable)
 	stop := make(chan struct{})
 	var recorders sync.WaitGroup
 	defer func() { close(stop); recorders.Wait() }()
@@ -496,7 +499,7 @@ func TestFullDiskUnderLoad(t *testing.T) {
 func TestStartOnFullDisk(t *testing.T) {
 	mnt := mountTmpfs(t, tmpfsSize)
 	bin := testenv.BuildSpsmg(t)
-	p := config.CMPP30
+	p := codec.CMPP30
 	w := testenv.NewWorld(t, testenv.Options{Proto: p, DataDir: filepath.Join(mnt, "data"),
 		Store: map[string]string{"min_free_space": "32MiB"}})
 	child := w.StartChild(bin)

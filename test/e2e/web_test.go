@@ -20,6 +20,7 @@ import (
 
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
@@ -57,27 +58,17 @@ type world struct {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func start(t *testing.T) *world {
 	t.Helper()
 	w := &world{t: t, http: &fasthttp.Client{}}
-	s, err := smg.Start(smg.Config{Protocol: config.CMPP30, Accounts: map[string]string{"901234": "smg"}, SubmitLog: 256, Logger: quiet()})
+	s, err := smg.Start(smg.Config{Protocol: codec.CMPP30, Accounts: map[string]string{"901234": "smg"}, SubmitLog: 256, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	w.smg = s
-	spAddr := freeAddr(t)
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-listeners: [{protocol: cmpp3, addr: %q}]
+listeners: [{protocol: cmpp3, addr: "127.0.0.1:0"}]
 upstream: {protocol: cmpp3, addr: %q, login: "901234", secret: smg}
 gateway: {event_loops: 2}
 authorization: {portal_number: %q, web_code_text: "Your code is %%s"}
@@ -90,7 +81,7 @@ accounts:
     api: {app_key: %s, app_secret: %s}
 sync:
   platforms: [{id: carrier, app_id: %s, key: %s}]
-`, spAddr, s.Addr(), portal, corpID, access, appKey, secret, syncAppID, syncKey)))
+`, s.Addr(), portal, corpID, access, appKey, secret, syncAppID, syncKey)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +96,11 @@ sync:
 	served := make(chan error, 1)
 	go func() { served <- w.gw.ListenAndServe() }()
 	<-w.gw.Ready()
+	addrs := w.gw.Addrs()
+	if len(addrs) == 0 {
+		t.Fatalf("gateway did not start: %v", <-served)
+	}
+	spAddr := addrs[0].String() // the listener asked for port 0
 
 	reg := metrics.NewRegistry()
 	reg.MustRegister(w.gw.Collector())
@@ -139,7 +135,7 @@ sync:
 		w.engine.Close()
 	})
 	w.eventually("a bind logs in", func() bool { return w.gw.ReadyBinds() > 0 })
-	w.sp, err = sp.Dial(context.Background(), sp.ClientConfig{Protocol: config.CMPP30, Addr: spAddr, Login: "900001", Secret: "888888"})
+	w.sp, err = sp.Dial(context.Background(), sp.ClientConfig{Protocol: codec.CMPP30, Addr: spAddr, Login: "900001", Secret: "888888"})
 	if err != nil {
 		t.Fatal(err)
 	}

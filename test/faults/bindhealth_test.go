@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -49,7 +49,7 @@ func TestBindHealth(t *testing.T) {
 	t.Run("the SMG sends Active_Tests and answers them but drops Submits", h.dropSubmits)
 
 	m := w.MustMetrics()
-	if n := m.Get("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", config.ReasonUpstreamTimeout); n == 0 {
+	if n := m.Get("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", reason.UpstreamTimeout.String()); n == 0 {
 		t.Error("no Submit counted under reason upstream_timeout")
 	}
 	for _, reason := range []string{"stall_probe_unanswered", "response_timeouts"} {

@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
 )
@@ -32,8 +33,8 @@ const (
 )
 
 func TestUpstreamFaults(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP} {
-		t.Run(string(p), func(t *testing.T) { runFaults(t, p) })
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
+		t.Run(p.String(), func(t *testing.T) { runFaults(t, p) })
 	}
 }
 
@@ -66,9 +67,9 @@ type driver struct {
 
 func newDriver(t *testing.T, w *testenv.World) *driver {
 	d := &driver{t: t, w: w, retryable: map[uint32]bool{}, phases: map[string]*tally{}}
-	res := w.Cfg.Results.Family(w.Proto.Family())
-	for _, r := range []string{config.ReasonFlowControl, config.ReasonWindowFull, config.ReasonUpstreamUnavailable, config.ReasonUpstreamTimeout} {
-		d.retryable[res[r]] = true
+	res := w.Cfg.Results.Table(w.Proto.Family())
+	for _, r := range []reason.Reason{reason.FlowControl, reason.WindowFull, reason.UpstreamUnavailable, reason.UpstreamTimeout} {
+		d.retryable[res.Result(r)] = true
 	}
 	return d
 }
@@ -238,7 +239,7 @@ func (d *driver) cycle(n int) {
 	}
 }
 
-func runFaults(t *testing.T, p config.Protocol) {
+func runFaults(t *testing.T, p codec.Protocol) {
 	w := testenv.NewWorld(t, testenv.Options{Proto: p,
 		Upstream: map[string]string{"response_timeout": responseTimeout.String(), "reconnect_min": "20ms",
 			"reconnect_max": reconnectMax.String(), "window": "64"},
@@ -297,8 +298,8 @@ func runFaults(t *testing.T, p config.Protocol) {
 		// died) are answered upstream_timeout and counted here, and once in
 		// the decisions under that reason (not under their allow reason).
 		{testenv.Key("spsmg_mt_upstream_failures_total", "sp", "sp1"), "Submits answered upstream_timeout"},
-		{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", config.ReasonUpstreamTimeout), "upstream_timeout answers"},
-		{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", config.ReasonUpstreamUnavailable), "upstream_unavailable refusals"},
+		{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", reason.UpstreamTimeout.String()), "upstream_timeout answers"},
+		{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", reason.UpstreamUnavailable.String()), "upstream_unavailable refusals"},
 		{testenv.Key("spsmg_upstream_bind_unhealthy_total", "reason", "response_timeouts"), "binds of the slower-than-timeout SMG found unhealthy"},
 	} {
 		t.Logf("%s %s = %v", p, c.key, m[c.key])

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -88,12 +89,12 @@ func TestOneAddressCannotTakeEverySlot(t *testing.T) {
 // account that takes any address (after a reload), the same address gets
 // as far as the login.
 func TestAddressOutsideEveryAllowListClosedAtAccept(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) {
 			w := testenv.NewWorld(t, testenv.Options{Proto: p, Gateway: map[string]string{"login_timeout": "60s"}})
 			w.Start() // sp1 allows 127.0.0.1 only
 			wire := testenv.NewWire(p)
-			a := testenv.SP1(p)
+			a := testenv.SP1
 			st, c, err := wire.RawLogin("127.0.0.5", w.SPAddr, a.Login, a.Secret)
 			if err == nil {
 				if c != nil {

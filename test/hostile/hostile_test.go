@@ -27,7 +27,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -57,10 +58,13 @@ type hworld struct {
 	badAtSMG *atomic.Int64
 }
 
-func newHWorld(t *testing.T, p config.Protocol) *hworld {
+func newHWorld(t *testing.T, p codec.Protocol) *hworld { return newHWorldWith(t, p, nil) }
+
+// newHWorldWith is newHWorld with adjust applied to the world's options.
+func newHWorldWith(t *testing.T, p codec.Protocol, adjust func(*testenv.Options)) *hworld {
 	logs := testenv.NewLogRecorder()
 	var bad atomic.Int64
-	w := testenv.NewWorld(t, testenv.Options{Proto: p, Logs: logs,
+	o := testenv.Options{Proto: p, Logs: logs,
 		SMG: func(c *smg.Config) {
 			c.OnSubmit = func(si smg.SubmitInfo) {
 				if n := len(si.Recipients); n == 0 || n > 100 {
@@ -77,16 +81,20 @@ func newHWorld(t *testing.T, p config.Protocol) *hworld {
 			"login_failures": fmt.Sprint(loginFailures), "login_lockout": lockoutPeriod.String(),
 		},
 		ExtraAccounts: fmt.Sprintf("  - {id: sp2, login: %q, secret: %q, access_numbers: [\"10655999\"], allow_ips: [127.0.0.0/8]%s}\n",
-			testenv.SP2(p).Login, testenv.SP2(p).Secret, receiverYAML(p)),
-	})
+			testenv.SP2.Login, testenv.SP2.Secret, receiverYAML(p)),
+	}
+	if adjust != nil {
+		adjust(&o)
+	}
+	w := testenv.NewWorld(t, o)
 	w.Start()
 	h := &hworld{World: w, t: t, logs: logs, wire: testenv.NewWire(p), badAtSMG: &bad}
 	h.probe = startProbe(t, w)
 	return h
 }
 
-func receiverYAML(p config.Protocol) string {
-	if p == config.SGIP {
+func receiverYAML(p codec.Protocol) string {
+	if p == codec.SGIP {
 		return ", receiver: {addr: \"127.0.0.1:1\"}"
 	}
 	return ""
@@ -166,7 +174,7 @@ type hcase struct {
 	// metrics: other series that must grow (key → at least).
 	metrics map[string]float64
 	// protocols it applies to (nil: all).
-	only []config.Protocol
+	only []codec.Protocol
 	// framing: the case depends on the protocol's framing or layouts, so
 	// it runs for every protocol; the others run for CMPP 3.0 only.
 	framing bool
@@ -188,7 +196,7 @@ func (h *hworld) send(local string, data []byte, wait time.Duration) bool {
 // login opens a logged-in raw connection as sp1 from local.
 func (h *hworld) login(local string) *net.TCPConn {
 	h.t.Helper()
-	a := testenv.SP1(h.Proto)
+	a := testenv.SP1
 	st, c, err := h.wire.RawLogin(local, h.SPAddr, a.Login, a.Secret)
 	if err != nil || st != 0 {
 		h.t.Fatalf("raw login: status %d, %v", st, err)
@@ -239,7 +247,7 @@ func (h *hworld) mt(dests int) testenv.RawMT {
 
 var cases = []hcase{
 	{name: "random bytes", framing: true, attack: func(h *hworld) int {
-		rng := rand.New(rand.NewPCG(7, uint64(len(h.Proto))))
+		rng := rand.New(rand.NewPCG(7, uint64(len(h.Proto.String()))))
 		for i := 0; i < 50; i++ {
 			b := make([]byte, 1+rng.IntN(4096))
 			for j := range b {
@@ -318,7 +326,7 @@ var cases = []hcase{
 	{name: "login twice", framing: true, attack: func(h *hworld) int {
 		c := h.login(attacker)
 		defer c.Close()
-		a := testenv.SP1(h.Proto)
+		a := testenv.SP1
 		_, _ = c.Write(h.wire.Login(2, a.Login, a.Secret))
 		if testenv.WaitClosed(c, time.Now().Add(testenv.Wait)) != nil {
 			h.t.Error("a second login on one connection did not close it")
@@ -327,7 +335,7 @@ var cases = []hcase{
 	}, closes: map[string]int{"protocol_error": 1}},
 
 	{name: "truncated login, then silence", framing: true, attack: func(h *hworld) int {
-		a := testenv.SP1(h.Proto)
+		a := testenv.SP1
 		f := h.wire.Login(1, a.Login, a.Secret)
 		if !h.send(attacker, f[:len(f)-5], loginTimeout+5*time.Second) {
 			h.t.Error("a truncated login was not closed by the login timeout")
@@ -354,7 +362,7 @@ var cases = []hcase{
 		c := h.login(attacker)
 		defer c.Close()
 		before := h.badAtSMG.Load()
-		want := h.Cfg.Results.Family(h.Proto.Family())["no_recipients"]
+		want := h.Cfg.Results.Table(h.Proto.Family()).Result(reason.NoRecipients)
 		if res, ok := h.answer(c, h.wire.Submit(2, h.mt(0))); !ok || res != want {
 			h.t.Errorf("0 recipients: answered %v with result %d, want no_recipients %d", ok, res, want)
 		}
@@ -383,7 +391,7 @@ var cases = []hcase{
 		c2 := h.login(attacker)
 		defer c2.Close()
 		before := h.badAtSMG.Load()
-		want := h.Cfg.Results.Family(h.Proto.Family())[config.ReasonTooManyRecipients]
+		want := h.Cfg.Results.Table(h.Proto.Family()).Result(reason.TooManyRecipients)
 		if res, ok := h.answer(c2, h.wire.Submit(2, h.mt(255))); !ok || res != want {
 			h.t.Errorf("255 recipients within the frame limit: answered %v with result %d, want too_many_recipients %d", ok, res, want)
 		}
@@ -392,7 +400,7 @@ var cases = []hcase{
 		}
 		return 2
 	}, closes: map[string]int{"protocol_error": 1},
-		metrics: map[string]float64{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", config.ReasonTooManyRecipients): 1}},
+		metrics: map[string]float64{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", reason.TooManyRecipients.String()): 1}},
 
 	{name: "oversized content", framing: true, attack: func(h *hworld) int {
 		c := h.login(attacker)
@@ -416,7 +424,7 @@ var cases = []hcase{
 
 	{name: "login flood with wrong passwords", attack: func(h *hworld) int {
 		// One attacker IP, one real account and many invented ones.
-		sp2 := testenv.SP2(h.Proto)
+		sp2 := testenv.SP2
 		var statuses []uint32
 		for i := 0; i < 60; i++ {
 			login := sp2.Login
@@ -437,7 +445,7 @@ var cases = []hcase{
 		// per-account lock-out, reached from several IPs, is tested in
 		// test/security); other IPs are not affected (the probe and the
 		// well-behaved SP below).
-		a := testenv.SP1(h.Proto)
+		a := testenv.SP1
 		if st, c, _ := h.wire.RawLogin("127.0.0.3", h.SPAddr, a.Login, a.Secret); st == 0 {
 			c.Close()
 			h.t.Error("the flooding IP could log in (as sp1) while locked out")
@@ -453,7 +461,7 @@ var cases = []hcase{
 	{name: "slowloris before login", attack: func(h *hworld) int {
 		// 20 senders dribble a valid login, one byte every 100 ms: the
 		// login timeout closes them all.
-		a := testenv.SP1(h.Proto)
+		a := testenv.SP1
 		f := h.wire.Login(1, a.Login, a.Secret)
 		var wg sync.WaitGroup
 		closed := make(chan bool, 20)
@@ -513,7 +521,7 @@ var cases = []hcase{
 		// read: the output to this peer passes max_outbound_bytes and the
 		// gateway closes it as a slow consumer. As sp2: its flood uses up
 		// sp2's TPS, not the probe's (sp1).
-		a := testenv.SP2(h.Proto)
+		a := testenv.SP2
 		st, c, err := h.wire.RawLogin(attacker, h.SPAddr, a.Login, a.Secret)
 		if err != nil || st != 0 {
 			h.t.Fatalf("sp2 login: %d %v", st, err)
@@ -548,8 +556,8 @@ var cases = []hcase{
 	}, closes: map[string]int{"slow_consumer": 1}},
 }
 
-func submitCmd(p config.Protocol) uint32 {
-	switch p.Family() {
+func submitCmd(p codec.Protocol) uint32 {
+	switch p.Family().String() {
 	case "sgip":
 		return 0x3
 	case "smgp":
@@ -596,12 +604,12 @@ func (hw *heapWatch) stop() uint64 {
 }
 
 func TestHostileInput(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) { runHostile(t, p) })
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) { runHostile(t, p) })
 	}
 }
 
-func runHostile(t *testing.T, p config.Protocol) {
+func runHostile(t *testing.T, p codec.Protocol) {
 	h := newHWorld(t, p)
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
@@ -611,7 +619,7 @@ func runHostile(t *testing.T, p config.Protocol) {
 		if c.only != nil && !contains(c.only, p) {
 			continue
 		}
-		if p != config.CMPP30 && !c.framing {
+		if p != codec.CMPP30 && !c.framing {
 			continue // protocol-independent paths (timers, limits): once is enough
 		}
 		t.Run(c.name, func(t *testing.T) {
@@ -672,7 +680,7 @@ func runHostile(t *testing.T, p config.Protocol) {
 	h.t = t
 	// Locked-out IPs and accounts are forgotten after the period.
 	testenv.Eventually(t, 2*lockoutPeriod+5*time.Second, "the lock-out ends", func() bool {
-		a := testenv.SP2(p)
+		a := testenv.SP2
 		st, c, err := h.wire.RawLogin("127.0.0.3", h.SPAddr, a.Login, a.Secret)
 		if c != nil {
 			c.Close()
@@ -700,7 +708,7 @@ func runHostile(t *testing.T, p config.Protocol) {
 	t.Logf("%s log lines per case: %s", p, strings.Join(logCosts, "; "))
 }
 
-func contains(ps []config.Protocol, p config.Protocol) bool {
+func contains(ps []codec.Protocol, p codec.Protocol) bool {
 	for _, x := range ps {
 		if x == p {
 			return true

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/test/internal/testenv"
 )
 
@@ -89,7 +90,7 @@ func idleInProcess(t *testing.T, n int) {
 	// Logged-in connections that then say nothing (bounded per account
 	// by max_connections).
 	const loggedIn = 100
-	a := testenv.SP1(w.Proto)
+	a := testenv.SP1
 	login := wire.Login(1, a.Login, a.Secret)
 	resp := make([]byte, 64)
 	var lconns []testenv.RawConn
@@ -224,13 +225,20 @@ func idleChild(t *testing.T, n int) {
 
 // TestFileDescriptorExhaustion: an attacker who opens more connections
 // than the gateway may have open files must not take it down. spsmg runs
-// as a child with RLIMIT_NOFILE 256 and gets 400 idle connections; once
-// they are gone, a well-behaved SP must be served again.
+// as a child with RLIMIT_NOFILE 256 and gets 400 idle connections. Its
+// acceptor must run out of descriptors meanwhile — accept(2) failing with
+// EMFILE, or the descriptor the event loops take for a connection — as its
+// log says (without that, the test would prove nothing); and once the
+// connections are gone, a well-behaved SP must be served again. gateway.max_connections is lifted
+// far above the limit: its default (half of 256 here) closes connections
+// before the descriptors run out, which is the first defence but not the
+// case under test.
 func TestFileDescriptorExhaustion(t *testing.T) {
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
 	bin := testenv.BuildSpsmg(t)
-	w := testenv.NewWorld(t, testenv.Options{ChildNoFile: 256, Gateway: map[string]string{"login_timeout": "3s"},
+	w := testenv.NewWorld(t, testenv.Options{ChildNoFile: 256,
+		Gateway: map[string]string{"login_timeout": "3s", "max_connections": "100000"},
 		// The connections come from 127.0.x.y and must be held open: an
 		// address no account allows would be closed at accept.
 		Account: map[string]string{"allow_ips": "[127.0.0.0/8]"}})
@@ -238,14 +246,40 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 	// The kernel completes handshakes into the listen backlog even while
 	// accept(2) fails, so most of these connect either way.
 	conns, dialErr := tryIdle(w.SPAddr, 400)
-	testenv.Poll(5*time.Second, func() bool {
-		m, err := w.Metrics()
-		return err != nil || m.Get("spsmg_connections_open") >= 200
-	})
-	// Hold them a moment (the gateway meets EMFILE meanwhile), then go.
-	<-time.After(time.Second)
+	// Hold them until the gateway has met EMFILE, then go.
+	emfile := func() bool {
+		for _, line := range strings.Split(child.Logs(), "\n") {
+			if (strings.Contains(line, `msg="accept failed; retrying"`) ||
+				strings.Contains(line, `msg="handing a connection to the event loops failed"`)) &&
+				strings.Contains(line, "too many open files") {
+				return true
+			}
+		}
+		return false
+	}
+	metEMFILE := testenv.Poll(testenv.Wait, emfile)
+	// Prometheus scrapes during the attack: the HTTP server's accept may
+	// meet EMFILE too, and must wait it out rather than end the process.
+	scraped := make(chan error, 1)
+	go func() {
+		resp, err := (&http.Client{Timeout: testenv.Wait}).Get("http://" + w.HTTPAddr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("status %s", resp.Status)
+			}
+		}
+		scraped <- err
+	}()
 	for _, c := range conns {
 		c.Close()
+	}
+	if !metEMFILE {
+		t.Fatalf("%d connections against RLIMIT_NOFILE 256 (%v), and the acceptor never met EMFILE: the test proves nothing\n%s",
+			len(conns), dialErr, child.Logs())
+	}
+	if err := <-scraped; err != nil {
+		t.Errorf("/healthz asked during the attack: %v", err)
 	}
 	alive := child.Running()
 	var serveErr error
@@ -274,9 +308,9 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 		len(conns), dialErr, alive, ready, ok, serveErr)
 	if !ok {
 		bugs.Report("emfile-stops-gateway",
-			"once accept(2) failed with EMFILE, spsmg no longer serves SPs (connections refused after %d: %v; process alive %v, /readyz %s, last login error %v); its log: %v. "+
-				"gnet's acceptor returns ErrAcceptSocket on any accept error other than EAGAIN/EINTR/ECONNRESET/ECONNABORTED, "+
-				"which ends the main reactor and shuts the engine down",
+			"once its acceptor met EMFILE, spsmg no longer serves SPs (connections refused after %d: %v; process alive %v, /readyz %s, last login error %v); its log: %v. "+
+				"Every listening socket must back off and go on through EMFILE (proxy/acceptor.go, metrics/accept.go): "+
+				"gnet's own acceptor stops the engine, fasthttp's Serve returns, and either ends the process",
 			len(conns), dialErr, alive, ready, serveErr, head(evidence, 6))
 	}
 }
@@ -291,21 +325,23 @@ func head(s []string, n int) []string {
 // TestRareCaseLoggedDuringFlood: while a flood of bad frames keeps the
 // gateway's log limiter busy, a different kind of case (a slow consumer)
 // must still leave a line in the log that names it; the metrics count it
-// either way.
+// either way. The limiter runs on a clock that stands still, so the flood's
+// budget, once spent, stays spent until the test advances it.
 func TestRareCaseLoggedDuringFlood(t *testing.T) {
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
-	h := newHWorld(t, config.CMPP30)
+	clock := testenv.NewClock()
+	h := newHWorldWith(t, codec.CMPP30, func(o *testenv.Options) { o.LogClock = clock.Now })
 	stop := make(chan struct{})
-	flooded := make(chan int)
+	done := make(chan struct{})
+	var flooded atomic.Int64
 	go func() {
-		n := 0
-		tick := time.NewTicker(20 * time.Millisecond)
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond) // the flood's pace
 		defer tick.Stop()
 		for {
 			select {
 			case <-stop:
-				flooded <- n
 				return
 			case <-tick.C:
 			}
@@ -313,11 +349,14 @@ func TestRareCaseLoggedDuringFlood(t *testing.T) {
 				_, _ = c.Write([]byte{0xff, 0xff, 0xff, 0xff})
 				_ = testenv.WaitClosed(c, time.Now().Add(time.Second))
 				c.Close()
-				n++
+				flooded.Add(1)
 			}
 		}
 	}()
-	<-time.After(1500 * time.Millisecond) // the limiter's burst is spent
+	// Each bad-frame connection logs one line of each of its kinds; the
+	// limiter passes 10 of a kind at once (its burst) and, with the clock
+	// standing still, none after.
+	testenv.Eventually(t, testenv.Wait, "the flood spends the limiter's burst", func() bool { return flooded.Load() > 10 })
 	mark := h.logs.Mark()
 	for _, c := range cases {
 		if c.name == "client that never reads" {
@@ -328,10 +367,12 @@ func TestRareCaseLoggedDuringFlood(t *testing.T) {
 		return h.MustMetrics().Get("spsmg_connections_closed_total", "reason", "slow_consumer") >= 1
 	})
 	close(stop)
-	n := <-flooded
-	// One more ordinary close once the limiter has a token again: its line
-	// carries the count of what was suppressed.
-	<-time.After(1100 * time.Millisecond)
+	<-done
+	n := flooded.Load()
+	// One more ordinary close once the limiter has a token again (a second
+	// later on its clock): its line carries the count of what was
+	// suppressed.
+	clock.Advance(time.Second)
 	c := h.login("127.0.0.6")
 	c.Close()
 	testenv.Eventually(t, testenv.Wait, "the ordinary close is logged", func() bool {

@@ -27,7 +27,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/test/internal/testenv"
 )
 
@@ -43,7 +43,7 @@ type target struct {
 
 func startTargets(tb testing.TB) []target {
 	var ts []target
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP, config.SMGP30} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
 		w := testenv.NewWorld(tb, testenv.Options{Proto: p,
 			Gateway: map[string]string{
 				// The fuzzer's wrong passwords must not lock the health
@@ -53,7 +53,7 @@ func startTargets(tb testing.TB) []target {
 			Account: map[string]string{"allow_ips": "[127.0.0.0/8]"},
 		})
 		w.Start()
-		ts = append(ts, target{name: string(p), w: w, addr: w.SPAddr})
+		ts = append(ts, target{name: p.String(), w: w, addr: w.SPAddr})
 	}
 	ts = append(ts, target{name: "sgip inbound", w: ts[1].w, addr: ts[1].w.InboundAddr})
 	return ts

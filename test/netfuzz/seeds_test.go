@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/test/internal/testenv"
 )
 
@@ -49,9 +49,9 @@ func seeds() map[string][]byte {
 		}
 		return b
 	}
-	for i, p := range []config.Protocol{config.CMPP30, config.SGIP, config.SMGP30} {
+	for i, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
 		w := testenv.NewWire(p)
-		a := testenv.SP1(p)
+		a := testenv.SP1
 		n := func(u string) string { return testenv.Number(p, u) }
 		login := w.Login(1, a.Login, a.Secret)
 		mt := testenv.RawMT{SPNumber: testenv.Access, Service: "FREE", Dests: []string{n(testenv.User)}, Content: []byte("hello"), NeedReport: true}

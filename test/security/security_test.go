@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/api"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -41,14 +42,14 @@ import (
 const wrongSecret = "WrongPw-6c1e"
 
 func TestCredentialsNeverLogged(t *testing.T) {
-	for _, p := range []config.Protocol{config.CMPP30, config.SGIP, config.SMGP30} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+		t.Run(p.String(), func(t *testing.T) {
 			logs := testenv.NewLogRecorder()
 			w := testenv.NewWorld(t, testenv.Options{Proto: p, Logs: logs,
 				Gateway: map[string]string{"login_failures": "3"}})
 			w.Start()
 			wire := testenv.NewWire(p)
-			a := testenv.SP1(p)
+			a := testenv.SP1
 			// A good login, bad passwords, an unknown account, a lock-out.
 			if _, err := w.WellBehaved(testenv.Wait); err != nil {
 				t.Fatal(err)
@@ -74,7 +75,7 @@ func TestCredentialsNeverLogged(t *testing.T) {
 			testenv.Eventually(t, testenv.Wait, "an upstream login is refused", func() bool { return w.SMG.Stats().LoginsRefused > 0 })
 			w.SMG.SetRefuseLogins(false)
 			w.WaitBinds()
-			if p == config.SGIP {
+			if p == codec.SGIP {
 				// The SMG's type-2 bind with a wrong password.
 				c, err := testenv.DialFrom("127.0.0.1", w.InboundAddr, 5*time.Second)
 				if err != nil {
@@ -99,7 +100,7 @@ func TestCredentialsNeverLogged(t *testing.T) {
 }
 
 func wireBind(seq uint32, name, pw string) []byte {
-	w := testenv.NewWire(config.SGIP)
+	w := testenv.NewWire(codec.SGIP)
 	b := w.Login(seq, name, pw)
 	b[20] = 2 // Login Type 2: the SMG binding to spsmg
 	return b
@@ -350,8 +351,8 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 func TestLoginLockout(t *testing.T) {
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
-	p := config.CMPP30
-	sp2, sp3 := testenv.SP2(p), testenv.Account{ID: "sp3", Login: "900003", Secret: "sp3Secret-1f2e"}
+	p := codec.CMPP30
+	sp2, sp3 := testenv.SP2, testenv.Account{ID: "sp3", Login: "900003", Secret: "sp3Secret-1f2e"}
 	w := testenv.NewWorld(t, testenv.Options{Proto: p,
 		Gateway: map[string]string{"login_failures": "3", "login_failures_per_ip": "6", "login_lockout": "2s"},
 		Account: map[string]string{"allow_ips": "[127.0.0.0/8]"},
@@ -360,7 +361,7 @@ func TestLoginLockout(t *testing.T) {
 	})
 	w.Start()
 	wire := testenv.NewWire(p)
-	sp1 := testenv.SP1(p)
+	sp1 := testenv.SP1
 	login := func(from string, a testenv.Account, secret string) uint32 {
 		t.Helper()
 		st, c, err := wire.RawLogin(from, w.SPAddr, a.Login, secret)

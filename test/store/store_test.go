@@ -23,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -40,7 +39,7 @@ const (
 // newWorld is a CMPP 3.0 world whose sp2 never logs in until a test
 // says so: MO to its access number wait in the outbox.
 func newWorld(t *testing.T) *testenv.World {
-	sp2 := testenv.SP2(config.CMPP30)
+	sp2 := testenv.SP2
 	return testenv.NewWorld(t, testenv.Options{
 		ExtraAccounts: fmt.Sprintf("  - {id: sp2, login: %q, secret: %q, access_numbers: [%q], allow_ips: [127.0.0.0/8]}\n",
 			sp2.Login, sp2.Secret, sp2Access),
@@ -179,7 +178,7 @@ func TestDamagedTableAndRestore(t *testing.T) {
 	bin := testenv.BuildSpsmg(t)
 	w := newWorld(t)
 	child := w.StartChild(bin)
-	c1, d1 := dial(t, w, testenv.SP1(w.Proto))
+	c1, d1 := dial(t, w, testenv.SP1)
 
 	// State of every kind.
 	sub, err := w.RequestSubscription(userSub, "NEWS")
@@ -249,7 +248,7 @@ func TestDamagedTableAndRestore(t *testing.T) {
 
 	// The gateway on the restored store decides as before.
 	child.Start()
-	c3, d3 := dial(t, w, testenv.SP1(w.Proto))
+	c3, d3 := dial(t, w, testenv.SP1)
 	if r := submit(t, c3, sp.MT{Users: []string{userSub}, ServiceCode: "NEWS"}); r != 0 {
 		t.Errorf("MT to the subscriber after the restore: %d (subscription lost?)", r)
 	}
@@ -260,7 +259,7 @@ func TestDamagedTableAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	d3.wait(t, "the Noti_SP of the request made before the restore", func(d sp.Delivery) bool { return d.Text == "DZHELP" && d.LinkID != "" })
-	_, d2 := dial(t, w, testenv.SP2(w.Proto))
+	_, d2 := dial(t, w, testenv.SP2)
 	testenv.Eventually(t, testenv.Wait, "sp2 gets the 5 MO of the outbox", func() bool { return len(d2.texts("ob")) == 5 })
 	if m := w.MustMetrics(); m.Get("spsmg_store_replay_dropped_total") != 0 || m.Get("spsmg_store_corrupt_records_total") != 0 {
 		t.Errorf("damage reported on the restored store: %v %v", m.Get("spsmg_store_replay_dropped_total"), m.Get("spsmg_store_corrupt_records_total"))
@@ -326,7 +325,7 @@ func TestDamagedWriteAheadLog(t *testing.T) {
 		t.Errorf("spsmg_store_replay_dropped_total = %v, the log says %d", got, dropped)
 	}
 
-	_, d2 := dial(t, w, testenv.SP2(w.Proto))
+	_, d2 := dial(t, w, testenv.SP2)
 	testenv.Eventually(t, testenv.Wait, "sp2's backlog is delivered", func() bool {
 		m, err := w.Metrics()
 		return err == nil && m.Get("spsmg_delivery_backlog", "sp", "sp2") == 0

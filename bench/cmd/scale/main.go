@@ -49,7 +49,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/bench/internal/rig"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
@@ -326,7 +326,7 @@ func dialIdle(ctx context.Context, proto, addr, login, secret string, n int) ([]
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			c, err := sp.Dial(ctx, sp.ClientConfig{Protocol: config.Protocol(proto), Addr: addr, Login: login,
+			c, err := sp.Dial(ctx, sp.ClientConfig{Protocol: protocolOf(proto), Addr: addr, Login: login,
 				Secret: secret, DialTimeout: 30 * time.Second, DeliveryBuffer: 1, CloseTimeout: time.Second})
 			clients[i], errs[i] = c, err
 		})
@@ -474,4 +474,10 @@ func parseSize(s string) int {
 	}
 	n, _ := strconv.Atoi(s)
 	return n * mult
+}
+
+// protocolOf is the protocol -proto names (checked by parse).
+func protocolOf(name string) codec.Protocol {
+	p, _ := codec.ParseProtocol(name)
+	return p
 }

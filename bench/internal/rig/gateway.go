@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
 )
@@ -25,33 +26,30 @@ const (
 	SPID      = "sp1"
 )
 
-// SPAccount is the benchmark SP's login per protocol family.
-func SPAccount(proto string) (login, secret string) {
-	switch config.Protocol(proto).Family() {
-	case "sgip":
-		return "sp1", "sp1-password"
-	case "smgp":
-		return "10001", "smgp-secret"
-	}
-	return "900001", "888888"
-}
+// SPAccount is the benchmark SP's login, the same in every protocol: it
+// fits every login field (CMPP Source_Addr holds 6 bytes).
+func SPAccount(proto string) (login, secret string) { return "900001", "888888" }
 
-// FirstUser is the first subscribed number; spsim counts up from it.
-// SGIP writes numbers with 86 (docs/protocols/sgip12.md §1; authcache strips
-// it).
-func FirstUser(proto string) string {
-	if proto == string(config.SGIP) {
-		return "8613800000000"
-	}
-	return "13800000000"
-}
+// FirstUser is the first subscribed number; spsim counts up from it,
+// written as proto writes numbers (SGIP with 86, docs/protocols/sgip12.md
+// §1; authcache strips it).
+func FirstUser(proto string) string { return userNumber(proto, "13800000000") }
 
 // RefusedUser is subscribed to nothing.
-func RefusedUser(proto string) string {
-	if proto == string(config.SGIP) {
-		return "8613900000000"
+func RefusedUser(proto string) string { return userNumber(proto, "13900000000") }
+
+func userNumber(proto, n string) string {
+	if d, err := dialect.Parse(proto); err == nil {
+		return d.UserNumber(n)
 	}
-	return "13900000000"
+	return n
+}
+
+// splitConnections: proto carries MO and reports on connections of their
+// own (SGIP), so spsmg needs an inbound listener and the SP a receiver.
+func splitConnections(proto string) bool {
+	d, err := dialect.Parse(proto)
+	return err == nil && d.SplitConnections()
 }
 
 // Gateway is the configuration spsmg runs with in the tools.
@@ -74,7 +72,7 @@ type Gateway struct {
 func (g Gateway) YAML() string {
 	login, secret := SPAccount(g.Proto)
 	inbound, receiver := "", ""
-	if g.Proto == string(config.SGIP) {
+	if splitConnections(g.Proto) {
 		inbound = fmt.Sprintf(", inbound: {addr: %q, login: smgin, secret: smgin-pw}", g.Inbound)
 		receiver = fmt.Sprintf(", receiver: {addr: %q, login: gw, secret: gw-pw}", g.Receiver)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -13,7 +14,7 @@ import (
 // writes), so that a change of its layout fails here, not in a benchmark
 // run.
 func TestParseReport(t *testing.T) {
-	rep := sp.Report{Protocol: config.CMPP30, Conns: 4, Window: 16, Sent: 2000,
+	rep := sp.Report{Protocol: codec.CMPP30, Conns: 4, Window: 16, Sent: 2000,
 		Responses: []sp.ResultCount{{Result: 0, Count: 1000}, {Result: 106, Count: 1000}},
 		Templates: []sp.TemplateReport{
 			{Name: "user", Sent: 1000, Responses: []sp.ResultCount{{Result: 0, Count: 1000}}},

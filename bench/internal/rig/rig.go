@@ -265,7 +265,11 @@ func WaitTCP(p *Proc, addr string, timeout time.Duration) error {
 	}
 }
 
-// FreeAddr returns a loopback address with a port free at the time.
+// FreeAddr returns a loopback address with a port free at the time. The
+// port is released before the caller's process binds it, so another
+// process can take it in between: only the tools that run HAProxy and the
+// simulators as separate processes, which cannot say where they listen,
+// use it. In-process worlds listen on port 0 and read the address back.
 func FreeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -45,13 +45,18 @@ func goTool() string {
 // killed with SIGKILL and started again on the same data directory. Its
 // stderr (the logs) accumulates over every start in Logs and in a file.
 type Child struct {
-	t        testing.TB
-	Bin      string
-	Config   string
+	t      testing.TB
+	Bin    string
+	Config string
+	// HTTPAddr is where it serves /metrics and /readyz, as its log says
+	// once it listens (its configuration may ask for port 0).
 	HTTPAddr string
 	LogPath  string
 	// NoFile, when set, is the child's RLIMIT_NOFILE (soft and hard).
 	NoFile int
+	// serving, when set, is told the addresses of each start as soon as
+	// its log line says where it accepts (before it is ready).
+	serving func(accepting []string, httpAddr string)
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -70,8 +75,21 @@ func (w *World) StartChild(bin string) *Child {
 			w.Opts.DataDir = filepath.Join(dir, "data")
 			w.YAML = w.render()
 		}
-		c := &Child{t: w.T, Bin: bin, Config: w.WriteConfig(dir, 0o600), HTTPAddr: w.HTTPAddr,
+		c := &Child{t: w.T, Bin: bin, Config: w.WriteConfig(dir, 0o600),
 			LogPath: filepath.Join(dir, "spsmg.log"), NoFile: w.Opts.ChildNoFile}
+		c.serving = func(accepting []string, httpAddr string) {
+			inbound := ""
+			if w.D.SplitConnections() && len(accepting) > 1 {
+				inbound = accepting[1]
+			}
+			first := w.SPAddr == ""
+			w.learned(accepting[0], inbound, httpAddr)
+			if first { // from now on the file names the ports: a restart keeps them
+				if err := os.WriteFile(c.Config, []byte(w.YAML), 0o600); err != nil {
+					w.T.Fatal(err)
+				}
+			}
+		}
 		w.Child = c
 		w.T.Cleanup(c.Stop)
 	}
@@ -79,8 +97,9 @@ func (w *World) StartChild(bin string) *Child {
 	return w.Child
 }
 
-// Start starts the process and waits until /readyz answers 200 (the store
-// is open and an upstream bind is logged in).
+// Start starts the process, learns its addresses from its log, and waits
+// until /readyz answers 200 (the store is open and an upstream bind is
+// logged in).
 func (c *Child) Start() {
 	c.t.Helper()
 	f, err := os.OpenFile(c.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -111,6 +130,26 @@ func (c *Child) Start() {
 	c.starts++
 	c.mu.Unlock()
 	deadline := time.Now().Add(Wait)
+	var accepting []string
+	for {
+		select {
+		case <-done:
+			c.t.Fatalf("spsmg exited during start: %v\n%s", cmd.ProcessState, c.Logs())
+		default:
+		}
+		var httpAddr string
+		if accepting, httpAddr = servingAddrs(c.Logs(), c.starts); accepting != nil {
+			c.HTTPAddr = httpAddr
+			break
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("spsmg did not say where it listens after %v\n%s", Wait, c.Logs())
+		}
+		time.Sleep(20 * time.Millisecond) // the poll's resolution
+	}
+	if c.serving != nil {
+		c.serving(accepting, c.HTTPAddr)
+	}
 	client := http.Client{Timeout: time.Second}
 	for {
 		select {
@@ -130,6 +169,40 @@ func (c *Child) Start() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// servingAddrs reads the addresses from the nth "spsmg serving" line of
+// logs (one per start): where it accepts (SP listeners, then SGIP's
+// inbound one) and its HTTP address; nil before that line is written.
+func servingAddrs(logs string, nth int) (accepting []string, httpAddr string) {
+	seen := 0
+	logs = logs[:strings.LastIndexByte(logs, '\n')+1] // whole lines only
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, `msg="spsmg serving"`) {
+			continue
+		}
+		if seen++; seen < nth {
+			continue
+		}
+		acc, ok1 := logField(line, "accepting")
+		h, ok2 := logField(line, "http")
+		if !ok1 || !ok2 || acc == "" {
+			return nil, ""
+		}
+		return strings.Split(acc, ","), h
+	}
+	return nil, ""
+}
+
+// logField is the value of key in a text-format log line (unquoted values:
+// addresses).
+func logField(line, key string) (string, bool) {
+	for _, f := range strings.Fields(line) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // Reload writes yaml over the child's configuration file and sends SIGHUP

@@ -2,12 +2,13 @@ package testenv
 
 import (
 	"fmt"
-	"net"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 )
 
 // Wait is the default deadline for anything a test waits for. It is far
@@ -36,51 +37,19 @@ type Account struct {
 	ID, Login, Secret string
 }
 
-// SP1 is the account the tests log in as, in protocol p's login format
-// (CMPP Source_Addr is 6 characters, SMGP ClientID 8, SGIP Login Name 16).
-func SP1(p config.Protocol) Account {
-	switch p.Family() {
-	case "sgip":
-		return Account{"sp1", "sp1", "sp1Secret-7d1c"}
-	case "smgp":
-		return Account{"sp1", "10001", "sp1Secret-7d1c"}
-	}
-	return Account{"sp1", "900001", "sp1Secret-7d1c"}
-}
-
-// SP2 is a second account (used by lock-out tests).
-func SP2(p config.Protocol) Account {
-	switch p.Family() {
-	case "sgip":
-		return Account{"sp2", "sp2", "sp2Secret-90ab"}
-	case "smgp":
-		return Account{"sp2", "10002", "sp2Secret-90ab"}
-	}
-	return Account{"sp2", "900002", "sp2Secret-90ab"}
-}
+// SP1 is the account the tests log in as, SP2 a second one (used by
+// lock-out tests). Their logins fit every protocol's login field (CMPP
+// Source_Addr is 6 characters, SMGP ClientID 8, SGIP Login Name 16).
+var (
+	SP1 = Account{"sp1", "900001", "sp1Secret-7d1c"}
+	SP2 = Account{"sp2", "900002", "sp2Secret-90ab"}
+)
 
 // Secrets are every secret of the test world's configuration.
 var Secrets = []string{SMGSecret, InboundSecret, ReceiverPW, APISecret, "sp1Secret-7d1c", "sp2Secret-90ab"}
 
 // Number is how protocol p writes a user's number (SGIP carries 86).
-func Number(p config.Protocol, n string) string {
-	if p == config.SGIP {
-		return "86" + n
-	}
-	return n
-}
-
-// FreeAddr returns a loopback address with a port that was free a moment
-// ago (the gateway needs fixed ports in its configuration).
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func Number(p codec.Protocol, n string) string { return dialect.For(p).UserNumber(n) }
 
 // Eventually polls cond until it holds or timeout passes, then fails the
 // test naming what it waited for. The poll interval only bounds CPU use.
@@ -105,6 +74,31 @@ func Poll(timeout time.Duration, cond func() bool) bool {
 	return true
 }
 
+// Clock is a clock that stands still until Advance: the gateway's log
+// limiter runs on one (Options.LogClock), so that a test refills its budget
+// at once instead of waiting for it. Safe from any goroutine.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock standing at a fixed instant.
+func NewClock() *Clock { return &Clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
 // Heavy reports whether the full-size variants run (SPSMG_HEAVY=1): 10,000
 // idle connections, longer loads. The default run covers every case at a
 // smaller size.
@@ -112,7 +106,7 @@ func Heavy() bool { return os.Getenv("SPSMG_HEAVY") == "1" }
 
 // Bugs names the failures of the promises these suites check (message
 // lost, sequence reused, log flood, …): each is a test failure with its
-// id and evidence. The suites found six such bugs in the proxy; they are
+// id and evidence. The suites found seven such bugs in the proxy; they are
 // fixed, and the checks stay as regression tests.
 // Use: b := testenv.NewBugs(t); defer b.Done(); … b.Report(id, format, …).
 type Bugs struct {

@@ -9,56 +9,38 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/cmpp"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/codec/dialect"
 )
 
-// Wire builds and reads raw frames of one protocol with the codec
-// packages, for tests that must send what no well-behaved client would.
+// Wire builds and reads raw frames of one protocol with its Dialect, for
+// tests that must send what no well-behaved client would.
 type Wire struct {
-	P      config.Protocol
-	cmppV  cmpp.Version
-	smgpV  smgp.Version
+	P      codec.Protocol
+	D      codec.Dialect
 	Framer codec.Framer
 }
 
 // NewWire returns the frame builder of protocol p.
-func NewWire(p config.Protocol) Wire {
-	w := Wire{P: p}
-	switch p.Family() {
-	case "cmpp":
-		w.cmppV = cmpp.Version(p.Version())
-		w.Framer = cmpp.NewFramer(1 << 20)
-	case "smgp":
-		w.smgpV = smgp.Version(p.Version())
-		w.Framer = smgp.NewFramer(1 << 20)
-	default:
-		w.Framer = sgip.NewFramer(1 << 20)
-	}
-	return w
+func NewWire(p codec.Protocol) Wire {
+	d := dialect.For(p)
+	return Wire{P: p, D: d, Framer: d.Framer(1 << 20)}
 }
 
 // HeaderLen is the protocol's header size (12, SGIP 20).
 func (w Wire) HeaderLen() int { return w.Framer.HeaderLen }
 
-func (w Wire) sgipSeq(seq uint32) sgip.Sequence {
-	return sgip.Sequence{Node: 3000000001, Time: 1010101, Counter: seq}
+// seq is the sequence field of counter seq (SGIP: node 3000000001, time
+// 1010101).
+func (w Wire) seq(seq uint32) []byte {
+	b := make([]byte, w.D.Seq().Len)
+	w.D.PutSeq(b, 3000000001, 1010101, seq)
+	return b
 }
 
 // Login is the login request of account login/secret (CMPP Connect, SMGP
 // Login in transmit mode, SGIP Bind type 1).
 func (w Wire) Login(seq uint32, login, secret string) []byte {
-	ts := codec.Timestamp(time.Now())
-	switch w.P.Family() {
-	case "cmpp":
-		return cmpp.Append(nil, w.cmppV, seq, cmpp.NewConnect(login, secret, w.cmppV, ts))
-	case "smgp":
-		return smgp.Append(nil, w.smgpV, seq, &smgp.Login{ClientID: login, AuthenticatorClient: smgp.AuthenticatorClient(login, secret, ts),
-			LoginMode: smgp.LoginModeTransmit, TimeStamp: ts, ClientVersion: w.smgpV})
-	}
-	return sgip.Append(nil, w.sgipSeq(seq), &sgip.Bind{LoginType: sgip.LoginSPToSMG, LoginName: login, LoginPassword: secret})
+	return w.D.AppendLogin(nil, w.seq(seq), &codec.Login{Name: login, Secret: secret, Mode: codec.LoginBoth, Time: time.Now()})
 }
 
 // RawMT is a Submit as raw as the codec allows: any number of recipients
@@ -71,119 +53,45 @@ type RawMT struct {
 	NeedReport                bool
 }
 
-// Submit is the Submit frame of m.
+// Submit is the Submit frame of m: free, paid by the SP, CorpID 12345.
 func (w Wire) Submit(seq uint32, m RawMT) []byte {
-	switch w.P.Family() {
-	case "cmpp":
-		p := &cmpp.Submit{PkTotal: 1, PkNumber: 1, ServiceID: m.Service, MsgSrc: "900001", FeeType: "01", FeeCode: "000000",
-			SrcID: m.SPNumber, DestTerminalID: m.Dests, MsgContent: m.Content, LinkID: m.LinkID}
-		if m.NeedReport {
-			p.RegisteredDelivery = 1
-		}
-		return cmpp.Append(nil, w.cmppV, seq, p)
-	case "smgp":
-		p := &smgp.Submit{MsgType: smgp.MsgTypeMT, Priority: 1, ServiceID: m.Service, FeeType: "00", FeeCode: "000000",
-			FixedFee: "000000", SrcTermID: m.SPNumber, DestTermID: m.Dests, MsgContent: m.Content}
-		if m.NeedReport {
-			p.NeedReport = 1
-		}
-		if m.LinkID != "" {
-			p.SetTLV(smgp.TagLinkID, codec.AppendText(nil, m.LinkID, smgp.LinkIDLen))
-		}
-		return smgp.Append(nil, w.smgpV, seq, p)
-	}
-	p := &sgip.Submit{SPNumber: m.SPNumber, ChargeNumber: sgip.ChargeSP, UserNumber: m.Dests, CorpID: "12345",
-		ServiceType: m.Service, FeeType: sgip.FeeTypeFree, FeeValue: "0", GivenValue: "0",
-		MorelatetoMTFlag: sgip.MTNotCausedByMO, ReportFlag: sgip.ReportFlagNone, MessageContent: m.Content}
-	if m.NeedReport {
-		p.ReportFlag = sgip.ReportFlagAlways
-	}
-	if m.LinkID != "" {
-		p.Reserve = []byte(m.LinkID)
-	}
-	return sgip.Append(nil, w.sgipSeq(seq), p)
+	return w.D.AppendSubmit(nil, w.seq(seq), &codec.Submit{SPNumber: m.SPNumber, Dests: m.Dests, ServiceCode: m.Service,
+		LinkID: m.LinkID, CorpID: "12345", Fee: codec.Fee{Payer: codec.PayerSP}, Content: m.Content,
+		NeedReport: m.NeedReport, Priority: 1})
 }
 
 // ActiveTest is CMPP/SMGP Active_Test; SGIP has none (nil).
-func (w Wire) ActiveTest(seq uint32) []byte {
-	switch w.P.Family() {
-	case "cmpp":
-		return cmpp.AppendActiveTest(nil, seq)
-	case "smgp":
-		return smgp.AppendActiveTest(nil, seq)
-	}
-	return nil
-}
+func (w Wire) ActiveTest(seq uint32) []byte { return w.D.AppendActiveTest(nil, w.seq(seq)) }
 
 // Logout is CMPP Terminate, SMGP Exit or SGIP Unbind.
-func (w Wire) Logout(seq uint32) []byte {
-	switch w.P.Family() {
-	case "cmpp":
-		return cmpp.Append(nil, w.cmppV, seq, &cmpp.Terminate{})
-	case "smgp":
-		return smgp.AppendExit(nil, seq)
-	}
-	return sgip.Append(nil, w.sgipSeq(seq), &sgip.Unbind{})
-}
+func (w Wire) Logout(seq uint32) []byte { return w.D.AppendLogout(nil, w.seq(seq)) }
 
 // Header is a bare header: Total_Length, Command_Id and sequence, with
 // body appended (the length field is written as given, not computed).
 func (w Wire) Header(total uint32, cmd uint32, seq uint32, body []byte) []byte {
-	b := binary.BigEndian.AppendUint32(nil, total)
-	b = binary.BigEndian.AppendUint32(b, cmd)
-	if w.P == config.SGIP {
-		b = sgip.AppendSequence(b, w.sgipSeq(seq))
-	} else {
-		b = binary.BigEndian.AppendUint32(b, seq)
-	}
+	b := make([]byte, w.HeaderLen(), w.HeaderLen()+len(body))
+	binary.BigEndian.PutUint32(b, total)
+	binary.BigEndian.PutUint32(b[4:], cmd)
+	l := w.D.Seq()
+	copy(b[l.Offset:l.Offset+l.Len], w.seq(seq))
 	return append(b, body...)
 }
 
 // Parse reads one frame into a View.
 func (w Wire) Parse(frame []byte) (codec.View, error) {
 	var v codec.View
-	var err error
-	switch w.P.Family() {
-	case "cmpp":
-		err = cmpp.ParseView(frame, w.cmppV, &v)
-	case "smgp":
-		err = smgp.ParseView(frame, w.smgpV, &v)
-	default:
-		err = sgip.ParseView(frame, &v)
-	}
+	err := w.D.ParseView(frame, &v)
 	return v, err
 }
 
 // LoginStatus reads a login response's status (CMPP Status, SMGP Status,
 // SGIP Result).
 func (w Wire) LoginStatus(frame []byte) (uint32, error) {
-	switch w.P.Family() {
-	case "cmpp":
-		_, p, err := cmpp.Decode(frame, w.cmppV)
-		if err != nil {
-			return 0, err
-		}
-		if r, ok := p.(*cmpp.ConnectResp); ok {
-			return uint32(r.Status), nil
-		}
-	case "smgp":
-		_, p, err := smgp.Decode(frame, w.smgpV)
-		if err != nil {
-			return 0, err
-		}
-		if r, ok := p.(*smgp.LoginResp); ok {
-			return uint32(r.Status), nil
-		}
-	default:
-		_, p, err := sgip.Decode(frame)
-		if err != nil {
-			return 0, err
-		}
-		if r, ok := p.(*sgip.Resp); ok && r.ID == sgip.CmdBindResp {
-			return uint32(r.Result), nil
-		}
+	r, err := w.D.DecodeLoginResp(frame)
+	if err != nil {
+		return 0, fmt.Errorf("%s: not a login response (%w): % x", w.P, err, frame[:min(len(frame), 16)])
 	}
-	return 0, fmt.Errorf("%s: not a login response: % x", w.P, frame[:min(len(frame), 16)])
+	return r.Status, nil
 }
 
 // DialFrom connects to addr from the loopback address local ("" lets the

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
@@ -29,7 +31,7 @@ import (
 
 // Options shape a test world. Zero values give a working CMPP 3.0 world.
 type Options struct {
-	Proto config.Protocol // default cmpp3
+	Proto codec.Protocol // default cmpp3
 
 	// Overrides of the configuration, as raw YAML values by key (they
 	// replace the world's defaults, see Config): Upstream, Gateway, HTTP,
@@ -52,6 +54,9 @@ type Options struct {
 	SMG func(*smg.Config)
 	// Logs records the in-process gateway's logs; nil discards them.
 	Logs *LogRecorder
+	// LogClock is the in-process gateway's log-limiter clock (see
+	// proxy.Options.LogClock); nil: the wall clock.
+	LogClock func() time.Time
 }
 
 // World is a simulated SMG, the SGIP SP receiver when the protocol is
@@ -60,12 +65,23 @@ type Options struct {
 type World struct {
 	T     testing.TB
 	Opts  Options
-	Proto config.Protocol
+	Proto codec.Protocol
+	// D is Proto's Dialect.
+	D codec.Dialect
 
+	// SMG is the simulated SMG. It serves from NewWorld on, except for
+	// SGIP, where it delivers to the gateway's inbound listener: it is
+	// built when the gateway first starts (its listener is open before).
 	SMG       *smg.Server
 	SMGConfig smg.Config
+	SMGAddr   string       // where the SMG listens (the gateway's upstream.addr)
+	smgLn     net.Listener // held from NewWorld until the SMG serves on it
 	Receiver  *sp.Receiver // SGIP only: the SP's own listener
 
+	// The gateway's addresses as bound. Its configuration asks for port 0
+	// at first, so nothing can take a port between a probe and the bind;
+	// they are known once it has started (Start, StartChild), and a
+	// restart comes back on the same ones.
 	SPAddr, InboundAddr, HTTPAddr string
 	YAML                          string
 	Cfg                           *config.Config
@@ -81,15 +97,17 @@ type World struct {
 }
 
 // NewWorld starts the simulated SMG (and receiver) and writes the
-// gateway's configuration; nothing else runs yet.
+// gateway's configuration; nothing else runs yet. For SGIP the SMG's
+// listener is open but the SMG itself starts with the gateway (World.SMG).
 func NewWorld(t testing.TB, o Options) *World {
 	t.Helper()
-	if o.Proto == "" {
-		o.Proto = config.CMPP30
+	if o.Proto == codec.ProtocolUnknown {
+		o.Proto = codec.CMPP30
 	}
-	w := &World{T: t, Opts: o, Proto: o.Proto, SPAddr: FreeAddr(t), HTTPAddr: FreeAddr(t)}
-	if w.Proto == config.SGIP {
-		w.InboundAddr = FreeAddr(t)
+	w := &World{T: t, Opts: o, Proto: o.Proto, D: dialect.For(o.Proto)}
+	// Where deliveries come on connections of their own (SGIP), the SP
+	// listens for them (the Receiver) and the gateway for the SMG's.
+	if w.D.SplitConnections() {
 		r, err := sp.ListenReceiverConfig("127.0.0.1:0", sp.ReceiverConfig{Login: ReceiverLogin, Secret: ReceiverPW, DeliveryBuffer: 1 << 16})
 		if err != nil {
 			t.Fatal(err)
@@ -104,13 +122,22 @@ func NewWorld(t testing.TB, o Options) *World {
 		MaxResends:    -1,
 		Logger:        Quiet(),
 	}
-	if w.Proto == config.SGIP {
-		w.SMGConfig.ReceiverAddr, w.SMGConfig.ReceiverLogin, w.SMGConfig.ReceiverPassword = w.InboundAddr, InboundLogin, InboundSecret
+	if w.D.SplitConnections() {
+		// ReceiverAddr: the gateway's inbound listener, once it is bound.
+		w.SMGConfig.ReceiverLogin, w.SMGConfig.ReceiverPassword = InboundLogin, InboundSecret
 	}
 	if o.SMG != nil {
 		o.SMG(&w.SMGConfig)
 	}
-	w.StartSMG("")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.smgLn, w.SMGAddr = ln, ln.Addr().String()
+	t.Cleanup(func() { _ = ln.Close() }) // when the SMG never took it
+	if !w.D.SplitConnections() {
+		w.serveSMG()
+	}
 	w.YAML = w.render()
 	cfg, err := config.Parse([]byte(w.YAML))
 	if err != nil {
@@ -120,14 +147,47 @@ func NewWorld(t testing.TB, o Options) *World {
 	return w
 }
 
-// StartSMG starts the simulated SMG, on addr when given (a restart on the
-// same port), else on a free port. The previous one must be closed.
+// serveSMG starts the simulated SMG on the listener NewWorld opened.
+func (w *World) serveSMG() {
+	w.T.Helper()
+	s, err := smg.New(w.SMGConfig)
+	if err != nil {
+		w.T.Fatalf("simulated SMG: %v", err)
+	}
+	ln := w.smgLn
+	w.smgLn = nil
+	go func() { _ = s.Serve(ln) }()
+	w.SMG = s
+	w.T.Cleanup(func() { s.Close() })
+}
+
+// learned records the gateway's addresses as bound, after a start: the
+// first start picks them (port 0), later ones reuse them. The SGIP SMG
+// starts now that it knows where to deliver.
+func (w *World) learned(spAddr, inbound, httpAddr string) {
+	w.T.Helper()
+	first := w.SPAddr == ""
+	w.SPAddr, w.InboundAddr = spAddr, inbound
+	if httpAddr != "" {
+		w.HTTPAddr = httpAddr
+	}
+	if first {
+		w.YAML = w.render() // now naming the addresses: a restart keeps them
+	}
+	if w.SMG == nil && w.smgLn != nil {
+		if w.SMGConfig.ReceiverAddr == "" {
+			w.SMGConfig.ReceiverAddr = w.InboundAddr
+		}
+		w.serveSMG()
+	}
+}
+
+// StartSMG starts the simulated SMG again on addr, its previous address (a
+// restart on the same port). The previous one must be closed.
 func (w *World) StartSMG(addr string) {
 	w.T.Helper()
 	c := w.SMGConfig
-	if addr != "" {
-		c.Addr = addr
-	}
+	c.Addr = addr
 	var s *smg.Server
 	var err error
 	// The port may linger a moment after the previous server closed.
@@ -171,29 +231,29 @@ func yamlMap(def, over map[string]string) string {
 // overrides of Options.
 func (w *World) render() string {
 	p := w.Proto
-	a := SP1(p)
+	a := SP1
 	q := strconv.Quote
 	up := map[string]string{
-		"protocol": string(p), "addr": q(w.SMG.Addr()), "login": q(SMGLogin), "secret": q(SMGSecret),
+		"protocol": p.String(), "addr": q(w.SMGAddr), "login": q(SMGLogin), "secret": q(SMGSecret),
 		"window": "64", "response_timeout": "3s", "reconnect_min": "20ms", "reconnect_max": "300ms",
 		"connect_timeout": "2s",
 	}
-	if p == config.SGIP {
-		up["inbound"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", w.InboundAddr, InboundLogin, InboundSecret)
+	if w.D.SplitConnections() {
+		up["inbound"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", orPortZero(w.InboundAddr), InboundLogin, InboundSecret)
 	}
 	gw := map[string]string{"event_loops": "2", "login_failures": "1000000", "login_timeout": "5s"}
-	http := map[string]string{"addr": q(w.HTTPAddr)}
+	http := map[string]string{"addr": q(orPortZero(w.HTTPAddr))}
 	auth := map[string]string{"portal_number": q(Portal), "exempt_services": "[FREE]"}
 	acct := map[string]string{
 		"id": a.ID, "login": q(a.Login), "secret": q(a.Secret), "corp_id": q("12345"),
 		"access_numbers": "[" + q(Access) + "]", "allow_ips": "[127.0.0.1]", "window": "32", "tps": "100000",
 		"max_connections": "64", "api": fmt.Sprintf("{app_key: %s, app_secret: %s}", APIKey, APISecret),
 	}
-	if p == config.SGIP {
+	if w.D.SplitConnections() {
 		acct["receiver"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", w.Receiver.Addr().String(), ReceiverLogin, ReceiverPW)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", p, w.SPAddr)
+	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", p, orPortZero(w.SPAddr))
 	fmt.Fprintf(&b, "upstream: %s\n", yamlMap(up, w.Opts.Upstream))
 	fmt.Fprintf(&b, "gateway: %s\n", yamlMap(gw, w.Opts.Gateway))
 	fmt.Fprintf(&b, "http: %s\n", yamlMap(http, w.Opts.HTTP))
@@ -212,6 +272,15 @@ func (w *World) render() string {
 	fmt.Fprintf(&b, "  - %s\n", yamlMap(acct, w.Opts.Account))
 	b.WriteString(w.Opts.ExtraAccounts)
 	return b.String()
+}
+
+// orPortZero is addr, or a loopback address with port 0 (the system picks
+// one) while addr is not known yet.
+func orPortZero(addr string) string {
+	if addr == "" {
+		return "127.0.0.1:0"
+	}
+	return addr
 }
 
 // Quiet is a logger that discards everything (SPSMG_TEST_LOG=1 prints).
@@ -245,7 +314,10 @@ func (w *World) Start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.GW, err = proxy.New(w.Cfg, proxy.Options{Auth: w.Engine, Logger: log})
+	if w.SPAddr != "" {
+		w.Cfg = w.pinned(w.Cfg) // a restart: the addresses of the first start
+	}
+	w.GW, err = proxy.New(w.Cfg, proxy.Options{Auth: w.Engine, Logger: log, LogClock: w.Opts.LogClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +333,29 @@ func (w *World) Start() {
 		t.Fatal("gateway not ready")
 	}
 	t.Cleanup(w.Stop)
+	addrs := w.GW.Addrs() // SP listener first, then SGIP's inbound one
+	inbound := ""
+	if w.Cfg.Upstream.Inbound != nil {
+		inbound = addrs[1].String()
+	}
+	w.learned(addrs[0].String(), inbound, "")
 	w.WaitBinds()
+}
+
+// pinned is cfg with the gateway's addresses as the first start bound them.
+func (w *World) pinned(cfg *config.Config) *config.Config {
+	c := *cfg
+	c.Listeners = append([]config.Listener(nil), c.Listeners...)
+	c.Listeners[0].Addr = w.SPAddr
+	if in := c.Upstream.Inbound; in != nil {
+		p := *in
+		p.Addr = w.InboundAddr
+		c.Upstream.Inbound = &p
+	}
+	if w.HTTPAddr != "" {
+		c.HTTP.Addr = w.HTTPAddr
+	}
+	return &c
 }
 
 // WaitBinds waits until every event loop has its upstream bind.
@@ -294,7 +388,8 @@ func (w *World) Stop() {
 }
 
 // ServeHTTP serves the in-process gateway's /metrics, /healthz and /readyz
-// on HTTPAddr, as spsmg serve does, until the test ends.
+// on HTTPAddr (port 0 the first time; HTTPAddr then says where), as spsmg
+// serve does, until the test ends.
 func (w *World) ServeHTTP() {
 	t := w.T
 	t.Helper()
@@ -302,10 +397,11 @@ func (w *World) ServeHTTP() {
 	reg.MustRegister(w.GW.Collector())
 	srv := metrics.NewServer(reg)
 	srv.Ready = w.GW.Readyz
-	ln, err := net.Listen("tcp", w.HTTPAddr)
+	ln, err := net.Listen("tcp", orPortZero(w.HTTPAddr))
 	if err != nil {
 		t.Fatalf("http: %v", err)
 	}
+	w.HTTPAddr = ln.Addr().String()
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ln, "", "") }()
 	t.Cleanup(func() {
@@ -372,7 +468,7 @@ func (w *World) WriteConfig(dir string, perm os.FileMode) string {
 
 // ClientConfig is an sp.ClientConfig for sp1 on this world's gateway.
 func (w *World) ClientConfig() sp.ClientConfig {
-	a := SP1(w.Proto)
+	a := SP1
 	return sp.ClientConfig{Protocol: w.Proto, Addr: w.SPAddr, Login: a.Login, Secret: a.Secret,
 		DialTimeout: 10 * time.Second, ResponseTimeout: Wait, DeliveryBuffer: 4096}
 }
