@@ -91,6 +91,9 @@ func (p *Pair) MO(frame []byte, ids *IDGen, now time.Time) ([][]byte, error) {
 	}
 	d := dl.Deliver
 	d.User = National(d.User)
+	if hdr, _, _ := splitUDH(d.UDHI, d.Content); d.UDHI && hdr == nil {
+		d.UDHI = false // a header that does not parse: the text is all there is
+	}
 	if p.sp.LinkIDLen == 0 {
 		d.LinkID = ""
 	}

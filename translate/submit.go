@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"encoding/hex"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -138,6 +139,11 @@ func (p *Pair) fit(s *codec.Submit) error {
 			Field: "LinkID (" + p.name(p.Up) + " holds " + strconv.Itoa(p.up.LinkIDLen) + " characters)"}
 	}
 	s.Priority = min(s.Priority, p.up.MaxPriority)
+	s.ValidTime, s.AtTime = smppTime(s.ValidTime), smppTime(s.AtTime)
+	if hdr, _, _ := splitUDH(s.UDHI, s.Content); s.UDHI && hdr == nil {
+		return &Error{Class: codec.ResultBadMessage, Field: "user data header", Value: hex.EncodeToString(s.Content[:min(len(s.Content), 8)]),
+			Err: codec.ErrBadValue}
+	}
 	s.Coding, s.Content = fitCoding(s.Coding, s.UDHI, s.Content, p.up)
 	if _, _, h := splitUDH(s.UDHI, s.Content); h.HasConcat {
 		s.PkTotal, s.PkNumber = h.Concat.Total, h.Concat.Seq
@@ -314,4 +320,20 @@ func (pl *Plan) FailureReport(i int, now time.Time) codec.Report {
 	t := now.In(pl.pair.opts.Location).Format("0601021504")
 	return codec.Report{SubmitID: pl.pair.SP.AppendMsgIDAt(nil, pl.spID, i), User: pl.dests[i], SPNumber: pl.spNumber,
 		Stat: "REJECTD", SubmitTime: t, DoneTime: t}
+}
+
+// smppTime returns t when it is a time in the format every protocol
+// borrows from SMPP (YYMMDDhhmmsstnnp: twelve digits, tenths, the quarter
+// hours from UTC, "+" or "-"; or a relative time ending in "R"), and ""
+// otherwise: a time the upstream would refuse is dropped, and the message
+// goes with the default validity or at once (docs/translation.md §2).
+func smppTime(t string) string {
+	if len(t) != 16 || !digits(t[:15]) {
+		return ""
+	}
+	switch t[15] {
+	case '+', '-', 'R':
+		return t
+	}
+	return ""
 }
