@@ -229,3 +229,39 @@ func TestSeveralCarriersPartialFailure(t *testing.T) {
 		t.Errorf("all refused: CMPP result %d (want 8, the first: busy), failures %v", v.Result, pl.Failures())
 	}
 }
+
+// TestTimesAndHeadersFromFuzzing: two inputs FuzzSubmit and FuzzMO found.
+// A validity time that is not SMPP's 16-character form is dropped (SMPP's
+// reader refused the submit_sm it made); a Submit whose UDHI announces a
+// header that does not parse is refused, and an MO's is read as text
+// (SMPP's reader refused the deliver_sm it made).
+func TestTimesAndHeadersFromFuzzing(t *testing.T) {
+	for in, want := range map[string]string{"260315120000032+": "260315120000032+", "000001000000000R": "000001000000000R",
+		"26031512000003+": "", "260315120000032x": "", "2603151200000 2+": "", "": ""} {
+		src := codec.Submit{SPNumber: "10655123", Dests: []string{"13800138000"}, ServiceCode: "NEWS", Content: []byte("x"),
+			ValidTime: in, AtTime: in}
+		frame := cmpp3.AppendSubmit(nil, spSeq(cmpp3, 1), &src)
+		pl, err := NewPair(cmpp3, smppFace, testOptions).Submit(frame, spSeq(cmpp3, 1), idGen(cmpp3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := decodeSubmit(t, smppFace, pl.Frame(0)); s.ValidTime != want || s.AtTime != want {
+			t.Errorf("time %q → %q %q, want %q", in, s.ValidTime, s.AtTime, want)
+		}
+	}
+	bad := codec.Submit{SPNumber: "10655123", Dests: []string{"13800138000"}, ServiceCode: "NEWS", UDHI: true,
+		Content: []byte{9, 0, 3, 1}}
+	frame := cmpp3.AppendSubmit(nil, spSeq(cmpp3, 1), &bad)
+	if _, err := NewPair(cmpp3, smppFace, testOptions).Submit(frame, spSeq(cmpp3, 1), idGen(cmpp3)); ClassOf(err) != codec.ResultBadMessage {
+		t.Errorf("bad UDH Submit: %v", err)
+	}
+	mo := cmpp3.AppendDeliver(nil, spSeq(cmpp3, 1), &codec.Deliver{MsgID: []byte{1}, User: "13800138000", SPNumber: "1065",
+		UDHI: true, Content: []byte{9, 'h', 'i'}})
+	out, err := NewPair(smppFace, cmpp3, testOptions).MO(mo, nil, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := decodeDelivery(t, smppFace, out[0]).Deliver; d.UDHI || string(d.Content) != "\x09hi" {
+		t.Errorf("MO with a bad header: UDHI %v content %q", d.UDHI, d.Content)
+	}
+}

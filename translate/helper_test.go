@@ -77,7 +77,7 @@ func spSeq(f Face, n uint32) []byte {
 
 // upstreamID is the id an upstream of face f gives Submit k of a plan:
 // what its Submit_Resp carries, or for SGIP the sequence it was sent with.
-func upstreamID(t *testing.T, f Face, k int) []byte {
+func upstreamID(t testing.TB, f Face, k int) []byte {
 	t.Helper()
 	if f.SubmitIDIsSeq() {
 		return spSeq(f, uint32(1000+k))

@@ -84,7 +84,7 @@ func (p *Pair) Submit(frame, spSeq []byte, ids *IDGen) (*Plan, error) {
 	case ids != nil:
 		pl.spID = ids.Append(nil, len(s.Dests))
 	}
-	seq := make([]byte, p.Up.Seq().Len)
+	seq := pl.seq[:p.Up.Seq().Len]
 	step := max(p.up.MaxDests, 1)
 	if p.Up.SubmitIDIsSeq() && !p.SP.SubmitIDIsSeq() {
 		// The upstream's reports name the Submit (its sequence), one key
@@ -92,6 +92,9 @@ func (p *Pair) Submit(frame, spSeq []byte, ids *IDGen) (*Plan, error) {
 		// one recipient per Submit keeps one route per id.
 		step = 1
 	}
+	n := len(parts) * ((len(s.Dests) + step - 1) / step)
+	pl.subs = make([]planSubmit, 0, n)
+	pl.frames = make([]byte, 0, n*(len(frame)+64))
 	for i, content := range parts {
 		m := s
 		if len(parts) > 1 {
@@ -192,6 +195,7 @@ type Plan struct {
 	needReport bool
 	refused    []bool
 	pending    int
+	seq        [codec.MaxSeqLen]byte // the zero sequence the frames are built with
 }
 
 type planSubmit struct {
