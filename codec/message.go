@@ -124,8 +124,8 @@ const (
 	// PayerRecipient: each recipient pays. CMPP Fee_UserType 0, SGIP and
 	// SMGP an empty charge number.
 	PayerRecipient Payer = iota
-	// PayerSP: the SP pays. CMPP Fee_UserType 2, SGIP ChargeNumber 21 × '0';
-	// SMGP writes no charge number.
+	// PayerSP: the SP pays. CMPP Fee_UserType 2, SGIP ChargeNumber 21 × '0',
+	// SMGP no charge number and TLV ChargeUserType 2.
 	PayerSP
 	// PayerNumber: Fee.ChargeNumber pays. CMPP Fee_UserType 3 with
 	// Fee_terminal_Id, SGIP ChargeNumber, SMGP ChargeTermID.

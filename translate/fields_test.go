@@ -265,3 +265,22 @@ func TestTimesAndHeadersFromFuzzing(t *testing.T) {
 		t.Errorf("MO with a bad header: UDHI %v content %q", d.UDHI, d.Content)
 	}
 }
+
+// TestPayerSPToSMGP: an MT the SP pays for stays the SP's at an SMGP
+// upstream (TLV ChargeUserType 2); SMGP wrote no charge number and nothing
+// else, which makes the recipient pay.
+func TestPayerSPToSMGP(t *testing.T) {
+	src := codec.Submit{SPNumber: "10655123", Dests: []string{"13800138000"}, ServiceCode: "NEWS", Content: []byte("x"),
+		Fee: codec.Fee{Type: codec.FeePerMessage, Code: 10, Payer: codec.PayerSP}}
+	for _, sp := range []Face{cmpp3, sgip.Dialect{}} {
+		frame := sp.AppendSubmit(nil, spSeq(sp, 1), &src)
+		up := smgp.NewDialect(smgp.V30)
+		pl, err := NewPair(sp, up, testOptions).Submit(frame, spSeq(sp, 1), idGen(sp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := decodeSubmit(t, up, pl.Frame(0)).Fee; got != src.Fee {
+			t.Errorf("%s → smgp: fee %+v, want %+v", sp.Protocol(), got, src.Fee)
+		}
+	}
+}

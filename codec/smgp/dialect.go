@@ -292,8 +292,11 @@ func (d Dialect) AppendSubmit(dst []byte, seq []byte, s *codec.Submit) []byte {
 	if int(s.Fee.Type) < len(feeTypes) {
 		p.FeeType = feeTypes[s.Fee.Type]
 	}
-	if s.Fee.Payer == codec.PayerNumber {
+	switch s.Fee.Payer {
+	case codec.PayerNumber:
 		p.ChargeTermID = s.Fee.ChargeNumber
+	case codec.PayerSP:
+		p.SetTLV(TagChargeUserType, []byte{2}) // §12: 2 charges the SP
 	}
 	if s.UDHI {
 		p.SetTLV(TagTPUdhi, []byte{1})
