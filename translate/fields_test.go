@@ -284,3 +284,28 @@ func TestPayerSPToSMGP(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteBeforeAnswerSGIP: toward SGIP the route is known when the
+// Submit leaves (its sequence), and an answer without an id keeps it.
+func TestRouteBeforeAnswerSGIP(t *testing.T) {
+	src := codec.Submit{SPNumber: "10655123", Dests: []string{"13800138000", "13900139000"}, ServiceCode: "NEWS",
+		Content: []byte("x"), NeedReport: true}
+	frame := cmpp3.AppendSubmit(nil, spSeq(cmpp3, 1), &src)
+	up := sgip.Dialect{}
+	pl, err := NewPair(cmpp3, up, testOptions).Submit(frame, spSeq(cmpp3, 1), idGen(cmpp3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range pl.Len() {
+		gw := spSeq(up, uint32(500+k))
+		pl.Sent(k, gw)
+		key, origin := pl.Route(k, k, nil, nil)
+		if !bytes.Equal(key, gw) || !bytes.Equal(origin, cmpp3.AppendMsgIDAt(nil, pl.SPID(), k)) {
+			t.Errorf("Submit %d before its answer: key %x origin %x", k, key, origin)
+		}
+		pl.Answer(k, 0, nil)
+		if key2, _ := pl.Route(k, k, nil, nil); !bytes.Equal(key2, gw) {
+			t.Errorf("after the answer: key %x, want %x", key2, gw)
+		}
+	}
+}

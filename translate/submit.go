@@ -240,12 +240,22 @@ func (pl *Plan) Answer(k int, result uint32, upID []byte) bool {
 // lost bind (codec.ResultBusy).
 func (pl *Plan) AnswerClass(k int, c codec.ResultClass) bool { return pl.answer(k, c, nil) }
 
+// Sent records the id Submit k is known by before it is answered, for an
+// upstream whose ids are the Submit's sequence (SGIP): the proxy stores
+// such routes before it forwards (so that a report after a crash still
+// finds its route), and Route then works before Answer. An Answer with a
+// nil id keeps it.
+func (pl *Plan) Sent(k int, upID []byte) { pl.subs[k].upID = append(pl.subs[k].upID[:0], upID...) }
+
 func (pl *Plan) answer(k int, c codec.ResultClass, upID []byte) bool {
 	s := &pl.subs[k]
 	if s.answered {
 		return false
 	}
-	s.answered, s.class, s.upID = true, c, append([]byte(nil), upID...)
+	s.answered, s.class = true, c
+	if upID != nil {
+		s.upID = append(s.upID[:0], upID...)
+	}
 	pl.pending--
 	if c != codec.ResultOK {
 		for i := s.from; i < s.to; i++ {
@@ -264,7 +274,8 @@ func (pl *Plan) Accepted(k int) bool {
 }
 
 // Route appends the report route of recipient j (from ≤ j < to of
-// Recipients(k)) of accepted Submit k: key, the upstream's id its report
+// Recipients(k)) of accepted Submit k (or of a Submit whose id is known
+// once Sent): key, the upstream's id its report
 // will name (the authcache route key), and origin, the SP's id to put in
 // its place (the route's Origin). It does not allocate when the buffers
 // have room.
