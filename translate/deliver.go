@@ -43,7 +43,7 @@ func (p *Pair) Report(frame, spID []byte, ids *IDGen, now time.Time) ([]byte, er
 			Err: codec.ErrWrongCommand}
 	}
 	r := d.Report
-	r.SubmitID, r.User, r.Stat = spID, National(r.User), p.statFor(r.Stat)
+	r.SubmitID, r.User, r.Stat = spID, p.SP.UserNumber(National(r.User)), p.statFor(r.Stat)
 	if r.Err == "" && r.ErrorCode != 0 {
 		e := r.ErrorCode
 		r.Err = string([]byte{'0' + e/100, '0' + e/10%10, '0' + e%10})
@@ -90,7 +90,7 @@ func (p *Pair) MO(frame []byte, ids *IDGen, now time.Time) ([][]byte, error) {
 			Err: ErrNoEquivalent}
 	}
 	d := dl.Deliver
-	d.User = National(d.User)
+	d.User = p.SP.UserNumber(National(d.User))
 	if hdr, _, _ := splitUDH(d.UDHI, d.Content); d.UDHI && hdr == nil {
 		d.UDHI = false // a header that does not parse: the text is all there is
 	}

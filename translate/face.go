@@ -23,6 +23,9 @@ type Face interface {
 
 	// SubmitIDIsSeq: an MT's identity is its Submit's sequence (SGIP).
 	SubmitIDIsSeq() bool
+	// UserNumber writes a handset number given in national form as the
+	// protocol does (SGIP: 86 in front); builders write numbers as given.
+	UserNumber(n string) string
 	Capabilities() codec.Capabilities
 
 	DecodeSubmit(frame []byte, out *codec.Submit) error

@@ -5,7 +5,8 @@ package translate
 // code. "+8613800138000", "008613800138000" and "8613800138000" all become
 // "13800138000": SGIP writes its numbers with 86 (its builder puts it back),
 // SMPP senders write them international with or without "+", CMPP and SMGP
-// write them national, and some SPs prefix 86 anyway. Only the Chinese
+// write them national, and some SPs prefix 86 anyway; each Face's
+// UserNumber writes the national form back as its protocol does. Only the Chinese
 // country code of a mobile number (11 digits starting with 1) is removed;
 // any other number is returned as it is, apart from a leading "+" in front
 // of digits. SP access numbers are not handset numbers and are never
@@ -41,13 +42,17 @@ func digits(s string) bool {
 
 // nationals applies National to every number, copying the slice only when
 // one changes.
-func nationals(ns []string) []string {
+func nationals(ns []string) []string { return mapNumbers(ns, National) }
+
+// mapNumbers applies f to every number, copying the slice only when one
+// changes.
+func mapNumbers(ns []string, f func(string) string) []string {
 	for i, n := range ns {
-		if National(n) != n {
+		if f(n) != n {
 			out := make([]string, len(ns))
 			copy(out, ns[:i])
 			for j := i; j < len(ns); j++ {
-				out[j] = National(ns[j])
+				out[j] = f(ns[j])
 			}
 			return out
 		}

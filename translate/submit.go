@@ -95,6 +95,10 @@ func (p *Pair) Submit(frame, spSeq []byte, ids *IDGen) (*Plan, error) {
 	n := len(parts) * ((len(s.Dests) + step - 1) / step)
 	pl.subs = make([]planSubmit, 0, n)
 	pl.frames = make([]byte, 0, n*(len(frame)+64))
+	upDests := mapNumbers(s.Dests, p.Up.UserNumber)
+	if s.Fee.Payer == codec.PayerNumber {
+		s.Fee.ChargeNumber = p.Up.UserNumber(s.Fee.ChargeNumber)
+	}
 	for i, content := range parts {
 		m := s
 		if len(parts) > 1 {
@@ -102,7 +106,7 @@ func (p *Pair) Submit(frame, spSeq []byte, ids *IDGen) (*Plan, error) {
 		}
 		for from := 0; from < len(s.Dests); from += step {
 			to := min(from+step, len(s.Dests))
-			m.Dests = s.Dests[from:to]
+			m.Dests = upDests[from:to]
 			start := len(pl.frames)
 			pl.frames = p.Up.AppendSubmit(pl.frames, seq, &m)
 			ps := planSubmit{start: start, end: len(pl.frames), from: from, to: to}
@@ -333,8 +337,9 @@ func (pl *Plan) Failures() []int {
 // now; build it with Pair.AppendSPReport.
 func (pl *Plan) FailureReport(i int, now time.Time) codec.Report {
 	t := now.In(pl.pair.opts.Location).Format("0601021504")
-	return codec.Report{SubmitID: pl.pair.SP.AppendMsgIDAt(nil, pl.spID, i), User: pl.dests[i], SPNumber: pl.spNumber,
-		Stat: "REJECTD", SubmitTime: t, DoneTime: t}
+	return codec.Report{SubmitID: pl.pair.SP.AppendMsgIDAt(nil, pl.spID, i), User: pl.pair.SP.UserNumber(pl.dests[i]),
+		SPNumber: pl.spNumber,
+		Stat:     "REJECTD", SubmitTime: t, DoneTime: t}
 }
 
 // smppTime returns t when it is a time in the format every protocol

@@ -34,9 +34,9 @@ type Neutral struct {
 	// UserTON, UserNPI are written with handset numbers (an MT's
 	// destination, an MO's source, a receipt's source).
 	UserTON, UserNPI uint8
-	// CountryCode, when set, is put in front of an 11-digit mobile number
-	// starting with 1 (the national form the neutral values use), e.g.
-	// "86" with UserTON 1 (international), UserNPI 1 (E.164).
+	// CountryCode, when set, is what UserNumber puts in front of an
+	// 11-digit mobile number starting with 1 (the national form), e.g. "86"
+	// with UserTON 1 (international), UserNPI 1 (E.164).
 	CountryCode string
 	// SPTON, SPNPI are written with SP access numbers.
 	SPTON, SPNPI uint8
@@ -64,9 +64,10 @@ func (n Neutral) Capabilities() codec.Capabilities {
 	return c
 }
 
-// user writes a handset number: with CountryCode in front of a national
-// mobile number.
-func (n Neutral) user(num string) string {
+// UserNumber writes a handset number given in national form as SMPP is
+// configured to: with CountryCode in front of a national mobile number.
+// Builders write numbers as they are given (codec.Dialect's convention).
+func (n Neutral) UserNumber(num string) string {
 	if n.CountryCode != "" && len(num) == 11 && num[0] == '1' {
 		return n.CountryCode + num
 	}
@@ -288,8 +289,8 @@ func appendSM(dst []byte, id CommandID, seq uint32, p *Submit, content []byte, t
 
 // AppendSubmit appends a submit_sm to the first recipient (SMPP carries
 // one; translation sends one per recipient): source_addr the SP number
-// (SPTON/SPNPI), destination_addr the handset (UserTON/UserNPI,
-// CountryCode), esm_class 0x40 with a UDH, priority_flag (at most 3),
+// (SPTON/SPNPI), destination_addr the handset (UserTON/UserNPI; the
+// number as given: UserNumber writes the CountryCode), esm_class 0x40 with a UDH, priority_flag (at most 3),
 // registered_delivery 1 when a report is wanted, the data_coding of
 // DataCoding, and the LinkIDTag and ServiceCodeTag TLVs when set. A
 // service code longer than 5 characters goes in ServiceCodeTag, or is cut.
@@ -299,7 +300,7 @@ func (n Neutral) AppendSubmit(dst []byte, seq []byte, s *codec.Submit) []byte {
 		DestAddrNPI: n.UserNPI, PriorityFlag: min(s.Priority, 3), ScheduleDeliveryTime: s.AtTime,
 		ValidityPeriod: s.ValidTime}
 	if len(s.Dests) > 0 {
-		p.DestinationAddr = n.user(s.Dests[0])
+		p.DestinationAddr = s.Dests[0]
 	}
 	if s.NeedReport {
 		p.RegisteredDelivery = ReceiptAlways
@@ -334,7 +335,7 @@ func (n Neutral) appendLinkID(dst []byte, linkID string) []byte {
 // LinkIDTag TLV. Deliver.MsgID and RecvTime are not carried (deliver_sm
 // has no id).
 func (n Neutral) AppendDeliver(dst []byte, seq []byte, d *codec.Deliver) []byte {
-	p := Submit{SourceAddrTON: n.UserTON, SourceAddrNPI: n.UserNPI, SourceAddr: n.user(d.User),
+	p := Submit{SourceAddrTON: n.UserTON, SourceAddrNPI: n.UserNPI, SourceAddr: d.User,
 		DestAddrTON: n.SPTON, DestAddrNPI: n.SPNPI, DestinationAddr: d.SPNumber}
 	if d.UDHI {
 		p.ESMClass = ESMUDHI
@@ -377,7 +378,7 @@ func (n Neutral) AppendReport(dst []byte, seq []byte, r *codec.Report) []byte {
 	}
 	var buf [200]byte
 	body := rc.Append(buf[:0])
-	p := Submit{SourceAddrTON: n.UserTON, SourceAddrNPI: n.UserNPI, SourceAddr: n.user(r.User),
+	p := Submit{SourceAddrTON: n.UserTON, SourceAddrNPI: n.UserNPI, SourceAddr: r.User,
 		DestAddrTON: n.SPTON, DestAddrNPI: n.SPNPI, DestinationAddr: r.SPNumber, ESMClass: ESMTypeReceipt,
 		DataCoding: text.SMPPIA5}
 	return appendSM(dst, CmdDeliverSM, codec.Uint32Of(seq), &p, body, func(dst []byte) []byte {

@@ -21,7 +21,7 @@ var testNeutral = Neutral{Wire: Wire{Options: Options{LinkIDTag: 0x1401}}, Servi
 // TestNeutralSubmitRoundTrip: what AppendSubmit writes, DecodeSubmit reads
 // back, number prefix and all, for the fields SMPP carries.
 func TestNeutralSubmitRoundTrip(t *testing.T) {
-	in := codec.Submit{SPNumber: "10655123", Dests: []string{"13800138000"}, ServiceCode: "MUSICDAY", LinkID: "LK1",
+	in := codec.Submit{SPNumber: "10655123", Dests: []string{testNeutral.UserNumber("13800138000")}, ServiceCode: "MUSICDAY", LinkID: "LK1",
 		Coding: text.UCS2, Content: ucs2be("你好"), NeedReport: true, Priority: 2, ValidTime: "260315120000032+",
 		AtTime: "260314160000032+"}
 	frame := testNeutral.AppendSubmit(nil, []byte{0, 0, 0, 5}, &in)
@@ -40,7 +40,6 @@ func TestNeutralSubmitRoundTrip(t *testing.T) {
 	if err := testNeutral.DecodeSubmit(frame, &out); err != nil {
 		t.Fatal(err)
 	}
-	in.Dests = []string{"8613800138000"} // as on the wire; translation makes it national
 	if !reflect.DeepEqual(out, in) {
 		t.Errorf("read back\n%+v\nwant\n%+v", out, in)
 	}
