@@ -67,3 +67,25 @@ func For(p codec.Protocol, smppFace smpp.Neutral) (Face, error) {
 	}
 	return f, nil
 }
+
+// SubmitResp is what an upstream's Submit_Resp says, read by its Face.
+type SubmitResp struct {
+	Seq    []byte // the sequence, as the request was sent with it
+	Result uint32 // the protocol's result code (Face.ResultClass reads it)
+	// MsgID is the upstream's id of the message: CMPP 8 bytes, SMGP 10, SMPP
+	// the message_id text; nil for SGIP (the Submit's sequence is its id).
+	MsgID []byte
+}
+
+// ReadSubmitResp reads a Submit_Resp of f's protocol without allocating:
+// the slices are frame's. A frame of another kind is codec.ErrWrongCommand.
+func ReadSubmitResp(f Face, frame []byte) (SubmitResp, error) {
+	var v codec.View
+	if err := f.ParseView(frame, &v); err != nil {
+		return SubmitResp{}, err
+	}
+	if v.Kind != codec.KindSubmitResp {
+		return SubmitResp{}, codec.ErrWrongCommand
+	}
+	return SubmitResp{Seq: v.Sequence, Result: v.Result, MsgID: v.MsgID}, nil
+}

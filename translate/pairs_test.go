@@ -337,3 +337,64 @@ func TestMOEveryPair(t *testing.T) {
 		}
 	}
 }
+
+// TestReadSubmitResp: every protocol's Submit_Resp gives its sequence,
+// result and id (SGIP none).
+func TestReadSubmitResp(t *testing.T) {
+	for _, f := range faces {
+		id := upstreamID(t, f, 0)
+		seq := spSeq(f, 77)
+		r, err := ReadSubmitResp(f, f.AppendSubmitResp(nil, seq, id, f.ClassResult(codec.ResultLinkID)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantID := id
+		if f.SubmitIDIsSeq() {
+			wantID = nil
+		}
+		if !bytes.Equal(r.Seq, seq) || f.ResultClass(r.Result) != codec.ResultLinkID || !bytes.Equal(r.MsgID, wantID) {
+			t.Errorf("%s: %+v, want seq %x id %x", f.Protocol(), r, seq, wantID)
+		}
+		src := richSubmit(f)
+		if _, err := ReadSubmitResp(f, f.AppendSubmit(nil, seq, &src)); err != codec.ErrWrongCommand {
+			t.Errorf("%s: a Submit read as a Submit_Resp: %v", f.Protocol(), err)
+		}
+	}
+}
+
+// TestSubmitRoundTrip: an SP's Submit translated to another protocol and
+// back, as that protocol's SP would send it to the first, keeps every
+// field both protocols carry (the composition of the table with itself).
+func TestSubmitRoundTrip(t *testing.T) {
+	for _, a := range faces {
+		for _, b := range faces {
+			if a == b {
+				continue
+			}
+			t.Run(name(a, b)+"→"+a.Protocol().String(), func(t *testing.T) {
+				src := richSubmit(a)
+				there, err := NewPair(a, b, testOptions).Submit(a.AppendSubmit(nil, spSeq(a, 1), &src), spSeq(a, 1), idGen(a))
+				if err != nil {
+					t.Fatal(err)
+				}
+				w1 := wantSubmit(a, b, src)
+				for k := range there.Len() {
+					from, to := there.Recipients(k)
+					mid := w1
+					mid.Dests = w1.Dests[from:to]
+					back, err := NewPair(b, a, testOptions).Submit(there.Frame(k), spSeq(b, 2), idGen(b))
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := wantSubmit(b, a, mid)
+					for j := range back.Len() {
+						got := decodeSubmit(t, a, back.Frame(j))
+						got.Dests = nationals(got.Dests)
+						got.Fee.ChargeNumber = National(got.Fee.ChargeNumber)
+						compareSubmit(t, got, want)
+					}
+				}
+			})
+		}
+	}
+}
