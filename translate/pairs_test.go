@@ -398,3 +398,20 @@ func TestSubmitRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestFor: a served protocol's Face is its Dialect, SMPP's the deployment's
+// Neutral, an unknown protocol an error.
+func TestFor(t *testing.T) {
+	for _, p := range []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP21, codec.CMPP30, codec.SMGP30, codec.SMGP13} {
+		f, err := For(p, smppFace)
+		if err != nil || f.Protocol() != p {
+			t.Errorf("%s: %v, %v", p, f, err)
+		}
+	}
+	if f, err := For(codec.SMPP34, smppFace); err != nil || f != Face(smppFace) {
+		t.Errorf("smpp: %v, %v", f, err)
+	}
+	if _, err := For(codec.ProtocolUnknown, smppFace); err == nil {
+		t.Error("an unknown protocol has a Face")
+	}
+}

@@ -1,5 +1,8 @@
 package codec
 
+// What protocol translation (package translate, docs/translation.md) needs
+// of every protocol beyond its Dialect: result classes and capabilities.
+
 import "time"
 
 // ResultClass is what a Submit_Resp result means, in words every protocol
