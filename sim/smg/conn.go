@@ -46,13 +46,14 @@ type conn struct {
 
 	// Reader-owned.
 	view     codec.View
-	out      []byte       // answers of this batch, written once at its end
-	late     []byte       // Submit_Resps held back by Delay
-	reps     []byte       // status report frames made in this batch
-	repItems []outItem    // their keys and offsets in reps
-	str      strCache     // numbers of the last report, as strings
-	report   codec.Report // the report being built
-	seq      seqNo        // and its sequence
+	out      []byte                // answers of this batch, written once at its end
+	late     []byte                // Submit_Resps held back by Delay
+	reps     []byte                // status report frames made in this batch
+	repItems []outItem             // their keys and offsets in reps
+	str      strCache              // numbers of the last report, as strings
+	report   codec.Report          // the report being built
+	seq      [codec.MaxSeqLen]byte // and its sequence
+	seqTS    uint32                // MMDDhhmmss of sec, for the sequences of SGIP reports
 	// ids makes the message ids of Submit_Resps and reports (nil where the
 	// Submit's sequence is its identity, SGIP); idBuf, subID and repID
 	// hold the ids of the Submit being answered and of its reports.
@@ -183,6 +184,7 @@ func (c *conn) begin() {
 		if c.ids != nil {
 			c.ids.Stamp(c.now)
 		}
+		c.seqTS = codec.Timestamp(c.now)
 		c.repTS, c.recvTime = "", ""
 	}
 	c.delay = time.Duration(s.delay.Load())

@@ -53,6 +53,7 @@ type delivery struct {
 // outBatch is a run of Delivers made together (the reports of one read
 // batch, generated MOs): frames back to back in buf.
 type outBatch struct {
+	seq     [codec.MaxSeqLen]byte // the sequence of the Deliver being appended
 	buf     []byte
 	items   []outItem
 	pref    *conn
@@ -369,16 +370,16 @@ func (s *Server) InjectReport(r Report) ([]byte, error) {
 	ts := reportTime(now)
 	rep := codec.Report{SubmitID: r.MsgID, User: r.User, SPNumber: r.SPNumber, ServiceCode: r.ServiceCode,
 		Stat: stat, SubmitTime: ts, DoneTime: ts, RecvTime: now.Format("20060102150405")}
-	seq := s.nextSeq(now)
-	id := seq.field(s.d)
+	b := &outBatch{account: r.Account}
+	seq := s.putSeq(b.seq[:], codec.Timestamp(now))
+	id := seq
 	if m := s.d.MsgIDs(s.cfg.GatewayCode); m != nil {
 		m.Stamp(now)
 		id = m.Append(nil, s.ids.Add(1)-1)
 		rep.MsgID = id
 	}
-	b := &outBatch{account: r.Account}
-	b.buf = s.d.AppendReport(b.buf, seq.field(s.d), &rep)
-	b.items = append(b.items, outItem{key: deliveryKey(seq.field(s.d)), end: len(b.buf)})
+	b.buf = s.d.AppendReport(b.buf, seq, &rep)
+	b.items = append(b.items, outItem{key: deliveryKey(seq), end: len(b.buf)})
 	s.send(b)
 	return append([]byte(nil), id...), nil
 }
@@ -406,16 +407,16 @@ func moContent(mo *MO) ([]byte, uint8, error) {
 // the Deliver ids, stamped with now; nil in SGIP.
 func (s *Server) appendMO(b *outBatch, ids codec.MsgIDMaker, mo *MO, content []byte, coding uint8, now time.Time) []byte {
 	off := len(b.buf)
-	seq := s.nextSeq(now)
-	id := seq.field(s.d)
+	seq := s.putSeq(b.seq[:], codec.Timestamp(now))
+	id := seq
 	d := codec.Deliver{User: mo.User, SPNumber: mo.SPNumber, ServiceCode: mo.ServiceCode, LinkID: mo.LinkID,
 		Coding: coding, Content: content, RecvTime: now.Format("20060102150405")}
 	if ids != nil {
 		id = ids.Append(nil, s.ids.Add(1)-1)
 		d.MsgID = id
 	}
-	b.buf = s.d.AppendDeliver(b.buf, seq.field(s.d), &d)
-	b.items = append(b.items, outItem{key: deliveryKey(seq.field(s.d)), off: off, end: len(b.buf)})
+	b.buf = s.d.AppendDeliver(b.buf, seq, &d)
+	b.items = append(b.items, outItem{key: deliveryKey(seq), off: off, end: len(b.buf)})
 	return id
 }
 

@@ -192,8 +192,7 @@ func (s *Server) heartbeatLoop() {
 		}
 		s.mu.Unlock()
 		for _, c := range cs {
-			seq := s.nextSeq(time.Now())
-			if c.write(s.d.AppendActiveTest(nil, seq.field(s.d))) {
+			if c.write(s.d.AppendActiveTest(nil, s.newSeq(time.Now()))) {
 				s.st.activeTestsSent.Add(1)
 			}
 		}

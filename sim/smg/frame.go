@@ -160,8 +160,7 @@ func (c *conn) reports(v *codec.View, id []byte) {
 			r.MsgID = c.repID
 		}
 		r.User = c.str.dest(v.Dest(i))
-		c.seq = s.nextSeq(c.now)
-		seq := c.seq.field(d)
+		seq := s.putSeq(c.seq[:], c.seqTS)
 		off := len(c.reps)
 		c.reps = d.AppendReport(c.reps, seq, r)
 		c.repItems = append(c.repItems, outItem{key: deliveryKey(seq), off: off, end: len(c.reps)})
@@ -219,15 +218,19 @@ func (c *conn) record(v *codec.View, id []byte, result uint32) {
 	}
 }
 
-// seqNo is the sequence of a request the SMG sends, as it goes on the wire.
-type seqNo [codec.MaxSeqLen]byte
-
-func (q *seqNo) field(d codec.Dialect) []byte { return q[:d.Seq().Len] }
-
-// nextSeq is the sequence of the next request the SMG originates: a
-// server-wide counter (after SGIP's node id and time).
-func (s *Server) nextSeq(now time.Time) seqNo {
-	var q seqNo
-	s.d.PutSeq(q[:s.d.Seq().Len], s.cfg.SGIPNode, codec.Timestamp(now), s.seq.Add(1))
+// putSeq writes the sequence of the next request the SMG originates into
+// buf and returns it, cut to the protocol's length: a server-wide counter,
+// after SGIP's node id and MMDDhhmmss time ts. buf must be on the heap (a
+// connection's or a batch's): a stack array handed to the Dialect escapes,
+// an allocation per report.
+func (s *Server) putSeq(buf []byte, ts uint32) []byte {
+	q := buf[:s.seqLen]
+	s.d.PutSeq(q, s.cfg.SGIPNode, ts, s.seq.Add(1))
 	return q
+}
+
+// newSeq is putSeq into a new buffer, for the rare requests (logins,
+// logouts, active tests).
+func (s *Server) newSeq(now time.Time) []byte {
+	return s.putSeq(make([]byte, codec.MaxSeqLen), codec.Timestamp(now))
 }

@@ -103,9 +103,9 @@ func (s *Server) dialReceiver() error {
 func (s *Server) bindReceiver(nc net.Conn) error {
 	_ = nc.SetDeadline(time.Now().Add(receiverDialTimeout))
 	d := s.d
-	seq := s.nextSeq(time.Now())
+	seq := s.newSeq(time.Now())
 	login := &codec.Login{Name: s.cfg.ReceiverLogin, Secret: s.cfg.ReceiverPassword, Mode: codec.LoginDeliver, Time: time.Now()}
-	if _, err := nc.Write(d.AppendLogin(nil, seq.field(d), login)); err != nil {
+	if _, err := nc.Write(d.AppendLogin(nil, seq, login)); err != nil {
 		return err
 	}
 	frame := make([]byte, 4, 64)

@@ -32,6 +32,7 @@ type Server struct {
 	// malformed-Submit result are read out of it once.
 	d         codec.Dialect
 	framer    codec.Framer
+	seqLen    int // of the sequence field
 	malformed uint32
 	log       *slog.Logger
 
@@ -81,6 +82,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:       cfg,
 		d:         d,
 		framer:    d.Framer(cfg.MaxFrameSize),
+		seqLen:    d.Seq().Len,
 		malformed: d.DefaultResults().Result(reason.Malformed),
 		log:       cfg.Logger,
 		conns:     make(map[*conn]struct{}),
@@ -339,8 +341,7 @@ func (s *Server) closeAll(r closeReason) {
 // appendLogout appends the protocol's logout request: CMPP_TERMINATE,
 // SMGP Exit, SGIP Unbind.
 func (s *Server) appendLogout(dst []byte) []byte {
-	seq := s.nextSeq(time.Now())
-	return s.d.AppendLogout(dst, seq.field(s.d))
+	return s.d.AppendLogout(dst, s.newSeq(time.Now()))
 }
 
 // SetRefuseLogins makes every later login fail with an authentication

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/sgip"
-	"github.com/spsmg/spsmg/codec/smgp"
 	"github.com/spsmg/spsmg/codec/text"
 )
 
@@ -159,13 +157,14 @@ type SubmitInfo struct {
 	Account  string    // login of the connection it came on
 	Received time.Time // when the SMG read it
 
-	// Sequence is the header's Sequence_Id (CMPP, SMGP); SGIPSequence the
-	// 12-byte SGIP sequence, which is also the message's identity.
-	Sequence     uint32
-	SGIPSequence sgip.Sequence
+	// Sequence is the counter of the header's sequence (CMPP/SMGP
+	// Sequence_Id, the last 4 bytes of SGIP's); SeqField the whole field (SGIP:
+	// 12 bytes, which are also the message's identity).
+	Sequence uint32
+	SeqField []byte
 
 	// MsgID is the id the SMG answered with: CMPP 8 bytes big-endian, SMGP
-	// 10 bytes, SGIP the 12-byte Submit sequence. See CMPPMsgID, SMGPMsgID.
+	// 10 bytes, SGIP the 12-byte Submit sequence.
 	MsgID  []byte
 	Result uint32
 
@@ -180,22 +179,6 @@ type SubmitInfo struct {
 	UDHI        bool
 	PkTotal     uint8
 	PkNumber    uint8
-}
-
-// CMPPMsgID returns MsgID as the CMPP Msg_Id (0 for other protocols).
-func (si *SubmitInfo) CMPPMsgID() uint64 {
-	if len(si.MsgID) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(si.MsgID)
-}
-
-// SMGPMsgID returns MsgID as an SMGP MsgID (zero for other protocols).
-func (si *SubmitInfo) SMGPMsgID() smgp.MsgID {
-	if len(si.MsgID) != smgp.MsgIDLen {
-		return smgp.MsgID{}
-	}
-	return smgp.MsgIDFrom(si.MsgID)
 }
 
 // newSubmitInfo copies what v says about one Submit.
@@ -215,11 +198,8 @@ func newSubmitInfo(c *conn, v *codec.View, id []byte, result uint32) SubmitInfo 
 		PkTotal:     v.PkTotal,
 		PkNumber:    v.PkNumber,
 	}
-	if len(v.Sequence) == sgip.SequenceLen {
-		si.SGIPSequence = sgip.DecodeSequence(v.Sequence)
-	} else {
-		si.Sequence = binary.BigEndian.Uint32(v.Sequence)
-	}
+	si.SeqField = append([]byte(nil), v.Sequence...)
+	si.Sequence = binary.BigEndian.Uint32(v.Sequence[len(v.Sequence)-4:])
 	si.Recipients = make([]string, v.DestCount)
 	for i := range si.Recipients {
 		si.Recipients[i] = string(v.Dest(i))
