@@ -124,8 +124,8 @@ const (
 	// PayerRecipient: each recipient pays. CMPP Fee_UserType 0, SGIP and
 	// SMGP an empty charge number.
 	PayerRecipient Payer = iota
-	// PayerSP: the SP pays. CMPP Fee_UserType 2, SGIP ChargeNumber 21 × '0';
-	// SMGP writes no charge number.
+	// PayerSP: the SP pays. CMPP Fee_UserType 2, SGIP ChargeNumber 21 × '0',
+	// SMGP no charge number and TLV ChargeUserType 2.
 	PayerSP
 	// PayerNumber: Fee.ChargeNumber pays. CMPP Fee_UserType 3 with
 	// Fee_terminal_Id, SGIP ChargeNumber, SMGP ChargeTermID.
@@ -242,6 +242,9 @@ type Report struct {
 	// Text is the start of the MT's content, for SMGP's report txt (its
 	// length as 3 digits and its first 17 bytes).
 	Text []byte
+	// Err is the error code of the report text, 3 characters: SMGP err,
+	// SMPP receipt err. Empty: builders derive it from Stat.
+	Err string
 }
 
 // Delivery is what DecodeDelivery reads: an MO, a status report, or an

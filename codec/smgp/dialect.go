@@ -292,8 +292,11 @@ func (d Dialect) AppendSubmit(dst []byte, seq []byte, s *codec.Submit) []byte {
 	if int(s.Fee.Type) < len(feeTypes) {
 		p.FeeType = feeTypes[s.Fee.Type]
 	}
-	if s.Fee.Payer == codec.PayerNumber {
+	switch s.Fee.Payer {
+	case codec.PayerNumber:
 		p.ChargeTermID = s.Fee.ChargeNumber
+	case codec.PayerSP:
+		p.SetTLV(TagChargeUserType, []byte{2}) // §12: 2 charges the SP
 	}
 	if s.UDHI {
 		p.SetTLV(TagTPUdhi, []byte{1})
@@ -363,6 +366,9 @@ func (d Dialect) AppendReport(dst []byte, seq []byte, r *codec.Report) []byte {
 	if r.Stat != StatDelivered {
 		rep.Dlvrd = "000"
 	}
+	if r.Err != "" {
+		rep.Err = r.Err
+	}
 	var body [ReportLen]byte
 	p := Deliver{MsgID: msgIDOf(r.MsgID), IsReport: 1, RecvTime: r.RecvTime, SrcTermID: r.User,
 		DestTermID: r.SPNumber, MsgContent: rep.Append(body[:0])}
@@ -385,7 +391,7 @@ func (d Dialect) DecodeDelivery(frame []byte, out *codec.Delivery) error {
 		if rep := dl.Report; rep != nil {
 			r := &out.Report
 			r.SubmitID = append([]byte(nil), rep.ID[:]...)
-			r.Stat, r.SubmitTime, r.DoneTime = rep.Stat, rep.SubmitDate, rep.DoneDate
+			r.Stat, r.SubmitTime, r.DoneTime, r.Err = rep.Stat, rep.SubmitDate, rep.DoneDate, rep.Err
 		}
 		return nil
 	}

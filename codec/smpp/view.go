@@ -281,9 +281,14 @@ func viewReport(f *tlvFields, out *codec.View) {
 // viewSegments takes the segment numbers from the sar_* TLVs, or from the
 // UDH's concatenation element when UDHI is set. SMPP 3.4 forbids using both;
 // the TLVs win when a sender does.
+//
+// Both fill the concatenation fields too (HasConcat, ConcatTotal,
+// ConcatSeq): sar_* is SMPP's concatenation element outside the UDH, and
+// View.Segment returns the reference only from them.
 func viewSegments(f *tlvFields, out *codec.View) {
 	if f.hasSAR {
 		out.PkTotal, out.PkNumber, out.ConcatRef = f.sarTotal, f.sarSeq, f.sarRef
+		out.HasConcat, out.ConcatTotal, out.ConcatSeq = true, f.sarTotal, f.sarSeq
 		return
 	}
 	if !out.UDHI || out.IsReport {
@@ -291,5 +296,6 @@ func viewSegments(f *tlvFields, out *codec.View) {
 	}
 	if h, ok := udh.Parse(out.Content); ok && h.HasConcat {
 		out.PkTotal, out.PkNumber, out.ConcatRef = h.Concat.Total, h.Concat.Seq, h.Concat.Ref
+		out.HasConcat, out.ConcatTotal, out.ConcatSeq = true, h.Concat.Total, h.Concat.Seq
 	}
 }
