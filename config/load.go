@@ -314,6 +314,14 @@ func (c *Config) validate() []Problem {
 		bad("upstream.login", "required")
 	}
 	checkLogin(bad, "upstream.login", u.Protocol, u.Login)
+	checkSecret(bad, "upstream.secret", u.Protocol, u.Secret)
+	if m := u.SMPP; m != nil {
+		if _, err := dialect.With(u.Protocol, dialect.Options{SMPPLinkIDTag: m.LinkIDTag}); err != nil && ud != nil {
+			bad("upstream.smpp", "only an SMPP upstream has it; %s is %s", "upstream.protocol", u.Protocol)
+		} else if m.LinkIDTag != 0 && (m.LinkIDTag < 0x1400 || m.LinkIDTag > 0x3fff) {
+			bad("upstream.smpp.linkid_tag", "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", m.LinkIDTag)
+		}
+	}
 	if u.Window < 1 || u.Window > 65536 {
 		bad("upstream.window", "%d outside 1–65536", u.Window)
 	}
@@ -469,6 +477,7 @@ func (c *Config) validate() []Problem {
 		if ac.Secret == "" {
 			bad(p+".secret", "required")
 		}
+		checkSecret(bad, p+".secret", ac.Protocol, ac.Secret)
 		if len(ac.AccessNumbers) == 0 {
 			bad(p+".access_numbers", "at least one access number (SPNumber prefix) is required")
 		}
@@ -621,6 +630,19 @@ func checkLogin(bad func(string, string, ...any), path string, p codec.Protocol,
 	field, width := d.LoginField()
 	if len(login) > width {
 		bad(path, "%q is %d bytes; %s holds %d", login, len(login), field, width)
+	}
+}
+
+// checkSecret refuses a secret wider than the field it travels in as it
+// is (SMPP's password, 8): it could never be sent. The secret itself is
+// never printed.
+func checkSecret(bad func(string, string, ...any), path string, p codec.Protocol, secret string) {
+	d := dialectOf(p)
+	if d == nil {
+		return // reported at the protocol
+	}
+	if field, width := d.SecretField(); width > 0 && len(secret) > width {
+		bad(path, "%d bytes; %s holds %d", len(secret), field, width)
 	}
 }
 

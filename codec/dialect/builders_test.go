@@ -24,7 +24,11 @@ func dialects() []named {
 	for _, d := range dialect.All() {
 		ns = append(ns, named{d.Protocol().String(), d})
 	}
-	return append(ns, named{"smpp+linkid", dialect.With(codec.SMPP34, dialect.Options{SMPPLinkIDTag: 0x1401})})
+	d, err := dialect.With(codec.SMPP34, dialect.Options{SMPPLinkIDTag: 0x1401})
+	if err != nil {
+		panic(err)
+	}
+	return append(ns, named{"smpp+linkid", d})
 }
 
 type named struct {

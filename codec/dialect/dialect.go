@@ -49,15 +49,21 @@ type Options struct {
 	SMPPLinkIDTag uint16
 }
 
-// With returns the Dialect of p configured with o: For(p) for the zero
-// Options and for the protocols o says nothing about; nil when spsmg does
-// not serve p.
-func With(p codec.Protocol, o Options) codec.Dialect {
+// With returns the Dialect of p configured with o (For(p) for the zero
+// Options), or an error when spsmg does not serve p or o sets what p does
+// not use (a LinkID tag for another protocol than SMPP).
+func With(p codec.Protocol, o Options) (codec.Dialect, error) {
 	d := For(p)
-	if _, ok := d.(smpp.Dialect); ok && o.SMPPLinkIDTag != 0 {
-		return smpp.NewDialect(smpp.Options{LinkIDTag: smpp.Tag(o.SMPPLinkIDTag)})
+	if d == nil {
+		return nil, fmt.Errorf("unknown protocol %q (want one of %v)", p, Protocols())
 	}
-	return d
+	if o.SMPPLinkIDTag == 0 {
+		return d, nil
+	}
+	if _, ok := d.(smpp.Dialect); !ok {
+		return nil, fmt.Errorf("a LinkID TLV tag is an SMPP setting; %s has its own LinkID field", p)
+	}
+	return smpp.NewDialect(smpp.Options{LinkIDTag: smpp.Tag(o.SMPPLinkIDTag)}), nil
 }
 
 // All returns every Dialect, in the order names are listed to people.

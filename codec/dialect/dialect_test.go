@@ -269,3 +269,18 @@ func TestPausedAndSuspendedAreToldApart(t *testing.T) {
 		}
 	}
 }
+
+func TestWith(t *testing.T) {
+	if d, err := dialect.With(codec.SMPP34, dialect.Options{SMPPLinkIDTag: 0x1401}); err != nil || d.LinkIDWidth() != 20 {
+		t.Errorf("SMPP with a LinkID tag: %v, %v", d, err)
+	}
+	if d, err := dialect.With(codec.CMPP30, dialect.Options{}); err != nil || d != dialect.For(codec.CMPP30) {
+		t.Errorf("CMPP with nothing set: %v, %v", d, err)
+	}
+	if _, err := dialect.With(codec.CMPP30, dialect.Options{SMPPLinkIDTag: 0x1401}); err == nil {
+		t.Error("a LinkID tag for CMPP was taken")
+	}
+	if _, err := dialect.With(codec.ProtocolUnknown, dialect.Options{}); err == nil {
+		t.Error("an unknown protocol was taken")
+	}
+}
