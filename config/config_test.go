@@ -455,3 +455,25 @@ func TestByteSize(t *testing.T) {
 		}
 	}
 }
+
+// TestSMPPExampleLoads: config/smpp.yaml, the README's SMPP deployment,
+// loads as written, with its LinkID TLV and SMPP's refusal table.
+func TestSMPPExampleLoads(t *testing.T) {
+	b, err := os.ReadFile("smpp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse(b)
+	if err != nil {
+		t.Fatalf("config/smpp.yaml: %v", err)
+	}
+	if cfg.Listeners[0].Protocol != codec.SMPP34 || cfg.Upstream.Protocol != codec.SMPP34 || cfg.Upstream.SMPP == nil || cfg.Upstream.SMPP.LinkIDTag != 0x1401 {
+		t.Fatalf("config/smpp.yaml: %+v, %+v", cfg.Listeners, cfg.Upstream)
+	}
+	if d := cfg.Upstream.Dialect(); d == nil || d.LinkIDWidth() != 20 {
+		t.Fatalf("the upstream's Dialect carries no LinkID: %v", d)
+	}
+	if r := cfg.Results[codec.FamilySMPP]; r[reason.NotSubscribed] != 0x046A {
+		t.Fatalf("SMPP refusals: %v", r)
+	}
+}
