@@ -192,6 +192,10 @@ func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []by
 	}
 	g.auth.ReportSeen(r.SP)
 	a.reports[st].Add(1)
+	if external(a.cfg.Load().Protocol) {
+		g.reportToIngress(l, a, r, frame, ak)
+		return
+	}
 	f := clone(frame)
 	if n := r.Origin.Len(); n > 0 && idOff+n <= len(f) {
 		// SGIP: the report names the sequence spsmg gave the Submit;

@@ -115,6 +115,7 @@ type Gateway struct {
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
 	logLimit    logLimiter
+	ingress     ingressHooks // servers beside the gateway: their reports (ingress.go)
 }
 
 // gatewayCounters are events outside the per-loop hot path.
@@ -293,6 +294,9 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 func (g *Gateway) ListenAndServe() error {
 	cfg := g.cfgLoad()
 	for _, l := range cfg.Listeners {
+		if external(l.Protocol) {
+			continue // an ingress's listener (ingress.go)
+		}
 		if err := g.listen(l.Addr, false); err != nil {
 			g.closeListeners()
 			return fmt.Errorf("listener %s %s: %w", l.Protocol, l.Addr, err)
