@@ -70,7 +70,10 @@ func decodeMessage(v []byte) (message, error) {
 	if len(v) < 3+32+8 || v[0] != recordVersion {
 		return m, fmt.Errorf("%w: message record of %d bytes, version %d", errRecord, len(v), first(v))
 	}
-	m.Parts, m.Done = int(v[1]), v[2]&1 != 0
+	if v[2] > 1 {
+		return m, fmt.Errorf("%w: message record flags %#x", errRecord, v[2])
+	}
+	m.Parts, m.Done = int(v[1]), v[2] == 1
 	copy(m.Delivered[:], v[3:35])
 	m.SentMS = int64(binary.BigEndian.Uint64(v[35:43]))
 	s, err := readStrings(v[43:], 3)
@@ -161,6 +164,9 @@ func readStrings(b []byte, n int) ([]string, error) {
 		l, k := binary.Uvarint(b)
 		if k <= 0 || l > uint64(len(b)-k) {
 			return nil, fmt.Errorf("string %d cut", i)
+		}
+		if k != len(binary.AppendUvarint(nil, l)) {
+			return nil, fmt.Errorf("string %d: length in %d bytes, not its shortest form", i, k)
 		}
 		out[i] = string(b[k : k+int(l)])
 		b = b[k+int(l):]
