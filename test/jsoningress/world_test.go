@@ -38,7 +38,7 @@ const (
 // merchant's report receiver.
 type world struct {
 	*testenv.World
-	t       *testing.T
+	t       testing.TB
 	reports *jsonclient.ReportServer
 	js      *jsoningress.Server
 	stopJS  func()
@@ -54,7 +54,7 @@ type options struct {
 	proto     codec.Protocol // the upstream's; default cmpp3
 }
 
-func newWorld(t *testing.T, o options) *world {
+func newWorld(t testing.TB, o options) *world {
 	t.Helper()
 	rs, err := jsonclient.StartReportServer(o.answer)
 	if err != nil {
