@@ -105,7 +105,7 @@ func TestCountryCode(t *testing.T) {
 		number string
 		want   int
 	}{
-		{"", "8613012345678", 1},                         // default 86
+		{"", "8613012345678", 1},                                // default 86
 		{"routing: {country_code: \"\"}\n", "8613012345678", 0}, // off: 86… is no segment
 		{"routing: {country_code: \"86\"}\n", "008613012345678", 1},
 	} {

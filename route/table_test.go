@@ -32,8 +32,8 @@ func TestLongestPrefixWins(t *testing.T) {
 		{"13800138000", 4}, // only "1" matches
 		{"13012345678", 5},
 		{"1", 4},
-		{"13", 4},   // shorter than every longer prefix
-		{"139", 1},  // exactly a prefix
+		{"13", 4},  // shorter than every longer prefix
+		{"139", 1}, // exactly a prefix
 		{"28000000000", 9},
 		{"", 9},
 		{"139abc", 1}, // the walk stops at the first non-digit
