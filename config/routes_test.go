@@ -223,3 +223,35 @@ accounts:
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestDemoSeveralCarriersExample: the commented upstreams: example of
+// demo.yaml, uncommented in place of upstream:, is a file Parse accepts,
+// routing as it says.
+func TestDemoSeveralCarriersExample(t *testing.T) {
+	demo := string(Demo)
+	start := strings.Index(demo, "# upstreams:\n")
+	end := strings.Index(demo, "\ngateway:")
+	if start < 0 || end < start {
+		t.Fatal("demo.yaml has no commented upstreams: example before gateway:")
+	}
+	var example []string
+	for _, l := range strings.Split(demo[start:end], "\n") {
+		example = append(example, strings.TrimPrefix(strings.TrimPrefix(l, "# "), "#"))
+	}
+	up := strings.Index(demo, "\nupstream:\n")
+	if up < 0 || up > start {
+		t.Fatal("no upstream: section before the example")
+	}
+	file := demo[:up+1] + strings.Join(example, "\n") + demo[end:]
+	cfg, err := Parse([]byte(file))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(example, "\n"))
+	}
+	tb, err := cfg.RouteTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Upstreams()) != 3 || tb.LookupString("8613012345678") != 1 || tb.LookupString("19212345678") != 2 || tb.LookupString("01088888888") != 0 {
+		t.Fatalf("example routes: %+v", cfg.Upstreams())
+	}
+}
