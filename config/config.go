@@ -32,8 +32,16 @@ type Config struct {
 	Node Node `yaml:"node"`
 	// Listeners accept SP connections, one per protocol.
 	Listeners []Listener `yaml:"listeners"`
-	// Upstream is the provincial SMG spsmg forwards to.
+	// Upstream is the provincial SMG spsmg forwards to, when there is one.
+	// Several carriers are written under upstreams: instead; Upstreams
+	// gives either as one list.
 	Upstream Upstream `yaml:"upstream"`
+	// UpstreamList is the upstreams: section: several upstreams, each MT
+	// routed to one by its recipient's number (routes.go). Read it through
+	// Upstreams.
+	UpstreamList []NamedUpstream `yaml:"upstreams"`
+	// Routing is how recipients' numbers choose an upstream.
+	Routing Routing `yaml:"routing"`
 	// Gateway holds limits and timers of the proxy itself.
 	Gateway Gateway `yaml:"gateway"`
 	// Store is where authorization state and the outbox persist: the
@@ -53,6 +61,11 @@ type Config struct {
 	Reconciliation Reconciliation `yaml:"reconciliation"`
 	// Log sets the log level and format.
 	Log Log `yaml:"log"`
+
+	// upstreamWritten: the file has an upstream: key (Parse sets it), so
+	// that writing both upstream: and upstreams: is refused even when
+	// upstream: holds nothing.
+	upstreamWritten bool
 }
 
 // Node identifies spsmg where a protocol asks for an identity of its own.
