@@ -36,7 +36,7 @@ func (e endpoint) String() string { return endpointNames[e] }
 // Submit_Resp, bounded by OriginateTimeout (10 s).
 var durationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
-// apiMetrics holds children resolved once in New (notes/stack.md: 42 ns
+// apiMetrics holds children resolved once in New (docs/performance-notes.md §3: 42 ns
 // per WithLabelValues lookup vs 7 ns for a resolved child); every
 // (endpoint, code) pair exists from the start at zero.
 type apiMetrics struct {

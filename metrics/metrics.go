@@ -2,7 +2,7 @@
 // (fasthttp): /metrics, /healthz, /readyz, and the SPMS API mounted under
 // /v1/ by the api package.
 //
-// Metrics are named spsmg_<subsystem>_<name>_<unit> (STYLE.md §6). The
+// Metrics are named spsmg_<subsystem>_<name>_<unit>, the Prometheus convention. The
 // data path keeps its counters where they are written (per event loop, per
 // connection) and hands this package a prometheus.Collector that reads them
 // at scrape time; nothing on the hot path touches a shared metric.

@@ -484,8 +484,8 @@ func (b *bind) recordRoutes(v *codec.View, p *pending, sp *spConn) {
 }
 
 // fail answers a request that will get no response from the SMG: an SP's
-// Submit gets the retryable upstream_timeout result (SPEC §4: never
-// silence, never success).
+// Submit gets the retryable upstream_timeout result (docs/product.md §4:
+// never silence, never success).
 func (b *bind) fail(p *pending, err error) {
 	b.inflight--
 	b.l.stats.inflight.Add(-1)

@@ -12,7 +12,7 @@ import (
 )
 
 // Collector reads the gateway's counters at scrape time (node_exporter
-// style, STYLE.md §6): the hot path only bumps loop- or connection-local
+// style): the hot path only bumps loop- or connection-local
 // atomics, and this sums them. Every metric is documented in README.md
 // "Metrics".
 func (g *Gateway) Collector() prometheus.Collector { return &collector{g: g} }
@@ -103,7 +103,7 @@ var (
 	descStoreSpaceLow = d("store_space_low",
 		"1 while the store is below store.min_free_space: MTs refused (store_unavailable), MO and reports left for the SMG to resend, /readyz not ready.")
 	descFailPolicy = d("fail_policy_total",
-		"Messages decided by the fail policy while the store was unavailable (SPEC §3.6).",
+		"Messages decided by the fail policy while the store was unavailable (docs/authorization.md §6).",
 		"policy")
 	descReportsSeen = d("reports_total",
 		"Status reports relayed to SPs (counted, not stored), by SP account and status (delivered, expired, deleted, undeliverable, accepted, unknown, rejected, waiting, failed).",

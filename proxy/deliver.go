@@ -22,7 +22,7 @@ import (
 //	                                          └─▶ outbox (Badger) ─▶ queue ─▶ drain on login
 //
 // The SMG gets its acknowledgement (ack) once the delivery is written to
-// an SP connection or persisted (SPEC §4); a delivery written but not
+// an SP connection or persisted (docs/product.md §4); a delivery written but not
 // answered by the SP is persisted when that connection closes, so nothing
 // acknowledged is lost short of a crash between the write and the SP's
 // answer.
@@ -279,7 +279,7 @@ func offsetIn(frame, sub []byte) int {
 }
 
 // mo handles a user's MO: LinkID, confirmation replies, unsubscription
-// (SPEC §3.1, §3.3b, §3.3e), then delivery.
+// (docs/authorization.md §1, §3b, §3e), then delivery.
 func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *ack) {
 	mo := g.moOf(t, v)
 	act := g.auth.OnMO(&mo)
@@ -363,8 +363,8 @@ func keywordText(v *codec.View) string {
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
 
 // enqueue delivers d to account a. Every delivery is written to the
-// outbox first and the SMG acknowledged once that write is durable (SPEC
-// §4): a kill -9 then loses nothing the SMG saw acknowledged. Sending does
+// outbox first and the SMG acknowledged once that write is durable
+// (docs/product.md §4): a kill -9 then loses nothing the SMG saw acknowledged. Sending does
 // not wait for the write: a receiver on this loop takes d at once, one on
 // another loop is woken. Runs on loop l.
 func (g *Gateway) enqueue(l *loop, a *account, d *delivery, ak *ack) {

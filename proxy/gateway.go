@@ -310,7 +310,8 @@ func (g *Gateway) ListenAndServe() error {
 		gnet.WithNumEventLoop(g.numLoops),
 		// LeastConnections: its choice reads atomics only, so connections
 		// can be registered from the acceptors' goroutines
-		// (RoundRobin's counter is not goroutine-safe, notes/stack.md).
+		// (RoundRobin's counter is not goroutine-safe,
+		// docs/performance-notes.md §2).
 		gnet.WithLoadBalancing(gnet.LeastConnections),
 		gnet.WithTicker(true),
 		gnet.WithLogger(gnetLogger{g.log}),
@@ -474,7 +475,7 @@ func (g *Gateway) OnClose(c gnet.Conn, err error) gnet.Action {
 	return gnet.None
 }
 
-// Shutdown stops the gateway gracefully (SPEC §6, issue 4 §9): refuse new
+// Shutdown stops the gateway gracefully (docs/product.md §6): refuse new
 // connections and Submits, wait for the Submits in flight to be answered,
 // send every peer its logout, wait for output to drain, stop the engine and
 // flush the outbox. It returns ctx.Err() if ctx ends first (the engine is

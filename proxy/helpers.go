@@ -74,7 +74,7 @@ func (g *Gateway) forwardElsewhere(from *loop, frame []byte, v *codec.View, s *s
 var msgIDCounter atomic.Uint32
 
 // nextMsgID makes the id of a Deliver spsmg builds itself (Noti_SP), in
-// the CMPP Msg_Id layout (cmpp.md §11) with the configured gateway code.
+// the CMPP Msg_Id layout (docs/protocols/cmpp.md §11) with the configured gateway code.
 func (g *Gateway) nextMsgID() uint64 {
 	t := time.Now()
 	var gw uint64

@@ -13,7 +13,7 @@ import (
 )
 
 // inbound is an SGIP connection the SMG opened to spsmg (Bind type 2) to
-// deliver MO, reports and user reports (sgip12.md §2).
+// deliver MO, reports and user reports (docs/protocols/sgip12.md §2).
 //
 //	SMG ─Bind(2), Deliver/Report/UserRpt─▶ inbound ─▶ fromSMG ─▶ SP
 type inbound struct {

@@ -83,7 +83,7 @@ type session interface {
 
 // readFrames is every session's OnTraffic: split the buffered bytes into
 // frames, handle each, consume them, then write each touched peer once
-// (notes/stack.md: one Write per OnTraffic). Frames are borrowed from
+// (docs/performance-notes.md §1: one Write per OnTraffic). Frames are borrowed from
 // gnet's buffer until the Discard.
 func (l *loop) readFrames(c gnet.Conn, f codec.Framer, s session) gnet.Action {
 	l.tick()
@@ -139,7 +139,8 @@ func (l *loop) done(s session) gnet.Action {
 }
 
 // output buffers what spsmg writes to one peer during a callback; flush
-// writes it with one Write (notes/stack.md: one Write per OnTraffic).
+// writes it with one Write (docs/performance-notes.md §1: one Write per
+// OnTraffic).
 type output struct {
 	conn   gnet.Conn
 	loop   *loop

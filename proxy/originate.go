@@ -13,7 +13,7 @@ import (
 var ErrUpstreamUnavailable = errors.New("proxy: no SMG bind logged in")
 
 // Origination is an MT spsmg sends on its own behalf: a web on-demand
-// confirmation code or a subscription's Noti_User (SPEC §3.2, §3.3a). It
+// confirmation code or a subscription's Noti_User (docs/authorization.md §2, §3a). It
 // goes through the upstream binds with spsmg's own sequence, and its
 // response is consumed here, never shown to an SP.
 type Origination struct {

@@ -25,7 +25,7 @@ const (
 	// MO and reports.
 	roleServer connRole = iota
 	// roleReceiver: spsmg connected to an SGIP SP's own listener and bound
-	// with type 2, to deliver MO and reports (sgip12.md §2).
+	// with type 2, to deliver MO and reports (docs/protocols/sgip12.md §2).
 	roleReceiver
 )
 
@@ -184,7 +184,7 @@ func (s *spConn) handle(frame []byte) {
 	default:
 		// A Deliver/Report from an SP, or a command the SMG side uses: a
 		// valid command that is not supported here gets an error result
-		// (sgip12.md §2), never a silent drop.
+		// (docs/protocols/sgip12.md §2), never a silent drop.
 		s.respond(v, g.resultOf(reason.Malformed))
 	}
 }
@@ -386,7 +386,7 @@ func (s *spConn) settle(l *loop, o reason.Reason) {
 }
 
 // refuse answers a Submit at once with the protocol's result for o; it
-// never reaches the SMG (SPEC §3).
+// never reaches the SMG (docs/product.md §3).
 func (s *spConn) refuse(v *codec.View, o reason.Reason) {
 	s.count(o)
 	s.respond(v, s.g.resultOf(o))
@@ -453,7 +453,7 @@ func (s *spConn) answerLater(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []by
 }
 
 // login checks an SP's login: lock-out, account, IP white-list,
-// authenticator, version, connection limit (SPEC §5).
+// authenticator, version, connection limit (docs/product.md §5.1).
 func (s *spConn) login(frame []byte) {
 	g, l := s.g, s.l
 	req, err := g.d.DecodeLogin(frame)

@@ -22,7 +22,8 @@ import (
 // Load defaults and sizes.
 const (
 	// DefaultWindow is the carriers' recommended window for CMPP and SMGP
-	// (cmpp.md §2, smgp30.md §1); SGIP allows 32 (sgip12.md §2).
+	// (docs/protocols/cmpp.md §2, docs/protocols/smgp30.md §1); SGIP allows
+	// 32 (docs/protocols/sgip12.md §2).
 	DefaultWindow = 16
 
 	// DefaultDrainTimeout bounds the wait for the last responses once
