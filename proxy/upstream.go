@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/spsmg/spsmg/config"
 )
 
 // upstream keeps binds_per_loop binds to the SMG on every event loop:
@@ -25,6 +27,9 @@ type upstream struct {
 
 	ready     atomic.Int32 // binds logged in and healthy, all loops
 	unhealthy [unhealthyReasonCount]atomic.Uint64
+
+	// dialer, when set, replaces the TCP dial to the SMG (tests).
+	dialer func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 func newUpstream(g *Gateway) *upstream {
@@ -47,42 +52,69 @@ func (u *upstream) ensure(l *loop) {
 	}
 }
 
-// dial connects b after delay and enrolls it on l. Runs on its own
-// goroutine: dialing blocks, which a loop must never do.
+// dial connects b after delay and enrolls it on l, retrying with a growing
+// backoff until the bind is enrolled or the upstream stops (shutdown). Runs
+// on its own goroutine: dialing blocks, which a loop must never do. The
+// retries are a loop: a recursive retry kept every failed attempt's frame
+// on the goroutine's stack for as long as the SMG stayed unreachable.
 func (u *upstream) dial(l *loop, b *bind, delay time.Duration) {
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-u.g.ctx.Done():
-			u.forget(l)
-			return
+	var wait *time.Timer
+	for {
+		if delay > 0 {
+			if wait == nil {
+				wait = time.NewTimer(delay)
+				defer wait.Stop()
+			} else {
+				wait.Reset(delay)
+			}
+			select {
+			case <-wait.C:
+			case <-u.g.ctx.Done():
+				u.forget(l)
+				return
+			}
 		}
-	}
-	b.slot.setState(slotDialing)
-	cfg := u.g.cfgLoad().Upstream
-	d := net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: time.Minute}
-	nc, err := d.DialContext(u.g.ctx, "tcp", cfg.Addr)
-	if err == nil {
-		if tc, ok := nc.(*net.TCPConn); ok {
-			_ = tc.SetNoDelay(true) // gnet's options are not applied on the Enroll path
-		}
-		var ch <-chan gnet.RegisteredResult
-		ch, err = l.el.Enroll(gnet.NewContext(context.Background(), b), nc)
+		cfg := u.g.cfgLoad().Upstream
+		err := u.connect(l, b, &cfg)
 		if err == nil {
-			res := <-ch
-			err = res.Err
+			return
 		}
-	}
-	if err != nil {
 		b.attempt++
-		next := backoff(cfg.ReconnectMin, cfg.ReconnectMax, b.attempt)
-		u.g.log.Warn("upstream dial failed", "addr", cfg.Addr, "bind", b.id, "err", err, "retry_in", next.Round(time.Millisecond))
-		if u.isStopped() {
+		delay = backoff(cfg.ReconnectMin, cfg.ReconnectMax, b.attempt)
+		u.g.log.Warn("upstream dial failed", "addr", cfg.Addr, "bind", b.id, "err", err, "retry_in", delay.Round(time.Millisecond))
+		if u.isStopped() || u.g.ctx.Err() != nil {
 			u.forget(l)
 			return
 		}
-		u.dial(l, b, next)
 	}
+}
+
+// connect makes one attempt: dial the SMG and enroll the connection on l,
+// where OnOpen sends the login. Its caller's goroutine.
+func (u *upstream) connect(l *loop, b *bind, cfg *config.Upstream) error {
+	b.slot.setState(slotDialing)
+	nc, err := u.dialContext(u.g.ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true) // gnet's options are not applied on the Enroll path
+	}
+	ch, err := l.el.Enroll(gnet.NewContext(context.Background(), b), nc)
+	if err != nil {
+		return err
+	}
+	return (<-ch).Err
+}
+
+// dialContext opens a TCP connection to the SMG. Tests replace it
+// (upstream.dialer) to count and fail attempts.
+func (u *upstream) dialContext(ctx context.Context, cfg *config.Upstream) (net.Conn, error) {
+	if u.dialer != nil {
+		return u.dialer(ctx, cfg.Addr)
+	}
+	d := net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: time.Minute}
+	return d.DialContext(ctx, "tcp", cfg.Addr)
 }
 
 // backoff is exponential from min to max with ±50% jitter, so that many
