@@ -336,14 +336,25 @@ func (g *Gateway) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, a
 		ak.send(g, l, 0)
 		return
 	}
-	f := frame
+	// frame is borrowed (gnet's read buffer, or a copy the caller keeps):
+	// the LinkID is written into spsmg's own copy, never into it.
+	f := clone(frame)
 	if act.LinkID != "" && act.LinkID != string(v.LinkID()) {
-		f = g.d.SetLinkID(frame, v, act.LinkID)
-	}
-	if &f[0] == &frame[0] {
-		f = clone(f)
+		f = g.setLinkID(f, act.LinkID)
 	}
 	g.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: f, mo: true}, ak)
+}
+
+// setLinkID writes linkID into f, spsmg's own copy of an MO frame, and
+// returns the frame (a new one when the protocol appends the field: SMGP's
+// TLV). f is parsed again so that the Dialect writes through a View of f
+// itself.
+func (g *Gateway) setLinkID(f []byte, linkID string) []byte {
+	v := new(codec.View)
+	if err := g.d.ParseView(f, v); err != nil {
+		return f // a copy of a frame that parsed a moment ago: cannot happen
+	}
+	return g.d.SetLinkID(f, v, linkID)
 }
 
 // keywordText decodes a short MO for keyword matching (Y, N, TD…, 0000).
