@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/spsmg/spsmg/metrics"
 )
 
 // endpoint is the route a request matched: the closed set of the metrics'
@@ -46,16 +48,16 @@ type apiMetrics struct {
 
 func newMetrics(reg prometheus.Registerer, nonces *nonceCache) *apiMetrics {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "spsmg", Subsystem: "api", Name: "requests_total",
+		Namespace: metrics.Namespace, Subsystem: "api", Name: "requests_total",
 		Help: "SPMS API requests by endpoint and answer code (\"ok\" or the stable error code).",
 	}, []string{"endpoint", "code"})
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: "spsmg", Subsystem: "api", Name: "request_duration_seconds",
+		Namespace: metrics.Namespace, Subsystem: "api", Name: "request_duration_seconds",
 		Help:    "Time to answer one SPMS API request, including the SMG round trip of the MT it originates.",
 		Buckets: durationBuckets,
 	}, []string{"endpoint"})
 	entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: "spsmg", Subsystem: "api", Name: "nonce_cache_entries",
+		Namespace: metrics.Namespace, Subsystem: "api", Name: "nonce_cache_entries",
 		Help: "Nonces remembered for replay detection (capped; at the cap requests get 429).",
 	}, func() float64 { return float64(nonces.len()) })
 	if reg != nil {

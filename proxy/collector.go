@@ -8,6 +8,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/reason"
 )
 
@@ -19,8 +20,9 @@ func (g *Gateway) Collector() prometheus.Collector { return &collector{g: g} }
 
 type collector struct{ g *Gateway }
 
+// d describes a gateway metric: metrics.Namespace, no subsystem, name.
 func d(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc("spsmg_"+name, help, labels, nil)
+	return metrics.NewDesc("", name, help, labels...)
 }
 
 var (
