@@ -26,25 +26,27 @@ import (
 // gateway.max_connections (admission.go). It also lets a test listen on
 // port 0.
 type acceptor struct {
-	g       *Gateway
-	ln      net.Listener
-	inbound bool // SGIP: the SMG's type-2 binds
+	g  *Gateway
+	ln net.Listener
+	up *upstream // SGIP: the inbound listener of this upstream's SMG; nil: an SP listener
 }
 
 // accepted is the context an accepted connection is registered with; OnOpen
 // replaces it with the connection's session, which takes over src's
 // pre-login count (preloginCounts).
 type accepted struct {
-	inbound bool
-	src     netip.Addr // sourceKey of the peer, counted in Gateway.prelogin
+	up  *upstream  // SGIP inbound: the upstream whose SMG connected; nil: an SP
+	src netip.Addr // sourceKey of the peer, counted in Gateway.prelogin
 }
 
-func (g *Gateway) listen(addr string, inbound bool) error {
+// listen opens a listening socket: an SP listener (up nil) or the SGIP
+// inbound listener of upstream up.
+func (g *Gateway) listen(addr string, up *upstream) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	g.acceptors = append(g.acceptors, &acceptor{g: g, ln: ln, inbound: inbound})
+	g.acceptors = append(g.acceptors, &acceptor{g: g, ln: ln, up: up})
 	return nil
 }
 
@@ -75,13 +77,13 @@ func (a *acceptor) run(eng gnet.Engine) {
 			addr = ta.AddrPort().Addr().Unmap()
 		}
 		ad := g.admission.Load()
-		if !ad.allows(addr, a.inbound) {
+		if !ad.allows(addr, a.up != nil) {
 			// Nobody may log in from there: refuse before the connection
 			// costs a slot, a loop's attention or a login timeout.
 			nc.Close()
 			g.closes[CloseIPNotAllowed].Add(1)
 			g.logRLKey("connection refused "+CloseIPNotAllowed.String(), slog.LevelWarn,
-				"connection refused: address outside every allow_ips", "peer", addr.String(), "inbound", a.inbound)
+				"connection refused: address outside every allow_ips", "peer", addr.String(), "inbound", a.up != nil)
 			continue
 		}
 		src := sourceKey(addr)
@@ -108,7 +110,7 @@ func (a *acceptor) run(eng gnet.Engine) {
 			_ = tc.SetKeepAlivePeriod(time.Minute)
 			_ = tc.SetKeepAlive(true)
 		}
-		ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), accepted{inbound: a.inbound, src: src}), nc)
+		ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), accepted{up: a.up, src: src}), nc)
 		ch, err := eng.Register(ctx)
 		if err == nil {
 			err = (<-ch).Err

@@ -221,7 +221,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descClosed, float64(g.closes[r].Load()), r.String())
 	}
 	var byState [slotStateCount]int
-	for _, s := range g.up.slotList() {
+	var unhealthy [unhealthyReasonCount]uint64
+	window := 0 // of the logged-in binds, all upstreams
+	var slots []*bindSlot
+	for _, u := range g.upstreams {
+		slots = append(slots, u.slotList()...)
+		for r := range unhealthy {
+			unhealthy[r] += u.unhealthy[r].Load()
+		}
+		window += u.Ready() * u.config().Window
+	}
+	for _, s := range slots {
 		st := s.getState()
 		byState[st]++
 		id, loop := strconv.Itoa(s.id), strconv.Itoa(s.loop)
@@ -241,11 +251,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descBinds, float64(byState[slotDialing]+byState[slotLoggingIn]), "connecting")
 	gauge(descBinds, float64(byState[slotUnhealthy]), "unhealthy")
 	for r := unhealthyReason(0); r < unhealthyReasonCount; r++ {
-		counter(descBindUnhealthy, float64(g.up.unhealthy[r].Load()), r.String())
+		counter(descBindUnhealthy, float64(unhealthy[r]), r.String())
 	}
-	ready := g.up.Ready()
 	gauge(descInflight, float64(inflight))
-	gauge(descWindow, float64(ready*g.cfgLoad().Upstream.Window))
+	gauge(descWindow, float64(window))
 	for s := codec.LoginStatus(1); s < codec.LoginStatusCount; s++ {
 		counter(descLoginFailures, float64(g.counters.loginFailures[s].Load()), s.String())
 	}

@@ -49,7 +49,8 @@ type delivery struct {
 // request's identity, kept so the response can be built later with the
 // result that applies then.
 type ack struct {
-	out   *output // the SMG connection it came on
+	up    *upstream // the SMG it came from: its Dialect writes the response
+	out   *output   // the SMG connection it came on
 	kind  codec.Kind
 	cmd   uint32
 	seq   wireSeq
@@ -57,8 +58,8 @@ type ack struct {
 	idLen uint8
 }
 
-func (g *Gateway) newAck(out *output, v *codec.View) *ack {
-	a := &ack{out: out, kind: v.Kind, cmd: v.Command, idLen: uint8(len(v.MsgID))}
+func newAck(up *upstream, out *output, v *codec.View) *ack {
+	a := &ack{up: up, out: out, kind: v.Kind, cmd: v.Command, idLen: uint8(len(v.MsgID))}
 	copy(a.seq[:], v.Sequence)
 	copy(a.msgID[:], v.MsgID)
 	return a
@@ -66,17 +67,18 @@ func (g *Gateway) newAck(out *output, v *codec.View) *ack {
 
 // send writes the acknowledgement with result from loop l, or from any
 // goroutine when l is nil or another loop.
-func (a *ack) send(g *Gateway, l *loop, result uint32) {
+func (a *ack) send(l *loop, result uint32) {
 	if a == nil || a.out.closed.Load() {
 		return
 	}
-	v := codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:g.seqLen], MsgID: a.msgID[:a.idLen]}
+	u := a.up
+	v := codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:u.seqLen], MsgID: a.msgID[:a.idLen]}
 	if l != nil && a.out.loop == l {
-		a.out.buf = g.d.AppendResp(a.out.buf, &v, result)
+		a.out.buf = u.d.AppendResp(a.out.buf, &v, result)
 		a.out.mark()
 		return
 	}
-	_ = a.out.conn.AsyncWrite(g.d.AppendResp(nil, &v, result), nil)
+	_ = a.out.conn.AsyncWrite(u.d.AppendResp(nil, &v, result), nil)
 }
 
 // deliveryQueue holds an account's deliveries that wait for an SP
@@ -144,18 +146,19 @@ func (q *deliveryQueue) pushFront(ds []*delivery) {
 	q.mu.Unlock()
 }
 
-// fromSMG routes an MO, report or user report the SMG sent on src (a bind,
-// or SGIP's inbound connection). Runs on loop l; frame is borrowed.
+// fromSMG routes an MO, report or user report that upstream up's SMG sent
+// on src (a bind, or SGIP's inbound connection). Runs on loop l; frame is
+// borrowed.
 //
 // While the store is below its free-space reserve nothing from the SMG is
 // acknowledged or acted on: it gets the busy result (as for a full outbox)
 // and sends it again later, when the outbox can be written. A Y reply or
 // an unsubscription is then decided when it comes back, not lost.
-func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
-	ak := g.newAck(src, v)
+func (g *Gateway) fromSMG(up *upstream, l *loop, src *output, frame []byte, v *codec.View) {
+	ak := newAck(up, src, v)
 	if !g.auth.Writable() {
 		g.counters.storeSpaceLow.Add(1)
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	t := g.accounts.Load()
@@ -172,7 +175,7 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 		a := t.route(v.SPNumber)
 		if a == nil {
 			g.counters.unroutableMO.Add(1)
-			ak.send(g, l, 0)
+			ak.send(l, 0)
 			return
 		}
 		g.enqueue(l, a, &delivery{kind: v.Kind, frame: clone(frame)}, ak)
@@ -216,7 +219,7 @@ func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []by
 func (g *Gateway) unroutableReport(l *loop, msgID []byte, why string, ak *ack) {
 	g.counters.unroutableReports.Add(1)
 	g.logRL(slog.LevelWarn, "status report unroutable; acknowledged to the SMG and dropped", "msgid", hex.EncodeToString(msgID), "reason", why)
-	ak.send(g, l, 0)
+	ak.send(l, 0)
 }
 
 // reportFromDisk looks a route up in the store when it has left memory
@@ -228,7 +231,7 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 	case g.routeLookups <- struct{}{}:
 	default:
 		g.counters.routeLookupsBusy.Add(1)
-		ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+		ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	f := clone(frame)
@@ -242,7 +245,7 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 		r, ok, err := g.auth.LookupRoute(id)
 		if err != nil {
 			g.logRL(slog.LevelError, "route lookup failed; the SMG will resend the report", "msgid", hex.EncodeToString(id), "err", err)
-			ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+			ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 			return
 		}
 		t := g.accounts.Load()
@@ -312,7 +315,7 @@ func (g *Gateway) moOf(t *accountTable, v *codec.View) authcache.MO {
 // acknowledgement of a consumed reply, the delivery. Runs on loop l.
 func (g *Gateway) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, act *authcache.MOAction, ak *ack) {
 	if act.Unavailable { // the cluster could not take the reply: the SMG resends
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	a := t.route(v.SPNumber)
@@ -328,33 +331,33 @@ func (g *Gateway) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, a
 		}
 	}
 	if !act.Forward {
-		ak.send(g, l, 0) // a Y/N reply is consumed, never forwarded as an MO
+		ak.send(l, 0) // a Y/N reply is consumed, never forwarded as an MO
 		return
 	}
 	if a == nil {
 		g.counters.unroutableMO.Add(1)
-		ak.send(g, l, 0)
+		ak.send(l, 0)
 		return
 	}
 	// frame is borrowed (gnet's read buffer, or a copy the caller keeps):
 	// the LinkID is written into spsmg's own copy, never into it.
 	f := clone(frame)
 	if act.LinkID != "" && act.LinkID != string(v.LinkID()) {
-		f = g.setLinkID(f, act.LinkID)
+		f = ak.up.setLinkID(f, act.LinkID)
 	}
 	g.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: f, mo: true}, ak)
 }
 
-// setLinkID writes linkID into f, spsmg's own copy of an MO frame, and
-// returns the frame (a new one when the protocol appends the field: SMGP's
-// TLV). f is parsed again so that the Dialect writes through a View of f
-// itself.
-func (g *Gateway) setLinkID(f []byte, linkID string) []byte {
+// setLinkID writes linkID into f, spsmg's own copy of an MO frame from this
+// upstream, and returns the frame (a new one when the protocol appends the
+// field: SMGP's TLV). f is parsed again so that the Dialect writes through
+// a View of f itself.
+func (u *upstream) setLinkID(f []byte, linkID string) []byte {
 	v := new(codec.View)
-	if err := g.d.ParseView(f, v); err != nil {
+	if err := u.d.ParseView(f, v); err != nil {
 		return f // a copy of a frame that parsed a moment ago: cannot happen
 	}
-	return g.d.SetLinkID(f, v, linkID)
+	return u.d.SetLinkID(f, v, linkID)
 }
 
 // keywordText decodes a short MO for keyword matching (Y, N, TD…, 0000).
@@ -402,7 +405,7 @@ func (g *Gateway) enqueue(l *loop, a *account, d *delivery, ak *ack) {
 func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) bool {
 	if ak != nil && !g.auth.Writable() {
 		g.counters.storeSpaceLow.Add(1)
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return false
 	}
 	q := a.queue
@@ -410,7 +413,7 @@ func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) boo
 	if q.lenLocked() >= g.cfgLoad().Gateway.OutboxLimit {
 		q.mu.Unlock()
 		g.counters.outboxFull.Add(1)
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return false
 	}
 	d.key = g.outbox.next()
@@ -420,10 +423,10 @@ func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) boo
 	g.outbox.put(a, d, func(err error) {
 		if err != nil {
 			g.log.Error("outbox write failed; the SMG will resend", "account", a.id, "err", err)
-			ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+			ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 			return
 		}
-		ak.send(g, nil, 0)
+		ak.send(nil, 0)
 	})
 	return true
 }
@@ -503,7 +506,7 @@ func (s *spConn) deliveryAnswered(v *codec.View) {
 	case d.sid != "":
 		s.g.cl.ack(s.acct.id, d.sid)
 	case d.holdAck != nil:
-		d.holdAck.send(s.g, s.l, 0)
+		d.holdAck.send(s.l, 0)
 	}
 	s.drain()
 }

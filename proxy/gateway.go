@@ -58,10 +58,16 @@ type Gateway struct {
 	accounts atomic.Pointer[accountTable]
 	// admission: the accept-time rules (admission.go), swapped on reload.
 	admission atomic.Pointer[admission]
-	// d is the upstream's Dialect, which every SP speaks too; seqOff and
-	// seqLen are its sequence layout, read on every forwarded frame.
+	// d is the SPs' Dialect (config refuses a listener whose protocol is
+	// not the upstream's: frames are forwarded untranslated); seqOff and
+	// seqLen are its sequence layout, read on every frame an SP is sent.
 	d              codec.Dialect
 	seqOff, seqLen int
+	// upstreams are the SMGs spsmg forwards to, each with its Dialect,
+	// configuration and bind pool (upstream.go); one today, from
+	// config upstream:. Set in New, never changed.
+	upstreams []*upstream
+	bindIDs   atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
 	auth           *authcache.Engine
 	// cl: several nodes on one cluster (cluster.go); nil for one node.
 	cl        *clusterNode
@@ -73,19 +79,10 @@ type Gateway struct {
 	ctx       context.Context // ends at Shutdown
 	cancel    context.CancelFunc
 
-	numLoops int
-	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
-	// routeAtForward: a Submit that asks for a report gets its report
-	// route before it is sent, and is sent once the route is durable (see
-	// bind.forward). Only SGIP needs it: its report names the sequence
-	// spsmg gave the Submit, which nothing but the route maps back to the
-	// SP's, and that sequence is known before the Submit leaves. CMPP and
-	// SMGP reports name the SMG's message id, known only from the
-	// Submit_Resp; one whose route was lost in a crash is routed by its SP
-	// number instead.
-	routeAtForward bool
-	maxConns       int64       // accepted connections at most (gateway.max_connections)
-	acceptors      []*acceptor // spsmg's listening sockets (acceptor.go)
+	numLoops  int
+	node      uint32      // SGIP node id of spsmg's own sequences (a restart applies a change)
+	maxConns  int64       // accepted connections at most (gateway.max_connections)
+	acceptors []*acceptor // spsmg's listening sockets (acceptor.go)
 
 	mu       sync.Mutex
 	eng      gnet.Engine
@@ -93,8 +90,6 @@ type Gateway struct {
 	loopByEL map[gnet.EventLoop]*loop
 	booted   chan struct{}
 	stopped  chan struct{}
-
-	up *upstream
 
 	// suspMu guards suspended and serialises Suspend/Resume (admin.go).
 	suspMu    sync.Mutex
@@ -190,7 +185,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.maxConns <= 0 {
 		g.maxConns = defaultMaxConnections()
 	}
-	g.routeAtForward = d.SubmitIDIsSeq()
+	g.upstreams = []*upstream{newUpstream(g, 0, d)}
 	g.outbox = newOutbox(g, opts.Auth)
 	if opts.Cluster != nil {
 		g.cl = newClusterNode(g, opts.Cluster)
@@ -212,7 +207,6 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	} else {
 		g.outbox.load()
 	}
-	g.up = newUpstream(g)
 	return g, nil
 }
 
@@ -233,6 +227,9 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	}
 	rt := buildResults(cfg, g.d)
 	g.cfg.Store(cfg)
+	for _, u := range g.upstreams {
+		u.cfg.Store(&cfg.Upstream)
+	}
 	g.results.Store(&rt)
 	g.suspMu.Lock()
 	g.setSuspendedFlags(t) // before the table is visible: a new account starts suspended if it was
@@ -254,6 +251,10 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 }
 
 func (g *Gateway) cfgLoad() *config.Config { return g.cfg.Load() }
+
+// upstreamOf is the upstream account a's MT go to: the gateway's one
+// upstream (routing among several is for later). Any goroutine.
+func (g *Gateway) upstreamOf(a *account) *upstream { return g.upstreams[0] }
 
 // Reload applies a new configuration without dropping connections: account
 // credentials, limits, service codes, result codes and authorization rules
@@ -293,15 +294,17 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 func (g *Gateway) ListenAndServe() error {
 	cfg := g.cfgLoad()
 	for _, l := range cfg.Listeners {
-		if err := g.listen(l.Addr, false); err != nil {
+		if err := g.listen(l.Addr, nil); err != nil {
 			g.closeListeners()
 			return fmt.Errorf("listener %s %s: %w", l.Protocol, l.Addr, err)
 		}
 	}
-	if in := cfg.Upstream.Inbound; in != nil {
-		if err := g.listen(in.Addr, true); err != nil {
-			g.closeListeners()
-			return fmt.Errorf("upstream.inbound %s: %w", in.Addr, err)
+	for _, u := range g.upstreams {
+		if in := u.config().Inbound; in != nil {
+			if err := g.listen(in.Addr, u); err != nil {
+				g.closeListeners()
+				return fmt.Errorf("upstream.inbound %s: %w", in.Addr, err)
+			}
 		}
 	}
 	// gnet needs an address of its own; spsmg's acceptors hand it every
@@ -351,7 +354,7 @@ func (g *Gateway) OnBoot(eng gnet.Engine) gnet.Action {
 // gnet's ticker goroutine): it starts the boot, and then every sweepEvery
 // (1 s by default) it has every loop run its sweep, on the loop.
 func (g *Gateway) OnTick() (time.Duration, gnet.Action) {
-	every := sweepEvery(&g.cfgLoad().Upstream)
+	every := g.sweepInterval()
 	g.sweepEvery.Store(int64(every))
 	if g.bootStarted.CompareAndSwap(false, true) {
 		g.mu.Lock()
@@ -400,7 +403,9 @@ func (g *Gateway) loopFor(el gnet.EventLoop) *loop {
 	l := newLoop(g, el, len(g.loops))
 	g.loops = append(g.loops, l)
 	g.loopByEL[el] = l
-	go g.up.ensure(l) // every loop gets its binds as soon as it is seen
+	for _, u := range g.upstreams {
+		go u.ensure(l) // every loop gets its binds as soon as it is seen
+	}
 	return l
 }
 
@@ -432,8 +437,8 @@ func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		g.prelogin.release(a.src)
 		return nil, gnet.Close
 	}
-	if a.inbound {
-		s := newInbound(g, l, c)
+	if a.up != nil {
+		s := newInbound(a.up, l, c)
 		s.prelogin = preloginSlot{src: a.src, held: true}
 		c.SetContext(s)
 		return nil, gnet.None
@@ -488,7 +493,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	<-g.booted
 	g.draining.Store(true)
 	g.closeListeners() // stop accepting
-	g.up.stopReconnecting()
+	for _, u := range g.upstreams {
+		u.stopReconnecting()
+	}
 	deadlineErr := g.waitQuiet(ctx, func(l *loop) bool { return l.inflight() == 0 })
 	for _, l := range g.loopList() {
 		l := l
@@ -565,4 +572,10 @@ func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error("gnet: " + fmt.Sprint
 
 // ReadyBinds is the number of upstream binds logged in and healthy; /readyz
 // wants one.
-func (g *Gateway) ReadyBinds() int { return g.up.Ready() }
+func (g *Gateway) ReadyBinds() int {
+	n := 0
+	for _, u := range g.upstreams {
+		n += u.Ready()
+	}
+	return n
+}

@@ -275,8 +275,9 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	// logged-in bind hands Submits to another loop: when its binds are
 	// merely full, the SP gets the retryable result at once (a hand-over
 	// per message would cost more than it saves).
-	b := l.pickBind()
-	if b == nil && (l.readyBinds.Load() > 0 || !g.anyOtherLoopReady(l)) {
+	u := g.upstreamOf(a)
+	b := u.pick(l)
+	if b == nil && (l.ups[u.idx].ready.Load() > 0 || !u.anyOtherLoopReady(l)) {
 		s.refuse(v, reason.UpstreamUnavailable)
 		return
 	}
@@ -324,7 +325,7 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	// An allowed Submit is counted when it is answered (settle): under
 	// allow if the SMG answers, under upstream_timeout if it does not.
 	if b == nil {
-		if g.forwardElsewhere(l, frame, v, s, allow) {
+		if u.forwardElsewhere(l, frame, v, s, allow) {
 			return
 		}
 		s.refuse(v, reason.UpstreamUnavailable)
@@ -360,7 +361,7 @@ func (s *spConn) passThrough(frame []byte, v *codec.View) {
 		s.respond(v, s.g.resultOf(reason.Malformed))
 		return
 	}
-	b := s.l.pickBind()
+	b := s.g.upstreamOf(s.acct).pick(s.l)
 	if b == nil {
 		s.respond(v, s.g.resultOf(reason.UpstreamUnavailable))
 		return

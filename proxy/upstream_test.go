@@ -20,7 +20,7 @@ func TestDialRetriesInALoop(t *testing.T) {
 	g := newUnitGateway(t)
 	cfg := g.cfgLoad()
 	cfg.Upstream.ReconnectMin, cfg.Upstream.ReconnectMax = time.Millisecond, 2*time.Millisecond
-	u := g.up
+	u := g.upstreams[0]
 	var attempts atomic.Int64
 	u.dialer = func(ctx context.Context, addr string) (net.Conn, error) {
 		attempts.Add(1)
