@@ -103,7 +103,9 @@ func (s *spConn) decided(l *loop, f []byte, kind codec.Kind, cmd uint32, spSeq w
 		b.forward(f, kind, cmd, spSeq[:n], pendSubmit, s, needReport, dests, d.Reason)
 		return
 	}
-	if !u.forwardOwned(l, f, kind, cmd, spSeq, needReport, dests, s, d.Reason) {
+	// The decision took a while: hand over even when this loop's binds
+	// are only full, rather than refuse a Submit that has spent its LinkID.
+	if to := u.handOverTarget(l); to == nil || !u.handOver(to, s, f, kind, cmd, spSeq, needReport, dests, d.Reason) {
 		s.refuseNow(l, kind, cmd, spSeq[:n], reason.UpstreamUnavailable)
 	}
 }

@@ -84,12 +84,15 @@ type Gateway struct {
 	maxConns  int64       // accepted connections at most (gateway.max_connections)
 	acceptors []*acceptor // spsmg's listening sockets (acceptor.go)
 
-	mu       sync.Mutex
-	eng      gnet.Engine
-	loops    []*loop
-	loopByEL map[gnet.EventLoop]*loop
-	booted   chan struct{}
-	stopped  chan struct{}
+	mu  sync.Mutex // guards eng, acceptors, and the publishing of loops
+	eng gnet.Engine
+	// loops are the event loops, in the order they were first seen. The
+	// list is fixed at boot (boot finds every loop before the acceptors
+	// start) and read without a lock or a copy (loopList): a loop seen for
+	// the first time publishes a new slice, which happens once per loop.
+	loops   atomic.Pointer[[]*loop]
+	booted  chan struct{}
+	stopped chan struct{}
 
 	// suspMu guards suspended and serialises Suspend/Resume (admin.go).
 	suspMu    sync.Mutex
@@ -167,7 +170,6 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		auth:     opts.Auth,
 		log:      log,
 		start:    time.Now(),
-		loopByEL: make(map[gnet.EventLoop]*loop),
 		booted:   make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
@@ -386,23 +388,34 @@ func (g *Gateway) boot(eng gnet.Engine) {
 	close(g.booted)
 }
 
+// loopList is the event loops, in the order they were first seen (their
+// idx). Callers must not modify it. Any goroutine; no lock, no copy.
 func (g *Gateway) loopList() []*loop {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]*loop(nil), g.loops...)
+	if p := g.loops.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // loopFor returns the state of event loop el, creating it on first sight.
 // Called from OnOpen on el's goroutine.
 func (g *Gateway) loopFor(el gnet.EventLoop) *loop {
+	for _, l := range g.loopList() {
+		if l.el == el {
+			return l
+		}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if l := g.loopByEL[el]; l != nil {
-		return l
+	old := g.loopList()
+	for _, l := range old {
+		if l.el == el {
+			return l
+		}
 	}
-	l := newLoop(g, el, len(g.loops))
-	g.loops = append(g.loops, l)
-	g.loopByEL[el] = l
+	l := newLoop(g, el, len(old))
+	loops := append(append(make([]*loop, 0, len(old)+1), old...), l)
+	g.loops.Store(&loops)
 	for _, u := range g.upstreams {
 		go u.ensure(l) // every loop gets its binds as soon as it is seen
 	}

@@ -270,16 +270,21 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		s.refuse(v, reason.SPNumberNotAllowed)
 		return
 	}
-	// The bind is chosen before authorizing, so that a Submit refused for
-	// want of an upstream does not use up a LinkID. Only a loop without any
-	// logged-in bind hands Submits to another loop: when its binds are
-	// merely full, the SP gets the retryable result at once (a hand-over
-	// per message would cost more than it saves).
+	// The bind, or the loop to hand the Submit to (handover.go), is
+	// chosen before authorizing, so that a Submit refused for want of an
+	// upstream does not use up a LinkID.
 	u := g.upstreamOf(a)
 	b := u.pick(l)
-	if b == nil && (l.ups[u.idx].ready.Load() > 0 || !u.anyOtherLoopReady(l)) {
-		s.refuse(v, reason.UpstreamUnavailable)
-		return
+	var to *loop
+	if b == nil {
+		if l.ups[u.idx].ready.Load() > 0 { // its binds are merely full
+			s.refuse(v, reason.UpstreamUnavailable)
+			return
+		}
+		if to = u.handOverTarget(l); to == nil {
+			s.refuse(v, reason.UpstreamUnavailable)
+			return
+		}
 	}
 	allow := reason.Exempt
 	if ac.Exempt && !g.auth.Writable() {
@@ -325,10 +330,11 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	// An allowed Submit is counted when it is answered (settle): under
 	// allow if the SMG answers, under upstream_timeout if it does not.
 	if b == nil {
-		if u.forwardElsewhere(l, frame, v, s, allow) {
-			return
+		var spSeq wireSeq
+		copy(spSeq[:], v.Sequence)
+		if !u.handOver(to, s, clone(frame), v.Kind, v.Command, spSeq, v.NeedReport, v.DestCount, allow) {
+			s.refuse(v, reason.UpstreamUnavailable)
 		}
-		s.refuse(v, reason.UpstreamUnavailable)
 		return
 	}
 	b.forward(frame, v.Kind, v.Command, v.Sequence, pendSubmit, s, v.NeedReport, v.DestCount, allow)
