@@ -216,7 +216,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descBacklog, float64(a.queue.Len()), id)
 	}
 
-	gauge(descConnsOpen, float64(g.connCount.Load()))
+	gauge(descConnsOpen, float64(g.listeners.open.Load()))
 	for r := CloseReason(0); r < closeReasonCount; r++ {
 		counter(descClosed, float64(g.closes[r].Load()), r.String())
 	}

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -19,21 +18,6 @@ import (
 	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 )
-
-// defaultMaxConnections leaves room under the process's file-descriptor
-// limit for the upstream binds, SGIP receivers, Badger's files and the HTTP
-// server: a quarter of the limit, at least 256.
-func defaultMaxConnections() int64 {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == 0 {
-		return 1000
-	}
-	reserve := max(rl.Cur/4, 256)
-	if rl.Cur <= reserve {
-		return int64(rl.Cur / 2)
-	}
-	return int64(rl.Cur - reserve)
-}
 
 // maxRouteLookups bounds the goroutines reading routes from disk for
 // reports whose route has left memory.
@@ -56,8 +40,6 @@ type Gateway struct {
 	cfg      atomic.Pointer[config.Config]
 	results  atomic.Pointer[codec.ResultTable]
 	accounts atomic.Pointer[accountTable]
-	// admission: the accept-time rules (admission.go), swapped on reload.
-	admission atomic.Pointer[admission]
 	// d is the SPs' Dialect (config refuses a listener whose protocol is
 	// not the upstream's: frames are forwarded untranslated); seqOff and
 	// seqLen are its sequence layout, read on every frame an SP is sent.
@@ -68,7 +50,7 @@ type Gateway struct {
 	// config upstream:. Set in New, never changed.
 	upstreams []*upstream
 	bindIDs   atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
-	auth           *authcache.Engine
+	auth      *authcache.Engine
 	// cl: several nodes on one cluster (cluster.go); nil for one node.
 	cl        *clusterNode
 	nodeShare atomic.Int32 // nodes alive at the last heartbeat (limits while the cluster is unreachable)
@@ -79,12 +61,13 @@ type Gateway struct {
 	ctx       context.Context // ends at Shutdown
 	cancel    context.CancelFunc
 
-	numLoops  int
-	node      uint32      // SGIP node id of spsmg's own sequences (a restart applies a change)
-	maxConns  int64       // accepted connections at most (gateway.max_connections)
-	acceptors []*acceptor // spsmg's listening sockets (acceptor.go)
+	numLoops int
+	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
+	// listeners is the accepting: listening sockets, admission at
+	// accept, connection counts (acceptor.go).
+	listeners listeners
 
-	mu  sync.Mutex // guards eng, acceptors, and the publishing of loops
+	mu  sync.Mutex // guards eng and the publishing of loops
 	eng gnet.Engine
 	// loops are the event loops, in the order they were first seen. The
 	// list is fixed at boot (boot finds every loop before the acceptors
@@ -107,9 +90,7 @@ type Gateway struct {
 	bootStarted atomic.Bool
 	draining    atomic.Bool
 	shutdown    atomic.Bool
-	connCount   atomic.Int64
-	connSeq     atomic.Uint64  // numbers SP-facing connections (spConn.id)
-	prelogin    preloginCounts // accepted, not logged in yet, per source
+	connSeq     atomic.Uint64 // numbers SP-facing connections (spConn.id)
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
 	logLimit    logLimiter
@@ -164,14 +145,14 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		log = slog.Default()
 	}
 	g := &Gateway{
-		d:        d,
-		seqOff:   d.Seq().Offset,
-		seqLen:   d.Seq().Len,
-		auth:     opts.Auth,
-		log:      log,
-		start:    time.Now(),
-		booted:   make(chan struct{}),
-		stopped:  make(chan struct{}),
+		d:       d,
+		seqOff:  d.Seq().Offset,
+		seqLen:  d.Seq().Len,
+		auth:    opts.Auth,
+		log:     log,
+		start:   time.Now(),
+		booted:  make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	g.logLimit.now = opts.LogClock
 	g.ctx, g.cancel = context.WithCancel(context.Background())
@@ -183,9 +164,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g.lockout = newLockout()
 	g.node = cfg.Node.SGIPNodeID
-	g.maxConns = int64(cfg.Gateway.MaxConnections)
-	if g.maxConns <= 0 {
-		g.maxConns = defaultMaxConnections()
+	g.listeners.g = g
+	g.listeners.max = int64(cfg.Gateway.MaxConnections)
+	if g.listeners.max <= 0 {
+		g.listeners.max = defaultMaxConnections()
 	}
 	g.upstreams = []*upstream{newUpstream(g, 0, d)}
 	g.outbox = newOutbox(g, opts.Auth)
@@ -237,7 +219,7 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	g.setSuspendedFlags(t) // before the table is visible: a new account starts suspended if it was
 	g.accounts.Store(t)
 	g.suspMu.Unlock()
-	g.admission.Store(newAdmission(cfg))
+	g.listeners.admission.Store(newAdmission(cfg))
 	g.lockout.configure(cfg.Gateway)
 	if g.cl != nil {
 		g.setNodeShares(int(g.nodeShare.Load()))
@@ -296,15 +278,15 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 func (g *Gateway) ListenAndServe() error {
 	cfg := g.cfgLoad()
 	for _, l := range cfg.Listeners {
-		if err := g.listen(l.Addr, nil); err != nil {
-			g.closeListeners()
+		if err := g.listeners.listen(l.Addr, nil); err != nil {
+			g.listeners.closeAll()
 			return fmt.Errorf("listener %s %s: %w", l.Protocol, l.Addr, err)
 		}
 	}
 	for _, u := range g.upstreams {
 		if in := u.config().Inbound; in != nil {
-			if err := g.listen(in.Addr, u); err != nil {
-				g.closeListeners()
+			if err := g.listeners.listen(in.Addr, u); err != nil {
+				g.listeners.closeAll()
 				return fmt.Errorf("upstream.inbound %s: %w", in.Addr, err)
 			}
 		}
@@ -321,7 +303,7 @@ func (g *Gateway) ListenAndServe() error {
 		gnet.WithTicker(true),
 		gnet.WithLogger(gnetLogger{g.log}),
 	)
-	g.closeListeners()
+	g.listeners.closeAll()
 	select {
 	case <-g.booted:
 	default:
@@ -379,12 +361,7 @@ func (g *Gateway) boot(eng gnet.Engine) {
 	if g.cl != nil {
 		g.cl.start()
 	}
-	g.mu.Lock()
-	acceptors := g.acceptors
-	g.mu.Unlock()
-	for _, a := range acceptors {
-		go a.run(eng)
-	}
+	g.listeners.start(eng)
 	close(g.booted)
 }
 
@@ -446,8 +423,7 @@ func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	if g.draining.Load() {
-		g.connCount.Add(-1) // both counted by the acceptor
-		g.prelogin.release(a.src)
+		g.listeners.dropped(a.src) // counted by the acceptor
 		return nil, gnet.Close
 	}
 	if a.up != nil {
@@ -482,13 +458,13 @@ func (g *Gateway) OnClose(c gnet.Conn, err error) gnet.Action {
 	case *spConn:
 		x.onClose(err)
 		if x.role == roleServer { // receivers spsmg dialled were never counted
-			g.connCount.Add(-1)
+			g.listeners.closed()
 		}
 	case *bind:
 		x.onClose(err)
 	case *inbound:
 		x.onClose(err)
-		g.connCount.Add(-1)
+		g.listeners.closed()
 	}
 	return gnet.None
 }
@@ -505,7 +481,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	<-g.booted
 	g.draining.Store(true)
-	g.closeListeners() // stop accepting
+	g.listeners.closeAll() // stop accepting
 	for _, u := range g.upstreams {
 		u.stopReconnecting()
 	}

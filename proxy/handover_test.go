@@ -139,4 +139,3 @@ func TestHandOverToALoopWhoseBindsWentAway(t *testing.T) {
 		t.Errorf("%d Submits still in the window", n)
 	}
 }
-

@@ -38,8 +38,8 @@ type loop struct {
 	sessions map[*spConn]struct{}  // SP-facing connections, for the sweep
 	inbounds map[*inbound]struct{} // SGIP: the SMG's type-2 connections
 
-	deferred   int          // Submits of this loop's SPs waiting for a cluster decision (deferred.go)
-	authSample uint32       // counts decisions; one in 64 is timed
+	deferred   int    // Submits of this loop's SPs waiting for a cluster decision (deferred.go)
+	authSample uint32 // counts decisions; one in 64 is timed
 
 	now      int64     // monotonic ns since gateway start, refreshed per callback
 	wall     time.Time // wall clock at the same moment (rate limiter)
