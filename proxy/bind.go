@@ -211,7 +211,7 @@ func (b *bind) handle(frame []byte) {
 		if b.state != bindReady {
 			return
 		}
-		g.fromSMG(u, l, &b.out, frame, v)
+		g.deliver.fromSMG(u, l, &b.out, frame, v)
 	case codec.KindLogout:
 		b.out.buf = u.d.AppendResp(b.out.buf, v, 0)
 		b.out.mark()

@@ -310,7 +310,7 @@ func (c *clusterNode) settle(q queued, it *cluster.Item) {
 		g.logRL(slog.LevelWarn, "cluster: delivery not queued; the SMG will send it again", "account", q.a.id, "err", it.Err)
 		q.ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 	case it.Full:
-		g.counters.outboxFull.Add(1)
+		g.deliver.counters.outboxFull.Add(1)
 		q.ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 	default:
 		c.enqueued.Add(1)
@@ -350,7 +350,7 @@ func deliveryPayload(d *delivery) []byte {
 // gets a connection to send it. Any goroutine.
 func (c *clusterNode) push(a *account, d *delivery) {
 	a.queue.mu.Lock()
-	d.key = c.g.outbox.next()
+	d.key = c.g.deliver.outbox.next()
 	a.queue.pushLocked(d)
 	a.queue.mu.Unlock()
 	a.queue.kick()

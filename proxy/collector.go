@@ -258,15 +258,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for s := codec.LoginStatus(1); s < codec.LoginStatusCount; s++ {
 		counter(descLoginFailures, float64(g.counters.loginFailures[s].Load()), s.String())
 	}
-	counter(descEvents, float64(g.counters.unroutableMO.Load()), "unroutable_mo")
-	counter(descEvents, float64(g.counters.unroutableReports.Load()), "unroutable_report")
-	counter(descEvents, float64(g.counters.confirmations.Load()), "confirmation")
+	counter(descEvents, float64(g.deliver.counters.unroutableMO.Load()), "unroutable_mo")
+	counter(descEvents, float64(g.deliver.counters.unroutableReports.Load()), "unroutable_report")
+	counter(descEvents, float64(g.deliver.counters.confirmations.Load()), "confirmation")
 	counter(descEvents, float64(g.counters.unknownResponses.Load()), "unknown_response")
-	counter(descEvents, float64(g.counters.outboxFull.Load()), "outbox_full")
-	counter(descEvents, float64(g.counters.routeLookupsBusy.Load()), "route_lookup_busy")
+	counter(descEvents, float64(g.deliver.counters.outboxFull.Load()), "outbox_full")
+	counter(descEvents, float64(g.deliver.counters.routeLookupsBusy.Load()), "route_lookup_busy")
 	counter(descEvents, float64(g.counters.deferBusy.Load()), "cluster_decisions_busy")
-	counter(descEvents, float64(g.counters.reportsBySPNumber.Load()), "report_routed_by_sp_number")
-	counter(descEvents, float64(g.counters.storeSpaceLow.Load()), "store_space_low")
+	counter(descEvents, float64(g.deliver.counters.reportsBySPNumber.Load()), "report_routed_by_sp_number")
+	counter(descEvents, float64(g.deliver.counters.storeSpaceLow.Load()), "store_space_low")
 
 	// The authorization store.
 	s := g.auth.Stats()

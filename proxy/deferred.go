@@ -130,13 +130,13 @@ func (g *Gateway) moDeferred(l *loop, frame []byte, ak *ack) {
 			return
 		}
 		t := g.accounts.Load()
-		mo := g.moOf(t, &v)
+		mo := g.deliver.moOf(t, &v)
 		ctx, cancel := context.WithTimeout(g.ctx, g.deferTimeout)
 		act := g.auth.OnMODeferred(ctx, &mo)
 		cancel()
 		task := func(context.Context) error {
 			l.tick()
-			g.moAct(l, t, f, &v, &act, ak)
+			g.deliver.moAct(l, t, f, &v, &act, ak)
 			l.flush()
 			return nil
 		}

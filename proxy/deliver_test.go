@@ -32,7 +32,7 @@ func TestMOLinkIDWrittenIntoACopy(t *testing.T) {
 	src := &output{loop: l}
 	src.closed.Store(true) // the SMG's connection: its acknowledgement is not looked at here
 
-	g.fromSMG(g.upstreams[0], l, src, frame, v)
+	g.deliver.fromSMG(g.upstreams[0], l, src, frame, v)
 
 	if !bytes.Equal(read, before) {
 		t.Fatalf("the read buffer changed under spsmg:\nbefore %x\nafter  %x", before, read)

@@ -19,10 +19,6 @@ import (
 	"github.com/spsmg/spsmg/config"
 )
 
-// maxRouteLookups bounds the goroutines reading routes from disk for
-// reports whose route has left memory.
-const maxRouteLookups = 64
-
 // ErrServerClosed is returned by ListenAndServe after Shutdown, like
 // net/http's: one comparison tells a clean stop from a failure.
 var ErrServerClosed = errors.New("proxy: gateway closed")
@@ -54,12 +50,14 @@ type Gateway struct {
 	// cl: several nodes on one cluster (cluster.go); nil for one node.
 	cl        *clusterNode
 	nodeShare atomic.Int32 // nodes alive at the last heartbeat (limits while the cluster is unreachable)
-	outbox    *outbox
-	log       *slog.Logger
-	start     time.Time
-	lockout   *lockout
-	ctx       context.Context // ends at Shutdown
-	cancel    context.CancelFunc
+	// deliver is the delivery of MO and reports to SPs, with the outbox
+	// (deliver.go).
+	deliver *deliverer
+	log     *slog.Logger
+	start   time.Time
+	lockout *lockout
+	ctx     context.Context // ends at Shutdown
+	cancel  context.CancelFunc
 
 	numLoops int
 	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
@@ -81,7 +79,6 @@ type Gateway struct {
 	suspMu    sync.Mutex
 	suspended suspensions
 
-	routeLookups chan struct{} // semaphore of the disk route lookups in flight
 	deferSlots   chan struct{} // semaphore of the decisions waiting for the cluster (deferred.go)
 	deferTimeout time.Duration
 
@@ -98,16 +95,9 @@ type Gateway struct {
 
 // gatewayCounters are events outside the per-loop hot path.
 type gatewayCounters struct {
-	unroutableMO      atomic.Uint64
-	unroutableReports atomic.Uint64
-	confirmations     atomic.Uint64
-	unknownResponses  atomic.Uint64
-	outboxFull        atomic.Uint64
-	storeSpaceLow     atomic.Uint64 // deliveries the SMG must resend: the store is below its free-space reserve
-	routeLookupsBusy  atomic.Uint64
-	deferBusy         atomic.Uint64
-	reportsBySPNumber atomic.Uint64
-	loginFailures     [codec.LoginStatusCount]atomic.Uint64
+	unknownResponses atomic.Uint64
+	deferBusy        atomic.Uint64
+	loginFailures    [codec.LoginStatusCount]atomic.Uint64
 }
 
 // Options are the Gateway's collaborators.
@@ -156,7 +146,6 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g.logLimit.now = opts.LogClock
 	g.ctx, g.cancel = context.WithCancel(context.Background())
-	g.routeLookups = make(chan struct{}, maxRouteLookups)
 	g.deferSlots = make(chan struct{}, maxDeferred)
 	g.deferTimeout = opts.DeferTimeout
 	if g.deferTimeout <= 0 {
@@ -170,7 +159,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		g.listeners.max = defaultMaxConnections()
 	}
 	g.upstreams = []*upstream{newUpstream(g, 0, d)}
-	g.outbox = newOutbox(g, opts.Auth)
+	g.deliver = newDeliverer(g, opts.Auth)
 	if opts.Cluster != nil {
 		g.cl = newClusterNode(g, opts.Cluster)
 	}
@@ -189,7 +178,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.cl != nil {
 		g.cl.migrateOutbox()
 	} else {
-		g.outbox.load()
+		g.deliver.outbox.load()
 	}
 	return g, nil
 }
@@ -206,7 +195,7 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	})
 	if prev != nil && g.cl == nil { // a reload; New loads every account's at once
 		for _, a := range added {
-			g.outbox.loadAccount(a)
+			g.deliver.outbox.loadAccount(a)
 		}
 	}
 	rt := buildResults(cfg, g.d)
@@ -357,7 +346,7 @@ func (g *Gateway) boot(eng gnet.Engine) {
 	if err := discoverLoops(g, eng); err != nil {
 		g.log.Error("event loop discovery failed", "err", err)
 	}
-	g.outbox.kickLoaded()
+	g.deliver.outbox.kickLoaded()
 	if g.cl != nil {
 		g.cl.start()
 	}

@@ -82,7 +82,7 @@ func (s *inbound) handle(frame []byte) {
 	}
 	switch v.Kind {
 	case codec.KindDeliver, codec.KindReport, codec.KindUserRpt:
-		g.fromSMG(s.up, l, &s.out, frame, v)
+		g.deliver.fromSMG(s.up, l, &s.out, frame, v)
 	case codec.KindLogout:
 		s.respond(v, 0)
 		s.close(CloseLogout)
