@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/spsmg/spsmg/authcache"
@@ -369,7 +371,7 @@ func (dv *deliverer) moAct(l *loop, t *accountTable, frame []byte, v *codec.View
 		dv.counters.confirmations.Add(1)
 		if target := t.byID[n.SP]; target != nil {
 			coding, content := encodeText(n.Text)
-			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, g.nextMsgID()), User: g.d.UserNumber(n.User),
+			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, dv.nextMsgID()), User: g.d.UserNumber(n.User),
 				SPNumber: n.SPNumber, ServiceCode: n.ServiceCode, LinkID: n.LinkID, Coding: coding, Content: content,
 				RecvTime: l.wall.Format("20060102150405")}
 			var seq wireSeq // set per send
@@ -392,6 +394,20 @@ func (dv *deliverer) moAct(l *loop, t *accountTable, frame []byte, v *codec.View
 		f = ak.up.setLinkID(f, act.LinkID)
 	}
 	dv.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: f, mo: true}, ak)
+}
+
+// msgIDCounter numbers the Delivers spsmg builds itself (nextMsgID).
+var msgIDCounter atomic.Uint32
+
+// nextMsgID makes the id of a Deliver spsmg builds itself (Noti_SP), in
+// the CMPP Msg_Id layout (docs/protocols/cmpp.md §11) with the configured gateway code.
+func (dv *deliverer) nextMsgID() uint64 {
+	t := time.Now()
+	var gw uint64
+	fmt.Sscan(dv.g.cfgLoad().Node.GatewayCode, &gw)
+	seq := uint64(msgIDCounter.Add(1)) & 0xffff
+	return uint64(t.Month())<<60 | uint64(t.Day())<<55 | uint64(t.Hour())<<50 | uint64(t.Minute())<<44 |
+		uint64(t.Second())<<38 | (gw&0x3fffff)<<16 | seq
 }
 
 // setLinkID writes linkID into f, spsmg's own copy of an MO frame from this

@@ -17,6 +17,7 @@ import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
 
 // ErrServerClosed is returned by ListenAndServe after Shutdown, like
@@ -225,6 +226,9 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 
 func (g *Gateway) cfgLoad() *config.Config { return g.cfg.Load() }
 
+// resultOf is the protocol's result code for a refusal.
+func (g *Gateway) resultOf(o reason.Reason) uint32 { return (*g.results.Load())[o] }
+
 // upstreamOf is the upstream account a's MT go to: the gateway's one
 // upstream (routing among several is for later). Any goroutine.
 func (g *Gateway) upstreamOf(a *account) *upstream { return g.upstreams[0] }
@@ -260,6 +264,47 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	}
 	g.log.Info("configuration reloaded", "accounts", len(cfg.Accounts), "removed", len(removed))
 	return errors.Join(errs...)
+}
+
+// AuthPolicy turns the config's authorization section into authcache's
+// (used here on reload and by whoever opens the engine: cmd/spsmg, tests).
+func AuthPolicy(cfg *config.Config) authcache.Config {
+	a := cfg.Authorization
+	p := authcache.Config{
+		PortalNumber:        a.PortalNumber,
+		PendingTTL:          a.PendingTTL,
+		PendingRepeatWindow: a.PendingRepeatWindow,
+		NoticeServiceCode:   a.NoticeServiceCode,
+		MOLinkIDTTL:         a.MOLinkIDTTL,
+		MOLinkIDUses:        a.MOLinkIDUses,
+		WebCodeDigits:       a.WebCodeLength,
+		WebCodePrefix:       a.WebLinkIDPrefix,
+		WebCodeTTL:          a.WebCodeTTL,
+		WebCodeUses:         a.WebCodeUses,
+		RouteTTL:            a.RouteTTL,
+		RouteCacheTTL:       a.RouteCacheTTL,
+		LongSMSTTL:          a.LongSMSTTL,
+		LongSMSCapacity:     a.LongSMSCapacity,
+		RouteCacheBytes:     a.RouteCacheBytes,
+	}
+	for _, s := range a.ExemptServices {
+		p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{ServiceCode: s})
+	}
+	for _, ac := range cfg.Accounts {
+		if ac.Exempt {
+			p.ExemptSPs = append(p.ExemptSPs, ac.ID)
+		}
+		for _, s := range ac.ExemptServices {
+			p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{SP: ac.ID, ServiceCode: s})
+		}
+	}
+	if a.UnsubscribeKeyword != "" {
+		p.Keywords.Unsubscribe = []string{a.UnsubscribeKeyword}
+	}
+	if a.CancelAllKeyword != "" {
+		p.Keywords.UnsubscribeAll = []string{a.CancelAllKeyword}
+	}
+	return p
 }
 
 // ListenAndServe starts the engine and blocks until Shutdown, then returns

@@ -697,3 +697,9 @@ func (s *spConn) peer() string {
 	}
 	return "?"
 }
+
+// processStart is the origin of nanotime.
+var processStart = time.Now()
+
+// nanotime is a monotonic clock reading in nanoseconds.
+func nanotime() int64 { return int64(time.Since(processStart)) }
