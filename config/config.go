@@ -49,7 +49,7 @@ type Config struct {
 	Store Store `yaml:"store"`
 	// HTTP serves /metrics, /healthz, /readyz and the SPMS API.
 	HTTP HTTP `yaml:"http"`
-	// Authorization holds the authentication-centre rules (SPEC §3).
+	// Authorization holds the authentication-centre rules (docs/authorization.md).
 	Authorization Authorization `yaml:"authorization"`
 	// Results maps refusal reasons to each protocol's result code.
 	Results Results `yaml:"results"`
@@ -71,7 +71,7 @@ type Config struct {
 // Node identifies spsmg where a protocol asks for an identity of its own.
 type Node struct {
 	// SGIPNodeID is the node number in every SGIP sequence spsmg creates
-	// (sgip12.md §3: SP nodes are 3AAAAQQQQQ). Default 3000000001.
+	// (docs/protocols/sgip12.md §3: SP nodes are 3AAAAQQQQQ). Default 3000000001.
 	SGIPNodeID uint32 `yaml:"sgip_node_id"`
 	// GatewayCode is the 6-digit ISMG/SMGW code of the messages spsmg
 	// originates itself (CMPP Msg_Id gateway bits, SMGP MsgID prefix).
@@ -99,7 +99,7 @@ type Upstream struct {
 	Login  string `yaml:"login"`
 	Secret string `yaml:"secret"`
 	// BindsPerLoop upstream connections on every event loop. One per loop
-	// keeps each SP connection and its bind on the same loop (notes/stack.md:
+	// keeps each SP connection and its bind on the same loop (docs/performance-notes.md §1:
 	// 2.3 M round trips/s same-loop vs 2.2 M cross-loop on one connection).
 	BindsPerLoop int `yaml:"binds_per_loop"`
 	// Window is how many requests one bind may have awaiting a response.
@@ -197,7 +197,7 @@ type Store struct {
 	// Path of the Badger data directory; created when missing.
 	Path string `yaml:"path"`
 	// SyncWrites fsyncs every batch: survives power loss, ~30× slower
-	// (notes/stack.md). Off, a kill -9 is survived but power loss is not.
+	// (docs/performance-notes.md §4). Off, a kill -9 is survived but power loss is not.
 	SyncWrites bool `yaml:"sync_writes"`
 	// MinFreeSpace is the free space spsmg keeps on the filesystem of
 	// Path. Below it nothing more is written: MTs are refused
@@ -310,13 +310,13 @@ type Admin struct {
 	AllowIPs []string `yaml:"allow_ips"`
 }
 
-// Authorization holds the rules of SPEC §3.
+// Authorization holds the rules of docs/authorization.md.
 type Authorization struct {
 	// PortalNumber is the SPMS portal's access number: confirmation codes
 	// and Noti_User are sent from it; replies to PortalNumber+ID are
 	// confirmations.
 	PortalNumber string `yaml:"portal_number"`
-	// NoticeServiceCode marks a subscription notice MT (seeds/000: DZTZ).
+	// NoticeServiceCode marks a subscription notice MT (docs/authorization.md §3c: DZTZ).
 	NoticeServiceCode string `yaml:"notice_service_code"`
 	// WebCodeLength digits of a web on-demand confirmation code.
 	WebCodeLength int           `yaml:"web_code_length"`
@@ -388,7 +388,7 @@ type Account struct {
 	// Receiver is an SGIP SP's own listener, where spsmg binds (type 2) to
 	// deliver MO and reports.
 	Receiver *Receiver `yaml:"receiver"`
-	// API credentials for the SPMS HTTP API (seeds/003 app key + secret).
+	// API credentials for the SPMS HTTP API (app key + secret, docs/product.md §5.3).
 	API *APIKey `yaml:"api"`
 }
 

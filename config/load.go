@@ -24,10 +24,10 @@ import (
 
 // Defaults for values the file leaves out. Each names its source.
 const (
-	DefaultSGIPNodeID     = 3000000001 // an SP-class node id (sgip12.md §3)
-	DefaultBindsPerLoop   = 1          // one bind per event loop (notes/stack.md)
-	DefaultUpstreamWindow = 256        // in-flight Submits per bind; the specs' 16/32 is too small for throughput (notes/stack.md: window 100 → 0.44 M/s)
-	DefaultSPWindow       = 16         // CMPP/SMGP W = 16 (cmpp.md §2); SGIP allows 32
+	DefaultSGIPNodeID     = 3000000001 // an SP-class node id (docs/protocols/sgip12.md §3)
+	DefaultBindsPerLoop   = 1          // one bind per event loop (docs/performance-notes.md §1)
+	DefaultUpstreamWindow = 256        // in-flight Submits per bind; the specs' 16/32 is too small for throughput (docs/performance-notes.md §1: window 100 → 0.44 M/s)
+	DefaultSPWindow       = 16         // CMPP/SMGP W = 16 (docs/protocols/cmpp.md §2); SGIP allows 32
 	DefaultMaxConnections = 8
 	DefaultTPS            = 1000
 	DefaultOutboxLimit    = 100000
@@ -233,7 +233,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&a.MOLinkIDUses, 5) // SGIP 1.3 code 38: default 5 MTs per on-demand LinkID
 	setDefault(&a.PendingTTL, 24*time.Hour)
 	setDefault(&a.PendingRepeatWindow, DefaultPendingRepeatWindow)
-	setDefault(&a.RouteTTL, 72*time.Hour) // SP report wait 48 h (cmpp.md §9.4) plus margin
+	setDefault(&a.RouteTTL, 72*time.Hour) // SP report wait 48 h (docs/protocols/cmpp.md §9.4) plus margin
 	setDefault(&a.RouteCacheTTL, time.Hour)
 	setDefault(&a.RouteCacheBytes, DefaultRouteCacheBytes)
 	if a.RouteCacheTTL > a.RouteTTL {
@@ -274,7 +274,7 @@ func (u *Upstream) applyDefaults() {
 		setDefault(&u.ResponseTimeout, d.ResendTimeout())
 	}
 	setDefault(&u.ResponseTimeout, 60*time.Second)
-	setDefault(&u.ActiveTestInterval, 3*time.Minute) // C = 3 min (cmpp.md §2, smgp30.md §1)
+	setDefault(&u.ActiveTestInterval, 3*time.Minute) // C = 3 min (docs/protocols/cmpp.md §2, docs/protocols/smgp30.md §1)
 	setDefault(&u.ReconnectMin, 500*time.Millisecond)
 	setDefault(&u.ReconnectMax, 30*time.Second)
 	// Ten seconds without any answer while requests wait is far beyond an
@@ -333,7 +333,7 @@ func (c *Config) validate() []Problem {
 	c.validateUpstreams(bad)
 	for i, l := range c.Listeners {
 		// Same protocol on both faces is the fast path; translation is a
-		// later feature (SPEC §2), so a mismatch is refused here.
+		// later feature (docs/product.md §2), so a mismatch is refused here.
 		if dialectOf(l.Protocol) != nil && ud != nil && l.Protocol != u.Protocol {
 			bad(fmt.Sprintf("listeners[%d].protocol", i), "%s differs from upstream.protocol %s: spsmg forwards without translation, so SPs must speak the SMG's protocol and version", l.Protocol, u.Protocol)
 		}
