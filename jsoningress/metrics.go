@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/spsmg/spsmg/metrics"
 )
 
 // Request results (spsmg_json_requests_total{result}).
@@ -59,31 +61,31 @@ type ingressMetrics struct {
 func newMetrics(reg prometheus.Registerer) *ingressMetrics {
 	m := &ingressMetrics{
 		requests: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "spsmg", Subsystem: "json", Name: "requests_total",
+			Namespace: metrics.Namespace, Subsystem: "json", Name: "requests_total",
 			Help: "JSON socket requests by command (A001, other, none when unread) and result (ok, refused, or why the request was not served).",
 		}, []string{"command", "result"})),
 		messages: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "spsmg", Subsystem: "json", Name: "messages_total",
+			Namespace: metrics.Namespace, Subsystem: "json", Name: "messages_total",
 			Help: "Messages of A001 requests by account, msgtype (1 notice, 2 verification code) and the status answered for them (1 taken by the carrier, 2 refused, 3 try again later).",
 		}, []string{"sp", "msgtype", "status"})),
 		retries: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "spsmg", Subsystem: "json", Name: "retries_total",
+			Namespace: metrics.Namespace, Subsystem: "json", Name: "retries_total",
 			Help: "Notice Submits sent again after the carrier failed them (busy, throttled, no answer), by account.",
 		}, []string{"sp"})),
 		reports: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "spsmg", Subsystem: "json", Name: "reports_total",
+			Namespace: metrics.Namespace, Subsystem: "json", Name: "reports_total",
 			Help: "Status reports of merchants' messages by account and what became of them (queued for a push, a part of a long message, interim, duplicate, unmapped, pushed, abandoned).",
 		}, []string{"sp", "result"})),
 		pushes: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "spsmg", Subsystem: "json", Name: "pushes_total",
+			Namespace: metrics.Namespace, Subsystem: "json", Name: "pushes_total",
 			Help: "A002 report pushes to merchants' report_addr by account and result (answered, refused, no_answer, unreachable).",
 		}, []string{"sp", "result"})),
 		waiting: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "spsmg", Subsystem: "json", Name: "reports_waiting",
+			Namespace: metrics.Namespace, Subsystem: "json", Name: "reports_waiting",
 			Help: "Reports persisted and not yet answered by their merchant (pushed again after json.report_resend).",
 		})),
 		open: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "spsmg", Subsystem: "json", Name: "connections_open",
+			Namespace: metrics.Namespace, Subsystem: "json", Name: "connections_open",
 			Help: "Connections open on the JSON socket listener.",
 		})),
 	}

@@ -79,7 +79,7 @@ func (g *Gateway) reportToIngress(l *loop, a *account, r authcache.Route, frame 
 	sp := g.ingress.sink.Load()
 	if sp == nil {
 		g.logRL(slog.LevelWarn, "status report for an ingress account with no ingress running; the SMG will resend it", "account", a.id)
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	var once atomic.Bool
@@ -88,10 +88,10 @@ func (g *Gateway) reportToIngress(l *loop, a *account, r authcache.Route, frame 
 			return
 		}
 		if ok {
-			ak.send(g, nil, 0)
+			ak.send(nil, 0)
 			return
 		}
-		ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+		ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 	}})
 }
 
@@ -133,7 +133,7 @@ func (g *Gateway) AdmitMT(ctx context.Context, mt *authcache.MT, parts int) auth
 		return refuse(reason.SPNumberNotAllowed)
 	case len(mt.Dests) > 100:
 		return refuse(reason.TooManyRecipients)
-	case g.up.Ready() == 0:
+	case g.upstreams[0].Ready() == 0:
 		return refuse(reason.UpstreamUnavailable)
 	}
 	if ac.Exempt {
@@ -234,12 +234,13 @@ func (g *Gateway) SubmitMT(ctx context.Context, account string, allow reason.Rea
 		}
 		route = authcache.Route{SP: account, Origin: o}
 	}
+	u := g.upstreams[0] // as Originate: the one upstream (routing among several is for later)
 	var target *loop
 	loops := g.loopList()
 	start := int(g.originRR.Add(1))
 	for i := range loops {
 		l := loops[(start+i)%len(loops)]
-		if l.readyBinds.Load() > 0 {
+		if l.ups[u.idx].ready.Load() > 0 {
 			target = l
 			break
 		}
@@ -257,7 +258,7 @@ func (g *Gateway) SubmitMT(ctx context.Context, account string, allow reason.Rea
 	err := target.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
 		l := target
 		l.tick()
-		b := l.pickBind()
+		b := u.pick(l)
 		if b == nil {
 			a.countIngress(reason.UpstreamUnavailable, 1)
 			res <- answer{err: ErrUpstreamUnavailable}
@@ -266,10 +267,10 @@ func (g *Gateway) SubmitMT(ctx context.Context, account string, allow reason.Rea
 		var seq wireSeq
 		b.send(codec.KindSubmit, func(dst []byte, gw wireSeq) []byte {
 			seq = gw
-			if route.SP != "" && g.routeAtForward {
-				g.putIngressRoute(seq[:g.seqLen], route)
+			if route.SP != "" && u.routeAtForward {
+				g.putIngressRoute(seq[:u.seqLen], route)
 			}
-			return g.d.AppendSubmit(dst, gw[:g.seqLen], &mt)
+			return u.d.AppendSubmit(dst, gw[:u.seqLen], &mt)
 		}, func(result uint32, msgID []byte, err error) {
 			if err != nil {
 				a.countIngress(reason.UpstreamTimeout, 1)
@@ -279,11 +280,11 @@ func (g *Gateway) SubmitMT(ctx context.Context, account string, allow reason.Rea
 			a.countIngress(allow, 1)
 			if route.SP != "" {
 				switch {
-				case g.routeAtForward && result != 0:
-					_ = g.auth.DeleteRoute(seq[:g.seqLen])
-				case !g.routeAtForward && result == 0 && len(msgID) > 0:
+				case u.routeAtForward && result != 0:
+					_ = g.auth.DeleteRoute(seq[:u.seqLen])
+				case !u.routeAtForward && result == 0 && len(msgID) > 0:
 					for i := range max(len(mt.Dests), 1) {
-						b.keyBuf = g.d.AppendMsgIDAt(b.keyBuf[:0], msgID, i)
+						b.keyBuf = u.d.AppendMsgIDAt(b.keyBuf[:0], msgID, i)
 						g.putIngressRoute(b.keyBuf, route)
 					}
 				}
