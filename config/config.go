@@ -57,6 +57,9 @@ type Config struct {
 	Accounts []Account `yaml:"accounts"`
 	// Sync is the carriers' subscription-relation sync endpoint.
 	Sync Sync `yaml:"sync"`
+	// JSON is the JSON socket listener of merchant systems (a listener
+	// with protocol json, accounts with protocol json; json.go).
+	JSON JSONIngress `yaml:"json"`
 	// Reconciliation keeps per-SP daily counts.
 	Reconciliation Reconciliation `yaml:"reconciliation"`
 	// Log sets the log level and format.
@@ -390,6 +393,9 @@ type Account struct {
 	Receiver *Receiver `yaml:"receiver"`
 	// API credentials for the SPMS HTTP API (app key + secret, docs/product.md §5.3).
 	API *APIKey `yaml:"api"`
+	// JSON: a merchant system on the JSON socket listener (protocol json);
+	// required with that protocol, refused with any other (json.go).
+	JSON *JSONAccount `yaml:"json"`
 }
 
 // Receiver is where spsmg dials an SGIP SP.

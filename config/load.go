@@ -262,6 +262,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 	c.applySyncDefaults()
+	c.applyJSONDefaults()
 }
 
 func (u *Upstream) applyDefaults() {
@@ -313,7 +314,7 @@ func (c *Config) validate() []Problem {
 	seenProto := map[codec.Protocol]bool{}
 	for i, l := range c.Listeners {
 		p := fmt.Sprintf("listeners[%d]", i)
-		if dialectOf(l.Protocol) == nil {
+		if dialectOf(l.Protocol) == nil && l.Protocol != codec.JSON {
 			bad(p+".protocol", "missing or unknown protocol %q (want one of %v)", l.Protocol, dialect.Protocols())
 		}
 		checkAddr(bad, p+".addr", l.Addr)
@@ -430,20 +431,25 @@ func (c *Config) validate() []Problem {
 		if ac.Protocol == codec.ProtocolUnknown {
 			// Only when upstream.protocol is missing or wrong (accounts
 			// default to it), which is reported there.
+		} else if ac.Protocol == codec.JSON {
+			// A merchant system on the JSON socket listener: its own
+			// credentials (validateJSON).
 		} else if dialectOf(ac.Protocol) == nil {
 			bad(p+".protocol", "unknown protocol %q", ac.Protocol)
 		} else if ud != nil && ac.Protocol != u.Protocol {
 			bad(p+".protocol", "%s differs from upstream.protocol %s (no translation yet)", ac.Protocol, u.Protocol)
 		}
-		if ac.Login == "" {
-			bad(p+".login", "required")
-		} else if j, dup := logins[ac.Login]; dup {
-			bad(p+".login", "%q already used by accounts[%d]", ac.Login, j)
-		}
-		logins[ac.Login] = i
-		checkLogin(bad, p+".login", ac.Protocol, ac.Login)
-		if ac.Secret == "" {
-			bad(p+".secret", "required")
+		if ac.Protocol != codec.JSON {
+			if ac.Login == "" {
+				bad(p+".login", "required")
+			} else if j, dup := logins[ac.Login]; dup {
+				bad(p+".login", "%q already used by accounts[%d]", ac.Login, j)
+			}
+			logins[ac.Login] = i
+			checkLogin(bad, p+".login", ac.Protocol, ac.Login)
+			if ac.Secret == "" {
+				bad(p+".secret", "required")
+			}
 		}
 		if len(ac.AccessNumbers) == 0 {
 			bad(p+".access_numbers", "at least one access number (SPNumber prefix) is required")
@@ -466,7 +472,7 @@ func (c *Config) validate() []Problem {
 		if d := dialectOf(ac.Protocol); d != nil && d.SplitConnections() && ac.Receiver == nil {
 			bad(p+".receiver", "an %s SP needs receiver.addr: spsmg binds to it (SGIP: type 2) to deliver MO and reports", upper(ac.Protocol))
 		}
-		if ac.Receiver != nil {
+		if ac.Receiver != nil && ac.Protocol != codec.JSON {
 			checkAddr(bad, p+".receiver.addr", ac.Receiver.Addr)
 			checkLogin(bad, p+".receiver.login", ac.Protocol, ac.Receiver.Login)
 		}
@@ -493,6 +499,7 @@ func (c *Config) validate() []Problem {
 		bad("log.format", "%q is not a format (want text or json)", c.Log.Format)
 	}
 	c.validateSync(bad)
+	c.validateJSON(bad)
 	return ps
 }
 

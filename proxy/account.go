@@ -149,6 +149,9 @@ func buildAccounts(cfg *config.Config, prev *accountTable, newQueue func(*accoun
 		}
 		a.cfg.Store(newAccountConfig(ac))
 		t.byID[ac.ID] = a
+		if external(ac.Protocol) {
+			continue // an ingress's account: no login here, no MO (ingress.go)
+		}
 		t.byLogin[ac.Login] = a
 		for _, n := range ac.AccessNumbers {
 			t.byPrefix[n] = a

@@ -33,6 +33,9 @@ func newAdmission(cfg *config.Config) *admission {
 	every := len(cfg.Accounts) > 0
 	var union []netip.Prefix
 	for _, a := range cfg.Accounts {
+		if external(a.Protocol) {
+			continue // an ingress's account never connects here (ingress.go)
+		}
 		rules, _ := config.ParseIPRules(a.AllowIPs) // checked by config.Validate
 		if len(rules) == 0 {
 			every = false

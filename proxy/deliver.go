@@ -238,6 +238,10 @@ func (dv *deliverer) report(l *loop, t *accountTable, r authcache.Route, frame [
 	}
 	g.auth.ReportSeen(r.SP)
 	a.reports[st].Add(1)
+	if external(a.cfg.Load().Protocol) {
+		g.reportToIngress(l, a, r, frame, ak)
+		return
+	}
 	f := clone(frame)
 	if n := r.Origin.Len(); n > 0 && idOff+n <= len(f) {
 		// SGIP: the report names the sequence spsmg gave the Submit;

@@ -92,6 +92,7 @@ type Gateway struct {
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
 	logLimit    logLimiter
+	ingress     ingressHooks // servers beside the gateway: their reports (ingress.go)
 }
 
 // gatewayCounters are events outside the per-loop hot path.
@@ -312,6 +313,9 @@ func AuthPolicy(cfg *config.Config) authcache.Config {
 func (g *Gateway) ListenAndServe() error {
 	cfg := g.cfgLoad()
 	for _, l := range cfg.Listeners {
+		if external(l.Protocol) {
+			continue // an ingress's listener (ingress.go)
+		}
 		if err := g.listeners.listen(l.Addr, nil); err != nil {
 			g.listeners.closeAll()
 			return fmt.Errorf("listener %s %s: %w", l.Protocol, l.Addr, err)
