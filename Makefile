@@ -50,8 +50,8 @@ cover:
 clean:
 	rm -rf bin cover.out
 
-# bench/ (issue 6): end-to-end benchmarks, the direct / HAProxy / spsmg
-# comparison and the scale curves. Every target is a plain go command; the
+# bench/: end-to-end benchmarks, the direct / HAProxy / spsmg comparison and
+# the scale curves, against the targets of the README's Performance section. Every target is a plain go command; the
 # figures, machine and commands of the last run are in bench/results/.
 BENCHTIME     ?= 1000000x
 COMPARE_FLAGS ?= -conns 1,16 -window 16,1024 -duration 5s
@@ -81,7 +81,7 @@ bench-scale:
 bench-plot:
 	$(GO) run ./bench/cmd/plot
 
-# test/: reliability and security suites (issue 7). Merge into the Makefile.
+# test/: reliability and security suites.
 #
 # `make test` already runs them (go test ./...). These targets name the
 # heavy variants and the bounded network fuzzing for CI.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
 )
 
@@ -388,7 +389,7 @@ type adminMetrics struct {
 
 func newMetrics(reg prometheus.Registerer) *adminMetrics {
 	vec := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "spsmg", Subsystem: "admin", Name: "actions_total",
+		Namespace: metrics.Namespace, Subsystem: "admin", Name: "actions_total",
 		Help: "Admin API requests by action (suspend, resume, close_connection, drain_bind, restore_bind, reload, other) and result (ok, unchanged, not_found, denied, bad_request, failed).",
 	}, []string{"action", "result"})
 	if reg != nil {

@@ -52,8 +52,8 @@ type Originator interface {
 }
 
 // API is the SPMS HTTP API under /v1/: web on-demand and web subscription
-// for SP websites (SPEC §3.2, §3.3; seeds/000 §1.1–1.2), authenticated per
-// SP account by app key + secret signing and an IP white-list (seeds/003).
+// for SP websites (docs/authorization.md §2, §3), authenticated per
+// SP account by app key + secret signing and an IP white-list (docs/product.md §5.2, §5.3).
 //
 //	SP website ──HTTPS──► metrics.Server /v1/ ──► API.Handle
 //	                         authenticate (headers, app key, IP, timestamp, signature, nonce)
@@ -273,7 +273,7 @@ func (a *API) serve(ctx *fasthttp.RequestCtx, rt *routed) (code, string) {
 	return codeOK, acc.id
 }
 
-// authenticate runs the checks of seeds/003 in order: headers present and
+// authenticate runs the checks of docs/product.md §5.3 in order: headers present and
 // well-formed, app key known, client IP white-listed, timestamp inside the
 // window, signature right, nonce unused.
 func (a *API) authenticate(ctx *fasthttp.RequestCtx, s *snapshot, body []byte) (*account, *Error) {

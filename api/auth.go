@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// Authentication headers (seeds/003: app key + secret signing).
+// Authentication headers (docs/product.md §5.3: app key + secret signing).
 const (
 	HeaderAppKey    = "X-App-Key"
 	HeaderTimestamp = "X-Timestamp"
@@ -117,7 +117,7 @@ func (c *credentials) verify(secret []byte, method, target string, body []byte) 
 	return hmac.Equal(want[:], c.signature[:])
 }
 
-// ipAllowed applies the white-list (seeds/003 §5.1): the account's
+// ipAllowed applies the white-list (docs/product.md §5.2): the account's
 // api.allow_ips, else the server's http.allow_ips, else loopback only.
 func ipAllowed(account, server []netip.Prefix, ip netip.Addr) bool {
 	rules := account

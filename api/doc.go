@@ -1,6 +1,6 @@
 // Package api is the SPMS HTTP API: the JSON interface SP websites call
-// for web on-demand and web subscription (SPEC §3.2, §3.3; seeds/000
-// §1.1–1.2), served under /v1/ by metrics.Server. It turns each call into
+// for web on-demand and web subscription (docs/authorization.md §2,
+// §3), served under /v1/ by metrics.Server. It turns each call into
 // authcache records and an MT that spsmg originates from the portal
 // number through proxy.Gateway.Originate.
 //
@@ -41,7 +41,7 @@
 // reconcile; the README lists the columns). A day without counts is a line
 // of zeros. It answers 503 not_configured until SetReconciler is called.
 //
-// # Authentication (seeds/003)
+// # Authentication (docs/product.md §5.3)
 //
 // Every request carries four headers:
 //
@@ -122,7 +122,7 @@
 //	429    too_many_requests       the key's replay cache is full (Retry-After set)
 //	500    internal                an unexpected engine error (logged)
 //	502    upstream_refused        the SMG answered the MT with a non-zero result ("result")
-//	503    store_unavailable       the authorization store is unavailable (fail-closed, SPEC §3.6); retry
+//	503    store_unavailable       the authorization store is unavailable (fail-closed, docs/authorization.md §6); retry
 //	503    upstream_unavailable    no SMG bind logged in, or it was lost before answering; retry
 //	503    not_configured          authorization.portal_number is not set; reconciliation not enabled
 //	503    id_space_exhausted      no free web code / pending ID (widen the configured digits)

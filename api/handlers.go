@@ -22,7 +22,7 @@ import (
 // Field limits, each from the wire field the value ends up in.
 const (
 	// MaxServiceCodeLen: CMPP Service_Id, SGIP ServiceType and SMGP
-	// ServiceID are 10 octets (protocols/cmpp.md, sgip12.md).
+	// ServiceID are 10 octets (docs/protocols/cmpp.md §7, docs/protocols/sgip12.md §4, docs/protocols/smgp30.md §5).
 	MaxServiceCodeLen = 10
 	// MaxSPNumberLen: CMPP Src_Id, SGIP SPNumber, SMGP SrcTermID are 21.
 	MaxSPNumberLen = 21
@@ -45,7 +45,7 @@ type ondemandResponse struct {
 }
 
 // ondemand issues a web on-demand code and sends it to the user from the
-// portal number (SPEC §3.2, seeds/000 §1.1 step 4). The code goes only to
+// portal number (docs/authorization.md §2 step 4). The code goes only to
 // the user's phone: it is neither answered nor logged.
 func (a *API) ondemand(r *request) (int, any, error) {
 	var in ondemandRequest
@@ -91,8 +91,8 @@ type subscribeResponse struct {
 }
 
 // subscribe stores a pending web subscription and sends the user the
-// Noti_User from portal number + ID (SPEC §3.3a, seeds/000 §1.2 steps
-// 1–4). The user's Y/N reply then reaches the engine through the proxy.
+// Noti_User from portal number + ID (docs/authorization.md §3a, §3
+// steps 1–4). The user's Y/N reply then reaches the engine through the proxy.
 func (a *API) subscribe(r *request) (int, any, error) {
 	var in subscribeRequest
 	if e := decodeBody(r, &in); e != nil {
@@ -197,7 +197,7 @@ type unsubscribeResponse struct {
 }
 
 // unsubscribe ends the caller's active subscription of the user to the
-// service (SPEC §3.3e); later plain MTs are refused not_subscribed.
+// service (docs/authorization.md §3e); later plain MTs are refused not_subscribed.
 func (a *API) unsubscribe(r *request) (int, any, error) {
 	user, ok := normalizeUser(r.rt.user)
 	if !ok {

@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/spsmg/spsmg/metrics"
 )
 
 // endpoint is the route a request matched: the closed set of the metrics'
@@ -36,7 +38,7 @@ func (e endpoint) String() string { return endpointNames[e] }
 // Submit_Resp, bounded by OriginateTimeout (10 s).
 var durationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
-// apiMetrics holds children resolved once in New (notes/stack.md: 42 ns
+// apiMetrics holds children resolved once in New (docs/performance-notes.md §3: 42 ns
 // per WithLabelValues lookup vs 7 ns for a resolved child); every
 // (endpoint, code) pair exists from the start at zero.
 type apiMetrics struct {
@@ -46,16 +48,16 @@ type apiMetrics struct {
 
 func newMetrics(reg prometheus.Registerer, nonces *nonceCache) *apiMetrics {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "spsmg", Subsystem: "api", Name: "requests_total",
+		Namespace: metrics.Namespace, Subsystem: "api", Name: "requests_total",
 		Help: "SPMS API requests by endpoint and answer code (\"ok\" or the stable error code).",
 	}, []string{"endpoint", "code"})
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: "spsmg", Subsystem: "api", Name: "request_duration_seconds",
+		Namespace: metrics.Namespace, Subsystem: "api", Name: "request_duration_seconds",
 		Help:    "Time to answer one SPMS API request, including the SMG round trip of the MT it originates.",
 		Buckets: durationBuckets,
 	}, []string{"endpoint"})
 	entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: "spsmg", Subsystem: "api", Name: "nonce_cache_entries",
+		Namespace: metrics.Namespace, Subsystem: "api", Name: "nonce_cache_entries",
 		Help: "Nonces remembered for replay detection (capped; at the cap requests get 429).",
 	}, func() float64 { return float64(nonces.len()) })
 	if reg != nil {

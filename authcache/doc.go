@@ -29,7 +29,7 @@
 // and CheckRecord serve `spsmg store backup | restore | verify`.
 //
 // The rules are listed on Authorize and OnMO; the data model and what is
-// persisted for how long are in README.section.md. A bare §N in this
+// persisted for how long are in the README's "Authorization" section. A bare §N in this
 // package's comments is a section of docs/authorization.md (§3c: the DZTZ
 // notice of the web subscription flow).
 //

@@ -23,7 +23,7 @@ func TestFlows(t *testing.T) {
 		cfg   func(*Config)
 		steps []step
 	}{
-		{name: "web on-demand (seeds/000 §1.1)", steps: []step{
+		{name: "web on-demand (docs/authorization.md §2)", steps: []step{
 			submit("before any code, an MT with a made-up code is refused as unknown web LinkID (step 7)",
 				mt{spA, "NEWS", "123456", []string{userA}}, deny(reason.LinkIDUnknown, FlowWebOnDemand)),
 			issueCode("the SP website calls the web on-demand API and spsmg records a code for SP and user (step 4)", spA, userA, "code"),
@@ -49,7 +49,7 @@ func TestFlows(t *testing.T) {
 			}),
 		}},
 
-		{name: "MO on-demand (SPEC §3.1)", steps: []step{
+		{name: "MO on-demand (docs/authorization.md §1)", steps: []step{
 			deliver("an SGIP MO gets a fresh LinkID and is forwarded",
 				mo{user: userA, spNumber: spANumber + "8", sp: spA, text: "NEWS", max: 8},
 				wantMO{kind: MOOrdinary, forward: true, link: "new:link"}),
@@ -80,7 +80,7 @@ func TestFlows(t *testing.T) {
 				mt{spA, "ANY", "SMGX", []string{userC}}, deny(reason.LinkIDUnknown, FlowMOOnDemand)),
 		}},
 
-		{name: "web subscription confirmed with Y (seeds/000 §1.2)", steps: []step{
+		{name: "web subscription confirmed with Y (docs/authorization.md §3)", steps: []step{
 			submit("before subscribing, the service's plain MT is refused (step 19)",
 				mt{spA, "MUSIC", "", []string{userA}}, deny(reason.NotSubscribed, FlowSubscription)),
 			request("the SP website calls the subscription API; a pending request gets an ID (steps 1-2)", musicReq, "id"),
@@ -127,7 +127,7 @@ func TestFlows(t *testing.T) {
 			}),
 		}},
 
-		{name: "web subscription cancelled with N (seeds/000 §1.2 step 8)", steps: []step{
+		{name: "web subscription cancelled with N (docs/authorization.md §3 step 8)", steps: []step{
 			request("the SP website requests a subscription", musicReq, "id"),
 			deliver("a reply that is neither Y nor N is not forwarded and leaves the request pending",
 				mo{user: userA, spNumber: portal + "$id", text: "maybe"}, wantMO{kind: MOConfirmUnknown}),
@@ -148,7 +148,7 @@ func TestFlows(t *testing.T) {
 			}),
 		}},
 
-		{name: "subscription notice DZTZ (seeds/000 §1.2 steps 12-13)", steps: []step{
+		{name: "subscription notice DZTZ (docs/authorization.md §3 steps 12-13)", steps: []step{
 			request("a subscription is requested", musicReq, "id"),
 			deliver("and confirmed", mo{user: userA, spNumber: portal + "$id", text: "Y"},
 				wantMO{kind: MOConfirmYes, noti: wantNoti, notiLink: "notice"}),
@@ -189,7 +189,7 @@ func TestFlows(t *testing.T) {
 				mt{spA, "GAME", "", []string{userB}}, allow(reason.Subscription, FlowSubscription)),
 		}},
 
-		{name: "unsubscribe by MO and API (SPEC §3.3e)", steps: []step{
+		{name: "unsubscribe by MO and API (docs/authorization.md §3e)", steps: []step{
 			subscribeAPI(spA, userA, "MUSIC"),
 			subscribeAPI(spA, userA, "NEWS"),
 			subscribeAPI(spA, userA, "JOKE"),
@@ -398,7 +398,7 @@ func TestFlows(t *testing.T) {
 				mt{spA, "NEWS", "123456", []string{userA}}, deny(reason.LinkIDUnknown, FlowMOOnDemand)),
 		}},
 
-		{name: "fail policy (SPEC §3.6)", steps: []step{
+		{name: "fail policy (docs/authorization.md §6)", steps: []step{
 			subscribeAPI(spA, userA, "MUSIC"),
 			check("the engine is marked unavailable", func(h *harness) { h.e.SetAvailable(false) }),
 			check("an MT is refused, retryable (fail-closed)", func(h *harness) {
@@ -410,7 +410,7 @@ func TestFlows(t *testing.T) {
 			deliver("an MO is forwarded with the SMG's LinkID, nothing recorded (fail-open)",
 				mo{user: userA, spNumber: spANumber, sp: spA, text: "TD MUSIC", link: "SMG1", max: 20},
 				wantMO{kind: MOOrdinary, forward: true, link: "SMG1"}),
-			deliver("a confirmation reply is forwarded too (seeds/000 §1.2 step 9)",
+			deliver("a confirmation reply is forwarded too (docs/authorization.md §3 step 9)",
 				mo{user: userA, spNumber: portal + "123456", text: "Y"},
 				wantMO{kind: MOOrdinary, forward: true}),
 			check("API calls that change state are refused", func(h *harness) {

@@ -171,7 +171,7 @@ func reportLoad(b *testing.B, rep *sp.Report) {
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // BenchmarkHalfLoad measures the latency spsmg adds at half of its peak
-// (the target: p99 added ≤ 1 ms). Per protocol and shape (16
+// (the README's Performance target: p99 added ≤ 1 ms). Per protocol and shape (16
 // connections × window 16 or 1024), it first finds the peak through spsmg
 // (1M Submits, once), then sends b.N Submits at half that rate directly to
 // the SMG and b.N through spsmg, same connections and window, and reports

@@ -11,7 +11,7 @@ import (
 )
 
 // TestNoIO keeps the codec packages free of I/O, logging and metrics
-// (STYLE.md: codec turns bytes into typed PDUs and back, and nothing else).
+// (codec turns bytes into typed PDUs and back, and nothing else).
 func TestNoIO(t *testing.T) {
 	forbidden := []string{"net", "log", "log/slog", "os", "github.com/panjf2000/gnet/v2", "github.com/prometheus/client_golang/prometheus", "github.com/spsmg/spsmg/authcache"}
 	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {

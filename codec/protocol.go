@@ -11,10 +11,13 @@ const (
 	FamilyCMPP
 	FamilySMGP
 	FamilySMPP
+	// FamilyJSON is the JSON socket protocol of merchant systems
+	// (codec/jsonsock): no Dialect, no result table.
+	FamilyJSON
 	numFamilies
 )
 
-var familyNames = [numFamilies]string{"", "sgip", "cmpp", "smgp", "smpp"}
+var familyNames = [numFamilies]string{"", "sgip", "cmpp", "smgp", "smpp", "json"}
 
 // String returns the lower-case name the configuration's results: table
 // uses ("sgip", "cmpp", "smgp", "smpp"); "" for FamilyUnknown.
@@ -52,6 +55,10 @@ const (
 	SMGP30                   // SMGP 3.0 (Version 0x30)
 	SMGP13                   // SMGP with the 0x13 Submit layout (no FixedFee)
 	SMPP34                   // SMPP 3.4
+	// JSON is the JSON socket protocol of merchant systems (codec/jsonsock):
+	// an SP-facing listener and accounts served by package jsoningress, not
+	// by the gateway's event loops; it has no Dialect.
+	JSON
 	numProtocols
 )
 
@@ -67,10 +74,11 @@ var protocols = [numProtocols]struct {
 	SMGP30:          {"smgp", FamilySMGP},
 	SMGP13:          {"smgp1.3", FamilySMGP},
 	SMPP34:          {"smpp", FamilySMPP},
+	JSON:            {"json", FamilyJSON},
 }
 
 // String returns the name the configuration and the command lines use
-// ("sgip", "cmpp2", "cmpp2.1", "cmpp3", "smgp", "smgp1.3", "smpp"); "" for
+// ("sgip", "cmpp2", "cmpp2.1", "cmpp3", "smgp", "smgp1.3", "smpp", "json"); "" for
 // ProtocolUnknown.
 func (p Protocol) String() string {
 	if p < numProtocols {

@@ -32,8 +32,16 @@ type Config struct {
 	Node Node `yaml:"node"`
 	// Listeners accept SP connections, one per protocol.
 	Listeners []Listener `yaml:"listeners"`
-	// Upstream is the provincial SMG spsmg forwards to.
+	// Upstream is the provincial SMG spsmg forwards to, when there is one.
+	// Several carriers are written under upstreams: instead; Upstreams
+	// gives either as one list.
 	Upstream Upstream `yaml:"upstream"`
+	// UpstreamList is the upstreams: section: several upstreams, each MT
+	// routed to one by its recipient's number (routes.go). Read it through
+	// Upstreams.
+	UpstreamList []NamedUpstream `yaml:"upstreams"`
+	// Routing is how recipients' numbers choose an upstream.
+	Routing Routing `yaml:"routing"`
 	// Gateway holds limits and timers of the proxy itself.
 	Gateway Gateway `yaml:"gateway"`
 	// Store is where authorization state and the outbox persist: the
@@ -41,7 +49,7 @@ type Config struct {
 	Store Store `yaml:"store"`
 	// HTTP serves /metrics, /healthz, /readyz and the SPMS API.
 	HTTP HTTP `yaml:"http"`
-	// Authorization holds the authentication-centre rules (SPEC §3).
+	// Authorization holds the authentication-centre rules (docs/authorization.md).
 	Authorization Authorization `yaml:"authorization"`
 	// Results maps refusal reasons to each protocol's result code.
 	Results Results `yaml:"results"`
@@ -49,16 +57,24 @@ type Config struct {
 	Accounts []Account `yaml:"accounts"`
 	// Sync is the carriers' subscription-relation sync endpoint.
 	Sync Sync `yaml:"sync"`
+	// JSON is the JSON socket listener of merchant systems (a listener
+	// with protocol json, accounts with protocol json; json.go).
+	JSON JSONIngress `yaml:"json"`
 	// Reconciliation keeps per-SP daily counts.
 	Reconciliation Reconciliation `yaml:"reconciliation"`
 	// Log sets the log level and format.
 	Log Log `yaml:"log"`
+
+	// upstreamWritten: the file has an upstream: key (Parse sets it), so
+	// that writing both upstream: and upstreams: is refused even when
+	// upstream: holds nothing.
+	upstreamWritten bool
 }
 
 // Node identifies spsmg where a protocol asks for an identity of its own.
 type Node struct {
 	// SGIPNodeID is the node number in every SGIP sequence spsmg creates
-	// (sgip12.md §3: SP nodes are 3AAAAQQQQQ). Default 3000000001.
+	// (docs/protocols/sgip12.md §3: SP nodes are 3AAAAQQQQQ). Default 3000000001.
 	SGIPNodeID uint32 `yaml:"sgip_node_id"`
 	// GatewayCode is the 6-digit ISMG/SMGW code of the messages spsmg
 	// originates itself (CMPP Msg_Id gateway bits, SMGP MsgID prefix).
@@ -86,7 +102,7 @@ type Upstream struct {
 	Login  string `yaml:"login"`
 	Secret string `yaml:"secret"`
 	// BindsPerLoop upstream connections on every event loop. One per loop
-	// keeps each SP connection and its bind on the same loop (notes/stack.md:
+	// keeps each SP connection and its bind on the same loop (docs/performance-notes.md §1:
 	// 2.3 M round trips/s same-loop vs 2.2 M cross-loop on one connection).
 	BindsPerLoop int `yaml:"binds_per_loop"`
 	// Window is how many requests one bind may have awaiting a response.
@@ -197,7 +213,7 @@ type Store struct {
 	// Path of the Badger data directory; created when missing.
 	Path string `yaml:"path"`
 	// SyncWrites fsyncs every batch: survives power loss, ~30× slower
-	// (notes/stack.md). Off, a kill -9 is survived but power loss is not.
+	// (docs/performance-notes.md §4). Off, a kill -9 is survived but power loss is not.
 	SyncWrites bool `yaml:"sync_writes"`
 	// MinFreeSpace is the free space spsmg keeps on the filesystem of
 	// Path. Below it nothing more is written: MTs are refused
@@ -310,13 +326,13 @@ type Admin struct {
 	AllowIPs []string `yaml:"allow_ips"`
 }
 
-// Authorization holds the rules of SPEC §3.
+// Authorization holds the rules of docs/authorization.md.
 type Authorization struct {
 	// PortalNumber is the SPMS portal's access number: confirmation codes
 	// and Noti_User are sent from it; replies to PortalNumber+ID are
 	// confirmations.
 	PortalNumber string `yaml:"portal_number"`
-	// NoticeServiceCode marks a subscription notice MT (seeds/000: DZTZ).
+	// NoticeServiceCode marks a subscription notice MT (docs/authorization.md §3c: DZTZ).
 	NoticeServiceCode string `yaml:"notice_service_code"`
 	// WebCodeLength digits of a web on-demand confirmation code.
 	WebCodeLength int           `yaml:"web_code_length"`
@@ -388,8 +404,11 @@ type Account struct {
 	// Receiver is an SGIP SP's own listener, where spsmg binds (type 2) to
 	// deliver MO and reports.
 	Receiver *Receiver `yaml:"receiver"`
-	// API credentials for the SPMS HTTP API (seeds/003 app key + secret).
+	// API credentials for the SPMS HTTP API (app key + secret, docs/product.md §5.3).
 	API *APIKey `yaml:"api"`
+	// JSON: a merchant system on the JSON socket listener (protocol json);
+	// required with that protocol, refused with any other (json.go).
+	JSON *JSONAccount `yaml:"json"`
 }
 
 // Receiver is where spsmg dials an SGIP SP.

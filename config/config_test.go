@@ -19,8 +19,11 @@ func TestDemoConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo config: %v", err)
 	}
-	if cfg.Upstream.Protocol != codec.CMPP30 || len(cfg.Accounts) != 1 || cfg.Accounts[0].ID != "demo-sp" {
+	if cfg.Upstream.Protocol != codec.CMPP30 || len(cfg.Accounts) != 2 || cfg.Accounts[0].ID != "demo-sp" {
 		t.Fatalf("unexpected demo config: %+v", cfg)
+	}
+	if j := cfg.Accounts[1]; j.Protocol != codec.JSON || j.JSON == nil || j.JSON.AppID != "demoshop" || cfg.JSONListener() != "127.0.0.1:7900" {
+		t.Fatalf("demo json account and listener: %+v %+v", j, cfg.Listeners)
 	}
 	if cmpp := cfg.Results[codec.FamilyCMPP]; cmpp[reason.NotSubscribed] != 106 || cmpp[reason.FlowControl] != 8 {
 		t.Fatalf("default results not merged: %v", cmpp)

@@ -16,6 +16,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(minimal + "  - &b {id: b, login: \"2\", secret: x, access_numbers: &n [\"1\"]}\n  - {<<: *b, id: c, login: \"3\", access_numbers: *n}\n"))
 	f.Add([]byte(minimal + "    api: &self {<<: *self}\n---\nlog: {}\n"))
 	f.Add([]byte("listeners: [{protocol: cmpp3, addr: \"127.0.0.1:78900\"}, {protocol: cmpp3, addr: \"1.2.3.4.5:1\"}]\n"))
+	// Several upstreams: carriers, routes, a range, routing.
+	f.Add([]byte(threeCarriers))
+	f.Add([]byte(minimal + "upstreams: [{name: a, carrier: cmcc, routes: [\"139\", \"1-\"]}, {name: a}]\nrouting: {default: b, country_code: \"\"}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cfg, err := Parse(b)
 		if err != nil {

@@ -24,10 +24,10 @@ import (
 
 // Defaults for values the file leaves out. Each names its source.
 const (
-	DefaultSGIPNodeID     = 3000000001 // an SP-class node id (sgip12.md §3)
-	DefaultBindsPerLoop   = 1          // one bind per event loop (notes/stack.md)
-	DefaultUpstreamWindow = 256        // in-flight Submits per bind; the specs' 16/32 is too small for throughput (notes/stack.md: window 100 → 0.44 M/s)
-	DefaultSPWindow       = 16         // CMPP/SMGP W = 16 (cmpp.md §2); SGIP allows 32
+	DefaultSGIPNodeID     = 3000000001 // an SP-class node id (docs/protocols/sgip12.md §3)
+	DefaultBindsPerLoop   = 1          // one bind per event loop (docs/performance-notes.md §1)
+	DefaultUpstreamWindow = 256        // in-flight Submits per bind; the specs' 16/32 is too small for throughput (docs/performance-notes.md §1: window 100 → 0.44 M/s)
+	DefaultSPWindow       = 16         // CMPP/SMGP W = 16 (docs/protocols/cmpp.md §2); SGIP allows 32
 	DefaultMaxConnections = 8
 	DefaultTPS            = 1000
 	DefaultOutboxLimit    = 100000
@@ -128,6 +128,7 @@ func parse(data []byte) (*Config, []Problem) {
 		sortProblems(d.problems)
 		return nil, d.problems
 	}
+	cfg.upstreamWritten = d.at["upstream"] != nil
 	cfg.applyDefaults()
 validated:
 	for _, p := range cfg.validate() {
@@ -171,6 +172,11 @@ func (c *Config) hasSecrets() bool {
 	if c.Upstream.Secret != "" || c.Store.Redis.Password != "" || c.HTTP.Admin != nil {
 		return true
 	}
+	for _, u := range c.UpstreamList {
+		if u.Secret != "" {
+			return true
+		}
+	}
 	for _, a := range c.Accounts {
 		if a.Secret != "" || a.API != nil {
 			return true
@@ -183,24 +189,12 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Node.SGIPNodeID, DefaultSGIPNodeID)
 	setDefault(&c.Node.GatewayCode, "000001")
 
-	u := &c.Upstream
-	setDefault(&u.BindsPerLoop, DefaultBindsPerLoop)
-	setDefault(&u.Window, DefaultUpstreamWindow)
-	setDefault(&u.SMGPLoginMode, 2)
-	setDefault(&u.ConnectTimeout, 5*time.Second)
-	// The spec's resend timer: 30 s in SGIP, T = 60 s in CMPP and SMGP.
-	if d := dialectOf(u.Protocol); d != nil {
-		setDefault(&u.ResponseTimeout, d.ResendTimeout())
+	if len(c.UpstreamList) == 0 {
+		c.Upstream.applyDefaults()
 	}
-	setDefault(&u.ResponseTimeout, 60*time.Second)
-	setDefault(&u.ActiveTestInterval, 3*time.Minute) // C = 3 min (cmpp.md §2, smgp30.md §1)
-	setDefault(&u.ReconnectMin, 500*time.Millisecond)
-	setDefault(&u.ReconnectMax, 30*time.Second)
-	// Ten seconds without any answer while requests wait is far beyond an
-	// SMG's normal latency (milliseconds) and far below the 60 s timer.
-	setDefault(&u.StallProbeAfter, 5*time.Second)
-	setDefault(&u.ProbeTimeout, 5*time.Second)
-	setDefault(&u.MaxTimeouts, 3)
+	for i := range c.UpstreamList {
+		c.UpstreamList[i].Upstream.applyDefaults()
+	}
 
 	g := &c.Gateway
 	setDefault(&g.MaxFrameSize, 4096)
@@ -239,7 +233,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&a.MOLinkIDUses, 5) // SGIP 1.3 code 38: default 5 MTs per on-demand LinkID
 	setDefault(&a.PendingTTL, 24*time.Hour)
 	setDefault(&a.PendingRepeatWindow, DefaultPendingRepeatWindow)
-	setDefault(&a.RouteTTL, 72*time.Hour) // SP report wait 48 h (cmpp.md §9.4) plus margin
+	setDefault(&a.RouteTTL, 72*time.Hour) // SP report wait 48 h (docs/protocols/cmpp.md §9.4) plus margin
 	setDefault(&a.RouteCacheTTL, time.Hour)
 	setDefault(&a.RouteCacheBytes, DefaultRouteCacheBytes)
 	if a.RouteCacheTTL > a.RouteTTL {
@@ -254,9 +248,13 @@ func (c *Config) applyDefaults() {
 
 	c.Results = mergeResults(c.Results)
 
+	defaultProtocol := c.Upstream.Protocol
+	if len(c.UpstreamList) > 0 {
+		defaultProtocol = c.UpstreamList[c.DefaultUpstream()].Protocol
+	}
 	for i := range c.Accounts {
 		ac := &c.Accounts[i]
-		setDefault(&ac.Protocol, u.Protocol)
+		setDefault(&ac.Protocol, defaultProtocol)
 		setDefault(&ac.MaxConnections, DefaultMaxConnections)
 		setDefault(&ac.TPS, DefaultTPS)
 		setDefault(&ac.Window, DefaultSPWindow)
@@ -264,6 +262,27 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 	c.applySyncDefaults()
+	c.applyJSONDefaults()
+}
+
+func (u *Upstream) applyDefaults() {
+	setDefault(&u.BindsPerLoop, DefaultBindsPerLoop)
+	setDefault(&u.Window, DefaultUpstreamWindow)
+	setDefault(&u.SMGPLoginMode, 2)
+	setDefault(&u.ConnectTimeout, 5*time.Second)
+	// The spec's resend timer: 30 s in SGIP, T = 60 s in CMPP and SMGP.
+	if d := dialectOf(u.Protocol); d != nil {
+		setDefault(&u.ResponseTimeout, d.ResendTimeout())
+	}
+	setDefault(&u.ResponseTimeout, 60*time.Second)
+	setDefault(&u.ActiveTestInterval, 3*time.Minute) // C = 3 min (docs/protocols/cmpp.md §2, docs/protocols/smgp30.md §1)
+	setDefault(&u.ReconnectMin, 500*time.Millisecond)
+	setDefault(&u.ReconnectMax, 30*time.Second)
+	// Ten seconds without any answer while requests wait is far beyond an
+	// SMG's normal latency (milliseconds) and far below the 60 s timer.
+	setDefault(&u.StallProbeAfter, 5*time.Second)
+	setDefault(&u.ProbeTimeout, 5*time.Second)
+	setDefault(&u.MaxTimeouts, 3)
 }
 
 func setDefault[T comparable](p *T, v T) {
@@ -295,7 +314,7 @@ func (c *Config) validate() []Problem {
 	seenProto := map[codec.Protocol]bool{}
 	for i, l := range c.Listeners {
 		p := fmt.Sprintf("listeners[%d]", i)
-		if dialectOf(l.Protocol) == nil {
+		if dialectOf(l.Protocol) == nil && l.Protocol != codec.JSON {
 			bad(p+".protocol", "missing or unknown protocol %q (want one of %v)", l.Protocol, dialect.Protocols())
 		}
 		checkAddr(bad, p+".addr", l.Addr)
@@ -304,68 +323,18 @@ func (c *Config) validate() []Problem {
 		}
 		seenProto[l.Protocol] = true
 	}
+	// With upstreams:, SPs and upstreams may speak different protocols
+	// (translation comes with the proxy's routing); with the one
+	// upstream:, they speak its protocol.
+	var ud codec.Dialect
 	u := c.Upstream
-	ud := dialectOf(u.Protocol)
-	if ud == nil {
-		bad("upstream.protocol", "missing or unknown protocol %q (want one of %v)", u.Protocol, dialect.Protocols())
+	if len(c.UpstreamList) == 0 {
+		ud = validateUpstream(bad, "upstream", &u)
 	}
-	checkAddr(bad, "upstream.addr", u.Addr)
-	if u.Login == "" {
-		bad("upstream.login", "required")
-	}
-	checkLogin(bad, "upstream.login", u.Protocol, u.Login)
-	checkSecret(bad, "upstream.secret", u.Protocol, u.Secret)
-	if m := u.SMPP; m != nil {
-		if _, err := dialect.With(u.Protocol, dialect.Options{SMPPLinkIDTag: m.LinkIDTag}); err != nil && ud != nil {
-			bad("upstream.smpp", "only an SMPP upstream has it; %s is %s", "upstream.protocol", u.Protocol)
-		} else if m.LinkIDTag != 0 && (m.LinkIDTag < 0x1400 || m.LinkIDTag > 0x3fff) {
-			bad("upstream.smpp.linkid_tag", "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", m.LinkIDTag)
-		}
-	}
-	if u.Window < 1 || u.Window > 65536 {
-		bad("upstream.window", "%d outside 1–65536", u.Window)
-	}
-	if u.BindsPerLoop < 1 || u.BindsPerLoop > 64 {
-		bad("upstream.binds_per_loop", "%d outside 1–64", u.BindsPerLoop)
-	}
-	if u.SMGPLoginMode > 2 {
-		bad("upstream.smgp_login_mode", "%d: want 0 send, 1 receive or 2 transmit", u.SMGPLoginMode)
-	}
-	for _, d := range []struct {
-		key string
-		v   time.Duration
-	}{
-		{"connect_timeout", u.ConnectTimeout}, {"response_timeout", u.ResponseTimeout},
-		{"active_test_interval", u.ActiveTestInterval}, {"reconnect_min", u.ReconnectMin},
-		{"reconnect_max", u.ReconnectMax}, {"stall_probe_after", u.StallProbeAfter}, {"probe_timeout", u.ProbeTimeout},
-	} {
-		if d.v < 0 {
-			bad("upstream."+d.key, "%v is negative", d.v)
-		}
-	}
-	if u.MaxTimeouts < 1 || u.MaxTimeouts > 65536 {
-		bad("upstream.max_timeouts", "%d outside 1–65536", u.MaxTimeouts)
-	}
-	if u.ReconnectMin > u.ReconnectMax {
-		bad("upstream.reconnect_min", "%v is above reconnect_max %v", u.ReconnectMin, u.ReconnectMax)
-	}
-	if ud != nil && ud.SplitConnections() {
-		if u.Inbound == nil {
-			bad("upstream.inbound", "%s needs a listener for the SMG's deliveries (MO and reports travel on connections the SMG dials: SGIP type-2 binds, docs/protocols/sgip12.md §2)", upper(u.Protocol))
-		} else {
-			checkAddr(bad, "upstream.inbound.addr", u.Inbound.Addr)
-			if u.Inbound.Login == "" {
-				bad("upstream.inbound.login", "required: the login name the SMG binds with")
-			}
-			checkLogin(bad, "upstream.inbound.login", u.Protocol, u.Inbound.Login)
-			checkIPs(bad, "upstream.inbound.allow_ips", u.Inbound.AllowIPs)
-		}
-	} else if u.Inbound != nil {
-		bad("upstream.inbound", "only a protocol whose deliveries come on connections of their own (SGIP) uses it; %s carries MO and reports on the bind", u.Protocol)
-	}
+	c.validateUpstreams(bad)
 	for i, l := range c.Listeners {
 		// Same protocol on both faces is the fast path; translation is a
-		// later feature (SPEC §2), so a mismatch is refused here.
+		// later feature (docs/product.md §2), so a mismatch is refused here.
 		if dialectOf(l.Protocol) != nil && ud != nil && l.Protocol != u.Protocol {
 			bad(fmt.Sprintf("listeners[%d].protocol", i), "%s differs from upstream.protocol %s: spsmg forwards without translation, so SPs must speak the SMG's protocol and version", l.Protocol, u.Protocol)
 		}
@@ -462,20 +431,25 @@ func (c *Config) validate() []Problem {
 		if ac.Protocol == codec.ProtocolUnknown {
 			// Only when upstream.protocol is missing or wrong (accounts
 			// default to it), which is reported there.
+		} else if ac.Protocol == codec.JSON {
+			// A merchant system on the JSON socket listener: its own
+			// credentials (validateJSON).
 		} else if dialectOf(ac.Protocol) == nil {
 			bad(p+".protocol", "unknown protocol %q", ac.Protocol)
 		} else if ud != nil && ac.Protocol != u.Protocol {
 			bad(p+".protocol", "%s differs from upstream.protocol %s (no translation yet)", ac.Protocol, u.Protocol)
 		}
-		if ac.Login == "" {
-			bad(p+".login", "required")
-		} else if j, dup := logins[ac.Login]; dup {
-			bad(p+".login", "%q already used by accounts[%d]", ac.Login, j)
-		}
-		logins[ac.Login] = i
-		checkLogin(bad, p+".login", ac.Protocol, ac.Login)
-		if ac.Secret == "" {
-			bad(p+".secret", "required")
+		if ac.Protocol != codec.JSON {
+			if ac.Login == "" {
+				bad(p+".login", "required")
+			} else if j, dup := logins[ac.Login]; dup {
+				bad(p+".login", "%q already used by accounts[%d]", ac.Login, j)
+			}
+			logins[ac.Login] = i
+			checkLogin(bad, p+".login", ac.Protocol, ac.Login)
+			if ac.Secret == "" {
+				bad(p+".secret", "required")
+			}
 		}
 		checkSecret(bad, p+".secret", ac.Protocol, ac.Secret)
 		if len(ac.AccessNumbers) == 0 {
@@ -499,7 +473,7 @@ func (c *Config) validate() []Problem {
 		if d := dialectOf(ac.Protocol); d != nil && d.SplitConnections() && ac.Receiver == nil {
 			bad(p+".receiver", "an %s SP needs receiver.addr: spsmg binds to it (SGIP: type 2) to deliver MO and reports", upper(ac.Protocol))
 		}
-		if ac.Receiver != nil {
+		if ac.Receiver != nil && ac.Protocol != codec.JSON {
 			checkAddr(bad, p+".receiver.addr", ac.Receiver.Addr)
 			checkLogin(bad, p+".receiver.login", ac.Protocol, ac.Receiver.Login)
 		}
@@ -526,7 +500,72 @@ func (c *Config) validate() []Problem {
 		bad("log.format", "%q is not a format (want text or json)", c.Log.Format)
 	}
 	c.validateSync(bad)
+	c.validateJSON(bad)
 	return ps
+}
+
+// validateUpstream checks one upstream at path p (upstream, upstreams[i])
+// and returns its protocol's Dialect (nil when the protocol is wrong).
+func validateUpstream(bad func(string, string, ...any), p string, u *Upstream) codec.Dialect {
+	ud := dialectOf(u.Protocol)
+	if ud == nil {
+		bad(p+".protocol", "missing or unknown protocol %q (want one of %v)", u.Protocol, dialect.Protocols())
+	}
+	checkAddr(bad, p+".addr", u.Addr)
+	if u.Login == "" {
+		bad(p+".login", "required")
+	}
+	checkLogin(bad, p+".login", u.Protocol, u.Login)
+	checkSecret(bad, p+".secret", u.Protocol, u.Secret)
+	if m := u.SMPP; m != nil {
+		if _, err := dialect.With(u.Protocol, dialect.Options{SMPPLinkIDTag: m.LinkIDTag}); err != nil && ud != nil {
+			bad(p+".smpp", "only an SMPP upstream has it; %s is %s", p+".protocol", u.Protocol)
+		} else if m.LinkIDTag != 0 && (m.LinkIDTag < 0x1400 || m.LinkIDTag > 0x3fff) {
+			bad(p+".smpp.linkid_tag", "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", m.LinkIDTag)
+		}
+	}
+	if u.Window < 1 || u.Window > 65536 {
+		bad(p+".window", "%d outside 1–65536", u.Window)
+	}
+	if u.BindsPerLoop < 1 || u.BindsPerLoop > 64 {
+		bad(p+".binds_per_loop", "%d outside 1–64", u.BindsPerLoop)
+	}
+	if u.SMGPLoginMode > 2 {
+		bad(p+".smgp_login_mode", "%d: want 0 send, 1 receive or 2 transmit", u.SMGPLoginMode)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"connect_timeout", u.ConnectTimeout}, {"response_timeout", u.ResponseTimeout},
+		{"active_test_interval", u.ActiveTestInterval}, {"reconnect_min", u.ReconnectMin},
+		{"reconnect_max", u.ReconnectMax}, {"stall_probe_after", u.StallProbeAfter}, {"probe_timeout", u.ProbeTimeout},
+	} {
+		if d.v < 0 {
+			bad(p+"."+d.key, "%v is negative", d.v)
+		}
+	}
+	if u.MaxTimeouts < 1 || u.MaxTimeouts > 65536 {
+		bad(p+".max_timeouts", "%d outside 1–65536", u.MaxTimeouts)
+	}
+	if u.ReconnectMin > u.ReconnectMax {
+		bad(p+".reconnect_min", "%v is above reconnect_max %v", u.ReconnectMin, u.ReconnectMax)
+	}
+	if ud != nil && ud.SplitConnections() {
+		if u.Inbound == nil {
+			bad(p+".inbound", "%s needs a listener for the SMG's deliveries (MO and reports travel on connections the SMG dials: SGIP type-2 binds, docs/protocols/sgip12.md §2)", upper(u.Protocol))
+		} else {
+			checkAddr(bad, p+".inbound.addr", u.Inbound.Addr)
+			if u.Inbound.Login == "" {
+				bad(p+".inbound.login", "required: the login name the SMG binds with")
+			}
+			checkLogin(bad, p+".inbound.login", u.Protocol, u.Inbound.Login)
+			checkIPs(bad, p+".inbound.allow_ips", u.Inbound.AllowIPs)
+		}
+	} else if u.Inbound != nil {
+		bad(p+".inbound", "only a protocol whose deliveries come on connections of their own (SGIP) uses it; %s carries MO and reports on the bind", u.Protocol)
+	}
+	return ud
 }
 
 func (s *Store) validate(bad func(string, string, ...any)) {

@@ -13,7 +13,8 @@ import (
 
 // The configuration names three closed sets that the codec owns: a
 // protocol (listeners[].protocol, upstream.protocol, accounts[].protocol:
-// sgip, cmpp2, cmpp2.1, cmpp3, smgp, smgp1.3, smpp), a protocol family (the keys
+// sgip, cmpp2, cmpp2.1, cmpp3, smgp, smgp1.3, smpp; json for the JSON socket
+// listener and its accounts), a protocol family (the keys
 // of results:) and a refusal reason (the keys of results.<family>:). The
 // decoder reads them into codec.Protocol, codec.Family and reason.Reason
 // here, so that the rest of spsmg never sees their names; what a protocol
@@ -39,6 +40,12 @@ func (d *decoder) named(n *yaml.Node, v reflect.Value, path string) (ok bool) {
 	name := n.Value
 	switch t {
 	case protocolType:
+		if name == codec.JSON.String() {
+			// The JSON socket listener and its accounts (json.go): no
+			// Dialect; upstream.protocol refuses it at validation.
+			v.Set(reflect.ValueOf(codec.JSON))
+			return true
+		}
 		dl, err := dialect.Parse(name)
 		if err != nil {
 			d.typeError(n, path, "%s", err.Error())

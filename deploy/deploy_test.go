@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -17,15 +18,20 @@ import (
 
 	"github.com/spsmg/spsmg/admin"
 	"github.com/spsmg/spsmg/api"
+	"github.com/spsmg/spsmg/authcache"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/jsoningress"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
+	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/subsync"
 )
 
 // exported lists every metric spsmg exports and its type, from
 // proxy/collector.go (the gateway), api/metrics.go (the SPMS API),
 // subsync/metrics.go (the carriers' subscription sync),
+// jsoningress/metrics.go (the JSON socket listener),
 // admin/admin.go (the admin API),
 // metrics/metrics.go (Badger expvars) and client_golang's Go and process
 // collectors. TestExportedMatchesSources keeps it in step with the code.
@@ -79,6 +85,14 @@ var exported = map[string]string{
 	"spsmg_cluster_linkid_decisions_total":   "counter",
 	// subsync/metrics.go
 	"spsmg_sync_requests_total": "counter",
+	// jsoningress/metrics.go
+	"spsmg_json_requests_total":   "counter",
+	"spsmg_json_messages_total":   "counter",
+	"spsmg_json_retries_total":    "counter",
+	"spsmg_json_reports_total":    "counter",
+	"spsmg_json_pushes_total":     "counter",
+	"spsmg_json_reports_waiting":  "gauge",
+	"spsmg_json_connections_open": "gauge",
 	// api/metrics.go
 	"spsmg_api_requests_total":           "counter",
 	"spsmg_api_request_duration_seconds": "histogram",
@@ -131,6 +145,13 @@ func TestExportedMatchesSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin.New(&config.Config{}, nil, nil, reg)
+	js, err := jsoningress.New(&config.Config{Upstream: config.Upstream{Protocol: codec.CMPP30},
+		Accounts: []config.Account{{ID: "shop", Protocol: codec.JSON, JSON: &config.JSONAccount{AppID: "a", AppSecret: "s"}}}},
+		jsoningress.Options{Gateway: idleGateway{}, Store: emptyStore{}, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer js.Shutdown(context.Background())
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +180,30 @@ func TestExportedMatchesSources(t *testing.T) {
 		}
 	}
 }
+
+// idleGateway and emptyStore let the JSON listener start without a
+// gateway, for its metrics.
+type idleGateway struct{}
+
+func (idleGateway) AdmitMT(context.Context, *authcache.MT, int) authcache.Decision {
+	return authcache.Decision{}
+}
+func (idleGateway) SubmitMT(context.Context, string, reason.Reason, *codec.Submit, []byte) (proxy.OriginResult, error) {
+	return proxy.OriginResult{}, proxy.ErrUpstreamUnavailable
+}
+func (idleGateway) RefuseMT(string, reason.Reason, int) {}
+func (idleGateway) SetReportSink(proxy.ReportSink)      {}
+
+type emptyStore struct{}
+
+func (emptyStore) Persist(done func(error), _ ...authcache.Mutation) error {
+	if done != nil {
+		done(nil)
+	}
+	return nil
+}
+func (emptyStore) Get([]byte) ([]byte, error)                       { return nil, authcache.ErrNotFound }
+func (emptyStore) Scan([]byte, func(key, value []byte) error) error { return nil }
 
 // promqlFuncs are the functions the dashboard and the rules may call.
 var promqlFuncs = map[string]bool{

@@ -2,7 +2,7 @@
 // (fasthttp): /metrics, /healthz, /readyz, and the SPMS API mounted under
 // /v1/ by the api package.
 //
-// Metrics are named spsmg_<subsystem>_<name>_<unit> (STYLE.md §6). The
+// Metrics are named spsmg_<subsystem>_<name>_<unit>, the Prometheus convention. The
 // data path keeps its counters where they are written (per event loop, per
 // connection) and hands this package a prometheus.Collector that reads them
 // at scrape time; nothing on the hot path touches a shared metric.
@@ -16,8 +16,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Namespace prefixes every metric.
+// Namespace prefixes every metric: every package names its metrics with
+// it, through NewDesc or as the Namespace of its prometheus.Opts.
 const Namespace = "spsmg"
+
+// Name is the full name of a metric: Namespace, subsystem (may be empty)
+// and name, joined by underscores.
+func Name(subsystem, name string) string {
+	return prometheus.BuildFQName(Namespace, subsystem, name)
+}
+
+// NewDesc describes a metric of subsystem (may be empty) for a collector
+// that reads its values at scrape time.
+func NewDesc(subsystem, name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(Name(subsystem, name), help, labels, nil)
+}
 
 // Registry is spsmg's own registry (never the global default one).
 type Registry struct {
@@ -56,7 +69,7 @@ var badgerExpvars = map[string]*prometheus.Desc{
 }
 
 func desc(subsystem, name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, subsystem, name), help, labels, nil)
+	return NewDesc(subsystem, name, help, labels...)
 }
 
 // badgerCollector reads Badger's expvars at scrape time. Collectors'

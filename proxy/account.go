@@ -14,8 +14,8 @@ import (
 
 // account is the runtime side of one configured SP: its limits, its live
 // connections and its delivery queue. An account outlives reloads: the
-// config is swapped in place (credential rotation keeps connections, SPEC
-// §5), so sessions may hold *account for their whole life.
+// config is swapped in place (credential rotation keeps connections,
+// docs/product.md §5.4), so sessions may hold *account for their whole life.
 type account struct {
 	id  string
 	cfg atomic.Pointer[accountConfig]
@@ -112,7 +112,7 @@ type accountTable struct {
 }
 
 // route finds the account whose access number is the longest prefix of the
-// number a user dialled (SPEC §3, MO routing). No allocation: map lookups
+// number a user dialled (docs/authorization.md §1, MO routing). No allocation: map lookups
 // with string(b[:n]) do not copy.
 func (t *accountTable) route(spNumber []byte) *account {
 	n := len(spNumber)
@@ -149,6 +149,9 @@ func buildAccounts(cfg *config.Config, prev *accountTable, newQueue func(*accoun
 		}
 		a.cfg.Store(newAccountConfig(ac))
 		t.byID[ac.ID] = a
+		if external(ac.Protocol) {
+			continue // an ingress's account: no login here, no MO (ingress.go)
+		}
 		t.byLogin[ac.Login] = a
 		for _, n := range ac.AccessNumbers {
 			t.byPrefix[n] = a

@@ -221,10 +221,12 @@ func (g *Gateway) RestoreBind(ctx context.Context, id int) (changed bool, err er
 
 func (g *Gateway) setDrained(ctx context.Context, id int, on bool) (bool, error) {
 	var slot *bindSlot
-	for _, s := range g.up.slotList() {
-		if s.id == id {
-			slot = s
-			break
+	var u *upstream
+	for _, up := range g.upstreams {
+		for _, s := range up.slotList() {
+			if s.id == id {
+				slot, u = s, up
+			}
 		}
 	}
 	if slot == nil {
@@ -239,7 +241,7 @@ func (g *Gateway) setDrained(ctx context.Context, id int, on bool) (bool, error)
 	applied := make(chan struct{})
 	err := l.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
 		l.tick()
-		for _, b := range l.binds {
+		for _, b := range l.ups[u.idx].binds {
 			if b.slot == slot {
 				b.applyDrain()
 			}

@@ -33,6 +33,9 @@ func newAdmission(cfg *config.Config) *admission {
 	every := len(cfg.Accounts) > 0
 	var union []netip.Prefix
 	for _, a := range cfg.Accounts {
+		if external(a.Protocol) {
+			continue // an ingress's account never connects here (ingress.go)
+		}
 		rules, _ := config.ParseIPRules(a.AllowIPs) // checked by config.Validate
 		if len(rules) == 0 {
 			every = false
@@ -145,7 +148,7 @@ func (p *preloginCounts) release(src netip.Addr) {
 	}
 }
 
-// preloginSlot is a session's share of Gateway.prelogin, from OnOpen until
+// preloginSlot is a session's share of listeners.prelogin, from OnOpen until
 // it logs in or closes. Its session's loop only.
 type preloginSlot struct {
 	src  netip.Addr
@@ -155,6 +158,6 @@ type preloginSlot struct {
 func (p *preloginSlot) release(g *Gateway) {
 	if p.held {
 		p.held = false
-		g.prelogin.release(p.src)
+		g.listeners.prelogin.release(p.src)
 	}
 }

@@ -26,6 +26,7 @@ import (
 type bind struct {
 	up    *upstream
 	l     *loop
+	lb    *loopBinds // up's binds on l
 	c     gnet.Conn
 	out   output
 	state bindState
@@ -53,7 +54,7 @@ type bind struct {
 	probeStall  bool  // it was sent because requests were waiting (a stall probe)
 	probeSentAt int64 // when it was sent
 	timeouts    int   // requests in a row that timed out; an answer other than to an Active_Test resets it
-	counted     bool  // counted in l.readyBinds and upstream.ready (setReady)
+	counted     bool  // counted in lb.ready and upstream.ready (setReady)
 	attempt     int   // reconnect attempt, for backoff
 	loggedIn    bool  // the SMG accepted the login
 	leaving     bool  // spsmg sent its logout: no new requests
@@ -142,28 +143,29 @@ func (b *bind) ready() bool {
 
 // opened runs in OnOpen: send the login.
 func (b *bind) opened(l *loop, c gnet.Conn) {
-	g := b.up.g
+	u, g := b.up, b.up.g
 	b.l, b.c = l, c
+	b.lb = &l.ups[u.idx]
 	b.out = output{conn: c, loop: l, onSlow: func() { b.close(CloseSlowConsumer) }}
-	b.framer = g.d.Framer(g.cfgLoad().Gateway.MaxFrameSize)
+	b.framer = u.d.Framer(g.cfgLoad().Gateway.MaxFrameSize)
 	b.state = bindLoggingIn
 	b.openedAt, b.lastRecv, b.lastSend = l.now, l.now, l.now
-	l.binds = append(l.binds, b)
+	b.lb.binds = append(b.lb.binds, b)
 	if a := c.LocalAddr(); a != nil {
 		addr := a.String()
 		b.slot.localAddr.Store(&addr)
 	}
 	b.slot.setState(slotLoggingIn)
-	cfg := g.cfgLoad().Upstream
+	cfg := u.config()
 	seq := new(wireSeq) // once per login
-	g.putSeq(seq, l.sgipTime, b.nextSeq())
+	u.putSeq(seq, l.sgipTime, b.nextSeq())
 	// The configured mode (SMGP); where deliveries come on a connection of
 	// their own (SGIP), the bind carries MT only.
 	mode := cfg.LoginMode()
-	if g.d.SplitConnections() {
+	if u.d.SplitConnections() {
 		mode = codec.LoginSubmit
 	}
-	b.out.buf = g.d.AppendLogin(b.out.buf, seq[:g.seqLen], &codec.Login{Name: cfg.Login, Secret: cfg.Secret, Mode: mode, Time: l.wall})
+	b.out.buf = u.d.AppendLogin(b.out.buf, seq[:u.seqLen], &codec.Login{Name: cfg.Login, Secret: cfg.Secret, Mode: mode, Time: l.wall})
 	l.stats.packet(sideSMG, dirOut, codec.KindLogin)
 	b.out.mark()
 }
@@ -182,9 +184,9 @@ func (b *bind) badFrame(err error) {
 }
 
 func (b *bind) handle(frame []byte) {
-	l, g := b.l, b.up.g
+	l, u, g := b.l, b.up, b.up.g
 	v := &l.view
-	if err := g.d.ParseView(frame, v); err != nil {
+	if err := u.d.ParseView(frame, v); err != nil {
 		g.logRL(slog.LevelWarn, "upstream frame does not decode", "bind", b.id, "err", err)
 		if v.Kind == codec.KindUnknown {
 			// SMPP answers generic_nack; the other protocols nothing.
@@ -197,7 +199,7 @@ func (b *bind) handle(frame []byte) {
 		if v.Kind.IsResponse() {
 			return // nothing to answer; the SMG's own problem
 		}
-		b.out.buf = g.d.AppendResp(b.out.buf, v, g.resultOf(reason.Malformed))
+		b.out.buf = u.d.AppendResp(b.out.buf, v, g.resultOf(reason.Malformed))
 		b.out.mark()
 		return
 	}
@@ -208,7 +210,7 @@ func (b *bind) handle(frame []byte) {
 	case codec.KindSubmitResp, codec.KindOtherResp:
 		b.response(frame, v)
 	case codec.KindActiveTest:
-		b.out.buf = g.d.AppendResp(b.out.buf, v, 0)
+		b.out.buf = u.d.AppendResp(b.out.buf, v, 0)
 		l.stats.packet(sideSMG, dirOut, codec.KindActiveTestResp)
 		b.out.mark()
 	case codec.KindActiveTestResp:
@@ -217,9 +219,9 @@ func (b *bind) handle(frame []byte) {
 		if b.state != bindReady {
 			return
 		}
-		g.fromSMG(l, &b.out, frame, v)
+		g.deliver.fromSMG(u, l, &b.out, frame, v)
 	case codec.KindLogout:
-		b.out.buf = g.d.AppendResp(b.out.buf, v, 0)
+		b.out.buf = u.d.AppendResp(b.out.buf, v, 0)
 		b.out.mark()
 		b.close(CloseLogout)
 	case codec.KindLogoutResp:
@@ -241,7 +243,7 @@ func (b *bind) loginResp(v *codec.View) {
 		return
 	}
 	if v.Result != 0 {
-		g.log.Error("upstream refused the login", "bind", b.id, "result", v.Result, "login", g.cfgLoad().Upstream.Login)
+		g.log.Error("upstream refused the login", "bind", b.id, "result", v.Result, "login", b.up.config().Login)
 		b.close(CloseLoginFailed)
 		return
 	}
@@ -271,7 +273,7 @@ func (b *bind) loginResp(v *codec.View) {
 // the store writer's batch (about a millisecond), and the Submit_Resp is
 // then relayed at once.
 func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byte, kind pendingKind, sp *spConn, needReport bool, dests int, allow reason.Reason) {
-	l, g := b.l, b.up.g
+	l, u, g := b.l, b.up, b.up.g
 	p := b.claim()
 	p.kind, p.sp, p.needReport, p.sentAt, p.allow = kind, sp, needReport, l.now, allow
 	p.cmdKind, p.cmd = cmdKind, cmd
@@ -280,9 +282,9 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	}
 	p.dests = uint8(dests)
 	copy(p.spSeq[:], spSeq)
-	n := g.seqLen
+	n := u.seqLen
 	dst := &b.out.buf
-	if g.routeAtForward && kind == pendSubmit && needReport && sp != nil {
+	if u.routeAtForward && kind == pendSubmit && needReport && sp != nil {
 		origin, _ := authcache.MakeOrigin(spSeq)
 		if err := g.auth.PutRoute(p.gwSeq[:n], authcache.Route{SP: sp.acct.id, Origin: origin}); err != nil {
 			// Without a durable route its report could not be routed:
@@ -301,7 +303,7 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	}
 	start := len(*dst)
 	*dst = append(*dst, frame...)
-	copy((*dst)[start+g.seqOff:start+g.seqOff+n], p.gwSeq[:n])
+	copy((*dst)[start+u.seqOff:start+u.seqOff+n], p.gwSeq[:n])
 	if dst == &b.gated {
 		b.gatedSubs = append(b.gatedSubs, gatedSubmit{seq: p.gwSeq, end: len(b.gated)})
 	}
@@ -340,7 +342,7 @@ func (b *bind) sendGated() {
 			// The engine has stopped: nothing will be sent. The SPs were
 			// answered when their connections or the binds closed.
 			for i := range subs {
-				_ = g.auth.DeleteRoute(subs[i].seq[:g.seqLen])
+				_ = g.auth.DeleteRoute(subs[i].seq[:b.up.seqLen])
 			}
 		}
 	}
@@ -356,7 +358,7 @@ func (b *bind) sendGated() {
 // not sent. Runs on b's loop.
 func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 	g := b.up.g
-	n := g.seqLen
+	n := b.up.seqLen
 	if err != nil {
 		g.logRL(slog.LevelError, "report routes not written; Submits refused with store_unavailable", "submits", len(subs), "err", err)
 	}
@@ -386,7 +388,7 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		b.release(p)
 		if sp != nil {
 			sp.inflight.Add(-1)
-			sp.refuseNow(b.l, cmdKind, cmd, spSeq[:n], why)
+			sp.refuseNow(b.l, cmdKind, cmd, spSeq[:g.seqLen], why)
 		}
 	}
 }
@@ -405,7 +407,6 @@ func (b *bind) send(k codec.Kind, build func(dst []byte, seq wireSeq) []byte, do
 // busy from a full turn of the counter ago holds a request the SMG never
 // answered: it is failed now.
 func (b *bind) claim() *pending {
-	g := b.up.g
 	ctr := b.nextSeq()
 	p := &b.ring[ctr&b.mask]
 	if p.kind != 0 {
@@ -414,7 +415,7 @@ func (b *bind) claim() *pending {
 	if b.inflight == 0 {
 		b.lastAnswer = b.l.now // waiting starts now: an idle spell is no stall
 	}
-	g.putSeq(&p.gwSeq, b.l.sgipTime, ctr)
+	b.up.putSeq(&p.gwSeq, b.l.sgipTime, ctr)
 	b.inflight++
 	b.l.stats.inflight.Add(1)
 	b.lastSend = b.l.now
@@ -428,8 +429,8 @@ var (
 
 // response matches a response to its request and sends it back.
 func (b *bind) response(frame []byte, v *codec.View) {
-	l, g := b.l, b.up.g
-	n := g.seqLen
+	l, u, g := b.l, b.up, b.up.g
+	n := u.seqLen
 	p := &b.ring[counterOf(v.Sequence)&b.mask]
 	if p.kind == 0 || !bytes.Equal(p.gwSeq[:n], v.Sequence) {
 		g.counters.unknownResponses.Add(1)
@@ -462,16 +463,16 @@ func (b *bind) response(frame []byte, v *codec.View) {
 			}
 		}
 		switch {
-		case p.kind == pendSubmit && p.needReport && g.routeAtForward && v.Result != 0:
+		case p.kind == pendSubmit && p.needReport && u.routeAtForward && v.Result != 0:
 			// The SMG refused the Submit: no report will come for the
 			// route written when it was forwarded.
 			_ = g.auth.DeleteRoute(p.gwSeq[:n])
-		case p.kind == pendSubmit && p.needReport && !g.routeAtForward && v.Result == 0 && sp != nil:
+		case p.kind == pendSubmit && p.needReport && !u.routeAtForward && v.Result == 0 && sp != nil:
 			b.recordRoutes(v, p, sp)
 		}
 		if sp != nil {
 			sp.inflight.Add(-1)
-			sp.reply(l, frame, p.spSeq[:n], v.Kind, v.Result)
+			sp.reply(l, frame, p.spSeq[:g.seqLen], v.Kind, v.Result)
 		}
 	}
 	*p = pending{}
@@ -491,14 +492,14 @@ func (b *bind) recordRoutes(v *codec.View, p *pending, sp *spConn) {
 		dests = 1
 	}
 	for i := 0; i < dests; i++ {
-		b.keyBuf = g.d.AppendMsgIDAt(b.keyBuf[:0], v.MsgID, i)
+		b.keyBuf = b.up.d.AppendMsgIDAt(b.keyBuf[:0], v.MsgID, i)
 		_ = g.auth.PutRoute(b.keyBuf, authcache.Route{SP: sp.acct.id})
 	}
 }
 
 // fail answers a request that will get no response from the SMG: an SP's
-// Submit gets the retryable upstream_timeout result (SPEC §4: never
-// silence, never success).
+// Submit gets the retryable upstream_timeout result (docs/product.md §4:
+// never silence, never success).
 func (b *bind) fail(p *pending, err error) {
 	b.inflight--
 	b.l.stats.inflight.Add(-1)
@@ -526,8 +527,8 @@ func (b *bind) timedOut(p *pending) {
 // sweep checks the bind's timers: login timeout, response timeouts, and
 // its health (health.go). Every sweepEvery.
 func (b *bind) sweep() {
-	l, g := b.l, b.up.g
-	u := &g.cfgLoad().Upstream
+	l, up, g := b.l, b.up, b.up.g
+	u := up.config()
 	now := l.now
 	if b.state == bindLoggingIn && now-b.openedAt > int64(u.ConnectTimeout+u.ResponseTimeout) {
 		g.log.Warn("upstream login timed out", "bind", b.id)
@@ -553,7 +554,7 @@ func (b *bind) sweep() {
 			return
 		}
 	}
-	if !g.d.HasActiveTest() || b.leaving {
+	if !up.d.HasActiveTest() || b.leaving {
 		return
 	}
 	if b.probing {
@@ -570,7 +571,7 @@ func (b *bind) sweep() {
 	idle := now-max(b.lastRecv, b.lastSend) > int64(u.ActiveTestInterval)
 	if stalled || idle {
 		b.probing, b.probeStall, b.probeSentAt = true, stalled, now
-		b.send(codec.KindActiveTest, func(dst []byte, seq wireSeq) []byte { return g.d.AppendActiveTest(dst, seq[:g.seqLen]) }, nil)
+		b.send(codec.KindActiveTest, func(dst []byte, seq wireSeq) []byte { return up.d.AppendActiveTest(dst, seq[:up.seqLen]) }, nil)
 		l.stats.packet(sideSMG, dirOut, codec.KindActiveTest)
 	}
 }
@@ -619,7 +620,7 @@ func (b *bind) setReady(on bool) {
 	if !on {
 		d = -1
 	}
-	b.l.readyBinds.Add(d)
+	b.lb.ready.Add(d)
 	b.up.ready.Add(d)
 }
 
@@ -674,7 +675,7 @@ func (b *bind) onClose(err error) {
 	b.state = bindClosed
 	b.out.closed.Store(true)
 	b.failAll()
-	b.l.removeBind(b)
+	b.lb.remove(b)
 	b.l.flush()
 	b.up.lost(b, err)
 }
@@ -684,8 +685,8 @@ func (b *bind) goodbye() {
 	if b.state != bindReady {
 		return
 	}
-	g := b.up.g
-	b.send(codec.KindLogout, func(dst []byte, seq wireSeq) []byte { return g.d.AppendLogout(dst, seq[:g.seqLen]) }, nil)
+	u := b.up
+	b.send(codec.KindLogout, func(dst []byte, seq wireSeq) []byte { return u.d.AppendLogout(dst, seq[:u.seqLen]) }, nil)
 	b.l.stats.packet(sideSMG, dirOut, codec.KindLogout)
 	b.leaving = true
 }

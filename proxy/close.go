@@ -2,7 +2,7 @@ package proxy
 
 // CloseReason says why spsmg closed a connection. It is logged once with the
 // peer and is the `reason` label of spsmg_connections_closed_total
-// (nats-server's ClosedState, STYLE.md §1).
+// (as nats-server's ClosedState does).
 type CloseReason uint8
 
 const (

@@ -308,13 +308,13 @@ func (c *clusterNode) settle(q queued, it *cluster.Item) {
 			return
 		}
 		g.logRL(slog.LevelWarn, "cluster: delivery not queued; the SMG will send it again", "account", q.a.id, "err", it.Err)
-		q.ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+		q.ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 	case it.Full:
-		g.counters.outboxFull.Add(1)
-		q.ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+		g.deliver.counters.outboxFull.Add(1)
+		q.ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 	default:
 		c.enqueued.Add(1)
-		q.ak.send(g, nil, 0)
+		q.ak.send(nil, 0)
 		if it.Claimed {
 			q.d.sid = it.ID
 			c.push(q.a, q.d)
@@ -329,7 +329,7 @@ func (c *clusterNode) failPending() {
 	c.pending = nil
 	c.mu.Unlock()
 	for _, q := range rest {
-		q.ak.send(c.g, nil, c.g.resultOf(reason.UpstreamUnavailable))
+		q.ak.send(nil, c.g.resultOf(reason.UpstreamUnavailable))
 	}
 }
 
@@ -350,7 +350,7 @@ func deliveryPayload(d *delivery) []byte {
 // gets a connection to send it. Any goroutine.
 func (c *clusterNode) push(a *account, d *delivery) {
 	a.queue.mu.Lock()
-	d.key = c.g.outbox.next()
+	d.key = c.g.deliver.outbox.next()
 	a.queue.pushLocked(d)
 	a.queue.mu.Unlock()
 	a.queue.kick()
@@ -623,7 +623,7 @@ func (c *clusterNode) releaseAll(a *account) {
 	}
 	q.mu.Unlock()
 	for _, ak := range busy {
-		ak.send(c.g, nil, c.g.resultOf(reason.UpstreamUnavailable))
+		ak.send(nil, c.g.resultOf(reason.UpstreamUnavailable))
 	}
 	if len(back) == 0 {
 		return

@@ -8,19 +8,21 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/reason"
 )
 
 // Collector reads the gateway's counters at scrape time (node_exporter
-// style, STYLE.md §6): the hot path only bumps loop- or connection-local
+// style): the hot path only bumps loop- or connection-local
 // atomics, and this sums them. Every metric is documented in README.md
 // "Metrics".
 func (g *Gateway) Collector() prometheus.Collector { return &collector{g: g} }
 
 type collector struct{ g *Gateway }
 
+// d describes a gateway metric: metrics.Namespace, no subsystem, name.
 func d(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc("spsmg_"+name, help, labels, nil)
+	return metrics.NewDesc("", name, help, labels...)
 }
 
 var (
@@ -103,7 +105,7 @@ var (
 	descStoreSpaceLow = d("store_space_low",
 		"1 while the store is below store.min_free_space: MTs refused (store_unavailable), MO and reports left for the SMG to resend, /readyz not ready.")
 	descFailPolicy = d("fail_policy_total",
-		"Messages decided by the fail policy while the store was unavailable (SPEC §3.6).",
+		"Messages decided by the fail policy while the store was unavailable (docs/authorization.md §6).",
 		"policy")
 	descReportsSeen = d("reports_total",
 		"Status reports relayed to SPs (counted, not stored), by SP account and status (delivered, expired, deleted, undeliverable, accepted, unknown, rejected, waiting, failed).",
@@ -214,12 +216,22 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descBacklog, float64(a.queue.Len()), id)
 	}
 
-	gauge(descConnsOpen, float64(g.connCount.Load()))
+	gauge(descConnsOpen, float64(g.listeners.open.Load()))
 	for r := CloseReason(0); r < closeReasonCount; r++ {
 		counter(descClosed, float64(g.closes[r].Load()), r.String())
 	}
 	var byState [slotStateCount]int
-	for _, s := range g.up.slotList() {
+	var unhealthy [unhealthyReasonCount]uint64
+	window := 0 // of the logged-in binds, all upstreams
+	var slots []*bindSlot
+	for _, u := range g.upstreams {
+		slots = append(slots, u.slotList()...)
+		for r := range unhealthy {
+			unhealthy[r] += u.unhealthy[r].Load()
+		}
+		window += u.Ready() * u.config().Window
+	}
+	for _, s := range slots {
 		st := s.getState()
 		byState[st]++
 		id, loop := strconv.Itoa(s.id), strconv.Itoa(s.loop)
@@ -239,23 +251,22 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descBinds, float64(byState[slotDialing]+byState[slotLoggingIn]), "connecting")
 	gauge(descBinds, float64(byState[slotUnhealthy]), "unhealthy")
 	for r := unhealthyReason(0); r < unhealthyReasonCount; r++ {
-		counter(descBindUnhealthy, float64(g.up.unhealthy[r].Load()), r.String())
+		counter(descBindUnhealthy, float64(unhealthy[r]), r.String())
 	}
-	ready := g.up.Ready()
 	gauge(descInflight, float64(inflight))
-	gauge(descWindow, float64(ready*g.cfgLoad().Upstream.Window))
+	gauge(descWindow, float64(window))
 	for s := codec.LoginStatus(1); s < codec.LoginStatusCount; s++ {
 		counter(descLoginFailures, float64(g.counters.loginFailures[s].Load()), s.String())
 	}
-	counter(descEvents, float64(g.counters.unroutableMO.Load()), "unroutable_mo")
-	counter(descEvents, float64(g.counters.unroutableReports.Load()), "unroutable_report")
-	counter(descEvents, float64(g.counters.confirmations.Load()), "confirmation")
+	counter(descEvents, float64(g.deliver.counters.unroutableMO.Load()), "unroutable_mo")
+	counter(descEvents, float64(g.deliver.counters.unroutableReports.Load()), "unroutable_report")
+	counter(descEvents, float64(g.deliver.counters.confirmations.Load()), "confirmation")
 	counter(descEvents, float64(g.counters.unknownResponses.Load()), "unknown_response")
-	counter(descEvents, float64(g.counters.outboxFull.Load()), "outbox_full")
-	counter(descEvents, float64(g.counters.routeLookupsBusy.Load()), "route_lookup_busy")
+	counter(descEvents, float64(g.deliver.counters.outboxFull.Load()), "outbox_full")
+	counter(descEvents, float64(g.deliver.counters.routeLookupsBusy.Load()), "route_lookup_busy")
 	counter(descEvents, float64(g.counters.deferBusy.Load()), "cluster_decisions_busy")
-	counter(descEvents, float64(g.counters.reportsBySPNumber.Load()), "report_routed_by_sp_number")
-	counter(descEvents, float64(g.counters.storeSpaceLow.Load()), "store_space_low")
+	counter(descEvents, float64(g.deliver.counters.reportsBySPNumber.Load()), "report_routed_by_sp_number")
+	counter(descEvents, float64(g.deliver.counters.storeSpaceLow.Load()), "store_space_low")
 
 	// The authorization store.
 	s := g.auth.Stats()

@@ -98,11 +98,14 @@ func (s *spConn) decided(l *loop, f []byte, kind codec.Kind, cmd uint32, spSeq w
 		s.refuseNow(l, kind, cmd, spSeq[:n], reason.UpstreamUnavailable)
 		return
 	}
-	if b := l.pickBind(); b != nil {
+	u := g.upstreamOf(s.acct)
+	if b := u.pick(l); b != nil {
 		b.forward(f, kind, cmd, spSeq[:n], pendSubmit, s, needReport, dests, d.Reason)
 		return
 	}
-	if !g.forwardOwned(l, f, kind, cmd, spSeq, needReport, dests, s, d.Reason) {
+	// The decision took a while: hand over even when this loop's binds
+	// are only full, rather than refuse a Submit that has spent its LinkID.
+	if to := u.handOverTarget(l); to == nil || !u.handOver(to, s, f, kind, cmd, spSeq, needReport, dests, d.Reason) {
 		s.refuseNow(l, kind, cmd, spSeq[:n], reason.UpstreamUnavailable)
 	}
 }
@@ -115,64 +118,32 @@ func (g *Gateway) moDeferred(l *loop, frame []byte, ak *ack) {
 	case g.deferSlots <- struct{}{}:
 	default:
 		g.counters.deferBusy.Add(1)
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	f := clone(frame)
 	go func() {
 		defer func() { <-g.deferSlots }()
 		var v codec.View
-		if err := g.d.ParseView(f, &v); err != nil {
-			ak.send(g, nil, g.resultOf(reason.Malformed))
+		if err := ak.up.d.ParseView(f, &v); err != nil {
+			ak.send(nil, g.resultOf(reason.Malformed))
 			return
 		}
 		t := g.accounts.Load()
-		mo := g.moOf(t, &v)
+		mo := g.deliver.moOf(t, &v)
 		ctx, cancel := context.WithTimeout(g.ctx, g.deferTimeout)
 		act := g.auth.OnMODeferred(ctx, &mo)
 		cancel()
 		task := func(context.Context) error {
 			l.tick()
-			g.moAct(l, t, f, &v, &act, ak)
+			g.deliver.moAct(l, t, f, &v, &act, ak)
 			l.flush()
 			return nil
 		}
 		if l.el.Execute(context.Background(), gnet.RunnableFunc(task)) != nil {
-			ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+			ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 		}
 	}()
-}
-
-// forwardOwned hands a Submit whose frame spsmg owns to a bind on another
-// loop (forwardElsewhere, without the copy). Runs on loop from.
-func (g *Gateway) forwardOwned(from *loop, f []byte, kind codec.Kind, cmd uint32, spSeq wireSeq, needReport bool, dests int, s *spConn, allow reason.Reason) bool {
-	var target *loop
-	for _, l := range g.loopList() {
-		if l != from && l.readyBinds.Load() > 0 {
-			target = l
-			break
-		}
-	}
-	if target == nil {
-		return false
-	}
-	s.inflight.Add(1)
-	err := target.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		target.tick()
-		s.inflight.Add(-1)
-		if b := target.pickBind(); b != nil {
-			b.forward(f, kind, cmd, spSeq[:g.seqLen], pendSubmit, s, needReport, dests, allow)
-		} else {
-			s.refuseLater(target, &pending{kind: pendSubmit, cmdKind: kind, cmd: cmd, spSeq: spSeq}, reason.UpstreamUnavailable)
-		}
-		target.flush()
-		return nil
-	}))
-	if err != nil {
-		s.inflight.Add(-1)
-		return false
-	}
-	return true
 }
 
 // deferTimeoutDefault bounds a deferred decision when Options.DeferTimeout

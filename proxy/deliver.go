@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/spsmg/spsmg/authcache"
@@ -16,13 +19,51 @@ import (
 	"github.com/spsmg/spsmg/reason"
 )
 
+// deliverer is the gateway's delivery of what the SMGs send for SPs — MO,
+// status reports, user reports: routing each to its account (fromSMG), the
+// outbox that keeps it until the SP answers (enqueue), the bounded disk
+// route lookups, and the counts of what could not be delivered. The
+// sending itself is the SP connection's (spConn.sendDelivery, drain).
+//
+// Goroutines: fromSMG and what it calls on the loop the frame came on;
+// reportFromDisk's lookups on goroutines of their own, at most
+// maxRouteLookups; the counters from any goroutine.
+type deliverer struct {
+	g            *Gateway
+	outbox       *outbox       // deliveries until the SP answers (one node; several keep them in the cluster)
+	routeLookups chan struct{} // semaphore of the disk route lookups in flight
+	counters     deliveryCounters
+}
+
+// deliveryCounters are what the SMGs sent that was not delivered, or not
+// at once.
+type deliveryCounters struct {
+	unroutableMO      atomic.Uint64
+	unroutableReports atomic.Uint64
+	confirmations     atomic.Uint64 // Noti_SP made from a Y reply
+	outboxFull        atomic.Uint64
+	storeSpaceLow     atomic.Uint64 // deliveries the SMG must resend: the store is below its free-space reserve
+	routeLookupsBusy  atomic.Uint64
+	reportsBySPNumber atomic.Uint64
+}
+
+// maxRouteLookups bounds the goroutines reading routes from disk for
+// reports whose route has left memory.
+const maxRouteLookups = 64
+
+func newDeliverer(g *Gateway, auth *authcache.Engine) *deliverer {
+	dv := &deliverer{g: g, routeLookups: make(chan struct{}, maxRouteLookups)}
+	dv.outbox = newOutbox(g, auth)
+	return dv
+}
+
 // delivery is one MO, status report or user report on its way to an SP.
 //
 //	SMG ─Deliver/Report─▶ fromSMG ─▶ enqueue ─┬─▶ spConn.sendDelivery ─▶ SP   (SP online, no backlog)
 //	                                          └─▶ outbox (Badger) ─▶ queue ─▶ drain on login
 //
 // The SMG gets its acknowledgement (ack) once the delivery is written to
-// an SP connection or persisted (SPEC §4); a delivery written but not
+// an SP connection or persisted (docs/product.md §4); a delivery written but not
 // answered by the SP is persisted when that connection closes, so nothing
 // acknowledged is lost short of a crash between the write and the SP's
 // answer.
@@ -49,7 +90,8 @@ type delivery struct {
 // request's identity, kept so the response can be built later with the
 // result that applies then.
 type ack struct {
-	out   *output // the SMG connection it came on
+	up    *upstream // the SMG it came from: its Dialect writes the response
+	out   *output   // the SMG connection it came on
 	kind  codec.Kind
 	cmd   uint32
 	seq   wireSeq
@@ -57,8 +99,8 @@ type ack struct {
 	idLen uint8
 }
 
-func (g *Gateway) newAck(out *output, v *codec.View) *ack {
-	a := &ack{out: out, kind: v.Kind, cmd: v.Command, idLen: uint8(len(v.MsgID))}
+func newAck(up *upstream, out *output, v *codec.View) *ack {
+	a := &ack{up: up, out: out, kind: v.Kind, cmd: v.Command, idLen: uint8(len(v.MsgID))}
 	copy(a.seq[:], v.Sequence)
 	copy(a.msgID[:], v.MsgID)
 	return a
@@ -66,17 +108,18 @@ func (g *Gateway) newAck(out *output, v *codec.View) *ack {
 
 // send writes the acknowledgement with result from loop l, or from any
 // goroutine when l is nil or another loop.
-func (a *ack) send(g *Gateway, l *loop, result uint32) {
+func (a *ack) send(l *loop, result uint32) {
 	if a == nil || a.out.closed.Load() {
 		return
 	}
-	v := codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:g.seqLen], MsgID: a.msgID[:a.idLen]}
+	u := a.up
+	v := codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:u.seqLen], MsgID: a.msgID[:a.idLen]}
 	if l != nil && a.out.loop == l {
-		a.out.buf = g.d.AppendResp(a.out.buf, &v, result)
+		a.out.buf = u.d.AppendResp(a.out.buf, &v, result)
 		a.out.mark()
 		return
 	}
-	_ = a.out.conn.AsyncWrite(g.d.AppendResp(nil, &v, result), nil)
+	_ = a.out.conn.AsyncWrite(u.d.AppendResp(nil, &v, result), nil)
 }
 
 // deliveryQueue holds an account's deliveries that wait for an SP
@@ -144,18 +187,20 @@ func (q *deliveryQueue) pushFront(ds []*delivery) {
 	q.mu.Unlock()
 }
 
-// fromSMG routes an MO, report or user report the SMG sent on src (a bind,
-// or SGIP's inbound connection). Runs on loop l; frame is borrowed.
+// fromSMG routes an MO, report or user report that upstream up's SMG sent
+// on src (a bind, or SGIP's inbound connection). Runs on loop l; frame is
+// borrowed.
 //
 // While the store is below its free-space reserve nothing from the SMG is
 // acknowledged or acted on: it gets the busy result (as for a full outbox)
 // and sends it again later, when the outbox can be written. A Y reply or
 // an unsubscription is then decided when it comes back, not lost.
-func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
-	ak := g.newAck(src, v)
+func (dv *deliverer) fromSMG(up *upstream, l *loop, src *output, frame []byte, v *codec.View) {
+	g := dv.g
+	ak := newAck(up, src, v)
 	if !g.auth.Writable() {
-		g.counters.storeSpaceLow.Add(1)
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		dv.counters.storeSpaceLow.Add(1)
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	t := g.accounts.Load()
@@ -164,41 +209,46 @@ func (g *Gateway) fromSMG(l *loop, src *output, frame []byte, v *codec.View) {
 		idOff, idLen := offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID)
 		st := reportStatusOf(v)
 		if r, ok := g.auth.Route(v.ReportMsgID); ok {
-			g.report(l, t, r, frame, v.Kind, idOff, idLen, st, ak)
+			dv.report(l, t, r, frame, v.Kind, idOff, idLen, st, ak)
 			return
 		}
-		g.reportFromDisk(frame, v.Kind, idOff, idLen, v.SPNumber, st, ak)
+		dv.reportFromDisk(frame, v.Kind, idOff, idLen, v.SPNumber, st, ak)
 	case v.Kind == codec.KindUserRpt:
 		a := t.route(v.SPNumber)
 		if a == nil {
-			g.counters.unroutableMO.Add(1)
-			ak.send(g, l, 0)
+			dv.counters.unroutableMO.Add(1)
+			ak.send(l, 0)
 			return
 		}
-		g.enqueue(l, a, &delivery{kind: v.Kind, frame: clone(frame)}, ak)
+		dv.enqueue(l, a, &delivery{kind: v.Kind, frame: clone(frame)}, ak)
 	default:
-		g.mo(l, t, frame, v, ak)
+		dv.mo(l, t, frame, v, ak)
 	}
 }
 
 // report delivers a status report to the SP its route names and counts it
 // by status. idOff and idLen place the message identity in frame. Runs on
 // loop l, or on a lookup goroutine with l nil.
-func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff, idLen int, st reportStatus, ak *ack) {
+func (dv *deliverer) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff, idLen int, st reportStatus, ak *ack) {
+	g := dv.g
 	a := t.byID[r.SP]
 	if a == nil {
-		g.unroutableReport(l, frame[idOff:idOff+idLen], "its route names account "+strconv.Quote(r.SP)+", which is not configured", ak)
+		dv.unroutableReport(l, frame[idOff:idOff+idLen], "its route names account "+strconv.Quote(r.SP)+", which is not configured", ak)
 		return
 	}
 	g.auth.ReportSeen(r.SP)
 	a.reports[st].Add(1)
+	if external(a.cfg.Load().Protocol) {
+		g.reportToIngress(l, a, r, frame, ak)
+		return
+	}
 	f := clone(frame)
 	if n := r.Origin.Len(); n > 0 && idOff+n <= len(f) {
 		// SGIP: the report names the sequence spsmg gave the Submit;
 		// restore the SP's own.
 		copy(f[idOff:], r.Origin.Bytes())
 	}
-	g.enqueue(l, a, &delivery{kind: kind, frame: f}, ak)
+	dv.enqueue(l, a, &delivery{kind: kind, frame: f}, ak)
 }
 
 // unroutableReport acknowledges a status report that no SP can be found
@@ -213,22 +263,24 @@ func (g *Gateway) report(l *loop, t *accountTable, r authcache.Route, frame []by
 // same connection. Reports spsmg could route are never acknowledged before
 // they are in the outbox; a failed route lookup is answered with the
 // retryable result instead (reportFromDisk).
-func (g *Gateway) unroutableReport(l *loop, msgID []byte, why string, ak *ack) {
-	g.counters.unroutableReports.Add(1)
+func (dv *deliverer) unroutableReport(l *loop, msgID []byte, why string, ak *ack) {
+	g := dv.g
+	dv.counters.unroutableReports.Add(1)
 	g.logRL(slog.LevelWarn, "status report unroutable; acknowledged to the SMG and dropped", "msgid", hex.EncodeToString(msgID), "reason", why)
-	ak.send(g, l, 0)
+	ak.send(l, 0)
 }
 
 // reportFromDisk looks a route up in the store when it has left memory
 // (authorization.route_cache_ttl, authorization.route_cache_bytes): off the
 // loop, on a bounded number of goroutines. When they are all busy the SMG is
 // told to resend later.
-func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, st reportStatus, ak *ack) {
+func (dv *deliverer) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, st reportStatus, ak *ack) {
+	g := dv.g
 	select {
-	case g.routeLookups <- struct{}{}:
+	case dv.routeLookups <- struct{}{}:
 	default:
-		g.counters.routeLookupsBusy.Add(1)
-		ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+		dv.counters.routeLookupsBusy.Add(1)
+		ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	f := clone(frame)
@@ -237,12 +289,12 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 		spn = string(spNumber)
 	}
 	go func() {
-		defer func() { <-g.routeLookups }()
+		defer func() { <-dv.routeLookups }()
 		id := f[idOff : idOff+idLen]
 		r, ok, err := g.auth.LookupRoute(id)
 		if err != nil {
 			g.logRL(slog.LevelError, "route lookup failed; the SMG will resend the report", "msgid", hex.EncodeToString(id), "err", err)
-			ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+			ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 			return
 		}
 		t := g.accounts.Load()
@@ -259,13 +311,13 @@ func (g *Gateway) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int
 				if spn != "" {
 					why = "no route, and its SP number " + strconv.Quote(spn) + " is no account's access number"
 				}
-				g.unroutableReport(nil, id, why, ak)
+				dv.unroutableReport(nil, id, why, ak)
 				return
 			}
 			r = authcache.Route{SP: a.id}
-			g.counters.reportsBySPNumber.Add(1)
+			dv.counters.reportsBySPNumber.Add(1)
 		}
-		g.report(nil, t, r, f, kind, idOff, idLen, st, ak)
+		dv.report(nil, t, r, f, kind, idOff, idLen, st, ak)
 	}()
 }
 
@@ -279,19 +331,21 @@ func offsetIn(frame, sub []byte) int {
 }
 
 // mo handles a user's MO: LinkID, confirmation replies, unsubscription
-// (SPEC §3.1, §3.3b, §3.3e), then delivery.
-func (g *Gateway) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *ack) {
-	mo := g.moOf(t, v)
+// (docs/authorization.md §1, §3b, §3e), then delivery.
+func (dv *deliverer) mo(l *loop, t *accountTable, frame []byte, v *codec.View, ak *ack) {
+	g := dv.g
+	mo := dv.moOf(t, v)
 	act := g.auth.OnMO(&mo)
 	if act.Deferred { // a confirmation reply, decided in the cluster (deferred.go)
 		g.moDeferred(l, frame, ak)
 		return
 	}
-	g.moAct(l, t, frame, v, &act, ak)
+	dv.moAct(l, t, frame, v, &act, ak)
 }
 
 // moOf is the authorization view of an MO.
-func (g *Gateway) moOf(t *accountTable, v *codec.View) authcache.MO {
+func (dv *deliverer) moOf(t *accountTable, v *codec.View) authcache.MO {
+	g := dv.g
 	a := t.route(v.SPNumber)
 	spID := ""
 	if a != nil {
@@ -310,40 +364,66 @@ func (g *Gateway) moOf(t *accountTable, v *codec.View) authcache.MO {
 
 // moAct does what the engine decided for an MO: the Noti_SP of a Y, the
 // acknowledgement of a consumed reply, the delivery. Runs on loop l.
-func (g *Gateway) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, act *authcache.MOAction, ak *ack) {
+func (dv *deliverer) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, act *authcache.MOAction, ak *ack) {
+	g := dv.g
 	if act.Unavailable { // the cluster could not take the reply: the SMG resends
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	a := t.route(v.SPNumber)
 	if n := act.NotiSP; n != nil {
-		g.counters.confirmations.Add(1)
+		dv.counters.confirmations.Add(1)
 		if target := t.byID[n.SP]; target != nil {
 			coding, content := encodeText(n.Text)
-			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, g.nextMsgID()), User: g.d.UserNumber(n.User),
+			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, dv.nextMsgID()), User: g.d.UserNumber(n.User),
 				SPNumber: n.SPNumber, ServiceCode: n.ServiceCode, LinkID: n.LinkID, Coding: coding, Content: content,
 				RecvTime: l.wall.Format("20060102150405")}
 			var seq wireSeq // set per send
-			g.enqueue(l, target, &delivery{kind: codec.KindDeliver, frame: g.d.AppendDeliver(nil, seq[:g.seqLen], &msg), mo: true}, nil)
+			dv.enqueue(l, target, &delivery{kind: codec.KindDeliver, frame: g.d.AppendDeliver(nil, seq[:g.seqLen], &msg), mo: true}, nil)
 		}
 	}
 	if !act.Forward {
-		ak.send(g, l, 0) // a Y/N reply is consumed, never forwarded as an MO
+		ak.send(l, 0) // a Y/N reply is consumed, never forwarded as an MO
 		return
 	}
 	if a == nil {
-		g.counters.unroutableMO.Add(1)
-		ak.send(g, l, 0)
+		dv.counters.unroutableMO.Add(1)
+		ak.send(l, 0)
 		return
 	}
-	f := frame
+	// frame is borrowed (gnet's read buffer, or a copy the caller keeps):
+	// the LinkID is written into spsmg's own copy, never into it.
+	f := clone(frame)
 	if act.LinkID != "" && act.LinkID != string(v.LinkID()) {
-		f = g.d.SetLinkID(frame, v, act.LinkID)
+		f = ak.up.setLinkID(f, act.LinkID)
 	}
-	if &f[0] == &frame[0] {
-		f = clone(f)
+	dv.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: f, mo: true}, ak)
+}
+
+// msgIDCounter numbers the Delivers spsmg builds itself (nextMsgID).
+var msgIDCounter atomic.Uint32
+
+// nextMsgID makes the id of a Deliver spsmg builds itself (Noti_SP), in
+// the CMPP Msg_Id layout (docs/protocols/cmpp.md §11) with the configured gateway code.
+func (dv *deliverer) nextMsgID() uint64 {
+	t := time.Now()
+	var gw uint64
+	fmt.Sscan(dv.g.cfgLoad().Node.GatewayCode, &gw)
+	seq := uint64(msgIDCounter.Add(1)) & 0xffff
+	return uint64(t.Month())<<60 | uint64(t.Day())<<55 | uint64(t.Hour())<<50 | uint64(t.Minute())<<44 |
+		uint64(t.Second())<<38 | (gw&0x3fffff)<<16 | seq
+}
+
+// setLinkID writes linkID into f, spsmg's own copy of an MO frame from this
+// upstream, and returns the frame (a new one when the protocol appends the
+// field: SMGP's TLV). f is parsed again so that the Dialect writes through
+// a View of f itself.
+func (u *upstream) setLinkID(f []byte, linkID string) []byte {
+	v := new(codec.View)
+	if err := u.d.ParseView(f, v); err != nil {
+		return f // a copy of a frame that parsed a moment ago: cannot happen
 	}
-	g.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: f, mo: true}, ak)
+	return u.d.SetLinkID(f, v, linkID)
 }
 
 // keywordText decodes a short MO for keyword matching (Y, N, TD…, 0000).
@@ -363,16 +443,17 @@ func keywordText(v *codec.View) string {
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
 
 // enqueue delivers d to account a. Every delivery is written to the
-// outbox first and the SMG acknowledged once that write is durable (SPEC
-// §4): a kill -9 then loses nothing the SMG saw acknowledged. Sending does
+// outbox first and the SMG acknowledged once that write is durable
+// (docs/product.md §4): a kill -9 then loses nothing the SMG saw acknowledged. Sending does
 // not wait for the write: a receiver on this loop takes d at once, one on
 // another loop is woken. Runs on loop l.
-func (g *Gateway) enqueue(l *loop, a *account, d *delivery, ak *ack) {
+func (dv *deliverer) enqueue(l *loop, a *account, d *delivery, ak *ack) {
+	g := dv.g
 	if g.cl != nil { // several nodes: the account's queue in the cluster
 		g.cl.add(a, d, ak)
 		return
 	}
-	if !g.persistAndQueue(l, a, d, ak) {
+	if !dv.persistAndQueue(l, a, d, ak) {
 		return
 	}
 	if r := a.pickReceiver(l, g.cfgLoad().Gateway.DeliverWindow); r != nil && r.l == l {
@@ -388,31 +469,32 @@ func (g *Gateway) enqueue(l *loop, a *account, d *delivery, ak *ack) {
 // stays bounded (gateway.outbox_limit per SP). So does a store below its
 // free-space reserve (a report whose route was looked up on disk meanwhile);
 // a delivery spsmg made itself (ak nil: a Noti_SP) is kept in memory.
-func (g *Gateway) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) bool {
+func (dv *deliverer) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) bool {
+	g := dv.g
 	if ak != nil && !g.auth.Writable() {
-		g.counters.storeSpaceLow.Add(1)
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		dv.counters.storeSpaceLow.Add(1)
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return false
 	}
 	q := a.queue
 	q.mu.Lock()
 	if q.lenLocked() >= g.cfgLoad().Gateway.OutboxLimit {
 		q.mu.Unlock()
-		g.counters.outboxFull.Add(1)
-		ak.send(g, l, g.resultOf(reason.UpstreamUnavailable))
+		dv.counters.outboxFull.Add(1)
+		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
 		return false
 	}
-	d.key = g.outbox.next()
+	d.key = dv.outbox.next()
 	d.persisted = true
 	q.pushLocked(d)
 	q.mu.Unlock()
-	g.outbox.put(a, d, func(err error) {
+	dv.outbox.put(a, d, func(err error) {
 		if err != nil {
 			g.log.Error("outbox write failed; the SMG will resend", "account", a.id, "err", err)
-			ak.send(g, nil, g.resultOf(reason.UpstreamUnavailable))
+			ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
 			return
 		}
-		ak.send(g, nil, 0)
+		ak.send(nil, 0)
 	})
 	return true
 }
@@ -488,11 +570,11 @@ func (s *spConn) deliveryAnswered(v *codec.View) {
 	s.delivering.Add(-1)
 	switch {
 	case d.persisted:
-		s.g.outbox.remove(s.acct, d)
+		s.g.deliver.outbox.remove(s.acct, d)
 	case d.sid != "":
 		s.g.cl.ack(s.acct.id, d.sid)
 	case d.holdAck != nil:
-		d.holdAck.send(s.g, s.l, 0)
+		d.holdAck.send(s.l, 0)
 	}
 	s.drain()
 }
@@ -566,7 +648,7 @@ func (s *spConn) requeue(ctrs []uint32) {
 	for _, d := range ds {
 		if !d.persisted && s.g.cl == nil {
 			d.persisted = true
-			s.g.outbox.put(s.acct, d, nil)
+			s.g.deliver.outbox.put(s.acct, d, nil)
 		}
 	}
 	s.acct.queue.pushFront(ds)

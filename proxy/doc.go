@@ -13,17 +13,17 @@
 // (config upstream.binds_per_loop), so the MT path is synchronous and
 // lock-free: one View, one authcache.MT and one output buffer per peer are
 // reused for every frame, and every peer touched during one OnTraffic gets
-// exactly one Write at its end (notes/stack.md: 7× faster than a Write per
+// exactly one Write at its end (docs/performance-notes.md §1: 7× faster than a Write per
 // frame). A loop without a logged-in bind hands the Submit to another
 // loop's bind (copy + Execute), and the response comes back by AsyncWrite.
 //
-// SGIP is one-way per connection (sgip12.md §2): SPs bind type 1 for MT;
+// SGIP is one-way per connection (docs/protocols/sgip12.md §2): SPs bind type 1 for MT;
 // the SMG binds type 2 to spsmg's inbound listener for MO and reports; and
 // spsmg binds type 2 to each SGIP SP's own receiver. CMPP and SMGP carry
 // everything on the one connection.
 //
 // MO and reports are acknowledged to the SMG only once they are written to
-// an SP connection or persisted in the outbox (SPEC §4); an offline SP gets
+// an SP connection or persisted in the outbox (docs/product.md §4); an offline SP gets
 // them in order when it logs in again.
 //
 // Goroutines: every method whose name does not say otherwise runs on the

@@ -167,7 +167,7 @@ func TestReloadRotatesCredentialsWithoutDroppingConnections(t *testing.T) {
 	c2.Close()
 }
 
-// TestWebSubscriptionByMO walks seeds/000 §1.2 steps 8–20 on the wire:
+// TestWebSubscriptionByMO walks docs/authorization.md §3 steps 8–20 on the wire:
 // the user's Y reaches spsmg addressed to portal+ID, the SP gets a Noti_SP
 // MO with a LinkID, its DZTZ notice records the subscription, and plain
 // MTs pass from then on; N records nothing.

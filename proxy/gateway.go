@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -17,26 +16,8 @@ import (
 	"github.com/spsmg/spsmg/cluster"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
 )
-
-// defaultMaxConnections leaves room under the process's file-descriptor
-// limit for the upstream binds, SGIP receivers, Badger's files and the HTTP
-// server: a quarter of the limit, at least 256.
-func defaultMaxConnections() int64 {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == 0 {
-		return 1000
-	}
-	reserve := max(rl.Cur/4, 256)
-	if rl.Cur <= reserve {
-		return int64(rl.Cur / 2)
-	}
-	return int64(rl.Cur - reserve)
-}
-
-// maxRouteLookups bounds the goroutines reading routes from disk for
-// reports whose route has left memory.
-const maxRouteLookups = 64
 
 // ErrServerClosed is returned by ListenAndServe after Shutdown, like
 // net/http's: one comparison tells a clean stop from a failure.
@@ -55,51 +36,49 @@ type Gateway struct {
 	cfg      atomic.Pointer[config.Config]
 	results  atomic.Pointer[codec.ResultTable]
 	accounts atomic.Pointer[accountTable]
-	// admission: the accept-time rules (admission.go), swapped on reload.
-	admission atomic.Pointer[admission]
-	// d is the upstream's Dialect, which every SP speaks too; seqOff and
-	// seqLen are its sequence layout, read on every forwarded frame.
+	// d is the SPs' Dialect (config refuses a listener whose protocol is
+	// not the upstream's: frames are forwarded untranslated); seqOff and
+	// seqLen are its sequence layout, read on every frame an SP is sent.
 	d              codec.Dialect
 	seqOff, seqLen int
-	auth           *authcache.Engine
+	// upstreams are the SMGs spsmg forwards to, each with its Dialect,
+	// configuration and bind pool (upstream.go); one today, from
+	// config upstream:. Set in New, never changed.
+	upstreams []*upstream
+	bindIDs   atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
+	auth      *authcache.Engine
 	// cl: several nodes on one cluster (cluster.go); nil for one node.
 	cl        *clusterNode
 	nodeShare atomic.Int32 // nodes alive at the last heartbeat (limits while the cluster is unreachable)
-	outbox    *outbox
-	log       *slog.Logger
-	start     time.Time
-	lockout   *lockout
-	ctx       context.Context // ends at Shutdown
-	cancel    context.CancelFunc
+	// deliver is the delivery of MO and reports to SPs, with the outbox
+	// (deliver.go).
+	deliver *deliverer
+	log     *slog.Logger
+	start   time.Time
+	lockout *lockout
+	ctx     context.Context // ends at Shutdown
+	cancel  context.CancelFunc
 
 	numLoops int
 	node     uint32 // SGIP node id of spsmg's own sequences (a restart applies a change)
-	// routeAtForward: a Submit that asks for a report gets its report
-	// route before it is sent, and is sent once the route is durable (see
-	// bind.forward). Only SGIP needs it: its report names the sequence
-	// spsmg gave the Submit, which nothing but the route maps back to the
-	// SP's, and that sequence is known before the Submit leaves. CMPP and
-	// SMGP reports name the SMG's message id, known only from the
-	// Submit_Resp; one whose route was lost in a crash is routed by its SP
-	// number instead.
-	routeAtForward bool
-	maxConns       int64       // accepted connections at most (gateway.max_connections)
-	acceptors      []*acceptor // spsmg's listening sockets (acceptor.go)
+	// listeners is the accepting: listening sockets, admission at
+	// accept, connection counts (acceptor.go).
+	listeners listeners
 
-	mu       sync.Mutex
-	eng      gnet.Engine
-	loops    []*loop
-	loopByEL map[gnet.EventLoop]*loop
-	booted   chan struct{}
-	stopped  chan struct{}
-
-	up *upstream
+	mu  sync.Mutex // guards eng and the publishing of loops
+	eng gnet.Engine
+	// loops are the event loops, in the order they were first seen. The
+	// list is fixed at boot (boot finds every loop before the acceptors
+	// start) and read without a lock or a copy (loopList): a loop seen for
+	// the first time publishes a new slice, which happens once per loop.
+	loops   atomic.Pointer[[]*loop]
+	booted  chan struct{}
+	stopped chan struct{}
 
 	// suspMu guards suspended and serialises Suspend/Resume (admin.go).
 	suspMu    sync.Mutex
 	suspended suspensions
 
-	routeLookups chan struct{} // semaphore of the disk route lookups in flight
 	deferSlots   chan struct{} // semaphore of the decisions waiting for the cluster (deferred.go)
 	deferTimeout time.Duration
 
@@ -108,26 +87,18 @@ type Gateway struct {
 	bootStarted atomic.Bool
 	draining    atomic.Bool
 	shutdown    atomic.Bool
-	connCount   atomic.Int64
-	connSeq     atomic.Uint64  // numbers SP-facing connections (spConn.id)
-	prelogin    preloginCounts // accepted, not logged in yet, per source
+	connSeq     atomic.Uint64 // numbers SP-facing connections (spConn.id)
 	closes      [closeReasonCount]atomic.Uint64
 	counters    gatewayCounters
 	logLimit    logLimiter
+	ingress     ingressHooks // servers beside the gateway: their reports (ingress.go)
 }
 
 // gatewayCounters are events outside the per-loop hot path.
 type gatewayCounters struct {
-	unroutableMO      atomic.Uint64
-	unroutableReports atomic.Uint64
-	confirmations     atomic.Uint64
-	unknownResponses  atomic.Uint64
-	outboxFull        atomic.Uint64
-	storeSpaceLow     atomic.Uint64 // deliveries the SMG must resend: the store is below its free-space reserve
-	routeLookupsBusy  atomic.Uint64
-	deferBusy         atomic.Uint64
-	reportsBySPNumber atomic.Uint64
-	loginFailures     [codec.LoginStatusCount]atomic.Uint64
+	unknownResponses atomic.Uint64
+	deferBusy        atomic.Uint64
+	loginFailures    [codec.LoginStatusCount]atomic.Uint64
 }
 
 // Options are the Gateway's collaborators.
@@ -165,19 +136,17 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		log = slog.Default()
 	}
 	g := &Gateway{
-		d:        d,
-		seqOff:   d.Seq().Offset,
-		seqLen:   d.Seq().Len,
-		auth:     opts.Auth,
-		log:      log,
-		start:    time.Now(),
-		loopByEL: make(map[gnet.EventLoop]*loop),
-		booted:   make(chan struct{}),
-		stopped:  make(chan struct{}),
+		d:       d,
+		seqOff:  d.Seq().Offset,
+		seqLen:  d.Seq().Len,
+		auth:    opts.Auth,
+		log:     log,
+		start:   time.Now(),
+		booted:  make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	g.logLimit.now = opts.LogClock
 	g.ctx, g.cancel = context.WithCancel(context.Background())
-	g.routeLookups = make(chan struct{}, maxRouteLookups)
 	g.deferSlots = make(chan struct{}, maxDeferred)
 	g.deferTimeout = opts.DeferTimeout
 	if g.deferTimeout <= 0 {
@@ -185,12 +154,13 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g.lockout = newLockout()
 	g.node = cfg.Node.SGIPNodeID
-	g.maxConns = int64(cfg.Gateway.MaxConnections)
-	if g.maxConns <= 0 {
-		g.maxConns = defaultMaxConnections()
+	g.listeners.g = g
+	g.listeners.max = int64(cfg.Gateway.MaxConnections)
+	if g.listeners.max <= 0 {
+		g.listeners.max = defaultMaxConnections()
 	}
-	g.routeAtForward = d.SubmitIDIsSeq()
-	g.outbox = newOutbox(g, opts.Auth)
+	g.upstreams = []*upstream{newUpstream(g, 0, d)}
+	g.deliver = newDeliverer(g, opts.Auth)
 	if opts.Cluster != nil {
 		g.cl = newClusterNode(g, opts.Cluster)
 	}
@@ -209,9 +179,8 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.cl != nil {
 		g.cl.migrateOutbox()
 	} else {
-		g.outbox.load()
+		g.deliver.outbox.load()
 	}
-	g.up = newUpstream(g)
 	return g, nil
 }
 
@@ -227,17 +196,20 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	})
 	if prev != nil && g.cl == nil { // a reload; New loads every account's at once
 		for _, a := range added {
-			g.outbox.loadAccount(a)
+			g.deliver.outbox.loadAccount(a)
 		}
 	}
 	rt := buildResults(cfg, g.d)
 	g.cfg.Store(cfg)
+	for _, u := range g.upstreams {
+		u.cfg.Store(&cfg.Upstream)
+	}
 	g.results.Store(&rt)
 	g.suspMu.Lock()
 	g.setSuspendedFlags(t) // before the table is visible: a new account starts suspended if it was
 	g.accounts.Store(t)
 	g.suspMu.Unlock()
-	g.admission.Store(newAdmission(cfg))
+	g.listeners.admission.Store(newAdmission(cfg))
 	g.lockout.configure(cfg.Gateway)
 	if g.cl != nil {
 		g.setNodeShares(int(g.nodeShare.Load()))
@@ -253,6 +225,13 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 }
 
 func (g *Gateway) cfgLoad() *config.Config { return g.cfg.Load() }
+
+// resultOf is the protocol's result code for a refusal.
+func (g *Gateway) resultOf(o reason.Reason) uint32 { return (*g.results.Load())[o] }
+
+// upstreamOf is the upstream account a's MT go to: the gateway's one
+// upstream (routing among several is for later). Any goroutine.
+func (g *Gateway) upstreamOf(a *account) *upstream { return g.upstreams[0] }
 
 // Reload applies a new configuration without dropping connections: account
 // credentials, limits, service codes, result codes and authorization rules
@@ -290,20 +269,66 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	return errors.Join(errs...)
 }
 
+// AuthPolicy turns the config's authorization section into authcache's
+// (used here on reload and by whoever opens the engine: cmd/spsmg, tests).
+func AuthPolicy(cfg *config.Config) authcache.Config {
+	a := cfg.Authorization
+	p := authcache.Config{
+		PortalNumber:        a.PortalNumber,
+		PendingTTL:          a.PendingTTL,
+		PendingRepeatWindow: a.PendingRepeatWindow,
+		NoticeServiceCode:   a.NoticeServiceCode,
+		MOLinkIDTTL:         a.MOLinkIDTTL,
+		MOLinkIDUses:        a.MOLinkIDUses,
+		WebCodeDigits:       a.WebCodeLength,
+		WebCodePrefix:       a.WebLinkIDPrefix,
+		WebCodeTTL:          a.WebCodeTTL,
+		WebCodeUses:         a.WebCodeUses,
+		RouteTTL:            a.RouteTTL,
+		RouteCacheTTL:       a.RouteCacheTTL,
+		LongSMSTTL:          a.LongSMSTTL,
+		LongSMSCapacity:     a.LongSMSCapacity,
+		RouteCacheBytes:     a.RouteCacheBytes,
+	}
+	for _, s := range a.ExemptServices {
+		p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{ServiceCode: s})
+	}
+	for _, ac := range cfg.Accounts {
+		if ac.Exempt {
+			p.ExemptSPs = append(p.ExemptSPs, ac.ID)
+		}
+		for _, s := range ac.ExemptServices {
+			p.ExemptServices = append(p.ExemptServices, authcache.ExemptService{SP: ac.ID, ServiceCode: s})
+		}
+	}
+	if a.UnsubscribeKeyword != "" {
+		p.Keywords.Unsubscribe = []string{a.UnsubscribeKeyword}
+	}
+	if a.CancelAllKeyword != "" {
+		p.Keywords.UnsubscribeAll = []string{a.CancelAllKeyword}
+	}
+	return p
+}
+
 // ListenAndServe starts the engine and blocks until Shutdown, then returns
 // ErrServerClosed; any other error means it could not start or failed.
 func (g *Gateway) ListenAndServe() error {
 	cfg := g.cfgLoad()
 	for _, l := range cfg.Listeners {
-		if err := g.listen(l.Addr, false); err != nil {
-			g.closeListeners()
+		if external(l.Protocol) {
+			continue // an ingress's listener (ingress.go)
+		}
+		if err := g.listeners.listen(l.Addr, nil); err != nil {
+			g.listeners.closeAll()
 			return fmt.Errorf("listener %s %s: %w", l.Protocol, l.Addr, err)
 		}
 	}
-	if in := cfg.Upstream.Inbound; in != nil {
-		if err := g.listen(in.Addr, true); err != nil {
-			g.closeListeners()
-			return fmt.Errorf("upstream.inbound %s: %w", in.Addr, err)
+	for _, u := range g.upstreams {
+		if in := u.config().Inbound; in != nil {
+			if err := g.listeners.listen(in.Addr, u); err != nil {
+				g.listeners.closeAll()
+				return fmt.Errorf("upstream.inbound %s: %w", in.Addr, err)
+			}
 		}
 	}
 	// gnet needs an address of its own; spsmg's acceptors hand it every
@@ -312,12 +337,13 @@ func (g *Gateway) ListenAndServe() error {
 		gnet.WithNumEventLoop(g.numLoops),
 		// LeastConnections: its choice reads atomics only, so connections
 		// can be registered from the acceptors' goroutines
-		// (RoundRobin's counter is not goroutine-safe, notes/stack.md).
+		// (RoundRobin's counter is not goroutine-safe,
+		// docs/performance-notes.md §2).
 		gnet.WithLoadBalancing(gnet.LeastConnections),
 		gnet.WithTicker(true),
 		gnet.WithLogger(gnetLogger{g.log}),
 	)
-	g.closeListeners()
+	g.listeners.closeAll()
 	select {
 	case <-g.booted:
 	default:
@@ -352,7 +378,7 @@ func (g *Gateway) OnBoot(eng gnet.Engine) gnet.Action {
 // gnet's ticker goroutine): it starts the boot, and then every sweepEvery
 // (1 s by default) it has every loop run its sweep, on the loop.
 func (g *Gateway) OnTick() (time.Duration, gnet.Action) {
-	every := sweepEvery(&g.cfgLoad().Upstream)
+	every := g.sweepInterval()
 	g.sweepEvery.Store(int64(every))
 	if g.bootStarted.CompareAndSwap(false, true) {
 		g.mu.Lock()
@@ -371,37 +397,45 @@ func (g *Gateway) boot(eng gnet.Engine) {
 	if err := discoverLoops(g, eng); err != nil {
 		g.log.Error("event loop discovery failed", "err", err)
 	}
-	g.outbox.kickLoaded()
+	g.deliver.outbox.kickLoaded()
 	if g.cl != nil {
 		g.cl.start()
 	}
-	g.mu.Lock()
-	acceptors := g.acceptors
-	g.mu.Unlock()
-	for _, a := range acceptors {
-		go a.run(eng)
-	}
+	g.listeners.start(eng)
 	close(g.booted)
 }
 
+// loopList is the event loops, in the order they were first seen (their
+// idx). Callers must not modify it. Any goroutine; no lock, no copy.
 func (g *Gateway) loopList() []*loop {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]*loop(nil), g.loops...)
+	if p := g.loops.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // loopFor returns the state of event loop el, creating it on first sight.
 // Called from OnOpen on el's goroutine.
 func (g *Gateway) loopFor(el gnet.EventLoop) *loop {
+	for _, l := range g.loopList() {
+		if l.el == el {
+			return l
+		}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if l := g.loopByEL[el]; l != nil {
-		return l
+	old := g.loopList()
+	for _, l := range old {
+		if l.el == el {
+			return l
+		}
 	}
-	l := newLoop(g, el, len(g.loops))
-	g.loops = append(g.loops, l)
-	g.loopByEL[el] = l
-	go g.up.ensure(l) // every loop gets its binds as soon as it is seen
+	l := newLoop(g, el, len(old))
+	loops := append(append(make([]*loop, 0, len(old)+1), old...), l)
+	g.loops.Store(&loops)
+	for _, u := range g.upstreams {
+		go u.ensure(l) // every loop gets its binds as soon as it is seen
+	}
 	return l
 }
 
@@ -429,12 +463,11 @@ func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close
 	}
 	if g.draining.Load() {
-		g.connCount.Add(-1) // both counted by the acceptor
-		g.prelogin.release(a.src)
+		g.listeners.dropped(a.src) // counted by the acceptor
 		return nil, gnet.Close
 	}
-	if a.inbound {
-		s := newInbound(g, l, c)
+	if a.up != nil {
+		s := newInbound(a.up, l, c)
 		s.prelogin = preloginSlot{src: a.src, held: true}
 		c.SetContext(s)
 		return nil, gnet.None
@@ -465,18 +498,18 @@ func (g *Gateway) OnClose(c gnet.Conn, err error) gnet.Action {
 	case *spConn:
 		x.onClose(err)
 		if x.role == roleServer { // receivers spsmg dialled were never counted
-			g.connCount.Add(-1)
+			g.listeners.closed()
 		}
 	case *bind:
 		x.onClose(err)
 	case *inbound:
 		x.onClose(err)
-		g.connCount.Add(-1)
+		g.listeners.closed()
 	}
 	return gnet.None
 }
 
-// Shutdown stops the gateway gracefully (SPEC §6, issue 4 §9): refuse new
+// Shutdown stops the gateway gracefully (docs/product.md §6): refuse new
 // connections and Submits, wait for the Submits in flight to be answered,
 // send every peer its logout, wait for output to drain, stop the engine and
 // flush the outbox. It returns ctx.Err() if ctx ends first (the engine is
@@ -488,8 +521,10 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	<-g.booted
 	g.draining.Store(true)
-	g.closeListeners() // stop accepting
-	g.up.stopReconnecting()
+	g.listeners.closeAll() // stop accepting
+	for _, u := range g.upstreams {
+		u.stopReconnecting()
+	}
 	deadlineErr := g.waitQuiet(ctx, func(l *loop) bool { return l.inflight() == 0 })
 	for _, l := range g.loopList() {
 		l := l
@@ -566,4 +601,10 @@ func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error("gnet: " + fmt.Sprint
 
 // ReadyBinds is the number of upstream binds logged in and healthy; /readyz
 // wants one.
-func (g *Gateway) ReadyBinds() int { return g.up.Ready() }
+func (g *Gateway) ReadyBinds() int {
+	n := 0
+	for _, u := range g.upstreams {
+		n += u.Ready()
+	}
+	return n
+}

@@ -138,7 +138,10 @@ func (g *Gateway) Binds() []BindStatus {
 		s := float64(max(now-ns, 0)) / 1e9
 		return &s
 	}
-	slots := g.up.slotList()
+	var slots []*bindSlot
+	for _, u := range g.upstreams {
+		slots = append(slots, u.slotList()...)
+	}
 	out := make([]BindStatus, len(slots))
 	for i, s := range slots {
 		st := s.getState()
@@ -232,6 +235,16 @@ func (g *Gateway) Readyz() (ok bool, body []byte) {
 		return false, []byte(`{"ready":false,"reason":` + strconv.Quote(err.Error()) + `}`)
 	}
 	return r.Ready, append(body, '\n')
+}
+
+// sweepInterval is how often the loops sweep: the shortest interval any
+// upstream's timers ask for (sweepEvery). Any goroutine.
+func (g *Gateway) sweepInterval() time.Duration {
+	every := time.Second
+	for _, u := range g.upstreams {
+		every = min(every, sweepEvery(u.config()))
+	}
+	return every
 }
 
 // sweepEvery is how often each loop checks its binds' timers: a fifth of

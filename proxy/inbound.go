@@ -13,11 +13,12 @@ import (
 )
 
 // inbound is an SGIP connection the SMG opened to spsmg (Bind type 2) to
-// deliver MO, reports and user reports (sgip12.md §2).
+// deliver MO, reports and user reports (docs/protocols/sgip12.md §2).
 //
 //	SMG ─Bind(2), Deliver/Report/UserRpt─▶ inbound ─▶ fromSMG ─▶ SP
 type inbound struct {
 	g          *Gateway
+	up         *upstream // whose SMG this is
 	l          *loop
 	c          gnet.Conn
 	out        output
@@ -31,8 +32,9 @@ type inbound struct {
 	why        CloseReason
 }
 
-func newInbound(g *Gateway, l *loop, c gnet.Conn) *inbound {
-	s := &inbound{g: g, l: l, c: c, framer: g.d.Framer(g.cfgLoad().Gateway.MaxFrameSize), openedAt: l.now, lastRecv: l.now}
+func newInbound(up *upstream, l *loop, c gnet.Conn) *inbound {
+	g := up.g
+	s := &inbound{g: g, up: up, l: l, c: c, framer: up.d.Framer(g.cfgLoad().Gateway.MaxFrameSize), openedAt: l.now, lastRecv: l.now}
 	s.out = output{conn: c, loop: l, onSlow: func() { s.close(CloseSlowConsumer) }}
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		s.remote, _ = netip.AddrFromSlice(a.IP)
@@ -56,7 +58,7 @@ func (s *inbound) badFrame(err error) {
 func (s *inbound) handle(frame []byte) {
 	l, g := s.l, s.g
 	v := &l.view
-	if err := g.d.ParseView(frame, v); err != nil {
+	if err := s.up.d.ParseView(frame, v); err != nil {
 		g.logRL(slog.LevelWarn, "undecodable frame from the SMG (inbound)", "err", err)
 		if v.Kind == codec.KindUnknown || v.Sequence == nil || !s.ready {
 			// SGIP: close on an unknown command; and before the bind,
@@ -80,7 +82,7 @@ func (s *inbound) handle(frame []byte) {
 	}
 	switch v.Kind {
 	case codec.KindDeliver, codec.KindReport, codec.KindUserRpt:
-		g.fromSMG(l, &s.out, frame, v)
+		g.deliver.fromSMG(s.up, l, &s.out, frame, v)
 	case codec.KindLogout:
 		s.respond(v, 0)
 		s.close(CloseLogout)
@@ -94,7 +96,7 @@ func (s *inbound) handle(frame []byte) {
 }
 
 func (s *inbound) respond(v *codec.View, result uint32) {
-	s.out.buf = s.g.d.AppendResp(s.out.buf, v, result)
+	s.out.buf = s.up.d.AppendResp(s.out.buf, v, result)
 	s.l.stats.packet(sideSMG, dirOut, v.Kind.Response())
 	s.out.mark()
 }
@@ -102,9 +104,9 @@ func (s *inbound) respond(v *codec.View, result uint32) {
 // login checks the SMG's Bind: type 2, the configured name and password,
 // and the inbound IP white-list.
 func (s *inbound) login(frame []byte) {
-	g := s.g
-	in := g.cfgLoad().Upstream.Inbound
-	req, err := g.d.DecodeLogin(frame)
+	g, u := s.g, s.up
+	in := u.config().Inbound
+	req, err := u.d.DecodeLogin(frame)
 	if err != nil {
 		s.close(CloseProtocolError)
 		return
@@ -117,10 +119,10 @@ func (s *inbound) login(frame []byte) {
 		st = codec.LoginBadIP
 	case req.Mode != codec.LoginDeliver:
 		st = codec.LoginBadMode
-	case req.Name != in.Login || !g.d.VerifyLogin(&req, in.Secret):
+	case req.Name != in.Login || !u.d.VerifyLogin(&req, in.Secret):
 		st = codec.LoginBadCredentials
 	}
-	s.out.buf = g.d.AppendLoginResp(s.out.buf, frame[g.seqOff:g.seqOff+g.seqLen], &req, st, in.Secret)
+	s.out.buf = u.d.AppendLoginResp(s.out.buf, frame[u.seqOff:u.seqOff+u.seqLen], &req, st, in.Secret)
 	s.l.stats.packet(sideSMG, dirOut, codec.KindLoginResp)
 	s.out.mark()
 	if st != codec.LoginOK {

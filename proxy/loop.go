@@ -19,8 +19,9 @@ type loop struct {
 	el  gnet.EventLoop
 	idx int
 
-	binds    []*bind // upstream binds enrolled on this loop
-	nextBind int     // round robin among ready binds
+	// ups are the binds enrolled on this loop, one set per upstream
+	// (indexed like Gateway.upstreams).
+	ups []loopBinds
 	// gatedBinds hold Submits waiting for their report routes to be
 	// durable (bind.forward); flush starts the wait.
 	gatedBinds []*bind
@@ -37,9 +38,8 @@ type loop struct {
 	sessions map[*spConn]struct{}  // SP-facing connections, for the sweep
 	inbounds map[*inbound]struct{} // SGIP: the SMG's type-2 connections
 
-	readyBinds atomic.Int32 // logged-in binds; read by other loops
-	deferred   int          // Submits of this loop's SPs waiting for a cluster decision (deferred.go)
-	authSample uint32       // counts decisions; one in 64 is timed
+	deferred   int    // Submits of this loop's SPs waiting for a cluster decision (deferred.go)
+	authSample uint32 // counts decisions; one in 64 is timed
 
 	now      int64     // monotonic ns since gateway start, refreshed per callback
 	wall     time.Time // wall clock at the same moment (rate limiter)
@@ -53,7 +53,7 @@ type loop struct {
 }
 
 func newLoop(gw *Gateway, el gnet.EventLoop, idx int) *loop {
-	l := &loop{gw: gw, el: el, idx: idx, sessions: make(map[*spConn]struct{}),
+	l := &loop{gw: gw, el: el, idx: idx, ups: make([]loopBinds, len(gw.upstreams)), sessions: make(map[*spConn]struct{}),
 		inbounds: make(map[*inbound]struct{}), dests: make([][]byte, 0, 100)}
 	l.mt.Dests = l.dests
 	l.stats.submitRTT.init(latencyBounds)
@@ -83,7 +83,7 @@ type session interface {
 
 // readFrames is every session's OnTraffic: split the buffered bytes into
 // frames, handle each, consume them, then write each touched peer once
-// (notes/stack.md: one Write per OnTraffic). Frames are borrowed from
+// (docs/performance-notes.md §1: one Write per OnTraffic). Frames are borrowed from
 // gnet's buffer until the Discard.
 func (l *loop) readFrames(c gnet.Conn, f codec.Framer, s session) gnet.Action {
 	l.tick()
@@ -139,7 +139,8 @@ func (l *loop) done(s session) gnet.Action {
 }
 
 // output buffers what spsmg writes to one peer during a callback; flush
-// writes it with one Write (notes/stack.md: one Write per OnTraffic).
+// writes it with one Write (docs/performance-notes.md §1: one Write per
+// OnTraffic).
 type output struct {
 	conn   gnet.Conn
 	loop   *loop
@@ -221,8 +222,10 @@ func (o *output) closeWrite() {
 func (l *loop) sweep() {
 	l.tick()
 	l.sgipTime = codec.Timestamp(l.wall)
-	for _, b := range l.binds {
-		b.sweep()
+	for i := range l.ups {
+		for _, b := range l.ups[i].binds {
+			b.sweep()
+		}
 	}
 	every := l.gw.sweepEvery.Load()
 	if l.now-l.sessionsSweptAt >= int64(time.Second)-every/2 {
@@ -240,8 +243,10 @@ func (l *loop) sweep() {
 // inflight counts requests awaiting the SMG on this loop's binds.
 func (l *loop) inflight() int {
 	n := l.deferred
-	for _, b := range l.binds {
-		n += b.inflight
+	for i := range l.ups {
+		for _, b := range l.ups[i].binds {
+			n += b.inflight
+		}
 	}
 	return n
 }
@@ -254,8 +259,10 @@ func (l *loop) sayGoodbye() {
 			s.closeWhy = CloseShutdown
 		}
 	}
-	for _, b := range l.binds {
-		b.goodbye()
+	for i := range l.ups {
+		for _, b := range l.ups[i].binds {
+			b.goodbye()
+		}
 	}
 }
 
@@ -266,33 +273,12 @@ func (l *loop) outputDrained() bool {
 			return false
 		}
 	}
-	for _, b := range l.binds {
-		if b.state == bindReady && (b.c.OutboundBuffered() > 0 || b.inflight > 0) {
-			return false
+	for i := range l.ups {
+		for _, b := range l.ups[i].binds {
+			if b.state == bindReady && (b.c.OutboundBuffered() > 0 || b.inflight > 0) {
+				return false
+			}
 		}
 	}
 	return true
-}
-
-// pickBind returns a logged-in bind of this loop with room in its window,
-// round robin, or nil.
-func (l *loop) pickBind() *bind {
-	n := len(l.binds)
-	for i := 0; i < n; i++ {
-		b := l.binds[(l.nextBind+i)%n]
-		if b.ready() {
-			l.nextBind = (l.nextBind + i + 1) % n
-			return b
-		}
-	}
-	return nil
-}
-
-func (l *loop) removeBind(b *bind) {
-	for i, x := range l.binds {
-		if x == b {
-			l.binds = append(l.binds[:i], l.binds[i+1:]...)
-			return
-		}
-	}
 }

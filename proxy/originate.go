@@ -13,7 +13,7 @@ import (
 var ErrUpstreamUnavailable = errors.New("proxy: no SMG bind logged in")
 
 // Origination is an MT spsmg sends on its own behalf: a web on-demand
-// confirmation code or a subscription's Noti_User (SPEC §3.2, §3.3a). It
+// confirmation code or a subscription's Noti_User (docs/authorization.md §2, §3a). It
 // goes through the upstream binds with spsmg's own sequence, and its
 // response is consumed here, never shown to an SP.
 type Origination struct {
@@ -33,12 +33,13 @@ type OriginResult struct {
 // Originate sends o and waits for the SMG's response or ctx. Any goroutine
 // (the HTTP API calls it).
 func (g *Gateway) Originate(ctx context.Context, o Origination) (OriginResult, error) {
+	u := g.upstreams[0] // spsmg's own MT go to the one upstream (routing among several is for later)
 	var target *loop
 	loops := g.loopList()
 	start := int(g.originRR.Add(1))
 	for i := range loops {
 		l := loops[(start+i)%len(loops)]
-		if l.readyBinds.Load() > 0 {
+		if l.ups[u.idx].ready.Load() > 0 {
 			target = l
 			break
 		}
@@ -52,16 +53,16 @@ func (g *Gateway) Originate(ctx context.Context, o Origination) (OriginResult, e
 	}
 	res := make(chan answer, 1)
 	coding, content := encodeText(o.Text)
-	mt := codec.Submit{SPNumber: o.SPNumber, Dests: []string{g.d.UserNumber(o.User)}, ServiceCode: o.ServiceCode, CorpID: o.CorpID,
+	mt := codec.Submit{SPNumber: o.SPNumber, Dests: []string{u.d.UserNumber(o.User)}, ServiceCode: o.ServiceCode, CorpID: o.CorpID,
 		Fee: codec.Fee{Payer: codec.PayerSP}, Coding: coding, Content: content, Priority: 1}
 	err := target.el.Execute(ctx, gnet.RunnableFunc(func(context.Context) error {
 		target.tick()
-		b := target.pickBind()
+		b := u.pick(target)
 		if b == nil {
 			res <- answer{err: ErrUpstreamUnavailable}
 			return nil
 		}
-		b.send(codec.KindSubmit, func(dst []byte, seq wireSeq) []byte { return g.d.AppendSubmit(dst, seq[:g.seqLen], &mt) },
+		b.send(codec.KindSubmit, func(dst []byte, seq wireSeq) []byte { return u.d.AppendSubmit(dst, seq[:u.seqLen], &mt) },
 			func(result uint32, msgID []byte, err error) {
 				res <- answer{OriginResult{Result: result, MsgID: clone(msgID)}, err}
 			})

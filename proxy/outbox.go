@@ -24,8 +24,8 @@ const outboxPrefix = "ob/"
 // outboxNumLen is the size of a delivery's number at the end of its key.
 const outboxNumLen = 8
 
-// outbox persists deliveries for SPs that cannot take them now (SPEC §4:
-// store-and-forward). Keys are "ob/<account>/<8-byte big-endian number>",
+// outbox persists deliveries for SPs that cannot take them now (docs/product.md
+// §4: store-and-forward). Keys are "ob/<account>/<8-byte big-endian number>",
 // so a prefix scan returns each account's deliveries in order; the value is
 // the delivery kind and the frame.
 //
@@ -183,7 +183,7 @@ func (o *outbox) kickLoaded() {
 }
 
 // dialReceiver connects to an SGIP SP's own listener so that spsmg can
-// bind type 2 and deliver (sgip12.md §2). One dial at a time per account;
+// bind type 2 and deliver (docs/protocols/sgip12.md §2). One dial at a time per account;
 // a failure retries with backoff while deliveries wait.
 func (q *deliveryQueue) dialReceiver() {
 	q.mu.Lock()

@@ -153,7 +153,7 @@ func TestOutboxLoadEveryByteValue(t *testing.T) {
 			}
 		}
 	}
-	if n := g.outbox.next(); n <= 1<<63 {
+	if n := g.deliver.outbox.next(); n <= 1<<63 {
 		t.Errorf("next number %#x: not above every number in the store", n)
 	}
 }

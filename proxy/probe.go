@@ -12,7 +12,7 @@ import (
 // probe is a throw-away loopback connection registered with the engine to
 // learn its event loops. gnet does not list its loops, yet spsmg wants an
 // upstream bind on every loop before the first SP arrives (binds on the SP's
-// own loop keep the MT path synchronous, notes/stack.md). With the
+// own loop keep the MT path synchronous, docs/performance-notes.md §1). With the
 // LeastConnections balancer each probe lands on the emptiest loop, so N
 // probes held open together find N loops.
 type probe struct {

@@ -9,11 +9,12 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// logLimiter keeps hostile or broken peers from flooding the log (issue 7:
-// every case logged once, rate-limited): each kind of line — keyed by its
-// constant message — passes 10 at once, then one a second; the next line
-// that passes says how many were suppressed meanwhile. The metrics count
-// every case; the log shows examples.
+// logLimiter keeps hostile or broken peers from flooding the log: malformed
+// input gets a log line (docs/product.md §4), and the log stays bounded.
+// Each kind of line — keyed by its constant message — passes 10 at once,
+// then one a second; the next line that passes says how many were
+// suppressed meanwhile. The metrics count every case; the log shows
+// examples.
 type logLimiter struct {
 	mu    sync.Mutex
 	gates map[string]*logGate

@@ -69,8 +69,8 @@ func spFrames(t *testing.T, buf []byte) []codec.View {
 func TestBindRingEvictsStaleSlot(t *testing.T) {
 	g := newUnitGateway(t)
 	l := newLoop(g, nil, 0)
-	b := newBind(g.up, &bindSlot{id: 1}, 4)
-	b.l, b.state, b.out = l, bindReady, output{loop: l}
+	b := newBind(g.upstreams[0], &bindSlot{id: 1}, 4)
+	b.l, b.lb, b.state, b.out = l, &l.ups[0], bindReady, output{loop: l}
 	ring := len(b.ring)
 	if ring <= 4 {
 		t.Fatalf("a ring of %d for a window of 4", ring)

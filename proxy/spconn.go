@@ -25,7 +25,7 @@ const (
 	// MO and reports.
 	roleServer connRole = iota
 	// roleReceiver: spsmg connected to an SGIP SP's own listener and bound
-	// with type 2, to deliver MO and reports (sgip12.md §2).
+	// with type 2, to deliver MO and reports (docs/protocols/sgip12.md §2).
 	roleReceiver
 )
 
@@ -194,7 +194,7 @@ func (s *spConn) handle(frame []byte) {
 	default:
 		// A Deliver/Report from an SP, or a command the SMG side uses: a
 		// valid command that is not supported here gets an error result
-		// (sgip12.md §2), never a silent drop.
+		// (docs/protocols/sgip12.md §2), never a silent drop.
 		s.respond(v, g.resultOf(reason.Malformed))
 	}
 }
@@ -298,15 +298,21 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		s.refuse(v, reason.SPNumberNotAllowed)
 		return
 	}
-	// The bind is chosen before authorizing, so that a Submit refused for
-	// want of an upstream does not use up a LinkID. Only a loop without any
-	// logged-in bind hands Submits to another loop: when its binds are
-	// merely full, the SP gets the retryable result at once (a hand-over
-	// per message would cost more than it saves).
-	b := l.pickBind()
-	if b == nil && (l.readyBinds.Load() > 0 || !g.anyOtherLoopReady(l)) {
-		s.refuse(v, reason.UpstreamUnavailable)
-		return
+	// The bind, or the loop to hand the Submit to (handover.go), is
+	// chosen before authorizing, so that a Submit refused for want of an
+	// upstream does not use up a LinkID.
+	u := g.upstreamOf(a)
+	b := u.pick(l)
+	var to *loop
+	if b == nil {
+		if l.ups[u.idx].ready.Load() > 0 { // its binds are merely full
+			s.refuse(v, reason.UpstreamUnavailable)
+			return
+		}
+		if to = u.handOverTarget(l); to == nil {
+			s.refuse(v, reason.UpstreamUnavailable)
+			return
+		}
 	}
 	allow := reason.Exempt
 	if ac.Exempt && !g.auth.Writable() {
@@ -352,10 +358,11 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	// An allowed Submit is counted when it is answered (settle): under
 	// allow if the SMG answers, under upstream_timeout if it does not.
 	if b == nil {
-		if g.forwardElsewhere(l, frame, v, s, allow) {
-			return
+		var spSeq wireSeq
+		copy(spSeq[:], v.Sequence)
+		if !u.handOver(to, s, clone(frame), v.Kind, v.Command, spSeq, v.NeedReport, v.DestCount, allow) {
+			s.refuse(v, reason.UpstreamUnavailable)
 		}
-		s.refuse(v, reason.UpstreamUnavailable)
 		return
 	}
 	b.forward(frame, v.Kind, v.Command, v.Sequence, pendSubmit, s, v.NeedReport, v.DestCount, allow)
@@ -388,7 +395,7 @@ func (s *spConn) passThrough(frame []byte, v *codec.View) {
 		s.respond(v, s.g.resultOf(reason.Malformed))
 		return
 	}
-	b := s.l.pickBind()
+	b := s.g.upstreamOf(s.acct).pick(s.l)
 	if b == nil {
 		s.respond(v, s.g.resultOf(reason.UpstreamUnavailable))
 		return
@@ -414,7 +421,7 @@ func (s *spConn) settle(l *loop, o reason.Reason) {
 }
 
 // refuse answers a Submit at once with the protocol's result for o; it
-// never reaches the SMG (SPEC §3).
+// never reaches the SMG (docs/product.md §3).
 func (s *spConn) refuse(v *codec.View, o reason.Reason) {
 	s.count(o)
 	s.respond(v, s.g.resultOf(o))
@@ -481,7 +488,7 @@ func (s *spConn) answerLater(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []by
 }
 
 // login checks an SP's login: lock-out, account, IP white-list,
-// authenticator, version, connection limit (SPEC §5).
+// authenticator, version, connection limit (docs/product.md §5.1).
 func (s *spConn) login(frame []byte) {
 	g, l := s.g, s.l
 	req, err := g.d.DecodeLogin(frame)
@@ -719,3 +726,9 @@ func (s *spConn) peer() string {
 	}
 	return "?"
 }
+
+// processStart is the origin of nanotime.
+var processStart = time.Now()
+
+// nanotime is a monotonic clock reading in nanoseconds.
+func nanotime() int64 { return int64(time.Since(processStart)) }

@@ -9,7 +9,7 @@ import (
 // Counters on the hot path live with the goroutine that writes them: one set
 // per event loop (packets, latency histograms) or per SP connection
 // (decisions), so that no cache line is shared between loops. The metrics
-// collector sums them at scrape time (node_exporter style, STYLE.md §6).
+// collector sums them at scrape time (node_exporter style).
 
 const (
 	sideSP  = 0

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/spsmg/spsmg/metrics"
 )
 
 // syncMetrics: spsmg_sync_requests_total{platform, operation, result}.
@@ -18,7 +20,7 @@ type syncMetrics struct {
 
 func newMetrics(reg prometheus.Registerer) *syncMetrics {
 	v := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "spsmg", Subsystem: "sync", Name: "requests_total",
+		Namespace: metrics.Namespace, Subsystem: "sync", Name: "requests_total",
 		Help: "Subscription-relation sync pushes from carrier platforms, by platform (\"unknown\" before one is identified), operation (the OPType; \"none\" when unread) and result (applied, unchanged, stale, or why it was refused).",
 	}, []string{"platform", "operation", "result"})
 	if reg != nil {

@@ -28,7 +28,7 @@ var (
 	smppPlain = smpp.Neutral{}
 )
 
-// faces are the five protocols of the issue: SGIP 1.2, CMPP 2.0/2.1 (one
+// faces are the five protocols translation serves: SGIP 1.2, CMPP 2.0/2.1 (one
 // layout), CMPP 3.0, SMGP 3.0, SMPP 3.4.
 var faces = []Face{
 	sgip.Dialect{},

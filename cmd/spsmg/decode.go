@@ -134,7 +134,8 @@ func withHeader(w codec.Wire, cmd string, body []byte) []byte {
 }
 
 // decodeReport decodes a status report body: the CMPP report struct (60 or
-// 71 bytes, cmpp.md §9.3), an SMGP report text (smgp30.md §9) or an SMPP
+// 71 bytes, docs/protocols/cmpp.md §9.3), an SMGP report text
+// (docs/protocols/smgp30.md §9) or an SMPP
 // receipt text.
 func decodeReport(w codec.Wire, b []byte) (any, error) {
 	p := w.Protocol()

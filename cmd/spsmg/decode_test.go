@@ -14,7 +14,7 @@ import (
 )
 
 // vectorCase picks the protocol and body flag for a golden vector file of
-// the codec packages (each file names its source in shared/protocols).
+// the codec packages (each file names its source in docs/protocols).
 func vectorCase(path string) (proto, body string) {
 	name := filepath.Base(path)
 	switch filepath.Base(filepath.Dir(filepath.Dir(path))) {
@@ -61,7 +61,7 @@ func readVector(t *testing.T, path string) string {
 }
 
 // TestDecodeEveryVector runs the decode tool on every golden vector of
-// shared/protocols (as copied under codec/*/testdata) for all four
+// docs/protocols (the golden files under codec/*/testdata) for all four
 // protocol variants.
 func TestDecodeEveryVector(t *testing.T) {
 	files, _ := filepath.Glob("../../codec/*/testdata/*.hex")

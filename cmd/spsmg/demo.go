@@ -21,7 +21,7 @@ import (
 	"github.com/spsmg/spsmg/sim/smg"
 )
 
-const demoUsage = `usage: spsmg demo [--listen ADDR] [--http ADDR] [--smg ADDR] [--control ADDR]
+const demoUsage = `usage: spsmg demo [--listen ADDR] [--json ADDR] [--http ADDR] [--smg ADDR] [--control ADDR]
                   [--data DIR] [--config FILE] [--mo-rate N]
        spsmg demo --reset [--data DIR]
 
@@ -32,6 +32,7 @@ another terminal. Port 0 picks a free port; the walk-through names the
 ports in use.
 
   --listen ADDR   the SP listener (default 127.0.0.1:7890)
+  --json ADDR     the JSON socket listener of merchant systems (default 127.0.0.1:7900)
   --http ADDR     /metrics and the SPMS API (default 127.0.0.1:8080)
   --smg ADDR      the simulated SMG (default 127.0.0.1:17890)
   --control ADDR  the simulated SMG's control API, loopback only (default 127.0.0.1:17891)
@@ -49,7 +50,7 @@ const (
 
 // demoOptions are the command line of `spsmg demo`.
 type demoOptions struct {
-	data, config, listen, http, smg, control string
+	data, config, listen, json, http, smg, control string
 	moRate                                   float64
 	reset                                    bool
 }
@@ -60,6 +61,7 @@ func parseDemo(args []string, stdout io.Writer) (demoOptions, error) {
 	fs.StringVar(&o.data, "data", "data", "data directory of the embedded store")
 	fs.StringVar(&o.config, "config", "", "configuration file instead of the embedded demo")
 	fs.StringVar(&o.listen, "listen", "", "the SP listener's address")
+	fs.StringVar(&o.json, "json", "", "the JSON socket listener's address")
 	fs.StringVar(&o.http, "http", "", "http.addr")
 	fs.StringVar(&o.smg, "smg", "", "the simulated SMG's address (upstream.addr)")
 	fs.StringVar(&o.control, "control", demoControlAddr, "the simulated SMG's control API")
@@ -103,6 +105,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return errors.New("demo: --listen: the configuration has no listener")
 		}
 		cfg.Listeners[0].Addr = o.listen
+	}
+	if o.json != "" {
+		i := slices.IndexFunc(cfg.Listeners, func(l config.Listener) bool { return l.Protocol == codec.JSON })
+		if i < 0 {
+			return errors.New("demo: --json: the configuration has no json listener")
+		}
+		cfg.Listeners[i].Addr = o.json
 	}
 	if o.http != "" {
 		cfg.HTTP.Addr = o.http
@@ -151,8 +160,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	return serve(ctx, cfg, log, func() (*config.Config, error) { return cfg, nil }, func(at listening) {
-		fmt.Fprintf(stdout, "\nspsmg demo is up:\n  SP listeners       %s %v\n  SMG (simulated)    %s %s, control API http://%s\n  metrics, SPMS API  http://%s\n  console            http://%s/console/ (admin %s)\n  store              %s (stop the demo, then %s to start afresh)\n\n",
-			cfg.Listeners[0].Protocol, at.sp, cfg.Upstream.Protocol, sim.Addr(), ctl.Addr(), at.http, at.http, admin, cfg.Store.Path, reset)
+		fmt.Fprintf(stdout, "\nspsmg demo is up:\n  SP listeners       %s %v\n", cfg.Listeners[0].Protocol, at.sp)
+		if at.json != "" {
+			fmt.Fprintf(stdout, "  JSON listener      %s (merchant systems: docs/json-ingress.md)\n", at.json)
+		}
+		fmt.Fprintf(stdout, "  SMG (simulated)    %s %s, control API http://%s\n  metrics, SPMS API  http://%s\n  console            http://%s/console/ (admin %s)\n  store              %s (stop the demo, then %s to start afresh)\n\n",
+			cfg.Upstream.Protocol, sim.Addr(), ctl.Addr(), at.http, at.http, admin, cfg.Store.Path, reset)
 		fmt.Fprint(stdout, walkthrough(cfg, demoAt{sp: at.sp[0], http: at.http, control: ctl.Addr()}))
 	})
 }

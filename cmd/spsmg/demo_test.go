@@ -62,7 +62,7 @@ func startDemo(t *testing.T) (printed string, stop func() string) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runDemo(ctx, []string{"--data", filepath.Join(t.TempDir(), "data"), "--listen", "127.0.0.1:0",
+		done <- runDemo(ctx, []string{"--data", filepath.Join(t.TempDir(), "data"), "--listen", "127.0.0.1:0", "--json", "127.0.0.1:0",
 			"--http", "127.0.0.1:0", "--smg", "127.0.0.1:0", "--control", "127.0.0.1:0"}, &stdout, &stderr)
 	}()
 	stopped := false

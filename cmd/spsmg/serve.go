@@ -20,8 +20,10 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
 	"github.com/spsmg/spsmg/cluster"
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
+	"github.com/spsmg/spsmg/jsoningress"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
 	"github.com/spsmg/spsmg/reconcile"
@@ -81,9 +83,10 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 }
 
 // listening is where a started gateway accepts: its SP listeners (in
-// config order) and the HTTP server.
+// config order, the JSON socket listener apart) and the HTTP server.
 type listening struct {
 	sp   []string
+	json string
 	http string
 }
 
@@ -171,6 +174,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		}
 	}()
 	spms.SetReconciler(recon)
+	// The JSON socket listener of merchant systems, beside the gateway
+	// (docs/json-ingress.md): it takes the reports of json accounts from
+	// now on, and pushes those left unanswered before a restart.
+	var js *jsoningress.Server
+	if cfg.JSONListener() != "" {
+		node := ""
+		if gwOpts.Cluster != nil {
+			node = gwOpts.Cluster.NodeID()
+		}
+		js, err = jsoningress.New(cfg, jsoningress.Options{Gateway: gw, Store: jsoningress.EngineStore(engine),
+			Logger: log, Metrics: reg, Node: node})
+		if err != nil {
+			return err
+		}
+	}
 	console := admin.New(cfg, gw, log, reg)
 	httpSrv.Console = console.ConsoleHandler()
 	httpSrv.Admin = console.Handler()
@@ -193,6 +211,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 			log.Warn("reload applied in part", "trigger", trigger, "err", partial)
 		}
 		spms.SetConfig(next)
+		if js != nil {
+			js.SetConfig(next)
+		}
 		setMonitorAllow(next)
 		console.SetConfig(next)
 		if err := carriers.SetConfig(next); err != nil {
@@ -209,24 +230,50 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 		return fmt.Errorf("http.addr: %w", err)
 	}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- gw.ListenAndServe() }()
 	go func() { errc <- httpSrv.Serve(ln, cfg.HTTP.TLSCert, cfg.HTTP.TLSKey) }()
 	select {
 	case <-gw.Ready():
 	case err := <-errc:
 		_ = ln.Close()
+		if js != nil {
+			_ = js.Shutdown(context.Background())
+		}
 		return err
 	}
-	// accepting: the addresses as bound, SP listeners then SGIP's inbound
-	// one (a configured port 0 shows the port picked).
 	var at listening
+	if js != nil {
+		jl, err := js.Listen(cfg.JSONListener())
+		if err != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.Gateway.ShutdownTimeout)
+			_ = js.Shutdown(sctx)
+			_ = gw.Shutdown(sctx)
+			_ = httpSrv.Shutdown(sctx)
+			cancel()
+			return fmt.Errorf("json listener %s: %w", cfg.JSONListener(), err)
+		}
+		at.json = jl.Addr().String()
+		go func() { errc <- js.Serve(jl) }()
+	}
+	// accepting: the addresses as bound, the gateway's SP listeners then
+	// SGIP's inbound one, then the JSON listener (a configured port 0
+	// shows the port picked).
+	binary := 0
+	for _, l := range cfg.Listeners {
+		if l.Protocol != codec.JSON {
+			binary++
+		}
+	}
 	accepting := make([]string, 0, len(cfg.Listeners)+1)
 	for i, a := range gw.Addrs() {
-		if i < len(cfg.Listeners) {
+		if i < binary {
 			at.sp = append(at.sp, a.String())
 		}
 		accepting = append(accepting, a.String())
+	}
+	if at.json != "" {
+		accepting = append(accepting, at.json)
 	}
 	at.http = ln.Addr().String()
 	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "accepting", strings.Join(accepting, ","),
@@ -241,6 +288,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	stop := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.Gateway.ShutdownTimeout)
 		defer cancel()
+		if js != nil {
+			// First: its requests finish through the gateway, and reports
+			// stop reaching it before the gateway stops.
+			_ = js.Shutdown(sctx)
+		}
 		err := gw.Shutdown(sctx)
 		_ = httpSrv.Shutdown(sctx)
 		if err != nil {
@@ -250,8 +302,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	for {
 		select {
 		case err := <-errc:
-			if !errors.Is(err, proxy.ErrServerClosed) && !errors.Is(err, metrics.ErrServerClosed) {
-				reason = "the gateway or the HTTP server stopped by itself"
+			if !errors.Is(err, proxy.ErrServerClosed) && !errors.Is(err, metrics.ErrServerClosed) && !errors.Is(err, jsoningress.ErrServerClosed) {
+				reason = "the gateway, the HTTP server or the JSON listener stopped by itself"
 				return err
 			}
 		case <-ctx.Done():

@@ -16,6 +16,7 @@ import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/cli"
+	"github.com/spsmg/spsmg/jsoningress"
 	"github.com/spsmg/spsmg/proxy"
 	"github.com/spsmg/spsmg/reconcile"
 )
@@ -178,6 +179,8 @@ func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error
 			kind = "outbox_" + kind
 		case strings.HasPrefix(string(k), "adm/"):
 			kind, err = proxy.CheckAdminRecord(k, v)
+		case strings.HasPrefix(string(k), jsoningress.KeyPrefix):
+			kind, err = jsoningress.CheckRecord(k, v)
 		default:
 			err = errors.New("not a key spsmg writes")
 		}

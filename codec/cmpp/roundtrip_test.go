@@ -262,7 +262,7 @@ func TestDecodeRejects(t *testing.T) {
 	})
 }
 
-// The STYLE.md truncation walk: every strict prefix of every valid frame
+// The truncation walk: every strict prefix of every valid frame
 // fails with ErrShortFrame, naming the field where it stopped; ParseView
 // fails or stops cleanly.
 func TestTruncationWalk(t *testing.T) {

@@ -292,7 +292,7 @@ func TestHotPathAllocs(t *testing.T) {
 }
 
 // Error texts name the PDU, the field, its offset and, where it matters,
-// the value (STYLE.md: wrap errors with the place that failed).
+// the value (errors are wrapped with the place that failed).
 func TestErrorText(t *testing.T) {
 	unknown := loadHex(t, "v7a-unbind.hex")
 	unknown[7] = 0x99

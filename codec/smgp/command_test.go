@@ -104,8 +104,9 @@ func TestVersionString(t *testing.T) {
 	}
 }
 
-// TestNoFmt keeps fmt, I/O and logging out of the package (dnsmessage's
-// TestNoFmt; STYLE.md codec rules).
+// TestNoFmt keeps fmt, I/O and logging out of the package, as
+// golang.org/x/net/dns/dnsmessage's TestNoFmt does: a codec turns bytes into
+// typed PDUs and back, and nothing else.
 func TestNoFmt(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {

@@ -187,7 +187,13 @@ type ReportServer struct {
 // each push's B002 status, or reply false to leave the push unanswered
 // (the connection stays open until the pusher closes it). nil answers "1".
 func StartReportServer(answer func(Push) (status string, reply bool)) (*ReportServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return StartReportServerOn("127.0.0.1:0", answer)
+}
+
+// StartReportServerOn is StartReportServer on addr (a receiver that comes
+// back on the address it had).
+func StartReportServerOn(addr string, answer func(Push) (status string, reply bool)) (*ReportServer, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -13,20 +13,20 @@ import (
 // Defaults for the Config fields left zero.
 const (
 	// DefaultGatewayCode is the 6-digit code in the ids the SMG assigns:
-	// smgp30.md §8's example SMGW (area 010, device type 06, index 1), read
-	// as the integer 10061 in a CMPP Msg_Id (cmpp.md §11).
+	// docs/protocols/smgp30.md §8's example SMGW (area 010, device type 06, index 1), read
+	// as the integer 10061 in a CMPP Msg_Id (docs/protocols/cmpp.md §11).
 	DefaultGatewayCode = "010061"
 
 	// DefaultSGIPNode is the node id of the commands the SMG originates over
-	// SGIP: "1" + area 0100 + index 1, the SMG form 1AAAAX (sgip12.md §3).
+	// SGIP: "1" + area 0100 + index 1, the SMG form 1AAAAX (docs/protocols/sgip12.md §3).
 	DefaultSGIPNode = 101001
 
 	// DefaultResendTimeout is how long a Deliver waits for its response
-	// before it is sent again: T = 60 s in CMPP and SMGP (cmpp.md §2,
-	// smgp30.md §1). Tests set a few milliseconds.
+	// before it is sent again: T = 60 s in CMPP and SMGP
+	// (docs/protocols/cmpp.md §2, docs/protocols/smgp30.md §1). Tests set a few milliseconds.
 	DefaultResendTimeout = 60 * time.Second
 
-	// DefaultMaxResends is N = 3 retries (cmpp.md §2, smgp30.md §1).
+	// DefaultMaxResends is N = 3 retries (docs/protocols/cmpp.md §2, docs/protocols/smgp30.md §1).
 	DefaultMaxResends = 3
 
 	// DefaultMaxPending bounds the Delivers awaiting acknowledgement that
@@ -73,8 +73,9 @@ type Config struct {
 	RefuseLogins bool
 
 	// GatewayCode is the 6-digit ISMG/SMGW code in the ids the SMG
-	// assigns: the gateway bits of a CMPP Msg_Id (as an integer, cmpp.md
-	// §11) and the first 6 BCD digits of an SMGP MsgID (smgp30.md §8).
+	// assigns: the gateway bits of a CMPP Msg_Id (as an integer,
+	// docs/protocols/cmpp.md §11) and the first 6 BCD digits of an SMGP
+	// MsgID (docs/protocols/smgp30.md §8).
 	// Default DefaultGatewayCode.
 	GatewayCode string
 
@@ -109,7 +110,7 @@ type Config struct {
 	// protocol carries them on connections of their own (SGIP, Dialect
 	// SplitConnections): the gateway's inbound listener, which the SMG
 	// dials and logs in to (SGIP Bind, Login Type 2) as ReceiverLogin /
-	// ReceiverPassword (sgip12.md §2). The connection is made when there is
+	// ReceiverPassword (docs/protocols/sgip12.md §2). The connection is made when there is
 	// something to send and remade when lost.
 	ReceiverAddr     string
 	ReceiverLogin    string

@@ -7,7 +7,7 @@
 //	SGIP:       ◀──Bind type 2, Deliver, Report──  a connection the Server dials to ReceiverAddr
 //
 // It logs SPs in (MD5 authenticators, plain SGIP passwords), answers every
-// Submit with a fresh message id (cmpp.md §11, smgp30.md §8; SGIP: the
+// Submit with a fresh message id (docs/protocols/cmpp.md §11, docs/protocols/smgp30.md §8; SGIP: the
 // Submit's sequence is the identity), sends status reports when asked,
 // injects MO messages, and resends every Deliver and Report that is not
 // acknowledged in time, as a real SMG does: the gateway's "never lose an MO"
@@ -18,7 +18,7 @@
 // response appended to a per-connection buffer, one write per read batch),
 // and the report, MO, resend and logging machinery costs nothing while it is
 // not used. Each connection is served by one goroutine with a large read
-// buffer (see README.section.md for why not gnet).
+// buffer (sim/smg/README.md says why not gnet).
 //
 // Faults and observation for tests: RefuseLogins, Delay, SubmitResult,
 // Kick, Close; Stats, Submits, OnSubmit, AfterSubmitResps and WaitFor. Every

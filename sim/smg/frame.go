@@ -54,7 +54,7 @@ func (c *conn) frame(f []byte) error {
 		c.finish(closeLogout)
 	case codec.KindDeliver, codec.KindReport, codec.KindUserRpt:
 		// Valid commands this side of the link does not take: an error
-		// result, not a close (sgip12.md §2).
+		// result, not a close (docs/protocols/sgip12.md §2).
 		c.out = d.AppendResp(c.out, v, d.NotServedResult())
 	case codec.KindOther:
 		// A defined command the simulator does not interpret (CMPP Query,

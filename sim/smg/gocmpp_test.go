@@ -3,7 +3,7 @@ package smg
 // Interop with github.com/bigwhite/gocmpp (e611134), an independent CMPP
 // 2.x/3.0 client: it logs in with its own authenticator, submits, and reads
 // the Submit_Resp, the status report (its CmppReceiptPkt only knows the
-// 60-byte body, so the 3.0 server is configured for Report60, cmpp.md §9.3)
+// 60-byte body, so the 3.0 server is configured for Report60, docs/protocols/cmpp.md §9.3)
 // and an MO with a LinkID.
 
 import (

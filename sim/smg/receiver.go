@@ -31,7 +31,7 @@ func (s *Server) wakeReceiver() {
 // receiverLoop keeps the SGIP type-2 connection to ReceiverAddr while
 // there is something to deliver: it dials and binds (Login Type 2) when
 // woken and Delivers are pending, with a growing pause after failures
-// (sgip12.md §2: "keep-alive = reconnect + re-Bind when needed").
+// (docs/protocols/sgip12.md §2: "keep-alive = reconnect + re-Bind when needed").
 func (s *Server) receiverLoop() {
 	defer s.wg.Done()
 	if s.cfg.ReceiverAddr == "" {

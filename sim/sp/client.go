@@ -17,7 +17,8 @@ import (
 // Client defaults.
 const (
 	// DefaultResponseTimeout: how long a request waits for its response.
-	// Well below the carriers' 30–60 s (sgip12.md §2, cmpp.md §2), so that a
+	// Well below the carriers' 30–60 s (docs/protocols/sgip12.md §2,
+	// docs/protocols/cmpp.md §2), so that a
 	// test that loses a response fails in seconds.
 	DefaultResponseTimeout = 10 * time.Second
 
@@ -93,7 +94,7 @@ type SubmitResult struct {
 
 	// MsgID is the message identity a status report will quote: the CMPP
 	// Msg_Id (8 bytes), the SMGP MsgID (10), or the Submit's SGIP sequence
-	// (12 bytes, sgip12.md §3).
+	// (12 bytes, docs/protocols/sgip12.md §3).
 	MsgID []byte
 
 	Latency time.Duration // from the write of the Submit to the read of its response

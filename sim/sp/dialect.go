@@ -119,7 +119,8 @@ func (d *dialect) appendLogin(dst []byte, a account, s seqNo, now time.Time) ([]
 
 // loginResult reads a login response: its status, and whether the server's
 // authenticator checks out (always true for SGIP, which has none). A client
-// logs a mismatch but does not fail on it (cmpp.md §15, smgp30.md §4).
+// logs a mismatch but does not fail on it (docs/protocols/cmpp.md §15,
+// docs/protocols/smgp30.md §4).
 func (d *dialect) loginResult(frame []byte, sent *codec.LoginView, secret string) (status uint32, authOK bool, err error) {
 	r, err := d.DecodeLoginResp(frame)
 	if err != nil {

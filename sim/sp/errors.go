@@ -30,7 +30,7 @@ var (
 	ErrUnknownSequence = errors.New("sp: response sequence matches no request")
 
 	// ErrNoActiveTest: the protocol has no keep-alive command (SGIP,
-	// sgip12.md §2).
+	// docs/protocols/sgip12.md §2).
 	ErrNoActiveTest = errors.New("sp: the protocol has no active test")
 
 	// ErrBadMT: the MT cannot be encoded (no recipient, too many, text

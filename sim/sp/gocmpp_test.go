@@ -5,7 +5,7 @@ package sp_test
 // refused, Submit answered, Active_Test, an MO and a status report pushed by
 // gocmpp and acknowledged by the simulator, Terminate.
 //
-// gocmpp's caveat (protocols/README.md): its report body is always the
+// gocmpp's caveat (docs/protocols/README.md §4): its report body is always the
 // 60-byte form, even in 3.0; the simulator decodes both forms.
 
 import (

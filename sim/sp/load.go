@@ -22,7 +22,8 @@ import (
 // Load defaults and sizes.
 const (
 	// DefaultWindow is the carriers' recommended window for CMPP and SMGP
-	// (cmpp.md §2, smgp30.md §1); SGIP allows 32 (sgip12.md §2).
+	// (docs/protocols/cmpp.md §2, docs/protocols/smgp30.md §1); SGIP allows
+	// 32 (docs/protocols/sgip12.md §2).
 	DefaultWindow = 16
 
 	// DefaultDrainTimeout bounds the wait for the last responses once
@@ -107,6 +108,13 @@ type LoadConfig struct {
 	Loops int
 
 	Logger *slog.Logger // nil: discard
+
+	// clock, when set, replaces the wall clock of the run (the warmup,
+	// Duration, the pacer, latencies): the time since the run started.
+	// Tests set it (export_test.go) to move the run through its warmup
+	// and past its Duration at moments of their choosing; the run then has
+	// no deadline timer, and notices the end at its next send.
+	clock func() time.Duration
 
 	// GnetLogger, when set, is passed to gnet (gnet.WithLogger). gnet keeps
 	// one logger per process, so this replaces it for every gnet engine in
@@ -335,7 +343,12 @@ func (r *loadRun) connect(ctx context.Context) error {
 }
 
 // now is the monotonic time since the run started, in ns.
-func (r *loadRun) now() int64 { return int64(time.Since(r.start)) }
+func (r *loadRun) now() int64 {
+	if r.cfg.clock != nil {
+		return int64(r.cfg.clock())
+	}
+	return int64(time.Since(r.start))
+}
 
 // stop ends the sending on every connection (deadline, ctx, end of run)
 // and wakes their loops so that they notice.
@@ -440,7 +453,7 @@ func (r *loadRun) run(ctx context.Context) (Report, error) {
 	})
 	defer stopWatch()
 	var deadline *time.Timer
-	if r.endNs > 0 {
+	if r.endNs > 0 && r.cfg.clock == nil {
 		deadline = time.AfterFunc(time.Duration(r.endNs), r.stop)
 		defer deadline.Stop()
 	}

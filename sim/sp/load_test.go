@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -117,22 +118,68 @@ func TestLoad(t *testing.T) {
 		}
 	})
 	t.Run("duration after warmup", func(t *testing.T) {
+		// The run's clock is the test's: it stands still until the test
+		// ends the warmup, and again until it ends the Duration, so that
+		// what counts is which Submits were sent in which phase, whatever
+		// the machine's load makes of the wall clock.
 		f := newFake(t, codec.CMPP30, fakeConfig{})
-		rep, err := sp.Run(testCtx(t), loadConfig(f, func(c *sp.LoadConfig) {
-			c.Total, c.Duration, c.Warmup, c.Rate = 0, 150*time.Millisecond, 50*time.Millisecond, 2000
-		}))
-		if err != nil {
-			t.Fatal(err)
+		cfg := loadConfig(f, func(c *sp.LoadConfig) { c.Total, c.Warmup, c.Duration = 0, time.Hour, time.Hour })
+		var clock atomic.Int64
+		sp.SetLoadClock(&cfg, func() time.Duration { return time.Duration(clock.Load()) })
+		inFlight := cfg.Conns * cfg.Window // sent but not yet seen by the fake, at most
+		type result struct {
+			rep sp.Report
+			err error
 		}
-		// 150 ms at 2000/s ≈ 300 measured, plus ≈ 100 in the warmup.
-		if rep.Sent < 200 || rep.Sent > 400 {
-			t.Errorf("sent %d, want ≈ 300", rep.Sent)
+		done := make(chan result, 1)
+		go func() {
+			rep, err := sp.Run(testCtx(t), cfg)
+			done <- result{rep, err}
+		}()
+		seen := func() int { return len(f.recorded()) }
+		waitSeen := func(n int) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for seen() < n {
+				if time.Now().After(deadline) {
+					t.Fatalf("the fake saw %d Submits in 10 s, want %d", seen(), n)
+				}
+				time.Sleep(time.Millisecond)
+			}
 		}
-		if saw := uint64(len(f.recorded())); saw < rep.Sent+50 {
-			t.Errorf("the fake saw %d, the report counts %d: warmup missing?", saw, rep.Sent)
+		waitSeen(100)
+		warm := seen() // sent during the warmup, at least
+		clock.Store(int64(time.Hour))
+		waitSeen(warm + inFlight + 100)
+		measured := seen() - warm - inFlight // sent after the warmup, at least
+		clock.Store(int64(2 * time.Hour))
+		atEnd := seen() // the fake sees at most inFlight more: nothing is sent after the Duration
+		var res result
+		select {
+		case res = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the run did not end once its Duration had passed")
 		}
-		if rep.Elapsed < 100*time.Millisecond || rep.Elapsed > 400*time.Millisecond {
-			t.Errorf("elapsed %v, want ≈ 150ms", rep.Elapsed)
+		rep := res.rep
+		if res.err != nil || rep.Interrupted {
+			t.Fatalf("err %v, interrupted %v: the run should end by its Duration", res.err, rep.Interrupted)
+		}
+		if rep.Errors != 0 || rep.Answered() != rep.Sent {
+			t.Errorf("errors %d, answered %d of %d", rep.Errors, rep.Answered(), rep.Sent)
+		}
+		saw := len(f.recorded())
+		if left := saw - int(rep.Sent); left < warm || left > warm+inFlight {
+			t.Errorf("the fake saw %d Submits, the report counts %d: %d left out as the warmup, want %d–%d",
+				saw, rep.Sent, left, warm, warm+inFlight)
+		}
+		if saw > atEnd+inFlight {
+			t.Errorf("the fake saw %d Submits, %d when the Duration ended: Submits were sent after it", saw, atEnd)
+		}
+		if int(rep.Sent) < measured {
+			t.Errorf("the report counts %d Submits, at least %d were sent after the warmup", rep.Sent, measured)
+		}
+		if rep.Elapsed <= 0 || rep.Elapsed > cfg.Duration {
+			t.Errorf("elapsed %v on the run's clock, want within the Duration %v", rep.Elapsed, cfg.Duration)
 		}
 	})
 	for _, p := range []codec.Protocol{codec.CMPP30, codec.SMGP30} {

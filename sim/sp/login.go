@@ -18,7 +18,7 @@ const (
 
 	// DefaultSGIPNodeID is the node id of the simulated SP's SGIP sequence
 	// numbers when none is configured: "3" + area 0755 + corp 12345, the SP
-	// node of sgip12.md §9.
+	// node of docs/protocols/sgip12.md §9.
 	DefaultSGIPNodeID uint32 = 3075512345
 
 	// readBufferSize is the Client's read buffer; Load uses loadReadBuffer.
@@ -127,7 +127,8 @@ func login(ctx context.Context, d *dialect, conn net.Conn, a account, s seqNo,
 			return nil, &LoginError{Protocol: d.proto, Status: status}
 		}
 		if !authOK && log != nil {
-			// cmpp.md §15, smgp30.md §4: log, do not fail.
+			// docs/protocols/cmpp.md §15, docs/protocols/smgp30.md §4: log, do
+			// not fail.
 			log.Warn("login response authenticator does not match", "protocol", d.proto, "login", a.login)
 		}
 		// Hand over whole frames only: finish a frame the server had

@@ -30,7 +30,7 @@ type ReceiverConfig struct {
 }
 
 // Receiver is the SP's own SGIP listener. SGIP connections are one-way
-// (sgip12.md §2): MO (Deliver), status reports (Report) and user state
+// (docs/protocols/sgip12.md §2): MO (Deliver), status reports (Report) and user state
 // (UserRpt) come over connections the gateway dials, with Bind Login Type 2.
 //
 //	gateway ──Bind type 2──▶ Receiver: check name/password ─▶ Bind_Resp
@@ -199,7 +199,7 @@ func (r *Receiver) serve(c net.Conn) {
 		frame := buf[:n]
 		var v codec.View
 		if err := r.d.ParseView(frame, &v); err != nil {
-			// sgip12.md §2: malformed command → close the connection.
+			// docs/protocols/sgip12.md §2: malformed command → close the connection.
 			r.protoErr(fmt.Errorf("sp: receiver %s: %w", c.RemoteAddr(), err))
 			return
 		}

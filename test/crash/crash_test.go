@@ -1,5 +1,5 @@
 // Package crash proves that a kill -9 loses nothing that was acknowledged
-// (issue 7 §1, SPEC §4): spsmg runs as a real child process on a Badger
+// (docs/product.md §4): spsmg runs as a real child process on a Badger
 // directory, SPs and the simulated SMG load it, it is killed with SIGKILL
 // mid-load and started again on the same directory, and then the two
 // sides' records are compared.

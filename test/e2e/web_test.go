@@ -1,6 +1,6 @@
 // Package e2e runs spsmg whole, on loopback: the simulated SMG, the
 // gateway, the SPMS API and /metrics over HTTP, and a simulated SP, and
-// walks the web flows of seeds/000 (SPEC §3.2, §3.3) through all of them.
+// walks the web flows of docs/authorization.md §2 and §3 through all of them.
 package e2e
 
 import (
@@ -237,7 +237,7 @@ func (w *world) metric(name string, labels ...string) float64 {
 
 var codeRE = regexp.MustCompile(`code is (\d+)`)
 
-// TestWebOnDemand: seeds/000 §1.1. The site asks for a code; spsmg texts
+// TestWebOnDemand: docs/authorization.md §2. The site asks for a code; spsmg texts
 // it to the user from the portal number; the SP's MT carrying it passes,
 // a wrong code is refused.
 func TestWebOnDemand(t *testing.T) {
@@ -276,7 +276,7 @@ func TestWebOnDemand(t *testing.T) {
 	}
 }
 
-// TestWebSubscription: seeds/000 §1.2 through the API, with Y and with N,
+// TestWebSubscription: docs/authorization.md §3 through the API, with Y and with N,
 // then unsubscribe by API.
 func TestWebSubscription(t *testing.T) {
 	w := start(t)

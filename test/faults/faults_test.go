@@ -1,5 +1,5 @@
 // Package faults checks how spsmg behaves when the SMG fails under load
-// (issue 7 §2, SPEC §4 "upstream loss"): the SMG killed, slow, or refusing
+// (docs/product.md §4, "upstream loss"): the SMG killed, slow, or refusing
 // logins (faults_test.go); one bind stalled, the link blackholed, Submits
 // dropped while Active_Tests are answered (bindhealth_test.go). SPs must get retryable results, never silence; the binds must
 // come back; and repeated fault cycles must not leak goroutines or memory.

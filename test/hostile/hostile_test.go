@@ -1,5 +1,5 @@
 // Package hostile throws hostile input at a running gateway over the
-// network (issue 7 §3, SPEC §4 "malformed input"): random bytes, bad
+// network (docs/product.md §4, "malformed input"): random bytes, bad
 // lengths, unknown commands, truncated bodies, absurd Submits, login
 // floods, slowloris senders, idle connections, a client that never
 // reads, one address opening every connection it can, and addresses no

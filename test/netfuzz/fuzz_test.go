@@ -1,5 +1,5 @@
-// Package netfuzz fuzzes spsmg's connection handlers over the network
-// (issue 7 §4): not the decoders alone, but whole byte streams written to
+// Package netfuzz fuzzes spsmg's connection handlers over the network: not
+// the decoders alone, but whole byte streams written to
 // a running gateway's listeners, where framing, login, the Submit path,
 // closes and the event loops all take part.
 //
@@ -16,7 +16,7 @@
 // the fuzzer reports with the input.
 //
 // Seeds: testdata/fuzz/FuzzConnection (valid logins and Submits of each
-// protocol, truncated ones, bad lengths); SPSMG_WRITE_SEEDS=1 go test
+// protocol, truncated ones, bad lengths); SPSMG_WRITE_CORPUS=1 go test
 // -run TestWriteSeeds regenerates them. CI runs the seeds with go test and
 // fuzzes for a bounded time (test/Makefile.fragment).
 package netfuzz

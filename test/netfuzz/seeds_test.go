@@ -13,11 +13,11 @@ import (
 )
 
 // TestWriteSeeds regenerates testdata/fuzz/FuzzConnection when
-// SPSMG_WRITE_SEEDS=1. The files are committed; the login timestamps in
+// SPSMG_WRITE_CORPUS=1. The files are committed; the login timestamps in
 // them are whatever time they were written at (any is accepted).
 func TestWriteSeeds(t *testing.T) {
-	if os.Getenv("SPSMG_WRITE_SEEDS") != "1" {
-		t.Skip("SPSMG_WRITE_SEEDS=1 regenerates the committed seed corpus")
+	if os.Getenv("SPSMG_WRITE_CORPUS") != "1" {
+		t.Skip("SPSMG_WRITE_CORPUS=1 regenerates the committed seed corpus")
 	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzConnection")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -1,4 +1,4 @@
-// Package security checks the security promises of issue 7 §5 on a
+// Package security checks the security promises of docs/product.md §5 on a
 // running gateway: credentials never reach the log, a configuration file
 // holding secrets is warned about when others can read it, the HTTP API
 // listens on loopback by default, requires signed requests and can serve

@@ -39,6 +39,10 @@ type Options struct {
 	Upstream, Gateway, HTTP, Authorization, Account map[string]string
 	// ExtraAccounts are more items for the accounts list, raw YAML.
 	ExtraAccounts string
+	// JSON, when set, adds a JSON socket listener (protocol json) and
+	// the json: section with these keys (raw YAML by key); StartJSON
+	// starts it (json.go).
+	JSON map[string]string
 	// DataDir is the Badger directory; "" keeps the store in memory (in
 	// process) or uses a directory in t.TempDir (child process).
 	DataDir string
@@ -84,6 +88,7 @@ type World struct {
 	// they are known once it has started (Start, StartChild), and a
 	// restart comes back on the same ones.
 	SPAddr, InboundAddr, HTTPAddr string
+	JSONAddr                      string // the JSON listener's (StartJSON)
 	YAML                          string
 	Cfg                           *config.Config
 
@@ -257,7 +262,12 @@ func (w *World) render() string {
 		acct["receiver"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", w.Receiver.Addr().String(), ReceiverLogin, ReceiverPW)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", p, orPortZero(w.SPAddr))
+	if w.Opts.JSON != nil {
+		fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}, {protocol: json, addr: %q}]\n", p, orPortZero(w.SPAddr), orPortZero(w.JSONAddr))
+		fmt.Fprintf(&b, "json: %s\n", yamlMap(nil, w.Opts.JSON))
+	} else {
+		fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", p, orPortZero(w.SPAddr))
+	}
 	fmt.Fprintf(&b, "upstream: %s\n", yamlMap(up, w.Opts.Upstream))
 	fmt.Fprintf(&b, "gateway: %s\n", yamlMap(gw, w.Opts.Gateway))
 	fmt.Fprintf(&b, "http: %s\n", yamlMap(http, w.Opts.HTTP))
