@@ -108,6 +108,12 @@ type Dialect interface {
 	// width: a longer login would be cut on the wire.
 	LoginField() (name string, width int)
 
+	// SecretField names the field a secret travels in as it is, and its
+	// width (SMPP password, 8): a longer secret could never be sent. Width
+	// 0 where any length works: CMPP and SMGP send a digest of it, SGIP
+	// cuts it at 16 on both sides.
+	SecretField() (name string, width int)
+
 	// MaxResult is the largest result a Submit_Resp can carry (1-byte
 	// result fields: 255).
 	MaxResult() uint32
@@ -137,6 +143,13 @@ type Dialect interface {
 	// tests, logouts, and the pass-through commands the protocol defines.
 	// A request the protocol has no response for appends nothing.
 	AppendResp(dst []byte, v *View, result uint32) []byte
+
+	// AppendNack appends the answer to a request whose command the
+	// protocol does not define (v holds what the header gave): SMPP's
+	// generic_nack, after which the session goes on. Nothing where the
+	// protocol closes the connection instead (SGIP, CMPP, SMGP), or when v
+	// has no sequence.
+	AppendNack(dst []byte, v *View) []byte
 
 	// AppendSubmitResp appends a Submit_Resp carrying msgID (the SMG's id
 	// for the MT: CMPP 8 bytes, SMGP 10, right-aligned; ignored by SGIP).

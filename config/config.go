@@ -129,6 +129,19 @@ type Upstream struct {
 	// Inbound is SGIP's second direction: where the SMG binds (type 2) to
 	// deliver MO and reports, and the credentials it must present.
 	Inbound *Inbound `yaml:"inbound"`
+	// SMPP holds what SMPP leaves to the deployment; only an SMPP upstream
+	// has it, and its SPs follow it (they speak the SMSC's protocol).
+	SMPP *SMPP `yaml:"smpp"`
+}
+
+// SMPP is an SMPP deployment's choices.
+type SMPP struct {
+	// LinkIDTag is the vendor TLV (0x1400–0x3FFF) the SMSC and the SPs
+	// carry the carrier's LinkID in: in deliver_sm (MO), where spsmg writes
+	// the LinkID an SP is to answer with, and in submit_sm, where spsmg
+	// reads it to authorize the MT. 0, the default: SMPP carries no
+	// LinkID, and MTs are authorized by subscription (or exemption).
+	LinkIDTag uint16 `yaml:"linkid_tag"`
 }
 
 // Inbound is a listener for SGIP type-2 binds from the SMG.

@@ -52,6 +52,36 @@ accounts:
     access_numbers: ["106551"]
 `
 
+// smppMinimal is minimal for SMPP; tests append the account's secret.
+const smppMinimal = `
+listeners: [{protocol: smpp, addr: "127.0.0.1:2775"}]
+upstream: {protocol: smpp, addr: "127.0.0.1:12775", login: "901234", secret: s}
+accounts:
+  - id: a
+    login: "900001"
+    access_numbers: ["106551"]
+`
+
+func TestSMPPConfig(t *testing.T) {
+	cfg, err := Parse([]byte(strings.Replace(smppMinimal, "secret: s}", "secret: s, smpp: {linkid_tag: 0x1401}}", 1) +
+		"    secret: eight-ch\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Upstream.Dialect()
+	if d == nil || d.Protocol() != codec.SMPP34 || d.LinkIDWidth() != 20 || cfg.Upstream.ResponseTimeout != time.Minute {
+		t.Fatalf("dialect %v, LinkID width %d, response timeout %v", d, d.LinkIDWidth(), cfg.Upstream.ResponseTimeout)
+	}
+	// Refusals take SMPP's table; results.smpp overrides it.
+	if r := cfg.Results[codec.FamilySMPP]; r[reason.NotSubscribed] != 0x046A || r[reason.FlowControl] != 0x58 {
+		t.Fatalf("results: %v", r)
+	}
+	cfg, err = Parse([]byte(smppMinimal + "    secret: x\nresults: {smpp: {not_subscribed: 0x0401}}\n"))
+	if err != nil || cfg.Results[codec.FamilySMPP][reason.NotSubscribed] != 0x0401 || cfg.Upstream.Dialect().LinkIDWidth() != 0 {
+		t.Fatalf("results.smpp: %v, %v", cfg.Results[codec.FamilySMPP], err)
+	}
+}
+
 const sgipLong = `
 listeners: [{protocol: sgip, addr: "127.0.0.1:8801"}]
 upstream: {protocol: sgip, addr: "127.0.0.1:18801", login: smg, secret: s, inbound: {addr: "127.0.0.1:8802", login: "inbound-login-17b", secret: s}}
@@ -81,7 +111,13 @@ func TestParseRejects(t *testing.T) {
 	}{
 		{"unknown key", minimal + "bogus: 1\n", "line 9: bogus: unknown key (known: node, listeners, upstream"},
 		{"unknown key names its path and the nearest key", minimal + "    tsp: 5\n", "line 9: accounts[0].tsp: unknown key (did you mean tps?)"},
-		{"unknown results family", minimal + "results: {smpp: {not_subscribed: 1}}\n", "results.smpp: unknown key (did you mean cmpp?)"},
+		{"unknown results family", minimal + "results: {smpp5: {not_subscribed: 1}}\n", "results.smpp5: unknown key (did you mean smpp?)"},
+		{"an SMPP password holds 8", smppMinimal + "    secret: nine-char\n", "accounts[0].secret: 9 bytes; SMPP password holds 8"},
+		{"an SMPP upstream password holds 8", strings.Replace(smppMinimal, "secret: s}", "secret: upstream-pw}", 1), "upstream.secret: 11 bytes; SMPP password holds 8"},
+		{"an SMPP system_id holds 15", strings.Replace(smppMinimal, `login: "900001"`, `login: "system-id-16-chr"`, 1), `accounts[0].login: "system-id-16-chr" is 16 bytes; SMPP system_id holds 15`},
+		{"smpp settings on another protocol", strings.Replace(minimal, "secret: s}", "secret: s, smpp: {linkid_tag: 0x1401}}", 1), "upstream.smpp: only an SMPP upstream has it; upstream.protocol is cmpp3"},
+		{"an SMPP LinkID tag outside the vendor range", strings.Replace(smppMinimal, "secret: s}", "secret: s, smpp: {linkid_tag: 0x0424}}", 1), "upstream.smpp.linkid_tag: 0x0424 is outside the vendor range 0x1400–0x3FFF"},
+		{"an SMPP LinkID tag of three bytes", strings.Replace(smppMinimal, "secret: s}", "secret: s, smpp: {linkid_tag: 0x14000}}", 1), "upstream.smpp.linkid_tag"},
 		{"misspelt result reason", minimal + "results: {cmpp: {not_subscribd: 120}}\n", "line 9: results.cmpp.not_subscribd: unknown refusal reason (did you mean not_subscribed?)"},
 		{"allow reason is not a refusal", minimal + "results: {sgip: {exempt: 1}}\n", "results.sgip.exempt: unknown refusal reason (want one of not_subscribed, "},
 		{"not a number", minimal + "    tps: fast\n", `line 9: accounts[0].tps: "fast" is not a number`},
@@ -420,5 +456,27 @@ func TestByteSize(t *testing.T) {
 		if got := FormatBytes(n); got != want {
 			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestSMPPExampleLoads: config/smpp.yaml, the README's SMPP deployment,
+// loads as written, with its LinkID TLV and SMPP's refusal table.
+func TestSMPPExampleLoads(t *testing.T) {
+	b, err := os.ReadFile("smpp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse(b)
+	if err != nil {
+		t.Fatalf("config/smpp.yaml: %v", err)
+	}
+	if cfg.Listeners[0].Protocol != codec.SMPP34 || cfg.Upstream.Protocol != codec.SMPP34 || cfg.Upstream.SMPP == nil || cfg.Upstream.SMPP.LinkIDTag != 0x1401 {
+		t.Fatalf("config/smpp.yaml: %+v, %+v", cfg.Listeners, cfg.Upstream)
+	}
+	if d := cfg.Upstream.Dialect(); d == nil || d.LinkIDWidth() != 20 {
+		t.Fatalf("the upstream's Dialect carries no LinkID: %v", d)
+	}
+	if r := cfg.Results[codec.FamilySMPP]; r[reason.NotSubscribed] != 0x046A {
+		t.Fatalf("SMPP refusals: %v", r)
 	}
 }

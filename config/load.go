@@ -451,6 +451,7 @@ func (c *Config) validate() []Problem {
 				bad(p+".secret", "required")
 			}
 		}
+		checkSecret(bad, p+".secret", ac.Protocol, ac.Secret)
 		if len(ac.AccessNumbers) == 0 {
 			bad(p+".access_numbers", "at least one access number (SPNumber prefix) is required")
 		}
@@ -515,6 +516,14 @@ func validateUpstream(bad func(string, string, ...any), p string, u *Upstream) c
 		bad(p+".login", "required")
 	}
 	checkLogin(bad, p+".login", u.Protocol, u.Login)
+	checkSecret(bad, p+".secret", u.Protocol, u.Secret)
+	if m := u.SMPP; m != nil {
+		if _, err := dialect.With(u.Protocol, dialect.Options{SMPPLinkIDTag: m.LinkIDTag}); err != nil && ud != nil {
+			bad(p+".smpp", "only an SMPP upstream has it; %s is %s", p+".protocol", u.Protocol)
+		} else if m.LinkIDTag != 0 && (m.LinkIDTag < 0x1400 || m.LinkIDTag > 0x3fff) {
+			bad(p+".smpp.linkid_tag", "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", m.LinkIDTag)
+		}
+	}
 	if u.Window < 1 || u.Window > 65536 {
 		bad(p+".window", "%d outside 1–65536", u.Window)
 	}
@@ -660,6 +669,19 @@ func checkLogin(bad func(string, string, ...any), path string, p codec.Protocol,
 	field, width := d.LoginField()
 	if len(login) > width {
 		bad(path, "%q is %d bytes; %s holds %d", login, len(login), field, width)
+	}
+}
+
+// checkSecret refuses a secret wider than the field it travels in as it
+// is (SMPP's password, 8): it could never be sent. The secret itself is
+// never printed.
+func checkSecret(bad func(string, string, ...any), path string, p codec.Protocol, secret string) {
+	d := dialectOf(p)
+	if d == nil {
+		return // reported at the protocol
+	}
+	if field, width := d.SecretField(); width > 0 && len(secret) > width {
+		bad(path, "%d bytes; %s holds %d", len(secret), field, width)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 // The configuration names three closed sets that the codec owns: a
 // protocol (listeners[].protocol, upstream.protocol, accounts[].protocol:
-// sgip, cmpp2, cmpp2.1, cmpp3, smgp, smgp1.3; json for the JSON socket
+// sgip, cmpp2, cmpp2.1, cmpp3, smgp, smgp1.3, smpp; json for the JSON socket
 // listener and its accounts), a protocol family (the keys
 // of results:) and a refusal reason (the keys of results.<family>:). The
 // decoder reads them into codec.Protocol, codec.Family and reason.Reason
@@ -90,6 +90,21 @@ func (d *decoder) named(n *yaml.Node, v reflect.Value, path string) (ok bool) {
 // dialectOf returns p's Dialect, nil when p is missing or not served (its
 // problem is reported where p is read).
 func dialectOf(p codec.Protocol) codec.Dialect { return dialect.For(p) }
+
+// Dialect is the upstream protocol's codec.Dialect as the configuration
+// sets it up (an SMPP LinkID tag); nil when the protocol is not served.
+// Every SP speaks it too.
+func (u *Upstream) Dialect() codec.Dialect {
+	var o dialect.Options
+	if u.SMPP != nil {
+		o.SMPPLinkIDTag = u.SMPP.LinkIDTag
+	}
+	d, err := dialect.With(u.Protocol, o)
+	if err != nil {
+		return nil
+	}
+	return d
+}
 
 // LoginMode is the codec.LoginMode of smgp_login_mode: 0 send (MT only),
 // 1 receive (MO and reports only), 2 transmit (both).

@@ -16,6 +16,7 @@ import (
 	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
+	"github.com/spsmg/spsmg/codec/smpp"
 
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -51,7 +52,7 @@ func (h *harness) dialFrom(local string) (*sp.Client, error) {
 	login, secret := account(h.proto)
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
-	return sp.Dial(ctx, sp.ClientConfig{Protocol: h.proto, Addr: h.spAddr, LocalIP: local, Login: login, Secret: secret, Logger: testLogger()})
+	return sp.Dial(ctx, sp.ClientConfig{Dialect: h.cfg.Upstream.Dialect(), Addr: h.spAddr, LocalIP: local, Login: login, Secret: secret, Logger: testLogger()})
 }
 
 // rawFrom opens a TCP connection from local that says nothing.
@@ -201,12 +202,9 @@ func TestMalformedFrameBeforeLoginCloses(t *testing.T) {
 		before := h.closed("protocol_error")
 		c := h.rawFrom("127.0.0.1")
 		// A complete frame whose body is too short for a Submit.
-		hdr := 12
-		if p == codec.SGIP {
-			hdr = 20
-		}
+		hdr := dialect.For(p).Framer(0).HeaderLen // the sequence ends the header in every protocol
 		frame := binary.BigEndian.AppendUint32(nil, uint32(hdr+30))
-		frame = binary.BigEndian.AppendUint32(frame, map[string]uint32{"sgip": 0x3, "cmpp": 0x4, "smgp": 0x2}[p.Family().String()])
+		frame = binary.BigEndian.AppendUint32(frame, map[string]uint32{"sgip": 0x3, "cmpp": 0x4, "smgp": 0x2, "smpp": 0x4}[p.Family().String()])
 		frame = append(frame, make([]byte, hdr-8+30)...)
 		frame[hdr-1] = 7 // sequence 7
 		if _, err := c.Write(frame); err != nil {
@@ -251,6 +249,8 @@ func parseView(p codec.Protocol, frame []byte) (codec.View, error) {
 		err = cmpp.ParseView(frame, cmpp.Version(dialect.For(p).Version()), &v)
 	case "smgp":
 		err = smgp.ParseView(frame, smgp.Version(dialect.For(p).Version()), &v)
+	case "smpp":
+		err = smpp.ParseView(frame, &v)
 	default:
 		err = sgip.ParseView(frame, &v)
 	}

@@ -188,7 +188,15 @@ func (b *bind) handle(frame []byte) {
 	v := &l.view
 	if err := u.d.ParseView(frame, v); err != nil {
 		g.logRL(slog.LevelWarn, "upstream frame does not decode", "bind", b.id, "err", err)
-		if v.Kind == codec.KindUnknown || v.Kind.IsResponse() {
+		if v.Kind == codec.KindUnknown {
+			// SMPP answers generic_nack; the other protocols nothing.
+			n := len(b.out.buf)
+			if b.out.buf = g.d.AppendNack(b.out.buf, v); len(b.out.buf) > n {
+				b.out.mark()
+			}
+			return
+		}
+		if v.Kind.IsResponse() {
 			return // nothing to answer; the SMG's own problem
 		}
 		b.out.buf = u.d.AppendResp(b.out.buf, v, g.resultOf(reason.Malformed))
@@ -219,6 +227,11 @@ func (b *bind) handle(frame []byte) {
 	case codec.KindLogoutResp:
 		b.response(frame, v)
 		b.close(CloseLogout)
+	case codec.KindSubmit:
+		// An MT from the SMG (an SMSC's data_sm): spsmg takes MO and
+		// reports as Delivers only; the SMG learns so instead of resending.
+		b.out.buf = g.d.AppendResp(b.out.buf, v, g.d.NotServedResult())
+		b.out.mark()
 	default:
 		g.counters.unknownResponses.Add(1)
 	}

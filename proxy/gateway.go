@@ -15,7 +15,6 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/cluster"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/reason"
 )
@@ -128,7 +127,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if opts.Auth == nil {
 		return nil, errors.New("proxy: Options.Auth is required")
 	}
-	d := dialect.For(cfg.Upstream.Protocol)
+	d := cfg.Upstream.Dialect() // with the deployment's choices (an SMPP LinkID TLV)
 	if d == nil {
 		return nil, fmt.Errorf("proxy: unknown protocol %q", cfg.Upstream.Protocol)
 	}
@@ -262,6 +261,9 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	}
 	if old.Upstream.Addr != cfg.Upstream.Addr || old.Upstream.Protocol != cfg.Upstream.Protocol || old.Upstream.Login != cfg.Upstream.Login {
 		errs = append(errs, errors.New("upstream address, protocol or login changed: restart to apply"))
+	}
+	if fmt.Sprint(old.Upstream.SMPP) != fmt.Sprint(cfg.Upstream.SMPP) {
+		errs = append(errs, errors.New("upstream.smpp changed: restart to apply"))
 	}
 	g.log.Info("configuration reloaded", "accounts", len(cfg.Accounts), "removed", len(removed))
 	return errors.Join(errs...)

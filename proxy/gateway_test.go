@@ -15,7 +15,6 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
@@ -32,7 +31,7 @@ func TestLogin(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{extraYAML: fmt.Sprintf(
 			"  - {id: sp2, login: %q, secret: x, access_numbers: [\"10655999\"], allow_ips: [10.9.9.9], receiver: {addr: \"127.0.0.1:1\"}}\n",
-			map[string]string{"sgip": "sp2", "cmpp": "900002", "smgp": "10002"}[p.Family().String()])})
+			map[string]string{"sgip": "sp2", "cmpp": "900002", "smgp": "10002", "smpp": "900002"}[p.Family().String()])})
 		login, secret := account(p)
 
 		t.Run("good credentials log in", func(t *testing.T) {
@@ -51,16 +50,16 @@ func TestLogin(t *testing.T) {
 		}
 		t.Run("bad password is refused with the protocol's code", func(t *testing.T) {
 			_, err := h.dial(login, "wrong")
-			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 3, "smgp": 21}[p.Family().String()])
+			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 3, "smgp": 21, "smpp": 0x0E}[p.Family().String()])
 		})
 		t.Run("unknown account is refused", func(t *testing.T) {
 			_, err := h.dial("nobody", secret)
-			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 2, "smgp": 21}[p.Family().String()])
+			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 2, "smgp": 21, "smpp": 0x0F}[p.Family().String()])
 		})
 		t.Run("IP outside the white-list is refused", func(t *testing.T) {
-			sp2 := map[string]string{"sgip": "sp2", "cmpp": "900002", "smgp": "10002"}[p.Family().String()]
+			sp2 := map[string]string{"sgip": "sp2", "cmpp": "900002", "smgp": "10002", "smpp": "900002"}[p.Family().String()]
 			_, err := h.dial(sp2, "x")
-			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 2, "smgp": 20}[p.Family().String()])
+			wantCode(t, err, map[string]uint32{"sgip": 1, "cmpp": 2, "smgp": 20, "smpp": 0x0D}[p.Family().String()])
 		})
 	})
 }
@@ -124,8 +123,8 @@ func TestMOThenMTWithItsLinkID(t *testing.T) {
 		if d.IsReport || d.Text != "HELP me" || d.LinkID == "" || d.User != number(p, user) {
 			t.Fatalf("MO delivered as %+v", d)
 		}
-		if len(d.LinkID) > dialect.For(p).LinkIDWidth() {
-			t.Fatalf("LinkID %q wider than the %d-byte slot", d.LinkID, dialect.For(p).LinkIDWidth())
+		if len(d.LinkID) > h.cfg.Upstream.Dialect().LinkIDWidth() {
+			t.Fatalf("LinkID %q wider than the %d-byte slot", d.LinkID, h.cfg.Upstream.Dialect().LinkIDWidth())
 		}
 		h.eventually("the SMG sees the MO acknowledged", func() bool { return h.smg.Stats().MOAcked == 1 })
 
@@ -228,7 +227,7 @@ func TestSMGRestartBindsComeBackAndNoSubmitIsLeftUnanswered(t *testing.T) {
 				t.Fatalf("Submit %d left unanswered after the SMG died", i)
 			}
 		}
-		s2, err := smg.Start(smg.Config{Protocol: p, Addr: addr, Accounts: map[string]string{smgLogin: smgSecret}, Logger: testLogger(),
+		s2, err := smg.Start(smg.Config{Dialect: h.cfg.Upstream.Dialect(), Addr: addr, Accounts: map[string]string{smgLogin: smgSecret}, Logger: testLogger(),
 			ReceiverAddr: h.inbound, ReceiverLogin: inboundLog, ReceiverPassword: inboundPW})
 		if err != nil {
 			t.Fatal(err)

@@ -26,7 +26,7 @@ import (
 //	sp.Receiver ◀── Gateway ◀──────── smg.Server (SGIP: over type-2 connections)
 const (
 	smgLogin   = "901234"
-	smgSecret  = "smg-secret"
+	smgSecret  = "smg-sec1" // fits SMPP's 8-character password
 	portal     = "10655000"
 	access     = "10655123"
 	user       = "13800138000"
@@ -129,7 +129,7 @@ func newHarness(t testing.TB, p codec.Protocol, o harnessOpt) *harness {
 	h.launch()
 
 	sc := smg.Config{
-		Protocol:      p,
+		Dialect:       h.cfg.Upstream.Dialect(),
 		Accounts:      map[string]string{smgLogin: smgSecret},
 		SubmitLog:     256,
 		ResendTimeout: time.Second,
@@ -161,6 +161,9 @@ func (h *harness) config(o harnessOpt) *config.Config {
 	fmt.Fprintf(&b, "upstream:\n  protocol: %s\n  addr: %q\n  login: %q\n  secret: %q\n  window: 64\n  response_timeout: 3s\n  reconnect_min: 20ms\n  reconnect_max: 200ms\n", p, h.smgAddr, smgLogin, smgSecret)
 	if p == codec.SGIP {
 		fmt.Fprintf(&b, "  inbound: {addr: \"127.0.0.1:0\", login: %s, secret: %s}\n", inboundLog, inboundPW)
+	}
+	if p == codec.SMPP34 {
+		fmt.Fprintf(&b, "  smpp: {linkid_tag: %#x}\n", smppLinkIDTag)
 	}
 	b.WriteString("gateway: {event_loops: 2, login_failures: 100}\n")
 	fmt.Fprintf(&b, "authorization: {portal_number: %q, exempt_services: [FREE]}\n", portal)
@@ -279,7 +282,7 @@ func (h *harness) eventually(what string, cond func() bool) {
 func (h *harness) dial(login, secret string) (*sp.Client, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
-	return sp.Dial(ctx, sp.ClientConfig{Protocol: h.proto, Addr: h.spAddr, Login: login, Secret: secret, Logger: testLogger()})
+	return sp.Dial(ctx, sp.ClientConfig{Dialect: h.cfg.Upstream.Dialect(), Addr: h.spAddr, Login: login, Secret: secret, Logger: testLogger()})
 }
 
 func (h *harness) client() *sp.Client {
@@ -335,4 +338,10 @@ func (h *harness) refusal(why reason.Reason) uint32 {
 	return h.cfg.Results.Table(h.proto.Family()).Result(why)
 }
 
-var variants = []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP30, codec.SMGP30}
+var variants = []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP30, codec.SMGP30, codec.SMPP34}
+
+// smppLinkIDTag is the vendor TLV the SMPP world carries LinkIDs in
+// (upstream.smpp.linkid_tag): the gateway, the simulated SMSC and the SP
+// all use it, so that the LinkID flows are tested for SMPP as for the
+// others.
+const smppLinkIDTag = 0x1401

@@ -171,7 +171,7 @@ func testStalledBind(t *testing.T, p codec.Protocol, timers func(*config.Config)
 	h.eventually("both binds log in", func() bool { return h.gw.ReadyBinds() == 2 })
 	login, secret := account(p)
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
-	c, err := sp.Dial(ctx, sp.ClientConfig{Protocol: p, Addr: h.spAddr, Login: login, Secret: secret,
+	c, err := sp.Dial(ctx, sp.ClientConfig{Dialect: h.cfg.Upstream.Dialect(), Addr: h.spAddr, Login: login, Secret: secret,
 		Logger: testLogger(), ResponseTimeout: anyBound + testWait})
 	cancel()
 	if err != nil {

@@ -38,7 +38,7 @@ func (h *harness) deafClient() *sp.Client {
 	login, secret := account(h.proto)
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
-	c, err := sp.Dial(ctx, sp.ClientConfig{Protocol: h.proto, Addr: h.spAddr, Login: login, Secret: secret,
+	c, err := sp.Dial(ctx, sp.ClientConfig{Dialect: h.cfg.Upstream.Dialect(), Addr: h.spAddr, Login: login, Secret: secret,
 		NoDeliverAck: true, Logger: testLogger()})
 	if err != nil {
 		h.t.Fatalf("SP login: %v", err)

@@ -12,10 +12,11 @@ import (
 )
 
 // TestPausedSubscriptionRefused: a relation a carrier paused refuses the
-// SP's MT with subscription_paused (SGIP 108, CMPP 108, SMGP 133), counted
+// SP's MT with subscription_paused (SGIP 108, CMPP 108, SMGP 133, SMPP
+// 0x046C), counted
 // by that reason, until it is resumed.
 func TestPausedSubscriptionRefused(t *testing.T) {
-	want := map[string]uint32{"sgip": 108, "cmpp": 108, "smgp": 133}
+	want := map[string]uint32{"sgip": 108, "cmpp": 108, "smgp": 133, "smpp": 0x046C}
 	forEachProtocol(t, func(t *testing.T, p codec.Protocol) {
 		h := newHarness(t, p, harnessOpt{})
 		c := h.client()

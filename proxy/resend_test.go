@@ -24,7 +24,7 @@ func TestUnansweredDeliveryIsSentAgain(t *testing.T) {
 	var seen atomic.Int32
 	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
-	c, err := sp.Dial(ctx, sp.ClientConfig{Protocol: h.proto, Addr: h.spAddr, Login: login, Secret: secret, Logger: testLogger(),
+	c, err := sp.Dial(ctx, sp.ClientConfig{Dialect: h.cfg.Upstream.Dialect(), Addr: h.spAddr, Login: login, Secret: secret, Logger: testLogger(),
 		Ack: func(sp.Delivery) (uint32, bool) { return 0, seen.Add(1) > 1 }}) // the first send goes unanswered
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func carrierAccount(p codec.Protocol) (login, yaml string) {
 	case "smgp":
 		login = "10009"
 	}
-	yaml = fmt.Sprintf("  - {id: carrier, login: %q, secret: carrier-pw, access_numbers: [\"10655999\"], exempt: true", login)
+	yaml = fmt.Sprintf("  - {id: carrier, login: %q, secret: carrier1, access_numbers: [\"10655999\"], exempt: true", login)
 	if p == codec.SGIP {
 		yaml += `, receiver: {addr: "127.0.0.1:1", login: gw, secret: gw-password}`
 	}
@@ -77,7 +77,7 @@ func TestStoreBelowFreeSpaceReserve(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(h.gw.Collector())
 		c := h.client()
-		carrier, err := h.dial(carrierLogin, "carrier-pw")
+		carrier, err := h.dial(carrierLogin, "carrier1")
 		if err != nil {
 			t.Fatalf("carrier login: %v", err)
 		}

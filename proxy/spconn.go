@@ -66,8 +66,11 @@ type spConn struct {
 	closed   atomic.Bool
 	closeWhy CloseReason
 
+	// submits is set once logged in on a connection that carries MT (SGIP
+	// type 1, CMPP, SMGP send/transmit, SMPP transmitter/transceiver).
 	// Deliveries: receives is set once logged in on a connection that takes
 	// MO and reports; awaiting holds what was sent and not yet answered.
+	submits        bool
 	receives       bool
 	awaiting       map[uint32]*delivery
 	delivering     atomic.Int32 // len(awaiting), read by other loops
@@ -162,6 +165,13 @@ func (s *spConn) handle(frame []byte) {
 	}
 	switch v.Kind {
 	case codec.KindSubmit:
+		if !s.submits {
+			// A login that carries no MT (SMGP receive, SMPP receiver,
+			// spsmg's SGIP type-2 connection): the protocol's "not on this
+			// connection" result; not an MT, so not counted as one.
+			s.respond(v, g.d.NotServedResult())
+			return
+		}
 		s.submit(frame, v)
 	case codec.KindActiveTest:
 		s.respond(v, 0)
@@ -214,6 +224,9 @@ func (s *spConn) malformed(v *codec.View, err error) {
 		s.beforeLogin(v)
 		return
 	}
+	if v.Kind == codec.KindUnknown && s.nack(v) {
+		return // SMPP: generic_nack, and the session goes on
+	}
 	if v.Kind == codec.KindUnknown || v.Sequence == nil {
 		s.close(CloseProtocolError)
 		return
@@ -233,6 +246,21 @@ func (s *spConn) malformed(v *codec.View, err error) {
 		return
 	}
 	s.respond(v, s.g.resultOf(reason.Malformed))
+}
+
+// nack answers a frame of a command the protocol does not define where
+// the protocol answers one (codec.Dialect.AppendNack: SMPP's generic_nack),
+// and reports whether it did.
+func (s *spConn) nack(v *codec.View) bool {
+	n := len(s.out.buf)
+	s.out.buf = s.g.d.AppendNack(s.out.buf, v)
+	if len(s.out.buf) == n {
+		return false
+	}
+	s.l.stats.packet(sideSP, dirOut, codec.KindOtherResp)
+	s.out.mark()
+	s.lastSend = s.l.now
+	return true
 }
 
 // respond appends the response to request v.
@@ -536,6 +564,7 @@ func (s *spConn) loginAnswer(frame []byte, req *codec.LoginView, a *account, ac 
 	s.prelogin.release(g)
 	s.acct = a
 	s.state = spReady
+	s.submits = req.Mode.CarriesSubmits()
 	s.receives = req.Mode.CarriesDeliveries()
 	a.addConn(s)
 	g.log.Info("SP logged in", "peer", s.peer(), "account", a.id, "conn", s.id, "version", req.Version, "receives", s.receives, "suspended", a.suspended.Load())

@@ -52,10 +52,11 @@ func main() {
 
 // options are the flags that are not Config fields.
 type options struct {
-	proto    string
-	level    string
-	statsLog time.Duration
-	control  string
+	proto     string
+	linkIDTag uint
+	level     string
+	statsLog  time.Duration
+	control   string
 }
 
 // controlSubmitLog is how many Submits smgsim keeps for GET /messages when
@@ -66,7 +67,8 @@ func parse(args []string, stdout io.Writer) (smg.Config, options, error) {
 	var o options
 	cfg := smg.Config{Accounts: map[string]string{}}
 	fs := flag.NewFlagSet("smgsim", flag.ContinueOnError)
-	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol: sgip | cmpp2 | cmpp2.1 | cmpp3 | smgp | smgp1.3")
+	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol: sgip | cmpp2 | cmpp2.1 | cmpp3 | smgp | smgp1.3 | smpp")
+	fs.UintVar(&o.linkIDTag, "linkid-tag", 0, "SMPP: the TLV tag LinkIDs travel in, e.g. 0x1401 (0: none)")
 	fs.StringVar(&cfg.Addr, "listen", "127.0.0.1:17890", "listen address")
 	fs.Func("account", "login:secret the SMG accepts (repeatable; default 901234:smg-secret)", func(v string) error {
 		login, secret, ok := strings.Cut(v, ":")
@@ -102,7 +104,13 @@ func parse(args []string, stdout io.Writer) (smg.Config, options, error) {
 	if err != nil {
 		return cfg, o, cli.Misuse(fs, usage, "-proto: %v", err)
 	}
-	cfg.Protocol = d.Protocol()
+	if o.linkIDTag > 0xffff {
+		return cfg, o, cli.Misuse(fs, usage, "-linkid-tag %#x: a TLV tag is 2 bytes", o.linkIDTag)
+	}
+	if d, err = dialect.With(d.Protocol(), dialect.Options{SMPPLinkIDTag: uint16(o.linkIDTag)}); err != nil {
+		return cfg, o, cli.Misuse(fs, usage, "-linkid-tag: %v", err)
+	}
+	cfg.Protocol, cfg.Dialect = d.Protocol(), d
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.level)); err != nil {
 		return cfg, o, cli.Misuse(fs, usage, "-log-level %q: want debug, info, warn or error", o.level)

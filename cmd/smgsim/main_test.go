@@ -34,7 +34,12 @@ func TestParse(t *testing.T) {
 	if err != nil || cfg.Protocol != codec.CMPP30 || cfg.Accounts["901234"] != "smg-secret" || cfg.SubmitLog != 0 {
 		t.Fatalf("defaults %+v, %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"-proto", "smpp"}, {"-account", "nocolon"}, {"extra"}, {"-log-level", "loud"}} {
+	cfg, _, err = parse([]string{"-proto", "smpp", "-linkid-tag", "0x1401"}, io.Discard)
+	if err != nil || cfg.Protocol != codec.SMPP34 || cfg.Dialect == nil || cfg.Dialect.LinkIDWidth() != 20 {
+		t.Fatalf("-proto smpp -linkid-tag 0x1401: %+v, %v", cfg, err)
+	}
+	for _, bad := range [][]string{{"-proto", "smpp5"}, {"-account", "nocolon"}, {"extra"}, {"-log-level", "loud"},
+		{"-linkid-tag", "0x1401"}, {"-proto", "smpp", "-linkid-tag", "0x10000"}} {
 		if _, _, err := parse(bad, io.Discard); err == nil {
 			t.Errorf("parse(%q) accepted", bad)
 		}
@@ -55,7 +60,8 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-lisen", "x"}, 2, "", "smgsim: flag provided but not defined: -lisen\n\nusage: smgsim [flags]"},
 		{[]string{"-delay", "soon"}, 2, "", `smgsim: invalid value "soon" for flag -delay`},
 		{[]string{"-listen"}, 2, "", "smgsim: flag needs an argument: -listen"},
-		{[]string{"-proto", "smpp"}, 2, "", `smgsim: -proto: unknown protocol "smpp"`},
+		{[]string{"-proto", "smpp5"}, 2, "", `smgsim: -proto: unknown protocol "smpp5"`},
+		{[]string{"-linkid-tag", "0x1401"}, 2, "", `smgsim: -linkid-tag: a LinkID TLV tag is an SMPP setting; cmpp3 has its own LinkID field`},
 		{[]string{"-log-level", "loud"}, 2, "", `smgsim: -log-level "loud": want debug, info, warn or error`},
 		{[]string{"extra"}, 2, "", `smgsim: unexpected argument "extra"`},
 		{[]string{"-listen", "127.0.0.1:notaport"}, 1, "", "smgsim: "},

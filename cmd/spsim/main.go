@@ -1,5 +1,5 @@
 // Command spsim is the simulated SP: it logs in to a gateway (or an SMG) with
-// CMPP, SMGP or SGIP, sends Submits as fast as the window allows or at a set
+// CMPP, SMGP, SGIP or SMPP, sends Submits as fast as the window allows or at a set
 // rate, and prints the report table. For SGIP it can also listen for the
 // gateway's binds (-receiver) and print the MO and reports that arrive.
 //
@@ -40,6 +40,7 @@ import (
 type options struct {
 	proto, addr, login, secret string
 	d                          codec.Dialect // the protocol -proto names
+	linkIDTag                  uint          // SMPP: the vendor TLV of the LinkID
 	conns, window              int
 	rate                       float64
 	n                          int64
@@ -79,10 +80,11 @@ func main() {
 func parseFlags(args []string, stdout io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("spsim", flag.ContinueOnError)
-	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol: sgip, cmpp2, cmpp2.1, cmpp3, smgp, smgp1.3")
+	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol: sgip, cmpp2, cmpp2.1, cmpp3, smgp, smgp1.3, smpp")
+	fs.UintVar(&o.linkIDTag, "linkid-tag", 0, "SMPP: the TLV tag LinkIDs travel in, e.g. 0x1401 (the gateway's upstream.smpp.linkid_tag; 0: none)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:7890", "gateway address")
-	fs.StringVar(&o.login, "login", "900001", "CMPP Source_Addr / SMGP ClientID / SGIP login name")
-	fs.StringVar(&o.secret, "secret", "888888", "shared secret / SGIP password")
+	fs.StringVar(&o.login, "login", "900001", "CMPP Source_Addr / SMGP ClientID / SGIP login name / SMPP system_id")
+	fs.StringVar(&o.secret, "secret", "888888", "shared secret / SGIP or SMPP password")
 	fs.IntVar(&o.conns, "conns", 1, "connections")
 	fs.IntVar(&o.window, "window", sp.DefaultWindow, "Submits unanswered per connection")
 	fs.Float64Var(&o.rate, "rate", 0, "Submits per second over all connections (0: as fast as the window allows)")
@@ -115,6 +117,12 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	d, err := dialect.Parse(o.proto)
 	if err != nil {
 		return o, cli.Misuse(fs, usage, "-proto %q: want one of %v", o.proto, dialect.Protocols())
+	}
+	if o.linkIDTag > 0xffff {
+		return o, cli.Misuse(fs, usage, "-linkid-tag %#x: a TLV tag is 2 bytes", o.linkIDTag)
+	}
+	if d, err = dialect.With(d.Protocol(), dialect.Options{SMPPLinkIDTag: uint16(o.linkIDTag)}); err != nil {
+		return o, cli.Misuse(fs, usage, "-linkid-tag: %v", err)
 	}
 	o.d = d
 	if o.mixShare < 0 || o.mixShare > 100 || o.users < 1 {
@@ -157,7 +165,7 @@ func (o options) loadConfig(log *slog.Logger) (sp.LoadConfig, error) {
 		total = 0
 	}
 	return sp.LoadConfig{
-		Protocol: o.d.Protocol(), Addr: o.addr, Login: o.login, Secret: o.secret,
+		Dialect: o.d, Addr: o.addr, Login: o.login, Secret: o.secret,
 		Conns: o.conns, Window: o.window, Rate: o.rate, Total: total, Duration: o.duration, Warmup: o.warmup,
 		Mix: mix, NeedReport: o.report, Logger: log, GnetLogger: gnetLogger{log},
 	}, nil
@@ -255,7 +263,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func (o options) dial(ctx context.Context, log *slog.Logger) (*sp.Client, error) {
 	dctx, cancel := context.WithTimeout(ctx, sp.DefaultDialTimeout)
 	defer cancel()
-	return sp.Dial(dctx, sp.ClientConfig{Protocol: o.d.Protocol(), Addr: o.addr,
+	return sp.Dial(dctx, sp.ClientConfig{Dialect: o.d, Addr: o.addr,
 		Login: o.login, Secret: o.secret, Logger: log})
 }
 

@@ -115,7 +115,7 @@ func TestRun(t *testing.T) {
 	})
 	t.Run("bad flags are a usage error", func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		for _, args := range [][]string{{"-proto", "smpp"}, {"-nope"}, {"-mix-share", "120"}, {"-proto", "sgip", "-n", "0"},
+		for _, args := range [][]string{{"-proto", "smpp5"}, {"-nope"}, {"-linkid-tag", "0x1401"}, {"-mix-share", "120"}, {"-proto", "sgip", "-n", "0"},
 			{"-proto", "sgip", "-replies", "1"}, {"-replies", "-1"}, {"-replies", "1", "-wait", "0s"}} {
 			if err := run(context.Background(), args, &out, &errOut); !errors.As(err, new(*cli.UsageError)) {
 				t.Errorf("%v: err = %v, want a usage error", args, err)
@@ -138,7 +138,8 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-conn", "4"}, 2, "", "spsim: flag provided but not defined: -conn\n\nusage: spsim [flags]"},
 		{[]string{"-rate", "fast"}, 2, "", `spsim: invalid value "fast" for flag -rate`},
 		{[]string{"-addr"}, 2, "", "spsim: flag needs an argument: -addr"},
-		{[]string{"-proto", "smpp"}, 2, "", `spsim: -proto "smpp": want one of`},
+		{[]string{"-proto", "smpp5"}, 2, "", `spsim: -proto "smpp5": want one of`},
+		{[]string{"-proto", "smpp", "-linkid-tag", "70000"}, 2, "", `spsim: -linkid-tag 0x11170: a TLV tag is 2 bytes`},
 		{[]string{"-proto", "sgip", "-n", "0"}, 2, "", "spsim: SGIP MO and reports arrive on connections the gateway makes: give -receiver"},
 		{[]string{"extra"}, 2, "", `spsim: unexpected argument "extra"`},
 	}

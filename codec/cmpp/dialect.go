@@ -124,6 +124,12 @@ func (d Dialect) LinkIDWidth() int { return d.v.Family().LinkIDLen() }
 
 func (Dialect) LoginField() (string, int) { return "CMPP Source_Addr", 6 }
 
+// SecretField: any length (an MD5 digest of it travels).
+func (Dialect) SecretField() (string, int) { return "", 0 }
+
+// AppendNack: an unknown command closes the connection; nothing to send.
+func (Dialect) AppendNack(dst []byte, _ *codec.View) []byte { return dst }
+
 // MaxResult: Result is 1 byte in 2.x, 4 bytes in 3.0.
 func (d Dialect) MaxResult() uint32 {
 	if d.v.Is30() {

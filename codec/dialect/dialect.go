@@ -1,8 +1,9 @@
 // Package dialect is the one list of the protocols spsmg speaks: a
 // codec.Dialect per protocol version it serves, and a codec.Wire per
-// protocol it can decode (every Dialect, and SMPP, which the gateway does
-// not serve yet). Package codec defines the interfaces but cannot import
-// the protocol packages that implement them; this package can.
+// protocol it can decode (every Dialect, and those spsmg decodes without
+// serving, none at present). Package codec defines the interfaces but
+// cannot import the protocol packages that implement them; this package
+// can.
 //
 // Everything that needs "which protocol" goes through here: the
 // configuration parses names with Parse, the gateway and the simulators
@@ -33,11 +34,36 @@ var dialects = [...]codec.Dialect{
 	cmpp.NewDialect(cmpp.V30),
 	smgp.NewDialect(smgp.V30),
 	smgp.NewDialect(smgp.V13),
+	smpp.NewDialect(smpp.Options{}),
 }
 
 // wires are the protocols that can only be decoded.
-var wires = [...]codec.Wire{
-	smpp.Wire{},
+var wires = [...]codec.Wire{}
+
+// Options are the deployment's choices a protocol leaves open, which some
+// Dialects depend on (the configuration's upstream.smpp). The zero value
+// is every Dialect as For returns it.
+type Options struct {
+	// SMPPLinkIDTag is the vendor TLV an SMPP LinkID travels in
+	// (smpp.Options.LinkIDTag); 0: SMPP carries none.
+	SMPPLinkIDTag uint16
+}
+
+// With returns the Dialect of p configured with o (For(p) for the zero
+// Options), or an error when spsmg does not serve p or o sets what p does
+// not use (a LinkID tag for another protocol than SMPP).
+func With(p codec.Protocol, o Options) (codec.Dialect, error) {
+	d := For(p)
+	if d == nil {
+		return nil, fmt.Errorf("unknown protocol %q (want one of %v)", p, Protocols())
+	}
+	if o.SMPPLinkIDTag == 0 {
+		return d, nil
+	}
+	if _, ok := d.(smpp.Dialect); !ok {
+		return nil, fmt.Errorf("a LinkID TLV tag is an SMPP setting; %s has its own LinkID field", p)
+	}
+	return smpp.NewDialect(smpp.Options{LinkIDTag: smpp.Tag(o.SMPPLinkIDTag)}), nil
 }
 
 // All returns every Dialect, in the order names are listed to people.

@@ -122,10 +122,10 @@ func loginWith(t *testing.T, d codec.Dialect, raw uint8) []byte {
 
 func TestDialectsKeepTheOldRules(t *testing.T) {
 	names := []string{"sgip", "cmpp2", "cmpp2.1", "cmpp3", "smgp", "smgp1.3"}
-	if got := dialect.Protocols(); len(got) != len(names) {
-		t.Fatalf("Protocols = %v, want %v", got, names)
+	if got := dialect.Protocols(); len(got) != len(names)+1 || got[len(names)] != codec.SMPP34 {
+		t.Fatalf("Protocols = %v, want %v and smpp", got, names)
 	}
-	for i, d := range dialect.All() {
+	for i, d := range dialect.All()[:len(names)] { // SMPP came later: TestSMPPRules
 		name := d.Protocol().String()
 		if name != names[i] {
 			t.Fatalf("dialect %d is %q, want %q", i, name, names[i])
@@ -223,24 +223,27 @@ func TestDialectsKeepTheOldRules(t *testing.T) {
 
 func TestFamilies(t *testing.T) {
 	fs := dialect.Families()
-	if len(fs) != 3 || fs[0] != codec.FamilySGIP || fs[1] != codec.FamilyCMPP || fs[2] != codec.FamilySMGP {
+	if len(fs) != 4 || fs[0] != codec.FamilySGIP || fs[1] != codec.FamilyCMPP || fs[2] != codec.FamilySMGP || fs[3] != codec.FamilySMPP {
 		t.Fatalf("Families = %v", fs)
 	}
 	for _, f := range fs {
 		_, max, ok := dialect.FamilyResults(f)
-		// SGIP and CMPP 2.x results are one byte.
-		if want := uint32(255); f == codec.FamilySMGP && max != 1<<32-1 || f != codec.FamilySMGP && max != want || !ok {
+		// SGIP and CMPP 2.x results are one byte; SMGP's and SMPP's four.
+		wide := f == codec.FamilySMGP || f == codec.FamilySMPP
+		if want := uint32(255); wide && max != 1<<32-1 || !wide && max != want || !ok {
 			t.Errorf("FamilyResults(%s): max %d, ok %v", f, max, ok)
 		}
-	}
-	if _, _, ok := dialect.FamilyResults(codec.FamilySMPP); ok {
-		t.Error("FamilyResults(smpp) ok: spsmg does not serve SMPP")
 	}
 }
 
 func TestParse(t *testing.T) {
-	if _, err := dialect.Parse("smpp"); err == nil || err.Error() != `unknown protocol "smpp" (want one of [sgip cmpp2 cmpp2.1 cmpp3 smgp smgp1.3])` {
-		t.Errorf("Parse(smpp) = %v", err)
+	if d, err := dialect.Parse("smpp"); err != nil || d.Protocol() != codec.SMPP34 {
+		t.Errorf("Parse(smpp) = %v, %v", d, err)
+	}
+	// One name a protocol: no "smpp3.4" beside "smpp", as there is no
+	// "cmpp3.0" beside "cmpp3".
+	if _, err := dialect.Parse("smpp3.4"); err == nil || err.Error() != `unknown protocol "smpp3.4" (want one of [sgip cmpp2 cmpp2.1 cmpp3 smgp smgp1.3 smpp])` {
+		t.Errorf("Parse(smpp3.4) = %v", err)
 	}
 	if w, err := dialect.ParseWire("smpp"); err != nil || w.Protocol() != codec.SMPP34 {
 		t.Errorf("ParseWire(smpp) = %v, %v", w, err)
@@ -264,5 +267,20 @@ func TestPausedAndSuspendedAreToldApart(t *testing.T) {
 		if p, s := tab[reason.SubscriptionPaused], tab[reason.AccountSuspended]; p == s {
 			t.Errorf("%s: subscription_paused and account_suspended are both %d", d.Protocol(), p)
 		}
+	}
+}
+
+func TestWith(t *testing.T) {
+	if d, err := dialect.With(codec.SMPP34, dialect.Options{SMPPLinkIDTag: 0x1401}); err != nil || d.LinkIDWidth() != 20 {
+		t.Errorf("SMPP with a LinkID tag: %v, %v", d, err)
+	}
+	if d, err := dialect.With(codec.CMPP30, dialect.Options{}); err != nil || d != dialect.For(codec.CMPP30) {
+		t.Errorf("CMPP with nothing set: %v, %v", d, err)
+	}
+	if _, err := dialect.With(codec.CMPP30, dialect.Options{SMPPLinkIDTag: 0x1401}); err == nil {
+		t.Error("a LinkID tag for CMPP was taken")
+	}
+	if _, err := dialect.With(codec.ProtocolUnknown, dialect.Options{}); err == nil {
+		t.Error("an unknown protocol was taken")
 	}
 }

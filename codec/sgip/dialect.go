@@ -116,6 +116,12 @@ func (Dialect) LinkIDWidth() int { return LinkIDLen }
 
 func (Dialect) LoginField() (string, int) { return "SGIP Login Name", LoginNameLen }
 
+// SecretField: any length (both sides cut it at 16).
+func (Dialect) SecretField() (string, int) { return "", 0 }
+
+// AppendNack: an unknown command closes the connection; nothing to send.
+func (Dialect) AppendNack(dst []byte, _ *codec.View) []byte { return dst }
+
 // MaxResult: every result field is 1 byte (§6).
 func (Dialect) MaxResult() uint32 { return 255 }
 

@@ -102,6 +102,12 @@ func (Dialect) LinkIDWidth() int             { return LinkIDLen }
 
 func (Dialect) LoginField() (string, int) { return "SMGP ClientID", ClientIDLen }
 
+// SecretField: any length (an MD5 digest of it travels).
+func (Dialect) SecretField() (string, int) { return "", 0 }
+
+// AppendNack: an unknown command closes the connection; nothing to send.
+func (Dialect) AppendNack(dst []byte, _ *codec.View) []byte { return dst }
+
 func (Dialect) MaxResult() uint32 { return 1<<32 - 1 }
 
 // defaultResults use SMGP's vendor range 128–255 (§11) for the

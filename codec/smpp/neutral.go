@@ -273,13 +273,13 @@ func (n Neutral) userDataOut(coding uint8, udhi bool, content []byte) (uint8, []
 func appendSM(dst []byte, id CommandID, seq uint32, p *Submit, content []byte, tlvs func([]byte) []byte) []byte {
 	start := len(dst)
 	dst = appendHeader(dst, id, StatusOK, seq)
-	long := len(content) > MaxShortMessageLen
-	if !long {
-		p.ShortMessage = content
-	}
-	dst = p.AppendBody(dst)
-	if long {
+	dst = p.appendHead(dst)
+	if len(content) > MaxShortMessageLen {
+		dst = append(dst, 0) // sm_length 0: the user data is in message_payload
 		dst = AppendTLV(dst, TagMessagePayload, content)
+	} else {
+		dst = append(dst, byte(len(content)))
+		dst = append(dst, content...)
 	}
 	if tlvs != nil {
 		dst = tlvs(dst)

@@ -127,6 +127,15 @@ func (*Submit) Command() CommandID { return CmdSubmitSM }
 // caller's business. A time field that is neither empty nor 16 characters
 // is written as given and makes a PDU the peer rejects.
 func (p *Submit) AppendBody(dst []byte) []byte {
+	dst = p.appendHead(dst)
+	sm := p.ShortMessage[:min(len(p.ShortMessage), MaxShortMessageLen)]
+	dst = append(dst, byte(len(sm)))
+	dst = append(dst, sm...)
+	return appendTLVs(dst, p.TLVs)
+}
+
+// appendHead appends the fields before sm_length.
+func (p *Submit) appendHead(dst []byte) []byte {
 	dst = codec.AppendCString(dst, p.ServiceType, ServiceTypeLen)
 	dst = append(dst, p.SourceAddrTON, p.SourceAddrNPI)
 	dst = codec.AppendCString(dst, p.SourceAddr, AddrLen)
@@ -135,11 +144,7 @@ func (p *Submit) AppendBody(dst []byte) []byte {
 	dst = append(dst, byte(p.ESMClass), p.ProtocolID, p.PriorityFlag)
 	dst = codec.AppendCString(dst, p.ScheduleDeliveryTime, TimeLen)
 	dst = codec.AppendCString(dst, p.ValidityPeriod, TimeLen)
-	dst = append(dst, byte(p.RegisteredDelivery), p.ReplaceIfPresentFlag, p.DataCoding, p.SMDefaultMsgID)
-	sm := p.ShortMessage[:min(len(p.ShortMessage), MaxShortMessageLen)]
-	dst = append(dst, byte(len(sm)))
-	dst = append(dst, sm...)
-	return appendTLVs(dst, p.TLVs)
+	return append(dst, byte(p.RegisteredDelivery), p.ReplaceIfPresentFlag, p.DataCoding, p.SMDefaultMsgID)
 }
 
 func (p *Submit) decodeBody(r *codec.Reader) {

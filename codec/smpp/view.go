@@ -54,7 +54,9 @@ func ParseView(frame []byte, out *codec.View) error { return Options{}.ParseView
 // (ErrShortFrame), a C-string over its maximum or an impossible length
 // (ErrBadValue), a command_length that disagrees with len(frame), or, with
 // the header fields filled in and Kind KindUnknown, an undefined command_id
-// (ErrUnknownCommand). It never panics. out is reset first.
+// (ErrUnknownCommand), or, with every field filled in, a submit_sm or
+// data_sm with an empty destination_addr (ErrNoRecipients, see
+// noRecipient). It never panics. out is reset first.
 //
 // Call it from the goroutine that owns frame and out.
 func (o Options) ParseView(frame []byte, out *codec.View) error {
@@ -80,12 +82,17 @@ func (o Options) ParseView(frame []byte, out *codec.View) error {
 	}
 	switch id {
 	case CmdSubmitSM, CmdDeliverSM:
-		if o.fastSM(frame, id, out) {
-			return nil
+		if !o.fastSM(frame, id, out) {
+			if err := o.viewSM(frame, id, out); err != nil {
+				return err
+			}
 		}
-		return o.viewSM(frame, id, out)
+		return noRecipient(frame, id, out)
 	case CmdDataSM:
-		return o.viewDataSM(frame, out)
+		if err := o.viewDataSM(frame, out); err != nil {
+			return err
+		}
+		return noRecipient(frame, id, out)
 	case CmdSubmitSMResp, CmdDeliverSMResp, CmdDataSMResp:
 		if len(frame) == HeaderLen {
 			return nil // body left out (allowed on an error status)
@@ -150,6 +157,19 @@ func (o Options) fastSM(frame []byte, id CommandID, out *codec.View) bool {
 	}
 	o.fillSM(frame, id, out, service, src, dst, destOff, esm, rd, coding, sm, &f)
 	return true
+}
+
+// noRecipient fails an MT (submit_sm, data_sm) whose destination_addr is
+// empty with codec.ErrNoRecipients: SMPP has no recipient count, and an
+// empty destination_addr is how it names no recipient, which the other
+// protocols say with a count of 0. The View stays filled, so that the
+// Submit can be answered.
+func noRecipient(frame []byte, id CommandID, out *codec.View) error {
+	if id == CmdDeliverSM || len(out.Dest(0)) != 0 {
+		return nil
+	}
+	return &codec.FieldError{PDU: id.label(), Field: "destination_addr", Index: -1,
+		Offset: offsetIn(frame, out.DestField(0)), Err: codec.ErrNoRecipients}
 }
 
 // cstrAt finds the C-string at b[i:] of at most max bytes, NUL included:

@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
@@ -332,5 +333,44 @@ func TestResponseBuilders(t *testing.T) {
 	}
 	if n, err := fr.Split(readHex(t, "v03-submit-sm.hex")); n != 93 || err != nil {
 		t.Fatal(n, err)
+	}
+}
+
+// TestParseViewNoRecipient: SMPP has no recipient count; a submit_sm or
+// data_sm whose destination_addr is empty names nobody, and ParseView
+// says so as the other protocols' decoders say a count of 0
+// (codec.ErrNoRecipients), with the View filled in so that the gateway
+// answers it. A deliver_sm's destination_addr is the SP's number, not a
+// recipient: it is not checked.
+func TestParseViewNoRecipient(t *testing.T) {
+	for _, id := range []CommandID{CmdSubmitSM, CmdDataSM, CmdDeliverSM} {
+		var frame []byte
+		switch id {
+		case CmdSubmitSM:
+			frame = Append(nil, 7, StatusOK, &Submit{SourceAddr: "10655123", ShortMessage: []byte("hi")})
+		case CmdDataSM:
+			frame = Append(nil, 7, StatusOK, &DataSM{SourceAddr: "10655123"})
+		case CmdDeliverSM:
+			frame = Append(nil, 7, StatusOK, &Deliver{SourceAddr: "13800138000", ShortMessage: []byte("hi")})
+		}
+		var v codec.View
+		err := ParseView(frame, &v)
+		if id == CmdDeliverSM {
+			if err != nil {
+				t.Fatalf("deliver_sm without destination_addr: %v", err)
+			}
+			continue
+		}
+		var fe *codec.FieldError
+		if !errors.Is(err, codec.ErrNoRecipients) || !errors.As(err, &fe) || fe.Field != "destination_addr" {
+			t.Fatalf("%v without destination_addr: %v, want ErrNoRecipients on destination_addr", id, err)
+		}
+		if v.Kind != codec.KindSubmit || SequenceOf(frame) != 7 || !bytes.Equal(v.Sequence, frame[12:16]) || string(v.SPNumber) != "10655123" {
+			t.Fatalf("%v: view %+v not filled in", id, v)
+		}
+		frame = Append(nil, 8, StatusOK, &Submit{SourceAddr: "10655123", DestinationAddr: "13800138000"})
+		if err := ParseView(frame, &v); err != nil || string(v.Dest(0)) != "13800138000" {
+			t.Fatalf("with a destination_addr: %q, %v", v.Dest(0), err)
+		}
 	}
 }

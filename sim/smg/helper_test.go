@@ -15,7 +15,13 @@ import (
 	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
+	"github.com/spsmg/spsmg/codec/smpp"
 )
+
+// smppLinkIDTag is the vendor TLV the SMPP tests carry LinkIDs in: the
+// simulated SMSC reads it through its Dialect (startServer), the test
+// client writes it by hand.
+const smppLinkIDTag smpp.Tag = 0x1401
 
 // Test accounts: a 6-digit CMPP SP_Id, an 8-character SMGP ClientID and an
 // SGIP login name all work as map keys.
@@ -38,6 +44,9 @@ func startServer(t testing.TB, proto codec.Protocol, mod func(*Config)) *Server 
 		ResendTimeout: 50 * time.Millisecond,
 		SubmitLog:     64,
 		Logger:        quietLog,
+	}
+	if proto == codec.SMPP34 {
+		cfg.Dialect = smpp.NewDialect(smpp.Options{LinkIDTag: smppLinkIDTag})
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -78,6 +87,8 @@ func newTClient(t testing.TB, proto codec.Protocol, nc net.Conn) *tclient {
 		c.framer = cmpp.NewFramer(0)
 	case "smgp":
 		c.framer = smgp.NewFramer(0)
+	case "smpp":
+		c.framer = smpp.NewFramer(0)
 	default:
 		c.framer = sgip.NewFramer(0)
 	}
@@ -138,6 +149,8 @@ func (c *tclient) view(f []byte) codec.View {
 		err = cmpp.ParseView(f, c.cver(), &v)
 	case "smgp":
 		err = smgp.ParseView(f, c.gver(), &v)
+	case "smpp":
+		err = smpp.Options{LinkIDTag: smppLinkIDTag}.ParseView(f, &v)
 	default:
 		err = sgip.ParseView(f, &v)
 	}
@@ -182,6 +195,9 @@ func (c *tclient) login(login, secret string, mode uint8) uint32 {
 		l := &smgp.Login{ClientID: login, AuthenticatorClient: smgp.AuthenticatorClient(login, secret, ts),
 			LoginMode: mode, TimeStamp: ts, ClientVersion: c.gver()}
 		c.send(smgp.Append(nil, c.gver(), c.nextSeq(), l))
+	case "smpp":
+		c.send(smpp.Append(nil, c.nextSeq(), smpp.StatusOK, &smpp.Bind{ID: smpp.CmdBindTransceiver, SystemID: login,
+			Password: secret, InterfaceVersion: smpp.InterfaceVersion34}))
 	default:
 		c.send(sgip.Append(nil, c.sgen.Next(), &sgip.Bind{LoginType: sgip.LoginSPToSMG, LoginName: login, LoginPassword: secret}))
 	}
@@ -239,6 +255,17 @@ func (c *tclient) buildSubmit(sp submitSpec) []byte {
 			p.SetTLV(smgp.TagLinkID, codec.AppendText(nil, sp.linkID, smgp.LinkIDLen))
 		}
 		f = smgp.Append(nil, c.gver(), c.nextSeq(), p)
+	case "smpp":
+		// One recipient a submit_sm: the first.
+		p := &smpp.Submit{ServiceType: sp.service, SourceAddr: "10655123", DestinationAddr: sp.dests[0],
+			RegisteredDelivery: smpp.RegisteredDelivery(rd), DataCoding: 1, ShortMessage: []byte(sp.text)}
+		if sp.report && sp.onError {
+			p.RegisteredDelivery = smpp.ReceiptOnFailure
+		}
+		if sp.linkID != "" {
+			p.TLVs = smpp.TLVs{{Tag: smppLinkIDTag, Value: codec.Octets(sp.linkID)}}
+		}
+		f = smpp.Append(nil, c.nextSeq(), smpp.StatusOK, p)
 	default:
 		flag := uint8(sgip.ReportFlagNone)
 		if sp.report {
@@ -262,6 +289,8 @@ func (c *tclient) ackDeliver(f []byte, v codec.View) {
 		c.send(cmpp.AppendDeliverResp(nil, c.cver(), cmpp.SequenceOf(f), msgID64(v.MsgID), 0))
 	case "smgp":
 		c.send(smgp.AppendDeliverResp(nil, smgp.SequenceOf(f), v.MsgID, 0))
+	case "smpp":
+		c.send(smpp.AppendDeliverResp(nil, smpp.SequenceOf(f), 0))
 	default:
 		c.send(sgip.AppendResp(nil, sgip.CommandOf(f), sgip.SequenceOf(f), 0))
 	}

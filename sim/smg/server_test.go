@@ -13,10 +13,11 @@ import (
 	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
+	"github.com/spsmg/spsmg/codec/smpp"
 )
 
 // testProtocols is the matrix every behaviour runs on.
-var testProtocols = []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP30, codec.SMGP30}
+var testProtocols = []codec.Protocol{codec.SGIP, codec.CMPP20, codec.CMPP30, codec.SMGP30, codec.SMPP34}
 
 // authError is each family's answer to bad credentials.
 func authError(p codec.Protocol) uint32 {
@@ -25,6 +26,8 @@ func authError(p codec.Protocol) uint32 {
 		return uint32(cmpp.ConnectAuthFailed)
 	case "smgp":
 		return uint32(smgp.StatusAuthError)
+	case "smpp":
+		return uint32(smpp.StatusInvPaswd)
 	}
 	return uint32(sgip.IllegalLogin)
 }
@@ -59,8 +62,11 @@ func TestLogin(t *testing.T) {
 			t.Run("unknown account is refused", func(t *testing.T) {
 				c := dialClient(t, p, s.Addr())
 				want := authError(p)
-				if p.Family().String() == "cmpp" {
+				switch p.Family().String() {
+				case "cmpp":
 					want = uint32(cmpp.ConnectBadSourceAddr)
+				case "smpp":
+					want = uint32(smpp.StatusInvSysID)
 				}
 				if st := c.login("999999", testSecret, smgp.LoginModeTransmit); st != want {
 					t.Fatalf("status %d, want %d", st, want)
@@ -143,6 +149,12 @@ func TestSubmitResponse(t *testing.T) {
 				if !ok || parts.SMGW != "010061" || parts.Time[:4] != now.Format("0102") {
 					t.Fatalf("MsgID %x = %+v (BCD %v)", v.MsgID, parts, ok)
 				}
+			case "smpp":
+				// 16 hex digits of the CMPP layout: the gateway code 10061 in bits 16–37.
+				n, err := strconv.ParseUint(string(v.MsgID), 16, 64)
+				if err != nil || len(v.MsgID) != 16 || n>>16&0x3fffff != 10061 || cmpp.DecodeMsgID(n).Month != uint8(now.Month()) {
+					t.Fatalf("message_id %q (%v)", v.MsgID, err)
+				}
 			default:
 				if v.MsgID != nil || len(f) != sgip.RespLen {
 					t.Fatalf("SGIP Submit_Resp %x", f)
@@ -183,6 +195,10 @@ func TestReports(t *testing.T) {
 			s := startServer(t, p, mod)
 			c := dialClient(t, p, s.Addr())
 			c.mustLogin(smgp.LoginModeTransmit)
+			dests := dests
+			if p == codec.SMPP34 {
+				dests = dests[:1] // one recipient a submit_sm
+			}
 			sub := c.submit(submitSpec{dests: dests, report: true})
 			_, resp := c.expectKind(codec.KindSubmitResp)
 			id := append([]byte(nil), resp.MsgID...)
@@ -204,6 +220,8 @@ func TestReports(t *testing.T) {
 				case "smgp":
 					m := smgp.MsgIDAdd(smgp.MsgIDFrom(id), i)
 					want = m[:]
+				case "smpp":
+					want = id
 				default:
 					want = c.view(sub).Sequence
 					if v.ReportState != sgip.StateDelivered {
@@ -220,8 +238,9 @@ func TestReports(t *testing.T) {
 					c.ackDeliver(f, v)
 				}
 			}
-			st := waitStats(t, s, "acked", func(st Stats) bool { return st.ReportsAcked == 3 })
-			if st.ReportsSent != 3 || st.ReportsResent != 0 || st.Pending != 0 || st.Recipients != 3 {
+			n := uint64(len(dests))
+			st := waitStats(t, s, "acked", func(st Stats) bool { return st.ReportsAcked == n })
+			if st.ReportsSent != n || st.ReportsResent != 0 || st.Pending != 0 || st.Recipients != n {
 				t.Fatalf("stats %+v", st)
 			}
 		})
@@ -570,6 +589,8 @@ func TestStop(t *testing.T) {
 				c.send(cmpp.Append(nil, c.cver(), cmpp.SequenceOf(f), &cmpp.TerminateResp{}))
 			case "smgp":
 				c.send(smgp.AppendExitResp(nil, smgp.SequenceOf(f)))
+			case "smpp":
+				c.send(smpp.AppendUnbindResp(nil, smpp.SequenceOf(f)))
 			default:
 				c.send(sgip.AppendResp(nil, sgip.CmdUnbind, sgip.SequenceOf(f), 0))
 			}
@@ -659,7 +680,7 @@ func TestSGIPReceiverReconnects(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	for _, cfg := range []Config{
-		{Protocol: codec.SMPP34},
+		{Protocol: codec.ProtocolUnknown},
 		{Protocol: codec.CMPP30, GatewayCode: "12345"},
 		{Protocol: codec.SGIP, Dialect: cmpp.NewDialect(cmpp.V30)},
 		{Protocol: codec.SGIP, ReceiverAddr: "127.0.0.1:1"},

@@ -15,7 +15,7 @@ import (
 // (buffers, ring, histogram), never per message. The echo server runs in the
 // same process and is counted too. (Not under -race, which allocates.)
 func TestLoadAllocs(t *testing.T) {
-	for _, p := range []codec.Protocol{codec.SGIP, codec.CMPP30, codec.SMGP30} {
+	for _, p := range []codec.Protocol{codec.SGIP, codec.CMPP30, codec.SMGP30, codec.SMPP34} {
 		addr := echoAddr(t, p)
 		cfg := sp.LoadConfig{Protocol: p, Addr: addr, Login: testLogin, Secret: testSecret,
 			Conns: 2, Window: 64, Total: 200000, Mix: echoMix(), NeedReport: true}

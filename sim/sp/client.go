@@ -33,7 +33,11 @@ const (
 // every optional field is the useful default.
 type ClientConfig struct {
 	Protocol codec.Protocol // codec.SGIP, codec.CMPP30, …
-	Addr     string         // host:port of the gateway (or SMG)
+	// Dialect, when set, replaces the Protocol's own codec.Dialect: a
+	// variant such as an SMPP Dialect that carries LinkIDs in a vendor TLV
+	// (smpp.NewDialect). Protocol may then be left out.
+	Dialect codec.Dialect
+	Addr    string // host:port of the gateway (or SMG)
 	// LocalIP to dial from; "" lets the kernel choose. Tests use other
 	// loopback addresses (127.0.0.2, …) to act as another host.
 	LocalIP string
@@ -43,7 +47,8 @@ type ClientConfig struct {
 	Login, Secret string
 
 	// SMGPLoginMode is the SMGP Login's LoginMode: SMGPModeDefault
-	// (transmit), SMGPModeSend, SMGPModeReceive or SMGPModeTransmit.
+	// (transmit), SMGPModeSend, SMGPModeReceive or SMGPModeTransmit. SMPP
+	// binds by it too: transceiver, transmitter, receiver, transceiver.
 	SMGPLoginMode int
 
 	// SGIPNodeID is the node id in the SGIP sequence numbers this SP sends
@@ -153,10 +158,11 @@ type response struct {
 // 1. A refused login returns a *LoginError carrying the server's status.
 // ctx bounds the dial and the login only.
 func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
-	d, err := newDialect(cfg.Protocol)
+	d, err := newDialect(cfg.Protocol, cfg.Dialect)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Protocol = d.proto
 	if cfg.SGIPNodeID == 0 {
 		cfg.SGIPNodeID = DefaultSGIPNodeID
 	}

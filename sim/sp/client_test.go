@@ -83,7 +83,7 @@ func TestLogin(t *testing.T) {
 		})
 	}
 	t.Run("unknown protocol", func(t *testing.T) {
-		_, err := sp.Dial(context.Background(), sp.ClientConfig{Protocol: codec.SMPP34, Addr: "127.0.0.1:1"})
+		_, err := sp.Dial(context.Background(), sp.ClientConfig{Protocol: codec.ProtocolUnknown, Addr: "127.0.0.1:1"})
 		if !errors.Is(err, sp.ErrBadConfig) {
 			t.Errorf("err = %v, want ErrBadConfig", err)
 		}

@@ -18,7 +18,7 @@ import (
 // lost it half the time, and with it a report or MO from a crash test's
 // ledger.
 func TestAcknowledgedDeliveryIsNeverDropped(t *testing.T) {
-	d, err := newDialect(codec.CMPP30)
+	d, err := newDialect(codec.CMPP30, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

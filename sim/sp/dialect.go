@@ -20,12 +20,19 @@ type dialect struct {
 	seq    codec.SeqLayout
 }
 
-func newDialect(p codec.Protocol) (*dialect, error) {
-	d := dialects.For(p)
+// newDialect is p's Dialect, or variant when it is set (an SMPP Dialect
+// with a LinkID TLV, say), which must speak p when p is set.
+func newDialect(p codec.Protocol, variant codec.Dialect) (*dialect, error) {
+	d := variant
+	if d == nil {
+		d = dialects.For(p)
+	} else if p != codec.ProtocolUnknown && p != d.Protocol() {
+		return nil, fmt.Errorf("%w: Dialect speaks %s, Protocol is %s", ErrBadConfig, d.Protocol(), p)
+	}
 	if d == nil {
 		return nil, fmt.Errorf("%w: protocol %q (want one of %v)", ErrBadConfig, p, dialects.Protocols())
 	}
-	return &dialect{Dialect: d, proto: p, framer: d.Framer(0), seq: d.Seq()}, nil
+	return &dialect{Dialect: d, proto: d.Protocol(), framer: d.Framer(0), seq: d.Seq()}, nil
 }
 
 // headerLen is the size of the protocol's header.

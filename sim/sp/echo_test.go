@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/codec/smgp"
+	"github.com/spsmg/spsmg/codec/smpp"
 	"github.com/spsmg/spsmg/sim/sp"
 )
 
@@ -64,6 +66,8 @@ func echoAddr(tb testing.TB, p codec.Protocol) string {
 		e.framer = cmpp.NewFramer(0)
 	case "smgp":
 		e.framer = smgp.NewFramer(0)
+	case "smpp":
+		e.framer = smpp.NewFramer(0)
 	default:
 		e.framer = sgip.NewFramer(0)
 	}
@@ -171,6 +175,22 @@ func (e *echoServer) answer(out, frame []byte, v *codec.View) []byte {
 			return smgp.AppendExitResp(out, seq)
 		case codec.KindActiveTest:
 			return smgp.AppendActiveTestResp(out, seq)
+		}
+	case "smpp":
+		if smpp.ParseView(frame, v) != nil {
+			return out
+		}
+		seq := smpp.SequenceOf(frame)
+		switch v.Kind {
+		case codec.KindSubmit:
+			var id [8]byte
+			return smpp.AppendSubmitResp(out, seq, smpp.StatusOK, strconv.AppendUint(id[:0], uint64(seq), 16))
+		case codec.KindLogin:
+			return smpp.AppendBindResp(out, smpp.CommandID(v.Command), seq, smpp.StatusOK, "echo")
+		case codec.KindLogout:
+			return smpp.AppendUnbindResp(out, seq)
+		case codec.KindActiveTest:
+			return smpp.AppendEnquireLinkResp(out, seq)
 		}
 	default:
 		if sgip.ParseView(frame, v) != nil {

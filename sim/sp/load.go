@@ -68,6 +68,7 @@ type MTTemplate struct {
 // first reached ends the run).
 type LoadConfig struct {
 	Protocol      codec.Protocol
+	Dialect       codec.Dialect // as ClientConfig.Dialect
 	Addr          string
 	Login, Secret string
 	SMGPLoginMode int    // as ClientConfig.SMGPLoginMode
@@ -173,10 +174,11 @@ type loadRun struct {
 }
 
 func newLoadRun(cfg LoadConfig) (*loadRun, error) {
-	d, err := newDialect(cfg.Protocol)
+	d, err := newDialect(cfg.Protocol, cfg.Dialect)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Protocol = d.proto
 	if cfg.Conns <= 0 {
 		cfg.Conns = 1
 	}

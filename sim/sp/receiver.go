@@ -83,7 +83,7 @@ func NewReceiver(l net.Listener, cfg ReceiverConfig) *Receiver {
 	}
 	// SGIP is the protocol whose SPs listen for the gateway (codec.Dialect
 	// SplitConnections).
-	d, _ := newDialect(codec.SGIP)
+	d, _ := newDialect(codec.SGIP, nil)
 	r := &Receiver{
 		cfg: cfg, d: d, l: l, log: log.With("receiver", l.Addr().String()),
 		deliveries: make(chan Delivery, cfg.DeliveryBuffer),

@@ -42,7 +42,7 @@ const (
 
 func TestCrashWithoutLoss(t *testing.T) {
 	bin := testenv.BuildSpsmg(t)
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30, codec.SMPP34} {
 		t.Run(p.String(), func(t *testing.T) { runCrash(t, bin, p) })
 	}
 }

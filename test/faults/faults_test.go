@@ -33,7 +33,7 @@ const (
 )
 
 func TestUpstreamFaults(t *testing.T) {
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMPP34} {
 		t.Run(p.String(), func(t *testing.T) { runFaults(t, p) })
 	}
 }

@@ -89,7 +89,7 @@ func TestOneAddressCannotTakeEverySlot(t *testing.T) {
 // account that takes any address (after a reload), the same address gets
 // as far as the login.
 func TestAddressOutsideEveryAllowListClosedAtAccept(t *testing.T) {
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30, codec.SMPP34} {
 		t.Run(p.String(), func(t *testing.T) {
 			w := testenv.NewWorld(t, testenv.Options{Proto: p, Gateway: map[string]string{"login_timeout": "60s"}})
 			w.Start() // sp1 allows 127.0.0.1 only

@@ -245,6 +245,16 @@ func (h *hworld) mt(dests int) testenv.RawMT {
 	return m
 }
 
+// closingOnUnknown: the protocols without a generic answer to a command
+// they do not define close the connection on one (SMPP answers
+// generic_nack).
+var closingOnUnknown = []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30}
+
+// countingRecipients: the protocols whose Submit carries a recipient count
+// and a list; SMPP's submit_sm names one destination_addr (submit_multi is
+// not served), so 255 recipients cannot be said in it.
+var countingRecipients = []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30}
+
 var cases = []hcase{
 	{name: "random bytes", framing: true, attack: func(h *hworld) int {
 		rng := rand.New(rand.NewPCG(7, uint64(len(h.Proto.String()))))
@@ -313,7 +323,7 @@ var cases = []hcase{
 		return 1
 	}, closes: map[string]int{"protocol_error": 1}},
 
-	{name: "unknown command after login", framing: true, attack: func(h *hworld) int {
+	{name: "unknown command after login", framing: true, only: closingOnUnknown, attack: func(h *hworld) int {
 		c := h.login(attacker)
 		defer c.Close()
 		_, _ = c.Write(h.wire.Header(uint32(h.wire.HeaderLen()), 0x0000ABCD, 2, nil))
@@ -322,6 +332,27 @@ var cases = []hcase{
 		}
 		return 1
 	}, closes: map[string]int{"protocol_error": 1}},
+
+	{name: "unknown command after login answered generic_nack", framing: true, only: []codec.Protocol{codec.SMPP34}, attack: func(h *hworld) int {
+		// SMPP answers a command it does not know with generic_nack
+		// (ESME_RINVCMDID) and the session goes on.
+		c := h.login(attacker)
+		defer c.Close()
+		if _, err := c.Write(h.wire.Header(uint32(h.wire.HeaderLen()), 0x0000ABCD, 2, nil)); err != nil {
+			h.t.Fatal(err)
+		}
+		f, err := h.wire.ReadFrame(c, time.Now().Add(testenv.Wait))
+		if err != nil {
+			h.t.Fatalf("no answer to an unknown command: %v", err)
+		}
+		if cmd, st, seq := binary.BigEndian.Uint32(f[4:]), binary.BigEndian.Uint32(f[8:]), binary.BigEndian.Uint32(f[12:]); cmd != 0x80000000 || st != 0x03 || seq != 2 {
+			h.t.Errorf("answered command_id %#x, command_status %#x, sequence %d; want generic_nack, ESME_RINVCMDID, 2", cmd, st, seq)
+		}
+		if res, ok := h.answer(c, h.wire.Submit(3, h.mt(1))); !ok || res != 0 {
+			h.t.Errorf("the session after the generic_nack: Submit answered %v with %d", ok, res)
+		}
+		return 1
+	}},
 
 	{name: "login twice", framing: true, attack: func(h *hworld) int {
 		c := h.login(attacker)
@@ -372,7 +403,7 @@ var cases = []hcase{
 		return 1
 	}, metrics: map[string]float64{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", "no_recipients"): 1}},
 
-	{name: "Submit with 255 recipients", framing: true, attack: func(h *hworld) int {
+	{name: "Submit with 255 recipients", framing: true, only: countingRecipients, attack: func(h *hworld) int {
 		// Above max_frame_size in every protocol: closed on the length.
 		c := h.login(attacker)
 		defer c.Close()
@@ -604,7 +635,7 @@ func (hw *heapWatch) stop() uint64 {
 }
 
 func TestHostileInput(t *testing.T) {
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30, codec.SMPP34} {
 		t.Run(p.String(), func(t *testing.T) { runHostile(t, p) })
 	}
 }

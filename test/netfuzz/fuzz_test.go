@@ -3,12 +3,12 @@
 // a running gateway's listeners, where framing, login, the Submit path,
 // closes and the event loops all take part.
 //
-//	input[0] % 4 ─▶ 0 CMPP 3.0, 1 SGIP, 2 SMGP: the SP listener
+//	input[0] % 5 ─▶ 0 CMPP 3.0, 1 SGIP, 2 SMGP, 4 SMPP 3.4: the SP listener
 //	                3: the SGIP inbound listener (the SMG's type-2 binds)
 //	input[1:]    ─▶ written to a fresh TCP connection whole, and to another
 //	                in two writes (split at the middle), then EOF
 //
-// Each fuzz process starts its three gateways (and simulated SMGs) once.
+// Each fuzz process starts its four gateways (and simulated SMGs) once.
 // After every input both connections must be closed by the gateway once
 // it reads EOF (a stuck loop would not); every checkEvery inputs, and when
 // the target ends, a well-behaved SP must still log in and get an MT
@@ -34,16 +34,23 @@ import (
 // checkEvery is how many inputs pass between two health checks.
 const checkEvery = 200
 
-// targets are the listeners an input can go to, by input[0] % 4.
+// targets are the listeners an input can go to, by input[0] % 5 (the
+// order the seeds' first bytes name).
 type target struct {
 	name string
 	w    *testenv.World
 	addr string
 }
 
+// targetProtocols are the SP listeners' protocols, each at its target index.
+var targetProtocols = map[codec.Protocol]int{codec.CMPP30: 0, codec.SGIP: 1, codec.SMGP30: 2, codec.SMPP34: 4}
+
+// inboundTarget is the SGIP inbound listener's target index.
+const inboundTarget = 3
+
 func startTargets(tb testing.TB) []target {
-	var ts []target
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+	ts := make([]target, len(targetProtocols)+1)
+	for p, i := range targetProtocols {
 		w := testenv.NewWorld(tb, testenv.Options{Proto: p,
 			Gateway: map[string]string{
 				// The fuzzer's wrong passwords must not lock the health
@@ -53,9 +60,10 @@ func startTargets(tb testing.TB) []target {
 			Account: map[string]string{"allow_ips": "[127.0.0.0/8]"},
 		})
 		w.Start()
-		ts = append(ts, target{name: p.String(), w: w, addr: w.SPAddr})
+		ts[i] = target{name: p.String(), w: w, addr: w.SPAddr}
 	}
-	ts = append(ts, target{name: "sgip inbound", w: ts[1].w, addr: ts[1].w.InboundAddr})
+	sgip := ts[targetProtocols[codec.SGIP]].w
+	ts[inboundTarget] = target{name: "sgip inbound", w: sgip, addr: sgip.InboundAddr}
 	return ts
 }
 
@@ -128,7 +136,10 @@ func FuzzConnection(f *testing.F) {
 	targets := startTargets(f)
 	var inputs atomic.Uint64
 	f.Cleanup(func() {
-		for _, tg := range targets[:3] {
+		for i, tg := range targets {
+			if i == inboundTarget {
+				continue // its gateway is the SGIP target's
+			}
 			if err := healthy(tg); err != nil {
 				f.Errorf("after %d inputs: %v", inputs.Load(), err)
 			}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/sgip"
 	"github.com/spsmg/spsmg/test/internal/testenv"
 )
@@ -49,7 +48,7 @@ func seeds() map[string][]byte {
 		}
 		return b
 	}
-	for i, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+	for p, i := range targetProtocols {
 		w := testenv.NewWire(p)
 		a := testenv.SP1
 		n := func(u string) string { return testenv.Number(p, u) }
@@ -95,11 +94,11 @@ func seeds() map[string][]byte {
 	seq.Counter++
 	report := sgip.Append(nil, seq, &sgip.Report{SubmitSequenceNumber: sgip.Sequence{Node: 3000000001, Time: 1010101, Counter: 7},
 		UserNumber: "86" + testenv.User, State: sgip.StateDelivered})
-	add(3, "sgip-inbound-bind", bind)
-	add(3, "sgip-inbound-bind-mo-report", bind, mo, report)
-	add(3, "sgip-inbound-mo-without-bind", mo)
-	add(3, "sgip-inbound-bind-type1", sgip.Append(nil, seq, &sgip.Bind{LoginType: sgip.LoginSPToSMG, LoginName: testenv.InboundLogin, LoginPassword: testenv.InboundSecret}))
-	add(3, "sgip-inbound-bind-truncated-mo", bind, mo[:len(mo)-7])
+	add(inboundTarget, "sgip-inbound-bind", bind)
+	add(inboundTarget, "sgip-inbound-bind-mo-report", bind, mo, report)
+	add(inboundTarget, "sgip-inbound-mo-without-bind", mo)
+	add(inboundTarget, "sgip-inbound-bind-type1", sgip.Append(nil, seq, &sgip.Bind{LoginType: sgip.LoginSPToSMG, LoginName: testenv.InboundLogin, LoginPassword: testenv.InboundSecret}))
+	add(inboundTarget, "sgip-inbound-bind-truncated-mo", bind, mo[:len(mo)-7])
 	rng := rand.New(rand.NewPCG(1, 2))
 	junk := make([]byte, 512)
 	for k := range junk {

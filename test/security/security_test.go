@@ -42,7 +42,7 @@ import (
 const wrongSecret = "WrongPw-6c1e"
 
 func TestCredentialsNeverLogged(t *testing.T) {
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30, codec.SMPP34} {
 		t.Run(p.String(), func(t *testing.T) {
 			logs := testenv.NewLogRecorder()
 			w := testenv.NewWorld(t, testenv.Options{Proto: p, Logs: logs,
@@ -352,7 +352,7 @@ func TestLoginLockout(t *testing.T) {
 	bugs := testenv.NewBugs(t)
 	defer bugs.Done()
 	p := codec.CMPP30
-	sp2, sp3 := testenv.SP2, testenv.Account{ID: "sp3", Login: "900003", Secret: "sp3Secret-1f2e"}
+	sp2, sp3 := testenv.SP2, testenv.Account{ID: "sp3", Login: "900003", Secret: "sp3S1f2e"}
 	w := testenv.NewWorld(t, testenv.Options{Proto: p,
 		Gateway: map[string]string{"login_failures": "3", "login_failures_per_ip": "6", "login_lockout": "2s"},
 		Account: map[string]string{"allow_ips": "[127.0.0.0/8]"},

@@ -17,10 +17,10 @@ const Wait = 20 * time.Second
 
 // Names and secrets of the test world. The secrets are distinctive so that
 // a test can search the gateway's logs for them (credentials are never
-// logged). SGIP passwords travel in a 16-byte field: keep them shorter.
+// logged). SMPP passwords hold 8 characters: the SMG's and the SPs' fit.
 const (
 	SMGLogin      = "901234"
-	SMGSecret     = "smgSecret-55aa" // upstream.secret
+	SMGSecret     = "smgS55aa" // upstream.secret
 	InboundLogin  = "smgin"
 	InboundSecret = "inSecret-8b2c" // upstream.inbound.secret (SGIP type-2 binds)
 	ReceiverLogin = "gw"
@@ -41,12 +41,30 @@ type Account struct {
 // lock-out tests). Their logins fit every protocol's login field (CMPP
 // Source_Addr is 6 characters, SMGP ClientID 8, SGIP Login Name 16).
 var (
-	SP1 = Account{"sp1", "900001", "sp1Secret-7d1c"}
-	SP2 = Account{"sp2", "900002", "sp2Secret-90ab"}
+	SP1 = Account{"sp1", "900001", "sp1S7d1c"}
+	SP2 = Account{"sp2", "900002", "sp2S90ab"}
 )
 
 // Secrets are every secret of the test world's configuration.
-var Secrets = []string{SMGSecret, InboundSecret, ReceiverPW, APISecret, "sp1Secret-7d1c", "sp2Secret-90ab"}
+var Secrets = []string{SMGSecret, InboundSecret, ReceiverPW, APISecret, "sp1S7d1c", "sp2S90ab"}
+
+// SMPPLinkIDTag is the vendor TLV the SMPP worlds carry LinkIDs in
+// (upstream.smpp.linkid_tag), so that the LinkID flows run for SMPP too.
+const SMPPLinkIDTag = 0x1401
+
+// Dialect is protocol p as the test worlds configure it: SMPP with its
+// LinkID in SMPPLinkIDTag, the others as they are.
+func Dialect(p codec.Protocol) codec.Dialect {
+	var o dialect.Options
+	if p.Family() == codec.FamilySMPP {
+		o.SMPPLinkIDTag = SMPPLinkIDTag
+	}
+	d, err := dialect.With(p, o)
+	if err != nil {
+		panic(fmt.Sprintf("testenv: %v", err))
+	}
+	return d
+}
 
 // Number is how protocol p writes a user's number (SGIP carries 86).
 func Number(p codec.Protocol, n string) string { return dialect.For(p).UserNumber(n) }

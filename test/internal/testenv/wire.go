@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/dialect"
 )
 
 // Wire builds and reads raw frames of one protocol with its Dialect, for
@@ -22,7 +21,7 @@ type Wire struct {
 
 // NewWire returns the frame builder of protocol p.
 func NewWire(p codec.Protocol) Wire {
-	d := dialect.For(p)
+	d := Dialect(p)
 	return Wire{P: p, D: d, Framer: d.Framer(1 << 20)}
 }
 

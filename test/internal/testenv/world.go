@@ -22,7 +22,6 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/authcache/redisstore"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
@@ -111,7 +110,7 @@ func NewWorld(t testing.TB, o Options) *World {
 	if o.Proto == codec.ProtocolUnknown {
 		o.Proto = codec.CMPP30
 	}
-	w := &World{T: t, Opts: o, Proto: o.Proto, D: dialect.For(o.Proto)}
+	w := &World{T: t, Opts: o, Proto: o.Proto, D: Dialect(o.Proto)}
 	// Where deliveries come on connections of their own (SGIP), the SP
 	// listens for them (the Receiver) and the gateway for the SMG's.
 	if w.D.SplitConnections() {
@@ -123,7 +122,7 @@ func NewWorld(t testing.TB, o Options) *World {
 		t.Cleanup(func() { r.Close() })
 	}
 	w.SMGConfig = smg.Config{
-		Protocol:      w.Proto,
+		Dialect:       w.D,
 		Accounts:      map[string]string{SMGLogin: SMGSecret},
 		ResendTimeout: time.Second,
 		MaxResends:    -1,
@@ -244,6 +243,9 @@ func (w *World) render() string {
 		"protocol": p.String(), "addr": q(w.SMGAddr), "login": q(SMGLogin), "secret": q(SMGSecret),
 		"window": "64", "response_timeout": "3s", "reconnect_min": "20ms", "reconnect_max": "300ms",
 		"connect_timeout": "2s",
+	}
+	if p.Family() == codec.FamilySMPP {
+		up["smpp"] = fmt.Sprintf("{linkid_tag: %#x}", SMPPLinkIDTag)
 	}
 	if w.D.SplitConnections() {
 		up["inbound"] = fmt.Sprintf("{addr: %q, login: %s, secret: %s}", orPortZero(w.InboundAddr), InboundLogin, InboundSecret)
@@ -492,7 +494,7 @@ func (w *World) WriteConfig(dir string, perm os.FileMode) string {
 // ClientConfig is an sp.ClientConfig for sp1 on this world's gateway.
 func (w *World) ClientConfig() sp.ClientConfig {
 	a := SP1
-	return sp.ClientConfig{Protocol: w.Proto, Addr: w.SPAddr, Login: a.Login, Secret: a.Secret,
+	return sp.ClientConfig{Dialect: w.D, Addr: w.SPAddr, Login: a.Login, Secret: a.Secret,
 		DialTimeout: 10 * time.Second, ResponseTimeout: Wait, DeliveryBuffer: 4096}
 }
 
