@@ -24,6 +24,7 @@ import (
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // fieldsOf renders the fields both codecs know as "name=value" lines, sorted,
@@ -226,7 +227,7 @@ func gosmppParse(t *testing.T, frame []byte) pdu.PDU {
 func TestInteropOurFramesParseWithGosmpp(t *testing.T) {
 	frames := map[string][]byte{}
 	for _, f := range vectorFiles {
-		frames[f] = readHex(t, f)
+		frames[f] = codectest.ReadHex(t, f)
 	}
 	for i, p := range samples() {
 		switch p := p.(type) {
@@ -399,7 +400,7 @@ func TestInteropGosmppFramesDecode(t *testing.T) {
 		p.Marshal(buf)
 		_, ours, _ := Decode(buf.Bytes())
 		var w = ours.(*Submit)
-		if w.DataCoding != 0 || string(w.ShortMessage) != string(mustHex("50726963653a20351b6520002073686f70")) {
+		if w.DataCoding != 0 || string(w.ShortMessage) != string(codectest.MustHex("50726963653a20351b6520002073686f70")) {
 			t.Fatalf("%+v", w)
 		}
 	})
