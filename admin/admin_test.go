@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/spsmg/spsmg/api"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/internal/syncbuf"
 	"github.com/spsmg/spsmg/proxy"
 )
 
@@ -103,30 +103,12 @@ func (f *fakeGW) last() string {
 	return f.calls[len(f.calls)-1]
 }
 
-// syncBuffer collects log output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	t   *testing.T
 	a   *Admin
 	gw  *fakeGW
 	reg *prometheus.Registry
-	log *syncBuffer
+	log *syncbuf.Buffer
 	now time.Time
 }
 
@@ -136,7 +118,7 @@ func testConfig(admin *config.Admin) *config.Config {
 }
 
 func newEnv(t *testing.T, admin *config.Admin) *env {
-	e := &env{t: t, gw: &fakeGW{suspended: map[string]bool{}}, reg: prometheus.NewRegistry(), log: &syncBuffer{},
+	e := &env{t: t, gw: &fakeGW{suspended: map[string]bool{}}, reg: prometheus.NewRegistry(), log: &syncbuf.Buffer{},
 		now: time.Unix(1767225600, 0)}
 	e.a = New(testConfig(admin), e.gw, slog.New(slog.NewTextHandler(e.log, nil)), e.reg)
 	e.a.now = func() time.Time { return e.now }

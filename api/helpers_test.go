@@ -19,6 +19,7 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/internal/syncbuf"
 	"github.com/spsmg/spsmg/metrics"
 	"github.com/spsmg/spsmg/proxy"
 )
@@ -128,24 +129,6 @@ func (f *fakeGW) all() []proxy.Origination {
 	return append([]proxy.Origination(nil), f.sent...)
 }
 
-// syncBuffer collects log output from concurrent goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is one API behind a real metrics.Server on an in-memory listener,
 // with a real engine on a memory store and a fake gateway.
 type env struct {
@@ -156,7 +139,7 @@ type env struct {
 	gw     *fakeGW
 	reg    *prometheus.Registry
 	clock  *clock
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	ln     *fasthttputil.InmemoryListener
 
 	mu      sync.Mutex
@@ -170,7 +153,7 @@ func newEnv(t *testing.T, mutate func(*config.Config)) *env {
 		mutate(cfg)
 	}
 	e := &env{t: t, cfg: cfg, gw: &fakeGW{}, reg: prometheus.NewRegistry(), clock: newClock(),
-		logs: &syncBuffer{}, clients: map[string]*fasthttp.Client{}}
+		logs: &syncbuf.Buffer{}, clients: map[string]*fasthttp.Client{}}
 	// Info level: what production logs. Nothing secret may appear there.
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	engine, err := authcache.Open(proxy.AuthPolicy(cfg), authcache.NewMemStore(e.clock.Now),

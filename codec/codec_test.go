@@ -225,3 +225,11 @@ func TestReaderCString(t *testing.T) {
 		}
 	})
 }
+
+func TestHex32(t *testing.T) {
+	for v, want := range map[uint32]string{0: "0x00000000", 0x99: "0x00000099", 0x80000004: "0x80000004", 0xffffffff: "0xffffffff"} {
+		if got := Hex32(v); got != want {
+			t.Errorf("Hex32(%#x) = %q, want %q", v, got, want)
+		}
+	}
+}

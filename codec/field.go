@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"encoding/binary"
+	"strconv"
 	"strings"
 )
 
@@ -249,4 +250,17 @@ func AppendCString(dst []byte, s string, max int) []byte {
 	}
 	dst = append(dst, s...)
 	return append(dst, 0)
+}
+
+// Hex32 formats v as "0x" and eight hex digits: how the protocol packages
+// print a command id or status their spec does not define.
+func Hex32(v uint32) string {
+	var b [10]byte
+	s := strconv.AppendUint(b[:0], uint64(v), 16)
+	out := make([]byte, 0, 10)
+	out = append(out, "0x"...)
+	for i := len(s); i < 8; i++ {
+		out = append(out, '0')
+	}
+	return string(append(out, s...))
 }

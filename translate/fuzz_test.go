@@ -2,12 +2,12 @@ package translate
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // pairOf picks an ordered pair of distinct faces from one byte: 20 pairs.
@@ -70,25 +70,13 @@ func corpusFile(s fuzzSeed) []byte {
 // TestFuzzCorpus keeps testdata/fuzz in step with the seeds (go test -run
 // TestFuzzCorpus -update ./translate/ rewrites them).
 func TestFuzzCorpus(t *testing.T) {
+	files := map[string][]byte{}
 	for target, seeds := range fuzzSeeds(t) {
-		dir := filepath.Join("testdata", "fuzz", target)
 		for name, s := range seeds {
-			path := filepath.Join(dir, "seed_"+name)
-			want := corpusFile(s)
-			if *update {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, want, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
-				t.Errorf("%s is missing or stale (run with -update): %v", path, err)
-			}
+			files[filepath.Join("testdata", "fuzz", target, "seed_"+name)] = corpusFile(s)
 		}
 	}
+	codectest.CheckFiles(t, files, *update, "run with -update")
 }
 
 // FuzzSubmit: translating any frame as an SP's Submit never panics; a

@@ -118,3 +118,17 @@ func decodeDelivery(t *testing.T, f Face, frame []byte) codec.Delivery {
 }
 
 func name(sp, up Face) string { return sp.Protocol().String() + "→" + up.Protocol().String() }
+
+// eachPair runs f as a subtest, named by name, for every SP face with
+// every upstream face of another protocol.
+func eachPair(t *testing.T, f func(t *testing.T, sp, up Face)) {
+	t.Helper()
+	for _, sp := range faces {
+		for _, up := range faces {
+			if sp.Protocol() == up.Protocol() {
+				continue
+			}
+			t.Run(name(sp, up), func(t *testing.T) { f(t, sp, up) })
+		}
+	}
+}

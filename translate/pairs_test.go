@@ -59,50 +59,43 @@ func wantSubmit(sp, up Face, src codec.Submit) codec.Submit {
 // protocols share, the recipients spread over as many Submits as the
 // upstream needs (SMPP: one each), numbers national.
 func TestSubmitEveryPair(t *testing.T) {
-	for _, sp := range faces {
-		for _, up := range faces {
-			if sp.Protocol() == up.Protocol() {
-				continue
-			}
-			t.Run(name(sp, up), func(t *testing.T) {
-				p := NewPair(sp, up, testOptions)
-				src := richSubmit(sp)
-				frame := sp.AppendSubmit(nil, spSeq(sp, 7), &src)
-				pl, err := p.Submit(frame, spSeq(sp, 7), idGen(sp))
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := wantSubmit(sp, up, src)
-				max := up.Capabilities().MaxDests
-				if up.SubmitIDIsSeq() && !sp.SubmitIDIsSeq() {
-					max = 1 // one route key per SGIP Submit, one SP id per recipient
-				}
-				if n := pl.Len(); n != (len(src.Dests)+max-1)/max {
-					t.Fatalf("%d upstream Submits for %d recipients, %d a Submit", n, len(src.Dests), max)
-				}
-				var dests []string
-				for k := range pl.Len() {
-					got := decodeSubmit(t, up, pl.Frame(k))
-					from, to := pl.Recipients(k)
-					// On the wire each number is as the upstream writes it
-					// (SGIP and this SMPP deployment: 86 in front).
-					if wire := mapNumbers(want.Dests[from:to], up.UserNumber); !slices.Equal(got.Dests, wire) {
-						t.Errorf("Submit %d: Dests %q, want %q", k, got.Dests, wire)
-					}
-					if got.Fee.Payer == codec.PayerNumber && got.Fee.ChargeNumber != up.UserNumber(want.Fee.ChargeNumber) {
-						t.Errorf("charged number %q, want %q", got.Fee.ChargeNumber, up.UserNumber(want.Fee.ChargeNumber))
-					}
-					got.Dests = nationals(got.Dests)
-					got.Fee.ChargeNumber = National(got.Fee.ChargeNumber)
-					dests = append(dests, got.Dests...)
-					compareSubmit(t, got, want)
-				}
-				if !slices.Equal(dests, want.Dests) {
-					t.Errorf("recipients %q, want %q", dests, want.Dests)
-				}
-			})
+	eachPair(t, func(t *testing.T, sp, up Face) {
+		p := NewPair(sp, up, testOptions)
+		src := richSubmit(sp)
+		frame := sp.AppendSubmit(nil, spSeq(sp, 7), &src)
+		pl, err := p.Submit(frame, spSeq(sp, 7), idGen(sp))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		want := wantSubmit(sp, up, src)
+		max := up.Capabilities().MaxDests
+		if up.SubmitIDIsSeq() && !sp.SubmitIDIsSeq() {
+			max = 1 // one route key per SGIP Submit, one SP id per recipient
+		}
+		if n := pl.Len(); n != (len(src.Dests)+max-1)/max {
+			t.Fatalf("%d upstream Submits for %d recipients, %d a Submit", n, len(src.Dests), max)
+		}
+		var dests []string
+		for k := range pl.Len() {
+			got := decodeSubmit(t, up, pl.Frame(k))
+			from, to := pl.Recipients(k)
+			// On the wire each number is as the upstream writes it
+			// (SGIP and this SMPP deployment: 86 in front).
+			if wire := mapNumbers(want.Dests[from:to], up.UserNumber); !slices.Equal(got.Dests, wire) {
+				t.Errorf("Submit %d: Dests %q, want %q", k, got.Dests, wire)
+			}
+			if got.Fee.Payer == codec.PayerNumber && got.Fee.ChargeNumber != up.UserNumber(want.Fee.ChargeNumber) {
+				t.Errorf("charged number %q, want %q", got.Fee.ChargeNumber, up.UserNumber(want.Fee.ChargeNumber))
+			}
+			got.Dests = nationals(got.Dests)
+			got.Fee.ChargeNumber = National(got.Fee.ChargeNumber)
+			dests = append(dests, got.Dests...)
+			compareSubmit(t, got, want)
+		}
+		if !slices.Equal(dests, want.Dests) {
+			t.Errorf("recipients %q, want %q", dests, want.Dests)
+		}
+	})
 }
 
 func compareSubmit(t *testing.T, got, want codec.Submit) {
@@ -135,49 +128,42 @@ func compareSubmit(t *testing.T, got, want codec.Submit) {
 // own protocol, with the SP's id of the message; accepted Submits give
 // routes from the upstream's id of each recipient to the SP's.
 func TestSubmitRespEveryPair(t *testing.T) {
-	for _, sp := range faces {
-		for _, up := range faces {
-			if sp.Protocol() == up.Protocol() {
-				continue
+	eachPair(t, func(t *testing.T, sp, up Face) {
+		p := NewPair(sp, up, testOptions)
+		src := richSubmit(sp)
+		seq := spSeq(sp, 9)
+		frame := sp.AppendSubmit(nil, seq, &src)
+		for c := codec.ResultOK; c < codec.ResultClassCount; c++ {
+			code := up.ClassResult(c)
+			pl, err := p.Submit(frame, seq, idGen(sp))
+			if err != nil {
+				t.Fatal(err)
 			}
-			t.Run(name(sp, up), func(t *testing.T) {
-				p := NewPair(sp, up, testOptions)
-				src := richSubmit(sp)
-				seq := spSeq(sp, 9)
-				frame := sp.AppendSubmit(nil, seq, &src)
-				for c := codec.ResultOK; c < codec.ResultClassCount; c++ {
-					code := up.ClassResult(c)
-					pl, err := p.Submit(frame, seq, idGen(sp))
-					if err != nil {
-						t.Fatal(err)
-					}
-					for k := range pl.Len() {
-						pl.Answer(k, code, upstreamID(t, up, k))
-					}
-					if !pl.Done() {
-						t.Fatal("not done after every answer")
-					}
-					resp := pl.AppendResp(nil, seq)
-					v := view(t, sp, resp)
-					if v.Kind != codec.KindSubmitResp || !bytes.Equal(v.Sequence, seq) {
-						t.Fatalf("answer %v seq %x, want submit_resp %x", v.Kind, v.Sequence, seq)
-					}
-					if want := sp.ClassResult(up.ResultClass(code)); v.Result != want {
-						t.Errorf("%s %d (%v): SP got %d, want %d", up.Protocol(), code, c, v.Result, want)
-					}
-					if got := sp.ResultClass(v.Result); !sameClass(got, up.ResultClass(code)) {
-						t.Errorf("%s %d is %v; the SP's %d is %v", up.Protocol(), code, up.ResultClass(code), v.Result, got)
-					}
-					if !sp.SubmitIDIsSeq() && !bytes.Equal(v.MsgID, pl.SPID()) {
-						t.Errorf("SP's msg id %x, want %x", v.MsgID, pl.SPID())
-					}
-					if c == codec.ResultOK {
-						checkRoutes(t, sp, up, pl, seq)
-					}
-				}
-			})
+			for k := range pl.Len() {
+				pl.Answer(k, code, upstreamID(t, up, k))
+			}
+			if !pl.Done() {
+				t.Fatal("not done after every answer")
+			}
+			resp := pl.AppendResp(nil, seq)
+			v := view(t, sp, resp)
+			if v.Kind != codec.KindSubmitResp || !bytes.Equal(v.Sequence, seq) {
+				t.Fatalf("answer %v seq %x, want submit_resp %x", v.Kind, v.Sequence, seq)
+			}
+			if want := sp.ClassResult(up.ResultClass(code)); v.Result != want {
+				t.Errorf("%s %d (%v): SP got %d, want %d", up.Protocol(), code, c, v.Result, want)
+			}
+			if got := sp.ResultClass(v.Result); !sameClass(got, up.ResultClass(code)) {
+				t.Errorf("%s %d is %v; the SP's %d is %v", up.Protocol(), code, up.ResultClass(code), v.Result, got)
+			}
+			if !sp.SubmitIDIsSeq() && !bytes.Equal(v.MsgID, pl.SPID()) {
+				t.Errorf("SP's msg id %x, want %x", v.MsgID, pl.SPID())
+			}
+			if c == codec.ResultOK {
+				checkRoutes(t, sp, up, pl, seq)
+			}
 		}
-	}
+	})
 }
 
 // sameClass: a class survives the round trip, except where a protocol has
@@ -230,57 +216,50 @@ func checkRoutes(t *testing.T, sp, up Face, pl *Plan, seq []byte) {
 // reaches every other SP form naming the SP's id, the recipient national,
 // the state kept.
 func TestReportEveryPair(t *testing.T) {
-	for _, sp := range faces {
-		for _, up := range faces {
-			if sp.Protocol() == up.Protocol() {
-				continue
+	eachPair(t, func(t *testing.T, sp, up Face) {
+		p := NewPair(sp, up, testOptions)
+		spID := spIDOf(sp)
+		for _, stat := range []string{"DELIVRD", "UNDELIV", "EXPIRED"} {
+			upID := upstreamID(t, up, 0)
+			in := codec.Report{MsgID: upstreamID(t, up, 3), SubmitID: upID, User: "8613800138000",
+				SPNumber: "10655123", Stat: stat, SubmitTime: "2603141500", DoneTime: "2603141502"}
+			frame := up.AppendReport(nil, spSeq(up, 5), &in)
+			out, err := p.Report(frame, spID, idGen(sp), testNow)
+			if err != nil {
+				t.Fatal(err)
 			}
-			t.Run(name(sp, up), func(t *testing.T) {
-				p := NewPair(sp, up, testOptions)
-				spID := spIDOf(sp)
-				for _, stat := range []string{"DELIVRD", "UNDELIV", "EXPIRED"} {
-					upID := upstreamID(t, up, 0)
-					in := codec.Report{MsgID: upstreamID(t, up, 3), SubmitID: upID, User: "8613800138000",
-						SPNumber: "10655123", Stat: stat, SubmitTime: "2603141500", DoneTime: "2603141502"}
-					frame := up.AppendReport(nil, spSeq(up, 5), &in)
-					out, err := p.Report(frame, spID, idGen(sp), testNow)
-					if err != nil {
-						t.Fatal(err)
-					}
-					d := decodeDelivery(t, sp, out)
-					if d.Kind != codec.KindReport {
-						t.Fatalf("SP reads a %v", d.Kind)
-					}
-					r := d.Report
-					if !bytes.Equal(r.SubmitID, spID) {
-						t.Errorf("SubmitID %x, want the SP's %x", r.SubmitID, spID)
-					}
-					if want := sp.UserNumber("13800138000"); r.User != want {
-						t.Errorf("User %q, want %q", r.User, want)
-					}
-					wantStat := stat
-					if sp.Protocol().Family() == codec.FamilySGIP || up.Protocol().Family() == codec.FamilySGIP {
-						wantStat = map[string]string{"DELIVRD": "DELIVRD"}[stat] // SGIP: State 2 reads UNDELIV
-						if wantStat == "" {
-							wantStat = "UNDELIV"
-						}
-					}
-					if r.Stat != wantStat {
-						t.Errorf("Stat %q, want %q", r.Stat, wantStat)
-					}
-					if sp.Protocol().Family() != codec.FamilySGIP {
-						wantDone := "2603141502"
-						if up.Protocol().Family() == codec.FamilySGIP {
-							wantDone = testNow.Format("0601021504") // SGIP's Report has no dates
-						}
-						if r.DoneTime != wantDone {
-							t.Errorf("DoneTime %q, want %q", r.DoneTime, wantDone)
-						}
-					}
+			d := decodeDelivery(t, sp, out)
+			if d.Kind != codec.KindReport {
+				t.Fatalf("SP reads a %v", d.Kind)
+			}
+			r := d.Report
+			if !bytes.Equal(r.SubmitID, spID) {
+				t.Errorf("SubmitID %x, want the SP's %x", r.SubmitID, spID)
+			}
+			if want := sp.UserNumber("13800138000"); r.User != want {
+				t.Errorf("User %q, want %q", r.User, want)
+			}
+			wantStat := stat
+			if sp.Protocol().Family() == codec.FamilySGIP || up.Protocol().Family() == codec.FamilySGIP {
+				wantStat = map[string]string{"DELIVRD": "DELIVRD"}[stat] // SGIP: State 2 reads UNDELIV
+				if wantStat == "" {
+					wantStat = "UNDELIV"
 				}
-			})
+			}
+			if r.Stat != wantStat {
+				t.Errorf("Stat %q, want %q", r.Stat, wantStat)
+			}
+			if sp.Protocol().Family() != codec.FamilySGIP {
+				wantDone := "2603141502"
+				if up.Protocol().Family() == codec.FamilySGIP {
+					wantDone = testNow.Format("0601021504") // SGIP's Report has no dates
+				}
+				if r.DoneTime != wantDone {
+					t.Errorf("DoneTime %q, want %q", r.DoneTime, wantDone)
+				}
+			}
 		}
-	}
+	})
 }
 
 // spIDOf is an id of the SP's layout, as Plan.SPID makes it.
@@ -295,47 +274,40 @@ func spIDOf(sp Face) []byte {
 // other SP form with the sender national, the access number, the text and
 // coding, and the LinkID where the SP's protocol has a slot for it.
 func TestMOEveryPair(t *testing.T) {
-	for _, sp := range faces {
-		for _, up := range faces {
-			if sp.Protocol() == up.Protocol() {
-				continue
-			}
-			t.Run(name(sp, up), func(t *testing.T) {
-				p := NewPair(sp, up, testOptions)
-				in := codec.Deliver{MsgID: upstreamID(t, up, 1), User: "13800138000", SPNumber: "106551230001",
-					LinkID: "LK000001", Coding: text.UCS2, Content: ucs2("退订"), ServiceCode: "HELP"}
-				frame := up.AppendDeliver(nil, spSeq(up, 3), &in)
-				out, err := p.MO(frame, idGen(sp), testNow)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(out) != 1 {
-					t.Fatalf("%d frames", len(out))
-				}
-				d := decodeDelivery(t, sp, out[0])
-				if d.Kind != codec.KindDeliver {
-					t.Fatalf("SP reads a %v", d.Kind)
-				}
-				m := d.Deliver
-				if m.User != sp.UserNumber("13800138000") || m.SPNumber != in.SPNumber {
-					t.Errorf("User %q SPNumber %q", m.User, m.SPNumber)
-				}
-				if m.Coding != text.UCS2 || !bytes.Equal(m.Content, in.Content) {
-					t.Errorf("coding %d content %x", m.Coding, m.Content)
-				}
-				wantLink := ""
-				if sp.Capabilities().LinkIDLen > 0 && up.Capabilities().LinkIDLen > 0 {
-					wantLink = in.LinkID
-				}
-				if m.LinkID != wantLink {
-					t.Errorf("LinkID %q, want %q", m.LinkID, wantLink)
-				}
-				if sp.Capabilities().IDsPerUnit > 0 && sp.Protocol() != codec.SMPP34 && codec.Uint64Of(m.MsgID) == 0 {
-					t.Errorf("the SP's Deliver has no id")
-				}
-			})
+	eachPair(t, func(t *testing.T, sp, up Face) {
+		p := NewPair(sp, up, testOptions)
+		in := codec.Deliver{MsgID: upstreamID(t, up, 1), User: "13800138000", SPNumber: "106551230001",
+			LinkID: "LK000001", Coding: text.UCS2, Content: ucs2("退订"), ServiceCode: "HELP"}
+		frame := up.AppendDeliver(nil, spSeq(up, 3), &in)
+		out, err := p.MO(frame, idGen(sp), testNow)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if len(out) != 1 {
+			t.Fatalf("%d frames", len(out))
+		}
+		d := decodeDelivery(t, sp, out[0])
+		if d.Kind != codec.KindDeliver {
+			t.Fatalf("SP reads a %v", d.Kind)
+		}
+		m := d.Deliver
+		if m.User != sp.UserNumber("13800138000") || m.SPNumber != in.SPNumber {
+			t.Errorf("User %q SPNumber %q", m.User, m.SPNumber)
+		}
+		if m.Coding != text.UCS2 || !bytes.Equal(m.Content, in.Content) {
+			t.Errorf("coding %d content %x", m.Coding, m.Content)
+		}
+		wantLink := ""
+		if sp.Capabilities().LinkIDLen > 0 && up.Capabilities().LinkIDLen > 0 {
+			wantLink = in.LinkID
+		}
+		if m.LinkID != wantLink {
+			t.Errorf("LinkID %q, want %q", m.LinkID, wantLink)
+		}
+		if sp.Capabilities().IDsPerUnit > 0 && sp.Protocol() != codec.SMPP34 && codec.Uint64Of(m.MsgID) == 0 {
+			t.Errorf("the SP's Deliver has no id")
+		}
+	})
 }
 
 // TestReadSubmitResp: every protocol's Submit_Resp gives its sequence,

@@ -9,13 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/cmpp"
 	"github.com/spsmg/spsmg/internal/cli"
+	"github.com/spsmg/spsmg/internal/syncbuf"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 )
@@ -166,24 +166,6 @@ func TestSpreadUsers(t *testing.T) {
 	}
 }
 
-// syncBuffer is stdout written by run's goroutines and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // smgFor starts a simulated SMG that takes spsim's default login directly,
 // as a gateway would.
 func smgFor(t *testing.T) *smg.Server {
@@ -214,7 +196,7 @@ func TestReceiveOnly(t *testing.T) {
 	s := smgFor(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"-proto", "cmpp3", "-addr", s.Addr(), "-n", "0"}, &out, &errOut) }()
 	waitFor(t, "the login", func() bool {
@@ -248,7 +230,7 @@ func TestReplies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	err := run(context.Background(), []string{"-addr", s.Addr(), "-replies", "2", "-service", "DZTZ", "-text", "subscribed"}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, errOut.String())

@@ -11,31 +11,13 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/internal/cli"
+	"github.com/spsmg/spsmg/internal/syncbuf"
 )
-
-// syncBuffer collects what runDemo's goroutines write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // goBuild builds the repository's commands into a directory of t.
 func goBuild(t *testing.T, pkgs ...string) string {
@@ -59,7 +41,7 @@ func goBuild(t *testing.T, pkgs ...string) string {
 func startDemo(t *testing.T) (printed string, stop func() string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- runDemo(ctx, []string{"--data", filepath.Join(t.TempDir(), "data"), "--listen", "127.0.0.1:0", "--json", "127.0.0.1:0",

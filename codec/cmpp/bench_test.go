@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // reportRate adds msgs/s next to ns/op.
@@ -30,20 +31,20 @@ func BenchmarkDecodeSubmit(b *testing.B) {
 }
 
 func BenchmarkDecodeSubmitResp(b *testing.B) {
-	benchDecode(b, V30, readHex(b, "v06b-submit-resp-30.hex"))
+	benchDecode(b, V30, codectest.ReadHex(b, "v06b-submit-resp-30.hex"))
 }
 
 func BenchmarkDecodeDeliver(b *testing.B) {
 	b.Run("MO 3.0", func(b *testing.B) {
-		benchDecode(b, V30, wrapDeliver(readHex(b, "v11-deliver-mo-udhi40-30.body.hex"), 1))
+		benchDecode(b, V30, wrapDeliver(codectest.ReadHex(b, "v11-deliver-mo-udhi40-30.body.hex"), 1))
 	})
 	b.Run("report 3.0", func(b *testing.B) {
-		benchDecode(b, V30, wrapDeliver(readHex(b, "v09-deliver-report71-30.body.hex"), 1))
+		benchDecode(b, V30, wrapDeliver(codectest.ReadHex(b, "v09-deliver-report71-30.body.hex"), 1))
 	})
 }
 
 func BenchmarkDecodeConnect(b *testing.B) {
-	benchDecode(b, V30, readHex(b, "v01-connect.hex"))
+	benchDecode(b, V30, codectest.ReadHex(b, "v01-connect.hex"))
 }
 
 func benchView(b *testing.B, v Version, frame []byte) {
@@ -64,7 +65,9 @@ func BenchmarkParseViewSubmit(b *testing.B) {
 }
 
 func BenchmarkParseViewDeliver(b *testing.B) {
-	b.Run("report 3.0", func(b *testing.B) { benchView(b, V30, wrapDeliver(readHex(b, "v09-deliver-report71-30.body.hex"), 1)) })
+	b.Run("report 3.0", func(b *testing.B) {
+		benchView(b, V30, wrapDeliver(codectest.ReadHex(b, "v09-deliver-report71-30.body.hex"), 1))
+	})
 }
 
 func BenchmarkSetSequence(b *testing.B) {

@@ -8,9 +8,9 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
-	"unsafe"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // fuzzVersion maps the fuzzer's version byte onto the three versions.
@@ -52,7 +52,7 @@ func seeds(t testing.TB) []struct {
 		{"v11-deliver-mo-udhi40-30.body.hex", V30, true},
 	}
 	for _, c := range vec {
-		b := readHex(t, c.file)
+		b := codectest.ReadHex(t, c.file)
 		if c.body {
 			b = wrapDeliver(b, 1)
 		}
@@ -63,7 +63,7 @@ func seeds(t testing.TB) []struct {
 			add("sample-"+v.String()+"-"+strconv.Itoa(i)+"-"+p.Command().String(), v, Append(nil, v, uint32(i), p))
 		}
 	}
-	add("two-frames", V30, append(AppendActiveTest(nil, 1), readHex(t, "v06b-submit-resp-30.hex")...))
+	add("two-frames", V30, append(AppendActiveTest(nil, 1), codectest.ReadHex(t, "v06b-submit-resp-30.hex")...))
 	add("fwd", V30, []byte{0, 0, 0, 12, 0, 0, 0, 9, 0, 0, 0, 1})
 	return out
 }
@@ -151,7 +151,7 @@ func FuzzParseView(f *testing.F) {
 		for _, frame := range append([][]byte{data}, framesOf(t, data)...) {
 			var view codec.View
 			err := ParseView(frame, v, &view)
-			checkInside(t, frame, &view)
+			codectest.CheckViewInside(t, frame, &view)
 			if err != nil {
 				var fe *codec.FieldError
 				if !errors.As(err, &fe) {
@@ -162,33 +162,6 @@ func FuzzParseView(f *testing.F) {
 	})
 }
 
-// checkInside fails unless every slice of view lies inside frame.
-func checkInside(t *testing.T, frame []byte, view *codec.View) {
-	t.Helper()
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(frame)))
-	in := func(name string, s []byte) {
-		if len(s) == 0 {
-			return
-		}
-		p := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
-		if p < base || p+uintptr(len(s)) > base+uintptr(len(frame)) {
-			t.Fatalf("view.%s (%d bytes) lies outside the frame", name, len(s))
-		}
-	}
-	in("Sequence", view.Sequence)
-	in("SPNumber", view.SPNumber)
-	in("ServiceCode", view.ServiceCode)
-	in("LinkIDField", view.LinkIDField)
-	in("Content", view.Content)
-	in("MsgID", view.MsgID)
-	in("UserNumber", view.UserNumber)
-	in("ReportMsgID", view.ReportMsgID)
-	in("ReportStat", view.ReportStat)
-	for i := range view.DestCount {
-		in("DestField", view.DestField(i))
-	}
-}
-
 // TestWriteFuzzCorpus regenerates the committed seed corpus under
 // testdata/fuzz/ in the "go test fuzz v1" format:
 //
@@ -196,27 +169,12 @@ func checkInside(t *testing.T, frame []byte, view *codec.View) {
 //
 // Without the variable it checks that every seed file exists.
 func TestWriteFuzzCorpus(t *testing.T) {
-	write := os.Getenv("CMPP_WRITE_CORPUS") != ""
+	files := map[string][]byte{}
 	for _, target := range []string{"FuzzDecode", "FuzzParseView"} {
-		dir := filepath.Join("testdata", "fuzz", target)
-		if write {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
 		for _, s := range seeds(t) {
-			path := filepath.Join(dir, "seed-"+s.name)
-			content := "go test fuzz v1\nbyte(" + strconv.QuoteRune(rune(s.v)) + ")\n[]byte(" + strconv.Quote(string(s.data)) + ")\n"
-			if write {
-				if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			got, err := os.ReadFile(path)
-			if err != nil || string(got) != content {
-				t.Errorf("%s missing or stale (regenerate with CMPP_WRITE_CORPUS=1): %v", path, err)
-			}
+			files[filepath.Join("testdata", "fuzz", target, "seed-"+s.name)] = []byte("go test fuzz v1\nbyte(" +
+				strconv.QuoteRune(rune(s.v)) + ")\n[]byte(" + strconv.Quote(string(s.data)) + ")\n")
 		}
 	}
+	codectest.CheckFiles(t, files, os.Getenv("CMPP_WRITE_CORPUS") != "", "regenerate with CMPP_WRITE_CORPUS=1")
 }

@@ -3,39 +3,13 @@ package cmpp
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/udh"
 )
-
-// readHex reads a testdata vector: '#' lines are comments, whitespace is
-// ignored.
-func readHex(t testing.TB, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sb strings.Builder
-	for line := range strings.Lines(string(raw)) {
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		sb.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	b, err := hex.DecodeString(sb.String())
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return b
-}
 
 // wrapDeliver puts a Deliver body (V9–V11 come without header) into a
 // frame with Sequence_Id seq.
@@ -160,12 +134,4 @@ func fieldError(t *testing.T, err error) *codec.FieldError {
 		t.Fatalf("error %v (%T) is not a *codec.FieldError", err, err)
 	}
 	return fe
-}
-
-func mustHex(s string) []byte {
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		panic(err)
-	}
-	return b
 }

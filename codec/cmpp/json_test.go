@@ -3,12 +3,14 @@ package cmpp
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // The decode tool prints PDUs as JSON: spec field names, numbers as
 // strings, bytes as hex, names for versions and commands.
 func TestJSON(t *testing.T) {
-	h, p, err := Decode(readHex(t, "v01-connect.hex"), V21)
+	h, p, err := Decode(codectest.ReadHex(t, "v01-connect.hex"), V21)
 	if err != nil {
 		t.Fatal(err)
 	}

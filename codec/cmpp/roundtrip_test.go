@@ -10,6 +10,7 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/udh"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 var versions = []Version{V20, V21, V30}
@@ -63,7 +64,7 @@ func samples(v Version) []PDU {
 		resultMax = 0x01020304
 	}
 	return []PDU{
-		&Connect{SourceAddr: "900001", AuthenticatorSource: mustHex("90d00c1d517abd0b4f65f6bcf8535d16"), Version: v, Timestamp: 1021080510},
+		&Connect{SourceAddr: "900001", AuthenticatorSource: codectest.MustHex("90d00c1d517abd0b4f65f6bcf8535d16"), Version: v, Timestamp: 1021080510},
 		&ConnectResp{Status: ConnectVersionTooHigh, AuthenticatorISMG: make(codec.Octets, 16), Version: V30, Layout: v.Family()},
 		&Terminate{},
 		&TerminateResp{},
@@ -168,12 +169,12 @@ func TestFrameSizes(t *testing.T) {
 
 func TestDecodeTolerates(t *testing.T) {
 	t.Run("a 12-byte active test resp is accepted and answered with 13", func(t *testing.T) {
-		frame := mustHex("0000000c 80000008 00000017")
+		frame := codectest.MustHex("0000000c 80000008 00000017")
 		_, p, err := Decode(frame, V30)
 		if err != nil || !reflect.DeepEqual(p, &ActiveTestResp{}) {
 			t.Fatalf("%#v, %v", p, err)
 		}
-		if got := Append(nil, V30, 0x17, p); !bytes.Equal(got, readHex(t, "v08c-active-test-resp.hex")) {
+		if got := Append(nil, V30, 0x17, p); !bytes.Equal(got, codectest.ReadHex(t, "v08c-active-test-resp.hex")) {
 			t.Fatalf("re-encoded %x", got)
 		}
 		var view codec.View
@@ -182,7 +183,7 @@ func TestDecodeTolerates(t *testing.T) {
 		}
 	})
 	t.Run("a 2.x connect resp decodes on a 3.0 session", func(t *testing.T) {
-		frame := readHex(t, "v02-connect-resp-2x.hex")
+		frame := codectest.ReadHex(t, "v02-connect-resp-2x.hex")
 		_, p, err := Decode(frame, V30)
 		if err != nil || p.(*ConnectResp).Layout != Family2x {
 			t.Fatalf("%#v, %v", p, err)
@@ -229,10 +230,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"no recipients", withDests(0), V30, "DestUsr_tl", destOff, codec.ErrNoRecipients},
 		{"101 recipients", withDests(101), V30, "DestUsr_tl", destOff, codec.ErrTooManyRecipients},
 		{"trailing bytes", append(bytes.Clone(sub), 0), V30, "(end of body)", len(sub), codec.ErrTrailingBytes},
-		{"Total_Length disagrees with the frame", mustHex("00000020 00000002 00000001"), V30, "Total_Length", 0, codec.ErrBadValue},
-		{"CMPP_FWD has no struct", mustHex("0000000c 00000009 00000001"), V30, "Command_Id", 4, codec.ErrUnknownCommand},
-		{"GNS route resp has no struct", mustHex("0000000c 80000017 00000001"), V21, "Command_Id", 4, codec.ErrUnknownCommand},
-		{"0x00000003 is undefined", mustHex("0000000c 00000003 00000001"), V21, "Command_Id", 4, codec.ErrUnknownCommand},
+		{"Total_Length disagrees with the frame", codectest.MustHex("00000020 00000002 00000001"), V30, "Total_Length", 0, codec.ErrBadValue},
+		{"CMPP_FWD has no struct", codectest.MustHex("0000000c 00000009 00000001"), V30, "Command_Id", 4, codec.ErrUnknownCommand},
+		{"GNS route resp has no struct", codectest.MustHex("0000000c 80000017 00000001"), V21, "Command_Id", 4, codec.ErrUnknownCommand},
+		{"0x00000003 is undefined", codectest.MustHex("0000000c 00000003 00000001"), V21, "Command_Id", 4, codec.ErrUnknownCommand},
 		{"a 3.0 submit is not a 2.x submit", sub, V21, "", -1, nil},
 	}
 	for _, c := range cases {
@@ -251,11 +252,11 @@ func TestDecodeRejects(t *testing.T) {
 		})
 	}
 	t.Run("unknown command errors name the command", func(t *testing.T) {
-		_, _, err := Decode(mustHex("0000000c 00000009 00000001"), V30)
+		_, _, err := Decode(codectest.MustHex("0000000c 00000009 00000001"), V30)
 		if !strings.Contains(err.Error(), "CMPP_FWD") {
 			t.Errorf("%v", err)
 		}
-		_, _, err = Decode(mustHex("0000000c 00000003 00000001"), V21)
+		_, _, err = Decode(codectest.MustHex("0000000c 00000003 00000001"), V21)
 		if want := "cmpp2 0x00000003: Command_Id at offset 4: codec: unknown command"; err.Error() != want {
 			t.Errorf("%q, want %q", err, want)
 		}

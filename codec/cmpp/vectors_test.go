@@ -8,6 +8,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func ucs2(s string) codec.Octets {
@@ -48,18 +49,18 @@ func TestVectors(t *testing.T) {
 	}{
 		{"V1 connect", "v01-connect.hex", V21, 0x17, &Connect{
 			SourceAddr:          "900001",
-			AuthenticatorSource: mustHex("90d00c1d517abd0b4f65f6bcf8535d16"),
+			AuthenticatorSource: codectest.MustHex("90d00c1d517abd0b4f65f6bcf8535d16"),
 			Version:             V21,
 			Timestamp:           1021080510,
 		}},
 		{"V2 connect resp 2.x has a 1-byte status", "v02-connect-resp-2x.hex", V21, 0x17, &ConnectResp{
-			Status: ConnectOK, AuthenticatorISMG: mustHex("6c0b846e25bab6daa4ed1c466e0f4bd8"), Version: V21, Layout: Family2x,
+			Status: ConnectOK, AuthenticatorISMG: codectest.MustHex("6c0b846e25bab6daa4ed1c466e0f4bd8"), Version: V21, Layout: Family2x,
 		}},
 		{"V3 connect resp 3.0 has a 4-byte status", "v03-connect-resp-30.hex", V30, 0x17, &ConnectResp{
-			Status: ConnectOK, AuthenticatorISMG: mustHex("7942977274098cf210ab0c16c367bc8d"), Version: V30, Layout: Family30,
+			Status: ConnectOK, AuthenticatorISMG: codectest.MustHex("7942977274098cf210ab0c16c367bc8d"), Version: V30, Layout: Family30,
 		}},
 		{"V3 connect resp is told by its length, not the session version", "v03-connect-resp-30.hex", V21, 0x17, &ConnectResp{
-			Status: ConnectOK, AuthenticatorISMG: mustHex("7942977274098cf210ab0c16c367bc8d"), Version: V30, Layout: Family30,
+			Status: ConnectOK, AuthenticatorISMG: codectest.MustHex("7942977274098cf210ab0c16c367bc8d"), Version: V30, Layout: Family30,
 		}},
 		{"V4 submit 2.x", "v04-submit-2x.hex", V21, 0x17, v4},
 		{"V4 submit 2.0 uses the same layout", "v04-submit-2x.hex", V20, 0x17, v4},
@@ -74,7 +75,7 @@ func TestVectors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			checkVector(t, readHex(t, c.file), c.v, c.seq, c.want)
+			checkVector(t, codectest.ReadHex(t, c.file), c.v, c.seq, c.want)
 		})
 	}
 }
@@ -82,9 +83,9 @@ func TestVectors(t *testing.T) {
 // V9–V11 are Deliver bodies from real gateways (SMSGate); wrapped in a
 // header here.
 func TestDeliverBodyVectors(t *testing.T) {
-	v9 := readHex(t, "v09-deliver-report71-30.body.hex")
-	v10 := readHex(t, "v10-deliver-report60-30.body.hex")
-	v11 := readHex(t, "v11-deliver-mo-udhi40-30.body.hex")
+	v9 := codectest.ReadHex(t, "v09-deliver-report71-30.body.hex")
+	v10 := codectest.ReadHex(t, "v10-deliver-report60-30.body.hex")
+	v11 := codectest.ReadHex(t, "v11-deliver-mo-udhi40-30.body.hex")
 	cases := []struct {
 		name string
 		body []byte
@@ -129,7 +130,7 @@ func TestDeliverBodyVectors(t *testing.T) {
 		if !view.UDHI || view.PkTotal != 1 || view.PkNumber != 1 || view.ConcatRef != 0 {
 			t.Fatalf("UDHI %v Pk %d/%d ref %d", view.UDHI, view.PkTotal, view.PkNumber, view.ConcatRef)
 		}
-		if !bytes.Equal(view.Content[:6], mustHex("050003000101")) || frame[HeaderLen+40] != 0x40 {
+		if !bytes.Equal(view.Content[:6], codectest.MustHex("050003000101")) || frame[HeaderLen+40] != 0x40 {
 			t.Fatalf("content %x, TP_udhi %#x", view.Content[:6], frame[HeaderLen+40])
 		}
 	})
@@ -150,7 +151,7 @@ func TestDeliverBodyVectors(t *testing.T) {
 }
 
 func TestReportBodyVector(t *testing.T) {
-	body := readHex(t, "v08b-report-body-60.hex")
+	body := codectest.ReadHex(t, "v08b-report-body-60.hex")
 	want := Report{
 		MsgID: 0xb4c5530000010000, Stat: "DELIVRD", SubmitTime: "1511120955", DoneTime: "1511120957",
 		DestTerminalID: "13412340000", SMSCSequence: 0x12345678, Form: Report60,
@@ -202,16 +203,16 @@ func TestAuthenticators(t *testing.T) {
 
 	t.Run("NewConnect builds V1", func(t *testing.T) {
 		got := Append(nil, V21, 0x17, NewConnect("900001", "888888", V21, 1021080510))
-		if want := readHex(t, "v01-connect.hex"); !bytes.Equal(got, want) {
+		if want := codectest.ReadHex(t, "v01-connect.hex"); !bytes.Equal(got, want) {
 			t.Fatalf("got %x", got)
 		}
 	})
 	t.Run("NewConnectResp builds V2 and V3", func(t *testing.T) {
 		c := NewConnect("900001", "888888", V21, 1021080510)
-		if got := Append(nil, V21, 0x17, NewConnectResp(c, ConnectOK, "888888", V21)); !bytes.Equal(got, readHex(t, "v02-connect-resp-2x.hex")) {
+		if got := Append(nil, V21, 0x17, NewConnectResp(c, ConnectOK, "888888", V21)); !bytes.Equal(got, codectest.ReadHex(t, "v02-connect-resp-2x.hex")) {
 			t.Errorf("2.x: %x", got)
 		}
-		if got := Append(nil, V30, 0x17, NewConnectResp(c, ConnectOK, "888888", V30)); !bytes.Equal(got, readHex(t, "v03-connect-resp-30.hex")) {
+		if got := Append(nil, V30, 0x17, NewConnectResp(c, ConnectOK, "888888", V30)); !bytes.Equal(got, codectest.ReadHex(t, "v03-connect-resp-30.hex")) {
 			t.Errorf("3.0: %x", got)
 		}
 	})

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func TestSetSequence(t *testing.T) {
-	frame := readHex(t, "v05-submit-30.hex")
+	frame := codectest.ReadHex(t, "v05-submit-30.hex")
 	orig := bytes.Clone(frame)
 	if SequenceOf(frame) != 0x17 {
 		t.Fatalf("SequenceOf = %#x", SequenceOf(frame))
@@ -121,10 +122,10 @@ func TestViewOtherCommands(t *testing.T) {
 		kind  codec.Kind
 		err   error
 	}{
-		{"CMPP_FWD passes as other", mustHex("0000000c 00000009 00000001"), codec.KindOther, nil},
-		{"GNS resp passes as other", mustHex("0000000c 80000012 00000001"), codec.KindOtherResp, nil},
-		{"undefined id is refused", mustHex("0000000c 00000003 00000001"), codec.KindUnknown, codec.ErrUnknownCommand},
-		{"2.x connect resp on a 3.0 session", readHex(t, "v02-connect-resp-2x.hex"), codec.KindLoginResp, nil},
+		{"CMPP_FWD passes as other", codectest.MustHex("0000000c 00000009 00000001"), codec.KindOther, nil},
+		{"GNS resp passes as other", codectest.MustHex("0000000c 80000012 00000001"), codec.KindOtherResp, nil},
+		{"undefined id is refused", codectest.MustHex("0000000c 00000003 00000001"), codec.KindUnknown, codec.ErrUnknownCommand},
+		{"2.x connect resp on a 3.0 session", codectest.ReadHex(t, "v02-connect-resp-2x.hex"), codec.KindLoginResp, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -162,10 +163,10 @@ func TestResponseHelpers(t *testing.T) {
 			}
 		}
 	}
-	if got := AppendDeliverResp(nil, V30, 1, 0xb4c5530000010000, 0); !bytes.Equal(got, readHex(t, "v07b-deliver-resp-30.hex")) {
+	if got := AppendDeliverResp(nil, V30, 1, 0xb4c5530000010000, 0); !bytes.Equal(got, codectest.ReadHex(t, "v07b-deliver-resp-30.hex")) {
 		t.Errorf("V7 deliver resp: %x", got)
 	}
-	if got := AppendSubmitResp(nil, V21, 0x17, 0xb2b9da8000010000, 0); !bytes.Equal(got, readHex(t, "v06a-submit-resp-2x.hex")) {
+	if got := AppendSubmitResp(nil, V21, 0x17, 0xb2b9da8000010000, 0); !bytes.Equal(got, codectest.ReadHex(t, "v06a-submit-resp-2x.hex")) {
 		t.Errorf("V6 submit resp: %x", got)
 	}
 }
@@ -177,9 +178,9 @@ func TestHotPathAllocs(t *testing.T) {
 	}{
 		"submit 2.x":        {V21, Append(nil, V21, 1, sampleSubmit())},
 		"submit 3.0":        {V30, Append(nil, V30, 1, sampleSubmit())},
-		"deliver report 71": {V30, wrapDeliver(readHex(t, "v09-deliver-report71-30.body.hex"), 1)},
-		"deliver MO UDH":    {V30, wrapDeliver(readHex(t, "v11-deliver-mo-udhi40-30.body.hex"), 1)},
-		"submit resp":       {V30, readHex(t, "v06b-submit-resp-30.hex")},
+		"deliver report 71": {V30, wrapDeliver(codectest.ReadHex(t, "v09-deliver-report71-30.body.hex"), 1)},
+		"deliver MO UDH":    {V30, wrapDeliver(codectest.ReadHex(t, "v11-deliver-mo-udhi40-30.body.hex"), 1)},
+		"submit resp":       {V30, codectest.ReadHex(t, "v06b-submit-resp-30.hex")},
 	}
 	var view codec.View
 	for name, c := range frames {

@@ -90,25 +90,10 @@ func (r *reader) object(member func(name []byte) error) error {
 	}
 	var nameBuf [16]byte
 	for {
-		r.ws()
-		if r.peek() != '"' {
-			if r.i >= len(r.b) {
-				return errEOF
-			}
-			return r.errAt("want a member name")
-		}
-		name, err := r.str(nameBuf[:0])
+		name, err := r.memberName(nameBuf[:0])
 		if err != nil {
 			return err
 		}
-		r.ws()
-		if r.peek() != ':' {
-			if r.i >= len(r.b) {
-				return errEOF
-			}
-			return r.errAt("want ':'")
-		}
-		r.i++
 		r.ws()
 		if err := member(name); err != nil {
 			return err
@@ -339,7 +324,7 @@ func (r *reader) skip() error {
 				break
 			}
 			if c == '{' {
-				if err := r.memberName(); err != nil {
+				if _, err := r.memberName(nil); err != nil {
 					return err
 				}
 			}
@@ -381,7 +366,7 @@ func (r *reader) skip() error {
 				r.i++
 				if top == '{' {
 					r.ws()
-					if err := r.memberName(); err != nil {
+					if _, err := r.memberName(nil); err != nil {
 						return err
 					}
 				}
@@ -399,25 +384,27 @@ func (r *reader) skip() error {
 	}
 }
 
-// memberName reads `"name" :` inside a skipped object.
-func (r *reader) memberName() error {
+// memberName reads `"name" :` and returns the name appended to dst (as
+// str does).
+func (r *reader) memberName(dst []byte) ([]byte, error) {
 	r.ws()
 	if r.peek() != '"' {
 		if r.i >= len(r.b) {
-			return errEOF
+			return nil, errEOF
 		}
-		return r.errAt("want a member name")
+		return nil, r.errAt("want a member name")
 	}
-	if _, err := r.str(nil); err != nil {
-		return err
+	name, err := r.str(dst)
+	if err != nil {
+		return nil, err
 	}
 	r.ws()
 	if r.peek() != ':' {
 		if r.i >= len(r.b) {
-			return errEOF
+			return nil, errEOF
 		}
-		return r.errAt("want ':'")
+		return nil, r.errAt("want ':'")
 	}
 	r.i++
-	return nil
+	return name, nil
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // msgsPerSec reports the rate as a metric next to ns/op.
@@ -22,14 +23,16 @@ func benchDecode(b *testing.B, frame []byte) {
 	msgsPerSec(b)
 }
 
-func BenchmarkDecodeSubmit(b *testing.B)   { benchDecode(b, loadHex(b, "v4-submit-linkid.hex")) }
-func BenchmarkDecodeDeliver(b *testing.B)  { benchDecode(b, loadHex(b, "v5-deliver.hex")) }
-func BenchmarkDecodeReport(b *testing.B)   { benchDecode(b, loadHex(b, "v6-report.hex")) }
-func BenchmarkDecodeBind(b *testing.B)     { benchDecode(b, loadHex(b, "v2-bind.hex")) }
-func BenchmarkDecodeBindResp(b *testing.B) { benchDecode(b, loadHex(b, "v3-bind-resp.hex")) }
+func BenchmarkDecodeSubmit(b *testing.B) {
+	benchDecode(b, codectest.ReadHex(b, "v4-submit-linkid.hex"))
+}
+func BenchmarkDecodeDeliver(b *testing.B)  { benchDecode(b, codectest.ReadHex(b, "v5-deliver.hex")) }
+func BenchmarkDecodeReport(b *testing.B)   { benchDecode(b, codectest.ReadHex(b, "v6-report.hex")) }
+func BenchmarkDecodeBind(b *testing.B)     { benchDecode(b, codectest.ReadHex(b, "v2-bind.hex")) }
+func BenchmarkDecodeBindResp(b *testing.B) { benchDecode(b, codectest.ReadHex(b, "v3-bind-resp.hex")) }
 
 func BenchmarkParseViewSubmit(b *testing.B) {
-	frame := loadHex(b, "v4-submit-linkid.hex")
+	frame := codectest.ReadHex(b, "v4-submit-linkid.hex")
 	var v codec.View
 	b.ReportAllocs()
 	b.SetBytes(int64(len(frame)))
@@ -55,7 +58,7 @@ func BenchmarkParseViewSubmitLong(b *testing.B) {
 }
 
 func BenchmarkParseViewReport(b *testing.B) {
-	frame := loadHex(b, "v6-report.hex")
+	frame := codectest.ReadHex(b, "v6-report.hex")
 	var v codec.View
 	b.ReportAllocs()
 	b.SetBytes(int64(len(frame)))
@@ -68,7 +71,7 @@ func BenchmarkParseViewReport(b *testing.B) {
 }
 
 func BenchmarkSetSequence(b *testing.B) {
-	frame := loadHex(b, "v4-submit-linkid.hex")
+	frame := codectest.ReadHex(b, "v4-submit-linkid.hex")
 	g := NewSequenceGenerator(3075512345, nil)
 	seq := g.Next()
 	b.ReportAllocs()

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/fuzz/{FuzzDecode,FuzzParseView} from the vectors and samples")
@@ -22,7 +21,7 @@ var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/fuzz/{Fuz
 func seedFrames(t testing.TB) map[string][]byte {
 	seeds := map[string][]byte{}
 	for _, name := range vectorFiles(t) {
-		seeds[strings.TrimSuffix(name, ".hex")] = loadHex(t, name)
+		seeds[strings.TrimSuffix(name, ".hex")] = codectest.ReadHex(t, name)
 	}
 	for i, p := range samplePDUs() {
 		seeds["sample-"+strconv.Itoa(100 + i)[1:]+"-"+strings.ToLower(p.Command().String())] = Append(nil, spSeq, p)
@@ -30,36 +29,23 @@ func seedFrames(t testing.TB) map[string][]byte {
 	s := longSubmit()
 	s.Trailer = codec.Octets("LINKID-OF-20-BYTES-X")
 	seeds["submit-trailer"] = Append(nil, spSeq, s)
-	bad := loadHex(t, "v4-submit-linkid.hex")
+	bad := codectest.ReadHex(t, "v4-submit-linkid.hex")
 	bad[HeaderLen+2*NumberLen] = 0
 	seeds["submit-usercount-0"] = bad
-	seeds["two-frames"] = append(loadHex(t, "v3-bind-resp.hex"), loadHex(t, "v6-report.hex")...)
+	seeds["two-frames"] = append(codectest.ReadHex(t, "v3-bind-resp.hex"), codectest.ReadHex(t, "v6-report.hex")...)
 	return seeds
 }
 
 // TestFuzzCorpus keeps the committed seed corpus in step with the seeds
 // (go test -run TestFuzzCorpus -update-corpus rewrites it).
 func TestFuzzCorpus(t *testing.T) {
+	files := map[string][]byte{}
 	for _, target := range []string{"FuzzDecode", "FuzzParseView"} {
-		dir := filepath.Join("testdata", "fuzz", target)
 		for name, b := range seedFrames(t) {
-			path := filepath.Join(dir, name)
-			want := "go test fuzz v1\n[]byte(" + strconv.Quote(string(b)) + ")\n"
-			if *updateCorpus {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			got, err := os.ReadFile(path)
-			if err != nil || string(got) != want {
-				t.Errorf("%s is missing or stale (run go test -run TestFuzzCorpus -update-corpus): %v", path, err)
-			}
+			files[filepath.Join("testdata", "fuzz", target, name)] = codectest.CorpusFile(b)
 		}
 	}
+	codectest.CheckFiles(t, files, *updateCorpus, "run go test -run TestFuzzCorpus -update-corpus")
 }
 
 func addSeeds(f *testing.F) {
@@ -121,12 +107,12 @@ func fuzzViewFrame(t *testing.T, frame []byte) {
 		"Content": v.Content, "MsgID": v.MsgID, "UserNumber": v.UserNumber, "ReportMsgID": v.ReportMsgID,
 		"ReportStat": v.ReportStat, "TrailingBytes": TrailingBytes(frame),
 	} {
-		if !inside(frame, s) {
+		if !codectest.Inside(frame, s) {
 			t.Fatalf("%s %x is not inside the frame", name, s)
 		}
 	}
 	for i := range v.DestCount {
-		if !inside(frame, v.DestField(i)) || len(v.DestField(i)) != NumberLen {
+		if !codectest.Inside(frame, v.DestField(i)) || len(v.DestField(i)) != NumberLen {
 			t.Fatalf("DestField(%d) outside the frame", i)
 		}
 	}
@@ -140,19 +126,6 @@ func fuzzViewFrame(t *testing.T, frame []byte) {
 	if err == nil {
 		checkView(t, frame)
 	}
-}
-
-// inside reports whether s is empty or lies within frame's bytes.
-func inside(frame, s []byte) bool {
-	if len(s) == 0 {
-		return true
-	}
-	if len(frame) == 0 {
-		return false
-	}
-	lo := uintptr(unsafe.Pointer(unsafe.SliceData(frame)))
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
-	return p >= lo && p+uintptr(len(s)) <= lo+uintptr(len(frame))
 }
 
 // splitHalves feeds b to the Framer as two reads (the first half, then the

@@ -2,17 +2,15 @@ package sgip
 
 import (
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/udh"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // The sequence the vectors use for the SP's commands
@@ -22,33 +20,6 @@ var spSeq = Sequence{Node: 3075512345, Time: 1120203225, Counter: 1}
 
 // The SMG's sequence in V5/V6: node 1075501, 11-20 20:32:26, counter 7.
 var smgSeq = Sequence{Node: 1075501, Time: 1120203226, Counter: 7}
-
-// loadHex reads testdata/name: lines starting with # are comments, the rest
-// is hex with any whitespace.
-func loadHex(t testing.TB, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return parseHexFile(t, name, raw)
-}
-
-func parseHexFile(t testing.TB, name string, raw []byte) []byte {
-	t.Helper()
-	var sb strings.Builder
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		sb.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	b, err := hex.DecodeString(sb.String())
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return b
-}
 
 // vectorFiles lists testdata/*.hex.
 func vectorFiles(t testing.TB) []string {
@@ -68,7 +39,7 @@ func vectorFiles(t testing.TB) []string {
 // want encodes to exactly the hex; ParseView agrees with the typed decode.
 func checkVector(t *testing.T, file string, seq Sequence, want PDU) {
 	t.Helper()
-	frame := loadHex(t, file)
+	frame := codectest.ReadHex(t, file)
 	h, got, err := Decode(frame)
 	if err != nil {
 		t.Fatalf("%s: Decode: %v", file, err)

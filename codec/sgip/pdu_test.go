@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // allCommands is every id of docs/protocols/sgip12.md §5.
@@ -136,20 +137,20 @@ func TestTruncationWalk(t *testing.T) {
 		frame  []byte
 		layout []field
 	}{
-		{"V1 Submit", loadHex(t, "v1-submit-smsgate.hex"), submitLayout(1, 4, 0)},
-		{"V4 Submit", loadHex(t, "v4-submit-linkid.hex"), submitLayout(1, 4, 0)},
+		{"V1 Submit", codectest.ReadHex(t, "v1-submit-smsgate.hex"), submitLayout(1, 4, 0)},
+		{"V4 Submit", codectest.ReadHex(t, "v4-submit-linkid.hex"), submitLayout(1, 4, 0)},
 		{"Submit with two recipients and a UDH", Append(nil, spSeq, longSubmit()), submitLayout(2, 10, 0)},
 		{"Submit with a trailer", withTrailer(t, longSubmit(), "LINKID-20-BYTES-XXXX"), submitLayout(2, 10, 20)},
 		{"Submit with empty content", Append(nil, spSeq, &Submit{UserNumber: []string{"8613800138000"}}), submitLayout(1, 0, 0)},
-		{"V5 Deliver", loadHex(t, "v5-deliver.hex"), deliverLayout(7, 0)},
+		{"V5 Deliver", codectest.ReadHex(t, "v5-deliver.hex"), deliverLayout(7, 0)},
 		{"Deliver with a trailer", Append(nil, smgSeq, samplePDUs()[4]), deliverLayout(9, 20)},
-		{"V2 Bind", loadHex(t, "v2-bind.hex"), withHeader(f("Login Type", 1), f("Login Name", 16), f("Login Password", 16), reserve())},
-		{"V3 Bind_Resp", loadHex(t, "v3-bind-resp.hex"), respLayout()},
+		{"V2 Bind", codectest.ReadHex(t, "v2-bind.hex"), withHeader(f("Login Type", 1), f("Login Name", 16), f("Login Password", 16), reserve())},
+		{"V3 Bind_Resp", codectest.ReadHex(t, "v3-bind-resp.hex"), respLayout()},
 		{"Submit_Resp", AppendResp(nil, CmdSubmit, spSeq, 0), respLayout()},
 		{"ModifySMG_Resp", AppendResp(nil, CmdModifySMG, spSeq, 0), respLayout()},
-		{"V6 Report", loadHex(t, "v6-report.hex"), withHeader(f("SubmitSequenceNumber", 12), f("ReportType", 1), f("UserNumber", 21), f("State", 1), f("ErrorCode", 1), reserve())},
-		{"V7 Unbind", loadHex(t, "v7a-unbind.hex"), headerFields()},
-		{"V7 Unbind_Resp", loadHex(t, "v7b-unbind-resp.hex"), headerFields()},
+		{"V6 Report", codectest.ReadHex(t, "v6-report.hex"), withHeader(f("SubmitSequenceNumber", 12), f("ReportType", 1), f("UserNumber", 21), f("State", 1), f("ErrorCode", 1), reserve())},
+		{"V7 Unbind", codectest.ReadHex(t, "v7a-unbind.hex"), headerFields()},
+		{"V7 Unbind_Resp", codectest.ReadHex(t, "v7b-unbind-resp.hex"), headerFields()},
 		{"UserRpt", Append(nil, smgSeq, &UserRpt{}), withHeader(f("SPNumber", 21), f("UserNumber", 21), f("UserCondition", 1), reserve())},
 		{"Trace", Append(nil, spSeq, &Trace{}), withHeader(f("SubmitSequenceNumber", 12), f("UserNumber", 21), reserve())},
 		{"Trace_Resp", Append(nil, spSeq, samplePDUs()[8]), withHeader(f("Count", 1),
@@ -169,13 +170,13 @@ func withTrailer(t *testing.T, s *Submit, trailer string) []byte {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	v2 := loadHex(t, "v2-bind.hex")
+	v2 := codectest.ReadHex(t, "v2-bind.hex")
 	longer := append(bytes.Clone(v2), 0xee) // one byte beyond Message Length
 	extra := append(bytes.Clone(v2), 0xee)  // Message Length counts the extra byte
 	codec.PutLength(extra)
 	tooSmall := bytes.Clone(v2)
 	tooSmall[3] = 19
-	unknown := bytes.Clone(loadHex(t, "v7a-unbind.hex"))
+	unknown := bytes.Clone(codectest.ReadHex(t, "v7a-unbind.hex"))
 	unknown[7] = 0x99
 	cases := []struct {
 		name   string
@@ -239,9 +240,9 @@ func TestAppendResp(t *testing.T) {
 		got  []byte
 		want []byte
 	}{
-		{"Bind_Resp OK is V3", AppendResp(nil, CmdBind, spSeq, uint8(OK)), loadHex(t, "v3-bind-resp.hex")},
-		{"the response id may be given", AppendResp(nil, CmdBindResp, spSeq, uint8(OK)), loadHex(t, "v3-bind-resp.hex")},
-		{"Unbind_Resp has no body (V7)", AppendResp(nil, CmdUnbind, spSeq, 0), loadHex(t, "v7b-unbind-resp.hex")},
+		{"Bind_Resp OK is V3", AppendResp(nil, CmdBind, spSeq, uint8(OK)), codectest.ReadHex(t, "v3-bind-resp.hex")},
+		{"the response id may be given", AppendResp(nil, CmdBindResp, spSeq, uint8(OK)), codectest.ReadHex(t, "v3-bind-resp.hex")},
+		{"Unbind_Resp has no body (V7)", AppendResp(nil, CmdUnbind, spSeq, 0), codectest.ReadHex(t, "v7b-unbind-resp.hex")},
 		{"Submit_Resp with a result", AppendResp(nil, CmdSubmit, spSeq, uint8(AuthNotSubscribed)),
 			Append(nil, spSeq, &Resp{ID: CmdSubmitResp, Result: AuthNotSubscribed})},
 		{"Deliver_Resp", AppendResp(nil, CmdDeliver, smgSeq, 0), Append(nil, smgSeq, &Resp{ID: CmdDeliverResp})},
@@ -294,11 +295,11 @@ func TestHotPathAllocs(t *testing.T) {
 // Error texts name the PDU, the field, its offset and, where it matters,
 // the value (errors are wrapped with the place that failed).
 func TestErrorText(t *testing.T) {
-	unknown := loadHex(t, "v7a-unbind.hex")
+	unknown := codectest.ReadHex(t, "v7a-unbind.hex")
 	unknown[7] = 0x99
-	zeroUsers := loadHex(t, "v4-submit-linkid.hex")
+	zeroUsers := codectest.ReadHex(t, "v4-submit-linkid.hex")
 	zeroUsers[HeaderLen+2*NumberLen] = 0
-	v1 := loadHex(t, "v1-submit-smsgate.hex")
+	v1 := codectest.ReadHex(t, "v1-submit-smsgate.hex")
 	for _, c := range []struct {
 		frame []byte
 		want  string

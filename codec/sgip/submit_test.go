@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func TestSubmitUserCount(t *testing.T) {
@@ -49,7 +50,7 @@ func TestSubmitUserCount(t *testing.T) {
 // re-encoded byte for byte and reported by TrailingBytes; LinkIDField
 // stays the 8-byte Reserve.
 func TestSubmitTrailer(t *testing.T) {
-	v4 := loadHex(t, "v4-submit-linkid.hex")
+	v4 := codectest.ReadHex(t, "v4-submit-linkid.hex")
 	trailer := []byte("LINKID-OF-20-BYTES-X")
 	frame := append(bytes.Clone(v4), trailer...)
 	codec.PutLength(frame)
@@ -134,7 +135,7 @@ func TestSubmitViewUDH(t *testing.T) {
 // decodes with it.
 func TestLinkIDFieldWritable(t *testing.T) {
 	for _, file := range []string{"v4-submit-linkid.hex", "v5-deliver.hex"} {
-		frame := loadHex(t, file)
+		frame := codectest.ReadHex(t, file)
 		var v codec.View
 		if err := ParseView(frame, &v); err != nil {
 			t.Fatal(err)
@@ -160,7 +161,7 @@ func TestLinkIDFieldWritable(t *testing.T) {
 // The proxy rewrites a Report's SubmitSequenceNumber back to the SP's
 // original sequence in place.
 func TestReportMsgIDWritable(t *testing.T) {
-	frame := loadHex(t, "v6-report.hex")
+	frame := codectest.ReadHex(t, "v6-report.hex")
 	var v codec.View
 	if err := ParseView(frame, &v); err != nil {
 		t.Fatal(err)
@@ -180,7 +181,7 @@ func TestReportMsgIDWritable(t *testing.T) {
 }
 
 func TestDeliverTrailer(t *testing.T) {
-	v5 := loadHex(t, "v5-deliver.hex")
+	v5 := codectest.ReadHex(t, "v5-deliver.hex")
 	frame := append(bytes.Clone(v5), 0xaa, 0xbb)
 	codec.PutLength(frame)
 	_, p, err := Decode(frame)
@@ -199,7 +200,7 @@ func TestDeliverTrailer(t *testing.T) {
 // MessageLength is 4 bytes; zysms writes it as 1 byte (§10), which must
 // fail rather than decode as something else.
 func TestOneByteMessageLengthFails(t *testing.T) {
-	v4 := loadHex(t, "v4-submit-linkid.hex")
+	v4 := codectest.ReadHex(t, "v4-submit-linkid.hex")
 	lenOff := len(v4) - 8 - 4 - 4
 	zysms := append(bytes.Clone(v4[:lenOff]), v4[lenOff+3:]...) // drop three length bytes
 	codec.PutLength(zysms)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // Every vector of docs/protocols/sgip12.md §9, decoded into the struct
@@ -95,7 +96,7 @@ func TestVectors(t *testing.T) {
 // V1 is the only vector taken from a published test file; V4 carries a
 // LinkID in Reserve (§8) and V6 reports on V4.
 func TestVectorRelations(t *testing.T) {
-	v4, v6 := loadHex(t, "v4-submit-linkid.hex"), loadHex(t, "v6-report.hex")
+	v4, v6 := codectest.ReadHex(t, "v4-submit-linkid.hex"), codectest.ReadHex(t, "v6-report.hex")
 	var sub, rep codec.View
 	if err := ParseView(v4, &sub); err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ func TestVectorRelations(t *testing.T) {
 }
 
 func TestHeader(t *testing.T) {
-	v4 := loadHex(t, "v4-submit-linkid.hex")
+	v4 := codectest.ReadHex(t, "v4-submit-linkid.hex")
 	h, err := DecodeHeader(v4)
 	if err != nil || h != (Header{Length: 168, Command: CmdSubmit, Sequence: spSeq}) {
 		t.Fatalf("DecodeHeader = %+v, %v", h, err)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func reportRate(b *testing.B) {
@@ -11,7 +12,7 @@ func reportRate(b *testing.B) {
 }
 
 func benchDecode(b *testing.B, file string, v Version) {
-	frame := readHex(b, file)
+	frame := codectest.ReadHex(b, file)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(frame)))
 	for b.Loop() {
@@ -41,7 +42,9 @@ func benchView(b *testing.B, frame []byte, v Version) {
 	reportRate(b)
 }
 
-func BenchmarkParseViewSubmit(b *testing.B) { benchView(b, readHex(b, "v2_submit_linkid.hex"), V30) }
+func BenchmarkParseViewSubmit(b *testing.B) {
+	benchView(b, codectest.ReadHex(b, "v2_submit_linkid.hex"), V30)
+}
 
 func BenchmarkParseViewSubmit100Dests(b *testing.B) {
 	s := samples(V30)[2].(*Submit)
@@ -53,15 +56,15 @@ func BenchmarkParseViewSubmit100Dests(b *testing.B) {
 }
 
 func BenchmarkParseViewDeliver(b *testing.B) {
-	benchView(b, readHex(b, "v4_deliver_mo_linkid.hex"), V30)
+	benchView(b, codectest.ReadHex(b, "v4_deliver_mo_linkid.hex"), V30)
 }
 
 func BenchmarkParseViewDeliverReport(b *testing.B) {
-	benchView(b, readHex(b, "v5_deliver_report.hex"), V30)
+	benchView(b, codectest.ReadHex(b, "v5_deliver_report.hex"), V30)
 }
 
 func BenchmarkSetSequence(b *testing.B) {
-	frame := readHex(b, "v2_submit_linkid.hex")
+	frame := codectest.ReadHex(b, "v2_submit_linkid.hex")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(frame)))
 	seq := uint32(0)
@@ -73,7 +76,7 @@ func BenchmarkSetSequence(b *testing.B) {
 }
 
 func BenchmarkAppendSubmit(b *testing.B) {
-	_, p, err := Decode(readHex(b, "v2_submit_linkid.hex"), V30)
+	_, p, err := Decode(codectest.ReadHex(b, "v2_submit_linkid.hex"), V30)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,7 +90,7 @@ func BenchmarkAppendSubmit(b *testing.B) {
 }
 
 func BenchmarkAppendSubmitResp(b *testing.B) {
-	id := mustHex("01006101161700012345")
+	id := codectest.MustHex("01006101161700012345")
 	buf := make([]byte, 0, 64)
 	b.ReportAllocs()
 	b.SetBytes(26)
@@ -98,7 +101,7 @@ func BenchmarkAppendSubmitResp(b *testing.B) {
 }
 
 func BenchmarkAppendDeliverResp(b *testing.B) {
-	id := mustHex("01006101161700012347")
+	id := codectest.MustHex("01006101161700012347")
 	buf := make([]byte, 0, 64)
 	b.ReportAllocs()
 	b.SetBytes(26)

@@ -1,8 +1,6 @@
 package smgp
 
 import (
-	"strconv"
-
 	"github.com/spsmg/spsmg/codec"
 )
 
@@ -124,7 +122,7 @@ func (c CommandID) String() string {
 	if resp, req, ok := c.index(); ok {
 		return names[resp][req]
 	}
-	return hex32(uint32(c))
+	return codec.Hex32(uint32(c))
 }
 
 // label is the PDU part of a FieldError for c, e.g. "smgp SMGP_SUBMIT".
@@ -142,17 +140,6 @@ func pduLabel(c CommandID, v Version) string {
 		return "smgp 0x13 SMGP_SUBMIT"
 	}
 	return c.label()
-}
-
-func hex32(v uint32) string {
-	var b [10]byte
-	s := strconv.AppendUint(b[:0], uint64(v), 16)
-	out := make([]byte, 0, 10)
-	out = append(out, "0x"...)
-	for i := len(s); i < 8; i++ {
-		out = append(out, '0')
-	}
-	return string(append(out, s...))
 }
 
 // KindOf classifies c for the proxy. Forward, Query and the route and

@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/fuzz seed corpora from the vectors")
@@ -23,11 +22,11 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 	for _, f := range []string{"v1_login.hex", "v2_submit_linkid.hex", "v3_submit_resp.hex", "v4_deliver_mo_linkid.hex",
 		"v5_deliver_report.hex", "v6_deliver_resp.hex", "v6_active_test.hex", "v7_submit_v13_tlvs.hex",
 		"v8_submit_truncated_tlv.hex"} {
-		seeds[f[:len(f)-len(".hex")]] = readHex(t, f)
+		seeds[f[:len(f)-len(".hex")]] = codectest.ReadHex(t, f)
 	}
 	for _, f := range []string{"v9a_report_go_smgp.hex", "v9b_report_gateway.hex", "v9c_report_smsgate.hex"} {
 		d := &Deliver{IsReport: 1, RecvTime: "20180530155700", SrcTermID: "13800138000", DestTermID: "10655",
-			MsgContent: readHex(t, f), Reserve: zeros(8)}
+			MsgContent: codectest.ReadHex(t, f), Reserve: zeros(8)}
 		seeds[f[:len(f)-len(".hex")]+"_in_deliver"] = Append(nil, V30, 1, d)
 	}
 	for _, v := range []Version{V30, V13} {
@@ -39,34 +38,10 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 	return seeds
 }
 
-// corpusFile renders data in the "go test fuzz v1" format.
-func corpusFile(data []byte) []byte {
-	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n")
-}
-
 // TestFuzzCorpus keeps the committed seed corpora in step with the vectors.
 // Regenerate with: go test -run TestFuzzCorpus -update-corpus ./codec/smgp/
 func TestFuzzCorpus(t *testing.T) {
-	for _, target := range []string{"FuzzDecode", "FuzzParseView"} {
-		dir := filepath.Join("testdata", "fuzz", target)
-		for name, data := range fuzzSeeds(t) {
-			path := filepath.Join(dir, "seed_"+name)
-			want := corpusFile(data)
-			if *updateCorpus {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, want, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			got, err := os.ReadFile(path)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Errorf("%s is missing or stale (run with -update-corpus): %v", path, err)
-			}
-		}
-	}
+	codectest.CheckCorpus(t, fuzzSeeds(t), *updateCorpus, "FuzzDecode", "FuzzParseView")
 }
 
 // checkFrame is the property both targets check on one input, in both
@@ -79,7 +54,7 @@ func checkFrame(t *testing.T, frame []byte, decode bool) {
 		var w codec.View
 		verr := ParseView(frame, v, &w)
 		if verr == nil {
-			checkViewInside(t, frame, &w)
+			codectest.CheckViewInside(t, frame, &w)
 		} else if fe := (*codec.FieldError)(nil); !errors.As(verr, &fe) {
 			t.Fatalf("ParseView error %T: %v", verr, verr)
 		}
@@ -110,46 +85,11 @@ func checkFrame(t *testing.T, frame []byte, decode bool) {
 	}
 }
 
-// checkSplit feeds data through the Framer whole and as its first half
-// (a split read, nats FuzzParser): both must agree, and a frame split off
-// is checked as a frame.
-func checkSplit(t *testing.T, data []byte, decode bool) {
-	fr := NewFramer(0)
-	n, err := fr.Split(data)
-	k := len(data) / 2
-	n1, err1 := fr.Split(data[:k])
-	switch {
-	case err != nil:
-		if (k >= codec.LengthFieldSize) != (err1 != nil) || n1 != 0 {
-			t.Fatalf("half: %d, %v; whole: %v", n1, err1, err)
-		}
-	case n > 0 && n <= k:
-		if n1 != n || err1 != nil {
-			t.Fatalf("half: %d, %v; whole: %d", n1, err1, n)
-		}
-	default:
-		if n1 != 0 || err1 != nil {
-			t.Fatalf("half: %d, %v; whole: %d", n1, err1, n)
-		}
-	}
-	if n > 0 {
-		checkFrame(t, data[:n:n], decode)
-	}
-}
-
+// fuzz runs checkFrame on every input, on the frame the Framer splits off
+// it, and on the input with its PacketLength fixed.
 func fuzz(f *testing.F, decode bool) {
-	for _, s := range fuzzSeeds(f) {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		checkFrame(t, data, decode)
-		checkSplit(t, data, decode)
-		// Most mutations break PacketLength; check the body with it fixed too.
-		if len(data) >= HeaderLen {
-			fixed := bytes.Clone(data)
-			codec.PutLength(fixed)
-			checkFrame(t, fixed, decode)
-		}
+	codectest.Fuzz(f, fuzzSeeds(f), NewFramer(0), HeaderLen, func(t *testing.T, frame []byte) {
+		checkFrame(t, frame, decode)
 	})
 }
 

@@ -3,6 +3,8 @@ package smgp
 import (
 	"encoding/hex"
 	"testing"
+
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // docs/protocols/smgp30.md §3/§4 and V1: ClientID 12345678, secret "secret",
@@ -70,7 +72,7 @@ func TestAuthenticatorServerV1(t *testing.T) {
 }
 
 func TestAuthenticatorJSON(t *testing.T) {
-	a := Authenticator(mustHex("95898c46dedbcf393dcd4c2a861481e9"))
+	a := Authenticator(codectest.MustHex("95898c46dedbcf393dcd4c2a861481e9"))
 	b, _ := a.MarshalText()
 	var back Authenticator
 	if string(b) != a.String() || back.UnmarshalText(b) != nil || back != a {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // reportText builds a report text with the labels and separator of one
@@ -82,7 +83,7 @@ func TestReportCanonicalForm(t *testing.T) {
 			t.Errorf("offset %d: %q, want %q", off, got, v)
 		}
 	}
-	if string(canon[3:13]) != string(mustHex("01006101161700012345")) || len(canon) != ReportLen {
+	if string(canon[3:13]) != string(codectest.MustHex("01006101161700012345")) || len(canon) != ReportLen {
 		t.Error("id or length")
 	}
 	t.Run("values are cut and padded to their widths", func(t *testing.T) {
@@ -119,7 +120,7 @@ func TestParseReportErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseReport(c.content)
-			wantFieldError(t, err, c.field, -1, c.sentinel)
+			codectest.WantFieldError(t, err, c.field, -1, c.sentinel)
 		})
 	}
 	t.Run("text label is optional", func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func TestRoundTripEveryCommand(t *testing.T) {
@@ -67,7 +68,7 @@ func tlvLen(tlvs []TLV) (n int) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	login := readHex(t, "v1_login.hex")
+	login := codectest.ReadHex(t, "v1_login.hex")
 	withLen := func(b []byte) []byte { b = bytes.Clone(b); codec.PutLength(b); return b }
 	oneDest := Append(nil, V30, 1, &Submit{DestTermID: []string{"1"}})
 	countAt := HeaderLen + 104
@@ -80,13 +81,13 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"empty", nil, "PacketLength", codec.ErrShortFrame, -1},
 		{"header cut", login[:7], "RequestID", codec.ErrShortFrame, -1},
-		{"PacketLength below header", mustHex("0000000b 00000004 00000001"), "PacketLength", codec.ErrFrameTooSmall, -1},
+		{"PacketLength below header", codectest.MustHex("0000000b 00000004 00000001"), "PacketLength", codec.ErrFrameTooSmall, -1},
 		{"PacketLength above the frame", login[:41], "PacketLength", codec.ErrShortFrame, -1},
 		{"bytes after PacketLength", append(bytes.Clone(login), 0), "PacketLength", codec.ErrTrailingBytes, -1},
 		{"Login with a trailing byte", withLen(append(bytes.Clone(login), 0)), "PacketLength", codec.ErrTrailingBytes, -1},
-		{"Active_Test with a body", withLen(mustHex("00000000 00000004 00000001 00")), "PacketLength", codec.ErrTrailingBytes, -1},
-		{"undefined RequestID", mustHex("0000000c 00000013 00000001"), "RequestID", codec.ErrUnknownCommand, -1},
-		{"undefined response", mustHex("0000000c 80000000 00000001"), "RequestID", codec.ErrUnknownCommand, -1},
+		{"Active_Test with a body", withLen(codectest.MustHex("00000000 00000004 00000001 00")), "PacketLength", codec.ErrTrailingBytes, -1},
+		{"undefined RequestID", codectest.MustHex("0000000c 00000013 00000001"), "RequestID", codec.ErrUnknownCommand, -1},
+		{"undefined response", codectest.MustHex("0000000c 80000000 00000001"), "RequestID", codec.ErrUnknownCommand, -1},
 		{"DestTermIDCount 0", patch(oneDest, countAt, 0), "DestTermIDCount", codec.ErrNoRecipients, -1},
 		{"DestTermIDCount 101", patch(oneDest, countAt, 101), "DestTermIDCount", codec.ErrTooManyRecipients, -1},
 		{"DestTermIDCount beyond the frame", patch(oneDest, countAt, 2), "DestTermID", codec.ErrShortFrame, 1},
@@ -94,7 +95,7 @@ func TestDecodeErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := Decode(c.frame, V30)
-			wantFieldError(t, err, c.field, c.index, c.sentinel)
+			codectest.WantFieldError(t, err, c.field, c.index, c.sentinel)
 			var w codec.View
 			if perr := ParseView(c.frame, V30, &w); perr == nil && !errors.Is(err, codec.ErrTrailingBytes) {
 				t.Fatalf("ParseView accepted it")
@@ -120,7 +121,7 @@ func patch(b []byte, off int, v byte) []byte {
 }
 
 func TestDecodeDoesNotAliasFrame(t *testing.T) {
-	frame := readHex(t, "v2_submit_linkid.hex")
+	frame := codectest.ReadHex(t, "v2_submit_linkid.hex")
 	_, p, err := Decode(frame, V30)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestDeliverReportFromStruct(t *testing.T) {
 	d := &Deliver{MsgID: mustID("01006101161700012347"), IsReport: 1, RecvTime: "20030116170100",
 		SrcTermID: "13800138000", DestTermID: "1065512345", Report: v5Report()}
 	frame := Append(nil, V30, 4, d)
-	want := readHex(t, "v5_deliver_report.hex")
+	want := codectest.ReadHex(t, "v5_deliver_report.hex")
 	// V5 has go_smgp's two capitals; everything else is identical.
 	canon := bytes.Replace(bytes.Replace(want, []byte(" Submit date:"), []byte(" submit date:"), 1), []byte(" Text:"), []byte(" text:"), 1)
 	if !bytes.Equal(frame, canon) {
@@ -155,19 +156,19 @@ func TestDeliverReportFromStruct(t *testing.T) {
 }
 
 func TestJSON(t *testing.T) {
-	_, p, _ := Decode(readHex(t, "v3_submit_resp.hex"), V30)
+	_, p, _ := Decode(codectest.ReadHex(t, "v3_submit_resp.hex"), V30)
 	b, err := json.Marshal(p)
 	if err != nil || string(b) != `{"MsgID":"01006101161700012345","Status":"0"}` {
 		t.Fatalf("%s %v", b, err)
 	}
-	_, p, _ = Decode(readHex(t, "v5_deliver_report.hex"), V30)
+	_, p, _ = Decode(codectest.ReadHex(t, "v5_deliver_report.hex"), V30)
 	b, _ = json.Marshal(p)
 	for _, want := range []string{`"MsgID":"01006101161700012347"`, `"IsReport":"1"`, `"Report":{"Id":"01006101161700012345"`, `"stat":"DELIVRD"`} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("%s lacks %s", b, want)
 		}
 	}
-	_, p, _ = Decode(readHex(t, "v1_login.hex"), V30)
+	_, p, _ = Decode(codectest.ReadHex(t, "v1_login.hex"), V30)
 	b, _ = json.Marshal(p)
 	if want := `{"ClientID":"12345678","AuthenticatorClient":"95898c46dedbcf393dcd4c2a861481e9","LoginMode":"2","TimeStamp":"301000000","ClientVersion":"48"}`; string(b) != want {
 		t.Fatalf("%s\nwant %s", b, want)

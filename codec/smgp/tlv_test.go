@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func TestTagNames(t *testing.T) {
@@ -26,10 +27,10 @@ func TestTagNames(t *testing.T) {
 
 func TestAppendTLV(t *testing.T) {
 	got := AppendTLV([]byte{0xee}, TagLinkID, []byte("1023rsd\x00"))
-	if !bytes.Equal(got, mustHex("ee 0003 0008 3130323372736400")) {
+	if !bytes.Equal(got, codectest.MustHex("ee 0003 0008 3130323372736400")) {
 		t.Fatalf("%x", got)
 	}
-	if got := AppendTLV(nil, TagTPUdhi, nil); !bytes.Equal(got, mustHex("0002 0000")) {
+	if got := AppendTLV(nil, TagTPUdhi, nil); !bytes.Equal(got, codectest.MustHex("0002 0000")) {
 		t.Fatalf("%x", got)
 	}
 	if got := AppendTLV(nil, 1, make([]byte, 70000)); len(got) != 4+0xffff || got[2] != 0xff || got[3] != 0xff {
@@ -49,7 +50,7 @@ func TestAppendLinkIDToDeliver(t *testing.T) {
 	}
 	frame = AppendTLV(frame, TagLinkID, []byte("LINK0000000000000001"))
 	codec.PutLength(frame)
-	if !bytes.Equal(frame, readHex(t, "v4_deliver_mo_linkid.hex")) {
+	if !bytes.Equal(frame, codectest.ReadHex(t, "v4_deliver_mo_linkid.hex")) {
 		t.Fatalf("frame with LinkID is not V4:\n%x", frame)
 	}
 	if err := ParseView(frame, V30, &w); err != nil || string(w.LinkID()) != "LINK0000000000000001" || len(w.LinkIDField) != LinkIDLen {
@@ -101,7 +102,7 @@ func TestParseTLVs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tlvs, trailer := parseTLVs(mustHex(c.area))
+			tlvs, trailer := parseTLVs(codectest.MustHex(c.area))
 			var tags []uint16
 			for _, x := range tlvs {
 				tags = append(tags, x.Tag)
@@ -109,13 +110,13 @@ func TestParseTLVs(t *testing.T) {
 			if len(tags) != len(c.tags) || (len(tags) > 0 && !bytes.Equal(u16s(tags), u16s(c.tags))) {
 				t.Fatalf("tags %v, want %v", tags, c.tags)
 			}
-			if !bytes.Equal(trailer, mustHex(c.trailer)) {
+			if !bytes.Equal(trailer, codectest.MustHex(c.trailer)) {
 				t.Fatalf("trailer %x", trailer)
 			}
-			if got := appendTLVs(nil, tlvs, trailer); !bytes.Equal(got, mustHex(c.area)) {
+			if got := appendTLVs(nil, tlvs, trailer); !bytes.Equal(got, codectest.MustHex(c.area)) {
 				t.Fatalf("re-encoded %x", got)
 			}
-			_, truncated := scanTLVs(mustHex(c.area))
+			_, truncated := scanTLVs(codectest.MustHex(c.area))
 			if truncated != (len(trailer) > 0) {
 				t.Fatal("scanTLVs disagrees on truncation")
 			}

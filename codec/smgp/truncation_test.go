@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // span is one row of a spec table: a field (index ≥ 0 for DestTermID[i])
@@ -85,7 +86,7 @@ func walkCases(t *testing.T) []walkCase {
 		{"v4_deliver_mo_linkid.hex", V30}, {"v5_deliver_report.hex", V30}, {"v6_deliver_resp.hex", V30},
 		{"v6_active_test.hex", V30}, {"v7_submit_v13_tlvs.hex", V13}, {"v8_submit_truncated_tlv.hex", V30},
 	} {
-		cs = append(cs, walkCase{f.file, f.v, readHex(t, f.file)})
+		cs = append(cs, walkCase{f.file, f.v, codectest.ReadHex(t, f.file)})
 	}
 	for _, v := range []Version{V30, V13} {
 		for _, p := range samples(v) {
@@ -144,19 +145,19 @@ func walkFixedPrefix(t *testing.T, c walkCase, full PDU, layout []span, fixed []
 	var w codec.View
 	verr := ParseView(fixed, c.v, &w)
 	if verr == nil {
-		checkViewInside(t, fixed, &w)
+		codectest.CheckViewInside(t, fixed, &w)
 	}
 	f, start, fixedEnd, inFixed := fieldAt(layout, n)
 	switch {
 	case inFixed:
-		fe := wantFieldError(t, err, f.name, f.index, codec.ErrShortFrame)
+		fe := codectest.WantFieldError(t, err, f.name, f.index, codec.ErrShortFrame)
 		if fe.Offset != start {
 			t.Fatalf("prefix %d: %s at offset %d, want %d", n, f.name, fe.Offset, start)
 		}
 		switch full.(type) {
 		case *Submit, *Deliver, *SubmitResp, *DeliverResp:
 			// ParseView reads these fields too, and must stop at the same one.
-			vfe := wantFieldError(t, verr, f.name, f.index, codec.ErrShortFrame)
+			vfe := codectest.WantFieldError(t, verr, f.name, f.index, codec.ErrShortFrame)
 			if vfe.Offset != start {
 				t.Fatalf("ParseView prefix %d: offset %d, want %d", n, vfe.Offset, start)
 			}

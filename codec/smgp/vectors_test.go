@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec/text"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // The vectors of docs/protocols/smgp30.md §14, one test each.
@@ -17,7 +18,7 @@ func linkTLV() []TLV {
 func TestVectorV1Login(t *testing.T) {
 	want := &Login{
 		ClientID:            "12345678",
-		AuthenticatorClient: Authenticator(mustHex("95898c46dedbcf393dcd4c2a861481e9")),
+		AuthenticatorClient: Authenticator(codectest.MustHex("95898c46dedbcf393dcd4c2a861481e9")),
 		LoginMode:           LoginModeTransmit,
 		TimeStamp:           0x11F0E540,
 		ClientVersion:       V30,
@@ -34,7 +35,7 @@ func TestVectorV2SubmitLinkID(t *testing.T) {
 		ServiceID: "HELP", FeeType: "01", FeeCode: "000010", FixedFee: "000000",
 		MsgFormat: text.UCS2,
 		SrcTermID: "1065512345", DestTermID: []string{"13800138000"},
-		MsgContent: mustHex("4f60597d"), Reserve: zeros(8),
+		MsgContent: codectest.MustHex("4f60597d"), Reserve: zeros(8),
 		TLVs: linkTLV(),
 	}
 	validate(t, "v2_submit_linkid.hex", V30, Header{175, CmdSubmit, 2}, want)
@@ -64,7 +65,7 @@ func TestVectorV4DeliverMO(t *testing.T) {
 }
 
 // v5Content is the report text of V5, in go_smgp's spelling.
-var v5Content = mustHex(`69643a 01006101161700012345 207375623a 303031 20646c7672643a 303031
+var v5Content = codectest.MustHex(`69643a 01006101161700012345 207375623a 303031 20646c7672643a 303031
 	205375626d697420646174653a 30333031313631373030 20646f6e6520646174653a 30333031313631373031
 	20737461743a 44454c49565244 206572723a 303030 20546578743a 0000000000000000000000000000000000000000`)
 
@@ -127,7 +128,7 @@ func TestVectorV7SubmitV13(t *testing.T) {
 	t.Run("the 3.0 layout misreads it", func(t *testing.T) {
 		// Read with the wrong version, FixedFee swallows 6 bytes; the decode
 		// must not crash, and whatever it yields is not V7.
-		_, p, err := Decode(readHex(t, "v7_submit_v13_tlvs.hex"), V30)
+		_, p, err := Decode(codectest.ReadHex(t, "v7_submit_v13_tlvs.hex"), V30)
 		if err == nil && p.(*Submit).SrcTermID == "10086" {
 			t.Fatal("V7 decoded identically with the 3.0 layout")
 		}
@@ -140,7 +141,7 @@ func TestVectorV8TruncatedTLV(t *testing.T) {
 		ServiceID: "default", FeeType: "01", FeeCode: "000000", FixedFee: "",
 		MsgFormat: text.UCS2,
 		SrcTermID: "10659205231", DestTermID: []string{"18046279086"},
-		MsgContent: mustHex(`05000334010130104e2d539f94f6884c30115c0a8d3576845ba26237002c00206211884c5fae4fe194f6884c
+		MsgContent: codectest.MustHex(`05000334010130104e2d539f94f6884c30115c0a8d3576845ba26237002c00206211884c5fae4fe194f6884c
 			573057404e3aff1aff0c4e2d539f94f6884c7aed8bda4e3a60a8670d52a1ff0c795d60a8751f6d3b61095febff01`),
 		Reserve:    zeros(8),
 		TLVTrailer: []byte{0x00, 0x01},
@@ -171,12 +172,12 @@ func TestVectorV9ReportTexts(t *testing.T) {
 		{"v9c_report_smsgate.hex", Report{
 			ID: mustID("6495c36ac4ea6b00000b"), Sub: "001", Dlvrd: "001",
 			SubmitDate: "1807052207", DoneDate: "1807052207", Stat: "DELIVRD", Err: "000",
-			Text: string(mustHex("d6d0b9fa306138616535")), // GBK "中国0a8ae5"
+			Text: string(codectest.MustHex("d6d0b9fa306138616535")), // GBK "中国0a8ae5"
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			content := readHex(t, c.file)
+			content := codectest.ReadHex(t, c.file)
 			got, err := ParseReport(content)
 			if err != nil {
 				t.Fatal(err)
@@ -198,7 +199,7 @@ func TestVectorV9ReportTexts(t *testing.T) {
 		})
 	}
 	t.Run("GBK text reads as 中国0a8ae5", func(t *testing.T) {
-		rep, _ := ParseReport(readHex(t, "v9c_report_smsgate.hex"))
+		rep, _ := ParseReport(codectest.ReadHex(t, "v9c_report_smsgate.hex"))
 		if s, err := text.Decode(text.GBK, []byte(rep.Text)); err != nil || s != "中国0a8ae5" {
 			t.Fatalf("%q, %v", s, err)
 		}

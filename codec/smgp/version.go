@@ -1,5 +1,7 @@
 package smgp
 
+import "github.com/spsmg/spsmg/codec"
+
 // Version is the protocol version an account speaks, in the Login
 // ClientVersion encoding: high nibble major, low nibble minor
 // (docs/protocols/smgp30.md §3). It selects the Submit layout and nothing
@@ -26,7 +28,7 @@ func (v Version) hasFixedFee() bool { return v != V13 }
 func (v Version) String() string {
 	hi, lo := byte(v>>4), byte(v&0x0f)
 	if hi > 9 || lo > 9 {
-		return hex32(uint32(v))
+		return codec.Hex32(uint32(v))
 	}
 	return string([]byte{'0' + hi, '.', '0' + lo})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/udh"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // compareView checks ParseView against the typed decode of the same frame.
@@ -19,7 +20,7 @@ func compareView(t *testing.T, frame []byte, v Version) *codec.View {
 	if err := ParseView(frame, v, &w); err != nil {
 		t.Fatal(err)
 	}
-	checkViewInside(t, frame, &w)
+	codectest.CheckViewInside(t, frame, &w)
 	if w.Kind != KindOf(h.RequestID) || w.Command != uint32(h.RequestID) || w.Length != int(h.PacketLength) ||
 		!bytes.Equal(w.Sequence, codec.AppendUint32(nil, h.SequenceID)) {
 		t.Fatalf("header view %+v, header %+v", w, h)
@@ -125,27 +126,27 @@ func TestParseViewMatchesDecode(t *testing.T) {
 
 func TestParseViewVectors(t *testing.T) {
 	t.Run("V2 Submit", func(t *testing.T) {
-		w := compareView(t, readHex(t, "v2_submit_linkid.hex"), V30)
+		w := compareView(t, codectest.ReadHex(t, "v2_submit_linkid.hex"), V30)
 		if string(w.SPNumber) != "1065512345" || string(w.ServiceCode) != "HELP" || string(w.Dest(0)) != "13800138000" ||
 			string(w.LinkIDField) != "LINK0000000000000001" || w.Coding != 8 || !w.NeedReport || w.UDHI {
 			t.Fatalf("%+v", w)
 		}
 	})
 	t.Run("V5 report", func(t *testing.T) {
-		w := compareView(t, readHex(t, "v5_deliver_report.hex"), V30)
-		if !w.IsReport || !bytes.Equal(w.ReportMsgID, mustHex("01006101161700012345")) || string(w.ReportStat) != "DELIVRD" ||
-			string(w.UserNumber) != "13800138000" || !bytes.Equal(w.MsgID, mustHex("01006101161700012347")) || w.LinkIDField != nil {
+		w := compareView(t, codectest.ReadHex(t, "v5_deliver_report.hex"), V30)
+		if !w.IsReport || !bytes.Equal(w.ReportMsgID, codectest.MustHex("01006101161700012345")) || string(w.ReportStat) != "DELIVRD" ||
+			string(w.UserNumber) != "13800138000" || !bytes.Equal(w.MsgID, codectest.MustHex("01006101161700012347")) || w.LinkIDField != nil {
 			t.Fatalf("%+v", w)
 		}
 	})
 	t.Run("V7 segments from TLVs, TP_udhi 0", func(t *testing.T) {
-		w := compareView(t, readHex(t, "v7_submit_v13_tlvs.hex"), V13)
+		w := compareView(t, codectest.ReadHex(t, "v7_submit_v13_tlvs.hex"), V13)
 		if w.UDHI || w.PkTotal != 1 || w.PkNumber != 1 || string(w.SPNumber) != "10086" || w.LinkIDField != nil {
 			t.Fatalf("%+v", w)
 		}
 	})
 	t.Run("V8 UDH without TP_udhi is not interpreted", func(t *testing.T) {
-		w := compareView(t, readHex(t, "v8_submit_truncated_tlv.hex"), V30)
+		w := compareView(t, codectest.ReadHex(t, "v8_submit_truncated_tlv.hex"), V30)
 		if w.UDHI || w.PkTotal != 0 || w.ConcatRef != 0 || len(w.Content) != 90 {
 			t.Fatalf("%+v", w)
 		}
@@ -174,25 +175,25 @@ func TestParseViewVectors(t *testing.T) {
 	})
 	t.Run("undefined RequestID", func(t *testing.T) {
 		var w codec.View
-		err := ParseView(mustHex("0000000c 00000013 00000009"), V30, &w)
-		wantFieldError(t, err, "RequestID", -1, codec.ErrUnknownCommand)
+		err := ParseView(codectest.MustHex("0000000c 00000013 00000009"), V30, &w)
+		codectest.WantFieldError(t, err, "RequestID", -1, codec.ErrUnknownCommand)
 		if w.Kind != codec.KindUnknown || w.Command != 0x13 || w.Length != 12 || len(w.Sequence) != 4 {
 			t.Fatalf("%+v", w)
 		}
 	})
 	t.Run("view is reset", func(t *testing.T) {
 		var w codec.View
-		_ = ParseView(readHex(t, "v2_submit_linkid.hex"), V30, &w)
-		if err := ParseView(readHex(t, "v6_active_test.hex"), V30, &w); err != nil || w.SPNumber != nil || w.DestCount != 0 {
+		_ = ParseView(codectest.ReadHex(t, "v2_submit_linkid.hex"), V30, &w)
+		if err := ParseView(codectest.ReadHex(t, "v6_active_test.hex"), V30, &w); err != nil || w.SPNumber != nil || w.DestCount != 0 {
 			t.Fatalf("%v %+v", err, w)
 		}
 	})
 }
 
 func TestSetSequence(t *testing.T) {
-	frame := readHex(t, "v2_submit_linkid.hex")
+	frame := codectest.ReadHex(t, "v2_submit_linkid.hex")
 	SetSequence(frame, 0xa1b2c3d4)
-	if SequenceOf(frame) != 0xa1b2c3d4 || !bytes.Equal(frame[8:12], mustHex("a1b2c3d4")) {
+	if SequenceOf(frame) != 0xa1b2c3d4 || !bytes.Equal(frame[8:12], codectest.MustHex("a1b2c3d4")) {
 		t.Fatalf("%x", frame[:12])
 	}
 	h, _, err := Decode(frame, V30)
@@ -221,13 +222,13 @@ func TestSetSequence(t *testing.T) {
 
 func TestHotPathAllocs(t *testing.T) {
 	frames := map[string][]byte{
-		"Submit":      readHex(t, "v2_submit_linkid.hex"),
-		"Submit 0x13": readHex(t, "v7_submit_v13_tlvs.hex"),
-		"Deliver MO":  readHex(t, "v4_deliver_mo_linkid.hex"),
-		"report":      readHex(t, "v5_deliver_report.hex"),
-		"Submit_Resp": readHex(t, "v3_submit_resp.hex"),
-		"Active_Test": readHex(t, "v6_active_test.hex"),
-		"V8":          readHex(t, "v8_submit_truncated_tlv.hex"),
+		"Submit":      codectest.ReadHex(t, "v2_submit_linkid.hex"),
+		"Submit 0x13": codectest.ReadHex(t, "v7_submit_v13_tlvs.hex"),
+		"Deliver MO":  codectest.ReadHex(t, "v4_deliver_mo_linkid.hex"),
+		"report":      codectest.ReadHex(t, "v5_deliver_report.hex"),
+		"Submit_Resp": codectest.ReadHex(t, "v3_submit_resp.hex"),
+		"Active_Test": codectest.ReadHex(t, "v6_active_test.hex"),
+		"V8":          codectest.ReadHex(t, "v8_submit_truncated_tlv.hex"),
 		"UDH Submit": func() []byte {
 			s := samples(V30)[2].(*Submit)
 			s.TLVs = []TLV{{Tag: TagTPUdhi, Value: []byte{1}}}
@@ -253,7 +254,7 @@ func TestHotPathAllocs(t *testing.T) {
 		})
 	}
 	buf := make([]byte, 0, 256)
-	id := mustHex("01006101161700012345")
+	id := codectest.MustHex("01006101161700012345")
 	resp := &SubmitResp{MsgID: mustID("01006101161700012345"), Status: StatusDailyLimit}
 	for name, f := range map[string]func(){
 		"AppendSubmitResp":     func() { buf = AppendSubmitResp(buf[:0], 1, id, StatusVendorMin) },
@@ -273,14 +274,14 @@ func TestHotPathAllocs(t *testing.T) {
 }
 
 func TestResponseHelpers(t *testing.T) {
-	id := mustHex("01006101161700012347")
-	if got := AppendDeliverResp(nil, 4, id, StatusOK); !bytes.Equal(got, readHex(t, "v6_deliver_resp.hex")) {
+	id := codectest.MustHex("01006101161700012347")
+	if got := AppendDeliverResp(nil, 4, id, StatusOK); !bytes.Equal(got, codectest.ReadHex(t, "v6_deliver_resp.hex")) {
 		t.Fatalf("%x", got)
 	}
-	if got := AppendSubmitResp([]byte{9}, 2, mustHex("01006101161700012345"), StatusOK); !bytes.Equal(got[1:], readHex(t, "v3_submit_resp.hex")) || got[0] != 9 {
+	if got := AppendSubmitResp([]byte{9}, 2, codectest.MustHex("01006101161700012345"), StatusOK); !bytes.Equal(got[1:], codectest.ReadHex(t, "v3_submit_resp.hex")) || got[0] != 9 {
 		t.Fatalf("%x", got)
 	}
-	if got := AppendSubmitResp(nil, 2, nil, StatusVendorMin); !bytes.Equal(got, mustHex("0000001a 80000002 00000002 00000000000000000000 00000080")) {
+	if got := AppendSubmitResp(nil, 2, nil, StatusVendorMin); !bytes.Equal(got, codectest.MustHex("0000001a 80000002 00000002 00000000000000000000 00000080")) {
 		t.Fatalf("%x", got)
 	}
 	for _, c := range []struct {
@@ -292,7 +293,7 @@ func TestResponseHelpers(t *testing.T) {
 		{AppendExit(nil, 6), "0000000c 00000006 00000006"},
 		{AppendExitResp(nil, 6), "0000000c 80000006 00000006"},
 	} {
-		if !bytes.Equal(c.got, mustHex(c.want)) {
+		if !bytes.Equal(c.got, codectest.MustHex(c.want)) {
 			t.Errorf("%x, want %s", c.got, c.want)
 		}
 	}
@@ -300,7 +301,7 @@ func TestResponseHelpers(t *testing.T) {
 	if fr.HeaderLen != HeaderLen || fr.Protocol != "smgp" {
 		t.Fatal(fr)
 	}
-	if n, err := fr.Split(readHex(t, "v2_submit_linkid.hex")); n != 175 || err != nil {
+	if n, err := fr.Split(codectest.ReadHex(t, "v2_submit_linkid.hex")); n != 175 || err != nil {
 		t.Fatal(n, err)
 	}
 }

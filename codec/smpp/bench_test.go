@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func reportRate(b *testing.B) {
@@ -11,7 +12,7 @@ func reportRate(b *testing.B) {
 }
 
 func benchDecode(b *testing.B, file string) {
-	frame := readHex(b, file)
+	frame := codectest.ReadHex(b, file)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(frame)))
 	for b.Loop() {
@@ -41,27 +42,27 @@ func benchView(b *testing.B, frame []byte, o Options) {
 }
 
 func BenchmarkParseViewSubmit(b *testing.B) {
-	benchView(b, readHex(b, "v03-submit-sm.hex"), Options{})
+	benchView(b, codectest.ReadHex(b, "v03-submit-sm.hex"), Options{})
 }
 
 func BenchmarkParseViewSubmitSARLinkID(b *testing.B) {
-	benchView(b, readHex(b, "v08-submit-sm-sar-payload.hex"), Options{LinkIDTag: 0x1401})
+	benchView(b, codectest.ReadHex(b, "v08-submit-sm-sar-payload.hex"), Options{LinkIDTag: 0x1401})
 }
 
 func BenchmarkParseViewDeliverUDH(b *testing.B) {
-	benchView(b, readHex(b, "v04-deliver-sm-udh.hex"), Options{})
+	benchView(b, codectest.ReadHex(b, "v04-deliver-sm-udh.hex"), Options{})
 }
 
 func BenchmarkParseViewReceipt(b *testing.B) {
-	benchView(b, readHex(b, "v07-deliver-sm-receipt.hex"), Options{})
+	benchView(b, codectest.ReadHex(b, "v07-deliver-sm-receipt.hex"), Options{})
 }
 
 func BenchmarkParseViewSubmitResp(b *testing.B) {
-	benchView(b, readHex(b, "v03b-submit-sm-resp.hex"), Options{})
+	benchView(b, codectest.ReadHex(b, "v03b-submit-sm-resp.hex"), Options{})
 }
 
 func BenchmarkSetSequence(b *testing.B) {
-	frame := readHex(b, "v03-submit-sm.hex")
+	frame := codectest.ReadHex(b, "v03-submit-sm.hex")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(frame)))
 	seq := uint32(0)
@@ -73,7 +74,7 @@ func BenchmarkSetSequence(b *testing.B) {
 }
 
 func BenchmarkAppendSubmit(b *testing.B) {
-	_, p, err := Decode(readHex(b, "v03-submit-sm.hex"))
+	_, p, err := Decode(codectest.ReadHex(b, "v03-submit-sm.hex"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package smpp
 
 import (
-	"strconv"
-
 	"github.com/spsmg/spsmg/codec"
 )
 
@@ -107,7 +105,7 @@ func (c CommandID) String() string {
 	if n, ok := commandNames[c]; ok {
 		return n
 	}
-	return hex32(uint32(c))
+	return codec.Hex32(uint32(c))
 }
 
 // MarshalText renders the name, so that JSON shows "submit_sm".
@@ -129,17 +127,6 @@ func (c CommandID) label() string {
 		return l
 	}
 	return "smpp"
-}
-
-func hex32(v uint32) string {
-	var b [10]byte
-	s := strconv.AppendUint(b[:0], uint64(v), 16)
-	out := make([]byte, 0, 10)
-	out = append(out, "0x"...)
-	for i := len(s); i < 8; i++ {
-		out = append(out, '0')
-	}
-	return string(append(out, s...))
 }
 
 // KindOf classifies c for the proxy:

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func TestCommandNamesAndKinds(t *testing.T) {
@@ -81,11 +82,11 @@ func TestStatus(t *testing.T) {
 // The decode tool prints PDUs as JSON: the spec's field names in table
 // order, numbers as strings, bytes as hex, names for commands and statuses.
 func TestJSON(t *testing.T) {
-	h, p, err := Decode(readHex(t, "v01-bind-transmitter.hex"))
+	h, p, err := Decode(codectest.ReadHex(t, "v01-bind-transmitter.hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, s, _ := Decode(readHex(t, "v05-data-sm-tlv.hex"))
+	_, s, _ := Decode(codectest.ReadHex(t, "v05-data-sm-tlv.hex"))
 	cases := []struct {
 		name string
 		v    any
@@ -97,13 +98,13 @@ func TestJSON(t *testing.T) {
 		{"submit_sm_resp", &SubmitResp{MessageID: "football"}, `{"message_id":"football"}`},
 		{"receipt", Receipt{ID: "1", Stat: "DELIVRD", State: StateDelivered}, `{"id":"1","sub":"","dlvrd":"","submit_date":"","done_date":"","stat":"DELIVRD","err":"","text":"","message_state":"DELIVERED"}`},
 	}
-	_, rcpt, _ := Decode(readHex(t, "v07-deliver-sm-receipt.hex"))
+	_, rcpt, _ := Decode(codectest.ReadHex(t, "v07-deliver-sm-receipt.hex"))
 	b, _ := json.Marshal(rcpt)
 	if want := `,"receipt":{"id":"1234567890","sub":"001","dlvrd":"001","submit_date":"2607011200","done_date":"2607011201","stat":"DELIVRD","err":"000","text":"Hello from spsmg","message_state":"DELIVERED"}}`; !strings.HasSuffix(string(b), want) ||
 		!strings.HasPrefix(string(b), `{"service_type":"","source_addr_ton":"1"`) {
 		t.Errorf("receipt deliver_sm JSON %s", b)
 	}
-	_, mo, _ := Decode(readHex(t, "v04-deliver-sm-udh.hex"))
+	_, mo, _ := Decode(codectest.ReadHex(t, "v04-deliver-sm-udh.hex"))
 	if b, _ := json.Marshal(mo); strings.Contains(string(b), "receipt") {
 		t.Errorf("an MO has a receipt: %s", b)
 	}
@@ -124,12 +125,12 @@ func TestMessageOf(t *testing.T) {
 		ok      bool
 	}{
 		{"v03-submit-sm.hex", 8, false, string(ucs2Hello), true},
-		{"v04-deliver-sm-udh.hex", 8, true, string(mustHex("050003fe0201")) + string(ucs2Hello), true},
-		{"v08-submit-sm-sar-payload.hex", 8, false, string(mustHex("4f60597dff0c4e16754c")), true},
+		{"v04-deliver-sm-udh.hex", 8, true, string(codectest.MustHex("050003fe0201")) + string(ucs2Hello), true},
+		{"v08-submit-sm-sar-payload.hex", 8, false, string(codectest.MustHex("4f60597dff0c4e16754c")), true},
 		{"v05-data-sm-tlv.hex", 91, true, "", true},
 		{"v03b-submit-sm-resp.hex", 0, false, "", false},
 	} {
-		_, p, _ := Decode(readHex(t, c.file))
+		_, p, _ := Decode(codectest.ReadHex(t, c.file))
 		coding, udhi, content, ok := MessageOf(p)
 		if coding != c.coding || udhi != c.udhi || string(content) != c.content || ok != c.ok {
 			t.Errorf("%s: %d %v %x %v", c.file, coding, udhi, content, ok)

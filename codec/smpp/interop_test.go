@@ -24,6 +24,7 @@ import (
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // fieldsOf renders the fields both codecs know as "name=value" lines, sorted,
@@ -57,6 +58,16 @@ func theirFields(p pdu.PDU) fieldsOf {
 		}
 		f.add("short_message", fmt.Sprintf("%x", d))
 	}
+	// deliver_sm has submit_sm's layout and the three responses one layout:
+	// gosmpp's types for them have the same fields, so each is read as one.
+	switch q := p.(type) {
+	case *pdu.DeliverSM:
+		p = (*pdu.SubmitSM)(q)
+	case *pdu.DeliverSMResp:
+		p = (*pdu.SubmitSMResp)(q)
+	case *pdu.DataSMResp:
+		p = (*pdu.SubmitSMResp)(q)
+	}
 	var tlvs map[pdu.Tag]pdu.Field
 	switch p := p.(type) {
 	case *pdu.BindRequest:
@@ -83,19 +94,6 @@ func theirFields(p pdu.PDU) fieldsOf {
 		f.add("replace_if_present_flag", p.ReplaceIfPresentFlag)
 		sm(&p.Message)
 		tlvs = p.OptionalParameters
-	case *pdu.DeliverSM:
-		f.add("service_type", p.ServiceType)
-		addr("source_addr", p.SourceAddr)
-		addr("destination_addr", p.DestAddr)
-		f.add("esm_class", p.EsmClass)
-		f.add("protocol_id", p.ProtocolID)
-		f.add("priority_flag", p.PriorityFlag)
-		f.add("schedule_delivery_time", p.ScheduleDeliveryTime)
-		f.add("validity_period", p.ValidityPeriod)
-		f.add("registered_delivery", p.RegisteredDelivery)
-		f.add("replace_if_present_flag", p.ReplaceIfPresentFlag)
-		sm(&p.Message)
-		tlvs = p.OptionalParameters
 	case *pdu.DataSM:
 		f.add("service_type", p.ServiceType)
 		addr("source_addr", p.SourceAddr)
@@ -105,12 +103,6 @@ func theirFields(p pdu.PDU) fieldsOf {
 		f.add("data_coding", p.DataCoding)
 		tlvs = p.OptionalParameters
 	case *pdu.SubmitSMResp:
-		f.add("message_id", p.MessageID)
-		tlvs = p.OptionalParameters
-	case *pdu.DeliverSMResp:
-		f.add("message_id", p.MessageID)
-		tlvs = p.OptionalParameters
-	case *pdu.DataSMResp:
 		f.add("message_id", p.MessageID)
 		tlvs = p.OptionalParameters
 	case *pdu.EnquireLink, *pdu.EnquireLinkResp, *pdu.Unbind, *pdu.UnbindResp, *pdu.GenericNack:
@@ -129,32 +121,41 @@ func ourFields(h Header, p PDU) fieldsOf {
 	f.add("command_id", uint32(h.CommandID))
 	f.add("command_status", uint32(h.CommandStatus))
 	f.add("sequence_number", h.SequenceNumber)
+	// As in theirFields: deliver_sm is a submit_sm, every response a
+	// submit_sm_resp.
+	switch q := p.(type) {
+	case *Deliver:
+		p = (*Submit)(q)
+	case *DeliverResp:
+		p = (*SubmitResp)(q)
+	case *DataSMResp:
+		p = (*SubmitResp)(q)
+	}
 	var ts TLVs
-	sm := func(s *Submit) {
-		f.add("service_type", s.ServiceType)
-		f.add("source_addr_ton", s.SourceAddrTON)
-		f.add("source_addr_npi", s.SourceAddrNPI)
-		f.add("source_addr", s.SourceAddr)
-		f.add("destination_addr_ton", s.DestAddrTON)
-		f.add("destination_addr_npi", s.DestAddrNPI)
-		f.add("destination_addr", s.DestinationAddr)
-		f.add("esm_class", uint8(s.ESMClass))
-		f.add("protocol_id", s.ProtocolID)
-		f.add("priority_flag", s.PriorityFlag)
-		f.add("schedule_delivery_time", s.ScheduleDeliveryTime)
-		f.add("validity_period", s.ValidityPeriod)
-		f.add("registered_delivery", uint8(s.RegisteredDelivery))
-		f.add("replace_if_present_flag", s.ReplaceIfPresentFlag)
-		coding := int(s.DataCoding)
-		if data.FromDataCoding(s.DataCoding) == nil {
+	switch p := p.(type) {
+	case *Submit:
+		f.add("service_type", p.ServiceType)
+		f.add("source_addr_ton", p.SourceAddrTON)
+		f.add("source_addr_npi", p.SourceAddrNPI)
+		f.add("source_addr", p.SourceAddr)
+		f.add("destination_addr_ton", p.DestAddrTON)
+		f.add("destination_addr_npi", p.DestAddrNPI)
+		f.add("destination_addr", p.DestinationAddr)
+		f.add("esm_class", uint8(p.ESMClass))
+		f.add("protocol_id", p.ProtocolID)
+		f.add("priority_flag", p.PriorityFlag)
+		f.add("schedule_delivery_time", p.ScheduleDeliveryTime)
+		f.add("validity_period", p.ValidityPeriod)
+		f.add("registered_delivery", uint8(p.RegisteredDelivery))
+		f.add("replace_if_present_flag", p.ReplaceIfPresentFlag)
+		coding := int(p.DataCoding)
+		if data.FromDataCoding(p.DataCoding) == nil {
 			coding = -1 // gosmpp keeps no value it does not know
 		}
 		f.add("data_coding", coding)
-		f.add("sm_default_msg_id", s.SMDefaultMsgID)
-		f.add("short_message", fmt.Sprintf("%x", []byte(s.ShortMessage)))
-		ts = s.TLVs
-	}
-	switch p := p.(type) {
+		f.add("sm_default_msg_id", p.SMDefaultMsgID)
+		f.add("short_message", fmt.Sprintf("%x", []byte(p.ShortMessage)))
+		ts = p.TLVs
 	case *Bind:
 		f.add("system_id", p.SystemID)
 		f.add("password", p.Password)
@@ -166,10 +167,6 @@ func ourFields(h Header, p PDU) fieldsOf {
 	case *BindResp:
 		f.add("system_id", p.SystemID)
 		ts = p.TLVs
-	case *Submit:
-		sm(p)
-	case *Deliver:
-		sm((*Submit)(p))
 	case *DataSM:
 		f.add("service_type", p.ServiceType)
 		f.add("source_addr_ton", p.SourceAddrTON)
@@ -183,12 +180,6 @@ func ourFields(h Header, p PDU) fieldsOf {
 		f.add("data_coding", p.DataCoding)
 		ts = p.TLVs
 	case *SubmitResp:
-		f.add("message_id", p.MessageID)
-		ts = p.TLVs
-	case *DeliverResp:
-		f.add("message_id", p.MessageID)
-		ts = p.TLVs
-	case *DataSMResp:
 		f.add("message_id", p.MessageID)
 		ts = p.TLVs
 	}
@@ -226,7 +217,7 @@ func gosmppParse(t *testing.T, frame []byte) pdu.PDU {
 func TestInteropOurFramesParseWithGosmpp(t *testing.T) {
 	frames := map[string][]byte{}
 	for _, f := range vectorFiles {
-		frames[f] = readHex(t, f)
+		frames[f] = codectest.ReadHex(t, f)
 	}
 	for i, p := range samples() {
 		switch p := p.(type) {
@@ -399,7 +390,7 @@ func TestInteropGosmppFramesDecode(t *testing.T) {
 		p.Marshal(buf)
 		_, ours, _ := Decode(buf.Bytes())
 		var w = ours.(*Submit)
-		if w.DataCoding != 0 || string(w.ShortMessage) != string(mustHex("50726963653a20351b6520002073686f70")) {
+		if w.DataCoding != 0 || string(w.ShortMessage) != string(codectest.MustHex("50726963653a20351b6520002073686f70")) {
 			t.Fatalf("%+v", w)
 		}
 	})

@@ -1,16 +1,14 @@
 package smpp
 
 import (
-	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
 	"github.com/spsmg/spsmg/codec/udh"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // testNeutral carries a LinkID in 0x1401 (vector V8's vendor tag) and long
@@ -52,39 +50,39 @@ func ucs2be(s string) []byte { b, _ := text.EncodeAlphabet(text.AlphabetUCS2, s)
 // message_payload with the LinkID TLV, V9's GSM 7-bit text.
 func TestNeutralVectors(t *testing.T) {
 	var s codec.Submit
-	if err := testNeutral.DecodeSubmit(readHex(t, "v03-submit-sm.hex"), &s); err != nil {
+	if err := testNeutral.DecodeSubmit(codectest.ReadHex(t, "v03-submit-sm.hex"), &s); err != nil {
 		t.Fatal(err)
 	}
 	if s.SPNumber != "Alicer" || s.Dests[0] != "Bob" || s.ServiceCode != "abc" || s.Coding != text.UCS2 || !s.NeedReport {
 		t.Errorf("V3: %+v", s)
 	}
-	if err := testNeutral.DecodeSubmit(readHex(t, "v08-submit-sm-sar-payload.hex"), &s); err != nil {
+	if err := testNeutral.DecodeSubmit(codectest.ReadHex(t, "v08-submit-sm-sar-payload.hex"), &s); err != nil {
 		t.Fatal(err)
 	}
 	h, ok := udh.Parse(s.Content)
 	if !s.UDHI || !ok || !h.HasConcat || s.PkTotal != h.Concat.Total || s.PkNumber != h.Concat.Seq || s.LinkID == "" {
 		t.Errorf("V8: UDHI %v header %+v Pk %d/%d LinkID %q", s.UDHI, h, s.PkNumber, s.PkTotal, s.LinkID)
 	}
-	if err := testNeutral.DecodeSubmit(readHex(t, "v09-submit-sm-gsm7.hex"), &s); err != nil {
+	if err := testNeutral.DecodeSubmit(codectest.ReadHex(t, "v09-submit-sm-gsm7.hex"), &s); err != nil {
 		t.Fatal(err)
 	}
 	if s.Coding != text.ASCII && s.Coding != text.UCS2 {
 		t.Errorf("V9: GSM 7-bit read as coding %d", s.Coding)
 	}
 	var d codec.Delivery
-	if err := testNeutral.DecodeDelivery(readHex(t, "v04-deliver-sm-udh.hex"), &d); err != nil {
+	if err := testNeutral.DecodeDelivery(codectest.ReadHex(t, "v04-deliver-sm-udh.hex"), &d); err != nil {
 		t.Fatal(err)
 	}
 	if d.Kind != codec.KindDeliver || !d.Deliver.UDHI {
 		t.Errorf("V4: %v UDHI %v", d.Kind, d.Deliver.UDHI)
 	}
-	if err := testNeutral.DecodeDelivery(readHex(t, "v07-deliver-sm-receipt.hex"), &d); err != nil {
+	if err := testNeutral.DecodeDelivery(codectest.ReadHex(t, "v07-deliver-sm-receipt.hex"), &d); err != nil {
 		t.Fatal(err)
 	}
 	if d.Kind != codec.KindReport || len(d.Report.SubmitID) == 0 || d.Report.Stat == "" || len(d.Report.DoneTime) > 10 {
 		t.Errorf("V7: %v %+v", d.Kind, d.Report)
 	}
-	if err := testNeutral.DecodeSubmit(readHex(t, "v06a-enquire-link.hex"), &s); !errors.Is(err, codec.ErrWrongCommand) {
+	if err := testNeutral.DecodeSubmit(codectest.ReadHex(t, "v06a-enquire-link.hex"), &s); !errors.Is(err, codec.ErrWrongCommand) {
 		t.Errorf("enquire_link as a Submit: %v", err)
 	}
 }
@@ -117,23 +115,7 @@ func neutralSeeds(t testing.TB) map[string][]byte {
 // TestNeutralFuzzCorpus keeps testdata/fuzz/FuzzNeutral in step. Regenerate
 // with: go test -run TestNeutralFuzzCorpus -update-corpus ./codec/smpp/
 func TestNeutralFuzzCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzNeutral")
-	for name, data := range neutralSeeds(t) {
-		path := filepath.Join(dir, "seed_"+name)
-		want := corpusFile(data)
-		if *updateCorpus {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%s is missing or stale (run with -update-corpus): %v", path, err)
-		}
-	}
+	codectest.CheckCorpus(t, neutralSeeds(t), *updateCorpus, "FuzzNeutral")
 }
 
 // FuzzNeutral: the neutral readers never panic and fail only with

@@ -36,7 +36,7 @@ func (s MessageState) String() string {
 	if s >= StateEnroute && int(s) < len(stateNames) {
 		return stateNames[s].name
 	}
-	return hex32(uint32(s))
+	return codec.Hex32(uint32(s))
 }
 
 // Stat returns the 7-character receipt form (DELIVRD, UNDELIV, …), or ""

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func TestParseReceipt(t *testing.T) {
@@ -55,11 +56,11 @@ func TestParseReceipt(t *testing.T) {
 	})
 	t.Run("missing id or stat is an error naming it, with what was found", func(t *testing.T) {
 		rc, err := ParseReceipt([]byte("sub:001 stat:DELIVRD"))
-		if fe := wantFieldError(t, err, "id", -1, codec.ErrBadValue); fe.PDU != "smpp receipt" || rc.Stat != "DELIVRD" {
+		if fe := codectest.WantFieldError(t, err, "id", -1, codec.ErrBadValue); fe.PDU != "smpp receipt" || rc.Stat != "DELIVRD" {
 			t.Fatalf("%+v", rc)
 		}
 		_, err = ParseReceipt([]byte("id:5 err:000"))
-		wantFieldError(t, err, "stat", -1, codec.ErrBadValue)
+		codectest.WantFieldError(t, err, "stat", -1, codec.ErrBadValue)
 	})
 }
 
@@ -79,7 +80,7 @@ func TestDeliverReceiptPrefersTLVs(t *testing.T) {
 	})
 	t.Run("an MO is not a receipt", func(t *testing.T) {
 		_, err := (&Deliver{ShortMessage: []byte("id:1 stat:DELIVRD")}).Receipt()
-		wantFieldError(t, err, "esm_class", -1, codec.ErrBadValue)
+		codectest.WantFieldError(t, err, "esm_class", -1, codec.ErrBadValue)
 	})
 	t.Run("neither text nor TLV", func(t *testing.T) {
 		_, err := (&Deliver{ESMClass: ESMTypeReceipt, ShortMessage: []byte("garbage")}).Receipt()

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 func TestRoundTripEveryCommand(t *testing.T) {
@@ -68,7 +69,7 @@ func TestAppendKeepsFramesReadable(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	bind := readHex(t, "v01-bind-transmitter.hex")
+	bind := codectest.ReadHex(t, "v01-bind-transmitter.hex")
 	withLen := func(b []byte) []byte { b = bytes.Clone(b); codec.PutLength(b); return b }
 	submit := func(mutate func(*Submit)) []byte {
 		s := &Submit{SourceAddr: "10655123", DestinationAddr: "8613800138000", ShortMessage: []byte("hi")}
@@ -89,17 +90,17 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"empty", nil, "command_length", -1, codec.ErrShortFrame, 0, 0},
 		{"header cut in command_status", bind[:10], "command_status", -1, codec.ErrShortFrame, 8, 0},
-		{"command_length below the header", mustHex("0000000f 00000015 00000000 00000001"), "command_length", -1, codec.ErrFrameTooSmall, 0, 15},
+		{"command_length below the header", codectest.MustHex("0000000f 00000015 00000000 00000001"), "command_length", -1, codec.ErrFrameTooSmall, 0, 15},
 		{"command_length above the frame", bind[:46], "command_length", -1, codec.ErrShortFrame, 0, 47},
 		{"bytes after command_length", append(bytes.Clone(bind), 0), "command_length", -1, codec.ErrTrailingBytes, 0, 47},
-		{"enquire_link with a body", withLen(mustHex("00000000 00000015 00000000 00000001 00")), "command_length", -1, codec.ErrTrailingBytes, 16, 17},
-		{"undefined command_id", mustHex("00000010 00000099 00000000 00000001"), "command_id", -1, codec.ErrUnknownCommand, 4, 0x99},
-		{"undefined response", mustHex("00000010 80000099 00000000 00000001"), "command_id", -1, codec.ErrUnknownCommand, 4, 0x80000099},
+		{"enquire_link with a body", withLen(codectest.MustHex("00000000 00000015 00000000 00000001 00")), "command_length", -1, codec.ErrTrailingBytes, 16, 17},
+		{"undefined command_id", codectest.MustHex("00000010 00000099 00000000 00000001"), "command_id", -1, codec.ErrUnknownCommand, 4, 0x99},
+		{"undefined response", codectest.MustHex("00000010 80000099 00000000 00000001"), "command_id", -1, codec.ErrUnknownCommand, 4, 0x80000099},
 		{"system_id of 16 characters (max 15 + NUL)",
-			withLen(append(mustHex("00000000 00000002 00000000 00000001"), "0123456789abcdef\x00pw\x00\x00\x34\x00\x00\x00"...)),
+			withLen(append(codectest.MustHex("00000000 00000002 00000000 00000001"), "0123456789abcdef\x00pw\x00\x00\x34\x00\x00\x00"...)),
 			"system_id", -1, codec.ErrBadValue, HeaderLen, 17},
 		{"password without NUL before the frame ends",
-			withLen(append(mustHex("00000000 00000002 00000000 00000001"), "sys\x00pass"...)),
+			withLen(append(codectest.MustHex("00000000 00000002 00000000 00000001"), "sys\x00pass"...)),
 			"password", -1, codec.ErrShortFrame, HeaderLen + 4, 4},
 		{"source_addr of 21 digits (max 20 + NUL)", insertAt(submit(func(s *Submit) {}), HeaderLen+3, "9999999999999"),
 			"source_addr", -1, codec.ErrBadValue, HeaderLen + 3, 22},
@@ -116,7 +117,7 @@ func TestDecodeErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := Decode(c.frame)
-			fe := wantFieldError(t, err, c.field, c.index, c.sentinel)
+			fe := codectest.WantFieldError(t, err, c.field, c.index, c.sentinel)
 			if c.offset >= 0 && fe.Offset != c.offset {
 				t.Fatalf("offset %d, want %d: %v", fe.Offset, c.offset, err)
 			}
@@ -154,7 +155,7 @@ func patchSMLength(frame []byte, n byte) []byte {
 }
 
 func TestDecodeDoesNotAliasFrame(t *testing.T) {
-	frame := readHex(t, "v08-submit-sm-sar-payload.hex")
+	frame := codectest.ReadHex(t, "v08-submit-sm-sar-payload.hex")
 	_, p, err := Decode(frame)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +164,7 @@ func TestDecodeDoesNotAliasFrame(t *testing.T) {
 		frame[i] = 0xee
 	}
 	s := p.(*Submit)
-	if v, _ := s.TLVs.MessagePayload(); string(v) != string(mustHex("4f60597dff0c4e16754c")) || s.SourceAddr != "10655123" {
+	if v, _ := s.TLVs.MessagePayload(); string(v) != string(codectest.MustHex("4f60597dff0c4e16754c")) || s.SourceAddr != "10655123" {
 		t.Fatal("decoded Submit changed with the frame")
 	}
 }
@@ -172,7 +173,7 @@ func TestResponsesWithoutBody(t *testing.T) {
 	// SMPP 3.4 lets an SMSC leave the body of a failed response out; it
 	// decodes, says so, and re-encodes as it came.
 	for _, id := range []CommandID{CmdSubmitSMResp, CmdDeliverSMResp, CmdDataSMResp, CmdBindTransmitterResp} {
-		frame := mustHex("00000010 00000000 00000045 00000003")
+		frame := codectest.MustHex("00000010 00000000 00000045 00000003")
 		frame[4], frame[5], frame[6], frame[7] = byte(id>>24), byte(id>>16), byte(id>>8), byte(id)
 		h, p, err := Decode(frame)
 		if err != nil {

@@ -3,11 +3,12 @@ package smpp
 import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/udh"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // ucs2Hello is "nghắ nghiêng nghiễng ngả" in UCS2, the text of gosmpp's
 // vectors (V3, V4).
-var ucs2Hello = mustHex("006e006700681eaf0020006e00670068006900ea006e00670020006e0067006800691ec5006e00670020006e00671ea3")
+var ucs2Hello = codectest.MustHex("006e006700681eaf0020006e00670068006900ea006e00670020006e0067006800691ec5006e00670020006e00671ea3")
 
 // receiptText is the receipt text of V7.
 const receiptText = "id:1234567890 sub:001 dlvrd:001 submit date:2607011200 done date:2607011201 stat:DELIVRD err:000 text:Hello from spsmg"

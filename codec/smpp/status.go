@@ -1,5 +1,7 @@
 package smpp
 
+import "github.com/spsmg/spsmg/codec"
+
 // Status is the command_status of the SMPP header (SMPP 3.4 §5.1.3): 0 in
 // every request, the result in a response. Like fiorix's pdu.Status it is
 // also an error, so a non-zero Status can be returned as one; String gives
@@ -131,7 +133,7 @@ func (s Status) String() string {
 	if i, ok := s.info(); ok {
 		return i.name
 	}
-	return hex32(uint32(s))
+	return codec.Hex32(uint32(s))
 }
 
 // Text returns the spec's description, or the range a code falls in:
@@ -158,11 +160,11 @@ func (s Status) Error() string {
 	if i, ok := s.info(); ok {
 		b = append(b, i.name...)
 		b = append(b, " ("...)
-		b = append(b, hex32(uint32(s))...)
+		b = append(b, codec.Hex32(uint32(s))...)
 		b = append(b, ')')
 	} else {
 		b = append(b, "status "...)
-		b = append(b, hex32(uint32(s))...)
+		b = append(b, codec.Hex32(uint32(s))...)
 	}
 	b = append(b, ": "...)
 	b = append(b, s.Text()...)

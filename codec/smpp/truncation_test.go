@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // span is one row of a spec table: a field (index ≥ 0 for the TLV tag and
@@ -109,7 +110,7 @@ type walkCase struct {
 func walkCases(t testing.TB) []walkCase {
 	var cs []walkCase
 	for _, f := range vectorFiles {
-		cs = append(cs, walkCase{f, readHex(t, f)})
+		cs = append(cs, walkCase{f, codectest.ReadHex(t, f)})
 	}
 	for i, p := range samples() {
 		status := StatusOK
@@ -180,7 +181,7 @@ func walkFixedPrefix(t *testing.T, full PDU, layout []span, fixed []byte) {
 	var w codec.View
 	verr := ParseView(fixed, &w)
 	if verr == nil {
-		checkViewInside(t, fixed, &w)
+		codectest.CheckViewInside(t, fixed, &w)
 	}
 	f, start, inField := fieldAt(layout, n)
 	_, isRaw := full.(*Raw)
@@ -195,13 +196,13 @@ func walkFixedPrefix(t *testing.T, full PDU, layout []span, fixed []byte) {
 			t.Fatalf("bodiless response: %v / %v", err, verr)
 		}
 	case inField:
-		fe := wantFieldError(t, err, f.name, f.index, codec.ErrShortFrame)
+		fe := codectest.WantFieldError(t, err, f.name, f.index, codec.ErrShortFrame)
 		if fe.Offset != start {
 			t.Fatalf("prefix %d: %s at offset %d, want %d", n, f.name, fe.Offset, start)
 		}
 		if viewed(full) {
 			// ParseView reads these fields too, and must stop at the same one.
-			vfe := wantFieldError(t, verr, f.name, f.index, codec.ErrShortFrame)
+			vfe := codectest.WantFieldError(t, verr, f.name, f.index, codec.ErrShortFrame)
 			if vfe.Offset != start {
 				t.Fatalf("ParseView prefix %d: offset %d, want %d", n, vfe.Offset, start)
 			}

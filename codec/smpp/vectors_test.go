@@ -5,6 +5,7 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // The golden vectors under testdata/, one test each; every file names its
@@ -50,7 +51,7 @@ func TestVectorV4DeliverSMWithUDH(t *testing.T) {
 	want := &Deliver{ServiceType: "abc", SourceAddrTON: 28, SourceAddrNPI: 29, SourceAddr: "Alicer",
 		DestAddrTON: 30, DestAddrNPI: 31, DestinationAddr: "Bobo", ESMClass: 0x4D, ProtocolID: 99,
 		PriorityFlag: 61, RegisteredDelivery: 83, DataCoding: 8,
-		ShortMessage: append(mustHex("050003fe0201"), ucs2Hello...)}
+		ShortMessage: append(codectest.MustHex("050003fe0201"), ucs2Hello...)}
 	validate(t, "v04-deliver-sm-udh.hex", Header{CommandID: CmdDeliverSM, SequenceNumber: 13}, want)
 	if !want.ESMClass.UDHI() || want.IsReport() {
 		t.Error("esm_class 0x4D: UDHI, not a receipt")
@@ -109,7 +110,7 @@ func TestVectorV7Receipt(t *testing.T) {
 }
 
 func TestVectorV8SARPayload(t *testing.T) {
-	payload := mustHex("4f60597dff0c4e16754c")
+	payload := codectest.MustHex("4f60597dff0c4e16754c")
 	want := &Submit{ServiceType: "HELP", SourceAddrTON: 5, SourceAddr: "10655123", DestAddrTON: 1, DestAddrNPI: 1,
 		DestinationAddr: "8613800138000", PriorityFlag: 1, ValidityPeriod: "000001000000000R",
 		RegisteredDelivery: ReceiptAlways, DataCoding: 8, ShortMessage: codec.Octets{},
@@ -134,7 +135,7 @@ func TestVectorV8SARPayload(t *testing.T) {
 
 func TestVectorV9GSM7(t *testing.T) {
 	want := &Submit{SourceAddr: "10655123", DestAddrTON: 1, DestAddrNPI: 1, DestinationAddr: "8613800138000",
-		RegisteredDelivery: 0x11, DataCoding: 0, ShortMessage: mustHex("50726963653a20351b6520002073686f70")}
+		RegisteredDelivery: 0x11, DataCoding: 0, ShortMessage: codectest.MustHex("50726963653a20351b6520002073686f70")}
 	validate(t, "v09-submit-sm-gsm7.hex", Header{CommandID: CmdSubmitSM, SequenceNumber: 9}, want)
 	s, err := text.DecodeSMPP(want.DataCoding, want.ShortMessage)
 	if err != nil || s != "Price: 5€ @ shop" {

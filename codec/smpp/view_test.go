@@ -7,6 +7,7 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/udh"
+	"github.com/spsmg/spsmg/internal/codectest"
 )
 
 // compareView checks ParseView against the typed decode of the same frame.
@@ -20,7 +21,7 @@ func compareView(t *testing.T, frame []byte, o Options) *codec.View {
 	if err := o.ParseView(frame, &w); err != nil {
 		t.Fatal(err)
 	}
-	checkViewInside(t, frame, &w)
+	codectest.CheckViewInside(t, frame, &w)
 	if w.Kind != KindOf(h.CommandID) || w.Command != uint32(h.CommandID) || w.Length != int(h.CommandLength) ||
 		!bytes.Equal(w.Sequence, codec.AppendUint32(nil, h.SequenceNumber)) {
 		t.Fatalf("header view %+v, header %+v", w, h)
@@ -140,30 +141,30 @@ func TestParseViewMatchesDecode(t *testing.T) {
 
 func TestParseViewVectors(t *testing.T) {
 	t.Run("V3 submit_sm", func(t *testing.T) {
-		w := compareView(t, readHex(t, "v03-submit-sm.hex"), Options{})
+		w := compareView(t, codectest.ReadHex(t, "v03-submit-sm.hex"), Options{})
 		if w.Kind != codec.KindSubmit || string(w.SPNumber) != "Alicer" || string(w.ServiceCode) != "abc" ||
 			string(w.Dest(0)) != "Bob" || w.Coding != 8 || !w.NeedReport || w.UDHI || w.LinkIDField != nil {
 			t.Fatalf("%+v", w)
 		}
 	})
 	t.Run("V4 segments from the UDH", func(t *testing.T) {
-		w := compareView(t, readHex(t, "v04-deliver-sm-udh.hex"), Options{})
+		w := compareView(t, codectest.ReadHex(t, "v04-deliver-sm-udh.hex"), Options{})
 		if !w.UDHI || w.PkTotal != 2 || w.PkNumber != 1 || w.ConcatRef != 0xFE || string(w.UserNumber) != "Alicer" ||
 			string(w.SPNumber) != "Bobo" || w.IsReport {
 			t.Fatalf("%+v", w)
 		}
 	})
 	t.Run("V7 receipt", func(t *testing.T) {
-		w := compareView(t, readHex(t, "v07-deliver-sm-receipt.hex"), Options{})
+		w := compareView(t, codectest.ReadHex(t, "v07-deliver-sm-receipt.hex"), Options{})
 		if !w.IsReport || string(w.ReportMsgID) != "1234567890" || string(w.ReportStat) != "DELIVRD" ||
 			w.ReportState != uint8(StateDelivered) || string(w.UserNumber) != "8613800138000" || w.Kind != codec.KindDeliver {
 			t.Fatalf("%+v", w)
 		}
 	})
 	t.Run("V8 segments from sar_*, content from message_payload, LinkID from a vendor TLV", func(t *testing.T) {
-		frame := readHex(t, "v08-submit-sm-sar-payload.hex")
+		frame := codectest.ReadHex(t, "v08-submit-sm-sar-payload.hex")
 		w := compareView(t, frame, Options{LinkIDTag: 0x1401})
-		if w.PkTotal != 2 || w.PkNumber != 1 || w.ConcatRef != 0x1234 || !bytes.Equal(w.Content, mustHex("4f60597dff0c4e16754c")) ||
+		if w.PkTotal != 2 || w.PkNumber != 1 || w.ConcatRef != 0x1234 || !bytes.Equal(w.Content, codectest.MustHex("4f60597dff0c4e16754c")) ||
 			string(w.LinkID()) != "LINK0001" || string(w.ServiceCode) != "HELP" {
 			t.Fatalf("%+v", w)
 		}
@@ -204,25 +205,25 @@ func TestParseViewVectors(t *testing.T) {
 	})
 	t.Run("undefined command_id", func(t *testing.T) {
 		var w codec.View
-		err := ParseView(mustHex("00000010 00000099 00000000 00000009"), &w)
-		wantFieldError(t, err, "command_id", -1, codec.ErrUnknownCommand)
+		err := ParseView(codectest.MustHex("00000010 00000099 00000000 00000009"), &w)
+		codectest.WantFieldError(t, err, "command_id", -1, codec.ErrUnknownCommand)
 		if w.Kind != codec.KindUnknown || w.Command != 0x99 || w.Length != 16 || len(w.Sequence) != 4 {
 			t.Fatalf("%+v", w)
 		}
 	})
 	t.Run("view is reset", func(t *testing.T) {
 		var w codec.View
-		_ = ParseView(readHex(t, "v03-submit-sm.hex"), &w)
-		if err := ParseView(readHex(t, "v06a-enquire-link.hex"), &w); err != nil || w.SPNumber != nil || w.DestCount != 0 {
+		_ = ParseView(codectest.ReadHex(t, "v03-submit-sm.hex"), &w)
+		if err := ParseView(codectest.ReadHex(t, "v06a-enquire-link.hex"), &w); err != nil || w.SPNumber != nil || w.DestCount != 0 {
 			t.Fatalf("%v %+v", err, w)
 		}
 	})
 }
 
 func TestSetSequence(t *testing.T) {
-	frame := readHex(t, "v03-submit-sm.hex")
+	frame := codectest.ReadHex(t, "v03-submit-sm.hex")
 	SetSequence(frame, 0x7fffffff)
-	if SequenceOf(frame) != 0x7fffffff || !bytes.Equal(frame[12:16], mustHex("7fffffff")) {
+	if SequenceOf(frame) != 0x7fffffff || !bytes.Equal(frame[12:16], codectest.MustHex("7fffffff")) {
 		t.Fatalf("%x", frame[:16])
 	}
 	h, _, err := Decode(frame)
@@ -244,14 +245,14 @@ func TestSetSequence(t *testing.T) {
 
 func TestHotPathAllocs(t *testing.T) {
 	frames := map[string][]byte{
-		"submit_sm":           readHex(t, "v03-submit-sm.hex"),
-		"submit_sm sar":       readHex(t, "v08-submit-sm-sar-payload.hex"),
-		"deliver_sm UDH":      readHex(t, "v04-deliver-sm-udh.hex"),
-		"deliver_sm receipt":  readHex(t, "v07-deliver-sm-receipt.hex"),
-		"data_sm":             readHex(t, "v05-data-sm-tlv.hex"),
-		"submit_sm_resp":      readHex(t, "v03b-submit-sm-resp.hex"),
+		"submit_sm":           codectest.ReadHex(t, "v03-submit-sm.hex"),
+		"submit_sm sar":       codectest.ReadHex(t, "v08-submit-sm-sar-payload.hex"),
+		"deliver_sm UDH":      codectest.ReadHex(t, "v04-deliver-sm-udh.hex"),
+		"deliver_sm receipt":  codectest.ReadHex(t, "v07-deliver-sm-receipt.hex"),
+		"data_sm":             codectest.ReadHex(t, "v05-data-sm-tlv.hex"),
+		"submit_sm_resp":      codectest.ReadHex(t, "v03b-submit-sm-resp.hex"),
 		"submit_sm_resp TLVs": Append(nil, 1, 0, &SubmitResp{MessageID: "x", TLVs: TLVs{TLVUint8(TagMessageState, 1)}}),
-		"enquire_link":        readHex(t, "v06a-enquire-link.hex"),
+		"enquire_link":        codectest.ReadHex(t, "v06a-enquire-link.hex"),
 	}
 	var w codec.View
 	o := Options{LinkIDTag: 0x1401}
@@ -316,7 +317,7 @@ func TestResponseBuilders(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if !bytes.Equal(c.got, mustHex(c.want)) {
+			if !bytes.Equal(c.got, codectest.MustHex(c.want)) {
 				t.Fatalf("%x\nwant %s", c.got, c.want)
 			}
 			if _, _, err := Decode(c.got); err != nil {
@@ -324,14 +325,14 @@ func TestResponseBuilders(t *testing.T) {
 			}
 		})
 	}
-	if got := AppendSubmitResp([]byte{9}, 13, StatusOK, []byte("football")); got[0] != 9 || !bytes.Equal(got[1:], readHex(t, "v03b-submit-sm-resp.hex")) {
+	if got := AppendSubmitResp([]byte{9}, 13, StatusOK, []byte("football")); got[0] != 9 || !bytes.Equal(got[1:], codectest.ReadHex(t, "v03b-submit-sm-resp.hex")) {
 		t.Fatalf("appending after existing bytes: %x", got)
 	}
 	fr := NewFramer(0)
 	if fr.HeaderLen != HeaderLen || fr.Protocol != "smpp" {
 		t.Fatal(fr)
 	}
-	if n, err := fr.Split(readHex(t, "v03-submit-sm.hex")); n != 93 || err != nil {
+	if n, err := fr.Split(codectest.ReadHex(t, "v03-submit-sm.hex")); n != 93 || err != nil {
 		t.Fatal(n, err)
 	}
 }

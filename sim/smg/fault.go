@@ -91,16 +91,7 @@ func (s *Server) Conns() []ConnInfo {
 // ends every fault, those set by SetConnFault included.
 func (s *Server) SetFault(f Fault) {
 	s.fault.Store(uint32(f))
-	s.mu.Lock()
-	cs := make([]*conn, 0, len(s.conns)+1)
-	for c := range s.conns {
-		cs = append(cs, c)
-	}
-	if s.rx != nil {
-		cs = append(cs, s.rx)
-	}
-	s.mu.Unlock()
-	for _, c := range cs {
+	for _, c := range s.everyConn() {
 		c.setFault(f)
 	}
 }

@@ -324,7 +324,16 @@ func (s *Server) Close() error {
 func (s *Server) Kick() { s.closeAll(closeKicked) }
 
 func (s *Server) closeAll(r closeReason) {
+	for _, c := range s.everyConn() {
+		c.closeWith(r)
+	}
+}
+
+// everyConn is every connection now open, SP-side and SGIP type-2, taken
+// under s.mu so that the caller can act on them without holding it.
+func (s *Server) everyConn() []*conn {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	cs := make([]*conn, 0, len(s.conns)+1)
 	for c := range s.conns {
 		cs = append(cs, c)
@@ -332,10 +341,7 @@ func (s *Server) closeAll(r closeReason) {
 	if s.rx != nil {
 		cs = append(cs, s.rx)
 	}
-	s.mu.Unlock()
-	for _, c := range cs {
-		c.closeWith(r)
-	}
+	return cs
 }
 
 // appendLogout appends the protocol's logout request: CMPP_TERMINATE,

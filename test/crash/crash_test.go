@@ -25,8 +25,6 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/config"
-	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -82,20 +80,7 @@ func newLedger() *ledger {
 	return &ledger{mts: map[string]*mtRecord{}, retry: map[string]bool{}, refused: map[string]uint32{},
 		mo: map[string]int{}, reports: map[string]int{}, spIDs: map[string]string{},
 		special: make(chan sp.Delivery, 64), smgGot: map[string]int{}, smgIDs: map[string]string{},
-		smgPhase: map[string]int{}, phase: 1, retryable: map[uint32]bool{}}
-}
-
-// setRetryable learns the protocol's retryable result codes from cfg: an
-// SP resends a Submit answered with one of them.
-func (l *ledger) setRetryable(cfg *config.Config, p codec.Protocol) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	res := cfg.Results.Table(p.Family())
-	for _, r := range reason.Refusals() {
-		if r.Retryable() {
-			l.retryable[res.Result(r)] = true
-		}
-	}
+		smgPhase: map[string]int{}, phase: 1}
 }
 
 func (l *ledger) onSMGSubmit(si smg.SubmitInfo) {
@@ -227,15 +212,7 @@ func (r *crashRun) dial(i int) *sp.Client {
 	cc := r.w.ClientConfig()
 	cc.Window = 16
 	cc.SGIPNodeID = 3000000100 + uint32(i) // one identity space per connection
-	var c *sp.Client
-	var err error
-	testenv.Eventually(r.t, testenv.Wait, "an SP logs in", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		c, err = sp.Dial(ctx, cc)
-		return err == nil
-	})
-	r.t.Cleanup(func() { c.Close() })
+	c := testenv.DialEventually(r.t, "an SP logs in", cc)
 	r.wg.Add(1)
 	go func() { defer r.wg.Done(); r.l.recordDeliveries(c.Deliveries(), r.stop) }()
 	return c
@@ -257,23 +234,6 @@ func (r *crashRun) special(what string, want func(sp.Delivery) bool) sp.Delivery
 			r.t.Fatalf("no %s reached the SP", what)
 		}
 	}
-}
-
-func (r *crashRun) mustSubmit(c *sp.Client, mt sp.MT) uint32 {
-	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testenv.Wait)
-	defer cancel()
-	if mt.SPNumber == "" {
-		mt.SPNumber = testenv.Access
-	}
-	if mt.Text == "" {
-		mt.Text = "x"
-	}
-	res, err := c.Submit(ctx, mt)
-	if err != nil {
-		r.t.Fatalf("Submit %s: %v", mt.ServiceCode, err)
-	}
-	return res.Result
 }
 
 // load sends tagged MTs on c until ctx ends.
@@ -320,7 +280,7 @@ func runCrash(t *testing.T, bin string, p codec.Protocol) {
 			c.ReportDelay = 150 * time.Millisecond // reports of the last MTs arrive after the restart
 			c.ResendTimeout = 500 * time.Millisecond
 		}})
-	l.setRetryable(w.Cfg, p)
+	l.retryable = testenv.RetryableResults(w.Cfg, p) // before any Submit: read by the SP side only
 	r.w, r.l = w, l
 	defer func() { close(r.stop); r.wg.Wait() }()
 	if w.Receiver != nil {
@@ -340,10 +300,10 @@ func runCrash(t *testing.T, bin string, p codec.Protocol) {
 		t.Fatal(err)
 	}
 	noti := r.special("Noti_SP for NEWS", func(d sp.Delivery) bool { return d.Text == "DZNEWS" && d.LinkID != "" })
-	if res := r.mustSubmit(c1, sp.MT{Users: []string{r.num(userSub)}, ServiceCode: "DZTZ", LinkID: noti.LinkID}); res != 0 {
+	if res := testenv.MustSubmit(r.t, c1, sp.MT{Users: []string{r.num(userSub)}, ServiceCode: "DZTZ", LinkID: noti.LinkID}); res != 0 {
 		t.Fatalf("subscription notice refused with %d", res)
 	}
-	if res := r.mustSubmit(c1, sp.MT{Users: []string{r.num(userSub)}, ServiceCode: "NEWS"}); res != 0 {
+	if res := testenv.MustSubmit(r.t, c1, sp.MT{Users: []string{r.num(userSub)}, ServiceCode: "NEWS"}); res != 0 {
 		t.Fatalf("MT to the subscribed user refused with %d", res)
 	}
 	if err := w.SMG.InjectMO(smg.MO{User: r.num(userLink), SPNumber: testenv.Access + "9", Text: "HELP"}); err != nil {
@@ -453,10 +413,10 @@ func runCrash(t *testing.T, bin string, p codec.Protocol) {
 	answered()
 
 	// The state made before the crash.
-	if res := r.mustSubmit(c3, sp.MT{Users: []string{r.num(userSub)}, ServiceCode: "NEWS"}); res != 0 {
+	if res := testenv.MustSubmit(r.t, c3, sp.MT{Users: []string{r.num(userSub)}, ServiceCode: "NEWS"}); res != 0 {
 		t.Errorf("after the restart, MT to the subscribed user: result %d (subscription lost?)", res)
 	}
-	if res := r.mustSubmit(c3, sp.MT{Users: []string{r.num(userLink)}, ServiceCode: "HELP", LinkID: linkMO.LinkID}); res != 0 {
+	if res := testenv.MustSubmit(r.t, c3, sp.MT{Users: []string{r.num(userLink)}, ServiceCode: "HELP", LinkID: linkMO.LinkID}); res != 0 {
 		t.Errorf("after the restart, MT with the MO's LinkID %q: result %d (LinkID lost?)", linkMO.LinkID, res)
 	}
 	if err := w.SMG.InjectMO(smg.MO{User: r.num(userPending), SPNumber: pending.SentFrom, Text: "Y"}); err != nil {

@@ -38,7 +38,6 @@ import (
 	"time"
 
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -133,20 +132,8 @@ type mtRecord struct {
 }
 
 func newLedger() *ledger {
-	return &ledger{mts: map[string]*mtRecord{}, refused: map[uint32]int{}, retryable: map[uint32]bool{},
+	return &ledger{mts: map[string]*mtRecord{}, refused: map[uint32]int{},
 		smgGot: map[string]int{}, mo: map[string]int{}, reports: map[string]int{}}
-}
-
-// setRetryable learns the protocol's retryable result codes from cfg.
-func (l *ledger) setRetryable(cfg *config.Config, p codec.Protocol) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	res := cfg.Results.Table(p.Family())
-	for _, r := range reason.Refusals() {
-		if r.Retryable() {
-			l.retryable[res.Result(r)] = true
-		}
-	}
 }
 
 func (l *ledger) onSMGSubmit(si smg.SubmitInfo) {
@@ -256,7 +243,7 @@ func TestFullDiskUnderLoad(t *testing.T) {
 			c.OnSubmit = func(si smg.SubmitInfo) { l.onSMGSubmit(si) }
 			c.ResendTimeout = 300 * time.Millisecond
 		}})
-	l.setRetryable(w.Cfg, p)
+	l.retryable = testenv.RetryableResults(w.Cfg, p) // before any Submit
 	fullCode := w.Cfg.Results.Table(p.Family()).Result(reason.StoreUnavailable)
 	stop := make(chan struct{})
 	var recorders sync.WaitGroup

@@ -1,9 +1,7 @@
 package faults
 
 import (
-	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -65,37 +63,18 @@ type healthRun struct {
 	anyBound, stalledBound time.Duration
 }
 
-// load runs the driver on two fresh SP connections until stop is called,
-// which waits for every answer.
-func (h *healthRun) load(t *testing.T, d *driver) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var clients []*sp.Client
-	for i := 0; i < 2; i++ {
-		cc := h.w.ClientConfig()
-		cc.Window = 16
-		cc.ResponseTimeout = h.anyBound + healthSlack
-		c, err := sp.Dial(ctx, cc)
-		if err != nil {
-			t.Fatalf("SP login: %v", err)
-		}
-		clients = append(clients, c)
-		wg.Add(1)
-		go func() { defer wg.Done(); d.run(ctx, c) }()
-	}
-	return func() {
-		cancel()
-		wg.Wait()
-		testenv.Eventually(t, testenv.Wait, "every Submit is answered", func() bool {
-			d.mu.Lock()
-			defer d.mu.Unlock()
-			return d.inflight == 0
-		})
-		for _, c := range clients {
-			if err := c.Err(); err != nil {
-				t.Errorf("the gateway dropped an SP connection: %v", err)
-			}
-			c.Close()
+// start begins phase "<prefix> normal": a new driver on the bound world,
+// under load, once Submits flow.
+func (h *healthRun) start(t *testing.T, prefix string) (*driver, func()) {
+	t.Helper()
+	h.w.WaitBinds()
+	d := newDriver(t, h.w)
+	d.setPhase(prefix + " normal")
+	stop := d.load(t, func(_ int, cc *sp.ClientConfig) { cc.ResponseTimeout = h.anyBound + healthSlack })
+	d.waitOK(t, "Submits flow", prefix+" normal", 100)
+	return d, func() {
+		for _, err := range stop() {
+			t.Errorf("the gateway dropped an SP connection: %v", err)
 		}
 	}
 }
@@ -155,42 +134,13 @@ func (h *healthRun) waitUnhealthy(t *testing.T, id int, n uint64, start time.Tim
 	return 0, b
 }
 
-// check applies the rules every phase shares: every Submit answered, with
-// 0 or a retryable result, within bound (plus slack).
-func check(t *testing.T, d *driver, bound time.Duration) {
-	t.Helper()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, name := range d.order {
-		x := d.phases[name]
-		t.Logf("%-34s %s", name, x)
-		if x.errs > 0 {
-			t.Errorf("%s: %d Submits got no answer (silence) or lost their connection: %v", name, x.errs, x.firstErr)
-		}
-		if x.other > 0 {
-			t.Errorf("%s: %d Submits answered with a non-retryable result: %v", name, x.other, x.codes)
-		}
-		if x.maxLatency > bound+healthSlack {
-			t.Errorf("%s: an answer took %v; bound %v (+%v slack)", name, x.maxLatency, bound, healthSlack)
-		}
-	}
-}
-
 // (a) One bind stops reading (the SMG's heartbeats still flow on it): its
 // Submits are answered upstream_timeout within the stall bound, it is
 // found unhealthy and dialled again, and from then on every Submit is
 // answered 0 by the healthy binds.
 func (h *healthRun) stallOne(t *testing.T) {
 	w := h.w
-	w.WaitBinds()
-	d := newDriver(t, w)
-	d.setPhase("a normal")
-	stop := h.load(t, d)
-	testenv.Eventually(t, testenv.Wait, "Submits flow", func() bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.phases["a normal"].ok > 100
-	})
+	d, stop := h.start(t, "a")
 	victim := h.busiest(t)
 	d.setPhase("a stalled")
 	start := time.Now()
@@ -225,14 +175,10 @@ func (h *healthRun) stallOne(t *testing.T) {
 		}
 		return false
 	})
-	testenv.Eventually(t, testenv.Wait, "Submits are answered after the re-dial", func() bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.phases["a re-dialled"].ok > 50
-	})
+	d.waitOK(t, "Submits are answered after the re-dial", "a re-dialled", 50)
 	stop()
 	w.SMG.SetFault(smg.FaultNone)
-	check(t, d, h.stalledBound)
+	d.check(t, h.stalledBound, healthSlack)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if x := d.phases["a stalled"]; x.retryable == 0 {
@@ -250,15 +196,7 @@ func (h *healthRun) stallOne(t *testing.T) {
 // /readyz turns not ready, and everything comes back with the link.
 func (h *healthRun) blackhole(t *testing.T) {
 	w := h.w
-	w.WaitBinds()
-	d := newDriver(t, w)
-	d.setPhase("b normal")
-	stop := h.load(t, d)
-	testenv.Eventually(t, testenv.Wait, "Submits flow", func() bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.phases["b normal"].ok > 100
-	})
+	d, stop := h.start(t, "b")
 	d.setPhase("b blackholed")
 	start := time.Now()
 	w.SMG.SetFault(smg.FaultBlackhole)
@@ -274,7 +212,6 @@ func (h *healthRun) blackhole(t *testing.T) {
 	}
 	// Stay blackholed for a while: new Submits are refused at once
 	// (upstream_unavailable), re-dialled binds hang in their login.
-	wait := func(dur time.Duration) { <-time.After(dur) } // the length of a phase under load, not a synchronization
 	wait(time.Second)
 	d.setPhase("b link back")
 	back := time.Now()
@@ -292,7 +229,7 @@ func (h *healthRun) blackhole(t *testing.T) {
 	d.setPhase("b after")
 	wait(300 * time.Millisecond)
 	stop()
-	check(t, d, h.stalledBound)
+	d.check(t, h.stalledBound, healthSlack)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if x := d.phases["b blackholed"]; x.ok > 0 && x.retryable == 0 {
@@ -308,15 +245,7 @@ func (h *healthRun) blackhole(t *testing.T) {
 // Submits in a row timing out find the bind.
 func (h *healthRun) dropSubmits(t *testing.T) {
 	w := h.w
-	w.WaitBinds()
-	d := newDriver(t, w)
-	d.setPhase("c normal")
-	stop := h.load(t, d)
-	testenv.Eventually(t, testenv.Wait, "Submits flow", func() bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.phases["c normal"].ok > 100
-	})
+	d, stop := h.start(t, "c")
 	victim := h.busiest(t)
 	d.setPhase("c dropping")
 	start := time.Now()
@@ -333,10 +262,9 @@ func (h *healthRun) dropSubmits(t *testing.T) {
 		b = slotOf(r, victim.ID)
 		return b.Healthy && b.Logins == victim.Logins+1
 	})
-	wait := func(dur time.Duration) { <-time.After(dur) } // the length of a phase under load, not a synchronization
 	wait(300 * time.Millisecond)
 	stop()
-	check(t, d, h.anyBound)
+	d.check(t, h.anyBound, healthSlack)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if x := d.phases["c dropping"]; x.retryable == 0 {

@@ -135,6 +135,80 @@ func (d *driver) run(ctx context.Context, c *sp.Client) {
 	}
 }
 
+// load runs the driver on two fresh SP connections (window 16, then
+// configure) until stop is called, which waits for every answer, closes
+// the connections and returns the error of each one the gateway dropped.
+func (d *driver) load(t *testing.T, configure func(i int, cc *sp.ClientConfig)) (stop func() []error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var clients []*sp.Client
+	for i := 0; i < 2; i++ {
+		cc := d.w.ClientConfig()
+		cc.Window = 16
+		configure(i, &cc)
+		c, err := sp.Dial(ctx, cc)
+		if err != nil {
+			t.Fatalf("SP login: %v", err)
+		}
+		clients = append(clients, c)
+		wg.Add(1)
+		go func() { defer wg.Done(); d.run(ctx, c) }()
+	}
+	return func() []error {
+		cancel()
+		wg.Wait()
+		testenv.Eventually(t, testenv.Wait, "every Submit is answered", func() bool {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			return d.inflight == 0
+		})
+		var errs []error
+		for _, c := range clients {
+			if err := c.Err(); err != nil {
+				errs = append(errs, err)
+			}
+			c.Close()
+		}
+		return errs
+	}
+}
+
+// waitOK waits until more than n Submits of phase were answered 0.
+func (d *driver) waitOK(t *testing.T, what, phase string, n int) {
+	t.Helper()
+	testenv.Eventually(t, testenv.Wait, what, func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.phases[phase].ok > n
+	})
+}
+
+// check applies the rules every phase shares: every Submit answered, with
+// 0 or a retryable result, within bound plus slack.
+func (d *driver) check(t *testing.T, bound, slack time.Duration) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, name := range d.order {
+		x := d.phases[name]
+		t.Logf("%-34s %s", name, x)
+		if x.errs > 0 {
+			t.Errorf("%s: %d Submits got no answer (silence) or lost their connection: %v", name, x.errs, x.firstErr)
+		}
+		if x.other > 0 {
+			t.Errorf("%s: %d Submits answered with a non-retryable result: %v", name, x.other, x.codes)
+		}
+		if x.maxLatency > bound+slack {
+			t.Errorf("%s: an answer took %v; bound %v (+%v slack)", name, x.maxLatency, bound, slack)
+		}
+	}
+}
+
+// wait lets a phase run under load for dur: the length of a phase, not a
+// synchronization.
+func wait(dur time.Duration) { <-time.After(dur) }
+
 // recovered waits until every bind is back and a Submit succeeds, and
 // returns how long that took.
 func (d *driver) recovered(what string) time.Duration {
@@ -158,23 +232,10 @@ func (d *driver) cycle(n int) {
 	t, w := d.t, d.w
 	phase := func(name string) string { return fmt.Sprintf("%d %s", n, name) }
 	d.setPhase(phase("normal"))
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var clients []*sp.Client
-	for i := 0; i < 2; i++ {
-		cc := w.ClientConfig()
-		cc.Window = 16
+	stop := d.load(t, func(i int, cc *sp.ClientConfig) {
 		cc.ResponseTimeout = answerBound
 		cc.SGIPNodeID = 3000000200 + uint32(i)
-		c, err := sp.Dial(ctx, cc)
-		if err != nil {
-			t.Fatalf("SP login: %v", err)
-		}
-		clients = append(clients, c)
-		wg.Add(1)
-		go func() { defer wg.Done(); d.run(ctx, c) }()
-	}
-	wait := func(dur time.Duration) { <-time.After(dur) } // the length of a phase under load, not a synchronization
+	})
 	wait(300 * time.Millisecond)
 
 	// The SMG dies: in-flight Submits get upstream_timeout at once (bind
@@ -224,18 +285,8 @@ func (d *driver) cycle(n int) {
 	}
 	d.setPhase(phase("end"))
 	wait(200 * time.Millisecond)
-	cancel()
-	wg.Wait()
-	testenv.Eventually(t, testenv.Wait, "every Submit is answered", func() bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.inflight == 0
-	})
-	for _, c := range clients {
-		if err := c.Err(); err != nil {
-			t.Errorf("cycle %d: the gateway dropped an SP connection during upstream faults: %v", n, err)
-		}
-		c.Close()
+	for _, err := range stop() {
+		t.Errorf("cycle %d: the gateway dropped an SP connection during upstream faults: %v", n, err)
 	}
 }
 
@@ -265,22 +316,7 @@ func runFaults(t *testing.T, p codec.Protocol) {
 	t.Logf("%s after cycle 1: %d goroutines, %d KB heap objects; after cycle %d: %d goroutines, %d KB",
 		p, base.Goroutines, base.HeapBytes>>10, cycles, after.Goroutines, after.HeapBytes>>10)
 
-	d.mu.Lock()
-	names := append([]string(nil), d.order...)
-	d.mu.Unlock()
-	for _, name := range names {
-		x := d.phases[name]
-		t.Logf("%s %-28s %s", p, name, x)
-		if x.errs > 0 {
-			t.Errorf("%s: %d Submits got no answer (silence) or lost their connection: %v", name, x.errs, x.firstErr)
-		}
-		if x.other > 0 {
-			t.Errorf("%s: %d Submits answered with a non-retryable result: %v", name, x.other, x.codes)
-		}
-		if x.maxLatency > answerBound {
-			t.Errorf("%s: an answer took %v (bound %v)", name, x.maxLatency, answerBound)
-		}
-	}
+	d.check(t, answerBound, 0)
 	for n := 1; n <= cycles; n++ {
 		for _, name := range []string{"smg killed", "smg slower than timeout", "smg refusing logins"} {
 			if x := d.phases[fmt.Sprintf("%d %s", n, name)]; x.retryable == 0 {

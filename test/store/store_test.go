@@ -21,7 +21,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -113,35 +112,10 @@ func dial(t *testing.T, w *testenv.World, a testenv.Account) (*sp.Client, *deliv
 	t.Helper()
 	cc := w.ClientConfig()
 	cc.Login, cc.Secret = a.Login, a.Secret
-	var c *sp.Client
-	testenv.Eventually(t, testenv.Wait, a.ID+" logs in", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		var err error
-		c, err = sp.Dial(ctx, cc)
-		return err == nil
-	})
-	t.Cleanup(func() { c.Close() })
+	c := testenv.DialEventually(t, a.ID+" logs in", cc)
 	d := &deliveries{}
 	d.record(c)
 	return c, d
-}
-
-func submit(t *testing.T, c *sp.Client, mt sp.MT) uint32 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testenv.Wait)
-	defer cancel()
-	if mt.SPNumber == "" {
-		mt.SPNumber = testenv.Access
-	}
-	if mt.Text == "" {
-		mt.Text = "x"
-	}
-	r, err := c.Submit(ctx, mt)
-	if err != nil {
-		t.Fatalf("Submit %s: %v", mt.ServiceCode, err)
-	}
-	return r.Result
 }
 
 // injectToSP2 sends n MO to the offline sp2 and waits until spsmg has
@@ -189,7 +163,7 @@ func TestDamagedTableAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	noti := d1.wait(t, "the Noti_SP for NEWS", func(d sp.Delivery) bool { return d.Text == "DZNEWS" && d.LinkID != "" })
-	if r := submit(t, c1, sp.MT{Users: []string{userSub}, ServiceCode: "DZTZ", LinkID: noti.LinkID}); r != 0 {
+	if r := testenv.MustSubmit(t, c1, sp.MT{Users: []string{userSub}, ServiceCode: "DZTZ", LinkID: noti.LinkID}); r != 0 {
 		t.Fatalf("subscription notice: %d", r)
 	}
 	if err := w.SMG.InjectMO(smg.MO{User: userLink, SPNumber: testenv.Access + "9", Text: "HELP"}); err != nil {
@@ -200,7 +174,7 @@ func TestDamagedTableAndRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := submit(t, c1, sp.MT{Users: []string{userSub}, ServiceCode: "NEWS", NeedReport: true}); r != 0 {
+	if r := testenv.MustSubmit(t, c1, sp.MT{Users: []string{userSub}, ServiceCode: "NEWS", NeedReport: true}); r != 0 {
 		t.Fatalf("MT to the subscriber: %d", r)
 	}
 	injectToSP2(t, w, "ob", 5)
@@ -249,10 +223,10 @@ func TestDamagedTableAndRestore(t *testing.T) {
 	// The gateway on the restored store decides as before.
 	child.Start()
 	c3, d3 := dial(t, w, testenv.SP1)
-	if r := submit(t, c3, sp.MT{Users: []string{userSub}, ServiceCode: "NEWS"}); r != 0 {
+	if r := testenv.MustSubmit(t, c3, sp.MT{Users: []string{userSub}, ServiceCode: "NEWS"}); r != 0 {
 		t.Errorf("MT to the subscriber after the restore: %d (subscription lost?)", r)
 	}
-	if r := submit(t, c3, sp.MT{Users: []string{userLink}, ServiceCode: "HELP", LinkID: linkMO.LinkID}); r != 0 {
+	if r := testenv.MustSubmit(t, c3, sp.MT{Users: []string{userLink}, ServiceCode: "HELP", LinkID: linkMO.LinkID}); r != 0 {
 		t.Errorf("MT with the MO's LinkID after the restore: %d (LinkID lost?)", r)
 	}
 	if err := w.SMG.InjectMO(smg.MO{User: userPending, SPNumber: pending.SentFrom, Text: "Y"}); err != nil {
