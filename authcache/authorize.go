@@ -16,6 +16,43 @@ type MT struct {
 	// of its own). The parts of one LinkID message spend one use in all
 	// (longsms.go).
 	Segment Segment
+
+	// memo is the last (SP, service code) resolution Authorize made with
+	// this MT. A caller that reuses one MT per goroutine (the proxy keeps
+	// one per event loop) skips the names lookup for a run of Submits from
+	// one SP and service, the common case: a read of one connection carries
+	// up to a window of them. It is that goroutine's own, shares nothing.
+	memo refMemo
+}
+
+// maxMemoService bounds the service codes the memo holds (CMPP's
+// Service_Id is 10 bytes, SGIP's ServiceType and SMGP's ServiceID 10,
+// SMPP's service_type 6); a longer one is looked up every time.
+const maxMemoService = 16
+
+// refMemo remembers names.ref for one (SP, service code) in one names
+// snapshot. Snapshots are immutable (a new name or policy makes a new
+// one), so the memo holds while n is the current snapshot.
+type refMemo struct {
+	n      *names
+	sp     string
+	svc    [maxMemoService]byte
+	svcLen uint8
+	ref    svcRef
+	known  bool
+}
+
+// lookup resolves (sp, svc) in n through the memo.
+func (m *refMemo) lookup(n *names, sp string, svc []byte) (svcRef, bool) {
+	if m.n == n && int(m.svcLen) == len(svc) && m.sp == sp && string(m.svc[:m.svcLen]) == string(svc) {
+		return m.ref, m.known
+	}
+	ref, known := n.ref(sp, svc)
+	if len(svc) <= maxMemoService {
+		*m = refMemo{n: n, sp: sp, svcLen: uint8(len(svc)), ref: ref, known: known}
+		copy(m.svc[:], svc)
+	}
+	return ref, known
 }
 
 // Authorize decides one MT Submit (docs/authorization.md §7):
@@ -55,8 +92,9 @@ func (e *Engine) Authorize(mt *MT) Decision {
 	n := e.names.load()
 	svc := trimField(mt.ServiceCode)
 	link := trimField(mt.LinkID)
-	// The common case, a subscription MT, costs one map lookup here.
-	ref, known := n.ref(mt.SP, svc)
+	// The common case, a subscription MT, costs one map lookup here, or
+	// none when the MT's memo has this SP and service.
+	ref, known := mt.memo.lookup(n, mt.SP, svc)
 	if known && ref.exempt {
 		return Decision{Allow: true, Reason: reason.Exempt, Flow: FlowExempt}
 	}

@@ -47,6 +47,26 @@ func BenchmarkGateway(b *testing.B) {
 	}
 }
 
+// BenchmarkGatewayReports is BenchmarkGateway's cmpp3 16 × 1024 with every
+// Submit asking for a status report, as most production traffic does: per
+// message the gateway also records the report route (memory and store),
+// and routes the SMG's report back to the SP through the outbox. The
+// SP's acknowledgements of the reports are not waited for at the end.
+//
+//	go test -run '^$' -bench GatewayReports -benchtime 500000x ./proxy
+func BenchmarkGatewayReports(b *testing.B) {
+	r := newForwardRig(b, codec.CMPP30, 16, 1024)
+	r.needReport = true
+	r.run(b, 20_000) // warm-up
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	rep := r.run(b, int64(b.N))
+	b.StopTimer()
+	b.ReportMetric(rep.MsgsPerSec, "msgs/s")
+	b.ReportMetric(float64(rep.Latency.P99.Microseconds()), "p99-µs")
+}
+
 // maxAllocsPerMsg bounds the heap allocations per forwarded Submit in
 // TestForwardingAllocations. The forwarding path (decode, authorize,
 // rewrite, write; the response back) allocates nothing, and neither do the
@@ -98,6 +118,7 @@ type forwardRig struct {
 	p             codec.Protocol
 	conns, window int
 	users         []string
+	needReport    bool // every Submit asks for a status report (the SMG sends one)
 }
 
 func newForwardRig(tb testing.TB, p codec.Protocol, conns, window int) *forwardRig {
@@ -126,7 +147,7 @@ func (r *forwardRig) run(tb testing.TB, total int64) sp.Report {
 	login, secret := account(r.p)
 	rep, err := sp.Run(context.Background(), sp.LoadConfig{Protocol: r.p, Addr: r.h.spAddr, Login: login, Secret: secret,
 		Conns: r.conns, Window: r.window, Total: total,
-		Mix: []sp.MTTemplate{{MT: sp.MT{SPNumber: access, Users: r.users, ServiceCode: "NEWS", Text: "hello"}, Spread: true}}})
+		Mix: []sp.MTTemplate{{MT: sp.MT{SPNumber: access, Users: r.users, ServiceCode: "NEWS", Text: "hello", NeedReport: r.needReport}, Spread: true}}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -262,7 +262,14 @@ func TestOriginateObservesSubmitRTT(t *testing.T) {
 	if err != nil || res.Result != 0 {
 		t.Fatalf("Originate: %+v, %v", res, err)
 	}
-	count, sum := h.histogram("spsmg_submit_rtt_seconds")
+	// The loop publishes its histograms at the end of the callback that
+	// handled the answer, which may be just after Originate returns.
+	var count uint64
+	var sum float64
+	h.eventually("the round trip is published", func() bool {
+		count, sum = h.histogram("spsmg_submit_rtt_seconds")
+		return count != count0
+	})
 	if count != count0+1 {
 		t.Fatalf("spsmg_submit_rtt_seconds count %d after one originated MT, was %d", count, count0)
 	}

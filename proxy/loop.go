@@ -167,6 +167,7 @@ func (l *loop) flush() {
 		return
 	}
 	l.flushing = true
+	l.stats.publish() // before the writes: a peer that reads them may scrape next
 	for i, b := range l.gatedBinds {
 		l.gatedBinds[i] = nil
 		b.sendGated()
@@ -183,6 +184,7 @@ func (l *loop) flush() {
 		}
 		l.spare = batch[:0]
 	}
+	l.stats.publish() // what closing a slow consumer counted
 	l.flushing = false
 }
 

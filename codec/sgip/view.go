@@ -38,14 +38,22 @@ import (
 // spec says to close the connection then (§2).
 func ParseView(frame []byte, out *codec.View) error {
 	*out = codec.View{}
-	h, err := checkHeader(frame)
-	if len(frame) >= HeaderLen {
-		out.Kind = KindOf(h.Command)
-		out.Command = uint32(h.Command)
-		out.Length = int(h.Length)
-		out.Sequence = frame[offSequence:HeaderLen:HeaderLen]
+	if len(frame) < HeaderLen {
+		_, err := checkHeader(frame)
+		return err
 	}
-	if err != nil {
+	// The header at fixed offsets; the Sequence stays a slice of the frame,
+	// so it is not decoded here.
+	h := Header{
+		Length:  binary.BigEndian.Uint32(frame[offLength:]),
+		Command: CommandID(binary.BigEndian.Uint32(frame[offCommand:])),
+	}
+	out.Kind = KindOf(h.Command)
+	out.Command = uint32(h.Command)
+	out.Length = int(h.Length)
+	out.Sequence = frame[offSequence:HeaderLen:HeaderLen]
+	if h.Length < HeaderLen || uint64(h.Length) < uint64(len(frame)) {
+		_, err := checkHeader(frame) // names the field, as Decode does
 		return err
 	}
 	if out.Kind == codec.KindUnknown {

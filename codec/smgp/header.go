@@ -28,13 +28,21 @@ type Header struct {
 // is shorter than HeaderLen or PacketLength is below HeaderLen; it does not
 // compare PacketLength with len(frame) (Decode and ParseView do).
 func DecodeHeader(frame []byte) (Header, error) {
-	r := codec.NewReader(frame, "smgp", 0)
 	var h Header
-	h.PacketLength = r.Uint32("PacketLength")
-	h.RequestID = CommandID(r.Uint32("RequestID"))
-	h.SequenceID = r.Uint32("SequenceID")
-	if err := r.Err(); err != nil {
-		return Header{}, err
+	if len(frame) >= HeaderLen {
+		// Every frame from the Framer, ParseView's on the hot path: fixed
+		// offsets, no field reader.
+		h.PacketLength = binary.BigEndian.Uint32(frame[offPacketLength:])
+		h.RequestID = CommandID(binary.BigEndian.Uint32(frame[offRequestID:]))
+		h.SequenceID = binary.BigEndian.Uint32(frame[offSequenceID:])
+	} else {
+		r := codec.NewReader(frame, "smgp", 0)
+		h.PacketLength = r.Uint32("PacketLength")
+		h.RequestID = CommandID(r.Uint32("RequestID"))
+		h.SequenceID = r.Uint32("SequenceID")
+		if err := r.Err(); err != nil {
+			return Header{}, err
+		}
 	}
 	if h.PacketLength < HeaderLen {
 		return Header{}, &codec.FieldError{PDU: "smgp", Field: "PacketLength", Index: -1,
