@@ -250,10 +250,12 @@ func TestLoopsSVG(t *testing.T) {
 	}
 
 	// No shading when every count fits the CPUs; text is escaped.
-	run.CPUs, run.Proto = 8, "a<b"
-	svg = loopsSVG(run)
-	if bytes.Contains(svg, []byte("more loops than CPUs")) {
-		t.Error("shaded with 8 CPUs and at most 4 loops")
+	for _, cpus := range []int{4, 8} {
+		run.CPUs, run.Proto = cpus, "a<b"
+		svg = loopsSVG(run)
+		if bytes.Contains(svg, []byte("more loops than CPUs")) {
+			t.Errorf("shaded with %d CPUs and at most 4 loops", cpus)
+		}
 	}
 	if !bytes.Contains(svg, []byte("a&lt;b,")) {
 		t.Error("title not escaped")
