@@ -56,8 +56,9 @@ clean:
 BENCHTIME     ?= 1000000x
 COMPARE_FLAGS ?= -conns 1,16 -window 16,1024 -duration 5s
 SCALE_FLAGS   ?=
+LOOPS_FLAGS   ?= -loops 1,2,4 -rounds 3
 
-.PHONY: bench-e2e bench-compare bench-compare-ci bench-scale bench-plot
+.PHONY: bench-e2e bench-compare bench-compare-ci bench-scale bench-scale-loops bench-plot
 
 # In-process: simulated SPs → spsmg → simulated SMG, every protocol and shape.
 bench-e2e:
@@ -77,6 +78,12 @@ bench-compare-ci:
 bench-scale:
 	$(GO) run ./bench/cmd/scale $(SCALE_FLAGS)
 	$(GO) run ./bench/cmd/plot
+
+# spsmg with 1, 2, 4 event loops beside HAProxy with as many threads and the
+# direct path (16 conns × window 1024, bench/cmd/compare per point);
+# bench/results/loops.csv and loops.svg. About 25 s per point and round.
+bench-scale-loops:
+	$(GO) run ./bench/cmd/scale -what loops $(LOOPS_FLAGS)
 
 bench-plot:
 	$(GO) run ./bench/cmd/plot

@@ -13,6 +13,12 @@
 //	           at 10k, 1M and, with -auth-10m, 10M subscriptions;
 //	           AuthorizeMiss and the heap per subscription at 1M), run with
 //	           go test and parsed, not re-implemented here.
+//	loops.csv  per N event loops (-loops, default 1, 2, 4): spsmg with N
+//	loops.svg  event loops, HAProxy with nbthread N and the direct path,
+//	           -loops-conns × -loops-window: msgs/s and the middle box's
+//	           CPU per million messages, each point one run of
+//	           bench/cmd/compare (-loops N -half=false) read back from its
+//	           CSV; -rounds sweeps, the SVG shows their medians.
 //
 // spsmg, the SMG simulator and the SP simulator run as separate processes
 // (bench/internal/rig); the idle connections are held by this process
@@ -26,6 +32,8 @@
 //	go run ./bench/cmd/scale                         # everything, 5 s per run
 //	go run ./bench/cmd/scale -what conns -conns 1,100,1000 -duration 2s
 //	go run ./bench/cmd/scale -what auth -auth-10m=false
+//	go run ./bench/cmd/scale -what loops -loops 1,2,4 -rounds 3
+//	go run ./bench/cmd/scale -what loops -redraw     # loops.svg from loops.csv
 package main
 
 import (
@@ -66,6 +74,12 @@ type options struct {
 	out          string
 	nofile       uint64
 	users        int
+	// the loops curve
+	loops                   []int
+	loopsConns, loopsWindow int
+	rounds                  int
+	warmup                  time.Duration
+	redraw                  bool
 }
 
 func main() {
@@ -82,7 +96,8 @@ func parse(args []string) (options, error) {
 	o := options{what: map[string]bool{}}
 	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
 	conns := fs.String("conns", "1,10,100,1000,10000", "SP connection counts")
-	what := fs.String("what", "conns,auth", "curves to measure: conns, auth")
+	what := fs.String("what", "conns,auth", "curves to measure: conns, auth, loops")
+	loops := fs.String("loops", "1,2,4", "loops curve: spsmg event loops = HAProxy threads, one point each")
 	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol")
 	fs.IntVar(&o.window, "window", 16, "window of each connection in the active series")
 	fs.IntVar(&o.active, "active", 4, "connections sending alongside the idle ones")
@@ -93,18 +108,26 @@ func parse(args []string) (options, error) {
 	fs.StringVar(&o.out, "out", "bench/results", "directory of the CSVs (relative to the module root)")
 	fs.Uint64Var(&o.nofile, "nofile", 65536, "RLIMIT_NOFILE to raise to (root)")
 	fs.IntVar(&o.users, "users", 100, "subscribed users the Submits are spread over (spsim accepts at most 100)")
+	fs.IntVar(&o.loopsConns, "loops-conns", 16, "loops curve: SP connections")
+	fs.IntVar(&o.loopsWindow, "loops-window", 1024, "loops curve: window per connection")
+	fs.IntVar(&o.rounds, "rounds", 1, "loops curve: sweeps of -loops (alternately up and down); the plot shows medians")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "loops curve: unmeasured run before each path's measured one")
+	fs.BoolVar(&o.redraw, "redraw", false, "loops curve: only redraw loops.svg from loops.csv")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	for _, f := range strings.Split(*conns, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			return o, fmt.Errorf("-conns %q: want positive integers", *conns)
-		}
-		o.conns = append(o.conns, n)
+	var err error
+	if o.conns, err = positiveInts(*conns); err != nil {
+		return o, fmt.Errorf("-conns: %w", err)
+	}
+	if o.loops, err = positiveInts(*loops); err != nil {
+		return o, fmt.Errorf("-loops: %w", err)
+	}
+	if o.loopsConns < 1 || o.loopsWindow < 1 || o.rounds < 1 {
+		return o, fmt.Errorf("-loops-conns %d, -loops-window %d, -rounds %d: want at least 1", o.loopsConns, o.loopsWindow, o.rounds)
 	}
 	for _, w := range strings.Split(*what, ",") {
-		if w != "conns" && w != "auth" {
+		if w != "conns" && w != "auth" && w != "loops" {
 			return o, fmt.Errorf("-what: unknown curve %q", w)
 		}
 		o.what[w] = true
@@ -139,7 +162,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
+	if o.what["loops"] {
+		if err := loopsCurve(ctx, o, root, dir, out); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// positiveInts reads a comma-separated list of positive integers.
+func positiveInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q: want positive integers, comma-separated", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // raiseNofile lifts the descriptor limit for this process and its
