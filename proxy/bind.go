@@ -191,7 +191,7 @@ func (b *bind) handle(frame []byte) {
 		if v.Kind == codec.KindUnknown {
 			// SMPP answers generic_nack; the other protocols nothing.
 			n := len(b.out.buf)
-			if b.out.buf = g.d.AppendNack(b.out.buf, v); len(b.out.buf) > n {
+			if b.out.buf = u.d.AppendNack(b.out.buf, v); len(b.out.buf) > n {
 				b.out.mark()
 			}
 			return
@@ -230,7 +230,7 @@ func (b *bind) handle(frame []byte) {
 	case codec.KindSubmit:
 		// An MT from the SMG (an SMSC's data_sm): spsmg takes MO and
 		// reports as Delivers only; the SMG learns so instead of resending.
-		b.out.buf = g.d.AppendResp(b.out.buf, v, g.d.NotServedResult())
+		b.out.buf = u.d.AppendResp(b.out.buf, v, u.d.NotServedResult())
 		b.out.mark()
 	default:
 		g.counters.unknownResponses.Add(1)

@@ -141,7 +141,11 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	g := c.g
-	proto := g.cfgLoad().Upstream.Protocol.String()
+	// The SP side's packets are in the SPs' protocol, the SMG side's in
+	// the default upstream's (per-upstream series carry the others').
+	var proto [2]string
+	proto[sideSP] = g.d.Protocol().String()
+	proto[sideSMG] = g.upstreamOf(nil).d.Protocol().String()
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
@@ -171,7 +175,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for s := 0; s < 2; s++ {
 		for dir := 0; dir < 2; dir++ {
 			for k := 1; k < kindCount; k++ { // the zero kind (unknown) never counts
-				counter(descPackets, float64(packets[s][dir][k]), proto, sideNames[s], dirNames[dir], codec.Kind(k).String())
+				counter(descPackets, float64(packets[s][dir][k]), proto[s], sideNames[s], dirNames[dir], codec.Kind(k).String())
 			}
 		}
 	}

@@ -621,7 +621,7 @@ func (s *spConn) sweep() {
 	if s.state != spReady {
 		return
 	}
-	s.expireDeliveries(int64(cfg.Upstream.ResponseTimeout))
+	s.expireDeliveries(int64(cfg.DefaultUpstreamConfig().ResponseTimeout))
 	idle := now - s.lastRecv
 	if !g.d.HasActiveTest() {
 		// SGIP has no keep-alive: an idle connection is closed (60 s by

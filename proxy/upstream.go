@@ -23,9 +23,8 @@ import (
 //	Gateway.upstreams[i] ─ slots ─ bind (loop 0) … bind (loop n−1)
 //	loop.ups[i]: the binds of upstream i on that loop (loopBinds)
 //
-// The gateway has one today (Gateway.upstreams[0], from config upstream:);
-// everything that belongs to one SMG lives here, so that several carriers
-// can each have theirs.
+// The gateway has one per entry of config upstreams: (one for upstream:);
+// everything that belongs to one SMG lives here.
 //
 // Goroutines: ensure, dial, connect, lost and stopReconnecting run off the
 // event loops (ensure and dial on goroutines of their own; lost is called
@@ -33,8 +32,9 @@ import (
 // and the counters are safe from any goroutine; pick and handOver run on
 // the loop they are given (handover.go).
 type upstream struct {
-	g   *Gateway
-	idx int // in Gateway.upstreams, and in every loop's ups
+	g    *Gateway
+	idx  int    // in Gateway.upstreams, and in every loop's ups
+	name string // config upstreams[].name ("upstream" for upstream:): logs, metric labels
 
 	// d is the upstream's Dialect; seqOff and seqLen its sequence layout,
 	// read on every forwarded frame (copied out of d at newUpstream, so
