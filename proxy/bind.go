@@ -91,6 +91,7 @@ const (
 	pendSubmit   pendingKind = iota + 1 // an SP's Submit
 	pendOther                           // another SP request passed through (CMPP Query/Cancel, SGIP Trace)
 	pendInternal                        // a request spsmg sent itself (originated MT, active test)
+	pendPart                            // one upstream Submit of a translated or split SP Submit (translated.go)
 )
 
 // pending is one request awaiting the SMG's response.
@@ -106,6 +107,8 @@ type pending struct {
 	gwSeq      wireSeq
 	sentAt     int64
 	done       func(result uint32, msgID []byte, err error) // pendInternal
+	x          *xsubmit                                     // pendPart: the SP Submit, and which of its Submits
+	part       uint16
 }
 
 func newBind(up *upstream, slot *bindSlot, window int) *bind {
@@ -199,7 +202,7 @@ func (b *bind) handle(frame []byte) {
 		if v.Kind.IsResponse() {
 			return // nothing to answer; the SMG's own problem
 		}
-		b.out.buf = u.d.AppendResp(b.out.buf, v, g.resultOf(reason.Malformed))
+		b.out.buf = u.d.AppendResp(b.out.buf, v, u.resultOf(reason.Malformed))
 		b.out.mark()
 		return
 	}
@@ -313,6 +316,15 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	l.stats.packet(sideSMG, dirOut, cmdKind)
 }
 
+// observeRTT records a Submit's round trip: in the loop's histogram, and
+// in the upstream's on this loop when there are several upstreams.
+func (b *bind) observeRTT(ns int64) {
+	b.l.stats.submitRTT.observeNS(ns)
+	if len(b.l.ups) > 1 {
+		b.lb.rtt.observeNS(ns)
+	}
+}
+
 // release frees the ring slot of a request that was never sent.
 func (b *bind) release(p *pending) {
 	b.inflight--
@@ -378,6 +390,12 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		_ = g.auth.DeleteRoute(seq)
 		if !live {
 			continue // answered already
+		}
+		if p.kind == pendPart {
+			x, k := p.x, int(p.part)
+			b.release(p)
+			x.partAnswered(b.l, k, 0, nil, false)
+			continue
 		}
 		why := reason.StoreUnavailable
 		if err == nil {
@@ -447,9 +465,15 @@ func (b *bind) response(frame []byte, v *codec.View) {
 		b.timeouts = 0
 	}
 	switch p.kind {
+	case pendPart:
+		b.observeRTT(l.now - p.sentAt)
+		x, k := p.x, int(p.part)
+		*p = pending{}
+		x.partAnswered(l, k, v.Result, v.MsgID, true)
+		return
 	case pendInternal:
 		if p.cmdKind == codec.KindSubmit {
-			l.stats.submitRTT.observeNS(l.now - p.sentAt)
+			b.observeRTT(l.now - p.sentAt)
 		}
 		if p.done != nil {
 			p.done(v.Result, v.MsgID, nil)
@@ -457,7 +481,7 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	case pendSubmit, pendOther:
 		sp := p.sp
 		if p.kind == pendSubmit {
-			l.stats.submitRTT.observeNS(l.now - p.sentAt)
+			b.observeRTT(l.now - p.sentAt)
 			if sp != nil {
 				sp.settle(l, p.allow)
 			}
@@ -504,11 +528,20 @@ func (b *bind) fail(p *pending, err error) {
 	b.inflight--
 	b.l.stats.inflight.Add(-1)
 	switch p.kind {
+	case pendPart:
+		b.up.failures.Add(1)
+		x, k := p.x, int(p.part)
+		*p = pending{}
+		x.partAnswered(b.l, k, 0, nil, false)
+		return
 	case pendInternal:
 		if p.done != nil {
 			p.done(0, nil, err)
 		}
 	case pendSubmit, pendOther:
+		if p.kind == pendSubmit {
+			b.up.failures.Add(1)
+		}
 		if sp := p.sp; sp != nil {
 			sp.inflight.Add(-1)
 			sp.refuseLater(b.l, p, reason.UpstreamTimeout)

@@ -17,6 +17,8 @@ import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/reason"
+	"github.com/spsmg/spsmg/route"
+	"github.com/spsmg/spsmg/translate"
 )
 
 // ErrServerClosed is returned by ListenAndServe after Shutdown, like
@@ -47,8 +49,23 @@ type Gateway struct {
 	// New, never changed.
 	upstreams []*upstream
 	defaultUp int
-	bindIDs   atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
-	auth      *authcache.Engine
+	// Translation (translated.go): the SPs' protocol as a Face, the
+	// identity Pair a split Submit's same-protocol groups are rebuilt
+	// with, and the source of the SP-side message ids (each loop has its
+	// IDGen; offLoopIDs, under offLoopMu, serves the goroutines off the
+	// loops). nil when nothing translates or splits.
+	// routes is the prefix table of several upstreams (routing.go),
+	// swapped on reload; nil with one upstream. loc is the carriers'
+	// clock (node.time_zone).
+	routes     atomic.Pointer[route.Table]
+	loc        *time.Location
+	spFace     translate.Face
+	samePair   *translate.Pair
+	ids        *translate.IDSource
+	offLoopMu  sync.Mutex
+	offLoopIDs *translate.IDGen
+	bindIDs    atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
+	auth       *authcache.Engine
 	// cl: several nodes on one cluster (cluster.go); nil for one node.
 	cl        *clusterNode
 	nodeShare atomic.Int32 // nodes alive at the last heartbeat (limits while the cluster is unreachable)
@@ -172,6 +189,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		g.upstreams = append(g.upstreams, u)
 	}
 	g.defaultUp = cfg.DefaultUpstream()
+	if err := g.translation(cfg); err != nil {
+		return nil, err
+	}
 	g.deliver = newDeliverer(g, opts.Auth)
 	if opts.Cluster != nil {
 		g.cl = newClusterNode(g, opts.Cluster)
@@ -222,6 +242,11 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 		}
 	}
 	g.results.Store(&rt)
+	if len(g.upstreams) > 1 {
+		if t, err := cfg.RouteTable(); err == nil { // a configuration Parse accepted compiles
+			g.routes.Store(t)
+		}
+	}
 	g.suspMu.Lock()
 	g.setSuspendedFlags(t) // before the table is visible: a new account starts suspended if it was
 	g.accounts.Store(t)

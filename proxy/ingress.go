@@ -79,7 +79,7 @@ func (g *Gateway) reportToIngress(l *loop, a *account, r authcache.Route, frame 
 	sp := g.ingress.sink.Load()
 	if sp == nil {
 		g.logRL(slog.LevelWarn, "status report for an ingress account with no ingress running; the SMG will resend it", "account", a.id)
-		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(l, reason.UpstreamUnavailable)
 		return
 	}
 	var once atomic.Bool
@@ -91,7 +91,7 @@ func (g *Gateway) reportToIngress(l *loop, a *account, r authcache.Route, frame 
 			ak.send(nil, 0)
 			return
 		}
-		ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(nil, reason.UpstreamUnavailable)
 	}})
 }
 

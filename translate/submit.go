@@ -235,7 +235,7 @@ type Plan struct {
 	// Submit (SubmitGroup); nil: the same.
 	index   []int
 	pending int
-	seq        [codec.MaxSeqLen]byte // the zero sequence the frames are built with
+	seq     [codec.MaxSeqLen]byte // the zero sequence the frames are built with
 }
 
 type planSubmit struct {
