@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -166,5 +168,93 @@ func TestSubmitAcrossThreeCarriers(t *testing.T) {
 	rep := w.next("REJECTD report", func(d sp.Delivery) bool { return d.IsReport && d.Stat == "REJECTD" })
 	if !bytes.Equal(rep.ReportMsgID, rejected) || !strings.HasSuffix(rep.User, users[2]) {
 		t.Errorf("REJECTD report names %x for %s, want %x for %s", rep.ReportMsgID, rep.User, rejected, users[2])
+	}
+}
+
+// upstreamMetric sums the series of metric name whose upstream label is
+// up (histograms: their sample count).
+func upstreamMetric(t *testing.T, w *world, name, up string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(w.gw.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() != "upstream" || l.GetValue() != up {
+					continue
+				}
+				switch {
+				case m.Gauge != nil:
+					sum += m.GetGauge().GetValue()
+				case m.Counter != nil:
+					sum += m.GetCounter().GetValue()
+				case m.Histogram != nil:
+					sum += float64(m.GetHistogram().GetSampleCount())
+				}
+			}
+		}
+	}
+	return sum
+}
+
+// TestMetricsByUpstream: each carrier's binds and Submit round trips are
+// counted under its name.
+func TestMetricsByUpstream(t *testing.T) {
+	cmcc := &carrier{name: "cmcc", proto: codec.CMPP30, routes: []string{`"138"`}}
+	unicom := &carrier{name: "unicom", proto: codec.SGIP, routes: []string{`"130"`}}
+	w := newWorld(t, codec.SMPP34, cmcc, unicom)
+	if r := w.submit(sp.MT{SPNumber: testenv.Access, Users: []string{"13000130000"}, ServiceCode: "FREE", Text: "to unicom"}); r.Result != 0 {
+		t.Fatalf("Submit answered %d", r.Result)
+	}
+	for _, c := range []struct {
+		up          string
+		binds, rtts float64
+	}{{"cmcc", 2, 0}, {"unicom", 2, 1}} {
+		if got := upstreamMetric(t, w, "spsmg_upstream_binds", c.up); got != c.binds {
+			t.Errorf("spsmg_upstream_binds{upstream=%q} sum %v, want %v (event_loops 2)", c.up, got, c.binds)
+		}
+		if got := upstreamMetric(t, w, "spsmg_submit_rtt_seconds", c.up); got != c.rtts {
+			t.Errorf("spsmg_submit_rtt_seconds{upstream=%q} count %v, want %v", c.up, got, c.rtts)
+		}
+	}
+}
+
+// TestSGIPSPAcrossCarriers: an SGIP SP's Submit split between a CMPP 3.0
+// and an SGIP carrier keeps the SGIP way of naming it: both recipients'
+// reports quote the SP's own Submit sequence, told apart by number.
+func TestSGIPSPAcrossCarriers(t *testing.T) {
+	cmcc := &carrier{name: "cmcc", proto: codec.CMPP30, routes: []string{`"138"`}}
+	unicom := &carrier{name: "unicom", proto: codec.SGIP, routes: []string{`"130"`}}
+	w := newWorld(t, codec.SGIP, cmcc, unicom)
+	users := []string{"13800138000", "13000130000"}
+	r := w.submit(sp.MT{SPNumber: testenv.Access, Users: []string{w.number(users[0]), w.number(users[1])}, ServiceCode: "FREE",
+		Text: "two", NeedReport: true})
+	if r.Result != 0 {
+		t.Fatalf("Submit answered %d, want 0", r.Result)
+	}
+	for i, c := range []*carrier{cmcc, unicom} {
+		subs, err := c.smg.WaitSubmits(1, testenv.Wait)
+		if err != nil || len(subs[0].Recipients) != 1 || !strings.HasSuffix(subs[0].Recipients[0], users[i]) {
+			t.Fatalf("%s: %v %v, want one Submit to %s", c.name, subs, err, users[i])
+		}
+	}
+	seen := map[string]bool{}
+	for range users {
+		rep := w.next("report", func(d sp.Delivery) bool { return d.IsReport })
+		if !bytes.Equal(rep.ReportMsgID, r.SeqField) {
+			t.Errorf("report for %s quotes %x, want the Submit's sequence %x", rep.User, rep.ReportMsgID, r.SeqField)
+		}
+		seen[rep.User[len(rep.User)-11:]] = true
+	}
+	if !seen[users[0]] || !seen[users[1]] {
+		t.Errorf("reports for %v, want one for each of %v", seen, users)
 	}
 }

@@ -20,7 +20,7 @@ import (
 // HAProxy runs log the SP in at the SMG itself).
 const (
 	SMGLogin  = "901234"
-	SMGSecret = "smg-secret"
+	SMGSecret = "smg-sec1" // 8 characters: fits SMPP's password
 	AccessNo  = "10655123"
 	Service   = "NEWS"
 	SPID      = "sp1"
