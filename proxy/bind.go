@@ -106,9 +106,10 @@ type pending struct {
 	spSeq      wireSeq
 	gwSeq      wireSeq
 	sentAt     int64
-	done       func(result uint32, msgID []byte, err error) // pendInternal
-	x          *xsubmit                                     // pendPart: the SP Submit, and which of its Submits
-	part       uint16
+	// done: pendInternal's answer; pendPart's, a closure naming the SP
+	// Submit and which of its Submits this is (no field of its own: the
+	// ring of the untranslated path stays as small as it was).
+	done func(result uint32, msgID []byte, err error)
 }
 
 func newBind(up *upstream, slot *bindSlot, window int) *bind {
@@ -392,9 +393,9 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 			continue // answered already
 		}
 		if p.kind == pendPart {
-			x, k := p.x, int(p.part)
+			done := p.done
 			b.release(p)
-			x.partAnswered(b.l, k, 0, nil, false)
+			done(0, nil, errRouteNotStored)
 			continue
 		}
 		why := reason.StoreUnavailable
@@ -443,6 +444,7 @@ func (b *bind) claim() *pending {
 var (
 	errResponseTimeout = errors.New("proxy: upstream response timeout")
 	errBindLost        = errors.New("proxy: upstream bind lost")
+	errRouteNotStored  = errors.New("proxy: report route not stored")
 )
 
 // response matches a response to its request and sends it back.
@@ -467,9 +469,9 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	switch p.kind {
 	case pendPart:
 		b.observeRTT(l.now - p.sentAt)
-		x, k := p.x, int(p.part)
+		done := p.done
 		*p = pending{}
-		x.partAnswered(l, k, v.Result, v.MsgID, true)
+		done(v.Result, v.MsgID, nil)
 		return
 	case pendInternal:
 		if p.cmdKind == codec.KindSubmit {
@@ -530,9 +532,9 @@ func (b *bind) fail(p *pending, err error) {
 	switch p.kind {
 	case pendPart:
 		b.up.failures.Add(1)
-		x, k := p.x, int(p.part)
+		done := p.done
 		*p = pending{}
-		x.partAnswered(b.l, k, 0, nil, false)
+		done(0, nil, err)
 		return
 	case pendInternal:
 		if p.done != nil {

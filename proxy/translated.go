@@ -162,7 +162,8 @@ func (b *bind) forwardPart(x *xsubmit, k int) {
 	l, u, g := b.l, b.up, b.up.g
 	pl := x.plan
 	p := b.claim()
-	p.kind, p.x, p.part, p.sentAt, p.cmdKind = pendPart, x, uint16(k), l.now, codec.KindSubmit
+	p.kind, p.sentAt, p.cmdKind = pendPart, l.now, codec.KindSubmit
+	p.done = func(result uint32, msgID []byte, err error) { x.partAnswered(l, k, result, msgID, err == nil) }
 	n := u.seqLen
 	dst := &b.out.buf
 	if u.routeAtForward && pl.NeedReport() {
