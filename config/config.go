@@ -91,6 +91,9 @@ type Node struct {
 type Listener struct {
 	Protocol codec.Protocol `yaml:"protocol"`
 	Addr     string         `yaml:"addr"` // host:port, e.g. 0.0.0.0:7890
+	// SMPP: an SMPP listener's LinkID TLV, for SMPP SPs in front of an
+	// upstream of another protocol (without it, an SMPP upstream's).
+	SMPP *SMPP `yaml:"smpp"`
 }
 
 // Upstream is the carrier SMG.

@@ -145,7 +145,12 @@ func TestParseRejects(t *testing.T) {
 		{"duplicate app key", minimal + "    api: {app_key: k, app_secret: s1}\n  - {id: b, login: \"900002\", secret: x, access_numbers: [\"106552\"], api: {app_key: k, app_secret: s2}}\n",
 			`line 10: accounts[1].api.app_key: "k" already used by accounts[0]`},
 		{"unknown protocol", strings.Replace(minimal, "protocol: cmpp3, addr: \"127.0.0.1:7890\"", "protocol: cmpp4, addr: \"127.0.0.1:7890\"", 1), `line 2: listeners[0].protocol: unknown protocol "cmpp4"`},
-		{"protocol differs from upstream", strings.Replace(minimal, "upstream: {protocol: cmpp3", "upstream: {protocol: cmpp2", 1), "listeners[0].protocol: cmpp3 differs from upstream.protocol cmpp2"},
+		{"two SP protocols", strings.Replace(minimal, `listeners: [{protocol: cmpp3, addr: "127.0.0.1:7890"}]`, `listeners: [{protocol: cmpp3, addr: "127.0.0.1:7890"}, {protocol: smpp, addr: "127.0.0.1:7891"}]`, 1),
+			"listeners[1].protocol: smpp differs from listeners[0]'s cmpp3: one gateway serves one SP protocol"},
+		{"account of another SP protocol", strings.Replace(minimal, "    login: \"900001\"", "    protocol: cmpp2\n    login: \"900001\"", 1),
+			"accounts[0].protocol: cmpp2 differs from the SP listeners' cmpp3: one gateway serves one SP protocol"},
+		{"smpp section on a CMPP listener", strings.Replace(minimal, `addr: "127.0.0.1:7890"}`, `addr: "127.0.0.1:7890", smpp: {linkid_tag: 0x1401}}`, 1),
+			"listeners[0].smpp: only an SMPP listener has it; listeners[0].protocol is cmpp3"},
 		{"bad CIDR names the field", minimal + "    allow_ips: [10.0.0.300]\n", `accounts[0].allow_ips[0]: "10.0.0.300" is not an IP or CIDR`},
 		{"zero result code", minimal + "results: {cmpp: {not_subscribed: 0}}\n", "results.cmpp.not_subscribed: 0 means success"},
 		{"result too wide", minimal + "results: {sgip: {not_subscribed: 300}}\n", "does not fit the 1-byte result field"},
@@ -478,5 +483,24 @@ func TestSMPPExampleLoads(t *testing.T) {
 	}
 	if r := cfg.Results[codec.FamilySMPP]; r[reason.NotSubscribed] != 0x046A {
 		t.Fatalf("SMPP refusals: %v", r)
+	}
+}
+
+// TestTranslatedPairLoads: an SP protocol other than the upstream's is a
+// translated pair, no longer refused; accounts default to the SP
+// listeners' protocol, and an SMPP listener may name its LinkID TLV.
+func TestTranslatedPairLoads(t *testing.T) {
+	src := strings.Replace(strings.Replace(minimal, "upstream: {protocol: cmpp3", "upstream: {protocol: smgp", 1),
+		`listeners: [{protocol: cmpp3, addr: "127.0.0.1:7890"}]`, `listeners: [{protocol: smpp, addr: "127.0.0.1:7890", smpp: {linkid_tag: 0x1401}}]`, 1)
+	src = strings.Replace(src, `secret: x`, `secret: xsecret`, 1)
+	cfg, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Accounts[0].Protocol; got != codec.SMPP34 {
+		t.Errorf("account protocol %s, want the listener's smpp", got)
+	}
+	if m := cfg.Listeners[0].SMPP; m == nil || m.LinkIDTag != 0x1401 {
+		t.Errorf("listeners[0].smpp = %+v", m)
 	}
 }

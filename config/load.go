@@ -248,9 +248,17 @@ func (c *Config) applyDefaults() {
 
 	c.Results = mergeResults(c.Results)
 
+	// Accounts speak the SP listeners' protocol unless they say; without
+	// an SP listener, the default upstream's.
 	defaultProtocol := c.Upstream.Protocol
 	if len(c.UpstreamList) > 0 {
 		defaultProtocol = c.UpstreamList[c.DefaultUpstream()].Protocol
+	}
+	for _, l := range c.Listeners {
+		if dialectOf(l.Protocol) != nil {
+			defaultProtocol = l.Protocol
+			break
+		}
 	}
 	for i := range c.Accounts {
 		ac := &c.Accounts[i]
@@ -323,20 +331,34 @@ func (c *Config) validate() []Problem {
 		}
 		seenProto[l.Protocol] = true
 	}
-	// With upstreams:, SPs and upstreams may speak different protocols
-	// (translation comes with the proxy's routing); with the one
-	// upstream:, they speak its protocol.
-	var ud codec.Dialect
-	u := c.Upstream
+	// SPs and upstreams may speak different protocols: the gateway
+	// translates every pair (docs/translation.md). One gateway serves one
+	// SP protocol (the JSON listener aside).
 	if len(c.UpstreamList) == 0 {
-		ud = validateUpstream(bad, "upstream", &u)
+		u := c.Upstream
+		validateUpstream(bad, "upstream", &u)
 	}
 	c.validateUpstreams(bad)
+	spProto, spAt := codec.ProtocolUnknown, -1
 	for i, l := range c.Listeners {
-		// Same protocol on both faces is the fast path; translation is a
-		// later feature (docs/product.md §2), so a mismatch is refused here.
-		if dialectOf(l.Protocol) != nil && ud != nil && l.Protocol != u.Protocol {
-			bad(fmt.Sprintf("listeners[%d].protocol", i), "%s differs from upstream.protocol %s: spsmg forwards without translation, so SPs must speak the SMG's protocol and version", l.Protocol, u.Protocol)
+		p := fmt.Sprintf("listeners[%d]", i)
+		if dialectOf(l.Protocol) == nil {
+			if l.SMPP != nil {
+				bad(p+".smpp", "only an SMPP listener has it")
+			}
+			continue
+		}
+		if spAt >= 0 && l.Protocol != spProto {
+			bad(p+".protocol", "%s differs from listeners[%d]'s %s: one gateway serves one SP protocol", l.Protocol, spAt, spProto)
+		} else if spAt < 0 {
+			spProto, spAt = l.Protocol, i
+		}
+		if m := l.SMPP; m != nil {
+			if l.Protocol != codec.SMPP34 {
+				bad(p+".smpp", "only an SMPP listener has it; %s.protocol is %s", p, l.Protocol)
+			} else if m.LinkIDTag != 0 && (m.LinkIDTag < 0x1400 || m.LinkIDTag > 0x3fff) {
+				bad(p+".smpp.linkid_tag", "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", m.LinkIDTag)
+			}
 		}
 	}
 	g := c.Gateway
@@ -436,8 +458,8 @@ func (c *Config) validate() []Problem {
 			// credentials (validateJSON).
 		} else if dialectOf(ac.Protocol) == nil {
 			bad(p+".protocol", "unknown protocol %q", ac.Protocol)
-		} else if ud != nil && ac.Protocol != u.Protocol {
-			bad(p+".protocol", "%s differs from upstream.protocol %s (no translation yet)", ac.Protocol, u.Protocol)
+		} else if spAt >= 0 && ac.Protocol != spProto {
+			bad(p+".protocol", "%s differs from the SP listeners' %s: one gateway serves one SP protocol", ac.Protocol, spProto)
 		}
 		if ac.Protocol != codec.JSON {
 			if ac.Login == "" {

@@ -106,6 +106,12 @@ func (u *Upstream) Dialect() codec.Dialect {
 	return d
 }
 
+// SMPPDialect is SMPP's Dialect with m's LinkID TLV.
+func SMPPDialect(m *SMPP) codec.Dialect {
+	u := Upstream{Protocol: codec.SMPP34, SMPP: m}
+	return u.Dialect()
+}
+
 // LoginMode is the codec.LoginMode of smgp_login_mode: 0 send (MT only),
 // 1 receive (MO and reports only), 2 transmit (both).
 func (u Upstream) LoginMode() codec.LoginMode {

@@ -68,6 +68,17 @@ func (c *Config) DefaultUpstream() int {
 	return 0
 }
 
+// DefaultUpstreamConfig is the default route's upstream (the upstream:
+// section, or the upstreams: entry routing.default names): its timers
+// serve what is not one upstream's (deliveries to SPs, spsmg's own MT).
+// The pointer is into c.
+func (c *Config) DefaultUpstreamConfig() *Upstream {
+	if len(c.UpstreamList) > 0 {
+		return &c.UpstreamList[c.DefaultUpstream()].Upstream
+	}
+	return &c.Upstream
+}
+
 // RouteTable compiles the routes of Upstreams: each upstream's routes and
 // carrier segments to its index, the default route to DefaultUpstream,
 // with routing.country_code. A configuration Parse accepted compiles.

@@ -48,6 +48,7 @@ var exported = map[string]string{
 	"spsmg_upstream_binds":                   "gauge",
 	"spsmg_upstream_inflight_requests":       "gauge",
 	"spsmg_upstream_window_capacity":         "gauge",
+	"spsmg_upstream_submit_failures_total":   "counter",
 	"spsmg_login_failures_total":             "counter",
 	"spsmg_events_total":                     "counter",
 	"spsmg_store_records":                    "gauge",

@@ -162,7 +162,11 @@ func (a *acceptor) run(eng gnet.Engine) {
 			addr = ta.AddrPort().Addr().Unmap()
 		}
 		ad := ls.admission.Load()
-		if !ad.allows(addr, a.up != nil) {
+		upIdx := -1
+		if a.up != nil {
+			upIdx = a.up.idx
+		}
+		if !ad.allows(addr, upIdx) {
 			// Nobody may log in from there: refuse before the connection
 			// costs a slot, a loop's attention or a login timeout.
 			nc.Close()

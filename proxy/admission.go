@@ -17,9 +17,10 @@ type admission struct {
 	// nobody and is closed at accept. nil when any account takes any
 	// address (then nothing is filtered before the login).
 	spAllow *ipSet
-	// inboundAllow is upstream.inbound.allow_ips (SGIP): only the SMG
-	// binds to the inbound listener. nil: any address.
-	inboundAllow *ipSet
+	// inboundAllow is each upstream's inbound.allow_ips (SGIP), indexed
+	// like Gateway.upstreams: only that SMG binds to its inbound listener.
+	// nil (or a nil entry): any address.
+	inboundAllow []*ipSet
 	// maxPrelogin caps the connections one source (sourceKey) holds open
 	// before logging in.
 	maxPrelogin int
@@ -46,19 +47,26 @@ func newAdmission(cfg *config.Config) *admission {
 	if every {
 		ad.spAllow = newIPSet(union)
 	}
-	if in := cfg.Upstream.Inbound; in != nil && len(in.AllowIPs) > 0 {
-		rules, _ := config.ParseIPRules(in.AllowIPs)
-		ad.inboundAllow = newIPSet(rules)
+	ups := cfg.Upstreams()
+	ad.inboundAllow = make([]*ipSet, len(ups))
+	for i, u := range ups {
+		if in := u.Inbound; in != nil && len(in.AllowIPs) > 0 {
+			rules, _ := config.ParseIPRules(in.AllowIPs)
+			ad.inboundAllow[i] = newIPSet(rules)
+		}
 	}
 	return ad
 }
 
-// allows reports whether a connection from addr to an SP listener
-// (inbound false) or SGIP's inbound one may be accepted.
-func (ad *admission) allows(addr netip.Addr, inbound bool) bool {
+// allows reports whether a connection from addr to an SP listener (up
+// -1) or the SGIP inbound listener of upstream up may be accepted.
+func (ad *admission) allows(addr netip.Addr, up int) bool {
 	set := ad.spAllow
-	if inbound {
-		set = ad.inboundAllow
+	if up >= 0 {
+		set = nil
+		if up < len(ad.inboundAllow) {
+			set = ad.inboundAllow[up]
+		}
 	}
 	return set == nil || set.contains(addr)
 }

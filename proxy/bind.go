@@ -91,6 +91,7 @@ const (
 	pendSubmit   pendingKind = iota + 1 // an SP's Submit
 	pendOther                           // another SP request passed through (CMPP Query/Cancel, SGIP Trace)
 	pendInternal                        // a request spsmg sent itself (originated MT, active test)
+	pendPart                            // one upstream Submit of a translated or split SP Submit (translated.go)
 )
 
 // pending is one request awaiting the SMG's response.
@@ -105,7 +106,10 @@ type pending struct {
 	spSeq      wireSeq
 	gwSeq      wireSeq
 	sentAt     int64
-	done       func(result uint32, msgID []byte, err error) // pendInternal
+	// done: pendInternal's answer; pendPart's, a closure naming the SP
+	// Submit and which of its Submits this is (no field of its own: the
+	// ring of the untranslated path stays as small as it was).
+	done func(result uint32, msgID []byte, err error)
 }
 
 func newBind(up *upstream, slot *bindSlot, window int) *bind {
@@ -191,7 +195,7 @@ func (b *bind) handle(frame []byte) {
 		if v.Kind == codec.KindUnknown {
 			// SMPP answers generic_nack; the other protocols nothing.
 			n := len(b.out.buf)
-			if b.out.buf = g.d.AppendNack(b.out.buf, v); len(b.out.buf) > n {
+			if b.out.buf = u.d.AppendNack(b.out.buf, v); len(b.out.buf) > n {
 				b.out.mark()
 			}
 			return
@@ -199,7 +203,7 @@ func (b *bind) handle(frame []byte) {
 		if v.Kind.IsResponse() {
 			return // nothing to answer; the SMG's own problem
 		}
-		b.out.buf = u.d.AppendResp(b.out.buf, v, g.resultOf(reason.Malformed))
+		b.out.buf = u.d.AppendResp(b.out.buf, v, u.resultOf(reason.Malformed))
 		b.out.mark()
 		return
 	}
@@ -230,7 +234,7 @@ func (b *bind) handle(frame []byte) {
 	case codec.KindSubmit:
 		// An MT from the SMG (an SMSC's data_sm): spsmg takes MO and
 		// reports as Delivers only; the SMG learns so instead of resending.
-		b.out.buf = g.d.AppendResp(b.out.buf, v, g.d.NotServedResult())
+		b.out.buf = u.d.AppendResp(b.out.buf, v, u.d.NotServedResult())
 		b.out.mark()
 	default:
 		g.counters.unknownResponses.Add(1)
@@ -313,6 +317,15 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	l.stats.packet(sideSMG, dirOut, cmdKind)
 }
 
+// observeRTT records a Submit's round trip: in the loop's histogram, and
+// in the upstream's on this loop when there are several upstreams.
+func (b *bind) observeRTT(ns int64) {
+	b.l.stats.submitRTT.observeNS(ns)
+	if len(b.l.ups) > 1 {
+		b.lb.rtt.observeNS(ns)
+	}
+}
+
 // release frees the ring slot of a request that was never sent.
 func (b *bind) release(p *pending) {
 	b.inflight--
@@ -379,6 +392,12 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		if !live {
 			continue // answered already
 		}
+		if p.kind == pendPart {
+			done := p.done
+			b.release(p)
+			done(0, nil, errRouteNotStored)
+			continue
+		}
 		why := reason.StoreUnavailable
 		if err == nil {
 			why = reason.UpstreamUnavailable // the bind is going away
@@ -425,6 +444,7 @@ func (b *bind) claim() *pending {
 var (
 	errResponseTimeout = errors.New("proxy: upstream response timeout")
 	errBindLost        = errors.New("proxy: upstream bind lost")
+	errRouteNotStored  = errors.New("proxy: report route not stored")
 )
 
 // response matches a response to its request and sends it back.
@@ -447,9 +467,15 @@ func (b *bind) response(frame []byte, v *codec.View) {
 		b.timeouts = 0
 	}
 	switch p.kind {
+	case pendPart:
+		b.observeRTT(l.now - p.sentAt)
+		done := p.done
+		*p = pending{}
+		done(v.Result, v.MsgID, nil)
+		return
 	case pendInternal:
 		if p.cmdKind == codec.KindSubmit {
-			l.stats.submitRTT.observeNS(l.now - p.sentAt)
+			b.observeRTT(l.now - p.sentAt)
 		}
 		if p.done != nil {
 			p.done(v.Result, v.MsgID, nil)
@@ -457,7 +483,7 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	case pendSubmit, pendOther:
 		sp := p.sp
 		if p.kind == pendSubmit {
-			l.stats.submitRTT.observeNS(l.now - p.sentAt)
+			b.observeRTT(l.now - p.sentAt)
 			if sp != nil {
 				sp.settle(l, p.allow)
 			}
@@ -504,11 +530,20 @@ func (b *bind) fail(p *pending, err error) {
 	b.inflight--
 	b.l.stats.inflight.Add(-1)
 	switch p.kind {
+	case pendPart:
+		b.up.failures.Add(1)
+		done := p.done
+		*p = pending{}
+		done(0, nil, err)
+		return
 	case pendInternal:
 		if p.done != nil {
 			p.done(0, nil, err)
 		}
 	case pendSubmit, pendOther:
+		if p.kind == pendSubmit {
+			b.up.failures.Add(1)
+		}
 		if sp := p.sp; sp != nil {
 			sp.inflight.Add(-1)
 			sp.refuseLater(b.l, p, reason.UpstreamTimeout)

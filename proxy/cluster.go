@@ -308,10 +308,10 @@ func (c *clusterNode) settle(q queued, it *cluster.Item) {
 			return
 		}
 		g.logRL(slog.LevelWarn, "cluster: delivery not queued; the SMG will send it again", "account", q.a.id, "err", it.Err)
-		q.ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
+		q.ak.refuse(nil, reason.UpstreamUnavailable)
 	case it.Full:
 		g.deliver.counters.outboxFull.Add(1)
-		q.ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
+		q.ak.refuse(nil, reason.UpstreamUnavailable)
 	default:
 		c.enqueued.Add(1)
 		q.ak.send(nil, 0)
@@ -329,7 +329,7 @@ func (c *clusterNode) failPending() {
 	c.pending = nil
 	c.mu.Unlock()
 	for _, q := range rest {
-		q.ak.send(nil, c.g.resultOf(reason.UpstreamUnavailable))
+		q.ak.refuse(nil, reason.UpstreamUnavailable)
 	}
 }
 
@@ -623,7 +623,7 @@ func (c *clusterNode) releaseAll(a *account) {
 	}
 	q.mu.Unlock()
 	for _, ak := range busy {
-		ak.send(nil, c.g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(nil, reason.UpstreamUnavailable)
 	}
 	if len(back) == 0 {
 		return

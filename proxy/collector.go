@@ -36,7 +36,11 @@ var (
 		"Forwarded Submits answered by spsmg with a retryable error because the SMG did not answer (timeout or bind lost).",
 		"sp")
 	descSubmitRTT = d("submit_rtt_seconds",
-		"Round trip of Submits to the SMG, SPs' and those spsmg originates (web codes, Noti_User): from writing to the SMG to its Submit_Resp.")
+		"Round trip of Submits to the SMG, SPs' and those spsmg originates (web codes, Noti_User): from writing to the SMG to its Submit_Resp; by upstream.",
+		"upstream")
+	descUpstreamSubmitFailures = d("upstream_submit_failures_total",
+		"Submits sent to the upstream that it left unanswered (timed out, or the bind was lost): an SP's Submit, or one Submit of a translated or split one; by upstream.",
+		"upstream")
 	descDeferLatency = d("mt_deferred_decision_seconds",
 		"MT Submits decided in the Redis Cluster (LinkID uses spent across nodes): from the Submit parked to its decision back on the event loop.")
 	descAuthLatency = d("auth_decision_seconds",
@@ -51,23 +55,24 @@ var (
 		"reason")
 	descBinds = d("upstream_binds",
 		"Upstream binds to the SMG by state: logged_in (and healthy), connecting (dialling, logging in, or waiting to), unhealthy (found unhealthy, closed, not yet dialled again).",
-		"state")
+		"state", "upstream")
 	descBindHealthy = d("upstream_bind_healthy",
 		"1 while the upstream bind is logged in and healthy (takes Submits), else 0; by bind id and event loop.",
-		"bind", "loop")
+		"bind", "loop", "upstream")
 	descBindDrained = d("upstream_bind_drained",
 		"1 while an operator holds the upstream bind out of rotation (admin API: no new Submits), else 0; by bind id and event loop.",
-		"bind", "loop")
+		"bind", "loop", "upstream")
 	descBindInflight = d("upstream_bind_inflight_requests",
 		"Requests awaiting the SMG on one upstream bind (as of the last sweep).",
-		"bind", "loop")
+		"bind", "loop", "upstream")
 	descBindUnhealthy = d("upstream_bind_unhealthy_total",
 		"Times an upstream bind was found unhealthy and closed, by reason: stall_probe_unanswered, active_test_unanswered, response_timeouts.",
-		"reason")
+		"reason", "upstream")
 	descInflight = d("upstream_inflight_requests",
 		"Requests awaiting the SMG's response, all binds.")
 	descWindow = d("upstream_window_capacity",
-		"Sum of the windows of the logged-in binds.")
+		"Sum of the windows of the logged-in binds, by upstream.",
+		"upstream")
 	descBacklog = d("deliveries_waiting",
 		"MO and status reports not yet written to any connection of the SP account, by account: the SP is offline or its delivery windows are full (store-and-forward). Those written and awaiting the SP's answer are not counted.",
 		"sp")
@@ -127,7 +132,7 @@ var (
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{descPackets, descDecisions, descUpstreamFailures, descSubmitRTT,
 		descAuthLatency, descDeferLatency, descSPConns, descConnsOpen, descClosed, descBinds, descBindHealthy, descBindDrained, descBindInflight,
-		descBindUnhealthy, descInflight, descWindow,
+		descBindUnhealthy, descInflight, descWindow, descUpstreamSubmitFailures,
 		descBacklog, descLoginFailures, descEvents, descStoreRecords, descStoreQueue, descStoreQueueCap,
 		descStoreWritten, descStoreErrors, descStoreDropped, descStoreReplayDropped, descStoreReplayDroppedBytes,
 		descStoreCorrupt, descStoreAvailable, descStoreFree, descStoreMinFree, descStoreSpaceLow, descFailPolicy, descReportsSeen, descLongSMS,
@@ -141,7 +146,11 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	g := c.g
-	proto := g.cfgLoad().Upstream.Protocol.String()
+	// The SP side's packets are in the SPs' protocol, the SMG side's in
+	// the default upstream's (per-upstream series carry the others').
+	var proto [2]string
+	proto[sideSP] = g.d.Protocol().String()
+	proto[sideSMG] = g.upstreamOf(nil).d.Protocol().String()
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
@@ -171,11 +180,21 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for s := 0; s < 2; s++ {
 		for dir := 0; dir < 2; dir++ {
 			for k := 1; k < kindCount; k++ { // the zero kind (unknown) never counts
-				counter(descPackets, float64(packets[s][dir][k]), proto, sideNames[s], dirNames[dir], codec.Kind(k).String())
+				counter(descPackets, float64(packets[s][dir][k]), proto[s], sideNames[s], dirNames[dir], codec.Kind(k).String())
 			}
 		}
 	}
-	ch <- prometheus.MustNewConstHistogram(descSubmitRTT, rtt.count, rtt.sum, rtt.buckets)
+	if len(g.upstreams) == 1 {
+		ch <- prometheus.MustNewConstHistogram(descSubmitRTT, rtt.count, rtt.sum, rtt.buckets, g.upstreams[0].name)
+	} else {
+		for _, u := range g.upstreams {
+			h := newHistSum(latencyBounds)
+			for _, l := range g.loopList() {
+				h.add(&l.ups[u.idx].rtt)
+			}
+			ch <- prometheus.MustNewConstHistogram(descSubmitRTT, h.count, h.sum, h.buckets, u.name)
+		}
+	}
 	ch <- prometheus.MustNewConstHistogram(descAuthLatency, auth.count, auth.sum, auth.buckets)
 	ch <- prometheus.MustNewConstHistogram(descDeferLatency, deferred.count, deferred.sum, deferred.buckets)
 
@@ -220,41 +239,34 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for r := CloseReason(0); r < closeReasonCount; r++ {
 		counter(descClosed, float64(g.closes[r].Load()), r.String())
 	}
-	var byState [slotStateCount]int
-	var unhealthy [unhealthyReasonCount]uint64
-	window := 0 // of the logged-in binds, all upstreams
-	var slots []*bindSlot
 	for _, u := range g.upstreams {
-		slots = append(slots, u.slotList()...)
-		for r := range unhealthy {
-			unhealthy[r] += u.unhealthy[r].Load()
+		var byState [slotStateCount]int
+		for _, s := range u.slotList() {
+			st := s.getState()
+			byState[st]++
+			id, loop := strconv.Itoa(s.id), strconv.Itoa(s.loop)
+			healthy, inflight := 0.0, 0.0
+			if st == slotReady {
+				healthy, inflight = 1, float64(s.inflight.Load())
+			}
+			gauge(descBindHealthy, healthy, id, loop, u.name)
+			drained := 0.0
+			if s.drained.Load() {
+				drained = 1
+			}
+			gauge(descBindDrained, drained, id, loop, u.name)
+			gauge(descBindInflight, inflight, id, loop, u.name)
 		}
-		window += u.Ready() * u.config().Window
-	}
-	for _, s := range slots {
-		st := s.getState()
-		byState[st]++
-		id, loop := strconv.Itoa(s.id), strconv.Itoa(s.loop)
-		healthy, inflight := 0.0, 0.0
-		if st == slotReady {
-			healthy, inflight = 1, float64(s.inflight.Load())
+		gauge(descBinds, float64(byState[slotReady]), "logged_in", u.name)
+		gauge(descBinds, float64(byState[slotDialing]+byState[slotLoggingIn]), "connecting", u.name)
+		gauge(descBinds, float64(byState[slotUnhealthy]), "unhealthy", u.name)
+		for r := unhealthyReason(0); r < unhealthyReasonCount; r++ {
+			counter(descBindUnhealthy, float64(u.unhealthy[r].Load()), r.String(), u.name)
 		}
-		gauge(descBindHealthy, healthy, id, loop)
-		drained := 0.0
-		if s.drained.Load() {
-			drained = 1
-		}
-		gauge(descBindDrained, drained, id, loop)
-		gauge(descBindInflight, inflight, id, loop)
-	}
-	gauge(descBinds, float64(byState[slotReady]), "logged_in")
-	gauge(descBinds, float64(byState[slotDialing]+byState[slotLoggingIn]), "connecting")
-	gauge(descBinds, float64(byState[slotUnhealthy]), "unhealthy")
-	for r := unhealthyReason(0); r < unhealthyReasonCount; r++ {
-		counter(descBindUnhealthy, float64(unhealthy[r]), r.String())
+		gauge(descWindow, float64(u.Ready()*u.config().Window), u.name)
+		counter(descUpstreamSubmitFailures, float64(u.failures.Load()), u.name)
 	}
 	gauge(descInflight, float64(inflight))
-	gauge(descWindow, float64(window))
 	for s := codec.LoginStatus(1); s < codec.LoginStatusCount; s++ {
 		counter(descLoginFailures, float64(g.counters.loginFailures[s].Load()), s.String())
 	}

@@ -99,6 +99,21 @@ func (s *spConn) decided(l *loop, f []byte, kind codec.Kind, cmd uint32, spSeq w
 		return
 	}
 	u := g.upstreamOf(s.acct)
+	if t := g.routes.Load(); t != nil {
+		var v codec.View
+		if err := g.d.ParseView(f, &v); err == nil {
+			if u = g.routeOf(l, t, &v); u == nil {
+				s.submitSplit(l, f, &v, &l.split, d.Reason)
+				return
+			}
+		} else {
+			u = g.upstreamOf(s.acct)
+		}
+	}
+	if u.pair != nil {
+		s.decidedTranslated(l, f, kind, cmd, spSeq, u, d.Reason)
+		return
+	}
 	if b := u.pick(l); b != nil {
 		b.forward(f, kind, cmd, spSeq[:n], pendSubmit, s, needReport, dests, d.Reason)
 		return
@@ -118,7 +133,7 @@ func (g *Gateway) moDeferred(l *loop, frame []byte, ak *ack) {
 	case g.deferSlots <- struct{}{}:
 	default:
 		g.counters.deferBusy.Add(1)
-		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(l, reason.UpstreamUnavailable)
 		return
 	}
 	f := clone(frame)
@@ -126,7 +141,7 @@ func (g *Gateway) moDeferred(l *loop, frame []byte, ak *ack) {
 		defer func() { <-g.deferSlots }()
 		var v codec.View
 		if err := ak.up.d.ParseView(f, &v); err != nil {
-			ak.send(nil, g.resultOf(reason.Malformed))
+			ak.refuse(nil, reason.Malformed)
 			return
 		}
 		t := g.accounts.Load()
@@ -141,7 +156,7 @@ func (g *Gateway) moDeferred(l *loop, frame []byte, ak *ack) {
 			return nil
 		}
 		if l.el.Execute(context.Background(), gnet.RunnableFunc(task)) != nil {
-			ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
+			ak.refuse(nil, reason.UpstreamUnavailable)
 		}
 	}()
 }

@@ -106,6 +106,15 @@ func newAck(up *upstream, out *output, v *codec.View) *ack {
 	return a
 }
 
+// refuse writes the acknowledgement with the upstream's result for o
+// (its protocol's table, which may not be the SPs').
+func (a *ack) refuse(l *loop, o reason.Reason) {
+	if a == nil {
+		return
+	}
+	a.send(l, a.up.resultOf(o))
+}
+
 // send writes the acknowledgement with result from loop l, or from any
 // goroutine when l is nil or another loop.
 func (a *ack) send(l *loop, result uint32) {
@@ -200,7 +209,7 @@ func (dv *deliverer) fromSMG(up *upstream, l *loop, src *output, frame []byte, v
 	ak := newAck(up, src, v)
 	if !g.auth.Writable() {
 		dv.counters.storeSpaceLow.Add(1)
-		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(l, reason.UpstreamUnavailable)
 		return
 	}
 	t := g.accounts.Load()
@@ -209,12 +218,20 @@ func (dv *deliverer) fromSMG(up *upstream, l *loop, src *output, frame []byte, v
 		idOff, idLen := offsetIn(frame, v.ReportMsgID), len(v.ReportMsgID)
 		st := reportStatusOf(v)
 		if r, ok := g.auth.Route(v.ReportMsgID); ok {
-			dv.report(l, t, r, frame, v.Kind, idOff, idLen, st, ak)
+			dv.report(l, up, t, r, frame, v.Kind, idOff, idLen, st, ak)
 			return
 		}
-		dv.reportFromDisk(frame, v.Kind, idOff, idLen, v.SPNumber, st, ak)
+		dv.reportFromDisk(up, frame, v.Kind, idOff, idLen, v.SPNumber, st, ak)
 	case v.Kind == codec.KindUserRpt:
 		a := t.route(v.SPNumber)
+		if a != nil && up.pair != nil {
+			// SGIP's UserRpt (a user's state changed) has no equivalent
+			// in the SPs' protocol: acknowledged, counted, not delivered.
+			g.logRL(slog.LevelInfo, "SGIP UserRpt has no equivalent in the SPs' protocol; dropped", "upstream", up.name)
+			dv.counters.unroutableMO.Add(1)
+			ak.send(l, 0)
+			return
+		}
 		if a == nil {
 			dv.counters.unroutableMO.Add(1)
 			ak.send(l, 0)
@@ -226,10 +243,10 @@ func (dv *deliverer) fromSMG(up *upstream, l *loop, src *output, frame []byte, v
 	}
 }
 
-// report delivers a status report to the SP its route names and counts it
-// by status. idOff and idLen place the message identity in frame. Runs on
-// loop l, or on a lookup goroutine with l nil.
-func (dv *deliverer) report(l *loop, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff, idLen int, st reportStatus, ak *ack) {
+// report delivers a status report from upstream up to the SP its route
+// names and counts it by status. idOff and idLen place the message
+// identity in frame. Runs on loop l, or on a lookup goroutine with l nil.
+func (dv *deliverer) report(l *loop, up *upstream, t *accountTable, r authcache.Route, frame []byte, kind codec.Kind, idOff, idLen int, st reportStatus, ak *ack) {
 	g := dv.g
 	a := t.byID[r.SP]
 	if a == nil {
@@ -240,6 +257,17 @@ func (dv *deliverer) report(l *loop, t *accountTable, r authcache.Route, frame [
 	a.reports[st].Add(1)
 	if external(a.cfg.Load().Protocol) {
 		g.reportToIngress(l, a, r, frame, ak)
+		return
+	}
+	if up.pair != nil {
+		// Another protocol: the report re-expressed in the SP's, naming
+		// the SP's id of the message (the route's Origin).
+		f, err := dv.translatedReport(l, up, r.Origin.Bytes(), frame)
+		if err != nil {
+			dv.unroutableReport(l, frame[idOff:idOff+idLen], "it cannot be translated: "+err.Error(), ak)
+			return
+		}
+		dv.enqueue(l, a, &delivery{kind: g.spReportKind(), frame: f}, ak)
 		return
 	}
 	f := clone(frame)
@@ -274,13 +302,13 @@ func (dv *deliverer) unroutableReport(l *loop, msgID []byte, why string, ak *ack
 // (authorization.route_cache_ttl, authorization.route_cache_bytes): off the
 // loop, on a bounded number of goroutines. When they are all busy the SMG is
 // told to resend later.
-func (dv *deliverer) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, st reportStatus, ak *ack) {
+func (dv *deliverer) reportFromDisk(up *upstream, frame []byte, kind codec.Kind, idOff, idLen int, spNumber []byte, st reportStatus, ak *ack) {
 	g := dv.g
 	select {
 	case dv.routeLookups <- struct{}{}:
 	default:
 		dv.counters.routeLookupsBusy.Add(1)
-		ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(nil, reason.UpstreamUnavailable)
 		return
 	}
 	f := clone(frame)
@@ -294,7 +322,7 @@ func (dv *deliverer) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen 
 		r, ok, err := g.auth.LookupRoute(id)
 		if err != nil {
 			g.logRL(slog.LevelError, "route lookup failed; the SMG will resend the report", "msgid", hex.EncodeToString(id), "err", err)
-			ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
+			ak.refuse(nil, reason.UpstreamUnavailable)
 			return
 		}
 		t := g.accounts.Load()
@@ -317,7 +345,7 @@ func (dv *deliverer) reportFromDisk(frame []byte, kind codec.Kind, idOff, idLen 
 			r = authcache.Route{SP: a.id}
 			dv.counters.reportsBySPNumber.Add(1)
 		}
-		dv.report(nil, t, r, f, kind, idOff, idLen, st, ak)
+		dv.report(nil, up, t, r, f, kind, idOff, idLen, st, ak)
 	}()
 }
 
@@ -367,7 +395,7 @@ func (dv *deliverer) moOf(t *accountTable, v *codec.View) authcache.MO {
 func (dv *deliverer) moAct(l *loop, t *accountTable, frame []byte, v *codec.View, act *authcache.MOAction, ak *ack) {
 	g := dv.g
 	if act.Unavailable { // the cluster could not take the reply: the SMG resends
-		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(l, reason.UpstreamUnavailable)
 		return
 	}
 	a := t.route(v.SPNumber)
@@ -389,6 +417,10 @@ func (dv *deliverer) moAct(l *loop, t *accountTable, frame []byte, v *codec.View
 	if a == nil {
 		dv.counters.unroutableMO.Add(1)
 		ak.send(l, 0)
+		return
+	}
+	if up := ak.up; up.pair != nil {
+		dv.moTranslated(l, a, up, frame, act.LinkID, ak)
 		return
 	}
 	// frame is borrowed (gnet's read buffer, or a copy the caller keeps):
@@ -473,7 +505,7 @@ func (dv *deliverer) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) 
 	g := dv.g
 	if ak != nil && !g.auth.Writable() {
 		dv.counters.storeSpaceLow.Add(1)
-		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(l, reason.UpstreamUnavailable)
 		return false
 	}
 	q := a.queue
@@ -481,7 +513,7 @@ func (dv *deliverer) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) 
 	if q.lenLocked() >= g.cfgLoad().Gateway.OutboxLimit {
 		q.mu.Unlock()
 		dv.counters.outboxFull.Add(1)
-		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(l, reason.UpstreamUnavailable)
 		return false
 	}
 	d.key = dv.outbox.next()
@@ -491,7 +523,7 @@ func (dv *deliverer) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) 
 	dv.outbox.put(a, d, func(err error) {
 		if err != nil {
 			g.log.Error("outbox write failed; the SMG will resend", "account", a.id, "err", err)
-			ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
+			ak.refuse(nil, reason.UpstreamUnavailable)
 			return
 		}
 		ak.send(nil, 0)

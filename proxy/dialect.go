@@ -2,19 +2,57 @@ package proxy
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
+	"github.com/spsmg/spsmg/config"
 )
 
 // What differs between protocols is a codec.Dialect. Each side has its
 // own: the SPs' (Gateway.d, for SP connections and SGIP receivers) and each
 // upstream's (upstream.d, for its binds and SGIP inbound connections).
-// Frames are forwarded untranslated, so today both are the same protocol
-// and version: config refuses a listener that is not the upstream's. The
-// sequence layouts, read on every forwarded frame, are copied out of the
-// Dialects once, at New (Gateway.seqOff and seqLen, upstream.seqOff and
-// seqLen).
+// Where they are the same protocol and version, frames are forwarded
+// untranslated; where they differ, the upstream translates
+// (translated.go). The sequence layouts, read on every forwarded frame,
+// are copied out of the Dialects once, at New (Gateway.seqOff and seqLen,
+// upstream.seqOff and seqLen).
+
+// spDialect is the Dialect of the gateway's SPs: the protocol of its SP
+// listeners (the JSON listener aside), which must all be one; without one,
+// the default upstream's. An SMPP SP face takes the LinkID TLV of the
+// SMPP listener's smpp: section, else of the first SMPP upstream's.
+func spDialect(cfg *config.Config) (codec.Dialect, error) {
+	ups := cfg.Upstreams()
+	proto := ups[cfg.DefaultUpstream()].Protocol
+	seen := false
+	for _, l := range cfg.Listeners {
+		if external(l.Protocol) {
+			continue
+		}
+		if seen && l.Protocol != proto {
+			return nil, fmt.Errorf("proxy: SP listeners speak %s and %s: one gateway serves one SP protocol", proto, l.Protocol)
+		}
+		proto, seen = l.Protocol, true
+	}
+	if proto == codec.SMPP34 {
+		for _, l := range cfg.Listeners {
+			if l.Protocol == codec.SMPP34 && l.SMPP != nil {
+				return config.SMPPDialect(l.SMPP), nil
+			}
+		}
+		for _, u := range ups {
+			if u.Protocol == codec.SMPP34 {
+				return u.Dialect(), nil
+			}
+		}
+	}
+	up := config.Upstream{Protocol: proto}
+	if d := up.Dialect(); d != nil {
+		return d, nil
+	}
+	return nil, fmt.Errorf("proxy: unknown SP protocol %q", proto)
+}
 
 // wireSeq holds a sequence as it appears on the wire: CMPP and SMGP use the
 // first 4 bytes, SGIP all 12. The last 4 bytes of the used part are always

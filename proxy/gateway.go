@@ -17,6 +17,8 @@ import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/reason"
+	"github.com/spsmg/spsmg/route"
+	"github.com/spsmg/spsmg/translate"
 )
 
 // ErrServerClosed is returned by ListenAndServe after Shutdown, like
@@ -36,17 +38,34 @@ type Gateway struct {
 	cfg      atomic.Pointer[config.Config]
 	results  atomic.Pointer[codec.ResultTable]
 	accounts atomic.Pointer[accountTable]
-	// d is the SPs' Dialect (config refuses a listener whose protocol is
-	// not the upstream's: frames are forwarded untranslated); seqOff and
+	// d is the SPs' Dialect (one SP protocol per gateway, spDialect); an
+	// upstream of another protocol translates (upstream.pair). seqOff and
 	// seqLen are its sequence layout, read on every frame an SP is sent.
 	d              codec.Dialect
 	seqOff, seqLen int
 	// upstreams are the SMGs spsmg forwards to, each with its Dialect,
-	// configuration and bind pool (upstream.go); one today, from
-	// config upstream:. Set in New, never changed.
+	// configuration and bind pool (upstream.go), in the order of
+	// config.Upstreams; defaultUp is the default route's index. Set in
+	// New, never changed.
 	upstreams []*upstream
-	bindIDs   atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
-	auth      *authcache.Engine
+	defaultUp int
+	// Translation (translated.go): the SPs' protocol as a Face, the
+	// identity Pair a split Submit's same-protocol groups are rebuilt
+	// with, and the source of the SP-side message ids (each loop has its
+	// IDGen; offLoopIDs, under offLoopMu, serves the goroutines off the
+	// loops). nil when nothing translates or splits.
+	// routes is the prefix table of several upstreams (routing.go),
+	// swapped on reload; nil with one upstream. loc is the carriers'
+	// clock (node.time_zone).
+	routes     atomic.Pointer[route.Table]
+	loc        *time.Location
+	spFace     translate.Face
+	samePair   *translate.Pair
+	ids        *translate.IDSource
+	offLoopMu  sync.Mutex
+	offLoopIDs *translate.IDGen
+	bindIDs    atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
+	auth       *authcache.Engine
 	// cl: several nodes on one cluster (cluster.go); nil for one node.
 	cl        *clusterNode
 	nodeShare atomic.Int32 // nodes alive at the last heartbeat (limits while the cluster is unreachable)
@@ -127,9 +146,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if opts.Auth == nil {
 		return nil, errors.New("proxy: Options.Auth is required")
 	}
-	d := cfg.Upstream.Dialect() // with the deployment's choices (an SMPP LinkID TLV)
-	if d == nil {
-		return nil, fmt.Errorf("proxy: unknown protocol %q", cfg.Upstream.Protocol)
+	ups := cfg.Upstreams()
+	d, err := spDialect(cfg)
+	if err != nil {
+		return nil, err
 	}
 	log := opts.Logger
 	if log == nil {
@@ -159,7 +179,19 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if g.listeners.max <= 0 {
 		g.listeners.max = defaultMaxConnections()
 	}
-	g.upstreams = []*upstream{newUpstream(g, 0, d)}
+	for i := range ups {
+		ud := ups[i].Dialect() // with the deployment's choices (an SMPP LinkID TLV)
+		if ud == nil {
+			return nil, fmt.Errorf("proxy: upstream %q: unknown protocol %q", ups[i].Name, ups[i].Protocol)
+		}
+		u := newUpstream(g, i, ud)
+		u.name = ups[i].Name
+		g.upstreams = append(g.upstreams, u)
+	}
+	g.defaultUp = cfg.DefaultUpstream()
+	if err := g.translation(cfg); err != nil {
+		return nil, err
+	}
 	g.deliver = newDeliverer(g, opts.Auth)
 	if opts.Cluster != nil {
 		g.cl = newClusterNode(g, opts.Cluster)
@@ -201,10 +233,20 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 	}
 	rt := buildResults(cfg, g.d)
 	g.cfg.Store(cfg)
-	for _, u := range g.upstreams {
-		u.cfg.Store(&cfg.Upstream)
+	for i, u := range g.upstreams {
+		switch { // a reload that changes the list is refused (Reload)
+		case len(cfg.UpstreamList) == 0 && i == 0:
+			u.cfg.Store(&cfg.Upstream)
+		case i < len(cfg.UpstreamList):
+			u.cfg.Store(&cfg.UpstreamList[i].Upstream)
+		}
 	}
 	g.results.Store(&rt)
+	if len(g.upstreams) > 1 {
+		if t, err := cfg.RouteTable(); err == nil { // a configuration Parse accepted compiles
+			g.routes.Store(t)
+		}
+	}
 	g.suspMu.Lock()
 	g.setSuspendedFlags(t) // before the table is visible: a new account starts suspended if it was
 	g.accounts.Store(t)
@@ -229,9 +271,10 @@ func (g *Gateway) cfgLoad() *config.Config { return g.cfg.Load() }
 // resultOf is the protocol's result code for a refusal.
 func (g *Gateway) resultOf(o reason.Reason) uint32 { return (*g.results.Load())[o] }
 
-// upstreamOf is the upstream account a's MT go to: the gateway's one
-// upstream (routing among several is for later). Any goroutine.
-func (g *Gateway) upstreamOf(a *account) *upstream { return g.upstreams[0] }
+// upstreamOf is the upstream of the default route: where MT go whose
+// recipients are not routed elsewhere (the only one with upstream:), and
+// spsmg's own MT. Any goroutine.
+func (g *Gateway) upstreamOf(a *account) *upstream { return g.upstreams[g.defaultUp] }
 
 // Reload applies a new configuration without dropping connections: account
 // credentials, limits, service codes, result codes and authorization rules
@@ -259,11 +302,19 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	if old.Authorization.LongSMSCapacity != cfg.Authorization.LongSMSCapacity {
 		errs = append(errs, errors.New("authorization.long_sms_capacity changed: restart to apply"))
 	}
-	if old.Upstream.Addr != cfg.Upstream.Addr || old.Upstream.Protocol != cfg.Upstream.Protocol || old.Upstream.Login != cfg.Upstream.Login {
-		errs = append(errs, errors.New("upstream address, protocol or login changed: restart to apply"))
-	}
-	if fmt.Sprint(old.Upstream.SMPP) != fmt.Sprint(cfg.Upstream.SMPP) {
-		errs = append(errs, errors.New("upstream.smpp changed: restart to apply"))
+	oldUps, newUps := old.Upstreams(), cfg.Upstreams()
+	if len(oldUps) != len(newUps) || old.DefaultUpstream() != cfg.DefaultUpstream() {
+		errs = append(errs, errors.New("upstreams or routing.default changed: restart to apply"))
+	} else {
+		for i := range oldUps {
+			o, n := oldUps[i], newUps[i]
+			if o.Name != n.Name || o.Addr != n.Addr || o.Protocol != n.Protocol || o.Login != n.Login {
+				errs = append(errs, fmt.Errorf("upstream %q: name, address, protocol or login changed: restart to apply", n.Name))
+			}
+			if fmt.Sprint(o.SMPP) != fmt.Sprint(n.SMPP) {
+				errs = append(errs, fmt.Errorf("upstream %q: smpp changed: restart to apply", n.Name))
+			}
+		}
 	}
 	g.log.Info("configuration reloaded", "accounts", len(cfg.Accounts), "removed", len(removed))
 	return errors.Join(errs...)
@@ -327,7 +378,7 @@ func (g *Gateway) ListenAndServe() error {
 		if in := u.config().Inbound; in != nil {
 			if err := g.listeners.listen(in.Addr, u); err != nil {
 				g.listeners.closeAll()
-				return fmt.Errorf("upstream.inbound %s: %w", in.Addr, err)
+				return fmt.Errorf("upstream %q inbound %s: %w", u.name, in.Addr, err)
 			}
 		}
 	}

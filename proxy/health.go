@@ -273,7 +273,7 @@ func sweepEvery(u *config.Upstream) time.Duration {
 //
 // Scheduling delays on a loaded machine come on top.
 func MaxSubmitWait(cfg *config.Config) (timeout, stalled time.Duration) {
-	u := &cfg.Upstream
+	u := cfg.DefaultUpstreamConfig()
 	t := sweepEvery(u)
 	timeout = u.ResponseTimeout + t
 	stalled = timeout

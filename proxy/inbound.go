@@ -67,7 +67,7 @@ func (s *inbound) handle(frame []byte) {
 			return
 		}
 		if !v.Kind.IsResponse() {
-			s.respond(v, g.resultOf(reason.Malformed))
+			s.respond(v, s.up.resultOf(reason.Malformed))
 		}
 		return
 	}
@@ -90,7 +90,7 @@ func (s *inbound) handle(frame []byte) {
 		s.close(CloseLogout)
 	default:
 		if !v.Kind.IsResponse() {
-			s.respond(v, g.resultOf(reason.Malformed))
+			s.respond(v, s.up.resultOf(reason.Malformed))
 		}
 	}
 }

@@ -79,7 +79,7 @@ func (g *Gateway) reportToIngress(l *loop, a *account, r authcache.Route, frame 
 	sp := g.ingress.sink.Load()
 	if sp == nil {
 		g.logRL(slog.LevelWarn, "status report for an ingress account with no ingress running; the SMG will resend it", "account", a.id)
-		ak.send(l, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(l, reason.UpstreamUnavailable)
 		return
 	}
 	var once atomic.Bool
@@ -91,7 +91,7 @@ func (g *Gateway) reportToIngress(l *loop, a *account, r authcache.Route, frame 
 			ak.send(nil, 0)
 			return
 		}
-		ak.send(nil, g.resultOf(reason.UpstreamUnavailable))
+		ak.refuse(nil, reason.UpstreamUnavailable)
 	}})
 }
 
@@ -133,7 +133,7 @@ func (g *Gateway) AdmitMT(ctx context.Context, mt *authcache.MT, parts int) auth
 		return refuse(reason.SPNumberNotAllowed)
 	case len(mt.Dests) > 100:
 		return refuse(reason.TooManyRecipients)
-	case g.upstreams[0].Ready() == 0:
+	case g.upstreamOf(nil).Ready() == 0:
 		return refuse(reason.UpstreamUnavailable)
 	}
 	if ac.Exempt {
@@ -234,7 +234,7 @@ func (g *Gateway) SubmitMT(ctx context.Context, account string, allow reason.Rea
 		}
 		route = authcache.Route{SP: account, Origin: o}
 	}
-	u := g.upstreams[0] // as Originate: the one upstream (routing among several is for later)
+	u := g.upstreamOf(nil) // as Originate: the default route's upstream
 	var target *loop
 	loops := g.loopList()
 	start := int(g.originRR.Add(1))

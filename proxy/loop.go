@@ -10,6 +10,8 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/route"
+	"github.com/spsmg/spsmg/translate"
 )
 
 // loop is the state of one gnet event loop. Only that loop's goroutine
@@ -30,6 +32,13 @@ type loop struct {
 	view  codec.View
 	mt    authcache.MT
 	dests [][]byte
+	// ids writes the SP-side message ids of translated and split Submits
+	// and of the reports and MO translated on this loop (translated.go);
+	// nil when nothing translates, or for SGIP SPs.
+	ids *translate.IDGen
+	// split: the recipients of the Submit being routed, by upstream
+	// (routing.go); a few kilobytes, reused.
+	split route.Split
 
 	dirty    []*output // peers written to during the current callback
 	spare    []*output // the other half of dirty, swapped by flush
@@ -56,7 +65,13 @@ func newLoop(gw *Gateway, el gnet.EventLoop, idx int) *loop {
 	l := &loop{gw: gw, el: el, idx: idx, ups: make([]loopBinds, len(gw.upstreams)), sessions: make(map[*spConn]struct{}),
 		inbounds: make(map[*inbound]struct{}), dests: make([][]byte, 0, 100)}
 	l.mt.Dests = l.dests
+	if gw.ids != nil {
+		l.ids = gw.ids.Gen(gw.spFace, gw.cfgLoad().Node.GatewayCode)
+	}
 	l.stats.submitRTT.init(latencyBounds)
+	for i := range l.ups {
+		l.ups[i].rtt.init(latencyBounds)
+	}
 	l.stats.authLatency.init(authBounds)
 	l.stats.deferLatency.init(latencyBounds)
 	l.sweepTask = func(context.Context) error { l.sweep(); return nil }

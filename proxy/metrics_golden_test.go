@@ -35,7 +35,7 @@ const goldenHeader = `## The proxy collector's exposition after TestMetricsExpos
 // timingLines are exposition lines whose value depends on timing: the
 // latency histograms' buckets and sums (their counts are kept), and the
 // per-bind in-flight gauge, which is as of the last sweep.
-var timingLines = regexp.MustCompile(`^(spsmg_\w+_seconds_bucket\{.*\}|spsmg_\w+_seconds_sum|spsmg_upstream_bind_inflight_requests\{.*\}) \S+$`)
+var timingLines = regexp.MustCompile(`^(spsmg_\w+_seconds_bucket\{.*\}|spsmg_\w+_seconds_sum(?:\{.*\})?|spsmg_upstream_bind_inflight_requests\{.*\}) \S+$`)
 
 // TestMetricsExposition compares the proxy collector's text exposition —
 // names, HELP, TYPE, label sets and the values a fixed workload gives —

@@ -33,7 +33,7 @@ type OriginResult struct {
 // Originate sends o and waits for the SMG's response or ctx. Any goroutine
 // (the HTTP API calls it).
 func (g *Gateway) Originate(ctx context.Context, o Origination) (OriginResult, error) {
-	u := g.upstreams[0] // spsmg's own MT go to the one upstream (routing among several is for later)
+	u := g.upstreamFor(o.User) // the upstream of the user's number
 	var target *loop
 	loops := g.loopList()
 	start := int(g.originRR.Add(1))

@@ -206,7 +206,7 @@ func (q *deliveryQueue) dialReceiver() {
 		g := q.g
 		rc := q.a.cfg.Load().Receiver
 		cfg := g.cfgLoad()
-		nc, err := net.DialTimeout("tcp", rc.Addr, cfg.Upstream.ConnectTimeout)
+		nc, err := net.DialTimeout("tcp", rc.Addr, cfg.DefaultUpstreamConfig().ConnectTimeout)
 		loops := g.loopList()
 		if err == nil && len(loops) == 0 {
 			nc.Close()
@@ -224,7 +224,7 @@ func (q *deliveryQueue) dialReceiver() {
 		q.dialing = false
 		q.mu.Unlock()
 		if err != nil {
-			wait := backoff(cfg.Upstream.ReconnectMin, cfg.Upstream.ReconnectMax, attempt)
+			wait := backoff(cfg.DefaultUpstreamConfig().ReconnectMin, cfg.DefaultUpstreamConfig().ReconnectMax, attempt)
 			g.log.Warn("cannot reach the SGIP SP's receiver", "account", q.a.id, "addr", rc.Addr, "err", err, "retry_in", wait.Round(time.Millisecond))
 			time.AfterFunc(wait, q.kick)
 		}

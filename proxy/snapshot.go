@@ -89,8 +89,8 @@ type LoopSnapshot struct {
 func (g *Gateway) Snapshot() Snapshot {
 	cfg := g.cfgLoad()
 	snap := Snapshot{
-		Taken: time.Now(), Started: g.start, Protocol: cfg.Upstream.Protocol.String(),
-		Binds: g.Binds(), RTTBounds: latencyBounds, Window: cfg.Upstream.Window,
+		Taken: time.Now(), Started: g.start, Protocol: g.upstreamOf(nil).d.Protocol().String(),
+		Binds: g.Binds(), RTTBounds: latencyBounds, Window: cfg.DefaultUpstreamConfig().Window,
 		StoreAvailable: g.auth.Available(), StoreSpace: g.auth.Space(),
 	}
 	var names []int // outcomes that are real reasons, in order

@@ -302,9 +302,19 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	// chosen before authorizing, so that a Submit refused for want of an
 	// upstream does not use up a LinkID.
 	u := g.upstreamOf(a)
-	b := u.pick(l)
+	var b *bind
 	var to *loop
-	if b == nil {
+	if t := g.routes.Load(); t != nil { // several upstreams (routing.go)
+		u = g.routeOf(l, t, v)
+		if u == nil && !g.splitReady(l) {
+			s.refuse(v, reason.UpstreamUnavailable)
+			return
+		}
+	}
+	if u != nil {
+		b = u.pick(l)
+	}
+	if u != nil && b == nil {
 		if l.ups[u.idx].ready.Load() > 0 { // its binds are merely full
 			s.refuse(v, reason.UpstreamUnavailable)
 			return
@@ -357,6 +367,14 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 	}
 	// An allowed Submit is counted when it is answered (settle): under
 	// allow if the SMG answers, under upstream_timeout if it does not.
+	if u == nil {
+		s.submitSplit(l, frame, v, &l.split, allow)
+		return
+	}
+	if u.pair != nil {
+		s.submitTranslated(l, frame, v, u, to, allow)
+		return
+	}
 	if b == nil {
 		var spSeq wireSeq
 		copy(spSeq[:], v.Sequence)
@@ -395,7 +413,14 @@ func (s *spConn) passThrough(frame []byte, v *codec.View) {
 		s.respond(v, s.g.resultOf(reason.Malformed))
 		return
 	}
-	b := s.g.upstreamOf(s.acct).pick(s.l)
+	u := s.g.upstreamOf(s.acct)
+	if u.pair != nil {
+		// A request of the SP's protocol the upstream's does not have
+		// (translate carries MT, MO and reports only).
+		s.respond(v, s.g.d.NotServedResult())
+		return
+	}
+	b := u.pick(s.l)
 	if b == nil {
 		s.respond(v, s.g.resultOf(reason.UpstreamUnavailable))
 		return
@@ -621,7 +646,7 @@ func (s *spConn) sweep() {
 	if s.state != spReady {
 		return
 	}
-	s.expireDeliveries(int64(cfg.Upstream.ResponseTimeout))
+	s.expireDeliveries(int64(cfg.DefaultUpstreamConfig().ResponseTimeout))
 	idle := now - s.lastRecv
 	if !g.d.HasActiveTest() {
 		// SGIP has no keep-alive: an idle connection is closed (60 s by

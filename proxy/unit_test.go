@@ -152,10 +152,10 @@ func TestAdmission(t *testing.T) {
 		cfg := &config.Config{Accounts: c.accounts}
 		cfg.Upstream.Inbound = c.inbound
 		ad := newAdmission(cfg)
-		if got := ad.allows(c.addr, false); got != c.sp {
+		if got := ad.allows(c.addr, -1); got != c.sp {
 			t.Errorf("%s: SP listener allows %s: %v, want %v", c.name, c.addr, got, c.sp)
 		}
-		if got := ad.allows(c.addr, true); got != c.smg {
+		if got := ad.allows(c.addr, 0); got != c.smg {
 			t.Errorf("%s: inbound listener allows %s: %v, want %v", c.name, c.addr, got, c.smg)
 		}
 	}
@@ -201,7 +201,7 @@ func BenchmarkAdmission(b *testing.B) {
 	addr := netip.MustParseAddr("10.99.1.1") // in the last network: every network is tested
 	b.ReportAllocs()
 	for b.Loop() {
-		if !ad.allows(addr, false) || !p.acquire(sourceKey(addr), 64) {
+		if !ad.allows(addr, -1) || !p.acquire(sourceKey(addr), 64) {
 			b.Fatal("refused")
 		}
 		p.release(sourceKey(addr))

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/reason"
+	"github.com/spsmg/spsmg/translate"
 )
 
 // upstream is one SMG that spsmg forwards MT to: its Dialect, its
@@ -23,9 +25,8 @@ import (
 //	Gateway.upstreams[i] ─ slots ─ bind (loop 0) … bind (loop n−1)
 //	loop.ups[i]: the binds of upstream i on that loop (loopBinds)
 //
-// The gateway has one today (Gateway.upstreams[0], from config upstream:);
-// everything that belongs to one SMG lives here, so that several carriers
-// can each have theirs.
+// The gateway has one per entry of config upstreams: (one for upstream:);
+// everything that belongs to one SMG lives here.
 //
 // Goroutines: ensure, dial, connect, lost and stopReconnecting run off the
 // event loops (ensure and dial on goroutines of their own; lost is called
@@ -33,8 +34,9 @@ import (
 // and the counters are safe from any goroutine; pick and handOver run on
 // the loop they are given (handover.go).
 type upstream struct {
-	g   *Gateway
-	idx int // in Gateway.upstreams, and in every loop's ups
+	g    *Gateway
+	idx  int    // in Gateway.upstreams, and in every loop's ups
+	name string // config upstreams[].name ("upstream" for upstream:): logs, metric labels
 
 	// d is the upstream's Dialect; seqOff and seqLen its sequence layout,
 	// read on every forwarded frame (copied out of d at newUpstream, so
@@ -50,6 +52,9 @@ type upstream struct {
 	// Submit_Resp; one whose route was lost in a crash is routed by its SP
 	// number instead.
 	routeAtForward bool
+	// pair translates between the SPs' protocol and this upstream's when
+	// they differ (translated.go); nil: frames pass untranslated.
+	pair *translate.Pair
 
 	cfg atomic.Pointer[config.Upstream] // swapped on reload (Gateway.applyConfig)
 
@@ -60,6 +65,9 @@ type upstream struct {
 
 	ready     atomic.Int32 // binds logged in and healthy, all loops
 	unhealthy [unhealthyReasonCount]atomic.Uint64
+	// failures: Submits (an SP's, or one part of a translated or split
+	// one) the SMG left unanswered: timed out, or the bind was lost.
+	failures atomic.Uint64
 
 	// dialer, when set, replaces the TCP dial to the SMG (tests).
 	dialer func(ctx context.Context, addr string) (net.Conn, error)
@@ -68,6 +76,15 @@ type upstream struct {
 func newUpstream(g *Gateway, idx int, d codec.Dialect) *upstream {
 	return &upstream{g: g, idx: idx, d: d, seqOff: d.Seq().Offset, seqLen: d.Seq().Len,
 		routeAtForward: d.SubmitIDIsSeq(), wanted: make(map[*loop]int)}
+}
+
+// resultOf is this upstream's protocol's result code for o (the result
+// tables of the configuration in force). Any goroutine.
+func (u *upstream) resultOf(o reason.Reason) uint32 {
+	if u.d.Protocol().Family() == u.g.d.Protocol().Family() {
+		return u.g.resultOf(o)
+	}
+	return u.g.cfgLoad().Results.Table(u.d.Protocol().Family())[o]
 }
 
 // config is the upstream's part of the configuration in force. Any
@@ -243,6 +260,9 @@ type loopBinds struct {
 	// among the other loops (handover.go).
 	handNext int
 	ready    atomic.Int32 // binds logged in, healthy and in rotation
+	// rtt: this upstream's Submit round trips on this loop, kept when
+	// there are several upstreams (the loop's submitRTT has them all).
+	rtt histogram
 }
 
 // pick returns a ready bind with room in its window, round robin, or nil.

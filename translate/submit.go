@@ -65,9 +65,40 @@ func (p *Pair) name(f Face) string { return f.Protocol().String() }
 // upstream's field, a part that no longer fits one short message after
 // its coding was converted, a message of more than 255 parts.
 func (p *Pair) Submit(frame, spSeq []byte, ids *IDGen) (*Plan, error) {
+	return p.submit(frame, spSeq, ids, nil, nil)
+}
+
+// SubmitGroup is Submit for a group of the SP Submit's recipients: those
+// at indexes idx of frame's recipient list (in order, each at most once),
+// when the Submit's recipients go to several upstreams
+// (docs/routing.md §4–5). The SP's id is spID, made once for the whole
+// Submit (for SGIP SPs, spSeq); the Plan's routes and failure reports
+// name the id of each recipient's index in the SP's Submit
+// (AppendMsgIDAt(spID, idx[j])). With the identity Pair (the same
+// protocol on both sides) it rebuilds the Submit with only the group's
+// recipients. An index outside the list is an error of class
+// bad_message.
+func (p *Pair) SubmitGroup(frame, spSeq, spID []byte, idx []int) (*Plan, error) {
+	if spID == nil {
+		spID = []byte{} // given: none to make
+	}
+	return p.submit(frame, spSeq, nil, spID, idx)
+}
+
+func (p *Pair) submit(frame, spSeq []byte, ids *IDGen, spID []byte, idx []int) (*Plan, error) {
 	var s codec.Submit
 	if err := p.SP.DecodeSubmit(frame, &s); err != nil {
 		return nil, &Error{Class: codec.ResultBadMessage, Field: p.name(p.SP) + " Submit", Err: err}
+	}
+	if idx != nil {
+		group := make([]string, 0, len(idx))
+		for _, i := range idx {
+			if i < 0 || i >= len(s.Dests) {
+				return nil, &Error{Class: codec.ResultBadMessage, Field: "recipient index", Value: strconv.Itoa(i), Err: codec.ErrBadValue}
+			}
+			group = append(group, s.Dests[i])
+		}
+		s.Dests = group
 	}
 	if err := p.fit(&s); err != nil {
 		return nil, err
@@ -77,8 +108,10 @@ func (p *Pair) Submit(frame, spSeq []byte, ids *IDGen) (*Plan, error) {
 		return nil, err
 	}
 	pl := &Plan{pair: p, dests: s.Dests, spNumber: s.SPNumber, needReport: s.NeedReport,
-		refused: make([]bool, len(s.Dests))}
+		refused: make([]bool, len(s.Dests)), index: idx}
 	switch {
+	case spID != nil:
+		pl.spID = append([]byte(nil), spID...)
 	case p.SP.SubmitIDIsSeq():
 		pl.spID = append([]byte(nil), spSeq...)
 	case ids != nil:
@@ -198,8 +231,11 @@ type Plan struct {
 	spNumber   string
 	needReport bool
 	refused    []bool
-	pending    int
-	seq        [codec.MaxSeqLen]byte // the zero sequence the frames are built with
+	// index maps the plan's recipients to their indexes in the SP's
+	// Submit (SubmitGroup); nil: the same.
+	index   []int
+	pending int
+	seq     [codec.MaxSeqLen]byte // the zero sequence the frames are built with
 }
 
 type planSubmit struct {
@@ -286,8 +322,23 @@ func (pl *Plan) Accepted(k int) bool {
 func (pl *Plan) Route(k, j int, key, origin []byte) ([]byte, []byte) {
 	s := &pl.subs[k]
 	key = pl.pair.Up.AppendMsgIDAt(key, s.upID, j-s.from)
-	origin = pl.pair.SP.AppendMsgIDAt(origin, pl.spID, j)
+	origin = pl.pair.SP.AppendMsgIDAt(origin, pl.spID, pl.spIndex(j))
 	return key, origin
+}
+
+// spIndex is the index in the SP's Submit of the plan's recipient j.
+func (pl *Plan) spIndex(j int) int {
+	if pl.index == nil {
+		return j
+	}
+	return pl.index[j]
+}
+
+// Class is the class of the Plan's answer once Done: ok when at least one
+// recipient got every part, else the first refusal's (Result).
+func (pl *Plan) Class() codec.ResultClass {
+	_, c := pl.Result()
+	return c
 }
 
 // Result is the SP's answer once Done: 0 when at least one recipient got
@@ -337,7 +388,7 @@ func (pl *Plan) Failures() []int {
 // now; build it with Pair.AppendSPReport.
 func (pl *Plan) FailureReport(i int, now time.Time) codec.Report {
 	t := now.In(pl.pair.opts.Location).Format("0601021504")
-	return codec.Report{SubmitID: pl.pair.SP.AppendMsgIDAt(nil, pl.spID, i), User: pl.pair.SP.UserNumber(pl.dests[i]),
+	return codec.Report{SubmitID: pl.pair.SP.AppendMsgIDAt(nil, pl.spID, pl.spIndex(i)), User: pl.pair.SP.UserNumber(pl.dests[i]),
 		SPNumber: pl.spNumber,
 		Stat:     "REJECTD", SubmitTime: t, DoneTime: t}
 }

@@ -41,10 +41,31 @@ func summary(cfg *config.Config) string {
 	for i, l := range cfg.Listeners {
 		ls[i] = fmt.Sprintf("%s %s", l.Protocol, l.Addr)
 	}
-	u := cfg.Upstream
-	up := fmt.Sprintf("upstream %s %s (%s per loop, window %d)", u.Protocol, u.Addr, plural(u.BindsPerLoop, "bind"), u.Window)
-	if u.Inbound != nil {
-		up += fmt.Sprintf(", inbound %s", u.Inbound.Addr)
+	var up string
+	if len(cfg.UpstreamList) == 0 {
+		u := cfg.Upstream
+		up = fmt.Sprintf("upstream %s %s (%s per loop, window %d)", u.Protocol, u.Addr, plural(u.BindsPerLoop, "bind"), u.Window)
+		if u.Inbound != nil {
+			up += fmt.Sprintf(", inbound %s", u.Inbound.Addr)
+		}
+	} else {
+		// upstreams cmcc cmpp3 10.1.2.3:7890 (default), unicom sgip 10.2.3.4:8801 (inbound 0.0.0.0:8802)
+		ups := cfg.Upstreams()
+		items := make([]string, len(ups))
+		for i, u := range ups {
+			items[i] = fmt.Sprintf("%s %s %s", u.Name, u.Protocol, u.Addr)
+			var notes []string
+			if i == cfg.DefaultUpstream() {
+				notes = append(notes, "default")
+			}
+			if u.Inbound != nil {
+				notes = append(notes, "inbound "+u.Inbound.Addr)
+			}
+			if len(notes) > 0 {
+				items[i] += " (" + strings.Join(notes, ", ") + ")"
+			}
+		}
+		up = pluralWord(len(ups), "upstream") + " " + strings.Join(items, ", ")
 	}
 	return fmt.Sprintf("%s %s; %s; %s; http %s; store %s", pluralWord(len(ls), "listener"), strings.Join(ls, ", "),
 		up, plural(len(cfg.Accounts), "account"), cfg.HTTP.Addr, cfg.Store.Path)

@@ -18,6 +18,16 @@ accounts:
   - {id: b, login: "900002", secret: y, access_numbers: ["106552"]}
 `
 
+const carriersConfig = `listeners: [{protocol: smpp, addr: "127.0.0.1:7890"}]
+upstreams:
+  - {name: cmcc, protocol: cmpp3, addr: "127.0.0.1:17890", login: "901234", secret: s, carrier: cmcc}
+  - {name: unicom, protocol: sgip, addr: "127.0.0.1:17891", login: "901235", secret: s, carrier: unicom,
+     inbound: {addr: "127.0.0.1:17892", login: smg, secret: t}}
+routing: {default: cmcc}
+accounts:
+  - {id: a, login: "900001", secret: x, access_numbers: ["106551"]}
+`
+
 const badConfig = `listeners: [{protocol: cmpp3, addr: "7890"}]
 upstream: {protocol: cmpp3, addr: "127.0.0.1:17890", login: "901234", secret: s, response_timeout: 10}
 accounts:
@@ -33,7 +43,8 @@ func TestCommandLine(t *testing.T) {
 	good := filepath.Join(dir, "good.yaml")
 	readable := filepath.Join(dir, "readable.yaml")
 	bad := filepath.Join(dir, "bad.yaml")
-	for f, body := range map[string]string{good: goodConfig, readable: goodConfig, bad: badConfig} {
+	carriers := filepath.Join(dir, "carriers.yaml")
+	for f, body := range map[string]string{good: goodConfig, readable: goodConfig, bad: badConfig, carriers: carriersConfig} {
 		if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -66,6 +77,8 @@ func TestCommandLine(t *testing.T) {
 		{"check, unknown flag", []string{"check", "-v"}, 2, nil, []string{"spsmg check: flag provided but not defined: -v"}},
 		{"check, good file", []string{"check", "--config", good}, 0,
 			[]string{"ok: " + good + ": listener cmpp3 127.0.0.1:7890; upstream cmpp3 127.0.0.1:17890 (1 bind per loop, window 256); 2 accounts; http 127.0.0.1:8080; store data\n"}, nil},
+		{"check, several upstreams", []string{"check", "--config", carriers}, 0,
+			[]string{"ok: " + carriers + ": listener smpp 127.0.0.1:7890; upstreams cmcc cmpp3 127.0.0.1:17890 (default), unicom sgip 127.0.0.1:17891 (inbound 127.0.0.1:17892); 1 account;"}, nil},
 		{"check, good file readable by others", []string{"check", "--config", readable}, 0,
 			[]string{"ok: " + readable + ": ", "warning: " + readable + " holds secrets and is readable by group/others"}, nil},
 		{"check, bad file lists every problem", []string{"check", "--config", bad}, 1, nil, []string{

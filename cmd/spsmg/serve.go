@@ -277,7 +277,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reload fun
 	}
 	at.http = ln.Addr().String()
 	log.Info("spsmg serving", "listeners", fmt.Sprint(cfg.Listeners), "accepting", strings.Join(accepting, ","),
-		"upstream", cfg.Upstream.Addr, "http", at.http, "store", storeName(cfg.Store))
+		"upstream", cfg.DefaultUpstreamConfig().Addr, "http", at.http, "store", storeName(cfg.Store))
 	if started != nil {
 		started(at)
 	}

@@ -125,3 +125,54 @@ accounts:
 		}
 	}
 }
+
+// TestServeWithSeveralUpstreams: a file written with upstreams: (an SGIP
+// carrier with its inbound listener, a CMPP one as the default route)
+// serves: the SP listener and both SGIP listeners accept, and serve stops
+// cleanly. It failed at start before ("unknown protocol").
+func TestServeWithSeveralUpstreams(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg, err := config.Parse([]byte(`
+listeners: [{protocol: cmpp3, addr: "127.0.0.1:0"}]
+upstreams:
+  - {name: cmcc, protocol: cmpp3, addr: "127.0.0.1:1", login: "901234", secret: s, carrier: cmcc}
+  - name: unicom
+    protocol: sgip
+    addr: "127.0.0.1:1"
+    login: "901235"
+    secret: s
+    carrier: unicom
+    inbound: {addr: "127.0.0.1:0", login: smg, secret: t}
+routing: {default: cmcc}
+http: {addr: "127.0.0.1:0"}
+store: {path: "` + dir + `"}
+accounts:
+  - {id: a, login: "900001", secret: x, access_numbers: ["106551"]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	up := make(chan listening, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, func(at listening) { up <- at })
+	}()
+	select {
+	case <-up:
+	case err := <-done:
+		t.Fatalf("serve did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start within 30 s")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30 s")
+	}
+}

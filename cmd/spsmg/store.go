@@ -157,7 +157,7 @@ func census(st *authcache.BadgerStore, cfg *config.Config) (*recordCensus, error
 	protos := map[string]codec.Protocol{}
 	if cfg != nil {
 		for _, a := range cfg.Accounts {
-			protos[a.ID] = orDefault(a.Protocol, cfg.Upstream.Protocol)
+			protos[a.ID] = orDefault(a.Protocol, cfg.DefaultUpstreamConfig().Protocol)
 		}
 	}
 	err := st.Scan(nil, func(k, v []byte) error {

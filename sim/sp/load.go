@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,6 +148,7 @@ type loadTemplate struct {
 	name    string
 	frame   []byte
 	destOff int    // offset of the recipient slot (Spread)
+	stride  int    // its width: the protocol's fixed slot, or (SMPP) the users' one length
 	users   []byte // Spread: every recipient, NUL-padded to the slot width
 	nUsers  int
 }
@@ -245,13 +247,26 @@ func (r *loadRun) encodeTemplate(i int, t *MTTemplate) (loadTemplate, error) {
 	if !t.Spread || len(m.Users) < 2 {
 		return lt, nil
 	}
+	// A protocol whose recipient is a string as long as the number
+	// (SMPP's destination_addr) has no fixed slot: the users must then be
+	// of one length, which is the slot's.
+	lt.stride = r.stride
+	sample := 1
+	if n := len(m.Users[0]); n+1 >= r.stride {
+		for _, u := range m.Users {
+			if len(u) != n {
+				return loadTemplate{}, fmt.Errorf("template %s: %w: user %q not %d characters like the others (the recipient is a string)", name, ErrBadMT, u, n)
+			}
+		}
+		lt.stride, sample = n, n
+	}
 	for _, u := range m.Users {
-		if len(u) > r.stride {
-			return loadTemplate{}, fmt.Errorf("template %s: %w: user %q longer than %d", name, ErrBadMT, u, r.stride)
+		if len(u) > lt.stride {
+			return loadTemplate{}, fmt.Errorf("template %s: %w: user %q longer than %d", name, ErrBadMT, u, lt.stride)
 		}
 	}
 	a, b := m, m
-	a.Users, b.Users = []string{"1"}, []string{"2"}
+	a.Users, b.Users = []string{strings.Repeat("1", sample)}, []string{strings.Repeat("1", sample-1) + "2"}
 	fa, _ := r.d.appendSubmit(nil, seq, &a, r.cfg.Login)
 	fb, _ := r.d.appendSubmit(nil, seq, &b, r.cfg.Login)
 	lt.destOff = -1
@@ -260,14 +275,14 @@ func (r *loadRun) encodeTemplate(i int, t *MTTemplate) (loadTemplate, error) {
 			if lt.destOff >= 0 || len(fa) != len(fb) {
 				return loadTemplate{}, fmt.Errorf("template %s: cannot locate the recipient slot", name)
 			}
-			lt.destOff = j
+			lt.destOff = j - (sample - 1)
 		}
 	}
 	lt.frame = fa
 	lt.nUsers = len(m.Users)
-	lt.users = make([]byte, len(m.Users)*r.stride)
+	lt.users = make([]byte, len(m.Users)*lt.stride)
 	for j, u := range m.Users {
-		copy(lt.users[j*r.stride:], u)
+		copy(lt.users[j*lt.stride:], u)
 	}
 	return lt, nil
 }
@@ -742,7 +757,7 @@ func (c *loadConn) fill(n int, warm bool) {
 		binary.BigEndian.PutUint32(batch[off+r.seqOff:], seq)
 		if t := &r.tmpls[ti]; t.nUsers > 0 {
 			u := c.userPos[ti]
-			copy(batch[off+t.destOff:off+t.destOff+r.stride], t.users[u*r.stride:(u+1)*r.stride])
+			copy(batch[off+t.destOff:off+t.destOff+t.stride], t.users[u*t.stride:(u+1)*t.stride])
 			if u++; u == t.nUsers {
 				u = 0
 			}

@@ -8,6 +8,7 @@ package sp_test
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,4 +104,42 @@ func next(t *testing.T, ch <-chan sp.Delivery) sp.Delivery {
 		t.Fatal("no delivery")
 	}
 	return sp.Delivery{}
+}
+
+// TestSMPPLoadSpreadsOverUsers: the load generator spreads SMPP Submits
+// over users. SMPP's destination_addr is a string as long as the number,
+// so the recipient slot is the users' length; it was the length of "1",
+// and 11-digit users were refused ("longer than 2"): spsim could not load
+// an SMPP gateway.
+func TestSMPPLoadSpreadsOverUsers(t *testing.T) {
+	d := smpp.NewDialect(smpp.Options{})
+	s, err := smg.Start(smg.Config{Dialect: d, Accounts: map[string]string{testLogin: testSecret}, SubmitLog: 100,
+		ResendTimeout: time.Second, MaxResends: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	users := []string{"13800000001", "13800000002", "13800000003", "13800000004"}
+	rep, err := sp.Run(testCtx(t), sp.LoadConfig{Dialect: d, Addr: s.Addr(), Login: testLogin, Secret: testSecret,
+		Conns: 1, Window: 8, Total: 40,
+		Mix: []sp.MTTemplate{{Spread: true, MT: sp.MT{SPNumber: "10655123", Users: users, Text: "s"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Answered() != 40 {
+		t.Fatalf("%d answered, want 40", rep.Answered())
+	}
+	subs, err := s.WaitSubmits(40, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, sub := range subs {
+		count[strings.Join(sub.Recipients, ",")]++
+	}
+	for _, u := range users {
+		if count[u] != 10 {
+			t.Errorf("user %s got %d Submits, want 10 (%v)", u, count[u], count)
+		}
+	}
 }

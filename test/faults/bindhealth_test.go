@@ -51,7 +51,7 @@ func TestBindHealth(t *testing.T) {
 		t.Error("no Submit counted under reason upstream_timeout")
 	}
 	for _, reason := range []string{"stall_probe_unanswered", "response_timeouts"} {
-		if n := m.Get("spsmg_upstream_bind_unhealthy_total", "reason", reason); n == 0 {
+		if n := m.Sum("spsmg_upstream_bind_unhealthy_total", "reason", reason); n == 0 {
 			t.Errorf("spsmg_upstream_bind_unhealthy_total{reason=%q} is 0", reason)
 		}
 	}

@@ -263,7 +263,7 @@ func (d *driver) cycle(n int) {
 	// as unknown responses on a living one, and are never relayed twice.
 	testenv.Eventually(t, testenv.Wait, "the binds of the slow SMG are found unhealthy", func() bool {
 		m, err := w.Metrics()
-		return err == nil && m.Get("spsmg_upstream_bind_unhealthy_total", "reason", "response_timeouts") >= float64(n)
+		return err == nil && m.Sum("spsmg_upstream_bind_unhealthy_total", "reason", "response_timeouts") >= float64(n)
 	})
 	t.Logf("cycle %d: Submits succeed %v after the SMG is fast again", n, d.recovered("the slow SMG").Round(time.Millisecond))
 
@@ -336,14 +336,14 @@ func runFaults(t *testing.T, p codec.Protocol) {
 		{testenv.Key("spsmg_mt_upstream_failures_total", "sp", "sp1"), "Submits answered upstream_timeout"},
 		{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", reason.UpstreamTimeout.String()), "upstream_timeout answers"},
 		{testenv.Key("spsmg_mt_decisions_total", "sp", "sp1", "result", "refuse", "reason", reason.UpstreamUnavailable.String()), "upstream_unavailable refusals"},
-		{testenv.Key("spsmg_upstream_bind_unhealthy_total", "reason", "response_timeouts"), "binds of the slower-than-timeout SMG found unhealthy"},
+		{testenv.Key("spsmg_upstream_bind_unhealthy_total", "reason", "response_timeouts", "upstream", "upstream"), "binds of the slower-than-timeout SMG found unhealthy"},
 	} {
 		t.Logf("%s %s = %v", p, c.key, m[c.key])
 		if m[c.key] == 0 {
 			t.Errorf("metric %s is 0: %s are not counted", c.key, c.want)
 		}
 	}
-	if got, want := m.Get("spsmg_upstream_binds", "state", "logged_in"), float64(w.Cfg.Gateway.EventLoops); got != want {
+	if got, want := m.Sum("spsmg_upstream_binds", "state", "logged_in"), float64(w.Cfg.Gateway.EventLoops); got != want {
 		t.Errorf("spsmg_upstream_binds{state=logged_in} = %v, want %v", got, want)
 	}
 

@@ -19,6 +19,11 @@
 //	go run ./bench/cmd/compare                                  # 16 conns × window 1024, 5 s runs
 //	go run ./bench/cmd/compare -conns 1,16 -window 16,1024 -duration 10s
 //	go run ./bench/cmd/compare -duration 1s -warmup 200ms -half=false   # CI-sized
+//	go run ./bench/cmd/compare -proto smpp -smg-proto cmpp3             # translated: spsmg only
+//
+// With -smg-proto other than -proto the SP and the SMG speak different
+// protocols: only spsmg, which translates, can stand between them, so
+// only the spsmg path runs.
 //
 // Every run is bounded (-duration, plus spsim's drain); every child is
 // stopped at the end, on error and on SIGINT/SIGTERM.
@@ -45,6 +50,7 @@ import (
 
 type options struct {
 	proto          string
+	smgProto       string // the SMG's protocol; "" or proto: the same
 	conns, windows []int
 	duration       time.Duration
 	warmup         time.Duration
@@ -74,7 +80,8 @@ func parse(args []string) (options, error) {
 	conns := fs.String("conns", "16", "SP connections, comma-separated list of shapes")
 	windows := fs.String("window", "1024", "window per connection, comma-separated list")
 	paths := fs.String("paths", "direct,haproxy,spsmg", "paths to run")
-	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol: sgip, cmpp2, cmpp3, smgp")
+	fs.StringVar(&o.proto, "proto", "cmpp3", "protocol: sgip, cmpp2, cmpp3, smgp, smpp")
+	fs.StringVar(&o.smgProto, "smg-proto", "", "the SMG's protocol when it differs from -proto (spsmg translates; only the spsmg path runs)")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured sending time per run")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured run before each path's first measured run")
 	fs.IntVar(&o.users, "users", 100, "subscribed users the Submits are spread over (spsim accepts at most 100)")
@@ -95,6 +102,12 @@ func parse(args []string) (options, error) {
 		return o, fmt.Errorf("-window: %w", err)
 	}
 	o.paths = strings.Split(*paths, ",")
+	if o.smgProto == "" {
+		o.smgProto = o.proto
+	}
+	if o.smgProto != o.proto {
+		o.paths = []string{"spsmg"} // nothing else speaks both protocols
+	}
 	for _, p := range o.paths {
 		if p != "direct" && p != "haproxy" && p != "spsmg" {
 			return o, fmt.Errorf("-paths: unknown path %q", p)
@@ -192,7 +205,7 @@ func (w *world) start(ctx context.Context, tmp string, log io.Writer) error {
 	if w.smgAddr, err = rig.FreeAddr(); err != nil {
 		return err
 	}
-	w.smg, err = w.procs.Start("smgsim", w.bins.SMGSim, "-proto", o.proto, "-listen", w.smgAddr,
+	w.smg, err = w.procs.Start("smgsim", w.bins.SMGSim, "-proto", o.smgProto, "-listen", w.smgAddr,
 		"-account", rig.SMGLogin+":"+rig.SMGSecret, "-account", login+":"+secret,
 		"-log-level", "warn", "-stats-every", "0")
 	if err != nil {
@@ -219,7 +232,7 @@ func (w *world) start(ctx context.Context, tmp string, log io.Writer) error {
 }
 
 func (w *world) startSPSMG(tmp string, log io.Writer) error {
-	g := rig.Gateway{Proto: w.o.proto, SMG: w.smgAddr, DataDir: filepath.Join(tmp, "data"), Loops: w.o.loops}
+	g := rig.Gateway{Proto: w.o.proto, SMGProto: w.o.smgProto, SMG: w.smgAddr, DataDir: filepath.Join(tmp, "data"), Loops: w.o.loops}
 	for _, a := range []*string{&g.Listen, &g.HTTP, &g.Inbound, &g.Receiver} {
 		var err error
 		if *a, err = rig.FreeAddr(); err != nil {
@@ -300,7 +313,11 @@ func (w *world) load(path string, conns, window int, rate float64, d time.Durati
 
 // measure runs one load on path and reads what each process spent on it.
 func (w *world) measure(ctx context.Context, path string, conns, window int, rate float64) (row, error) {
-	r := row{proto: w.o.proto, conns: conns, window: window, path: path, phase: "peak", rate: rate, load1: rig.LoadAvg()}
+	proto := w.o.proto
+	if w.o.smgProto != w.o.proto {
+		proto += "→" + w.o.smgProto
+	}
+	r := row{proto: proto, conns: conns, window: window, path: path, phase: "peak", rate: rate, load1: rig.LoadAvg()}
 	if rate > 0 {
 		r.phase = "half"
 	}
@@ -353,7 +370,11 @@ func (w *world) measure(ctx context.Context, path string, conns, window int, rat
 // shape runs every path at full speed, then at half of spsmg's peak.
 func (w *world) shape(ctx context.Context, conns, window int, out io.Writer) ([]row, error) {
 	o := w.o
-	fmt.Fprintf(out, "\n# %s, %d conns × window %d, %v per run; load average %.2f\n", o.proto, conns, window, o.duration, rig.LoadAvg())
+	proto := o.proto
+	if o.smgProto != o.proto {
+		proto += " SP → " + o.smgProto + " SMG"
+	}
+	fmt.Fprintf(out, "\n# %s, %d conns × window %d, %v per run; load average %.2f\n", proto, conns, window, o.duration, rig.LoadAvg())
 	var rows []row
 	for _, p := range o.paths {
 		if o.warmup > 0 {

@@ -20,7 +20,7 @@ import (
 // HAProxy runs log the SP in at the SMG itself).
 const (
 	SMGLogin  = "901234"
-	SMGSecret = "smg-secret"
+	SMGSecret = "smg-sec1" // 8 characters: fits SMPP's password
 	AccessNo  = "10655123"
 	Service   = "NEWS"
 	SPID      = "sp1"
@@ -54,7 +54,8 @@ func splitConnections(proto string) bool {
 
 // Gateway is the configuration spsmg runs with in the tools.
 type Gateway struct {
-	Proto    string
+	Proto    string // the SPs' protocol
+	SMGProto string // the upstream's; "": Proto (spsmg translates when they differ)
 	Listen   string // SP listener
 	SMG      string // upstream
 	HTTP     string // /metrics, /readyz
@@ -74,9 +75,15 @@ type Gateway struct {
 // control, or a run would measure refusals instead of forwarding.
 func (g Gateway) YAML() string {
 	login, secret := SPAccount(g.Proto)
+	smgProto := g.SMGProto
+	if smgProto == "" {
+		smgProto = g.Proto
+	}
 	inbound, receiver := "", ""
-	if splitConnections(g.Proto) {
+	if splitConnections(smgProto) {
 		inbound = fmt.Sprintf(", inbound: {addr: %q, login: smgin, secret: smgin-pw}", g.Inbound)
+	}
+	if splitConnections(g.Proto) {
 		receiver = fmt.Sprintf(", receiver: {addr: %q, login: gw, secret: gw-pw}", g.Receiver)
 	}
 	window := g.Window
@@ -87,7 +94,7 @@ func (g Gateway) YAML() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: %q}]\n", g.Proto, g.Listen)
 	fmt.Fprintf(&b, "upstream: {protocol: %s, addr: %q, login: %q, secret: %q, window: %d, binds_per_loop: %d%s}\n",
-		g.Proto, g.SMG, SMGLogin, SMGSecret, window, binds, inbound)
+		smgProto, g.SMG, SMGLogin, SMGSecret, window, binds, inbound)
 	// The scale runs log in 256 connections at a time from one address.
 	fmt.Fprintf(&b, "gateway: {event_loops: %d, max_outbound_bytes: 67108864, max_prelogin_per_ip: 100000}\n", g.Loops)
 	if g.Store != "" {
@@ -198,11 +205,15 @@ func binds(c *http.Client, httpAddr string) (loggedIn, connecting float64, err e
 		return 0, 0, err
 	}
 	loggedIn, connecting = -1, -1
+	// Summed over the upstreams (the series carries an upstream label).
 	for _, line := range strings.Split(string(body), "\n") {
 		for state, dst := range map[string]*float64{"logged_in": &loggedIn, "connecting": &connecting} {
-			prefix := `spsmg_upstream_binds{state="` + state + `"} `
-			if v, ok := strings.CutPrefix(line, prefix); ok {
-				*dst, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+			prefix := `spsmg_upstream_binds{state="` + state + `"`
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				if i := strings.LastIndexByte(rest, ' '); i >= 0 {
+					v, _ := strconv.ParseFloat(rest[i+1:], 64)
+					*dst = max(*dst, 0) + v
+				}
 			}
 		}
 	}

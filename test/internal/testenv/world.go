@@ -393,7 +393,7 @@ func (w *World) WaitBinds() {
 	}
 	Eventually(w.T, Wait, fmt.Sprintf("%d upstream binds log in", want), func() bool {
 		m, err := w.Metrics()
-		return err == nil && m.Get("spsmg_upstream_binds", "state", "logged_in") >= float64(want)
+		return err == nil && m.Sum("spsmg_upstream_binds", "state", "logged_in") >= float64(want)
 	})
 }
 
