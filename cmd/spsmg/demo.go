@@ -51,8 +51,8 @@ const (
 // demoOptions are the command line of `spsmg demo`.
 type demoOptions struct {
 	data, config, listen, json, http, smg, control string
-	moRate                                   float64
-	reset                                    bool
+	moRate                                         float64
+	reset                                          bool
 }
 
 func parseDemo(args []string, stdout io.Writer) (demoOptions, error) {
