@@ -182,7 +182,7 @@ func (l *loop) flush() {
 		return
 	}
 	l.flushing = true
-	l.stats.publish() // before the writes: a peer that reads them may scrape next
+	l.publish() // before the writes: a peer that reads them may scrape next
 	for i, b := range l.gatedBinds {
 		l.gatedBinds[i] = nil
 		b.sendGated()
@@ -199,8 +199,20 @@ func (l *loop) flush() {
 		}
 		l.spare = batch[:0]
 	}
-	l.stats.publish() // what closing a slow consumer counted
+	l.publish() // what closing a slow consumer counted
 	l.flushing = false
+}
+
+// publish makes what this loop counted visible to the collector: its own
+// counters and, with several upstreams, each upstream's round trips on
+// this loop. Loop only.
+func (l *loop) publish() {
+	l.stats.publish()
+	if len(l.ups) > 1 {
+		for i := range l.ups {
+			l.ups[i].rtt.publish()
+		}
+	}
 }
 
 // write sends o's buffer with one Write (gnet copies what the socket does
