@@ -48,10 +48,10 @@ type Gateway struct {
 	// routes is the prefix table of several upstreams (routing.go),
 	// swapped on reload; nil with one upstream. loc is the carriers'
 	// clock (node.time_zone).
-	routes atomic.Pointer[route.Table]
-	loc    *time.Location
-	bindIDs    atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
-	auth       *authcache.Engine
+	routes  atomic.Pointer[route.Table]
+	loc     *time.Location
+	bindIDs atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
+	auth    *authcache.Engine
 	// cl: several nodes on one cluster (cluster.go); nil for one node.
 	cl        *clusterNode
 	nodeShare atomic.Int32 // nodes alive at the last heartbeat (limits while the cluster is unreachable)

@@ -44,8 +44,8 @@ const (
 //	SP ◀─resp── spConn.reply ◀── bind.response
 //	SP ◀─Deliver── spConn.sendDelivery ◀── deliveryQueue
 type spConn struct {
-	id     uint64 // this process's number for the connection (admin API, console)
-	g      *Gateway
+	id uint64 // this process's number for the connection (admin API, console)
+	g  *Gateway
 	// f is the connection's protocol: its listener's, or for a receiver
 	// spsmg dialled its account's (face.go).
 	f      *spFace
