@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
 	"github.com/spsmg/spsmg/reason"
+	"github.com/spsmg/spsmg/translate"
 )
 
 // deliverer is the gateway's delivery of what the SMGs send for SPs — MO,
@@ -263,6 +265,12 @@ func (dv *deliverer) report(l *loop, up *upstream, t *accountTable, r authcache.
 		// Another protocol: the report re-expressed in the SP's, naming
 		// the SP's id of the message (the route's Origin).
 		f, err := dv.translatedReport(l, sf, up, r.Origin.Bytes(), frame)
+		if errors.Is(err, translate.ErrNoIDs) {
+			// No id for the SP's Deliver yet (idmark.go): the SMG sends
+			// the report again.
+			ak.refuse(l, reason.UpstreamUnavailable)
+			return
+		}
 		if err != nil {
 			dv.unroutableReport(l, frame[idOff:idOff+idLen], "it cannot be translated: "+err.Error(), ak)
 			return

@@ -43,6 +43,7 @@ type spFace struct {
 	// splits for this protocol, and for SGIP (its ids are the SP's own
 	// sequences).
 	ids        *translate.IDSource
+	idKey      []byte // its persisted limit's key (idmark.go)
 	offLoopMu  sync.Mutex
 	offLoopIDs *translate.IDGen
 }

@@ -439,6 +439,7 @@ func (g *Gateway) boot(eng gnet.Engine) {
 		g.log.Error("event loop discovery failed", "err", err)
 	}
 	g.deliver.outbox.kickLoaded()
+	go g.keepIDMarks()
 	if g.cl != nil {
 		g.cl.start()
 	}

@@ -92,8 +92,9 @@ func (s *spConn) submitSplit(l *loop, frame []byte, v *codec.View, sp *route.Spl
 	copy(xs.spSeq[:], v.Sequence)
 	if f.d.SubmitIDIsSeq() {
 		xs.spID = append([]byte(nil), v.Sequence...)
-	} else {
-		xs.spID = l.ids[f.idx].Append(nil, v.DestCount)
+	} else if xs.spID = l.ids[f.idx].Append(nil, v.DestCount); len(xs.spID) == 0 {
+		s.refuse(v, reason.UpstreamUnavailable) // no SP id yet (idmark.go): busy
+		return
 	}
 	xs.dests = make([]string, v.DestCount)
 	for i := range xs.dests {

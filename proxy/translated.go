@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -87,10 +88,21 @@ func (g *Gateway) translation(cfg *config.Config) error {
 		// Several upstreams: a split Submit's groups go through Pairs too,
 		// the same-protocol ones through the identity Pair (routing.go).
 		f.same = translate.NewPair(sp, sp, translate.Options{Location: loc})
-		// NewIDSource waits for the next second of the clock (at most one):
-		// here, at New, off the event loops.
-		f.ids = translate.NewIDSource(sp.Capabilities(), translate.IDConfig{Location: loc})
+		// The ids continue above the limit a previous run persisted, and
+		// are taken up to limits persisted first (idmark.go).
+		f.idKey = idMarkKey(cfg.Node.GatewayCode, f)
+		floor, err := g.idMarkFloor(f.idKey)
+		if err != nil {
+			return fmt.Errorf("proxy: reading the %s message-id limit from the store: %w", f.d.Protocol(), err)
+		}
+		if f.ids = newIDSource(f, loc, floor); f.ids == nil {
+			continue // SGIP: the SP's own sequences are its ids
+		}
 		f.offLoopIDs = f.ids.Gen(sp, cfg.Node.GatewayCode)
+		if err := g.reserveIDsNow(f); err != nil {
+			// The keeper tries again every idMarkEvery; until then no id.
+			g.log.Error("message-id limit not persisted at start; translated Submits are answered busy until it is", "protocol", f.d.Protocol().String(), "err", err)
+		}
 	}
 	return nil
 }
@@ -101,6 +113,10 @@ func (g *Gateway) translation(cfg *config.Config) error {
 func (s *spConn) submitTranslated(l *loop, frame []byte, v *codec.View, u *upstream, to *loop, allow reason.Reason) {
 	pair := s.f.pair(u)
 	plan, err := pair.Submit(frame, v.Sequence, l.ids[s.f.idx])
+	if errors.Is(err, translate.ErrNoIDs) { // no SP id yet (idmark.go): busy
+		s.refuse(v, reason.UpstreamUnavailable)
+		return
+	}
 	if err != nil {
 		// Authorized, but the upstream cannot carry it as it is: the SP
 		// learns why in its own protocol (docs/translation.md §2).
@@ -369,6 +385,12 @@ func (g *Gateway) clockNow(l *loop) time.Time {
 // the SMG is acknowledged with the last. Runs on loop l.
 func (dv *deliverer) moTranslated(l *loop, a *account, f *spFace, up *upstream, frame []byte, linkID string, ak *ack) {
 	fs, err := dv.translatedMO(l, f, up, frame)
+	if errors.Is(err, translate.ErrNoIDs) {
+		// No id for the SP's Deliver yet (idmark.go): the SMG sends the
+		// MO again.
+		ak.refuse(l, reason.UpstreamUnavailable)
+		return
+	}
 	if err != nil {
 		dv.g.logRL(slog.LevelWarn, "MO cannot be translated; acknowledged and dropped", "upstream", up.name, "account", a.id, "err", err)
 		dv.counters.unroutableMO.Add(1)
