@@ -258,7 +258,7 @@ func (dv *deliverer) report(l *loop, up *upstream, t *accountTable, r authcache.
 	g.auth.ReportSeen(r.SP)
 	a.reports[st].Add(1)
 	if external(a.cfg.Load().Protocol) {
-		g.reportToIngress(l, a, r, frame, ak)
+		g.reportToIngress(l, up, a, r, frame, ak)
 		return
 	}
 	if sf := g.faceOf(a.cfg.Load().Protocol); sf.pair(up) != nil {
