@@ -187,6 +187,16 @@ func TestParseRejects(t *testing.T) {
 		{"route cache below its minimum", minimal + "authorization: {route_cache_bytes: 1000}\n", "authorization.route_cache_bytes: 1000 is below the minimum 1048576 (1 MiB)"},
 		{"negative probe time", strings.Replace(minimal, "secret: s}", "secret: s, stall_probe_after: -5s}", 1), "upstream.stall_probe_after: -5s is negative"},
 		{"max_timeouts below 1", strings.Replace(minimal, "secret: s}", "secret: s, max_timeouts: -1}", 1), "upstream.max_timeouts: -1 outside 1–65536"},
+		{"translate corp_id too long for CMPP", strings.Replace(minimal, "secret: s}", "secret: s, translate: {corp_id: \"1234567\"}}", 1),
+			`upstream.translate.corp_id: "1234567" is 7 bytes; CMPP holds 6`},
+		{"translate corp_id toward SMGP", strings.ReplaceAll(strings.Replace(minimal, "secret: s}", "secret: s, translate: {corp_id: \"12345\"}}", 1), "cmpp3", "smgp"),
+			"upstream.translate.corp_id: SMGP Submits have no corporation field"},
+		{"translate fee type", strings.Replace(minimal, "secret: s}", "secret: s, translate: {fee_type: daily}}", 1),
+			`upstream.translate.fee_type: "daily" is not a fee type (want free, per_message, monthly, capped, by_sp)`},
+		{"translate fee code too large", strings.Replace(minimal, "secret: s}", "secret: s, translate: {fee_type: per_message, fee_code: 1000000}}", 1),
+			"upstream.translate.fee_code: 1000000 outside 0–999999 fen"},
+		{"translate fee code of a free MT", strings.Replace(minimal, "secret: s}", "secret: s, translate: {fee_code: 10}}", 1),
+			"upstream.translate.fee_code: 10 with a free fee_type: set fee_type"},
 		{"empty", "", "empty configuration"},
 		{"size without a number", minimal + "store: {min_free_space: lots}\n", `store.min_free_space: "lots" is not a size`},
 		{"size with an unknown unit", minimal + "store: {min_free_space: 512M}\n", `store.min_free_space: "512M" is not a size`},
@@ -528,5 +538,22 @@ accounts:
 		if ac.Protocol != want[i] {
 			t.Errorf("accounts[%d].protocol = %s, want %s", i, ac.Protocol, want[i])
 		}
+	}
+}
+
+// TestUpstreamTranslateLoads: an upstream's translate: section is read
+// into the corporation code and the fee its translated MTs get.
+func TestUpstreamTranslateLoads(t *testing.T) {
+	cfg, err := Parse([]byte(strings.Replace(minimal, "secret: s}", "secret: s, translate: {corp_id: \"901234\", fee_type: per_message, fee_code: 10}}", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := cfg.Upstreams()[0].Translate
+	if tr.Corp() != "901234" || tr.Fee() != (codec.Fee{Type: codec.FeePerMessage, Code: 10}) {
+		t.Errorf("translate %+v: corp %q fee %+v", tr, tr.Corp(), tr.Fee())
+	}
+	var none *UpstreamTranslate
+	if none.Corp() != "" || none.Fee() != (codec.Fee{}) {
+		t.Errorf("no translate: section: corp %q fee %+v, want none and free", none.Corp(), none.Fee())
 	}
 }

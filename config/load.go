@@ -546,6 +546,27 @@ func validateUpstream(bad func(string, string, ...any), p string, u *Upstream) c
 			bad(p+".smpp.linkid_tag", "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", m.LinkIDTag)
 		}
 	}
+	if tr := u.Translate; tr != nil {
+		if tr.CorpID != "" && ud != nil {
+			n := 0 // SMPP's Dialect: no corporation field
+			if c, ok := ud.(interface{ Capabilities() codec.Capabilities }); ok {
+				n = c.Capabilities().CorpIDLen
+			}
+			if n == 0 {
+				bad(p+".translate.corp_id", "%s Submits have no corporation field", upper(u.Protocol))
+			} else if len(tr.CorpID) > n {
+				bad(p+".translate.corp_id", "%q is %d bytes; %s holds %d", tr.CorpID, len(tr.CorpID), upper(u.Protocol), n)
+			}
+		}
+		if tr.FeeType != "" && !slices.Contains(feeTypes, tr.FeeType) {
+			bad(p+".translate.fee_type", "%q is not a fee type (want %s)", tr.FeeType, strings.Join(feeTypes, ", "))
+		}
+		if tr.FeeCode > 999999 {
+			bad(p+".translate.fee_code", "%d outside 0–999999 fen (6 digits in every protocol)", tr.FeeCode)
+		} else if tr.FeeCode > 0 && (tr.FeeType == "" || tr.FeeType == "free") {
+			bad(p+".translate.fee_code", "%d with a free fee_type: set fee_type", tr.FeeCode)
+		}
+	}
 	if u.Window < 1 || u.Window > 65536 {
 		bad(p+".window", "%d outside 1–65536", u.Window)
 	}

@@ -304,6 +304,9 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 			if fmt.Sprint(o.SMPP) != fmt.Sprint(n.SMPP) {
 				errs = append(errs, fmt.Errorf("upstream %q: smpp changed: restart to apply", n.Name))
 			}
+			if o.Translate.Corp() != n.Translate.Corp() || o.Translate.Fee() != n.Translate.Fee() {
+				errs = append(errs, fmt.Errorf("upstream %q: translate changed: restart to apply", n.Name))
+			}
 		}
 	}
 	g.log.Info("configuration reloaded", "accounts", len(cfg.Accounts), "removed", len(removed))

@@ -64,6 +64,7 @@ func (g *Gateway) translation(cfg *config.Config) error {
 		loc = time.UTC
 	}
 	g.loc = loc
+	ups := cfg.Upstreams()
 	for _, f := range g.faces {
 		f.pairs = make([]*translate.Pair, len(g.upstreams))
 		sp := f.tf
@@ -79,7 +80,10 @@ func (g *Gateway) translation(cfg *config.Config) error {
 			if !ok {
 				continue
 			}
-			f.pairs[i] = translate.NewPair(sp, up, translate.Options{Location: loc})
+			// What the SP's protocol does not carry, the upstream gets
+			// from its translate: section (docs/translation.md §2.3).
+			tr := ups[i].Translate
+			f.pairs[i] = translate.NewPair(sp, up, translate.Options{Location: loc, CorpID: tr.Corp(), Fee: tr.Fee()})
 			need = true
 		}
 		if !need {
