@@ -228,8 +228,8 @@ func (dv *deliverer) fromSMG(up *upstream, l *loop, src *output, frame []byte, v
 		a := t.route(v.SPNumber)
 		if a != nil && !external(a.cfg.Load().Protocol) && g.faceOf(a.cfg.Load().Protocol).pair(up) != nil {
 			// SGIP's UserRpt (a user's state changed) has no equivalent
-			// in the SPs' protocol: acknowledged, counted, not delivered.
-			g.logRL(slog.LevelInfo, "SGIP UserRpt has no equivalent in the SPs' protocol; dropped", "upstream", up.name)
+			// in the SP's protocol: acknowledged, counted, not delivered.
+			g.logRL(slog.LevelInfo, "SGIP UserRpt has no equivalent in the SP's protocol; dropped", "upstream", up.name)
 			dv.counters.unroutableMO.Add(1)
 			ak.send(l, 0)
 			return
