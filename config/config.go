@@ -135,6 +135,51 @@ type Upstream struct {
 	// SMPP holds what SMPP leaves to the deployment; only an SMPP upstream
 	// has it, and its SPs follow it (they speak the SMSC's protocol).
 	SMPP *SMPP `yaml:"smpp"`
+	// Translate is what this upstream gets, in MTs translated from an SP
+	// of another protocol, for what the SP's protocol does not carry.
+	// Applied at start.
+	Translate *UpstreamTranslate `yaml:"translate"`
+}
+
+// UpstreamTranslate fills what a translated MT does not carry
+// (docs/translation.md §2.3).
+type UpstreamTranslate struct {
+	// CorpID is the SPs' identity at the upstream, written in its
+	// Submit's corporation field (SGIP CorpId, 5 digits; CMPP Msg_src, 6
+	// characters): the SP's own names it to spsmg and is not carried.
+	// Empty: the field is left empty. SMGP and SMPP have no such field.
+	CorpID string `yaml:"corp_id"`
+	// FeeType and FeeCode charge the MTs of SPs whose protocol has no fee
+	// fields (SMPP): free (the default), per_message, monthly, capped or
+	// by_sp; FeeCode in fen (0–999999).
+	FeeType string `yaml:"fee_type"`
+	FeeCode uint32 `yaml:"fee_code"`
+}
+
+// feeTypes are the names of fee_type, in codec.FeeType order.
+var feeTypes = []string{"free", "per_message", "monthly", "capped", "by_sp"}
+
+// Fee is the fee of t: what translated MTs of SPs without fee fields are
+// charged (each recipient pays). The zero value for nil.
+func (t *UpstreamTranslate) Fee() codec.Fee {
+	if t == nil {
+		return codec.Fee{}
+	}
+	f := codec.Fee{Code: t.FeeCode}
+	for i, n := range feeTypes {
+		if n == t.FeeType {
+			f.Type = codec.FeeType(i)
+		}
+	}
+	return f
+}
+
+// Corp is t's CorpID; "" for nil.
+func (t *UpstreamTranslate) Corp() string {
+	if t == nil {
+		return ""
+	}
+	return t.CorpID
 }
 
 // SMPP is an SMPP deployment's choices.

@@ -145,10 +145,10 @@ func TestParseRejects(t *testing.T) {
 		{"duplicate app key", minimal + "    api: {app_key: k, app_secret: s1}\n  - {id: b, login: \"900002\", secret: x, access_numbers: [\"106552\"], api: {app_key: k, app_secret: s2}}\n",
 			`line 10: accounts[1].api.app_key: "k" already used by accounts[0]`},
 		{"unknown protocol", strings.Replace(minimal, "protocol: cmpp3, addr: \"127.0.0.1:7890\"", "protocol: cmpp4, addr: \"127.0.0.1:7890\"", 1), `line 2: listeners[0].protocol: unknown protocol "cmpp4"`},
-		{"two SP protocols", strings.Replace(minimal, `listeners: [{protocol: cmpp3, addr: "127.0.0.1:7890"}]`, `listeners: [{protocol: cmpp3, addr: "127.0.0.1:7890"}, {protocol: smpp, addr: "127.0.0.1:7891"}]`, 1),
-			"listeners[1].protocol: smpp differs from listeners[0]'s cmpp3: one gateway serves one SP protocol"},
-		{"account of another SP protocol", strings.Replace(minimal, "    login: \"900001\"", "    protocol: cmpp2\n    login: \"900001\"", 1),
-			"accounts[0].protocol: cmpp2 differs from the SP listeners' cmpp3: one gateway serves one SP protocol"},
+		{"two SP protocols, an account that does not say", strings.Replace(minimal, `listeners: [{protocol: cmpp3, addr: "127.0.0.1:7890"}]`, `listeners: [{protocol: cmpp3, addr: "127.0.0.1:7890"}, {protocol: smpp, addr: "127.0.0.1:7891"}]`, 1),
+			"line 5: accounts[0].protocol: required: the SP listeners speak cmpp3, smpp"},
+		{"account of a protocol no listener speaks", strings.Replace(minimal, "    login: \"900001\"", "    protocol: cmpp2\n    login: \"900001\"", 1),
+			"accounts[0].protocol: cmpp2 has no SP listener (listeners speak cmpp3)"},
 		{"smpp section on a CMPP listener", strings.Replace(minimal, `addr: "127.0.0.1:7890"}`, `addr: "127.0.0.1:7890", smpp: {linkid_tag: 0x1401}}`, 1),
 			"listeners[0].smpp: only an SMPP listener has it; listeners[0].protocol is cmpp3"},
 		{"bad CIDR names the field", minimal + "    allow_ips: [10.0.0.300]\n", `accounts[0].allow_ips[0]: "10.0.0.300" is not an IP or CIDR`},
@@ -187,6 +187,16 @@ func TestParseRejects(t *testing.T) {
 		{"route cache below its minimum", minimal + "authorization: {route_cache_bytes: 1000}\n", "authorization.route_cache_bytes: 1000 is below the minimum 1048576 (1 MiB)"},
 		{"negative probe time", strings.Replace(minimal, "secret: s}", "secret: s, stall_probe_after: -5s}", 1), "upstream.stall_probe_after: -5s is negative"},
 		{"max_timeouts below 1", strings.Replace(minimal, "secret: s}", "secret: s, max_timeouts: -1}", 1), "upstream.max_timeouts: -1 outside 1–65536"},
+		{"translate corp_id too long for CMPP", strings.Replace(minimal, "secret: s}", "secret: s, translate: {corp_id: \"1234567\"}}", 1),
+			`upstream.translate.corp_id: "1234567" is 7 bytes; CMPP holds 6`},
+		{"translate corp_id toward SMGP", strings.ReplaceAll(strings.Replace(minimal, "secret: s}", "secret: s, translate: {corp_id: \"12345\"}}", 1), "cmpp3", "smgp"),
+			"upstream.translate.corp_id: SMGP Submits have no corporation field"},
+		{"translate fee type", strings.Replace(minimal, "secret: s}", "secret: s, translate: {fee_type: daily}}", 1),
+			`upstream.translate.fee_type: "daily" is not a fee type (want free, per_message, monthly, capped, by_sp)`},
+		{"translate fee code too large", strings.Replace(minimal, "secret: s}", "secret: s, translate: {fee_type: per_message, fee_code: 1000000}}", 1),
+			"upstream.translate.fee_code: 1000000 outside 0–999999 fen"},
+		{"translate fee code of a free MT", strings.Replace(minimal, "secret: s}", "secret: s, translate: {fee_code: 10}}", 1),
+			"upstream.translate.fee_code: 10 with a free fee_type: set fee_type"},
 		{"empty", "", "empty configuration"},
 		{"size without a number", minimal + "store: {min_free_space: lots}\n", `store.min_free_space: "lots" is not a size`},
 		{"size with an unknown unit", minimal + "store: {min_free_space: 512M}\n", `store.min_free_space: "512M" is not a size`},
@@ -502,5 +512,48 @@ func TestTranslatedPairLoads(t *testing.T) {
 	}
 	if m := cfg.Listeners[0].SMPP; m == nil || m.LinkIDTag != 0x1401 {
 		t.Errorf("listeners[0].smpp = %+v", m)
+	}
+}
+
+// TestSeveralSPProtocolsLoad: one gateway serves SPs of several protocols,
+// one listener each; every account names its protocol.
+func TestSeveralSPProtocolsLoad(t *testing.T) {
+	src := `
+listeners:
+  - {protocol: cmpp3, addr: "127.0.0.1:7890"}
+  - {protocol: smpp, addr: "127.0.0.1:2775", smpp: {linkid_tag: 0x1401}}
+  - {protocol: smgp, addr: "127.0.0.1:8890"}
+upstream: {protocol: cmpp3, addr: "127.0.0.1:17890", login: "901234", secret: s}
+accounts:
+  - {id: a, protocol: cmpp3, login: "900001", secret: x, access_numbers: ["106551"]}
+  - {id: b, protocol: smpp, login: smppsp, secret: xsecret, access_numbers: ["106552"]}
+  - {id: c, protocol: smgp, login: "900003", secret: x, access_numbers: ["106553"]}
+`
+	cfg, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []codec.Protocol{codec.CMPP30, codec.SMPP34, codec.SMGP30}
+	for i, ac := range cfg.Accounts {
+		if ac.Protocol != want[i] {
+			t.Errorf("accounts[%d].protocol = %s, want %s", i, ac.Protocol, want[i])
+		}
+	}
+}
+
+// TestUpstreamTranslateLoads: an upstream's translate: section is read
+// into the corporation code and the fee its translated MTs get.
+func TestUpstreamTranslateLoads(t *testing.T) {
+	cfg, err := Parse([]byte(strings.Replace(minimal, "secret: s}", "secret: s, translate: {corp_id: \"901234\", fee_type: per_message, fee_code: 10}}", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := cfg.Upstreams()[0].Translate
+	if tr.Corp() != "901234" || tr.Fee() != (codec.Fee{Type: codec.FeePerMessage, Code: 10}) {
+		t.Errorf("translate %+v: corp %q fee %+v", tr, tr.Corp(), tr.Fee())
+	}
+	var none *UpstreamTranslate
+	if none.Corp() != "" || none.Fee() != (codec.Fee{}) {
+		t.Errorf("no translate: section: corp %q fee %+v, want none and free", none.Corp(), none.Fee())
 	}
 }

@@ -248,17 +248,17 @@ func (c *Config) applyDefaults() {
 
 	c.Results = mergeResults(c.Results)
 
-	// Accounts speak the SP listeners' protocol unless they say; without
-	// an SP listener, the default upstream's.
+	// Accounts speak the SP listener's protocol unless they say; without
+	// an SP listener, the default upstream's. With SP listeners of several
+	// protocols an account must say (validate).
 	defaultProtocol := c.Upstream.Protocol
 	if len(c.UpstreamList) > 0 {
 		defaultProtocol = c.UpstreamList[c.DefaultUpstream()].Protocol
 	}
-	for _, l := range c.Listeners {
-		if dialectOf(l.Protocol) != nil {
-			defaultProtocol = l.Protocol
-			break
-		}
+	if sp := c.spProtocols(); len(sp) == 1 {
+		defaultProtocol = sp[0]
+	} else if len(sp) > 1 {
+		defaultProtocol = codec.ProtocolUnknown
 	}
 	for i := range c.Accounts {
 		ac := &c.Accounts[i]
@@ -332,14 +332,14 @@ func (c *Config) validate() []Problem {
 		seenProto[l.Protocol] = true
 	}
 	// SPs and upstreams may speak different protocols: the gateway
-	// translates every pair (docs/translation.md). One gateway serves one
-	// SP protocol (the JSON listener aside).
+	// translates every pair (docs/translation.md). Each SP listener serves
+	// its own protocol, and SPs of every listener reach every upstream.
 	if len(c.UpstreamList) == 0 {
 		u := c.Upstream
 		validateUpstream(bad, "upstream", &u)
 	}
 	c.validateUpstreams(bad)
-	spProto, spAt := codec.ProtocolUnknown, -1
+	spProtos := c.spProtocols()
 	for i, l := range c.Listeners {
 		p := fmt.Sprintf("listeners[%d]", i)
 		if dialectOf(l.Protocol) == nil {
@@ -347,11 +347,6 @@ func (c *Config) validate() []Problem {
 				bad(p+".smpp", "only an SMPP listener has it")
 			}
 			continue
-		}
-		if spAt >= 0 && l.Protocol != spProto {
-			bad(p+".protocol", "%s differs from listeners[%d]'s %s: one gateway serves one SP protocol", l.Protocol, spAt, spProto)
-		} else if spAt < 0 {
-			spProto, spAt = l.Protocol, i
 		}
 		if m := l.SMPP; m != nil {
 			if l.Protocol != codec.SMPP34 {
@@ -451,15 +446,20 @@ func (c *Config) validate() []Problem {
 		}
 		ids[ac.ID] = i
 		if ac.Protocol == codec.ProtocolUnknown {
-			// Only when upstream.protocol is missing or wrong (accounts
-			// default to it), which is reported there.
+			if len(spProtos) > 1 {
+				bad(p+".protocol", "required: the SP listeners speak %s", protocolList(spProtos))
+			}
+			// Else only when upstream.protocol is missing or wrong
+			// (accounts default to it), which is reported there.
 		} else if ac.Protocol == codec.JSON {
 			// A merchant system on the JSON socket listener: its own
 			// credentials (validateJSON).
 		} else if dialectOf(ac.Protocol) == nil {
 			bad(p+".protocol", "unknown protocol %q", ac.Protocol)
-		} else if spAt >= 0 && ac.Protocol != spProto {
-			bad(p+".protocol", "%s differs from the SP listeners' %s: one gateway serves one SP protocol", ac.Protocol, spProto)
+		} else if len(spProtos) > 0 && !slices.Contains(spProtos, ac.Protocol) {
+			// The SP logs in on its protocol's listener, and is sent MO
+			// and reports in that protocol.
+			bad(p+".protocol", "%s has no SP listener (listeners speak %s)", ac.Protocol, protocolList(spProtos))
 		}
 		if ac.Protocol != codec.JSON {
 			if ac.Login == "" {
@@ -544,6 +544,27 @@ func validateUpstream(bad func(string, string, ...any), p string, u *Upstream) c
 			bad(p+".smpp", "only an SMPP upstream has it; %s is %s", p+".protocol", u.Protocol)
 		} else if m.LinkIDTag != 0 && (m.LinkIDTag < 0x1400 || m.LinkIDTag > 0x3fff) {
 			bad(p+".smpp.linkid_tag", "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", m.LinkIDTag)
+		}
+	}
+	if tr := u.Translate; tr != nil {
+		if tr.CorpID != "" && ud != nil {
+			n := 0 // SMPP's Dialect: no corporation field
+			if c, ok := ud.(interface{ Capabilities() codec.Capabilities }); ok {
+				n = c.Capabilities().CorpIDLen
+			}
+			if n == 0 {
+				bad(p+".translate.corp_id", "%s Submits have no corporation field", upper(u.Protocol))
+			} else if len(tr.CorpID) > n {
+				bad(p+".translate.corp_id", "%q is %d bytes; %s holds %d", tr.CorpID, len(tr.CorpID), upper(u.Protocol), n)
+			}
+		}
+		if tr.FeeType != "" && !slices.Contains(feeTypes, tr.FeeType) {
+			bad(p+".translate.fee_type", "%q is not a fee type (want %s)", tr.FeeType, strings.Join(feeTypes, ", "))
+		}
+		if tr.FeeCode > 999999 {
+			bad(p+".translate.fee_code", "%d outside 0–999999 fen (6 digits in every protocol)", tr.FeeCode)
+		} else if tr.FeeCode > 0 && (tr.FeeType == "" || tr.FeeType == "free") {
+			bad(p+".translate.fee_code", "%d with a free fee_type: set fee_type", tr.FeeCode)
 		}
 	}
 	if u.Window < 1 || u.Window > 65536 {
@@ -762,4 +783,25 @@ func (c *Config) Account(id string) *Account {
 		}
 	}
 	return nil
+}
+
+// spProtocols lists the protocols of the SP listeners (the JSON listener
+// aside), in listener order, each once.
+func (c *Config) spProtocols() []codec.Protocol {
+	var ps []codec.Protocol
+	for _, l := range c.Listeners {
+		if dialectOf(l.Protocol) != nil && !slices.Contains(ps, l.Protocol) {
+			ps = append(ps, l.Protocol)
+		}
+	}
+	return ps
+}
+
+// protocolList names protocols for messages: "cmpp3, smpp".
+func protocolList(ps []codec.Protocol) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.String()
+	}
+	return strings.Join(names, ", ")
 }

@@ -189,7 +189,9 @@ type idleGateway struct{}
 func (idleGateway) AdmitMT(context.Context, *authcache.MT, int) authcache.Decision {
 	return authcache.Decision{}
 }
-func (idleGateway) SubmitMT(context.Context, string, reason.Reason, *codec.Submit, []byte) (proxy.OriginResult, error) {
+func (idleGateway) RouteMT(string) int { return 0 }
+
+func (idleGateway) SubmitMT(context.Context, string, reason.Reason, int, *codec.Submit, []byte) (proxy.OriginResult, error) {
 	return proxy.OriginResult{}, proxy.ErrUpstreamUnavailable
 }
 func (idleGateway) RefuseMT(string, reason.Reason, int) {}

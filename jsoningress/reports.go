@@ -113,7 +113,7 @@ func (r *reporter) take(rep proxy.IngressReport) {
 	s := r.s
 	count := func(result string) { s.m.reports.WithLabelValues(rep.Account, result).Inc() }
 	var del codec.Delivery
-	if err := s.up.DecodeDelivery(rep.Frame, &del); err != nil || del.Kind != codec.KindReport {
+	if err := s.upstream(rep.Upstream).d.DecodeDelivery(rep.Frame, &del); err != nil || del.Kind != codec.KindReport {
 		// Nothing a resend would change: acknowledged and dropped.
 		s.logRL(slog.LevelWarn, "json listener: report frame not readable; acknowledged and dropped", "account", rep.Account, "err", err)
 		count(repUnmapped)

@@ -51,9 +51,13 @@ func (s *Server) send(ctx context.Context, a *account, m *jsonsock.Message, now 
 	}
 	phone := translate.National(m.Phone)
 	needReport := ja.ReportAddr != ""
-	base := codec.Submit{SPNumber: ja.SPNumber, Dests: []string{s.up.UserNumber(phone)}, ServiceCode: svc,
+	// The upstream the recipient routes to (routing:, by prefix), and
+	// the message written in its protocol.
+	upIdx := s.gw.RouteMT(phone)
+	up := s.upstream(upIdx)
+	base := codec.Submit{SPNumber: ja.SPNumber, Dests: []string{up.d.UserNumber(phone)}, ServiceCode: svc,
 		CorpID: a.CorpID, Fee: codec.Fee{Payer: codec.PayerSP}, NeedReport: needReport, Priority: prio}
-	parts, err := translate.Message(base, m.Message, ja.Coding == config.JSONCodingGBK, s.caps, uint8(s.ref.Add(1)))
+	parts, err := translate.Message(base, m.Message, ja.Coding == config.JSONCodingGBK, up.caps, uint8(s.ref.Add(1)))
 	if err != nil {
 		s.gw.RefuseMT(a.ID, reason.Malformed, 1)
 		res.Status, res.Reason = statusFailed, whyTooLong
@@ -80,7 +84,7 @@ func (s *Server) send(ctx context.Context, a *account, m *jsonsock.Message, now 
 		if key != nil {
 			origin = append(append(make([]byte, 0, msgKeyLen+1), key...), byte(i+1))
 		}
-		if r := s.sendPart(ctx, a, d.Reason, &parts[i], origin, code, &mt); r.Status != statusOK {
+		if r := s.sendPart(ctx, a, d.Reason, upIdx, &parts[i], origin, code, &mt); r.Status != statusOK {
 			if key != nil {
 				// Not sent in full: its reports (of the parts sent) have
 				// nothing to tell the merchant, whose B001 says so.
@@ -95,7 +99,7 @@ func (s *Server) send(ctx context.Context, a *account, m *jsonsock.Message, now 
 }
 
 // sendPart sends one part, trying a notice again when the carrier fails it.
-func (s *Server) sendPart(ctx context.Context, a *account, allow reason.Reason, p *codec.Submit, origin []byte, code bool, mt *authcache.MT) result {
+func (s *Server) sendPart(ctx context.Context, a *account, allow reason.Reason, upIdx int, p *codec.Submit, origin []byte, code bool, mt *authcache.MT) result {
 	interval := s.set.Load().ing.RetryInterval
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -113,13 +117,13 @@ func (s *Server) sendPart(ctx context.Context, a *account, allow reason.Reason, 
 			}
 			allow = d.Reason
 		}
-		r, err := s.gw.SubmitMT(ctx, a.ID, allow, p, origin)
+		r, err := s.gw.SubmitMT(ctx, a.ID, allow, upIdx, p, origin)
 		var out result
 		switch {
 		case err == nil && r.Result == 0:
 			return result{Status: statusOK}
 		case err == nil:
-			cls := s.face.ResultClass(r.Result)
+			cls := s.upstream(upIdx).face.ResultClass(r.Result)
 			out.Reason = "carrier_" + cls.String()
 			out.Status = statusFailed
 			if cls.Retryable() {

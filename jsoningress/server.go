@@ -34,7 +34,6 @@ import (
 
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/codec/dialect"
 	"github.com/spsmg/spsmg/codec/smpp"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
@@ -45,7 +44,10 @@ import (
 // Gateway is what the listener needs of the gateway (*proxy.Gateway).
 type Gateway interface {
 	AdmitMT(ctx context.Context, mt *authcache.MT, parts int) authcache.Decision
-	SubmitMT(ctx context.Context, account string, allow reason.Reason, s *codec.Submit, origin []byte) (proxy.OriginResult, error)
+	SubmitMT(ctx context.Context, account string, allow reason.Reason, up int, s *codec.Submit, origin []byte) (proxy.OriginResult, error)
+	// RouteMT is the upstream (an index in config.Upstreams) a message to
+	// number goes to.
+	RouteMT(number string) int
 	RefuseMT(account string, why reason.Reason, n int)
 	SetReportSink(s proxy.ReportSink)
 }
@@ -101,10 +103,10 @@ type Server struct {
 	node string
 	set  atomic.Pointer[settings]
 
-	up   codec.Dialect  // the upstream's: numbers, reports
-	face translate.Face // the upstream's result classes
-	caps codec.Capabilities
-	ref  atomic.Uint32 // concatenation references of the messages split here
+	// ups are the upstreams, in the order of config.Upstreams: a message
+	// is encoded for the one its recipient routes to (Gateway.RouteMT).
+	ups []upstreamFace
+	ref atomic.Uint32 // concatenation references of the messages split here
 
 	ctx    context.Context // ends when Shutdown gives up waiting
 	cancel context.CancelFunc
@@ -128,20 +130,27 @@ func New(cfg *config.Config, o Options) (*Server, error) {
 	if o.Gateway == nil || o.Store == nil {
 		return nil, errors.New("jsoningress: Options.Gateway and Options.Store are required")
 	}
-	up := dialect.For(cfg.Upstream.Protocol)
-	if up == nil {
-		return nil, fmt.Errorf("jsoningress: upstream protocol %q is not served", cfg.Upstream.Protocol)
-	}
-	face, err := translate.For(cfg.Upstream.Protocol, smpp.Neutral{})
-	if err != nil {
-		return nil, fmt.Errorf("jsoningress: %w", err)
+	var ups []upstreamFace
+	for _, u := range cfg.Upstreams() {
+		d := u.Dialect() // with the deployment's choices (an SMPP LinkID TLV)
+		if d == nil {
+			return nil, fmt.Errorf("jsoningress: upstream %q: protocol %q is not served", u.Name, u.Protocol)
+		}
+		face, ok := d.(translate.Face)
+		if !ok {
+			var err error
+			if face, err = translate.For(u.Protocol, smpp.Neutral{}); err != nil {
+				return nil, fmt.Errorf("jsoningress: upstream %q: %w", u.Name, err)
+			}
+		}
+		ups = append(ups, upstreamFace{d: d, face: face, caps: face.Capabilities()})
 	}
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	s := &Server{gw: o.Gateway, st: o.Store, log: log, m: newMetrics(o.Metrics), node: o.Node,
-		up: up, face: face, caps: face.Capabilities(), conns: map[net.Conn]struct{}{}}
+		ups: ups, conns: map[net.Conn]struct{}{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.logLim.init()
 	s.SetConfig(cfg)
@@ -335,4 +344,21 @@ func remoteIP(c net.Conn) netip.Addr {
 	}
 	ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
 	return ap.Addr().Unmap()
+}
+
+// upstreamFace is one upstream as the listener writes for it: its Dialect
+// (numbers, reports), its result classes and what it can carry.
+type upstreamFace struct {
+	d    codec.Dialect
+	face translate.Face
+	caps codec.Capabilities
+}
+
+// upstream is upstream i's face; the first when i is out of range (a
+// gateway with other upstreams than the configuration: cannot happen).
+func (s *Server) upstream(i int) *upstreamFace {
+	if i < 0 || i >= len(s.ups) {
+		i = 0
+	}
+	return &s.ups[i]
 }

@@ -50,15 +50,15 @@ func defaultMaxConnections() int64 {
 	return int64(rl.Cur - reserve)
 }
 
-// listen opens a listening socket: an SP listener (up nil) or the SGIP
-// inbound listener of upstream up. It accepts once start runs.
-func (ls *listeners) listen(addr string, up *upstream) error {
+// listen opens a listening socket: an SP listener of face f (up nil) or
+// the SGIP inbound listener of upstream up. It accepts once start runs.
+func (ls *listeners) listen(addr string, up *upstream, f *spFace) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	ls.mu.Lock()
-	ls.acceptors = append(ls.acceptors, &acceptor{ls: ls, ln: ln, up: up})
+	ls.acceptors = append(ls.acceptors, &acceptor{ls: ls, ln: ln, up: up, f: f})
 	ls.mu.Unlock()
 	return nil
 }
@@ -125,6 +125,7 @@ type acceptor struct {
 	ls *listeners
 	ln net.Listener
 	up *upstream // SGIP: the inbound listener of this upstream's SMG; nil: an SP listener
+	f  *spFace   // an SP listener's protocol
 }
 
 // accepted is the context an accepted connection is registered with; OnOpen
@@ -132,6 +133,7 @@ type acceptor struct {
 // pre-login count (preloginCounts).
 type accepted struct {
 	up  *upstream  // SGIP inbound: the upstream whose SMG connected; nil: an SP
+	f   *spFace    // an SP's: its listener's protocol
 	src netip.Addr // sourceKey of the peer, counted in listeners.prelogin
 }
 
@@ -198,7 +200,7 @@ func (a *acceptor) run(eng gnet.Engine) {
 			_ = tc.SetKeepAlivePeriod(time.Minute)
 			_ = tc.SetKeepAlive(true)
 		}
-		ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), accepted{up: a.up, src: src}), nc)
+		ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), accepted{up: a.up, f: a.f, src: src}), nc)
 		ch, err := eng.Register(ctx)
 		if err == nil {
 			err = (<-ch).Err

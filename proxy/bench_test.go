@@ -230,6 +230,9 @@ func (a *allocSampler) perMsg() float64 {
 	if from < 0 || to <= from || a.samples[to].submits == a.samples[from].submits {
 		return math.NaN()
 	}
-	allocs := a.samples[to].mallocs - a.samples[from].mallocs - uint64(to-from)*a.own
+	allocs, own := a.samples[to].mallocs-a.samples[from].mallocs, uint64(to-from)*a.own
+	// own is estimated from one pair of samples; when it overshoots (the
+	// process allocated nothing else), the difference would wrap around.
+	allocs -= min(own, allocs)
 	return float64(allocs) / float64(a.samples[to].submits-a.samples[from].submits)
 }

@@ -407,7 +407,7 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		b.release(p)
 		if sp != nil {
 			sp.inflight.Add(-1)
-			sp.refuseNow(b.l, cmdKind, cmd, spSeq[:g.seqLen], why)
+			sp.refuseNow(b.l, cmdKind, cmd, spSeq[:sp.f.seqLen], why)
 		}
 	}
 }
@@ -498,7 +498,7 @@ func (b *bind) response(frame []byte, v *codec.View) {
 		}
 		if sp != nil {
 			sp.inflight.Add(-1)
-			sp.reply(l, frame, p.spSeq[:g.seqLen], v.Kind, v.Result)
+			sp.reply(l, frame, p.spSeq[:sp.f.seqLen], v.Kind, v.Result)
 		}
 	}
 	*p = pending{}

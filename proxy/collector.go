@@ -146,10 +146,11 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	g := c.g
-	// The SP side's packets are in the SPs' protocol, the SMG side's in
-	// the default upstream's (per-upstream series carry the others').
+	// The SP side's packets are in the SP protocols served (their names
+	// joined by "+"), the SMG side's in the default upstream's
+	// (per-upstream series carry the others').
 	var proto [2]string
-	proto[sideSP] = g.d.Protocol().String()
+	proto[sideSP] = g.spProtocols()
 	proto[sideSMG] = g.upstreamOf(nil).d.Protocol().String()
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)

@@ -54,7 +54,7 @@ func (s *spConn) deferSubmit(frame []byte, v *codec.View) {
 		defer func() { <-g.deferSlots }()
 		var view codec.View
 		d := authcache.Decision{Reason: reason.StoreUnavailable}
-		if err := g.d.ParseView(f, &view); err == nil {
+		if err := s.f.d.ParseView(f, &view); err == nil {
 			mt := authcache.MT{SP: s.acct.id, SPNumber: view.SPNumber, ServiceCode: view.ServiceCode, LinkID: view.LinkID()}
 			for i := 0; i < view.DestCount; i++ {
 				mt.Dests = append(mt.Dests, view.Dest(i))
@@ -85,7 +85,7 @@ func (s *spConn) deferSubmit(frame []byte, v *codec.View) {
 // or answer it with the refusal. Runs on s's loop l.
 func (s *spConn) decided(l *loop, f []byte, kind codec.Kind, cmd uint32, spSeq wireSeq, needReport bool, dests int, d authcache.Decision) {
 	g := s.g
-	n := g.seqLen
+	n := s.f.seqLen
 	if s.closed.Load() {
 		return // no one to answer; nothing was sent
 	}
@@ -101,7 +101,7 @@ func (s *spConn) decided(l *loop, f []byte, kind codec.Kind, cmd uint32, spSeq w
 	u := g.upstreamOf(s.acct)
 	if t := g.routes.Load(); t != nil {
 		var v codec.View
-		if err := g.d.ParseView(f, &v); err == nil {
+		if err := s.f.d.ParseView(f, &v); err == nil {
 			if u = g.routeOf(l, t, &v); u == nil {
 				s.submitSplit(l, f, &v, &l.split, d.Reason)
 				return
@@ -110,7 +110,7 @@ func (s *spConn) decided(l *loop, f []byte, kind codec.Kind, cmd uint32, spSeq w
 			u = g.upstreamOf(s.acct)
 		}
 	}
-	if u.pair != nil {
+	if s.f.pair(u) != nil {
 		s.decidedTranslated(l, f, kind, cmd, spSeq, u, d.Reason)
 		return
 	}

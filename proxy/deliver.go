@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
 	"github.com/spsmg/spsmg/reason"
+	"github.com/spsmg/spsmg/translate"
 )
 
 // deliverer is the gateway's delivery of what the SMGs send for SPs — MO,
@@ -224,10 +226,10 @@ func (dv *deliverer) fromSMG(up *upstream, l *loop, src *output, frame []byte, v
 		dv.reportFromDisk(up, frame, v.Kind, idOff, idLen, v.SPNumber, st, ak)
 	case v.Kind == codec.KindUserRpt:
 		a := t.route(v.SPNumber)
-		if a != nil && up.pair != nil {
+		if a != nil && !external(a.cfg.Load().Protocol) && g.faceOf(a.cfg.Load().Protocol).pair(up) != nil {
 			// SGIP's UserRpt (a user's state changed) has no equivalent
-			// in the SPs' protocol: acknowledged, counted, not delivered.
-			g.logRL(slog.LevelInfo, "SGIP UserRpt has no equivalent in the SPs' protocol; dropped", "upstream", up.name)
+			// in the SP's protocol: acknowledged, counted, not delivered.
+			g.logRL(slog.LevelInfo, "SGIP UserRpt has no equivalent in the SP's protocol; dropped", "upstream", up.name)
 			dv.counters.unroutableMO.Add(1)
 			ak.send(l, 0)
 			return
@@ -256,18 +258,24 @@ func (dv *deliverer) report(l *loop, up *upstream, t *accountTable, r authcache.
 	g.auth.ReportSeen(r.SP)
 	a.reports[st].Add(1)
 	if external(a.cfg.Load().Protocol) {
-		g.reportToIngress(l, a, r, frame, ak)
+		g.reportToIngress(l, up, a, r, frame, ak)
 		return
 	}
-	if up.pair != nil {
+	if sf := g.faceOf(a.cfg.Load().Protocol); sf.pair(up) != nil {
 		// Another protocol: the report re-expressed in the SP's, naming
 		// the SP's id of the message (the route's Origin).
-		f, err := dv.translatedReport(l, up, r.Origin.Bytes(), frame)
+		f, err := dv.translatedReport(l, sf, up, r.Origin.Bytes(), frame)
+		if errors.Is(err, translate.ErrNoIDs) {
+			// No id for the SP's Deliver yet (idmark.go): the SMG sends
+			// the report again.
+			ak.refuse(l, reason.UpstreamUnavailable)
+			return
+		}
 		if err != nil {
 			dv.unroutableReport(l, frame[idOff:idOff+idLen], "it cannot be translated: "+err.Error(), ak)
 			return
 		}
-		dv.enqueue(l, a, &delivery{kind: g.spReportKind(), frame: f}, ak)
+		dv.enqueue(l, a, &delivery{kind: sf.reportKind(), frame: f}, ak)
 		return
 	}
 	f := clone(frame)
@@ -376,8 +384,12 @@ func (dv *deliverer) moOf(t *accountTable, v *codec.View) authcache.MO {
 	g := dv.g
 	a := t.route(v.SPNumber)
 	spID := ""
+	f := g.faces[0]
 	if a != nil {
 		spID = a.id
+		if p := a.cfg.Load().Protocol; !external(p) {
+			f = g.faceOf(p)
+		}
 	}
 	return authcache.MO{
 		User:        v.UserNumber,
@@ -386,7 +398,7 @@ func (dv *deliverer) moOf(t *accountTable, v *codec.View) authcache.MO {
 		ServiceCode: v.ServiceCode,
 		Text:        keywordText(v),
 		LinkID:      v.LinkID(),
-		LinkIDMax:   g.d.LinkIDWidth(),
+		LinkIDMax:   f.d.LinkIDWidth(), // what the SP's protocol carries back
 	}
 }
 
@@ -401,13 +413,14 @@ func (dv *deliverer) moAct(l *loop, t *accountTable, frame []byte, v *codec.View
 	a := t.route(v.SPNumber)
 	if n := act.NotiSP; n != nil {
 		dv.counters.confirmations.Add(1)
-		if target := t.byID[n.SP]; target != nil {
+		if target := t.byID[n.SP]; target != nil && !external(target.cfg.Load().Protocol) {
+			f := g.faceOf(target.cfg.Load().Protocol) // written in the target SP's protocol
 			coding, content := encodeText(n.Text)
-			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, dv.nextMsgID()), User: g.d.UserNumber(n.User),
+			msg := codec.Deliver{MsgID: binary.BigEndian.AppendUint64(nil, dv.nextMsgID()), User: f.d.UserNumber(n.User),
 				SPNumber: n.SPNumber, ServiceCode: n.ServiceCode, LinkID: n.LinkID, Coding: coding, Content: content,
 				RecvTime: l.wall.Format("20060102150405")}
 			var seq wireSeq // set per send
-			dv.enqueue(l, target, &delivery{kind: codec.KindDeliver, frame: g.d.AppendDeliver(nil, seq[:g.seqLen], &msg), mo: true}, nil)
+			dv.enqueue(l, target, &delivery{kind: codec.KindDeliver, frame: f.d.AppendDeliver(nil, seq[:f.seqLen], &msg), mo: true}, nil)
 		}
 	}
 	if !act.Forward {
@@ -419,9 +432,11 @@ func (dv *deliverer) moAct(l *loop, t *accountTable, frame []byte, v *codec.View
 		ak.send(l, 0)
 		return
 	}
-	if up := ak.up; up.pair != nil {
-		dv.moTranslated(l, a, up, frame, act.LinkID, ak)
-		return
+	if p := a.cfg.Load().Protocol; !external(p) {
+		if f := g.faceOf(p); f.pair(ak.up) != nil {
+			dv.moTranslated(l, a, f, ak.up, frame, act.LinkID, ak)
+			return
+		}
 	}
 	// frame is borrowed (gnet's read buffer, or a copy the caller keeps):
 	// the LinkID is written into spsmg's own copy, never into it.
@@ -573,14 +588,14 @@ func (s *spConn) sendDelivery(d *delivery) bool {
 	if s.state != spReady || !s.receives || s.closed.Load() {
 		return false
 	}
-	l, g := s.l, s.g
+	l, f := s.l, s.f
 	s.counter++
 	seq := &s.seq
-	g.putSeq(seq, l.sgipTime, s.counter)
-	n := g.seqLen
+	f.putSeq(seq, s.g.node, l.sgipTime, s.counter)
+	n := f.seqLen
 	start := len(s.out.buf)
 	s.out.buf = append(s.out.buf, d.frame...)
-	copy(s.out.buf[start+g.seqOff:start+g.seqOff+n], seq[:n])
+	copy(s.out.buf[start+f.seqOff:start+f.seqOff+n], seq[:n])
 	s.out.mark()
 	s.lastSend = l.now
 	d.sentAt = l.now

@@ -23,7 +23,7 @@ func TestMOLinkIDWrittenIntoACopy(t *testing.T) {
 	before := append([]byte(nil), read...)
 	frame := read[:len(mo)]
 	v := &l.view
-	if err := g.d.ParseView(frame, v); err != nil {
+	if err := g.faces[0].d.ParseView(frame, v); err != nil {
 		t.Fatal(err)
 	}
 	if len(v.LinkID()) != 0 {
@@ -48,7 +48,7 @@ func TestMOLinkIDWrittenIntoACopy(t *testing.T) {
 		t.Fatalf("%d deliveries queued for sp1, want the MO", a.queue.Len())
 	}
 	var got codec.View
-	if err := g.d.ParseView(queued.frame, &got); err != nil {
+	if err := g.faces[0].d.ParseView(queued.frame, &got); err != nil {
 		t.Fatal(err)
 	}
 	if len(got.LinkID()) == 0 || string(got.Content) != "HELP me" {

@@ -16,9 +16,7 @@ import (
 	"github.com/spsmg/spsmg/cluster"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
-	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/route"
-	"github.com/spsmg/spsmg/translate"
 )
 
 // ErrServerClosed is returned by ListenAndServe after Shutdown, like
@@ -36,36 +34,24 @@ type Gateway struct {
 	gnet.BuiltinEventEngine
 
 	cfg      atomic.Pointer[config.Config]
-	results  atomic.Pointer[codec.ResultTable]
 	accounts atomic.Pointer[accountTable]
-	// d is the SPs' Dialect (one SP protocol per gateway, spDialect); an
-	// upstream of another protocol translates (upstream.pair). seqOff and
-	// seqLen are its sequence layout, read on every frame an SP is sent.
-	d              codec.Dialect
-	seqOff, seqLen int
+	// faces are the SP protocols served, one per SP listener (face.go):
+	// each SP connection and account has its face. Set in New, never
+	// changed.
+	faces []*spFace
 	// upstreams are the SMGs spsmg forwards to, each with its Dialect,
 	// configuration and bind pool (upstream.go), in the order of
 	// config.Upstreams; defaultUp is the default route's index. Set in
 	// New, never changed.
 	upstreams []*upstream
 	defaultUp int
-	// Translation (translated.go): the SPs' protocol as a Face, the
-	// identity Pair a split Submit's same-protocol groups are rebuilt
-	// with, and the source of the SP-side message ids (each loop has its
-	// IDGen; offLoopIDs, under offLoopMu, serves the goroutines off the
-	// loops). nil when nothing translates or splits.
 	// routes is the prefix table of several upstreams (routing.go),
 	// swapped on reload; nil with one upstream. loc is the carriers'
 	// clock (node.time_zone).
-	routes     atomic.Pointer[route.Table]
-	loc        *time.Location
-	spFace     translate.Face
-	samePair   *translate.Pair
-	ids        *translate.IDSource
-	offLoopMu  sync.Mutex
-	offLoopIDs *translate.IDGen
-	bindIDs    atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
-	auth       *authcache.Engine
+	routes  atomic.Pointer[route.Table]
+	loc     *time.Location
+	bindIDs atomic.Int32 // numbers the binds of every upstream (bindSlot.id)
+	auth    *authcache.Engine
 	// cl: several nodes on one cluster (cluster.go); nil for one node.
 	cl        *clusterNode
 	nodeShare atomic.Int32 // nodes alive at the last heartbeat (limits while the cluster is unreachable)
@@ -147,7 +133,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		return nil, errors.New("proxy: Options.Auth is required")
 	}
 	ups := cfg.Upstreams()
-	d, err := spDialect(cfg)
+	specs, err := faceSpecs(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -156,14 +142,14 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		log = slog.Default()
 	}
 	g := &Gateway{
-		d:       d,
-		seqOff:  d.Seq().Offset,
-		seqLen:  d.Seq().Len,
 		auth:    opts.Auth,
 		log:     log,
 		start:   time.Now(),
 		booted:  make(chan struct{}),
 		stopped: make(chan struct{}),
+	}
+	for i, sp := range specs {
+		g.faces = append(g.faces, newFace(i, sp.d))
 	}
 	g.logLimit.now = opts.LogClock
 	g.ctx, g.cancel = context.WithCancel(context.Background())
@@ -231,7 +217,10 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 			g.deliver.outbox.loadAccount(a)
 		}
 	}
-	rt := buildResults(cfg, g.d)
+	for _, f := range g.faces {
+		rt := buildResults(cfg, f.d)
+		f.results.Store(&rt)
+	}
 	g.cfg.Store(cfg)
 	for i, u := range g.upstreams {
 		switch { // a reload that changes the list is refused (Reload)
@@ -241,7 +230,6 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 			u.cfg.Store(&cfg.UpstreamList[i].Upstream)
 		}
 	}
-	g.results.Store(&rt)
 	if len(g.upstreams) > 1 {
 		if t, err := cfg.RouteTable(); err == nil { // a configuration Parse accepted compiles
 			g.routes.Store(t)
@@ -267,9 +255,6 @@ func (g *Gateway) applyConfig(cfg *config.Config) (removed []*account) {
 }
 
 func (g *Gateway) cfgLoad() *config.Config { return g.cfg.Load() }
-
-// resultOf is the protocol's result code for a refusal.
-func (g *Gateway) resultOf(o reason.Reason) uint32 { return (*g.results.Load())[o] }
 
 // upstreamOf is the upstream of the default route: where MT go whose
 // recipients are not routed elsewhere (the only one with upstream:), and
@@ -299,6 +284,11 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 	if fmt.Sprint(old.Listeners) != fmt.Sprint(cfg.Listeners) {
 		errs = append(errs, errors.New("listeners changed: restart to apply"))
 	}
+	for i, ac := range cfg.Accounts {
+		if ac.Protocol != codec.ProtocolUnknown && !external(ac.Protocol) && !g.hasFace(ac.Protocol) {
+			errs = append(errs, fmt.Errorf("accounts[%d] %q: no SP listener or account spoke %s at start: restart to apply", i, ac.ID, ac.Protocol))
+		}
+	}
 	if old.Authorization.LongSMSCapacity != cfg.Authorization.LongSMSCapacity {
 		errs = append(errs, errors.New("authorization.long_sms_capacity changed: restart to apply"))
 	}
@@ -313,6 +303,9 @@ func (g *Gateway) Reload(cfg *config.Config) error {
 			}
 			if fmt.Sprint(o.SMPP) != fmt.Sprint(n.SMPP) {
 				errs = append(errs, fmt.Errorf("upstream %q: smpp changed: restart to apply", n.Name))
+			}
+			if o.Translate.Corp() != n.Translate.Corp() || o.Translate.Fee() != n.Translate.Fee() {
+				errs = append(errs, fmt.Errorf("upstream %q: translate changed: restart to apply", n.Name))
 			}
 		}
 	}
@@ -369,14 +362,14 @@ func (g *Gateway) ListenAndServe() error {
 		if external(l.Protocol) {
 			continue // an ingress's listener (ingress.go)
 		}
-		if err := g.listeners.listen(l.Addr, nil); err != nil {
+		if err := g.listeners.listen(l.Addr, nil, g.faceOf(l.Protocol)); err != nil {
 			g.listeners.closeAll()
 			return fmt.Errorf("listener %s %s: %w", l.Protocol, l.Addr, err)
 		}
 	}
 	for _, u := range g.upstreams {
 		if in := u.config().Inbound; in != nil {
-			if err := g.listeners.listen(in.Addr, u); err != nil {
+			if err := g.listeners.listen(in.Addr, u, nil); err != nil {
 				g.listeners.closeAll()
 				return fmt.Errorf("upstream %q inbound %s: %w", u.name, in.Addr, err)
 			}
@@ -449,6 +442,7 @@ func (g *Gateway) boot(eng gnet.Engine) {
 		g.log.Error("event loop discovery failed", "err", err)
 	}
 	g.deliver.outbox.kickLoaded()
+	go g.keepIDMarks()
 	if g.cl != nil {
 		g.cl.start()
 	}
@@ -523,7 +517,7 @@ func (g *Gateway) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		c.SetContext(s)
 		return nil, gnet.None
 	}
-	s := newSPConn(g, l, c, roleServer, nil)
+	s := newSPConn(g, l, c, roleServer, nil, a.f)
 	s.prelogin = preloginSlot{src: a.src, held: true}
 	c.SetContext(s)
 	return nil, gnet.None

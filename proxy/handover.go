@@ -61,7 +61,7 @@ func (u *upstream) handOverTarget(from *loop) *loop {
 // stopping); nothing was counted, and the caller answers. Runs on s's
 // loop.
 func (u *upstream) handOver(to *loop, s *spConn, f []byte, kind codec.Kind, cmd uint32, spSeq wireSeq, needReport bool, dests int, allow reason.Reason) bool {
-	n := s.g.seqLen
+	n := s.f.seqLen
 	s.inflight.Add(1) // counted now so the window holds across the hand-over
 	err := to.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		to.tick()

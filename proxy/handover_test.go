@@ -93,12 +93,12 @@ func TestHandOverToALoopWhoseBindsWentAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn := &asyncWrites{}
-	s := newSPConn(g, from, nil, roleServer, g.accounts.Load().byID["sp1"])
+	s := newSPConn(g, from, nil, roleServer, g.accounts.Load().byID["sp1"], g.faces[0])
 	s.c, s.out, s.state = conn, output{loop: from}, spReady
 	frame := cmpp.Append(nil, cmpp.V30, 77, &cmpp.Submit{ServiceID: "NEWS", SrcID: "10655123",
 		DestTerminalID: []string{user}, MsgContent: []byte("hello")})
 	v := &from.view
-	if err := g.d.ParseView(frame, v); err != nil {
+	if err := g.faces[0].d.ParseView(frame, v); err != nil {
 		t.Fatal(err)
 	}
 	from.tick()
@@ -116,7 +116,7 @@ func TestHandOverToALoopWhoseBindsWentAway(t *testing.T) {
 		t.Fatalf("the SP got %d answers from the target loop, want 1", len(frames))
 	}
 	var resp codec.View
-	if err := g.d.ParseView(frames[0], &resp); err != nil {
+	if err := g.faces[0].d.ParseView(frames[0], &resp); err != nil {
 		t.Fatal(err)
 	}
 	if resp.Kind != codec.KindSubmitResp || binary.BigEndian.Uint32(resp.Sequence) != 77 || resp.Result != want {

@@ -50,6 +50,9 @@ type IngressReport struct {
 	// Frame is the report as the SMG sent it, in the upstream's protocol
 	// (its Dialect's DecodeDelivery reads it); the sink's own copy.
 	Frame []byte
+	// Upstream is the index, in config.Upstreams, of the upstream whose
+	// SMG sent it: Frame is in its protocol.
+	Upstream int
 	// Done answers the SMG: ok once the sink holds the report durably (the
 	// rule for every report: acknowledged once persisted); !ok answers the
 	// busy result, and the SMG sends it again later.
@@ -75,7 +78,7 @@ func (g *Gateway) SetReportSink(s ReportSink) {
 // reportToIngress hands a report whose route names an ingress's account to
 // its sink. Runs on loop l, or on a lookup goroutine with l nil; frame is
 // borrowed.
-func (g *Gateway) reportToIngress(l *loop, a *account, r authcache.Route, frame []byte, ak *ack) {
+func (g *Gateway) reportToIngress(l *loop, up *upstream, a *account, r authcache.Route, frame []byte, ak *ack) {
 	sp := g.ingress.sink.Load()
 	if sp == nil {
 		g.logRL(slog.LevelWarn, "status report for an ingress account with no ingress running; the SMG will resend it", "account", a.id)
@@ -83,7 +86,7 @@ func (g *Gateway) reportToIngress(l *loop, a *account, r authcache.Route, frame 
 		return
 	}
 	var once atomic.Bool
-	(*sp).TakeReport(IngressReport{Account: a.id, Origin: clone(r.Origin.Bytes()), Frame: clone(frame), Done: func(ok bool) {
+	(*sp).TakeReport(IngressReport{Account: a.id, Origin: clone(r.Origin.Bytes()), Frame: clone(frame), Upstream: up.idx, Done: func(ok bool) {
 		if !once.CompareAndSwap(false, true) {
 			return
 		}
@@ -133,7 +136,7 @@ func (g *Gateway) AdmitMT(ctx context.Context, mt *authcache.MT, parts int) auth
 		return refuse(reason.SPNumberNotAllowed)
 	case len(mt.Dests) > 100:
 		return refuse(reason.TooManyRecipients)
-	case g.upstreamOf(nil).Ready() == 0:
+	case !g.ingressUpstreamsReady(mt):
 		return refuse(reason.UpstreamUnavailable)
 	}
 	if ac.Exempt {
@@ -151,6 +154,26 @@ func (g *Gateway) AdmitMT(ctx context.Context, mt *authcache.MT, parts int) auth
 	}
 	return d
 }
+
+// ingressUpstreamsReady reports whether the upstream of every recipient of
+// mt (RouteMT) has a bind logged in.
+func (g *Gateway) ingressUpstreamsReady(mt *authcache.MT) bool {
+	if len(mt.Dests) == 0 {
+		return g.upstreamOf(nil).Ready() > 0
+	}
+	for _, d := range mt.Dests {
+		if g.upstreamFor(string(d)).Ready() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// RouteMT is the upstream a message to number goes to: its index in
+// config.Upstreams (the prefix table of several upstreams, routing:,
+// else the one). An ingress encodes the message for that upstream's
+// protocol and gives the index to SubmitMT. Any goroutine.
+func (g *Gateway) RouteMT(number string) int { return g.upstreamFor(number).idx }
 
 // ingressTokens takes n of the account's TPS tokens, or none: from the
 // account's bucket in the cluster (several nodes; filled first when empty,
@@ -204,9 +227,10 @@ func (g *Gateway) RefuseMT(account string, why reason.Reason, n int) {
 }
 
 // SubmitMT sends s, one Submit of an MT that AdmitMT allowed under allow
-// for account, through the upstream binds as spsmg sends its own MTs
-// (Originate), and waits for the SMG's answer or ctx. s is written as
-// given (numbers as the upstream's Dialect writes them). The answer
+// for account, through the binds of upstream up (an index in
+// config.Upstreams: RouteMT's for the recipient) as spsmg sends its own
+// MTs (Originate), and waits for the SMG's answer or ctx. s is written as
+// given (numbers as that upstream's Dialect writes them). The answer
 // settles the Submit in the account's decisions: under allow when the SMG
 // answered, whatever its result; under upstream_timeout (and in the
 // account's upstream failures) when it did not, or no bind could take it
@@ -221,10 +245,13 @@ func (g *Gateway) RefuseMT(account string, why reason.Reason, n int) {
 // the answer: keyed by that sequence before the Submit is written, and
 // deleted when the SMG refuses it. Routes are written behind, as the
 // routes of SPs' Submits learnt from a Submit_Resp are. Any goroutine.
-func (g *Gateway) SubmitMT(ctx context.Context, account string, allow reason.Reason, s *codec.Submit, origin []byte) (OriginResult, error) {
+func (g *Gateway) SubmitMT(ctx context.Context, account string, allow reason.Reason, up int, s *codec.Submit, origin []byte) (OriginResult, error) {
 	a := g.accounts.Load().byID[account]
 	if a == nil {
 		return OriginResult{}, ErrUnknownAccount
+	}
+	if up < 0 || up >= len(g.upstreams) {
+		return OriginResult{}, fmt.Errorf("proxy: upstream %d of %d", up, len(g.upstreams))
 	}
 	var route authcache.Route
 	if len(origin) > 0 && s.NeedReport {
@@ -234,7 +261,7 @@ func (g *Gateway) SubmitMT(ctx context.Context, account string, allow reason.Rea
 		}
 		route = authcache.Route{SP: account, Origin: o}
 	}
-	u := g.upstreamOf(nil) // as Originate: the default route's upstream
+	u := g.upstreams[up]
 	var target *loop
 	loops := g.loopList()
 	start := int(g.originRR.Add(1))

@@ -62,7 +62,7 @@ func (s *spConn) loginAcrossNodes(frame []byte, req codec.LoginView, a *account,
 		task := func(context.Context) error {
 			l := s.l
 			l.tick()
-			r, derr := g.d.DecodeLogin(f)
+			r, derr := s.f.d.DecodeLogin(f)
 			if s.closed.Load() || s.state != spLoginWait || derr != nil {
 				a.conns.Add(-1) // the connection closed while the cluster answered
 				if st == codec.LoginOK && err == nil {

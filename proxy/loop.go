@@ -32,10 +32,11 @@ type loop struct {
 	view  codec.View
 	mt    authcache.MT
 	dests [][]byte
-	// ids writes the SP-side message ids of translated and split Submits
-	// and of the reports and MO translated on this loop (translated.go);
-	// nil when nothing translates, or for SGIP SPs.
-	ids *translate.IDGen
+	// ids write the SP-side message ids of translated and split Submits
+	// and of the reports and MO translated on this loop (translated.go),
+	// one per SP face (Gateway.faces); nil where nothing translates for
+	// the face, or for SGIP SPs.
+	ids []*translate.IDGen
 	// split: the recipients of the Submit being routed, by upstream
 	// (routing.go); a few kilobytes, reused.
 	split route.Split
@@ -65,8 +66,11 @@ func newLoop(gw *Gateway, el gnet.EventLoop, idx int) *loop {
 	l := &loop{gw: gw, el: el, idx: idx, ups: make([]loopBinds, len(gw.upstreams)), sessions: make(map[*spConn]struct{}),
 		inbounds: make(map[*inbound]struct{}), dests: make([][]byte, 0, 100)}
 	l.mt.Dests = l.dests
-	if gw.ids != nil {
-		l.ids = gw.ids.Gen(gw.spFace, gw.cfgLoad().Node.GatewayCode)
+	l.ids = make([]*translate.IDGen, len(gw.faces))
+	for i, f := range gw.faces {
+		if f.ids != nil {
+			l.ids[i] = f.ids.Gen(f.tf, gw.cfgLoad().Node.GatewayCode)
+		}
 	}
 	l.stats.submitRTT.init(latencyBounds)
 	for i := range l.ups {

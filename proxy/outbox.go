@@ -214,7 +214,7 @@ func (q *deliveryQueue) dialReceiver() {
 		}
 		if err == nil {
 			l := loops[rand.IntN(len(loops))]
-			s := newSPConn(g, l, nil, roleReceiver, q.a)
+			s := newSPConn(g, l, nil, roleReceiver, q.a, g.faceOf(q.a.cfg.Load().Protocol))
 			var ch <-chan gnet.RegisteredResult
 			if ch, err = l.el.Enroll(gnet.NewContext(g.ctx, s), nc); err == nil {
 				err = (<-ch).Err

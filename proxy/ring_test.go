@@ -75,7 +75,7 @@ func TestBindRingEvictsStaleSlot(t *testing.T) {
 	if ring <= 4 {
 		t.Fatalf("a ring of %d for a window of 4", ring)
 	}
-	sp := newSPConn(g, l, nil, roleServer, g.accounts.Load().byID["sp1"])
+	sp := newSPConn(g, l, nil, roleServer, g.accounts.Load().byID["sp1"], g.faces[0])
 	sp.out = output{loop: l}
 	timeout := g.cfgLoad().Results.Table(codec.FamilyCMPP).Result(reason.UpstreamTimeout)
 

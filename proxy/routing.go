@@ -84,16 +84,17 @@ func (g *Gateway) splitReady(l *loop) bool {
 // submitSplit sends an authorized Submit whose recipients span several
 // upstreams (l.split holds its groups): the SP's id is made once, each
 // group becomes a Plan of its upstream's Pair (the identity Pair where the
-// upstream speaks the SPs' protocol), and the SP is answered once every
+// upstream speaks the SP's protocol), and the SP is answered once every
 // group is (xsplit.finish). frame is borrowed. Runs on s's loop l.
 func (s *spConn) submitSplit(l *loop, frame []byte, v *codec.View, sp *route.Split, allow reason.Reason) {
-	g := s.g
+	g, f := s.g, s.f
 	xs := &xsplit{s: s, cmdKind: v.Kind, cmd: v.Command, allow: allow, spNumber: string(v.SPNumber), report: v.NeedReport}
 	copy(xs.spSeq[:], v.Sequence)
-	if g.d.SubmitIDIsSeq() {
+	if f.d.SubmitIDIsSeq() {
 		xs.spID = append([]byte(nil), v.Sequence...)
-	} else {
-		xs.spID = l.ids.Append(nil, v.DestCount)
+	} else if xs.spID = l.ids[f.idx].Append(nil, v.DestCount); len(xs.spID) == 0 {
+		s.refuse(v, reason.UpstreamUnavailable) // no SP id yet (idmark.go): busy
+		return
 	}
 	xs.dests = make([]string, v.DestCount)
 	for i := range xs.dests {
@@ -114,7 +115,7 @@ func (s *spConn) submitSplit(l *loop, frame []byte, v *codec.View, sp *route.Spl
 		for j, r := range rs {
 			idx[j] = int(r)
 		}
-		plan, err := g.pairOf(u).SubmitGroup(frame, v.Sequence, xs.spID, idx)
+		plan, err := f.pairFor(u).SubmitGroup(frame, v.Sequence, xs.spID, idx)
 		if err != nil {
 			g.logRL(slog.LevelWarn, "Submit cannot be translated for an upstream", "account", s.acct.id, "upstream", u.name, "err", err)
 			xs.join.Answer(k, translate.ClassOf(err))
@@ -161,9 +162,10 @@ func (xs *xsplit) finish(l *loop) {
 		return
 	}
 	s.settle(l, xs.allow)
-	f := g.spFace
+	sf := s.f
+	f := sf.tf
 	c := xs.join.Result()
-	s.write(l, f.AppendSubmitResp(nil, xs.spSeq[:g.seqLen], xs.spID, f.ClassResult(c)), codec.KindSubmitResp)
+	s.write(l, f.AppendSubmitResp(nil, xs.spSeq[:sf.seqLen], xs.spID, f.ClassResult(c)), codec.KindSubmitResp)
 	if !xs.report || c != codec.ResultOK {
 		return
 	}
@@ -173,7 +175,7 @@ func (xs *xsplit) finish(l *loop) {
 			SPNumber: xs.spNumber, Stat: "REJECTD", SubmitTime: t, DoneTime: t})
 	}
 	for i := range xs.failures {
-		frame := g.samePair.AppendSPReport(nil, &xs.failures[i], l.ids, l.wall)
-		g.deliver.enqueue(l, s.acct, &delivery{kind: g.spReportKind(), frame: frame}, nil)
+		frame := sf.same.AppendSPReport(nil, &xs.failures[i], l.ids[sf.idx], l.wall)
+		g.deliver.enqueue(l, s.acct, &delivery{kind: sf.reportKind(), frame: frame}, nil)
 	}
 }

@@ -44,8 +44,11 @@ const (
 //	SP ◀─resp── spConn.reply ◀── bind.response
 //	SP ◀─Deliver── spConn.sendDelivery ◀── deliveryQueue
 type spConn struct {
-	id     uint64 // this process's number for the connection (admin API, console)
-	g      *Gateway
+	id uint64 // this process's number for the connection (admin API, console)
+	g  *Gateway
+	// f is the connection's protocol: its listener's, or for a receiver
+	// spsmg dialled its account's (face.go).
+	f      *spFace
 	l      *loop
 	c      gnet.Conn
 	out    output
@@ -86,10 +89,10 @@ type spConn struct {
 	folded bool
 }
 
-func newSPConn(g *Gateway, l *loop, c gnet.Conn, role connRole, acct *account) *spConn {
-	s := &spConn{id: g.connSeq.Add(1), g: g, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
+func newSPConn(g *Gateway, l *loop, c gnet.Conn, role connRole, acct *account, f *spFace) *spConn {
+	s := &spConn{id: g.connSeq.Add(1), g: g, f: f, l: l, c: c, role: role, acct: acct, decisions: newDecisionCounts(),
 		awaiting: make(map[uint32]*delivery)}
-	s.framer = g.d.Framer(g.cfgLoad().Gateway.MaxFrameSize)
+	s.framer = f.d.Framer(g.cfgLoad().Gateway.MaxFrameSize)
 	s.drainTask = func(context.Context) error {
 		s.drainScheduled.Store(false)
 		s.l.tick()
@@ -120,8 +123,8 @@ func (s *spConn) opened(l *loop, c gnet.Conn) {
 	rc := s.acct.cfg.Load().Receiver
 	s.counter++
 	seq := &s.seq
-	s.g.putSeq(seq, l.sgipTime, s.counter)
-	s.out.buf = s.g.d.AppendLogin(s.out.buf, seq[:s.g.seqLen], &codec.Login{Name: rc.Login, Secret: rc.Secret, Mode: codec.LoginDeliver, Time: l.wall})
+	s.f.putSeq(seq, s.g.node, l.sgipTime, s.counter)
+	s.out.buf = s.f.d.AppendLogin(s.out.buf, seq[:s.f.seqLen], &codec.Login{Name: rc.Login, Secret: rc.Secret, Mode: codec.LoginDeliver, Time: l.wall})
 	l.stats.packet(sideSP, dirOut, codec.KindLogin)
 	s.out.mark()
 }
@@ -140,7 +143,7 @@ func (s *spConn) badFrame(err error) {
 func (s *spConn) handle(frame []byte) {
 	l, g := s.l, s.g
 	v := &l.view
-	if err := g.d.ParseView(frame, v); err != nil {
+	if err := s.f.d.ParseView(frame, v); err != nil {
 		s.malformed(v, err)
 		return
 	}
@@ -169,7 +172,7 @@ func (s *spConn) handle(frame []byte) {
 			// A login that carries no MT (SMGP receive, SMPP receiver,
 			// spsmg's SGIP type-2 connection): the protocol's "not on this
 			// connection" result; not an MT, so not counted as one.
-			s.respond(v, g.d.NotServedResult())
+			s.respond(v, s.f.d.NotServedResult())
 			return
 		}
 		s.submit(frame, v)
@@ -195,7 +198,7 @@ func (s *spConn) handle(frame []byte) {
 		// A Deliver/Report from an SP, or a command the SMG side uses: a
 		// valid command that is not supported here gets an error result
 		// (docs/protocols/sgip12.md §2), never a silent drop.
-		s.respond(v, g.resultOf(reason.Malformed))
+		s.respond(v, s.f.resultOf(reason.Malformed))
 	}
 }
 
@@ -206,7 +209,7 @@ func (s *spConn) handle(frame []byte) {
 func (s *spConn) beforeLogin(v *codec.View) {
 	if s.role == roleServer && v.Kind != codec.KindUnknown && v.Kind != codec.KindLogin &&
 		!v.Kind.IsResponse() && v.Sequence != nil {
-		s.respond(v, s.g.resultOf(reason.Malformed))
+		s.respond(v, s.f.resultOf(reason.Malformed))
 	}
 	s.close(CloseProtocolError)
 }
@@ -245,7 +248,7 @@ func (s *spConn) malformed(v *codec.View, err error) {
 		s.refuse(v, o)
 		return
 	}
-	s.respond(v, s.g.resultOf(reason.Malformed))
+	s.respond(v, s.f.resultOf(reason.Malformed))
 }
 
 // nack answers a frame of a command the protocol does not define where
@@ -253,7 +256,7 @@ func (s *spConn) malformed(v *codec.View, err error) {
 // and reports whether it did.
 func (s *spConn) nack(v *codec.View) bool {
 	n := len(s.out.buf)
-	s.out.buf = s.g.d.AppendNack(s.out.buf, v)
+	s.out.buf = s.f.d.AppendNack(s.out.buf, v)
 	if len(s.out.buf) == n {
 		return false
 	}
@@ -265,7 +268,7 @@ func (s *spConn) nack(v *codec.View) bool {
 
 // respond appends the response to request v.
 func (s *spConn) respond(v *codec.View, result uint32) {
-	s.out.buf = s.g.d.AppendResp(s.out.buf, v, result)
+	s.out.buf = s.f.d.AppendResp(s.out.buf, v, result)
 	s.l.stats.packet(sideSP, dirOut, v.Kind.Response())
 	s.out.mark()
 	s.lastSend = s.l.now
@@ -371,7 +374,7 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		s.submitSplit(l, frame, v, &l.split, allow)
 		return
 	}
-	if u.pair != nil {
+	if s.f.pairs[u.idx] != nil {
 		s.submitTranslated(l, frame, v, u, to, allow)
 		return
 	}
@@ -410,19 +413,19 @@ func (s *spConn) takeToken(a *account, ac *accountConfig, now time.Time) bool {
 // Query/Cancel, SGIP Trace) to the SMG and its response back.
 func (s *spConn) passThrough(frame []byte, v *codec.View) {
 	if s.role != roleServer {
-		s.respond(v, s.g.resultOf(reason.Malformed))
+		s.respond(v, s.f.resultOf(reason.Malformed))
 		return
 	}
 	u := s.g.upstreamOf(s.acct)
-	if u.pair != nil {
+	if s.f.pair(u) != nil {
 		// A request of the SP's protocol the upstream's does not have
 		// (translate carries MT, MO and reports only).
-		s.respond(v, s.g.d.NotServedResult())
+		s.respond(v, s.f.d.NotServedResult())
 		return
 	}
 	b := u.pick(s.l)
 	if b == nil {
-		s.respond(v, s.g.resultOf(reason.UpstreamUnavailable))
+		s.respond(v, s.f.resultOf(reason.UpstreamUnavailable))
 		return
 	}
 	b.forward(frame, v.Kind, v.Command, v.Sequence, pendOther, s, false, 0, 0)
@@ -449,7 +452,7 @@ func (s *spConn) settle(l *loop, o reason.Reason) {
 // never reaches the SMG (docs/product.md §3).
 func (s *spConn) refuse(v *codec.View, o reason.Reason) {
 	s.count(o)
-	s.respond(v, s.g.resultOf(o))
+	s.respond(v, s.f.resultOf(o))
 }
 
 // reply sends a response from the SMG back with the SP's own sequence.
@@ -463,14 +466,14 @@ func (s *spConn) reply(l *loop, frame []byte, spSeq []byte, kind codec.Kind, res
 	if l == s.l {
 		start := len(s.out.buf)
 		s.out.buf = append(s.out.buf, frame...)
-		copy(s.out.buf[start+s.g.seqOff:], spSeq)
+		copy(s.out.buf[start+s.f.seqOff:], spSeq)
 		s.out.mark()
 		s.lastSend = l.now
 		return
 	}
 	buf := make([]byte, len(frame))
 	copy(buf, frame)
-	copy(buf[s.g.seqOff:], spSeq)
+	copy(buf[s.f.seqOff:], spSeq)
 	_ = s.c.AsyncWrite(buf, nil)
 }
 
@@ -485,7 +488,7 @@ func (s *spConn) refuseLater(l *loop, p *pending, o reason.Reason) {
 	if o == reason.UpstreamTimeout && !s.closed.Load() {
 		s.upstreamFailures.Add(1)
 	}
-	s.answerLater(l, p.cmdKind, p.cmd, p.spSeq[:s.g.seqLen], o)
+	s.answerLater(l, p.cmdKind, p.cmd, p.spSeq[:s.f.seqLen], o)
 }
 
 // refuseNow answers a Submit spsmg took but could not forward after all
@@ -504,19 +507,19 @@ func (s *spConn) answerLater(l *loop, cmdKind codec.Kind, cmd uint32, spSeq []by
 		return
 	}
 	v := codec.View{Kind: cmdKind, Command: cmd, Sequence: spSeq}
-	result := s.g.resultOf(o)
+	result := s.f.resultOf(o)
 	if l == s.l {
 		s.respond(&v, result)
 		return
 	}
-	_ = s.c.AsyncWrite(s.g.d.AppendResp(nil, &v, result), nil)
+	_ = s.c.AsyncWrite(s.f.d.AppendResp(nil, &v, result), nil)
 }
 
 // login checks an SP's login: lock-out, account, IP white-list,
 // authenticator, version, connection limit (docs/product.md §5.1).
 func (s *spConn) login(frame []byte) {
 	g, l := s.g, s.l
-	req, err := g.d.DecodeLogin(frame)
+	req, err := s.f.d.DecodeLogin(frame)
 	if err != nil {
 		g.logRL(slog.LevelWarn, "undecodable login", "peer", s.peer(), "err", err)
 		s.close(CloseProtocolError)
@@ -535,15 +538,18 @@ func (s *spConn) login(frame []byte) {
 		st = codec.LoginUnknownAccount
 	case !ac.allowsIP(s.remote):
 		st = codec.LoginBadIP
-	case !g.d.VerifyLogin(&req, ac.Secret):
+	case !s.f.d.VerifyLogin(&req, ac.Secret):
 		st = codec.LoginBadCredentials
 	case !loginFresh(req.Timestamp, l.wall, g.cfgLoad().Gateway.LoginMaxSkew):
 		st = codec.LoginStale
-	case !g.d.AcceptsVersion(req.Version):
-		// Frames are forwarded without translation: the SP must speak the
-		// layout of the version its account (and the SMG) is configured for.
+	case g.faceOf(ac.Protocol) != s.f || !s.f.d.AcceptsVersion(req.Version):
+		// The SP must speak the protocol and version its account is
+		// configured for, on that protocol's listener: an account's
+		// frames are read, forwarded and translated as its protocol's.
+		// A login on another protocol's listener (the name is one
+		// namespace across listeners) is refused like a wrong version.
 		st = codec.LoginBadVersion
-	case !g.d.AcceptsLoginMode(req.Mode):
+	case !s.f.d.AcceptsLoginMode(req.Mode):
 		st = codec.LoginBadMode
 	case int(a.conns.Add(1)) > ac.MaxConnections:
 		a.conns.Add(-1)
@@ -565,7 +571,7 @@ func (s *spConn) loginAnswer(frame []byte, req *codec.LoginView, a *account, ac 
 	if ac != nil {
 		secret = ac.Secret
 	}
-	s.out.buf = g.d.AppendLoginResp(s.out.buf, frame[g.seqOff:g.seqOff+g.seqLen], req, st, secret)
+	s.out.buf = s.f.d.AppendLoginResp(s.out.buf, frame[s.f.seqOff:s.f.seqOff+s.f.seqLen], req, st, secret)
 	l.stats.packet(sideSP, dirOut, codec.KindLoginResp)
 	s.out.mark()
 	if st != codec.LoginOK {
@@ -648,7 +654,7 @@ func (s *spConn) sweep() {
 	}
 	s.expireDeliveries(int64(cfg.DefaultUpstreamConfig().ResponseTimeout))
 	idle := now - s.lastRecv
-	if !g.d.HasActiveTest() {
+	if !s.f.d.HasActiveTest() {
 		// SGIP has no keep-alive: an idle connection is closed (60 s by
 		// the spec; our receiver connections say goodbye first).
 		if idle > int64(cfg.Gateway.IdleTimeout) && len(s.awaiting) == 0 && s.inflight.Load() == 0 {
@@ -672,8 +678,8 @@ func (s *spConn) sweep() {
 		s.atPending++
 		s.counter++
 		seq := &s.seq
-		g.putSeq(seq, l.sgipTime, s.counter)
-		s.out.buf = g.d.AppendActiveTest(s.out.buf, seq[:g.seqLen])
+		s.f.putSeq(seq, g.node, l.sgipTime, s.counter)
+		s.out.buf = s.f.d.AppendActiveTest(s.out.buf, seq[:s.f.seqLen])
 		l.stats.packet(sideSP, dirOut, codec.KindActiveTest)
 		s.out.mark()
 		s.lastSend = now
@@ -687,8 +693,8 @@ func (s *spConn) goodbye() {
 	}
 	s.counter++
 	seq := &s.seq
-	s.g.putSeq(seq, s.l.sgipTime, s.counter)
-	s.out.buf = s.g.d.AppendLogout(s.out.buf, seq[:s.g.seqLen])
+	s.f.putSeq(seq, s.g.node, s.l.sgipTime, s.counter)
+	s.out.buf = s.f.d.AppendLogout(s.out.buf, seq[:s.f.seqLen])
 	s.l.stats.packet(sideSP, dirOut, codec.KindLogout)
 	s.out.mark()
 	s.receives = false

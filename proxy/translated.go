@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -15,8 +16,8 @@ import (
 	"github.com/spsmg/spsmg/translate"
 )
 
-// Translation (docs/translation.md). An upstream whose protocol is not the
-// SPs' has a translate.Pair; an SP's Submit routed to it, once authorized
+// Translation (docs/translation.md). An SP face (face.go) has a
+// translate.Pair toward every upstream whose protocol is not its own; an SP's Submit routed to it, once authorized
 // on the SP's own frame, becomes a translate.Plan: one or more Submits in
 // the upstream's protocol (parts of a long message, groups of recipients),
 // all sent through binds of that upstream on one event loop, their answers
@@ -27,7 +28,7 @@ import (
 //	spConn.submit ─ authorize ─▶ Pair.Submit ─▶ xsubmit.send(loop) ─▶ bind.forwardPart × n ─▶ SMG
 //	SP ◀─ Plan.AppendResp ◀─ xsubmit.finish ◀─ Plan.Answer ◀─ bind.response / fail
 //
-// The untranslated path does not come here: one nil check (upstream.pair)
+// The untranslated path does not come here: one nil check (spFace.pair)
 // is all it pays.
 
 var errOriginTooLong = errors.New("proxy: the SP's message id is longer than a route's origin")
@@ -53,65 +54,79 @@ type xsubmit struct {
 	grp   int
 }
 
-// translation prepares the translation of every upstream whose protocol
-// is not the SPs': its Pair, and the source of the SP-side message ids
-// (one per gateway; each loop has its IDGen). Called by New.
+// translation prepares, for every SP face, the translation toward every
+// upstream whose protocol is not the face's (its Pair), and, where
+// anything translates or splits, the face's source of SP-side message ids
+// (each loop has its IDGen). Called by New.
 func (g *Gateway) translation(cfg *config.Config) error {
-	sp, ok := g.d.(translate.Face)
-	if !ok {
-		return nil // every Dialect is a Face; this keeps a test Dialect working
-	}
-	g.spFace = sp
 	loc, err := config.ParseTimeZone(cfg.Node.TimeZone)
 	if err != nil || loc == nil {
 		loc = time.UTC
 	}
 	g.loc = loc
-	need := len(g.upstreams) > 1
-	for _, u := range g.upstreams {
-		if u.d.Protocol() == g.d.Protocol() {
+	ups := cfg.Upstreams()
+	for _, f := range g.faces {
+		f.pairs = make([]*translate.Pair, len(g.upstreams))
+		sp := f.tf
+		if sp == nil {
+			continue // every Dialect is a Face; this keeps a test Dialect working
+		}
+		need := len(g.upstreams) > 1
+		for i, u := range g.upstreams {
+			if u.d.Protocol() == f.d.Protocol() {
+				continue
+			}
+			up, ok := u.d.(translate.Face)
+			if !ok {
+				continue
+			}
+			// What the SP's protocol does not carry, the upstream gets
+			// from its translate: section (docs/translation.md §2.3).
+			tr := ups[i].Translate
+			f.pairs[i] = translate.NewPair(sp, up, translate.Options{Location: loc, CorpID: tr.Corp(), Fee: tr.Fee()})
+			need = true
+		}
+		if !need {
 			continue
 		}
-		up, ok := u.d.(translate.Face)
-		if !ok {
-			continue
+		// Several upstreams: a split Submit's groups go through Pairs too,
+		// the same-protocol ones through the identity Pair (routing.go).
+		f.same = translate.NewPair(sp, sp, translate.Options{Location: loc})
+		// The ids continue above the limit a previous run persisted, and
+		// are taken up to limits persisted first (idmark.go).
+		f.idKey = idMarkKey(cfg.Node.GatewayCode, f)
+		floor, err := g.idMarkFloor(f.idKey)
+		if err != nil {
+			return fmt.Errorf("proxy: reading the %s message-id limit from the store: %w", f.d.Protocol(), err)
 		}
-		u.pair = translate.NewPair(sp, up, translate.Options{Location: loc})
-		need = true
+		if f.ids = newIDSource(f, loc, floor); f.ids == nil {
+			continue // SGIP: the SP's own sequences are its ids
+		}
+		f.offLoopIDs = f.ids.Gen(sp, cfg.Node.GatewayCode)
+		if err := g.reserveIDsNow(f); err != nil {
+			// The keeper tries again every idMarkEvery; until then no id.
+			g.log.Error("message-id limit not persisted at start; translated Submits are answered busy until it is", "protocol", f.d.Protocol().String(), "err", err)
+		}
 	}
-	if !need {
-		return nil
-	}
-	// Several upstreams: a split Submit's groups go through Pairs too,
-	// the same-protocol ones through the identity Pair (routing.go).
-	g.samePair = translate.NewPair(sp, sp, translate.Options{Location: loc})
-	// NewIDSource waits for the next second of the clock (at most one):
-	// here, at New, off the event loops.
-	g.ids = translate.NewIDSource(sp.Capabilities(), translate.IDConfig{Location: loc})
-	g.offLoopIDs = g.ids.Gen(sp, cfg.Node.GatewayCode)
 	return nil
-}
-
-// pairOf is the Pair a group of recipients routed to u is rebuilt with:
-// u's translation, or the identity Pair when u speaks the SPs' protocol.
-func (g *Gateway) pairOf(u *upstream) *translate.Pair {
-	if u.pair != nil {
-		return u.pair
-	}
-	return g.samePair
 }
 
 // submitTranslated translates an authorized Submit for upstream u and
 // sends it, from the SP's loop l or, when l has no ready bind of u, from
 // the loop to (hand-over). frame is borrowed. Runs on s's loop.
 func (s *spConn) submitTranslated(l *loop, frame []byte, v *codec.View, u *upstream, to *loop, allow reason.Reason) {
-	plan, err := u.pair.Submit(frame, v.Sequence, l.ids)
+	pair := s.f.pair(u)
+	plan, err := pair.Submit(frame, v.Sequence, l.ids[s.f.idx])
+	if errors.Is(err, translate.ErrNoIDs) { // no SP id yet (idmark.go): busy
+		s.refuse(v, reason.UpstreamUnavailable)
+		return
+	}
 	if err != nil {
 		// Authorized, but the upstream cannot carry it as it is: the SP
 		// learns why in its own protocol (docs/translation.md §2).
 		s.g.logRL(slog.LevelWarn, "Submit cannot be translated", "account", s.acct.id, "upstream", u.name, "err", err)
 		s.count(reason.Malformed)
-		s.respond(v, u.pair.RefusalResult(err))
+		s.respond(v, pair.RefusalResult(err))
 		return
 	}
 	x := &xsubmit{s: s, u: u, plan: plan, cmdKind: v.Kind, cmd: v.Command, allow: allow}
@@ -264,17 +279,17 @@ func (x *xsubmit) finish(l *loop) {
 		x.split.groupDone(l, x)
 		return
 	}
-	s, g := x.s, x.u.g
+	s, g, f := x.s, x.u.g, x.s.f
 	s.inflight.Add(-1)
 	if x.answered == 0 {
 		s.refuseLater(l, &pending{kind: pendSubmit, cmdKind: x.cmdKind, cmd: x.cmd, spSeq: x.spSeq}, reason.UpstreamTimeout)
 		return
 	}
 	s.settle(l, x.allow)
-	s.write(l, x.plan.AppendResp(nil, x.spSeq[:g.seqLen]), codec.KindSubmitResp)
+	s.write(l, x.plan.AppendResp(nil, x.spSeq[:f.seqLen]), codec.KindSubmitResp)
 	for _, i := range x.plan.Failures() {
 		r := x.plan.FailureReport(i, l.wall)
-		g.deliver.enqueue(l, s.acct, &delivery{kind: g.spReportKind(), frame: x.u.pair.AppendSPReport(nil, &r, l.ids, l.wall)}, nil)
+		g.deliver.enqueue(l, s.acct, &delivery{kind: f.reportKind(), frame: f.pair(x.u).AppendSPReport(nil, &r, l.ids[f.idx], l.wall)}, nil)
 	}
 }
 
@@ -294,49 +309,42 @@ func (s *spConn) write(l *loop, frame []byte, kind codec.Kind) {
 	_ = s.c.AsyncWrite(frame, nil)
 }
 
-// spReportKind is the kind of the frame a status report reaches the SPs
-// in: SGIP's Report, the others' Deliver.
-func (g *Gateway) spReportKind() codec.Kind {
-	if g.d.SubmitIDIsSeq() {
-		return codec.KindReport
-	}
-	return codec.KindDeliver
-}
-
-// idGen is the SP-side id writer of loop l, or, off the loops (l nil), the
-// gateway's shared one under its lock; nil when nothing translates.
-func (g *Gateway) withIDs(l *loop, f func(*translate.IDGen)) {
+// withIDs runs fn with face f's SP-side id writer of loop l, or, off the
+// loops (l nil), the face's shared one under its lock; nil when nothing
+// translates for f.
+func (g *Gateway) withIDs(l *loop, f *spFace, fn func(*translate.IDGen)) {
 	if l != nil {
-		f(l.ids)
+		fn(l.ids[f.idx])
 		return
 	}
-	g.offLoopMu.Lock()
-	defer g.offLoopMu.Unlock()
-	f(g.offLoopIDs)
+	f.offLoopMu.Lock()
+	defer f.offLoopMu.Unlock()
+	fn(f.offLoopIDs)
 }
 
-// translatedReport re-expresses a report from upstream up for an SP, with
-// the SP's id of the message from the route's Origin. Runs on loop l, or
-// off the loops with l nil.
-func (dv *deliverer) translatedReport(l *loop, up *upstream, origin, frame []byte) ([]byte, error) {
+// translatedReport re-expresses a report from upstream up for an SP of
+// face f, with the SP's id of the message from the route's Origin. Runs
+// on loop l, or off the loops with l nil.
+func (dv *deliverer) translatedReport(l *loop, f *spFace, up *upstream, origin, frame []byte) ([]byte, error) {
 	g := dv.g
-	var f []byte
+	var out []byte
 	var err error
-	g.withIDs(l, func(ids *translate.IDGen) {
+	g.withIDs(l, f, func(ids *translate.IDGen) {
 		now := g.clockNow(l)
-		f, err = up.pair.Report(frame, origin, ids, now)
+		out, err = f.pair(up).Report(frame, origin, ids, now)
 	})
-	return f, err
+	return out, err
 }
 
-// translatedMO re-expresses an MO from upstream up for an SP: one frame,
-// or one a part when the SP's protocol cannot carry it whole. Runs on l.
-func (dv *deliverer) translatedMO(l *loop, up *upstream, frame []byte) ([][]byte, error) {
+// translatedMO re-expresses an MO from upstream up for an SP of face f:
+// one frame, or one a part when the SP's protocol cannot carry it whole.
+// Runs on l.
+func (dv *deliverer) translatedMO(l *loop, f *spFace, up *upstream, frame []byte) ([][]byte, error) {
 	g := dv.g
 	var fs [][]byte
 	var err error
-	g.withIDs(l, func(ids *translate.IDGen) {
-		fs, err = up.pair.MO(frame, ids, g.clockNow(l))
+	g.withIDs(l, f, func(ids *translate.IDGen) {
+		fs, err = f.pair(up).MO(frame, ids, g.clockNow(l))
 	})
 	return fs, err
 }
@@ -345,13 +353,13 @@ func (dv *deliverer) translatedMO(l *loop, up *upstream, frame []byte) ([][]byte
 // cluster (deferred.go) through u's translation: f is spsmg's copy of the
 // frame. Runs on s's loop l.
 func (s *spConn) decidedTranslated(l *loop, f []byte, kind codec.Kind, cmd uint32, spSeq wireSeq, u *upstream, allow reason.Reason) {
-	g := s.g
-	n := g.seqLen
-	plan, err := u.pair.Submit(f, spSeq[:n], l.ids)
+	pair := s.f.pair(u)
+	n := s.f.seqLen
+	plan, err := pair.Submit(f, spSeq[:n], l.ids[s.f.idx])
 	if err != nil {
 		s.count(reason.Malformed)
 		v := codec.View{Kind: kind, Command: cmd, Sequence: spSeq[:n]}
-		s.respond(&v, u.pair.RefusalResult(err))
+		s.respond(&v, pair.RefusalResult(err))
 		return
 	}
 	x := &xsubmit{s: s, u: u, plan: plan, cmdKind: kind, cmd: cmd, allow: allow, spSeq: spSeq}
@@ -374,39 +382,44 @@ func (g *Gateway) clockNow(l *loop) time.Time {
 	return time.Now()
 }
 
-// moTranslated delivers an MO from upstream up to account a in the SPs'
-// protocol, with the LinkID the SP is to answer with (linkID, when the
-// engine gave one) written by the SPs' Dialect, as untranslated MO get
+// moTranslated delivers an MO from upstream up to account a in its
+// protocol (face f), with the LinkID the SP is to answer with (linkID,
+// when the engine gave one) written by f's Dialect, as untranslated MO get
 // it. An MO the SP's protocol carries in parts is queued part by part;
 // the SMG is acknowledged with the last. Runs on loop l.
-func (dv *deliverer) moTranslated(l *loop, a *account, up *upstream, frame []byte, linkID string, ak *ack) {
-	g := dv.g
-	fs, err := dv.translatedMO(l, up, frame)
+func (dv *deliverer) moTranslated(l *loop, a *account, f *spFace, up *upstream, frame []byte, linkID string, ak *ack) {
+	fs, err := dv.translatedMO(l, f, up, frame)
+	if errors.Is(err, translate.ErrNoIDs) {
+		// No id for the SP's Deliver yet (idmark.go): the SMG sends the
+		// MO again.
+		ak.refuse(l, reason.UpstreamUnavailable)
+		return
+	}
 	if err != nil {
-		g.logRL(slog.LevelWarn, "MO cannot be translated; acknowledged and dropped", "upstream", up.name, "account", a.id, "err", err)
+		dv.g.logRL(slog.LevelWarn, "MO cannot be translated; acknowledged and dropped", "upstream", up.name, "account", a.id, "err", err)
 		dv.counters.unroutableMO.Add(1)
 		ak.send(l, 0)
 		return
 	}
-	for i, f := range fs {
+	for i, fr := range fs {
 		if linkID != "" {
-			f = g.setSPLinkID(f, linkID)
+			fr = f.setLinkID(fr, linkID)
 		}
 		var k *ack
 		if i == len(fs)-1 {
 			k = ak
 		}
-		dv.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: f, mo: true}, k)
+		dv.enqueue(l, a, &delivery{kind: codec.KindDeliver, frame: fr, mo: true}, k)
 	}
 }
 
-// setSPLinkID writes linkID into f, an MO frame of the SPs' protocol that
+// setLinkID writes linkID into fr, an MO frame of this protocol that
 // spsmg built, and returns the frame (a new one when the protocol appends
 // the field).
-func (g *Gateway) setSPLinkID(f []byte, linkID string) []byte {
+func (f *spFace) setLinkID(fr []byte, linkID string) []byte {
 	var v codec.View
-	if err := g.d.ParseView(f, &v); err != nil {
-		return f
+	if err := f.d.ParseView(fr, &v); err != nil {
+		return fr
 	}
-	return g.d.SetLinkID(f, &v, linkID)
+	return f.d.SetLinkID(fr, &v, linkID)
 }

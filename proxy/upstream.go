@@ -13,7 +13,6 @@ import (
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/reason"
-	"github.com/spsmg/spsmg/translate"
 )
 
 // upstream is one SMG that spsmg forwards MT to: its Dialect, its
@@ -52,9 +51,6 @@ type upstream struct {
 	// Submit_Resp; one whose route was lost in a crash is routed by its SP
 	// number instead.
 	routeAtForward bool
-	// pair translates between the SPs' protocol and this upstream's when
-	// they differ (translated.go); nil: frames pass untranslated.
-	pair *translate.Pair
 
 	cfg atomic.Pointer[config.Upstream] // swapped on reload (Gateway.applyConfig)
 
@@ -81,8 +77,10 @@ func newUpstream(g *Gateway, idx int, d codec.Dialect) *upstream {
 // resultOf is this upstream's protocol's result code for o (the result
 // tables of the configuration in force). Any goroutine.
 func (u *upstream) resultOf(o reason.Reason) uint32 {
-	if u.d.Protocol().Family() == u.g.d.Protocol().Family() {
-		return u.g.resultOf(o)
+	for _, f := range u.g.faces {
+		if u.d.Protocol().Family() == f.d.Protocol().Family() {
+			return f.resultOf(o)
+		}
 	}
 	return u.g.cfgLoad().Results.Table(u.d.Protocol().Family())[o]
 }

@@ -56,12 +56,18 @@ func (p *Pair) Report(frame, spID []byte, ids *IDGen, now time.Time) ([]byte, er
 		r.SubmitTime = r.DoneTime
 	}
 	r.RecvTime = ""
-	return p.AppendSPReport(nil, &r, ids, t), nil
+	if ids != nil {
+		var err error
+		if r.MsgID, err = ids.Take(nil, 1); err != nil {
+			return nil, err
+		}
+	}
+	return p.AppendSPReport(nil, &r, nil, t), nil
 }
 
 // AppendSPReport appends report r in the SP's protocol with a zero
-// sequence: the carrying Deliver's id from ids (nil: none), its receive
-// time now.
+// sequence: the carrying Deliver's id from ids (nil: r.MsgID as it is;
+// none when ids has none left), its receive time now.
 func (p *Pair) AppendSPReport(dst []byte, r *codec.Report, ids *IDGen, now time.Time) []byte {
 	if ids != nil {
 		r.MsgID = ids.Append(nil, 1)
@@ -119,7 +125,10 @@ func (p *Pair) MO(frame []byte, ids *IDGen, now time.Time) ([][]byte, error) {
 			m.Content, m.UDHI = c, true
 		}
 		if ids != nil {
-			m.MsgID = ids.Append(nil, 1)
+			var err error
+			if m.MsgID, err = ids.Take(nil, 1); err != nil {
+				return nil, err
+			}
 		}
 		out[i] = p.SP.AppendDeliver(nil, seq, &m)
 	}

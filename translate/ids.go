@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"errors"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -31,7 +33,9 @@ import (
 //     and starts there, after the later of the clock and the floor it is
 //     given, so a node restarted within the same second does not repeat
 //     what it handed out before. A node that ran ahead before it stopped
-//     needs a floor: HighWater, persisted now and then and at shutdown;
+//     needs a floor: a Bounded source takes ids only from seconds up to a
+//     limit its owner persisted first and then raised (Reserve), so that
+//     the persisted limit is a floor above everything handed out;
 //   - between nodes: the gateway code (node.gateway_code) is part of every
 //     id; nodes sharing SPs need distinct codes.
 //
@@ -44,7 +48,17 @@ type IDSource struct {
 	now       func() time.Time
 	// state is second<<24 | the counter values taken in that second.
 	state atomic.Uint64
+	// limit is the last second ids may be taken from (Bounded; else
+	// MaxInt64), raised by Reserve.
+	limit atomic.Int64
 }
+
+// ErrNoIDs: a Bounded source reached its limit (the owner did not persist
+// a higher one in time); no id is handed out until Reserve raises it.
+var ErrNoIDs = errors.New("message ids used up to the persisted limit")
+
+// errNoIDs is ErrNoIDs as a translation error: the SP is answered busy.
+var errNoIDs = &Error{Class: codec.ResultBusy, Field: "message id", Err: ErrNoIDs}
 
 const idCountBits = 24
 
@@ -57,8 +71,14 @@ type IDConfig struct {
 	Now func() time.Time
 	// Sleep waits; nil: time.Sleep.
 	Sleep func(time.Duration)
-	// Floor is a previous run's HighWater: ids start after it. Zero: none.
+	// Floor is a previous run's HighWater or persisted limit: ids start
+	// after it. Zero: none.
 	Floor time.Time
+	// Bounded: ids are taken only from seconds up to a limit Reserve
+	// raises, none until it is first called. The owner persists a limit
+	// before it reserves it; after a restart that limit is the Floor, so
+	// no id is ever handed out twice, however far the source ran ahead.
+	Bounded bool
 }
 
 // NewIDSource returns the id source of a protocol with capabilities c
@@ -92,15 +112,37 @@ func NewIDSource(c codec.Capabilities, cfg IDConfig) *IDSource {
 		start = max(start, secondOf(cfg.Floor)+1)
 	}
 	s.state.Store(uint64(start) << idCountBits)
+	if cfg.Bounded {
+		s.limit.Store(start - 1)
+	} else {
+		s.limit.Store(math.MaxInt64)
+	}
 	return s
 }
+
+// Reserve lets ids be taken from every second up to upTo (a Bounded
+// source; the limit never goes down). Any goroutine.
+func (s *IDSource) Reserve(upTo time.Time) {
+	u := secondOf(upTo)
+	for {
+		old := s.limit.Load()
+		if u <= old || s.limit.CompareAndSwap(old, u) {
+			return
+		}
+	}
+}
+
+// Limit is the last second ids may be taken from (Reserve).
+func (s *IDSource) Limit() time.Time { return time.Unix(s.limit.Load(), 0) }
 
 func secondOf(t time.Time) int64 { return max(t.Unix(), 0) }
 
 // take reserves n consecutive counter values of one second and returns
-// the second and the first value.
-func (s *IDSource) take(n int) (sec int64, first uint64) {
+// the second and the first value; ok is false when that second is past
+// the limit.
+func (s *IDSource) take(n int) (sec int64, first uint64, ok bool) {
 	now := secondOf(s.now())
+	lim := s.limit.Load()
 	for {
 		old := s.state.Load()
 		u, used := int64(old>>idCountBits), old&(1<<idCountBits-1)
@@ -110,8 +152,11 @@ func (s *IDSource) take(n int) (sec int64, first uint64) {
 		if used+uint64(n) > s.perSecond {
 			u, used = u+1, 0
 		}
+		if u > lim {
+			return 0, 0, false
+		}
 		if s.state.CompareAndSwap(old, uint64(u)<<idCountBits|(used+uint64(n))) {
-			return u, used
+			return u, used, true
 		}
 	}
 }
@@ -151,13 +196,24 @@ func (s *IDSource) Gen(f Face, gateway string) *IDGen {
 
 // Append takes n consecutive ids (one per recipient; Face.AppendMsgIDAt
 // gives id i from the first) and appends the first to dst. It does not
-// allocate when dst has room.
+// allocate when dst has room. A Bounded source at its limit appends
+// nothing (Take says why).
 func (g *IDGen) Append(dst []byte, n int) []byte {
-	sec, first := g.src.take(max(n, 1))
+	dst, _ = g.Take(dst, n)
+	return dst
+}
+
+// Take is Append that says when no id was taken: an *Error of class busy
+// wrapping ErrNoIDs, dst unchanged.
+func (g *IDGen) Take(dst []byte, n int) ([]byte, error) {
+	sec, first, ok := g.src.take(max(n, 1))
+	if !ok {
+		return dst, errNoIDs
+	}
 	unit := sec / g.src.spu
 	if unit != g.unit {
 		g.maker.Stamp(time.Unix(unit*g.src.spu, 0).In(g.src.loc))
 		g.unit = unit
 	}
-	return g.maker.Append(dst, uint64(sec%g.src.spu)*g.src.perSecond+first)
+	return g.maker.Append(dst, uint64(sec%g.src.spu)*g.src.perSecond+first), nil
 }

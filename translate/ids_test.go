@@ -2,6 +2,7 @@ package translate
 
 import (
 	"encoding/hex"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -172,6 +173,57 @@ func TestIDsAcrossRestart(t *testing.T) {
 		t.Fatalf("lead %v after a burst", ahead.Lead())
 	}
 	run(NewIDSource(f.Capabilities(), clock.configFloor(ahead.HighWater())), 100, seen)
+}
+
+// TestBoundedIDs: a Bounded source hands out no id before Reserve, none
+// from a second past the limit (ErrNoIDs, class busy), however far it runs
+// ahead, and continues once the limit is raised; a source restarted with
+// the persisted limit as its floor repeats nothing.
+func TestBoundedIDs(t *testing.T) {
+	f := cmpp.NewDialect(cmpp.V30)
+	small := f.Capabilities()
+	small.IDsPerUnit = 4
+	clock := newFakeClock(testNow)
+	cfg := clock.config()
+	cfg.Bounded = true
+	src := NewIDSource(small, cfg)
+	gen := src.Gen(f, "1")
+	if id, err := gen.Take(nil, 1); !errors.Is(err, ErrNoIDs) || ClassOf(err) != codec.ResultBusy || id != nil {
+		t.Fatalf("before Reserve: %x, %v; want no id, ErrNoIDs of class busy", id, err)
+	}
+	start := src.HighWater()
+	limit := start.Add(2 * time.Second) // seconds start … start+2: 12 ids
+	src.Reserve(limit)
+	src.Reserve(start) // never lowers it
+	if !src.Limit().Equal(limit) {
+		t.Fatalf("limit %v, want %v", src.Limit(), limit)
+	}
+	seen := map[uint64]bool{}
+	for i := range 12 {
+		id, err := gen.Take(nil, 1)
+		if err != nil {
+			t.Fatalf("id %d of 12 reserved: %v", i, err)
+		}
+		seen[codec.Uint64Of(id)] = true
+	}
+	if id := gen.Append(nil, 1); len(id) != 0 {
+		t.Fatalf("a 13th id %x from a second past the limit", id)
+	}
+	clock.ns.Add(int64(5 * time.Second)) // the clock passes the limit: still none
+	if _, err := gen.Take(nil, 1); !errors.Is(err, ErrNoIDs) {
+		t.Fatalf("clock past the limit: %v, want ErrNoIDs", err)
+	}
+	// A restart from the persisted limit.
+	cfg.Floor = src.Limit()
+	next := NewIDSource(small, cfg)
+	next.Reserve(next.HighWater().Add(time.Minute))
+	ng := next.Gen(f, "1")
+	for range 40 {
+		id := codec.Uint64Of(ng.Append(nil, 1))
+		if seen[id] {
+			t.Fatalf("id %x again after a restart from the persisted limit", id)
+		}
+	}
 }
 
 // TestIDGenNoAlloc: taking an id does not allocate when the buffer has

@@ -115,7 +115,9 @@ func (p *Pair) submit(frame, spSeq []byte, ids *IDGen, spID []byte, idx []int) (
 	case p.SP.SubmitIDIsSeq():
 		pl.spID = append([]byte(nil), spSeq...)
 	case ids != nil:
-		pl.spID = ids.Append(nil, len(s.Dests))
+		if pl.spID, err = ids.Take(nil, len(s.Dests)); err != nil {
+			return nil, err
+		}
 	}
 	seq := pl.seq[:p.Up.Seq().Len]
 	step := max(p.up.MaxDests, 1)
