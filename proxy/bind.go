@@ -312,7 +312,7 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 		b.gatedSubs = append(b.gatedSubs, gatedSubmit{seq: p.gwSeq, end: len(b.gated)})
 	}
 	if sp != nil {
-		sp.inflight.Add(1)
+		sp.addInflight(l, 1)
 	}
 	l.stats.packet(sideSMG, dirOut, cmdKind)
 }
@@ -406,7 +406,7 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		cmdKind, cmd, spSeq := p.cmdKind, p.cmd, p.spSeq
 		b.release(p)
 		if sp != nil {
-			sp.inflight.Add(-1)
+			sp.addInflight(b.l, -1)
 			sp.refuseNow(b.l, cmdKind, cmd, spSeq[:g.seqLen], why)
 		}
 	}
@@ -497,7 +497,7 @@ func (b *bind) response(frame []byte, v *codec.View) {
 			b.recordRoutes(v, p, sp)
 		}
 		if sp != nil {
-			sp.inflight.Add(-1)
+			sp.addInflight(l, -1)
 			sp.reply(l, frame, p.spSeq[:g.seqLen], v.Kind, v.Result)
 		}
 	}
@@ -545,7 +545,7 @@ func (b *bind) fail(p *pending, err error) {
 			b.up.failures.Add(1)
 		}
 		if sp := p.sp; sp != nil {
-			sp.inflight.Add(-1)
+			sp.addInflight(b.l, -1)
 			sp.refuseLater(b.l, p, reason.UpstreamTimeout)
 		}
 	}

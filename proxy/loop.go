@@ -40,6 +40,10 @@ type loop struct {
 	// (routing.go); a few kilobytes, reused.
 	split route.Split
 
+	// pendConns: SP connections of this loop whose counts wait in
+	// spConn.pend; flush publishes them.
+	pendConns []*spConn
+
 	dirty    []*output // peers written to during the current callback
 	spare    []*output // the other half of dirty, swapped by flush
 	flushing bool
@@ -182,7 +186,7 @@ func (l *loop) flush() {
 		return
 	}
 	l.flushing = true
-	l.stats.publish() // before the writes: a peer that reads them may scrape next
+	l.publish()                     // before the writes: a peer that reads them may scrape next
 	for i, b := range l.gatedBinds {
 		l.gatedBinds[i] = nil
 		b.sendGated()
@@ -199,8 +203,21 @@ func (l *loop) flush() {
 		}
 		l.spare = batch[:0]
 	}
-	l.stats.publish() // what closing a slow consumer counted
+	l.publish() // what closing a slow consumer counted
 	l.flushing = false
+}
+
+// publish makes what the loop and its SP connections counted since the
+// last publish visible to other goroutines (loopStats.publish,
+// spConn.publishPending).
+func (l *loop) publish() {
+	l.stats.publish()
+	for i, s := range l.pendConns {
+		l.pendConns[i] = nil
+		s.pend.queued = false
+		s.publishPending()
+	}
+	l.pendConns = l.pendConns[:0]
 }
 
 // write sends o's buffer with one Write (gnet copies what the socket does
