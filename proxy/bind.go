@@ -519,7 +519,7 @@ func (b *bind) recordRoutes(v *codec.View, p *pending, sp *spConn) {
 	}
 	for i := 0; i < dests; i++ {
 		b.keyBuf = b.up.d.AppendMsgIDAt(b.keyBuf[:0], v.MsgID, i)
-		_ = g.auth.PutRoute(b.keyBuf, authcache.Route{SP: sp.acct.id})
+		_ = g.auth.PutRouteIn(&b.l.writes, b.keyBuf, authcache.Route{SP: sp.acct.id})
 	}
 }
 

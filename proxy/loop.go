@@ -40,6 +40,17 @@ type loop struct {
 	// (routing.go); a few kilobytes, reused.
 	split route.Split
 
+	// writes: store writes made on this loop (report routes, outbox
+	// removals), handed to the store writer at once by flush: one lock of
+	// its queue per callback rather than per message.
+	writes authcache.WriteBatch
+
+	// acks: acknowledgements to this loop's SMG connections decided
+	// elsewhere (deliver.go); ackView is the scratch View ack.send
+	// writes them from.
+	acks    ackInbox
+	ackView codec.View
+
 	// pendConns: SP connections of this loop whose counts wait in
 	// spConn.pend; flush publishes them.
 	pendConns []*spConn
@@ -79,6 +90,7 @@ func newLoop(gw *Gateway, el gnet.EventLoop, idx int) *loop {
 	l.stats.authLatency.init(authBounds)
 	l.stats.deferLatency.init(latencyBounds)
 	l.sweepTask = func(context.Context) error { l.sweep(); return nil }
+	l.acks.task = l.sendAcks
 	l.tick()
 	return l
 }
@@ -187,6 +199,7 @@ func (l *loop) flush() {
 	}
 	l.flushing = true
 	l.publish()                     // before the writes: a peer that reads them may scrape next
+	_ = l.gw.auth.Submit(&l.writes) // before the gated Submits' barrier; a full queue is counted in Dropped
 	for i, b := range l.gatedBinds {
 		l.gatedBinds[i] = nil
 		b.sendGated()
