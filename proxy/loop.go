@@ -225,6 +225,9 @@ func (l *loop) flush() {
 // spConn.publishPending).
 func (l *loop) publish() {
 	l.stats.publish()
+	for i := range l.ups {
+		l.ups[i].rtt.publish() // the upstream's round trips on this loop (bind.observeRTT)
+	}
 	for i, s := range l.pendConns {
 		l.pendConns[i] = nil
 		s.pend.queued = false
