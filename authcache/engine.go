@@ -316,11 +316,21 @@ func (e *Engine) Flush() error {
 }
 
 func (e *Engine) enqueueRaw(done func(error), ms []Mutation) error {
-	o := op{done: done}
+	return e.w.enqueue(rawOp(done, ms))
+}
+
+// rawOp is the writer op of Persist's arguments. It keeps no reference to
+// ms itself (the rest are copied), so that a caller's variadic slice stays
+// on its stack: Persist and Enqueue of one mutation do not allocate.
+func rawOp(done func(error), ms []Mutation) *op {
+	o := &op{done: done}
 	if len(ms) > 0 {
-		o.m, o.more = ms[0], ms[1:]
+		o.m = ms[0]
 	}
-	return e.w.enqueue(&o)
+	if len(ms) > 1 {
+		o.more = append([]Mutation(nil), ms[1:]...)
+	}
+	return o
 }
 
 // onBatch runs on the writer goroutine after every Apply.

@@ -48,8 +48,31 @@ func (o Origin) Len() int { return int(o.n) }
 // Memory keeps routes for Config.RouteCacheTTL and within
 // Config.RouteCacheBytes; the store keeps them for RouteTTL.
 func (e *Engine) PutRoute(msgID []byte, r Route) error {
+	o, err := e.routeOp(msgID, r)
+	if err != nil {
+		return err
+	}
+	return e.w.enqueue(&o) // a full queue is counted in Stats.Dropped
+}
+
+// PutRouteIn is PutRoute with the store record queued in b instead of
+// the writer's queue: memory is updated at once, the record joins the
+// writer's queue with the rest of b (Engine.Submit). The error is
+// ErrInvalid; a full queue is Submit's.
+func (e *Engine) PutRouteIn(b *WriteBatch, msgID []byte, r Route) error {
+	o, err := e.routeOp(msgID, r)
+	if err != nil {
+		return err
+	}
+	b.ops = append(b.ops, o)
+	return nil
+}
+
+// routeOp puts a route into memory and returns its store record as a
+// writer op.
+func (e *Engine) routeOp(msgID []byte, r Route) (op, error) {
 	if len(msgID) == 0 || r.SP == "" || len(msgID) > maxKeyField {
-		return ErrInvalid
+		return op{}, ErrInvalid
 	}
 	p := e.policy.Load()
 	now := e.nowSec()
@@ -68,7 +91,7 @@ func (e *Engine) PutRoute(msgID []byte, r Route) error {
 		o.m = Mutation{Key: recordKey(nil, kindRoute, msgID),
 			Value: appendRoute(nil, r.SP, r.Origin.Bytes(), int64(now), int64(exp)), ExpiresAt: int64(exp)}
 	}
-	return e.w.enqueue(&o) // a full queue is counted in Stats.Dropped
+	return o, nil
 }
 
 // putRouteMem puts a route into its shard within the memory budget.

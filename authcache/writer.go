@@ -142,6 +142,58 @@ func (w *writer) enqueue(o *op) error {
 	return nil
 }
 
+// enqueueAll queues ops in order, under one lock, each as enqueue would:
+// an op that waits for durability while the store is below its reserve
+// is refused ErrNoSpace, ops beyond a full queue ErrQueueFull (counted in
+// dropped), all of them ErrStoreClosed once closed. The done of every op
+// refused is called with its error once the lock is released; the first
+// error is returned.
+func (w *writer) enqueueAll(ops []op, refused *[]refusedOp) error {
+	low := w.space.low()
+	var first error
+	w.mu.Lock()
+	wasEmpty := len(w.pending) == 0
+	for i := range ops {
+		o := &ops[i]
+		var err error
+		switch {
+		case w.closed:
+			err = ErrStoreClosed
+		case o.done != nil && low:
+			err = ErrNoSpace
+		case len(w.pending) >= w.limit:
+			w.dropped.Add(1)
+			err = ErrQueueFull
+		default:
+			w.pending = append(w.pending, *o)
+			continue
+		}
+		if first == nil {
+			first = err
+		}
+		if o.done != nil {
+			*refused = append(*refused, refusedOp{done: o.done, err: err})
+		}
+	}
+	wake := wasEmpty && len(w.pending) > 0
+	w.mu.Unlock()
+	if wake {
+		w.signal()
+	}
+	for i, r := range *refused {
+		r.done(r.err)
+		(*refused)[i] = refusedOp{}
+	}
+	*refused = (*refused)[:0]
+	return first
+}
+
+// refusedOp is an op enqueueAll could not queue, to be told so.
+type refusedOp struct {
+	done func(error)
+	err  error
+}
+
 func (w *writer) signal() {
 	select {
 	case w.wake <- struct{}{}:

@@ -312,7 +312,7 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 		b.gatedSubs = append(b.gatedSubs, gatedSubmit{seq: p.gwSeq, end: len(b.gated)})
 	}
 	if sp != nil {
-		sp.inflight.Add(1)
+		sp.addInflight(l, 1)
 	}
 	l.stats.packet(sideSMG, dirOut, cmdKind)
 }
@@ -406,7 +406,7 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		cmdKind, cmd, spSeq := p.cmdKind, p.cmd, p.spSeq
 		b.release(p)
 		if sp != nil {
-			sp.inflight.Add(-1)
+			sp.addInflight(b.l, -1)
 			sp.refuseNow(b.l, cmdKind, cmd, spSeq[:sp.f.seqLen], why)
 		}
 	}
@@ -497,7 +497,7 @@ func (b *bind) response(frame []byte, v *codec.View) {
 			b.recordRoutes(v, p, sp)
 		}
 		if sp != nil {
-			sp.inflight.Add(-1)
+			sp.addInflight(l, -1)
 			sp.reply(l, frame, p.spSeq[:sp.f.seqLen], v.Kind, v.Result)
 		}
 	}
@@ -519,7 +519,7 @@ func (b *bind) recordRoutes(v *codec.View, p *pending, sp *spConn) {
 	}
 	for i := 0; i < dests; i++ {
 		b.keyBuf = b.up.d.AppendMsgIDAt(b.keyBuf[:0], v.MsgID, i)
-		_ = g.auth.PutRoute(b.keyBuf, authcache.Route{SP: sp.acct.id})
+		_ = g.auth.PutRouteIn(&b.l.writes, b.keyBuf, authcache.Route{SP: sp.acct.id})
 	}
 }
 
@@ -545,7 +545,7 @@ func (b *bind) fail(p *pending, err error) {
 			b.up.failures.Add(1)
 		}
 		if sp := p.sp; sp != nil {
-			sp.inflight.Add(-1)
+			sp.addInflight(b.l, -1)
 			sp.refuseLater(b.l, p, reason.UpstreamTimeout)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/panjf2000/gnet/v2"
+
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/text"
@@ -86,6 +88,10 @@ type delivery struct {
 	// with several nodes it is queued only once that record is written,
 	// so that any node can find the LinkID when the SP answers.
 	mo bool
+	// rec: the outbox record (key, kind, frame) that frame is the end of,
+	// keyLen its key's length (outbox.record); nil until persisted.
+	rec    []byte
+	keyLen int
 }
 
 // ack is the response owed to the SMG for one Deliver/Report/UserRpt: the
@@ -99,13 +105,123 @@ type ack struct {
 	seq   wireSeq
 	msgID [16]byte
 	idLen uint8
+	// durable is the outbox write's callback when the delivery is
+	// persisted (onDurable), made once and kept when out's loop reuses
+	// the ack; acct is the delivery's account, for its log line.
+	durable func(error)
+	acct    *account
 }
 
+// newAck takes an ack for request v on out; runs on out's loop, which
+// reuses the acks it sent through its inbox (ackInbox.free).
 func newAck(up *upstream, out *output, v *codec.View) *ack {
-	a := &ack{up: up, out: out, kind: v.Kind, cmd: v.Command, idLen: uint8(len(v.MsgID))}
+	var a *ack
+	if l := out.loop; l != nil && len(l.acks.free) > 0 {
+		n := len(l.acks.free) - 1
+		a, l.acks.free[n] = l.acks.free[n], nil
+		l.acks.free = l.acks.free[:n]
+	} else {
+		a = new(ack)
+	}
+	a.up, a.out, a.kind, a.cmd, a.idLen = up, out, v.Kind, v.Command, uint8(len(v.MsgID))
 	copy(a.seq[:], v.Sequence)
 	copy(a.msgID[:], v.MsgID)
 	return a
+}
+
+// onDurable is the callback of the outbox write of a delivery ak
+// acknowledges, for account acct: once the write is durable the SMG is
+// acknowledged through its loop's inbox (sendLater); when it failed, the
+// SMG is told to resend. Runs on ak's loop; the callback on the store
+// writer.
+func (ak *ack) onDurable(g *Gateway, acct *account) func(error) {
+	if ak == nil { // a delivery spsmg made itself: nobody to acknowledge
+		return func(err error) {
+			if err != nil {
+				g.log.Error("outbox write failed", "account", acct.id, "err", err)
+			}
+		}
+	}
+	ak.acct = acct
+	if ak.durable == nil {
+		ak.durable = func(err error) {
+			if err != nil {
+				g.log.Error("outbox write failed; the SMG will resend", "account", ak.acct.id, "err", err)
+				ak.refuse(nil, reason.UpstreamUnavailable)
+				return
+			}
+			ak.sendLater(0)
+		}
+	}
+	return ak.durable
+}
+
+// ackInbox holds acknowledgements to a loop's SMG connections that other
+// goroutines decided (the store writer, once deliveries are durable): one
+// task on the loop writes all that are waiting, into each connection's
+// output and so in one write per connection, where an AsyncWrite each
+// would copy, queue and wake the loop once per acknowledgement.
+type ackInbox struct {
+	mu        sync.Mutex
+	queued    []ackResult
+	scheduled bool // task is queued on the loop
+	// The loop's own: the batch being sent, and the acks sent through the
+	// inbox, which nothing else refers to any more, for newAck to reuse.
+	taken []ackResult
+	free  []*ack
+	task  gnet.RunnableFunc
+}
+
+type ackResult struct {
+	a      *ack
+	result uint32
+}
+
+// maxFreeAcks bounds the acks a loop keeps for reuse.
+const maxFreeAcks = 4096
+
+// sendLater writes the acknowledgement with result from any goroutine,
+// through the inbox of a's loop. a must not be used by the caller
+// afterwards: the loop reuses it once sent.
+func (a *ack) sendLater(result uint32) {
+	l := a.out.loop
+	if l == nil || l.el == nil {
+		a.send(nil, result)
+		return
+	}
+	in := &l.acks
+	in.mu.Lock()
+	in.queued = append(in.queued, ackResult{a, result})
+	first := !in.scheduled
+	in.scheduled = true
+	in.mu.Unlock()
+	if first {
+		// An error means the engine stopped: the connection is gone and
+		// nothing can be written any more.
+		_ = l.el.Execute(l.gw.ctx, in.task)
+	}
+}
+
+// sendAcks is the inbox's task: write every acknowledgement waiting, then
+// flush. Runs on l.
+func (l *loop) sendAcks(context.Context) error {
+	l.tick()
+	in := &l.acks
+	in.mu.Lock()
+	in.taken, in.queued = in.queued, in.taken[:0]
+	in.scheduled = false
+	in.mu.Unlock()
+	for i, r := range in.taken {
+		in.taken[i] = ackResult{}
+		r.a.send(l, r.result)
+		if len(in.free) < maxFreeAcks {
+			*r.a = ack{durable: r.a.durable} // the callback refers to r.a itself: kept
+			in.free = append(in.free, r.a)
+		}
+	}
+	in.taken = in.taken[:0]
+	l.flush()
+	return nil
 }
 
 // refuse writes the acknowledgement with the upstream's result for o
@@ -124,13 +240,15 @@ func (a *ack) send(l *loop, result uint32) {
 		return
 	}
 	u := a.up
-	v := codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:u.seqLen], MsgID: a.msgID[:a.idLen]}
 	if l != nil && a.out.loop == l {
-		a.out.buf = u.d.AppendResp(a.out.buf, &v, result)
+		v := &l.ackView // not a View of its own: it would escape to the heap
+		*v = codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:u.seqLen], MsgID: a.msgID[:a.idLen]}
+		a.out.buf = u.d.AppendResp(a.out.buf, v, result)
 		a.out.mark()
 		return
 	}
-	_ = a.out.conn.AsyncWrite(u.d.AppendResp(nil, &v, result), nil)
+	v := &codec.View{Kind: a.kind, Command: a.cmd, Sequence: a.seq[:u.seqLen], MsgID: a.msgID[:a.idLen]}
+	_ = a.out.conn.AsyncWrite(u.d.AppendResp(nil, v, result), nil)
 }
 
 // deliveryQueue holds an account's deliveries that wait for an SP
@@ -264,7 +382,8 @@ func (dv *deliverer) report(l *loop, up *upstream, t *accountTable, r authcache.
 	if sf := g.faceOf(a.cfg.Load().Protocol); sf.pair(up) != nil {
 		// Another protocol: the report re-expressed in the SP's, naming
 		// the SP's id of the message (the route's Origin).
-		f, err := dv.translatedReport(l, sf, up, r.Origin.Bytes(), frame)
+		origin := r.Origin // r itself would move to the heap for every report
+		f, err := dv.translatedReport(l, sf, up, origin.Bytes(), frame)
 		if errors.Is(err, translate.ErrNoIDs) {
 			// No id for the SP's Deliver yet (idmark.go): the SMG sends
 			// the report again.
@@ -278,13 +397,18 @@ func (dv *deliverer) report(l *loop, up *upstream, t *accountTable, r authcache.
 		dv.enqueue(l, a, &delivery{kind: sf.reportKind(), frame: f}, ak)
 		return
 	}
-	f := clone(frame)
-	if n := r.Origin.Len(); n > 0 && idOff+n <= len(f) {
+	d := &delivery{kind: kind, frame: frame}
+	if g.cl == nil {
+		dv.outbox.record(a, d) // its outbox record is spsmg's copy of the frame
+	} else {
+		d.frame = clone(frame)
+	}
+	if n := r.Origin.Len(); n > 0 && idOff+n <= len(d.frame) {
 		// SGIP: the report names the sequence spsmg gave the Submit;
 		// restore the SP's own.
-		copy(f[idOff:], r.Origin.Bytes())
+		copy(d.frame[idOff:], r.Origin.Bytes())
 	}
-	dv.enqueue(l, a, &delivery{kind: kind, frame: f}, ak)
+	dv.enqueue(l, a, d, ak)
 }
 
 // unroutableReport acknowledges a status report that no SP can be found
@@ -523,6 +647,9 @@ func (dv *deliverer) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) 
 		ak.refuse(l, reason.UpstreamUnavailable)
 		return false
 	}
+	if d.rec == nil {
+		dv.outbox.record(a, d)
+	}
 	q := a.queue
 	q.mu.Lock()
 	if q.lenLocked() >= g.cfgLoad().Gateway.OutboxLimit {
@@ -531,18 +658,11 @@ func (dv *deliverer) persistAndQueue(l *loop, a *account, d *delivery, ak *ack) 
 		ak.refuse(l, reason.UpstreamUnavailable)
 		return false
 	}
-	d.key = dv.outbox.next()
+	d.setKey(dv.outbox.next())
 	d.persisted = true
 	q.pushLocked(d)
 	q.mu.Unlock()
-	dv.outbox.put(a, d, func(err error) {
-		if err != nil {
-			g.log.Error("outbox write failed; the SMG will resend", "account", a.id, "err", err)
-			ak.refuse(nil, reason.UpstreamUnavailable)
-			return
-		}
-		ak.send(nil, 0)
-	})
+	dv.outbox.put(a, d, ak.onDurable(g, a))
 	return true
 }
 
@@ -617,7 +737,7 @@ func (s *spConn) deliveryAnswered(v *codec.View) {
 	s.delivering.Add(-1)
 	switch {
 	case d.persisted:
-		s.g.deliver.outbox.remove(s.acct, d)
+		s.g.deliver.outbox.remove(&s.l.writes, s.acct, d)
 	case d.sid != "":
 		s.g.cl.ack(s.acct.id, d.sid)
 	case d.holdAck != nil:

@@ -41,6 +41,21 @@ type loop struct {
 	// (routing.go); a few kilobytes, reused.
 	split route.Split
 
+	// writes: store writes made on this loop (report routes, outbox
+	// removals), handed to the store writer at once by flush: one lock of
+	// its queue per callback rather than per message.
+	writes authcache.WriteBatch
+
+	// acks: acknowledgements to this loop's SMG connections decided
+	// elsewhere (deliver.go); ackView is the scratch View ack.send
+	// writes them from.
+	acks    ackInbox
+	ackView codec.View
+
+	// pendConns: SP connections of this loop whose counts wait in
+	// spConn.pend; flush publishes them.
+	pendConns []*spConn
+
 	dirty    []*output // peers written to during the current callback
 	spare    []*output // the other half of dirty, swapped by flush
 	flushing bool
@@ -79,6 +94,7 @@ func newLoop(gw *Gateway, el gnet.EventLoop, idx int) *loop {
 	l.stats.authLatency.init(authBounds)
 	l.stats.deferLatency.init(latencyBounds)
 	l.sweepTask = func(context.Context) error { l.sweep(); return nil }
+	l.acks.task = l.sendAcks
 	l.tick()
 	return l
 }
@@ -186,7 +202,8 @@ func (l *loop) flush() {
 		return
 	}
 	l.flushing = true
-	l.publish() // before the writes: a peer that reads them may scrape next
+	l.publish()                     // before the writes: a peer that reads them may scrape next
+	_ = l.gw.auth.Submit(&l.writes) // before the gated Submits' barrier; a full queue is counted in Dropped
 	for i, b := range l.gatedBinds {
 		l.gatedBinds[i] = nil
 		b.sendGated()
@@ -207,16 +224,20 @@ func (l *loop) flush() {
 	l.flushing = false
 }
 
-// publish makes what this loop counted visible to the collector: its own
-// counters and, with several upstreams, each upstream's round trips on
-// this loop. Loop only.
+// publish makes what the loop and its SP connections counted since the
+// last publish visible to other goroutines (loopStats.publish,
+// spConn.publishPending).
 func (l *loop) publish() {
 	l.stats.publish()
-	if len(l.ups) > 1 {
-		for i := range l.ups {
-			l.ups[i].rtt.publish()
-		}
+	for i := range l.ups {
+		l.ups[i].rtt.publish() // the upstream's round trips on this loop (bind.observeRTT)
 	}
+	for i, s := range l.pendConns {
+		l.pendConns[i] = nil
+		s.pend.queued = false
+		s.publishPending()
+	}
+	l.pendConns = l.pendConns[:0]
 }
 
 // write sends o's buffer with one Write (gnet copies what the socket does

@@ -55,7 +55,12 @@ func newOutbox(g *Gateway, auth *authcache.Engine) *outbox { return &outbox{g: g
 func (o *outbox) next() uint64 { return o.last.Add(1) }
 
 func outboxKey(account string, n uint64) []byte {
-	b := make([]byte, 0, len(outboxPrefix)+len(account)+1+outboxNumLen)
+	return appendOutboxKey(make([]byte, 0, outboxKeyLen(account)), account, n)
+}
+
+func outboxKeyLen(account string) int { return len(outboxPrefix) + len(account) + 1 + outboxNumLen }
+
+func appendOutboxKey(b []byte, account string, n uint64) []byte {
 	b = append(b, outboxPrefix...)
 	b = append(b, account...)
 	b = append(b, '/')
@@ -89,20 +94,52 @@ func skippedByOldParser(n uint64) bool {
 	return false
 }
 
+// record lays d out as its outbox record in one allocation — the key
+// (numbered by setKey), the kind byte, the frame — which d.frame then
+// points into (nothing writes a delivery's frame), so that put and remove
+// need no buffers of their own. Runs before d is visible to another
+// goroutine.
+func (o *outbox) record(a *account, d *delivery) {
+	kl := outboxKeyLen(a.id)
+	rec := make([]byte, 0, kl+1+len(d.frame))
+	rec = appendOutboxKey(rec, a.id, d.key)
+	rec = append(rec, byte(d.kind))
+	rec = append(rec, d.frame...)
+	d.frame = rec[kl+1:]
+	d.rec, d.keyLen = rec, kl
+}
+
+// setKey gives d its number, in its record's key too.
+func (d *delivery) setKey(n uint64) {
+	d.key = n
+	if d.rec != nil {
+		binary.BigEndian.PutUint64(d.rec[d.keyLen-outboxNumLen:d.keyLen], n)
+	}
+}
+
+// recordKey is d's outbox key.
+func (d *delivery) recordKey(a *account) []byte {
+	if d.rec == nil {
+		return outboxKey(a.id, d.key)
+	}
+	return d.rec[:d.keyLen:d.keyLen]
+}
+
 // put writes d; done (any goroutine) learns whether it is durable.
 func (o *outbox) put(a *account, d *delivery, done func(error)) {
-	v := make([]byte, 0, 1+len(d.frame))
-	v = append(v, byte(d.kind))
-	v = append(v, d.frame...)
-	err := o.auth.Persist(done, authcache.Mutation{Key: outboxKey(a.id, d.key), Value: v})
+	if d.rec == nil {
+		o.record(a, d)
+	}
+	err := o.auth.Persist(done, authcache.Mutation{Key: d.recordKey(a), Value: d.rec[d.keyLen:]})
 	if err != nil && done != nil {
 		done(err)
 	}
 }
 
-// remove deletes an answered delivery.
-func (o *outbox) remove(a *account, d *delivery) {
-	_ = o.auth.Enqueue(authcache.Mutation{Key: outboxKey(a.id, d.key), Delete: true})
+// remove deletes an answered delivery, in b: the loop's batch of store
+// writes, handed to the writer when the loop flushes.
+func (o *outbox) remove(b *authcache.WriteBatch, a *account, d *delivery) {
+	_ = b.Persist(nil, authcache.Mutation{Key: d.recordKey(a), Delete: true})
 }
 
 // load fills the accounts' queues from the store, in arrival order, and
