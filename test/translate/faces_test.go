@@ -73,18 +73,7 @@ func newFacesWorld(t *testing.T, spProtos []codec.Protocol, carriers ...*carrier
 		}
 		fmt.Fprintf(&b, "  - {protocol: %s, addr: \"127.0.0.1:0\"%s}\n", s.proto, opt)
 	}
-	b.WriteString("upstreams:\n")
-	for _, c := range carriers {
-		fmt.Fprintf(&b, "  - {name: %s, protocol: %s, addr: %q, login: %s, secret: %s, window: 64, response_timeout: 3s, reconnect_min: 20ms, reconnect_max: 300ms, connect_timeout: 2s, routes: [%s]",
-			c.name, c.proto, c.ln.Addr().String(), q(testenv.SMGLogin), q(testenv.SMGSecret), strings.Join(c.routes, ", "))
-		if c.proto == codec.SMPP34 {
-			fmt.Fprintf(&b, ", smpp: {linkid_tag: %#x}", testenv.SMPPLinkIDTag)
-		}
-		b.WriteString("}\n")
-	}
-	fmt.Fprintf(&b, "routing: {default: %s}\n", carriers[0].name)
-	b.WriteString("gateway: {event_loops: 2, login_timeout: 5s}\n")
-	fmt.Fprintf(&b, "authorization: {portal_number: %q, exempt_services: [FREE]}\n", testenv.Portal)
+	writeUpstreams(&b, carriers)
 	b.WriteString("accounts:\n")
 	for _, s := range sps {
 		fmt.Fprintf(&b, "  - {id: %s, protocol: %s, login: %s, secret: %s, access_numbers: [%s], window: 32, tps: 100000",

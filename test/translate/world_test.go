@@ -157,24 +157,7 @@ func (w *world) yaml() string {
 		smppOpt = fmt.Sprintf(", smpp: {linkid_tag: %#x}", testenv.SMPPLinkIDTag)
 	}
 	fmt.Fprintf(&b, "listeners: [{protocol: %s, addr: \"127.0.0.1:0\"%s}]\n", w.spProto, smppOpt)
-	b.WriteString("upstreams:\n")
-	for _, c := range w.carriers {
-		fmt.Fprintf(&b, "  - {name: %s, protocol: %s, addr: %q, login: %s, secret: %s, window: 64, response_timeout: 3s, reconnect_min: 20ms, reconnect_max: 300ms, connect_timeout: 2s",
-			c.name, c.proto, c.ln.Addr().String(), q(testenv.SMGLogin), q(testenv.SMGSecret))
-		if len(c.routes) > 0 {
-			fmt.Fprintf(&b, ", routes: [%s]", strings.Join(c.routes, ", "))
-		}
-		if c.proto == codec.SMPP34 {
-			fmt.Fprintf(&b, ", smpp: {linkid_tag: %#x}", testenv.SMPPLinkIDTag)
-		}
-		if testenv.Dialect(c.proto).SplitConnections() {
-			fmt.Fprintf(&b, ", inbound: {addr: \"127.0.0.1:0\", login: %s, secret: %s}", testenv.InboundLogin, testenv.InboundSecret)
-		}
-		b.WriteString("}\n")
-	}
-	fmt.Fprintf(&b, "routing: {default: %s}\n", w.carriers[0].name)
-	b.WriteString("gateway: {event_loops: 2, login_timeout: 5s}\n")
-	fmt.Fprintf(&b, "authorization: {portal_number: %q, exempt_services: [FREE]}\n", testenv.Portal)
+	writeUpstreams(&b, w.carriers)
 	b.WriteString("accounts:\n")
 	fmt.Fprintf(&b, "  - {id: sp1, login: %s, secret: %s, access_numbers: [%s], window: 32, tps: 100000",
 		q(testenv.SP1.Login), q(testenv.SP1.Secret), q(testenv.Access))
@@ -183,6 +166,30 @@ func (w *world) yaml() string {
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// writeUpstreams writes the configuration's upstreams (one per carrier, the
+// first the default route) and the gateway and authorization sections.
+func writeUpstreams(b *strings.Builder, carriers []*carrier) {
+	q := strconv.Quote
+	b.WriteString("upstreams:\n")
+	for _, c := range carriers {
+		fmt.Fprintf(b, "  - {name: %s, protocol: %s, addr: %q, login: %s, secret: %s, window: 64, response_timeout: 3s, reconnect_min: 20ms, reconnect_max: 300ms, connect_timeout: 2s",
+			c.name, c.proto, c.ln.Addr().String(), q(testenv.SMGLogin), q(testenv.SMGSecret))
+		if len(c.routes) > 0 {
+			fmt.Fprintf(b, ", routes: [%s]", strings.Join(c.routes, ", "))
+		}
+		if c.proto == codec.SMPP34 {
+			fmt.Fprintf(b, ", smpp: {linkid_tag: %#x}", testenv.SMPPLinkIDTag)
+		}
+		if testenv.Dialect(c.proto).SplitConnections() {
+			fmt.Fprintf(b, ", inbound: {addr: \"127.0.0.1:0\", login: %s, secret: %s}", testenv.InboundLogin, testenv.InboundSecret)
+		}
+		b.WriteString("}\n")
+	}
+	fmt.Fprintf(b, "routing: {default: %s}\n", carriers[0].name)
+	b.WriteString("gateway: {event_loops: 2, login_timeout: 5s}\n")
+	fmt.Fprintf(b, "authorization: {portal_number: %q, exempt_services: [FREE]}\n", testenv.Portal)
 }
 
 // deliveries is where the SP gets MO and reports: its client, or (SGIP)
