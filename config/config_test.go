@@ -151,6 +151,8 @@ func TestParseRejects(t *testing.T) {
 			"accounts[0].protocol: cmpp2 has no SP listener (listeners speak cmpp3)"},
 		{"smpp section on a CMPP listener", strings.Replace(minimal, `addr: "127.0.0.1:7890"}`, `addr: "127.0.0.1:7890", smpp: {linkid_tag: 0x1401}}`, 1),
 			"listeners[0].smpp: only an SMPP listener has it; listeners[0].protocol is cmpp3"},
+		{"an SMPP listener's LinkID tag outside the vendor range", strings.Replace(minimal, `{protocol: cmpp3, addr: "127.0.0.1:7890"}`, `{protocol: smpp, addr: "127.0.0.1:7890", smpp: {linkid_tag: 0x0424}}`, 1),
+			"listeners[0].smpp.linkid_tag: 0x0424 is outside the vendor range 0x1400–0x3FFF"},
 		{"bad CIDR names the field", minimal + "    allow_ips: [10.0.0.300]\n", `accounts[0].allow_ips[0]: "10.0.0.300" is not an IP or CIDR`},
 		{"zero result code", minimal + "results: {cmpp: {not_subscribed: 0}}\n", "results.cmpp.not_subscribed: 0 means success"},
 		{"result too wide", minimal + "results: {sgip: {not_subscribed: 300}}\n", "does not fit the 1-byte result field"},

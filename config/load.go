@@ -351,8 +351,8 @@ func (c *Config) validate() []Problem {
 		if m := l.SMPP; m != nil {
 			if l.Protocol != codec.SMPP34 {
 				bad(p+".smpp", "only an SMPP listener has it; %s.protocol is %s", p, l.Protocol)
-			} else if m.LinkIDTag != 0 && (m.LinkIDTag < 0x1400 || m.LinkIDTag > 0x3fff) {
-				bad(p+".smpp.linkid_tag", "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", m.LinkIDTag)
+			} else {
+				checkLinkIDTag(bad, p+".smpp.linkid_tag", m.LinkIDTag)
 			}
 		}
 	}
@@ -542,8 +542,8 @@ func validateUpstream(bad func(string, string, ...any), p string, u *Upstream) c
 	if m := u.SMPP; m != nil {
 		if _, err := dialect.With(u.Protocol, dialect.Options{SMPPLinkIDTag: m.LinkIDTag}); err != nil && ud != nil {
 			bad(p+".smpp", "only an SMPP upstream has it; %s is %s", p+".protocol", u.Protocol)
-		} else if m.LinkIDTag != 0 && (m.LinkIDTag < 0x1400 || m.LinkIDTag > 0x3fff) {
-			bad(p+".smpp.linkid_tag", "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", m.LinkIDTag)
+		} else {
+			checkLinkIDTag(bad, p+".smpp.linkid_tag", m.LinkIDTag)
 		}
 	}
 	if tr := u.Translate; tr != nil {
@@ -648,6 +648,14 @@ func (s *Store) validate(bad func(string, string, ...any)) {
 	}
 	if len(r.NodeID) > 200 || strings.ContainsFunc(r.NodeID, func(c rune) bool { return c <= ' ' || c > '~' }) {
 		bad("store.redis.node_id", "%q: up to 200 printable ASCII characters without spaces", r.NodeID)
+	}
+}
+
+// checkLinkIDTag: an SMPP LinkID tag (listener or upstream), when set, is
+// in the vendor range.
+func checkLinkIDTag(bad func(string, string, ...any), path string, tag uint16) {
+	if tag != 0 && (tag < 0x1400 || tag > 0x3fff) {
+		bad(path, "%#04x is outside the vendor range 0x1400–0x3FFF that SMPP 3.4 leaves to SMSCs (the other tags are the protocol's own)", tag)
 	}
 }
 

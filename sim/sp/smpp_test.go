@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/smpp"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -19,12 +20,7 @@ import (
 
 func TestSMPPWithTheSimulatedSMSC(t *testing.T) {
 	d := smpp.NewDialect(smpp.Options{LinkIDTag: 0x1401})
-	s, err := smg.Start(smg.Config{Dialect: d, Accounts: map[string]string{testLogin: testSecret}, SubmitLog: 16,
-		ResendTimeout: time.Second, MaxResends: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := startSMSC(t, d, 16)
 	dial := func(mode int, secret string) (*sp.Client, error) {
 		return sp.Dial(testCtx(t), sp.ClientConfig{Dialect: d, Addr: s.Addr(), Login: testLogin, Secret: secret,
 			SMGPLoginMode: mode})
@@ -95,6 +91,19 @@ func TestSMPPWithTheSimulatedSMSC(t *testing.T) {
 	}
 }
 
+// startSMSC starts the simulated SMSC speaking d, keeping the last
+// submitLog Submits, until the test ends.
+func startSMSC(t *testing.T, d codec.Dialect, submitLog int) *smg.Server {
+	t.Helper()
+	s, err := smg.Start(smg.Config{Dialect: d, Accounts: map[string]string{testLogin: testSecret}, SubmitLog: submitLog,
+		ResendTimeout: time.Second, MaxResends: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func next(t *testing.T, ch <-chan sp.Delivery) sp.Delivery {
 	t.Helper()
 	select {
@@ -113,12 +122,7 @@ func next(t *testing.T, ch <-chan sp.Delivery) sp.Delivery {
 // an SMPP gateway.
 func TestSMPPLoadSpreadsOverUsers(t *testing.T) {
 	d := smpp.NewDialect(smpp.Options{})
-	s, err := smg.Start(smg.Config{Dialect: d, Accounts: map[string]string{testLogin: testSecret}, SubmitLog: 100,
-		ResendTimeout: time.Second, MaxResends: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := startSMSC(t, d, 100)
 	users := []string{"13800000001", "13800000002", "13800000003", "13800000004"}
 	rep, err := sp.Run(testCtx(t), sp.LoadConfig{Dialect: d, Addr: s.Addr(), Login: testLogin, Secret: testSecret,
 		Conns: 1, Window: 8, Total: 40,

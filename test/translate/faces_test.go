@@ -5,17 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/codec/smgp"
-	"github.com/spsmg/spsmg/config"
-	"github.com/spsmg/spsmg/proxy"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
 	"github.com/spsmg/spsmg/test/internal/testenv"
@@ -43,17 +38,11 @@ func (s *faceSP) deliveries() <-chan sp.Delivery {
 // next waits for the SP's next delivery that matches keep.
 func (s *faceSP) next(t *testing.T, what string, keep func(sp.Delivery) bool) sp.Delivery {
 	t.Helper()
-	deadline := time.After(testenv.Wait)
-	for {
-		select {
-		case d := <-s.deliveries():
-			if keep(d) {
-				return d
-			}
-		case <-deadline:
-			t.Fatalf("%s SP: no %s within %s", s.proto, what, testenv.Wait)
-		}
+	d, ok := nextDelivery(s.deliveries(), keep)
+	if !ok {
+		t.Fatalf("%s SP: no %s within %s", s.proto, what, testenv.Wait)
 	}
+	return d
 }
 
 // newFacesWorld starts a gateway with one SP listener per protocol of
@@ -66,31 +55,13 @@ func newFacesWorld(t *testing.T, spProtos []codec.Protocol, carriers ...*carrier
 	for i, p := range spProtos {
 		s := &faceSP{proto: p, id: "sp-" + p.String(), login: fmt.Sprintf("9001%02d", i), access: testenv.Access + strconv.Itoa(i+1)}
 		if testenv.Dialect(p).SplitConnections() {
-			r, err := sp.ListenReceiverConfig("127.0.0.1:0", sp.ReceiverConfig{Login: testenv.ReceiverLogin, Secret: testenv.ReceiverPW, DeliveryBuffer: 1024})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.receiver = r
-			t.Cleanup(func() { r.Close() })
+			s.receiver = listenReceiver(t)
 		}
 		sps[i] = s
 	}
 	for _, c := range carriers {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.ln = ln
-		t.Cleanup(func() { _ = ln.Close() })
-		c.cfg = smg.Config{Dialect: testenv.Dialect(c.proto), Accounts: map[string]string{testenv.SMGLogin: testenv.SMGSecret},
-			ResendTimeout: time.Second, MaxResends: -1, SubmitLog: 1000, Logger: testenv.Quiet()}
-		s, err := smg.New(c.cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() { _ = s.Serve(ln) }()
-		c.smg = s
-		t.Cleanup(func() { s.Close() })
+		listenCarrier(t, c)
+		serveCarrier(t, c)
 	}
 	q := strconv.Quote
 	var b strings.Builder
@@ -102,18 +73,7 @@ func newFacesWorld(t *testing.T, spProtos []codec.Protocol, carriers ...*carrier
 		}
 		fmt.Fprintf(&b, "  - {protocol: %s, addr: \"127.0.0.1:0\"%s}\n", s.proto, opt)
 	}
-	b.WriteString("upstreams:\n")
-	for _, c := range carriers {
-		fmt.Fprintf(&b, "  - {name: %s, protocol: %s, addr: %q, login: %s, secret: %s, window: 64, response_timeout: 3s, reconnect_min: 20ms, reconnect_max: 300ms, connect_timeout: 2s, routes: [%s]",
-			c.name, c.proto, c.ln.Addr().String(), q(testenv.SMGLogin), q(testenv.SMGSecret), strings.Join(c.routes, ", "))
-		if c.proto == codec.SMPP34 {
-			fmt.Fprintf(&b, ", smpp: {linkid_tag: %#x}", testenv.SMPPLinkIDTag)
-		}
-		b.WriteString("}\n")
-	}
-	fmt.Fprintf(&b, "routing: {default: %s}\n", carriers[0].name)
-	b.WriteString("gateway: {event_loops: 2, login_timeout: 5s}\n")
-	fmt.Fprintf(&b, "authorization: {portal_number: %q, exempt_services: [FREE]}\n", testenv.Portal)
+	writeUpstreams(&b, carriers)
 	b.WriteString("accounts:\n")
 	for _, s := range sps {
 		fmt.Fprintf(&b, "  - {id: %s, protocol: %s, login: %s, secret: %s, access_numbers: [%s], window: 32, tps: 100000",
@@ -123,36 +83,12 @@ func newFacesWorld(t *testing.T, spProtos []codec.Protocol, carriers ...*carrier
 		}
 		b.WriteString("}\n")
 	}
-	cfg, err := config.Parse([]byte(b.String()))
-	if err != nil {
-		t.Fatalf("config: %v\n%s", err, b.String())
-	}
-	eng, err := authcache.Open(proxy.AuthPolicy(cfg), authcache.NewMemStore(nil), authcache.WithLogger(testenv.Quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	gw, err := proxy.New(cfg, proxy.Options{Auth: eng, Logger: testenv.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- gw.ListenAndServe() }()
-	select {
-	case <-gw.Ready():
-	case err := <-served:
-		t.Fatalf("gateway did not start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-		<-served
-	})
+	gw := startGateway(t, b.String())
 	testenv.Eventually(t, testenv.Wait, "every carrier's binds logged in", func() bool { return gw.ReadyBinds() >= 2*len(carriers) })
 	addrs := gw.Addrs() // the SP listeners, in configuration order
 	for i, s := range sps {
 		s.addr = addrs[i].String()
+		var err error
 		s.client, err = sp.Dial(context.Background(), sp.ClientConfig{Dialect: testenv.Dialect(s.proto), Addr: s.addr,
 			Login: s.login, Secret: testenv.SP1.Secret, DeliveryBuffer: 1024})
 		if err != nil {
