@@ -47,6 +47,23 @@ func BenchmarkGateway(b *testing.B) {
 	}
 }
 
+// BenchmarkGatewaySubscribers is BenchmarkGateway's cmpp3 16 × 1024 with
+// 100,000 subscribers instead of 100: each decision's subscription slot is
+// a cache miss.
+//
+//	go test -run '^$' -bench GatewaySubscribers -benchtime 4000000x ./proxy
+func BenchmarkGatewaySubscribers(b *testing.B) {
+	r := newForwardRigUsers(b, codec.CMPP30, 16, 1024, 100_000)
+	r.run(b, 200_000) // warm-up
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	rep := r.run(b, int64(b.N))
+	b.StopTimer()
+	b.ReportMetric(rep.MsgsPerSec, "msgs/s")
+	b.ReportMetric(float64(rep.Latency.P99.Microseconds()), "p99-µs")
+}
+
 // BenchmarkGatewayReports is BenchmarkGateway's cmpp3 16 × 1024 with every
 // Submit asking for a status report, as most production traffic does: per
 // message the gateway also records the report route (memory and store),
@@ -122,6 +139,13 @@ type forwardRig struct {
 }
 
 func newForwardRig(tb testing.TB, p codec.Protocol, conns, window int) *forwardRig {
+	return newForwardRigUsers(tb, p, conns, window, 100)
+}
+
+// newForwardRigUsers is newForwardRig with users subscribers, sent to in
+// turn: at 100,000 the subscription table no longer fits the caches, and
+// every decision misses, as in production.
+func newForwardRigUsers(tb testing.TB, p codec.Protocol, conns, window, users int) *forwardRig {
 	tb.Helper()
 	h := newHarness(tb, p, harnessOpt{smgConfig: func(c *smg.Config) { c.SubmitLog = 0 }, gatewayCfg: func(c *config.Config) {
 		c.Upstream.Window = 32768
@@ -129,7 +153,7 @@ func newForwardRig(tb testing.TB, p codec.Protocol, conns, window int) *forwardR
 		c.Accounts[0].MaxConnections = conns
 		c.Accounts[0].TPS = 100000000
 	}})
-	r := &forwardRig{h: h, p: p, conns: conns, window: window, users: make([]string, 100)}
+	r := &forwardRig{h: h, p: p, conns: conns, window: window, users: make([]string, users)}
 	for i := range r.users {
 		u := fmt.Sprintf("138%08d", i)
 		if err := h.engine.Subscribe("sp1", u, "NEWS", 3 /* SourceAPI */); err != nil {
