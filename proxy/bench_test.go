@@ -27,7 +27,7 @@ import (
 // milliseconds over the run). msgs/s and p99-µs are the load generator's,
 // over its sending; allocs/msg is the steady state (steadyAllocs).
 func BenchmarkGateway(b *testing.B) {
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMPP34} {
 		for _, shape := range []struct{ conns, window int }{{1, 16}, {16, 1024}} {
 			b.Run(fmt.Sprintf("%s/conns=%d/window=%d", p, shape.conns, shape.window), func(b *testing.B) {
 				r := newForwardRig(b, p, shape.conns, shape.window)
@@ -104,7 +104,7 @@ func TestForwardingAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates by itself; run without -race (the README's test command does)")
 	}
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMPP34} {
 		t.Run(p.String(), func(t *testing.T) {
 			r := newForwardRig(t, p, 4, 16)
 			r.run(t, 10_000) // warm-up
