@@ -262,16 +262,7 @@ func (g *Gateway) SubmitMT(ctx context.Context, account string, allow reason.Rea
 		route = authcache.Route{SP: account, Origin: o}
 	}
 	u := g.upstreams[up]
-	var target *loop
-	loops := g.loopList()
-	start := int(g.originRR.Add(1))
-	for i := range loops {
-		l := loops[(start+i)%len(loops)]
-		if l.ups[u.idx].ready.Load() > 0 {
-			target = l
-			break
-		}
-	}
+	target := g.originLoop(u)
 	if target == nil {
 		a.countIngress(reason.UpstreamUnavailable, 1)
 		return OriginResult{}, ErrUpstreamUnavailable

@@ -30,20 +30,25 @@ type OriginResult struct {
 	MsgID  []byte
 }
 
+// originLoop is the loop an MT spsmg sends itself (Originate, an
+// ingress's SubmitMT) goes out on: the next, in turn, with a ready bind of
+// u; nil when none has one. Any goroutine.
+func (g *Gateway) originLoop(u *upstream) *loop {
+	loops := g.loopList()
+	start := int(g.originRR.Add(1))
+	for i := range loops {
+		if l := loops[(start+i)%len(loops)]; l.ups[u.idx].ready.Load() > 0 {
+			return l
+		}
+	}
+	return nil
+}
+
 // Originate sends o and waits for the SMG's response or ctx. Any goroutine
 // (the HTTP API calls it).
 func (g *Gateway) Originate(ctx context.Context, o Origination) (OriginResult, error) {
 	u := g.upstreamFor(o.User) // the upstream of the user's number
-	var target *loop
-	loops := g.loopList()
-	start := int(g.originRR.Add(1))
-	for i := range loops {
-		l := loops[(start+i)%len(loops)]
-		if l.ups[u.idx].ready.Load() > 0 {
-			target = l
-			break
-		}
-	}
+	target := g.originLoop(u)
 	if target == nil {
 		return OriginResult{}, ErrUpstreamUnavailable
 	}
