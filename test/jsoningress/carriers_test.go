@@ -9,12 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/internal/jsonclient"
 	"github.com/spsmg/spsmg/jsoningress"
-	"github.com/spsmg/spsmg/proxy"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/test/internal/testenv"
 )
@@ -66,28 +63,7 @@ func TestMessagesRoutedByRecipient(t *testing.T) {
 		"accounts:\n" +
 		fmt.Sprintf("  - {id: %s, protocol: json, access_numbers: [%q], tps: 100000, json: {app_id: %s, app_secret: %s, service_code: FREE, report_addr: %q}}\n",
 			shopID, shopAccess, shopApp, shopSecret, rs.Addr())
-	cfg, err := config.Parse([]byte(yaml))
-	if err != nil {
-		t.Fatalf("config: %v\n%s", err, yaml)
-	}
-	eng, err := authcache.Open(proxy.AuthPolicy(cfg), authcache.NewMemStore(nil), authcache.WithLogger(testenv.Quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	gw, err := proxy.New(cfg, proxy.Options{Auth: eng, Logger: testenv.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- gw.ListenAndServe() }()
-	<-gw.Ready()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-		<-served
-	})
+	gw, cfg, eng := testenv.StartGateway(t, yaml)
 	testenv.Eventually(t, testenv.Wait, "both carriers' binds logged in", func() bool { return gw.ReadyBinds() >= 4 })
 	js, err := jsoningress.New(cfg, jsoningress.Options{Gateway: gw, Store: jsoningress.EngineStore(eng), Logger: testenv.Quiet()})
 	if err != nil {

@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
-	"github.com/spsmg/spsmg/config"
 	"github.com/spsmg/spsmg/proxy"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -120,32 +118,7 @@ func serveCarrier(t testing.TB, c *carrier) {
 // until the test ends.
 func startGateway(t testing.TB, yaml string) *proxy.Gateway {
 	t.Helper()
-	cfg, err := config.Parse([]byte(yaml))
-	if err != nil {
-		t.Fatalf("config: %v\n%s", err, yaml)
-	}
-	eng, err := authcache.Open(proxy.AuthPolicy(cfg), authcache.NewMemStore(nil), authcache.WithLogger(testenv.Quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	gw, err := proxy.New(cfg, proxy.Options{Auth: eng, Logger: testenv.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- gw.ListenAndServe() }()
-	select {
-	case <-gw.Ready():
-	case err := <-served:
-		t.Fatalf("gateway did not start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = gw.Shutdown(ctx)
-		<-served
-	})
+	gw, _, _ := testenv.StartGateway(t, yaml)
 	return gw
 }
 
