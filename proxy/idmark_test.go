@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -25,17 +23,7 @@ accounts:
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := authcache.Open(AuthPolicy(cfg), st, authcache.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	g, err := New(cfg, Options{Auth: e, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return newBuiltGateway(t, cfg, st)
 }
 
 // TestIDsAfterRestartAhead: a node that handed out SMGP ids faster than

@@ -3,8 +3,6 @@ package proxy
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -204,17 +202,7 @@ func newOutboxTestGateway(t *testing.T, st authcache.Store, ids []string) *Gatew
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := authcache.Open(AuthPolicy(cfg), st, authcache.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	g, err := New(cfg, Options{Auth: e, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return newBuiltGateway(t, cfg, st)
 }
 
 // TestCheckOutboxRecordEveryByteValue: `spsmg store verify` reads outbox

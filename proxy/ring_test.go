@@ -25,8 +25,15 @@ accounts:
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newBuiltGateway(t, cfg, authcache.NewMemStore(nil))
+}
+
+// newBuiltGateway builds (does not start) a gateway of cfg over store st,
+// logging nowhere.
+func newBuiltGateway(t *testing.T, cfg *config.Config, st authcache.Store) *Gateway {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := authcache.Open(AuthPolicy(cfg), authcache.NewMemStore(nil), authcache.WithLogger(log))
+	e, err := authcache.Open(AuthPolicy(cfg), st, authcache.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}

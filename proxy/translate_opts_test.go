@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"io"
-	"log/slog"
 	"testing"
 
 	"github.com/spsmg/spsmg/authcache"
@@ -32,16 +30,7 @@ accounts:
 		if err != nil {
 			t.Fatal(err)
 		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		e, err := authcache.Open(AuthPolicy(cfg), authcache.NewMemStore(nil), authcache.WithLogger(log))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.Close() })
-		g, err := New(cfg, Options{Auth: e, Logger: log})
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := newBuiltGateway(t, cfg, authcache.NewMemStore(nil))
 		f := g.faces[0]
 		pair := f.pair(g.upstreams[0])
 		if pair == nil {
