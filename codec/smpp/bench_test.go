@@ -41,6 +41,28 @@ func benchView(b *testing.B, frame []byte, o Options) {
 	reportRate(b)
 }
 
+// benchDialectView reads frame as the proxy does: through codec.Dialect,
+// which holds the Dialect as an interface value.
+func benchDialectView(b *testing.B, frame []byte, d codec.Dialect) {
+	var w codec.View
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if err := d.ParseView(frame, &w); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b)
+}
+
+func BenchmarkDialectParseViewSubmit(b *testing.B) {
+	benchDialectView(b, codectest.ReadHex(b, "v03-submit-sm.hex"), NewDialect(Options{}))
+}
+
+func BenchmarkDialectParseViewSubmitResp(b *testing.B) {
+	benchDialectView(b, codectest.ReadHex(b, "v03b-submit-sm-resp.hex"), NewDialect(Options{}))
+}
+
 func BenchmarkParseViewSubmit(b *testing.B) {
 	benchView(b, codectest.ReadHex(b, "v03-submit-sm.hex"), Options{})
 }

@@ -56,14 +56,28 @@ var _ codec.Dialect = Dialect{}
 // response a gateway could wait for). Kind is then KindUnknown and the
 // error wraps codec.ErrUnknownCommand, so that they are answered with
 // generic_nack (AppendNack).
+//
+// It is small enough to be inlined into the (*Dialect).ParseView wrapper
+// the proxy calls through codec.Dialect, which then reads only LinkIDTag
+// instead of copying the whole Dialect for every frame.
 func (d Dialect) ParseView(frame []byte, v *codec.View) error {
-	err := d.Options.ParseView(frame, v)
-	if err == nil && notServed(CommandID(v.Command)) {
-		v.Kind = codec.KindUnknown
-		return &codec.FieldError{PDU: "smpp", Field: "command_id " + CommandID(v.Command).String(), Index: -1,
-			Offset: offCommandID, Value: int64(v.Command), Err: codec.ErrUnknownCommand}
+	return parseServed(frame, v, d.Options.LinkIDTag)
+}
+
+// parseServed is parseView, with the commands spsmg does not serve on its
+// faces turned into KindUnknown and ErrUnknownCommand.
+func parseServed(frame []byte, v *codec.View, linkIDTag Tag) error {
+	err := parseView(frame, v, linkIDTag)
+	if err != nil || !notServed(CommandID(v.Command)) {
+		return err
 	}
-	return err
+	return refuseNotServed(v)
+}
+
+func refuseNotServed(v *codec.View) error {
+	v.Kind = codec.KindUnknown
+	return &codec.FieldError{PDU: "smpp", Field: "command_id " + CommandID(v.Command).String(), Index: -1,
+		Offset: offCommandID, Value: int64(v.Command), Err: codec.ErrUnknownCommand}
 }
 
 func notServed(id CommandID) bool {

@@ -50,6 +50,7 @@ func checkFrame(t *testing.T, frame []byte, decode bool) {
 	} else if fe := (*codec.FieldError)(nil); !errors.As(verr, &fe) {
 		t.Fatalf("ParseView error %T: %v", verr, verr)
 	}
+	checkFastPaths(t, frame, o)
 	if !decode {
 		return
 	}
@@ -83,6 +84,36 @@ func checkFrame(t *testing.T, frame []byte, decode bool) {
 	}
 	if h2 != h || !reflect.DeepEqual(p, p2) {
 		t.Fatalf("unstable round trip:\n%+v %#v\n%+v %#v", h, p, h2, p2)
+	}
+}
+
+// checkFastPaths: where ParseView's one-pass readers (fastSM, the bare
+// message_id of a response) accept a frame, the field-by-field readers
+// that name a failure accept it too and fill the same View.
+func checkFastPaths(t *testing.T, frame []byte, o Options) {
+	var fast codec.View
+	if err := o.ParseView(frame, &fast); err != nil && !errors.Is(err, codec.ErrNoRecipients) {
+		return
+	}
+	slow := codec.View{Kind: fast.Kind, Command: fast.Command, Length: fast.Length, Sequence: fast.Sequence,
+		Result: fast.Result}
+	var err error
+	switch id := CommandID(fast.Command); id {
+	case CmdSubmitSM, CmdDeliverSM:
+		err = viewSM(frame, id, &slow, o.LinkIDTag)
+	case CmdSubmitSMResp, CmdDeliverSMResp, CmdDataSMResp:
+		if len(frame) == HeaderLen {
+			return
+		}
+		err = viewIDResp(frame, id, &slow)
+	default:
+		return
+	}
+	if err != nil {
+		t.Fatalf("ParseView accepted what the field-by-field reader refuses: %v\n%x", err, frame)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("fast path and field-by-field reader disagree:\n%+v\n%+v\n%x", fast, slow, frame)
 	}
 }
 

@@ -180,15 +180,7 @@ func (rc *Receipt) Append(dst []byte) []byte {
 // labelValue returns the value after label in b (up to the next space),
 // or nil when the label is absent. Does not allocate.
 func labelValue(b []byte, label string) []byte {
-	v := findLabel(b, 0, label)
-	if v < 0 {
-		return nil
-	}
-	end := v
-	for end < len(b) && b[end] != ' ' {
-		end++
-	}
-	return b[v:end:end]
+	return valueAt(b, findLabel(b, 0, label))
 }
 
 // findLabel returns the offset just after "<label>:" in b at or after
@@ -242,11 +234,44 @@ func trimTrailingNUL(b []byte) []byte {
 
 // scanReceipt is ParseView's look at a receipt text: the id and stat
 // values as sub-slices of content (nil when absent), read the way
-// ParseReceipt reads them. Does not allocate.
+// ParseReceipt reads them: the first id: and stat: labels before the first
+// text: label, each value running to the next space (or to the end of
+// that text: label). It walks content once, trying a label only where one
+// may start, and stops at text:. Does not allocate.
 func scanReceipt(content []byte) (id, stat []byte) {
-	area := content
-	if t := findLabel(content, 0, "text"); t >= 0 {
-		area = content[:t]
+	idAt, statAt, end := -1, -1, len(content)
+	for i := 0; i < len(content); i++ {
+		if i > 0 && isAlnum(content[i-1]) {
+			continue
+		}
+		switch lower(content[i]) {
+		case 'i':
+			if idAt < 0 {
+				idAt = matchLabel(content, i, "id")
+			}
+		case 's':
+			if statAt < 0 {
+				statAt = matchLabel(content, i, "stat")
+			}
+		case 't':
+			if t := matchLabel(content, i, "text"); t >= 0 {
+				end = t
+				i = len(content)
+			}
+		}
 	}
-	return labelValue(area, "id"), labelValue(area, "stat")
+	return valueAt(content[:end], idAt), valueAt(content[:end], statAt)
+}
+
+// valueAt is the value starting at v in b, up to the next space; nil when
+// v < 0.
+func valueAt(b []byte, v int) []byte {
+	if v < 0 {
+		return nil
+	}
+	end := v
+	for end < len(b) && b[end] != ' ' {
+		end++
+	}
+	return b[v:end:end]
 }

@@ -390,14 +390,17 @@ type tlvFields struct {
 	hasState                   bool
 }
 
-// scanTLVs walks a TLV area for ParseView. ok is false when a TLV does not
-// fit (ParseView then reads it again with readTLVs to name the failure).
-func scanTLVs(area []byte, linkIDTag Tag) (f tlvFields, ok bool) {
+// scanTLVs walks a TLV area for ParseView, filling f (zero on entry). It
+// is false when a TLV does not fit (ParseView then reads the area again
+// with readTLVs to name the failure). f is filled through a pointer: a
+// tlvFields returned by value was copied twice per submit_sm, which
+// showed in profiles.
+func scanTLVs(area []byte, linkIDTag Tag, f *tlvFields) bool {
 	var hasRef, hasTotal, hasSeq, hasReceipted, hasLink bool
 	for len(area) > 0 {
 		tag, v, n, fits := nextTLV(area)
 		if !fits {
-			return f, false
+			return false
 		}
 		area = area[n:]
 		switch {
@@ -421,5 +424,21 @@ func scanTLVs(area []byte, linkIDTag Tag) (f tlvFields, ok bool) {
 		}
 	}
 	f.hasSAR = hasRef && hasTotal && hasSeq
-	return f, true
+	return true
+}
+
+// tlvsFit reports whether every TLV of area fits in it, reading nothing
+// else: the TLVs of a response, which ParseView does not use.
+func tlvsFit(area []byte) bool {
+	for len(area) > 0 {
+		if len(area) < TLVHeaderLen {
+			return false
+		}
+		end := TLVHeaderLen + int(binary.BigEndian.Uint16(area[2:]))
+		if end > len(area) {
+			return false
+		}
+		area = area[end:]
+	}
+	return true
 }

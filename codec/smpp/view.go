@@ -19,7 +19,7 @@ type Options struct {
 }
 
 // ParseView is Options{}.ParseView: plain SMPP 3.4, no LinkID slot.
-func ParseView(frame []byte, out *codec.View) error { return Options{}.ParseView(frame, out) }
+func ParseView(frame []byte, out *codec.View) error { return parseView(frame, out, 0) }
 
 // ParseView fills out from one whole frame without copying or allocating:
 // every slice is a sub-slice of frame (the writable ones, Sequence,
@@ -60,6 +60,13 @@ func ParseView(frame []byte, out *codec.View) error { return Options{}.ParseView
 //
 // Call it from the goroutine that owns frame and out.
 func (o Options) ParseView(frame []byte, out *codec.View) error {
+	return parseView(frame, out, o.LinkIDTag)
+}
+
+// parseView is Options.ParseView with the one option it reads as an
+// argument: the Dialect's ParseView calls it through an interface, and a
+// copy of the whole Dialect for every frame showed in profiles.
+func parseView(frame []byte, out *codec.View, linkIDTag Tag) error {
 	out.Reset()
 	if len(frame) < HeaderLen {
 		_, err := DecodeHeader(frame)
@@ -82,14 +89,17 @@ func (o Options) ParseView(frame []byte, out *codec.View) error {
 	}
 	switch id {
 	case CmdSubmitSM, CmdDeliverSM:
-		if !o.fastSM(frame, id, out) {
-			if err := o.viewSM(frame, id, out); err != nil {
+		if !fastSM(frame, id, out, linkIDTag) {
+			if err := viewSM(frame, id, out, linkIDTag); err != nil {
 				return err
 			}
 		}
+		if id == CmdDeliverSM || len(out.DestField(0)) > 1 {
+			return nil
+		}
 		return noRecipient(frame, id, out)
 	case CmdDataSM:
-		if err := o.viewDataSM(frame, out); err != nil {
+		if err := viewDataSM(frame, out, linkIDTag); err != nil {
 			return err
 		}
 		return noRecipient(frame, id, out)
@@ -97,15 +107,14 @@ func (o Options) ParseView(frame []byte, out *codec.View) error {
 		if len(frame) == HeaderLen {
 			return nil // body left out (allowed on an error status)
 		}
-		r := codec.NewReader(frame, id.label(), HeaderLen)
-		out.MsgID = r.CString("message_id", MessageIDLen)
-		if r.Failed() {
-			return r.Err()
+		// The common answer, message_id and nothing after it, in one
+		// scan; anything else (TLVs, a message_id too long) is read
+		// field by field by viewIDResp.
+		if j := nulAt(frame, HeaderLen, MessageIDLen); j == len(frame)-1 {
+			out.MsgID = frame[HeaderLen:j:j]
+			return nil
 		}
-		if _, ok := scanTLVs(frame[r.Offset():], 0); !ok {
-			readTLVs(&r) // names the TLV that does not fit
-		}
-		return r.Err()
+		return viewIDResp(frame, id, out)
 	}
 	if out.Kind == codec.KindUnknown {
 		return &codec.FieldError{PDU: "smpp", Field: "command_id", Index: -1, Offset: offCommandID,
@@ -114,49 +123,125 @@ func (o Options) ParseView(frame []byte, out *codec.View) error {
 	return nil
 }
 
-// fastSM reads a well-formed submit_sm or deliver_sm by direct indexing,
-// one bounds check per field instead of a Reader call: the submit_sm is
-// the gateway's hot path, and the Reader walk took 280 ns of which a third
-// was call overhead (BenchmarkParseViewSubmit, 2-core EPYC under load).
-// Anything out of place returns false before out is touched beyond the
-// header, and viewSM then names the field that does not fit.
-func (o Options) fastSM(frame []byte, id CommandID, out *codec.View) bool {
-	b := frame
-	i := HeaderLen
-	service, i := cstrAt(b, i, ServiceTypeLen)
-	if i < 0 || i+2 > len(b) {
+// viewIDResp reads the body of a submit_sm_resp, deliver_sm_resp or
+// data_sm_resp that has more than a message_id, or a bad one: MsgID, and
+// the TLVs checked, the failure named.
+func viewIDResp(frame []byte, id CommandID, out *codec.View) error {
+	r := codec.NewReader(frame, id.label(), HeaderLen)
+	out.MsgID = r.CString("message_id", MessageIDLen)
+	if r.Failed() {
+		return r.Err()
+	}
+	if !tlvsFit(frame[r.Offset():]) {
+		readTLVs(&r) // names the TLV that does not fit
+	}
+	return r.Err()
+}
+
+// fastSM reads a well-formed submit_sm or deliver_sm in one forward pass
+// by direct indexing, one bounds check per field instead of a Reader call:
+// the submit_sm is the gateway's hot path. Each C-string is scanned once,
+// for its NUL, within its maximum; the fixed fields in between are read
+// at known offsets from the last NUL. Anything out of place returns false
+// before out is touched beyond the header, and viewSM then names the field
+// that does not fit.
+func fastSM(b []byte, id CommandID, out *codec.View, linkIDTag Tag) bool {
+	// service_type
+	serviceEnd := nulAt(b, HeaderLen, ServiceTypeLen)
+	// source_addr_ton, source_addr_npi, source_addr
+	srcOff := serviceEnd + 3
+	if serviceEnd < 0 || srcOff > len(b) {
 		return false
 	}
-	src, i := cstrAt(b, i+2, AddrLen)
-	if i < 0 || i+2 > len(b) {
+	srcEnd := nulAt(b, srcOff, AddrLen)
+	// dest_addr_ton, dest_addr_npi, destination_addr
+	destOff := srcEnd + 3
+	if srcEnd < 0 || destOff > len(b) {
 		return false
 	}
-	destOff := i + 2
-	dst, i := cstrAt(b, destOff, AddrLen)
-	if i < 0 || i+3 > len(b) {
+	destEnd := nulAt(b, destOff, AddrLen)
+	// esm_class, protocol_id, priority_flag, then the two times: empty
+	// (one NUL) or 16 characters and a NUL
+	i := destEnd + 4
+	if destEnd < 0 || i > len(b) {
 		return false
 	}
-	esm := ESMClass(b[i])
-	sched, i := cstrAt(b, i+3, TimeLen)
-	if i < 0 || (len(sched) != 0 && len(sched) != TimeLen-1) {
+	esm := ESMClass(b[destEnd+1])
+	if i < len(b) && b[i] == 0 { // most Submits leave both times empty
+		i++
+	} else if i = timeEnd(b, i); i < 0 {
 		return false
 	}
-	valid, i := cstrAt(b, i, TimeLen)
-	if i < 0 || (len(valid) != 0 && len(valid) != TimeLen-1) || i+5 > len(b) {
+	if i < len(b) && b[i] == 0 {
+		i++
+	} else if i = timeEnd(b, i); i < 0 {
 		return false
 	}
+	if i+5 > len(b) {
+		return false
+	}
+	// registered_delivery, replace_if_present_flag, data_coding,
+	// sm_default_msg_id, sm_length, short_message
 	rd, coding, n := RegisteredDelivery(b[i]), b[i+2], int(b[i+4])
 	i += 5
 	if n > MaxShortMessageLen || i+n > len(b) {
 		return false
 	}
-	sm := b[i : i+n : i+n]
-	f, ok := scanTLVs(b[i+n:], o.LinkIDTag)
-	if !ok {
+	var f tlvFields
+	if i+n < len(b) && !scanTLVs(b[i+n:], linkIDTag, &f) {
 		return false
 	}
-	o.fillSM(frame, id, out, service, src, dst, destOff, esm, rd, coding, sm, &f)
+	out.ServiceCode = b[HeaderLen:serviceEnd:serviceEnd]
+	out.Coding = coding
+	out.UDHI = esm.UDHI()
+	out.Content = b[i : i+n : i+n]
+	if id == CmdSubmitSM {
+		out.SPNumber = b[srcOff:srcEnd:srcEnd]
+		out.SetDests(b, destOff, destEnd+1-destOff, 1)
+		out.NeedReport = rd.NeedReport()
+	} else {
+		out.UserNumber = b[srcOff:srcEnd:srcEnd]
+		out.SPNumber = b[destOff:destEnd:destEnd]
+	}
+	if i+n < len(b) || out.UDHI || (id == CmdDeliverSM && esm.IsReport()) {
+		finishSM(id, out, esm, &f) // nothing to do for a plain short_message and no TLVs
+	}
 	return true
+}
+
+// nulAt is the offset of the first NUL in b[i:], looking at no more than
+// max bytes: the end of the C-string at i of at most max bytes, NUL
+// included. -1 when there is none, or i is outside b.
+func nulAt(b []byte, i, max int) int {
+	if i < 0 || i > len(b) {
+		return -1
+	}
+	s := b[i:]
+	if len(s) > max {
+		s = s[:max]
+	}
+	for j, c := range s {
+		if c == 0 {
+			return i + j
+		}
+	}
+	return -1
+}
+
+// timeEnd is the offset after the SMPP time C-string at b[i]:
+// schedule_delivery_time and validity_period are empty (a lone NUL) or 16
+// characters and a NUL. -1 when the field is neither or runs past b.
+func timeEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	if b[i] == 0 {
+		return i + 1
+	}
+	if nulAt(b, i, TimeLen) != i+TimeLen-1 {
+		return -1
+	}
+	return i + TimeLen
 }
 
 // noRecipient fails an MT (submit_sm, data_sm) whose destination_addr is
@@ -165,56 +250,30 @@ func (o Options) fastSM(frame []byte, id CommandID, out *codec.View) bool {
 // protocols say with a count of 0. The View stays filled, so that the
 // Submit can be answered.
 func noRecipient(frame []byte, id CommandID, out *codec.View) error {
-	if id == CmdDeliverSM || len(out.Dest(0)) != 0 {
+	if id == CmdDeliverSM || len(out.DestField(0)) > 1 { // the slot is the string and its NUL
 		return nil
 	}
 	return &codec.FieldError{PDU: id.label(), Field: "destination_addr", Index: -1,
 		Offset: offsetIn(frame, out.DestField(0)), Err: codec.ErrNoRecipients}
 }
 
-// cstrAt finds the C-string at b[i:] of at most max bytes, NUL included:
-// it returns the string and the offset after its NUL, or -1 when there is
-// no NUL within max bytes and the frame.
-func cstrAt(b []byte, i, max int) ([]byte, int) {
-	if i < 0 || i > len(b) {
-		return nil, -1
-	}
-	lim := min(len(b), i+max)
-	for j := i; j < lim; j++ {
-		if b[j] == 0 {
-			return b[i:j:j], j + 1
-		}
-	}
-	return nil, -1
-}
-
-// fillSM writes what fastSM and viewSM read into out.
-func (o Options) fillSM(frame []byte, id CommandID, out *codec.View, service, src, dst []byte, destOff int,
-	esm ESMClass, rd RegisteredDelivery, coding uint8, sm []byte, f *tlvFields) {
-	out.ServiceCode = service
-	out.Coding = coding
-	out.UDHI = esm.UDHI()
-	out.Content = sm
-	if len(sm) == 0 && f.hasPayload {
+// finishSM fills what submit_sm and deliver_sm take from their TLVs and
+// their user data, once fastSM or viewSM has filled the fields before
+// them: message_payload when short_message is empty, a receipt's report
+// fields, the segments, the LinkID slot.
+func finishSM(id CommandID, out *codec.View, esm ESMClass, f *tlvFields) {
+	if len(out.Content) == 0 && f.hasPayload {
 		out.Content = f.payload
 	}
-	if id == CmdSubmitSM {
-		out.SPNumber = src
-		out.SetDests(frame, destOff, len(dst)+1, 1)
-		out.NeedReport = rd.NeedReport()
-	} else {
-		out.UserNumber = src
-		out.SPNumber = dst
-		if esm.IsReport() {
-			viewReport(f, out)
-		}
+	if id == CmdDeliverSM && esm.IsReport() {
+		viewReport(f, out)
 	}
 	viewSegments(f, out)
 	out.LinkIDField = f.linkID
 }
 
 // viewSM follows the submit_sm / deliver_sm table.
-func (o Options) viewSM(frame []byte, id CommandID, out *codec.View) error {
+func viewSM(frame []byte, id CommandID, out *codec.View, linkIDTag Tag) error {
 	r := codec.NewReader(frame, id.label(), HeaderLen)
 	service := r.CString("service_type", ServiceTypeLen)
 	r.Uint8("source_addr_ton")
@@ -237,17 +296,29 @@ func (o Options) viewSM(frame []byte, id CommandID, out *codec.View) error {
 	if r.Failed() {
 		return r.Err()
 	}
-	f, ok := scanTLVs(frame[r.Offset():], o.LinkIDTag)
-	if !ok {
+	var f tlvFields
+	if !scanTLVs(frame[r.Offset():], linkIDTag, &f) {
 		readTLVs(&r)
 		return r.Err()
 	}
-	o.fillSM(frame, id, out, service, src, dst, destOff, esm, rd, coding, sm, &f)
+	out.ServiceCode = service
+	out.Coding = coding
+	out.UDHI = esm.UDHI()
+	out.Content = sm
+	if id == CmdSubmitSM {
+		out.SPNumber = src
+		out.SetDests(frame, destOff, len(dst)+1, 1)
+		out.NeedReport = rd.NeedReport()
+	} else {
+		out.UserNumber = src
+		out.SPNumber = dst
+	}
+	finishSM(id, out, esm, &f)
 	return nil
 }
 
 // viewDataSM follows the data_sm table.
-func (o Options) viewDataSM(frame []byte, out *codec.View) error {
+func viewDataSM(frame []byte, out *codec.View, linkIDTag Tag) error {
 	r := codec.NewReader(frame, CmdDataSM.label(), HeaderLen)
 	service := r.CString("service_type", ServiceTypeLen)
 	r.Uint8("source_addr_ton")
@@ -263,8 +334,8 @@ func (o Options) viewDataSM(frame []byte, out *codec.View) error {
 	if r.Failed() {
 		return r.Err()
 	}
-	f, ok := scanTLVs(frame[r.Offset():], o.LinkIDTag)
-	if !ok {
+	var f tlvFields
+	if !scanTLVs(frame[r.Offset():], linkIDTag, &f) {
 		readTLVs(&r)
 		return r.Err()
 	}
