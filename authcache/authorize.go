@@ -113,7 +113,7 @@ func (e *Engine) Authorize(mt *MT) Decision {
 			e.failClosed.Add(1)
 			return Decision{Reason: reason.StoreUnavailable}
 		}
-		return Decision{Deferred: true}
+		return deferDecision
 	case notice:
 		return e.authorizeNotice(mt, sp, link)
 	case !known && sp == nil && p.freeForAll(svc):

@@ -83,3 +83,39 @@ func FuzzNormalizeMSISDN(f *testing.F) {
 		}
 	})
 }
+
+// TestDecimal checks the word-at-a-time conversion against the digit loop
+// for every length up to maxNumericUser, every digit in every position,
+// and a non-digit in every position (the bytes either side of '0'..'9'
+// included).
+func TestDecimal(t *testing.T) {
+	loop := func(b []byte) (uint64, bool) {
+		var v uint64
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + uint64(c-'0')
+		}
+		return v, true
+	}
+	check := func(b []byte) {
+		t.Helper()
+		gv, gok := decimal(b)
+		wv, wok := loop(b)
+		if gok != wok || (wok && gv != wv) {
+			t.Fatalf("decimal(%q) = %d, %v; want %d, %v", b, gv, gok, wv, wok)
+		}
+	}
+	for n := 1; n <= maxNumericUser; n++ {
+		b := []byte("13800138000123456789"[:n])
+		check(b)
+		for i := range b {
+			for _, c := range []byte{'0', '5', '9', '/', ':', 0, ' ', 0xB0, 0xB9, 0x39 + 0x80} {
+				m := append([]byte(nil), b...)
+				m[i] = c
+				check(m)
+			}
+		}
+	}
+}

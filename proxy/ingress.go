@@ -146,7 +146,7 @@ func (g *Gateway) AdmitMT(ctx context.Context, mt *authcache.MT, parts int) auth
 		return authcache.Decision{Allow: true, Reason: reason.Exempt}
 	}
 	d := g.auth.Authorize(mt)
-	if d.Deferred {
+	if d.Deferred() {
 		d = g.auth.AuthorizeDeferred(ctx, mt)
 	}
 	if !d.Allow {

@@ -375,7 +375,7 @@ func (s *spConn) submit(frame []byte, v *codec.View) {
 		if sample {
 			l.stats.authLatency.observeNS(nanotime() - t0)
 		}
-		if d.Deferred { // the decision needs the cluster (deferred.go)
+		if d.Deferred() { // the decision needs the cluster (deferred.go)
 			s.deferSubmit(frame, v)
 			return
 		}

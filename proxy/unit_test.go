@@ -226,3 +226,28 @@ func TestCheckPayload(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowsService covers both forms of the allowed list: a short one
+// compared code by code, a long one in a map, and no list (any code).
+func TestAllowsService(t *testing.T) {
+	codes := func(n int) []string {
+		var cs []string
+		for i := range n {
+			cs = append(cs, fmt.Sprintf("SVC%02d", i))
+		}
+		return cs
+	}
+	for _, n := range []int{0, 1, maxServiceList, maxServiceList + 1, 40} {
+		ac := newAccountConfig(config.Account{ServiceCodes: codes(n)})
+		for _, c := range codes(n) {
+			if !ac.allowsService([]byte(c)) {
+				t.Errorf("%d codes: %q refused", n, c)
+			}
+		}
+		for _, c := range []string{"SVC99", "SVC0", "SVC000", ""} {
+			if got := ac.allowsService([]byte(c)); got != (n == 0) {
+				t.Errorf("%d codes: allowsService(%q) = %v", n, c, got)
+			}
+		}
+	}
+}

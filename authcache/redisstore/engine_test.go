@@ -55,7 +55,7 @@ func linkMT(user, svc, link string) *authcache.MT {
 // proxy does (the second part off the event loop).
 func decide(e *authcache.Engine, mt *authcache.MT) authcache.Decision {
 	d := e.Authorize(mt)
-	if d.Deferred {
+	if d.Deferred() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		d = e.AuthorizeDeferred(ctx, mt)

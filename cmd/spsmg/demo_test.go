@@ -27,7 +27,8 @@ func goBuild(t *testing.T, pkgs ...string) string {
 	if _, err := os.Stat(goTool); err != nil {
 		goTool = "go"
 	}
-	cmd := exec.Command(goTool, append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...)
+	// -pgo=off: see testenv.BuildSpsmg (the same reason).
+	cmd := exec.Command(goTool, append([]string{"build", "-pgo=off", "-o", dir + string(filepath.Separator)}, pkgs...)...)
 	cmd.Dir = "../.."
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %v: %v\n%s", pkgs, err, out)

@@ -110,3 +110,7 @@ func BenchmarkAppendSubmitResp(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkParseViewSubmitResp(b *testing.B) {
+	b.Run("3.0", func(b *testing.B) { benchView(b, V30, Append(nil, V30, 1, &SubmitResp{MsgID: 7, Result: 0})) })
+}

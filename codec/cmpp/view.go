@@ -43,7 +43,14 @@ func ParseView(frame []byte, v Version, out *codec.View) error {
 		return err
 	}
 	id := CommandID(binary.BigEndian.Uint32(frame[4:]))
-	out.Kind = KindOf(id)
+	switch id { // the hot pair first, without KindOf's call
+	case CmdSubmit:
+		out.Kind = codec.KindSubmit
+	case CmdSubmitResp:
+		out.Kind = codec.KindSubmitResp
+	default:
+		out.Kind = KindOf(id)
+	}
 	out.Command = uint32(id)
 	out.Length = int(binary.BigEndian.Uint32(frame))
 	out.Sequence = frame[8:HeaderLen:HeaderLen]
