@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -448,7 +449,7 @@ func (b *bind) gatedDurable(gb *gatedBatch, err error) {
 		start = subs[i].end
 		seq := subs[i].seq[:n]
 		p := &b.ring[counterOf(seq)&b.mask]
-		live := p.kind != 0 && bytes.Equal(p.gwSeq[:n], seq)
+		live := p.kind != 0 && sameSeq(&p.gwSeq, n, seq)
 		if err == nil && live && b.state == bindReady {
 			b.out.buf = append(b.out.buf, frame...)
 			b.out.mark()
@@ -508,6 +509,23 @@ func (b *bind) claim() *pending {
 	return p
 }
 
+// sameSeq reports whether b is the first n bytes of a: bytes.Equal for
+// the 4-byte (CMPP, SMGP, SMPP) and 12-byte (SGIP) sequences in words,
+// without the runtime call bytes.Equal makes (once per response).
+func sameSeq(a *wireSeq, n int, b []byte) bool {
+	if len(b) != n {
+		return false
+	}
+	switch n {
+	case 4:
+		return binary.LittleEndian.Uint32(a[:4]) == binary.LittleEndian.Uint32(b)
+	case 12:
+		return binary.LittleEndian.Uint64(a[:8]) == binary.LittleEndian.Uint64(b) &&
+			binary.LittleEndian.Uint32(a[8:12]) == binary.LittleEndian.Uint32(b[8:12])
+	}
+	return bytes.Equal(a[:n], b)
+}
+
 var (
 	errResponseTimeout = errors.New("proxy: upstream response timeout")
 	errBindLost        = errors.New("proxy: upstream bind lost")
@@ -519,7 +537,7 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	l, u, g := b.l, b.up, b.up.g
 	n := u.seqLen
 	p := &b.ring[counterOf(v.Sequence)&b.mask]
-	if p.kind == 0 || !bytes.Equal(p.gwSeq[:n], v.Sequence) {
+	if p.kind == 0 || !sameSeq(&p.gwSeq, n, v.Sequence) {
 		g.counters.unknownResponses.Add(1)
 		return
 	}
