@@ -109,7 +109,7 @@ func TestForwardingAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates by itself; run without -race (the README's test command does)")
 	}
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMPP34} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30, codec.SMPP34} {
 		t.Run(p.String(), func(t *testing.T) {
 			r := newForwardRig(t, p, 4, 16)
 			r.run(t, 10_000) // warm-up
