@@ -99,3 +99,32 @@ func TestHotPathAllocs(t *testing.T) {
 		}
 	})
 }
+
+// TestRouteBatchAllocs: a reused RouteBatch records routes without
+// allocating (one per SGIP Submit that asks for a report).
+func TestRouteBatchAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	e, err := Open(testConfig(), newDiscardStore(), WithLogger(quietLogger()), WithSweepInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	o, _ := MakeOrigin([]byte("123456789012"))
+	var b RouteBatch
+	id := []byte("0123456789ab")
+	for range 64 { // grow b to a callback's size
+		_ = e.AddRoute(&b, id, Route{SP: spB, Origin: o})
+	}
+	b.Reset()
+	n := testing.AllocsPerRun(1000, func() {
+		if b.Len() == 64 {
+			b.Reset()
+		}
+		_ = e.AddRoute(&b, id, Route{SP: spB, Origin: o})
+	})
+	if n != 0 {
+		t.Errorf("%v allocs per AddRoute", n)
+	}
+}

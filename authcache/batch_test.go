@@ -94,3 +94,85 @@ func TestWriteBatchQueueFull(t *testing.T) {
 		t.Errorf("Submit after Close = %v, dones %v; want ErrStoreClosed for both", err, got)
 	}
 }
+
+// TestRouteBatch: routes added to a RouteBatch are nowhere until
+// PutRoutes; once its done reports success the store and memory both have
+// them (the proxy sends the Submits they belong to only then). A batch
+// whose write fails leaves memory without them.
+func TestRouteBatch(t *testing.T) {
+	clock := newFakeClock()
+	fs := newFaultStore(NewMemStore(clock.Now))
+	e, err := Open(testConfig(), fs, WithClock(clock.Now), WithLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	o, _ := MakeOrigin([]byte("sp-seq-12byt"))
+	ids := [][]byte{{1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 3}, {1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 4}}
+	var b RouteBatch
+	for _, id := range ids {
+		if err := e.AddRoute(&b, id, Route{SP: spA, Origin: o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bad := range [][]byte{nil, make([]byte, MaxBatchRouteID+1)} {
+		if err := e.AddRoute(&b, bad, Route{SP: spA}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("AddRoute of a %d-byte id = %v, want ErrInvalid", len(bad), err)
+		}
+	}
+	if err := e.AddRoute(&b, ids[0], Route{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("AddRoute without an SP = %v, want ErrInvalid", err)
+	}
+	if b.Len() != 2 {
+		t.Fatalf("Len = %d, want 2", b.Len())
+	}
+	if _, ok := e.Route(ids[0]); ok {
+		t.Error("memory has a route before its batch was written")
+	}
+	done := make(chan error, 1)
+	if err := e.PutRoutes(&b, func(err error) {
+		// Whoever done releases must find the routes in memory.
+		for _, id := range ids {
+			if r, ok := e.Route(id); !ok || r.SP != spA || string(r.Origin.Bytes()) != "sp-seq-12byt" {
+				t.Errorf("in done, Route(%x) = %+v, %v", id, r, ok)
+			}
+		}
+		done <- err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		r, ok, err := e.LookupRoute(id)
+		if err != nil || !ok || r.SP != spA {
+			t.Errorf("LookupRoute(%x) = %+v, %v, %v", id, r, ok, err)
+		}
+		if _, err := e.Store().Get(recordKey(nil, kindRoute, id)); err != nil {
+			t.Errorf("the store lacks route %x: %v", id, err)
+		}
+	}
+
+	b.Reset()
+	lost := []byte{1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 5}
+	if err := e.AddRoute(&b, lost, Route{SP: spA}); err != nil {
+		t.Fatal(err)
+	}
+	fs.fail.Store(true)
+	if err := e.PutRoutes(&b, func(err error) { done <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, errInjected) {
+		t.Fatalf("done of a failed write = %v, want the store's error", err)
+	}
+	if _, ok := e.Route(lost); ok {
+		t.Error("memory has a route whose write failed")
+	}
+	fs.fail.Store(false)
+
+	e.Close()
+	if err := e.PutRoutes(&b, func(error) { t.Error("done called for a batch that was not queued") }); !errors.Is(err, ErrStoreClosed) {
+		t.Errorf("PutRoutes after Close = %v, want ErrStoreClosed", err)
+	}
+}

@@ -289,6 +289,57 @@ func BenchmarkPutRoute(b *testing.B) {
 	}
 }
 
+// BenchmarkGatedRoutes: the SGIP report routes of GOMAXPROCS event loops,
+// 256 Submits per callback, each callback waiting until its routes are
+// written (as the gated Submits do): per route (a PutRoute per Submit, a
+// Persist barrier per callback, as the proxy did) against a RouteBatch
+// per loop handed over with one PutRoutes per callback. ns/route includes
+// the writer's part (memory, encoding).
+func BenchmarkGatedRoutes(b *testing.B) {
+	const perCallback = 256
+	o, _ := MakeOrigin([]byte("123456789012"))
+	run := func(b *testing.B, callback func(e *Engine, rb *RouteBatch, next func() []byte, wait chan error)) {
+		e := benchEngine(b, testConfig(), newDiscardStore())
+		var seq atomic.Uint64
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			var id [12]byte
+			next := func() []byte {
+				binary.BigEndian.PutUint64(id[4:], seq.Add(1))
+				return id[:]
+			}
+			var rb RouteBatch
+			wait := make(chan error, 1)
+			for pb.Next() {
+				callback(e, &rb, next, wait)
+			}
+		})
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perCallback), "ns/route")
+	}
+	b.Run("PutRoute", func(b *testing.B) {
+		run(b, func(e *Engine, _ *RouteBatch, next func() []byte, wait chan error) {
+			for range perCallback {
+				_ = e.PutRoute(next(), Route{SP: spA, Origin: o})
+			}
+			if err := e.Persist(func(err error) { wait <- err }); err == nil {
+				<-wait
+			}
+		})
+	})
+	b.Run("RouteBatch", func(b *testing.B) {
+		run(b, func(e *Engine, rb *RouteBatch, next func() []byte, wait chan error) {
+			rb.Reset()
+			for range perCallback {
+				_ = e.AddRoute(rb, next(), Route{SP: spA, Origin: o})
+			}
+			if err := e.PutRoutes(rb, func(err error) { wait <- err }); err == nil {
+				<-wait
+			}
+		})
+	})
+}
+
 // BenchmarkWriteBatch: records/s through the writer into Badger (WriteBatch,
 // SyncWrites off): subscription-sized records (40-byte key, 16-byte value
 // with a TTL), each enqueued on its own. Target ≥ 200k records/s.

@@ -215,7 +215,7 @@ func Open(cfg Config, st Store, opts ...Option) (*Engine, error) {
 	e.log.Info("authcache: loaded", "subscriptions", s.Subscriptions, "linkids", s.MOLinkIDs+s.NoticeLinkIDs,
 		"web_codes", s.WebCodes, "pending", s.Pending, "routes", s.Routes, "corrupt", s.Corrupt, "took", time.Since(start))
 
-	e.w = newWriter(st, e.names, e.log, o.queue, o.maxBatch, o.linger, e.onBatch, e.space)
+	e.w = newWriter(st, e.names, e.log, o.queue, o.maxBatch, o.linger, e.onBatch, e.putRoutesMem, e.space)
 	e.wg.Add(1)
 	go e.maintain()
 	if e.space != nil {

@@ -168,3 +168,96 @@ func (e *Engine) LookupRoute(msgID []byte) (Route, bool, error) {
 	}
 	return Route{SP: sp, Origin: o, Expires: time.Unix(exp, 0)}, true, nil
 }
+
+// RouteBatch gathers the report routes that one goroutine (an event loop)
+// records for requests held back until their routes are durable: an SGIP
+// report names the Submit by the sequence the proxy gave it, so the
+// Submit may leave only once its route is written. Adding a route
+// (Engine.AddRoute) takes no lock and writes nothing another goroutine
+// reads; Engine.PutRoutes hands the whole batch to the store writer in one
+// queue operation, and the writer puts the routes into memory once they
+// are written, before it says so. The zero value is ready to use; it is
+// not safe for concurrent use.
+type RouteBatch struct {
+	ops []typedOp
+	// Per batch rather than per route: the time (a batch is one
+	// callback's), the policy's TTL and the last SP account interned.
+	now    uint32
+	ttl    time.Duration
+	spName string
+	sp     uint32
+}
+
+// Len is the number of routes in b.
+func (b *RouteBatch) Len() int { return len(b.ops) }
+
+// Reset empties b for reuse. Not while the writer holds it (between
+// PutRoutes and its done).
+func (b *RouteBatch) Reset() {
+	b.ops = b.ops[:0]
+	b.spName = ""
+}
+
+// MaxBatchRouteID is the longest message id a RouteBatch takes (an SGIP
+// sequence is 12 bytes); longer ones go through PutRoute.
+const MaxBatchRouteID = 24
+
+// AddRoute records the route of a message id in b (msgID is copied).
+// Nothing is shared until PutRoutes: neither memory nor the store has the
+// route before b is written. Does not allocate once b has grown to its
+// callback's size. The error is ErrInvalid for an empty id or SP or an id
+// over MaxBatchRouteID bytes. Runs on b's goroutine.
+func (e *Engine) AddRoute(b *RouteBatch, msgID []byte, r Route) error {
+	if len(msgID) == 0 || len(msgID) > MaxBatchRouteID || r.SP == "" {
+		return ErrInvalid
+	}
+	if len(b.ops) == 0 {
+		b.now, b.ttl = e.nowSec(), e.policy.Load().cfg.RouteTTL
+	}
+	if r.SP != b.spName {
+		b.spName, b.sp = r.SP, e.names.sp(r.SP)
+	}
+	exp := expiry(b.now, b.ttl)
+	if !r.Expires.IsZero() {
+		exp = uint32(max(r.Expires.Unix(), 0))
+	}
+	b.ops = append(b.ops, typedOp{kind: typedRoute, n: uint8(len(msgID)), on: r.Origin.n, sp: b.sp,
+		created: b.now, expires: exp, origin: r.Origin.b})
+	copy(b.ops[len(b.ops)-1].id[:], msgID)
+	return nil
+}
+
+// PutRoutes hands b's routes to the store writer with one queue operation:
+// they are written together, then put into memory (where Route finds
+// them), and then done (which must not block) runs on the writer
+// goroutine with the write's error; on an error memory does not get them.
+// b belongs to the writer until done runs: do not add to it or Reset it
+// before. An empty b is a barrier: done runs once everything queued before
+// it is written. The error is ErrQueueFull, ErrNoSpace or ErrStoreClosed
+// when the batch could not be queued; done is then not called and b is the
+// caller's again.
+func (e *Engine) PutRoutes(b *RouteBatch, done func(error)) error {
+	if done == nil {
+		return ErrInvalid
+	}
+	return e.w.enqueue(&op{routes: b.ops, done: done})
+}
+
+// putRoutesMem puts a written RouteBatch into memory. Runs on the writer
+// goroutine.
+func (e *Engine) putRoutesMem(ts []typedOp) {
+	p := e.policy.Load()
+	evicted := 0
+	for i := range ts {
+		t := &ts[i]
+		k := makeRouteKey(t.id[:t.n])
+		s := &e.routes[routeShardOf(&k)]
+		v := routeVal{sp: t.sp, expires: min(t.expires, expiry(t.created, p.cfg.RouteCacheTTL)), n: t.on, origin: t.origin}
+		s.mu.Lock()
+		evicted += s.put(k, v, p.routeGen)
+		s.mu.Unlock()
+	}
+	if evicted > 0 {
+		e.routeEvictions.Add(uint64(evicted))
+	}
+}

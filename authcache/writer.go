@@ -50,6 +50,7 @@ type writer struct {
 	maxBatch int
 	linger   time.Duration
 	onBatch  func(n int, err error) // engine hook: stats and health
+	onRoutes func([]typedOp)        // engine hook: a RouteBatch's routes, written, go into memory
 	space    *spaceWatch            // nil: no free-space watch
 
 	mu      sync.Mutex
@@ -76,6 +77,9 @@ type op struct {
 	more []Mutation
 	done func(error)
 	t    typedOp
+	// routes: a RouteBatch's records (Engine.PutRoutes), borrowed until
+	// done is called; they go into memory once written, before done.
+	routes []typedOp
 }
 
 type typedKind uint8
@@ -97,13 +101,14 @@ type typedOp struct {
 	origin           [MaxOriginLen]byte
 }
 
-func newWriter(st Store, names *interner, log *slog.Logger, queue, maxBatch int, linger time.Duration, onBatch func(int, error), space *spaceWatch) *writer {
+func newWriter(st Store, names *interner, log *slog.Logger, queue, maxBatch int, linger time.Duration, onBatch func(int, error), onRoutes func([]typedOp), space *spaceWatch) *writer {
 	w := &writer{
 		st: st, names: names, log: log,
 		limit:    queue,
 		maxBatch: maxBatch,
 		linger:   linger,
 		onBatch:  onBatch,
+		onRoutes: onRoutes,
 		space:    space,
 		wake:     make(chan struct{}, 1),
 		exited:   make(chan struct{}),
@@ -292,6 +297,7 @@ func (w *writer) holdBack(batch []op) {
 	n := 0
 	for i := range kept {
 		n += len(kept[i].more)
+		n += len(kept[i].routes)
 		if kept[i].m.Key != nil || kept[i].t.kind != typedNone {
 			n++
 		}
@@ -317,6 +323,9 @@ func (w *writer) commit(batch []op) {
 				w.add(m)
 			}
 		}
+		for j := range o.routes {
+			w.add(w.encode(&o.routes[j]))
+		}
 	}
 	err := w.lastErr
 	if len(w.muts) > 0 {
@@ -333,6 +342,9 @@ func (w *writer) commit(batch []op) {
 		w.onBatch(len(w.muts), err)
 	}
 	for i := range batch {
+		if err == nil && len(batch[i].routes) > 0 && w.onRoutes != nil {
+			w.onRoutes(batch[i].routes) // before done: whoever done releases finds them
+		}
 		if batch[i].done != nil {
 			batch[i].done(err)
 		}

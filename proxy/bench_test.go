@@ -27,7 +27,7 @@ import (
 // milliseconds over the run). msgs/s and p99-µs are the load generator's,
 // over its sending; allocs/msg is the steady state (steadyAllocs).
 func BenchmarkGateway(b *testing.B) {
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMPP34} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30, codec.SMPP34} {
 		for _, shape := range []struct{ conns, window int }{{1, 16}, {16, 1024}} {
 			b.Run(fmt.Sprintf("%s/conns=%d/window=%d", p, shape.conns, shape.window), func(b *testing.B) {
 				r := newForwardRig(b, p, shape.conns, shape.window)
@@ -64,24 +64,29 @@ func BenchmarkGatewaySubscribers(b *testing.B) {
 	b.ReportMetric(float64(rep.Latency.P99.Microseconds()), "p99-µs")
 }
 
-// BenchmarkGatewayReports is BenchmarkGateway's cmpp3 16 × 1024 with every
+// BenchmarkGatewayReports is BenchmarkGateway's 16 × 1024 with every
 // Submit asking for a status report, as most production traffic does: per
-// message the gateway also records the report route (memory and store),
-// and routes the SMG's report back to the SP through the outbox. The
-// SP's acknowledgements of the reports are not waited for at the end.
+// message the gateway also records the report route (memory and store;
+// SGIP's before the Submit leaves, and the Submit waits until it is
+// durable), and routes the SMG's report back to the SP through the outbox.
+// The SP's acknowledgements of the reports are not waited for at the end.
 //
 //	go test -run '^$' -bench GatewayReports -benchtime 500000x ./proxy
 func BenchmarkGatewayReports(b *testing.B) {
-	r := newForwardRig(b, codec.CMPP30, 16, 1024)
-	r.needReport = true
-	r.run(b, 20_000) // warm-up
-	runtime.GC()
-	b.ReportAllocs()
-	b.ResetTimer()
-	rep := r.run(b, int64(b.N))
-	b.StopTimer()
-	b.ReportMetric(rep.MsgsPerSec, "msgs/s")
-	b.ReportMetric(float64(rep.Latency.P99.Microseconds()), "p99-µs")
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP} {
+		b.Run(p.String(), func(b *testing.B) {
+			r := newForwardRig(b, p, 16, 1024)
+			r.needReport = true
+			r.run(b, 20_000) // warm-up
+			runtime.GC()
+			b.ReportAllocs()
+			b.ResetTimer()
+			rep := r.run(b, int64(b.N))
+			b.StopTimer()
+			b.ReportMetric(rep.MsgsPerSec, "msgs/s")
+			b.ReportMetric(float64(rep.Latency.P99.Microseconds()), "p99-µs")
+		})
+	}
 }
 
 // maxAllocsPerMsg bounds the heap allocations per forwarded Submit in
@@ -104,7 +109,7 @@ func TestForwardingAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates by itself; run without -race (the README's test command does)")
 	}
-	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMPP34} {
+	for _, p := range []codec.Protocol{codec.CMPP30, codec.SGIP, codec.SMGP30, codec.SMPP34} {
 		t.Run(p.String(), func(t *testing.T) {
 			r := newForwardRig(t, p, 4, 16)
 			r.run(t, 10_000) // warm-up

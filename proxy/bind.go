@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -62,18 +63,37 @@ type bind struct {
 	closeWhy    CloseReason
 	keyBuf      []byte
 
-	// gated are SGIP Submits that ask for a report, written here instead
-	// of to out until their report routes are durable (see forward);
-	// gatedSubs says where each ends and its sequence.
-	gated     []byte
-	gatedSubs []gatedSubmit
+	// gating holds the SGIP Submits of the current callback that ask for
+	// a report, with their report routes, until flush hands the routes to
+	// the store (sendGated); spareGated are batches back from the store,
+	// reused so that gating allocates nothing in the steady state.
+	gating     *gatedBatch
+	spareGated []*gatedBatch
 }
 
-// gatedSubmit is one Submit in bind.gated.
+// gatedBatch is one callback's Submits of a bind held back until their
+// report routes are durable (bind.forward), and those routes: the routes
+// go to the store writer in one call, and the Submits to the SMG when the
+// writer has written them (gatedDurable).
+type gatedBatch struct {
+	b      *bind
+	frames []byte
+	subs   []gatedSubmit // where each frame in frames ends, and its sequence
+	routes authcache.RouteBatch
+	err    error             // the write's, set by written
+	wrote  func(error)       // written, bound once
+	task   gnet.RunnableFunc // runs gatedDurable on b's loop, made once
+}
+
+// gatedSubmit is one Submit in gatedBatch.frames.
 type gatedSubmit struct {
 	seq wireSeq
-	end int // offset in gated just past the frame
+	end int // offset in frames just past the frame
 }
+
+// maxSpareGated bounds the batches a bind keeps for reuse: about one per
+// callback within a store write (a millisecond or so).
+const maxSpareGated = 8
 
 type bindState uint8
 
@@ -272,7 +292,7 @@ func (b *bind) loginResp(v *codec.View) {
 // An SGIP Submit that asks for a report gets its report route first: the
 // report will name the sequence given here, and only the route maps it
 // back to the SP and the SP's own sequence. The Submit then waits until
-// the route is durable (gateRoutes), so that whatever the SMG reports
+// the route is durable (sendGated), so that whatever the SMG reports
 // later — after a kill -9 of spsmg included — finds its route. The wait is
 // the store writer's batch (about a millisecond), and the Submit_Resp is
 // then relayed at once.
@@ -288,28 +308,29 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	copy(p.spSeq[:], spSeq)
 	n := u.seqLen
 	dst := &b.out.buf
+	var gb *gatedBatch
 	if u.routeAtForward && kind == pendSubmit && needReport && sp != nil {
+		// The route joins this callback's batch: nothing shared is touched
+		// per Submit (flush hands the batch to the store in one call).
+		gb = b.gate()
 		origin, _ := authcache.MakeOrigin(spSeq)
-		if err := g.auth.PutRoute(p.gwSeq[:n], authcache.Route{SP: sp.acct.id, Origin: origin}); err != nil {
+		if err := g.auth.AddRoute(&gb.routes, p.gwSeq[:n], authcache.Route{SP: sp.acct.id, Origin: origin}); err != nil {
 			// Without a durable route its report could not be routed:
 			// the SMG never sees this Submit, the SP may retry.
-			g.logRL(slog.LevelError, "report route not stored; Submit refused with store_unavailable", "err", err)
+			g.logRL(slog.LevelError, "report route not recorded; Submit refused with store_unavailable", "err", err)
 			b.release(p)
 			sp.refuseNow(l, cmdKind, cmd, spSeq, reason.StoreUnavailable)
 			return
 		}
-		if len(b.gatedSubs) == 0 {
-			l.gatedBinds = append(l.gatedBinds, b)
-		}
-		dst = &b.gated
+		dst = &gb.frames
 	} else {
 		b.out.mark()
 	}
 	start := len(*dst)
 	*dst = append(*dst, frame...)
 	copy((*dst)[start+u.seqOff:start+u.seqOff+n], p.gwSeq[:n])
-	if dst == &b.gated {
-		b.gatedSubs = append(b.gatedSubs, gatedSubmit{seq: p.gwSeq, end: len(b.gated)})
+	if gb != nil {
+		gb.subs = append(gb.subs, gatedSubmit{seq: p.gwSeq, end: len(gb.frames)})
 	}
 	if sp != nil {
 		sp.addInflight(l, 1)
@@ -333,34 +354,79 @@ func (b *bind) release(p *pending) {
 	*p = pending{}
 }
 
-// sendGated sends the Submits gated since the last call once their routes
-// are durable: one store barrier per bind and callback. Runs on b's loop
-// (loop.flush).
-func (b *bind) sendGated() {
-	if len(b.gatedSubs) == 0 {
-		return
+// gate returns the bind's batch of Submits held back in this callback,
+// starting one (and enlisting the bind for flush) when there is none.
+// Runs on b's loop.
+func (b *bind) gate() *gatedBatch {
+	if gb := b.gating; gb != nil {
+		return gb
 	}
-	frames, subs := b.gated, b.gatedSubs
-	b.gated, b.gatedSubs = nil, nil
-	g, l := b.up.g, b.l
-	done := func(err error) {
-		// On the store writer: hand the result to b's loop.
-		task := func(context.Context) error {
+	var gb *gatedBatch
+	if n := len(b.spareGated); n > 0 {
+		gb = b.spareGated[n-1]
+		b.spareGated[n-1] = nil
+		b.spareGated = b.spareGated[:n-1]
+	} else {
+		gb = &gatedBatch{b: b}
+		gb.wrote = gb.written
+		gb.task = func(context.Context) error {
+			l := gb.b.l
 			l.tick()
-			b.gatedDurable(frames, subs, err)
+			gb.b.gatedDurable(gb, gb.err)
 			l.flush()
 			return nil
 		}
-		if l.el.Execute(g.ctx, gnet.RunnableFunc(task)) != nil {
-			// The engine has stopped: nothing will be sent. The SPs were
-			// answered when their connections or the binds closed.
-			for i := range subs {
-				_ = g.auth.DeleteRoute(subs[i].seq[:b.up.seqLen])
-			}
+	}
+	b.gating = gb
+	b.l.gatedBinds = append(b.l.gatedBinds, b)
+	return gb
+}
+
+// sendGated hands the routes of the Submits gated in this callback to the
+// store writer, one call per bind and callback; the Submits follow when
+// the routes are durable. Runs on b's loop (loop.flush).
+func (b *bind) sendGated() {
+	gb := b.gating
+	if gb == nil {
+		return
+	}
+	b.gating = nil
+	if len(gb.subs) == 0 {
+		b.recycle(gb)
+		return
+	}
+	if err := b.up.g.auth.PutRoutes(&gb.routes, gb.wrote); err != nil {
+		b.gatedDurable(gb, err)
+	}
+}
+
+// written is PutRoutes' done, on the store writer: hand the result to the
+// bind's loop.
+func (gb *gatedBatch) written(err error) {
+	b := gb.b
+	g := b.up.g
+	gb.err = err
+	if b.l.el.Execute(g.ctx, gb.task) != nil {
+		// The engine has stopped: nothing will be sent. The SPs were
+		// answered when their connections or the binds closed.
+		for i := range gb.subs {
+			_ = g.auth.DeleteRoute(gb.subs[i].seq[:b.up.seqLen])
 		}
 	}
-	if err := g.auth.Persist(done); err != nil {
-		b.gatedDurable(frames, subs, err)
+}
+
+// recycle empties gb and keeps it for the bind's next callback.
+func (b *bind) recycle(gb *gatedBatch) {
+	if cap(gb.frames) > 1<<20 {
+		gb.frames = nil // do not keep a burst's buffer forever
+	} else {
+		gb.frames = gb.frames[:0]
+	}
+	gb.subs = gb.subs[:0]
+	gb.routes.Reset()
+	gb.err = nil
+	if len(b.spareGated) < maxSpareGated {
+		b.spareGated = append(b.spareGated, gb)
 	}
 }
 
@@ -369,9 +435,11 @@ func (b *bind) sendGated() {
 // retryable store_unavailable result instead and forgets the routes. A
 // Submit already answered meanwhile (its bind closed, or it timed out) is
 // not sent. Runs on b's loop.
-func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
+func (b *bind) gatedDurable(gb *gatedBatch, err error) {
 	g := b.up.g
 	n := b.up.seqLen
+	frames, subs := gb.frames, gb.subs
+	defer b.recycle(gb)
 	if err != nil {
 		g.logRL(slog.LevelError, "report routes not written; Submits refused with store_unavailable", "submits", len(subs), "err", err)
 	}
@@ -381,7 +449,7 @@ func (b *bind) gatedDurable(frames []byte, subs []gatedSubmit, err error) {
 		start = subs[i].end
 		seq := subs[i].seq[:n]
 		p := &b.ring[counterOf(seq)&b.mask]
-		live := p.kind != 0 && bytes.Equal(p.gwSeq[:n], seq)
+		live := p.kind != 0 && sameSeq(&p.gwSeq, n, seq)
 		if err == nil && live && b.state == bindReady {
 			b.out.buf = append(b.out.buf, frame...)
 			b.out.mark()
@@ -441,6 +509,23 @@ func (b *bind) claim() *pending {
 	return p
 }
 
+// sameSeq reports whether b is the first n bytes of a: bytes.Equal for
+// the 4-byte (CMPP, SMGP, SMPP) and 12-byte (SGIP) sequences in words,
+// without the runtime call bytes.Equal makes (once per response).
+func sameSeq(a *wireSeq, n int, b []byte) bool {
+	if len(b) != n {
+		return false
+	}
+	switch n {
+	case 4:
+		return binary.LittleEndian.Uint32(a[:4]) == binary.LittleEndian.Uint32(b)
+	case 12:
+		return binary.LittleEndian.Uint64(a[:8]) == binary.LittleEndian.Uint64(b) &&
+			binary.LittleEndian.Uint32(a[8:12]) == binary.LittleEndian.Uint32(b[8:12])
+	}
+	return bytes.Equal(a[:n], b)
+}
+
 var (
 	errResponseTimeout = errors.New("proxy: upstream response timeout")
 	errBindLost        = errors.New("proxy: upstream bind lost")
@@ -452,7 +537,7 @@ func (b *bind) response(frame []byte, v *codec.View) {
 	l, u, g := b.l, b.up, b.up.g
 	n := u.seqLen
 	p := &b.ring[counterOf(v.Sequence)&b.mask]
-	if p.kind == 0 || !bytes.Equal(p.gwSeq[:n], v.Sequence) {
+	if p.kind == 0 || !sameSeq(&p.gwSeq, n, v.Sequence) {
 		g.counters.unknownResponses.Add(1)
 		return
 	}

@@ -127,3 +127,32 @@ func TestBindRingEvictsStaleSlot(t *testing.T) {
 		t.Fatalf("inflight %d after one answer, want %d", b.inflight, ring-1)
 	}
 }
+
+// TestSameSeq: the word-wise sequence comparison answers as bytes.Equal
+// does for every length a dialect uses, a byte differing anywhere, and a
+// field of the wrong length.
+func TestSameSeq(t *testing.T) {
+	for _, n := range []int{4, 8, 12} {
+		var a wireSeq
+		for i := range a {
+			a[i] = byte(0xa0 + i)
+		}
+		b := append([]byte(nil), a[:n]...)
+		if !sameSeq(&a, n, b) {
+			t.Fatalf("n=%d: equal sequences differ", n)
+		}
+		for i := 0; i < n; i++ {
+			b[i] ^= 0x01
+			if sameSeq(&a, n, b) {
+				t.Fatalf("n=%d: sequences differing at byte %d are equal", n, i)
+			}
+			b[i] ^= 0x01
+		}
+		if n < len(a) && sameSeq(&a, n, a[:n+1]) {
+			t.Fatalf("n=%d: a %d-byte field matched", n, n+1)
+		}
+		if sameSeq(&a, n, a[:n-1]) {
+			t.Fatalf("n=%d: a %d-byte field matched", n, n-1)
+		}
+	}
+}

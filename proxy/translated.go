@@ -181,6 +181,7 @@ func (b *bind) forwardPart(x *xsubmit, k int) {
 	p.done = func(result uint32, msgID []byte, err error) { x.partAnswered(l, k, result, msgID, err == nil) }
 	n := u.seqLen
 	dst := &b.out.buf
+	var gb *gatedBatch
 	if u.routeAtForward && pl.NeedReport() {
 		pl.Sent(k, p.gwSeq[:n])
 		if err := x.storeRoutes(k); err != nil {
@@ -189,18 +190,16 @@ func (b *bind) forwardPart(x *xsubmit, k int) {
 			x.partAnswered(l, k, 0, nil, false)
 			return
 		}
-		if len(b.gatedSubs) == 0 {
-			l.gatedBinds = append(l.gatedBinds, b)
-		}
-		dst = &b.gated
+		gb = b.gate() // its routes are PutRoute's, written before the batch's
+		dst = &gb.frames
 	} else {
 		b.out.mark()
 	}
 	start := len(*dst)
 	*dst = append(*dst, pl.Frame(k)...)
 	copy((*dst)[start+u.seqOff:start+u.seqOff+n], p.gwSeq[:n])
-	if dst == &b.gated {
-		b.gatedSubs = append(b.gatedSubs, gatedSubmit{seq: p.gwSeq, end: len(b.gated)})
+	if gb != nil {
+		gb.subs = append(gb.subs, gatedSubmit{seq: p.gwSeq, end: len(gb.frames)})
 	}
 	l.stats.packet(sideSMG, dirOut, codec.KindSubmit)
 }

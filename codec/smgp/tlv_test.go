@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/spsmg/spsmg/codec"
+	"github.com/spsmg/spsmg/codec/udh"
 	"github.com/spsmg/spsmg/internal/codectest"
 )
 
@@ -116,11 +117,23 @@ func TestParseTLVs(t *testing.T) {
 			if got := appendTLVs(nil, tlvs, trailer); !bytes.Equal(got, codectest.MustHex(c.area)) {
 				t.Fatalf("re-encoded %x", got)
 			}
-			_, truncated := scanTLVs(codectest.MustHex(c.area))
-			if truncated != (len(trailer) > 0) {
-				t.Fatal("scanTLVs disagrees on truncation")
-			}
+			checkViewTLVs(t, codectest.MustHex(c.area), tlvs)
 		})
+	}
+}
+
+// checkViewTLVs: ParseView's walk of a TLV area finds the first LinkID,
+// TP_udhi, PkTotal and PkNumber of the TLVs Decode parsed from it.
+func checkViewTLVs(t *testing.T, area []byte, tlvs []TLV) {
+	t.Helper()
+	var v codec.View
+	viewTLVs(area, nil, &v)
+	link, ok := findTLV(tlvs, TagLinkID)
+	if !bytes.Equal(v.LinkIDField, link) || (v.LinkIDField != nil) != ok {
+		t.Fatalf("viewTLVs LinkIDField %x, Decode's %x (%v)", v.LinkIDField, link, ok)
+	}
+	if v.UDHI != udh.Flag(tlvByte(tlvs, TagTPUdhi)) || v.PkTotal != tlvByte(tlvs, TagPkTotal) || v.PkNumber != tlvByte(tlvs, TagPkNumber) {
+		t.Fatalf("viewTLVs UDHI %v PkTotal %d PkNumber %d, Decode's TLVs %v", v.UDHI, v.PkTotal, v.PkNumber, tlvs)
 	}
 }
 
