@@ -213,9 +213,23 @@ func (s *Server) resend(now int64) {
 	// the order is always trk.mu → Server.mu).
 	out := make(map[*conn][]byte)
 	noRoute := false
+	// One route per (preferred connection, account) for the whole pass: a
+	// receiver that finishes logging in while the pass runs would
+	// otherwise take the later Delivers of a set and leave the earlier
+	// ones for the next pass, which then arrive after them.
+	type routeKey struct {
+		pref    *conn
+		account string
+	}
+	routes := make(map[routeKey]*conn)
 	for _, k := range t.due {
 		d := t.m[k]
-		dest := s.route(d.pref, d.account)
+		rk := routeKey{d.pref, d.account}
+		dest, seen := routes[rk]
+		if !seen {
+			dest = s.route(d.pref, d.account)
+			routes[rk] = dest
+		}
 		if dest == nil {
 			d.conn = nil
 			t.m[k] = d
