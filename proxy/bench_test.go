@@ -53,15 +53,7 @@ func BenchmarkGateway(b *testing.B) {
 //
 //	go test -run '^$' -bench GatewaySubscribers -benchtime 4000000x ./proxy
 func BenchmarkGatewaySubscribers(b *testing.B) {
-	r := newForwardRigUsers(b, codec.CMPP30, 16, 1024, 100_000)
-	r.run(b, 200_000) // warm-up
-	runtime.GC()
-	b.ReportAllocs()
-	b.ResetTimer()
-	rep := r.run(b, int64(b.N))
-	b.StopTimer()
-	b.ReportMetric(rep.MsgsPerSec, "msgs/s")
-	b.ReportMetric(float64(rep.Latency.P99.Microseconds()), "p99-µs")
+	timedRun(b, newForwardRigUsers(b, codec.CMPP30, 16, 1024, 100_000), 200_000)
 }
 
 // BenchmarkGatewayReports is BenchmarkGateway's 16 × 1024 with every
@@ -77,16 +69,22 @@ func BenchmarkGatewayReports(b *testing.B) {
 		b.Run(p.String(), func(b *testing.B) {
 			r := newForwardRig(b, p, 16, 1024)
 			r.needReport = true
-			r.run(b, 20_000) // warm-up
-			runtime.GC()
-			b.ReportAllocs()
-			b.ResetTimer()
-			rep := r.run(b, int64(b.N))
-			b.StopTimer()
-			b.ReportMetric(rep.MsgsPerSec, "msgs/s")
-			b.ReportMetric(float64(rep.Latency.P99.Microseconds()), "p99-µs")
+			timedRun(b, r, 20_000)
 		})
 	}
+}
+
+// timedRun warms r up with warm Submits, then sends b.N of them timed and
+// reports the load generator's msgs/s and p99.
+func timedRun(b *testing.B, r *forwardRig, warm int64) {
+	r.run(b, warm)
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	rep := r.run(b, int64(b.N))
+	b.StopTimer()
+	b.ReportMetric(rep.MsgsPerSec, "msgs/s")
+	b.ReportMetric(float64(rep.Latency.P99.Microseconds()), "p99-µs")
 }
 
 // maxAllocsPerMsg bounds the heap allocations per forwarded Submit in
