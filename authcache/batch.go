@@ -1,7 +1,5 @@
 package authcache
 
-import "fmt"
-
 // WriteBatch gathers store writes made on one goroutine (an event loop)
 // so that they join the writer's queue together (Engine.Submit): the
 // queue's lock, which every goroutine that writes takes, is taken once per
@@ -23,13 +21,8 @@ func (b *WriteBatch) Len() int { return len(b.ops) }
 // (ErrReservedKey; done is then not called). The writer owns Key and
 // Value from now on: do not modify them.
 func (b *WriteBatch) Persist(done func(error), ms ...Mutation) error {
-	for i := range ms {
-		if len(ms[i].Key) == 0 {
-			return fmt.Errorf("%w: empty key", ErrInvalid)
-		}
-		if len(ms[i].Key) >= len(KeyPrefix) && string(ms[i].Key[:len(KeyPrefix)]) == KeyPrefix {
-			return ErrReservedKey
-		}
+	if err := checkMutations(ms); err != nil {
+		return err
 	}
 	b.ops = append(b.ops, *rawOp(done, ms))
 	return nil

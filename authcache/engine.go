@@ -294,6 +294,15 @@ func (e *Engine) Enqueue(ms ...Mutation) error { return e.Persist(nil, ms...) }
 // queues nothing; without one the mutations are queued and written once
 // space is back.
 func (e *Engine) Persist(done func(error), ms ...Mutation) error {
+	if err := checkMutations(ms); err != nil {
+		return err
+	}
+	return e.enqueueRaw(done, ms)
+}
+
+// checkMutations refuses what Persist may not write: an empty key, or one
+// under KeyPrefix (the engine's own records).
+func checkMutations(ms []Mutation) error {
 	for i := range ms {
 		if len(ms[i].Key) == 0 {
 			return fmt.Errorf("%w: empty key", ErrInvalid)
@@ -302,7 +311,7 @@ func (e *Engine) Persist(done func(error), ms ...Mutation) error {
 			return ErrReservedKey
 		}
 	}
-	return e.enqueueRaw(done, ms)
+	return nil
 }
 
 // Flush waits until everything queued so far has been written and returns

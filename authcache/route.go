@@ -247,17 +247,8 @@ func (e *Engine) PutRoutes(b *RouteBatch, done func(error)) error {
 // goroutine.
 func (e *Engine) putRoutesMem(ts []typedOp) {
 	p := e.policy.Load()
-	evicted := 0
 	for i := range ts {
 		t := &ts[i]
-		k := makeRouteKey(t.id[:t.n])
-		s := &e.routes[routeShardOf(&k)]
-		v := routeVal{sp: t.sp, expires: min(t.expires, expiry(t.created, p.cfg.RouteCacheTTL)), n: t.on, origin: t.origin}
-		s.mu.Lock()
-		evicted += s.put(k, v, p.routeGen)
-		s.mu.Unlock()
-	}
-	if evicted > 0 {
-		e.routeEvictions.Add(uint64(evicted))
+		e.putRouteMem(makeRouteKey(t.id[:t.n]), routeVal{sp: t.sp, expires: min(t.expires, expiry(t.created, p.cfg.RouteCacheTTL)), n: t.on, origin: t.origin}, p)
 	}
 }
