@@ -307,7 +307,6 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 	p.dests = uint8(dests)
 	copy(p.spSeq[:], spSeq)
 	n := u.seqLen
-	dst := &b.out.buf
 	var gb *gatedBatch
 	if u.routeAtForward && kind == pendSubmit && needReport && sp != nil {
 		// The route joins this callback's batch: nothing shared is touched
@@ -322,20 +321,31 @@ func (b *bind) forward(frame []byte, cmdKind codec.Kind, cmd uint32, spSeq []byt
 			sp.refuseNow(l, cmdKind, cmd, spSeq, reason.StoreUnavailable)
 			return
 		}
+	}
+	b.queue(gb, frame, &p.gwSeq)
+	if sp != nil {
+		sp.addInflight(l, 1)
+	}
+	l.stats.packet(sideSMG, dirOut, cmdKind)
+}
+
+// queue appends frame, its sequence rewritten to seq, to what the bind
+// sends: to gb when it must wait for its report routes to be durable
+// (sendGated), else to the output written at flush. Runs on b's loop.
+func (b *bind) queue(gb *gatedBatch, frame []byte, seq *wireSeq) {
+	u := b.up
+	dst := &b.out.buf
+	if gb != nil {
 		dst = &gb.frames
 	} else {
 		b.out.mark()
 	}
 	start := len(*dst)
 	*dst = append(*dst, frame...)
-	copy((*dst)[start+u.seqOff:start+u.seqOff+n], p.gwSeq[:n])
+	copy((*dst)[start+u.seqOff:start+u.seqOff+u.seqLen], seq[:u.seqLen])
 	if gb != nil {
-		gb.subs = append(gb.subs, gatedSubmit{seq: p.gwSeq, end: len(gb.frames)})
+		gb.subs = append(gb.subs, gatedSubmit{seq: *seq, end: len(gb.frames)})
 	}
-	if sp != nil {
-		sp.addInflight(l, 1)
-	}
-	l.stats.packet(sideSMG, dirOut, cmdKind)
 }
 
 // observeRTT records a Submit's round trip: in the loop's histogram, and

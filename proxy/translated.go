@@ -179,11 +179,9 @@ func (b *bind) forwardPart(x *xsubmit, k int) {
 	p := b.claim()
 	p.kind, p.sentAt, p.cmdKind = pendPart, l.now, codec.KindSubmit
 	p.done = func(result uint32, msgID []byte, err error) { x.partAnswered(l, k, result, msgID, err == nil) }
-	n := u.seqLen
-	dst := &b.out.buf
 	var gb *gatedBatch
 	if u.routeAtForward && pl.NeedReport() {
-		pl.Sent(k, p.gwSeq[:n])
+		pl.Sent(k, p.gwSeq[:u.seqLen])
 		if err := x.storeRoutes(k); err != nil {
 			g.logRL(slog.LevelError, "report route not stored; part answered busy", "err", err)
 			b.release(p)
@@ -191,16 +189,8 @@ func (b *bind) forwardPart(x *xsubmit, k int) {
 			return
 		}
 		gb = b.gate() // its routes are PutRoute's, written before the batch's
-		dst = &gb.frames
-	} else {
-		b.out.mark()
 	}
-	start := len(*dst)
-	*dst = append(*dst, pl.Frame(k)...)
-	copy((*dst)[start+u.seqOff:start+u.seqOff+n], p.gwSeq[:n])
-	if gb != nil {
-		gb.subs = append(gb.subs, gatedSubmit{seq: p.gwSeq, end: len(gb.frames)})
-	}
+	b.queue(gb, pl.Frame(k), &p.gwSeq)
 	l.stats.packet(sideSMG, dirOut, codec.KindSubmit)
 }
 
