@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/spsmg/spsmg/authcache"
 	"github.com/spsmg/spsmg/codec"
 	"github.com/spsmg/spsmg/config"
+	"github.com/spsmg/spsmg/internal/syncbuf"
 	"github.com/spsmg/spsmg/reason"
 	"github.com/spsmg/spsmg/sim/smg"
 	"github.com/spsmg/spsmg/sim/sp"
@@ -262,30 +262,12 @@ func TestReportRouteFromDisk(t *testing.T) {
 	}
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestUnroutableReportIsLogged: a report no SP can be found for (here an
 // SGIP report after its route expired) is acknowledged to the SMG and
 // logged with its message id and the reason, not only counted.
 func TestUnroutableReportIsLogged(t *testing.T) {
 	p := codec.SGIP
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	h := newHarness(t, p, harnessOpt{
 		log:       slog.New(slog.NewTextHandler(&logs, nil)),
 		smgConfig: func(c *smg.Config) { c.ReportDelay = 2500 * time.Millisecond },
