@@ -338,14 +338,18 @@ func (c *Client) request(ctx context.Context, build func([]byte, seqNo) ([]byte,
 		release()
 		return c.closedErr()
 	}
-	c.pending[s.n] = cl
+	// The call is complete, its timer included, before the lock that
+	// publishes it is released: the reader may fail it (connection lost)
+	// the moment it is in pending, and finish stops its timer. The timer's
+	// own take waits for this lock, so it cannot miss the call.
 	cl.sent = time.Now()
-	c.mu.Unlock()
 	cl.timer = time.AfterFunc(c.cfg.ResponseTimeout, func() {
 		if c.take(s.n, cl) {
 			c.finish(cl, response{seq: s}, fmt.Errorf("%w: %s after %v", ErrTimeout, want, c.cfg.ResponseTimeout))
 		}
 	})
+	c.pending[s.n] = cl
+	c.mu.Unlock()
 	if err := c.write(frame); err != nil {
 		if c.take(s.n, cl) {
 			cl.timer.Stop()

@@ -422,3 +422,52 @@ func TestClose(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmitAsyncWhileTheConnectionDrops sends Submits from several
+// goroutines while the peer drops the connection at the first one: each
+// Submit that SubmitAsync took gets its done exactly once, with ErrClosed.
+// Under the race detector it also checks that the reader, failing the
+// pending Submits, never reads a call that request is still filling in
+// (the response timer used to be armed after the call was published).
+func TestSubmitAsyncWhileTheConnectionDrops(t *testing.T) {
+	const senders = 8
+	for round := range 40 {
+		f := newFake(t, codec.CMPP30, fakeConfig{closeAfter: 1, hold: 1 << 20, holdIdle: time.Minute})
+		c := dial(t, f, nil)
+		var (
+			wg            sync.WaitGroup
+			mu            sync.Mutex
+			taken, called int
+			wrong         []error
+		)
+		for range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					err := c.SubmitAsync(testCtx(t), sp.MT{Users: []string{"13800138000"}, Text: "x"}, func(_ sp.SubmitResult, err error) {
+						mu.Lock()
+						defer mu.Unlock()
+						called++
+						if !errors.Is(err, sp.ErrClosed) {
+							wrong = append(wrong, err)
+						}
+					})
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					taken++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		<-c.Done()
+		mu.Lock()
+		if called != taken || len(wrong) > 0 {
+			t.Fatalf("round %d: %d Submits taken, done called %d times, errors other than ErrClosed: %v", round, taken, called, wrong)
+		}
+		mu.Unlock()
+	}
+}
