@@ -191,18 +191,8 @@ func fastSM(b []byte, id CommandID, out *codec.View, linkIDTag Tag) bool {
 	if i+n < len(b) && !scanTLVs(b[i+n:], linkIDTag, &f) {
 		return false
 	}
-	out.ServiceCode = b[HeaderLen:serviceEnd:serviceEnd]
-	out.Coding = coding
-	out.UDHI = esm.UDHI()
-	out.Content = b[i : i+n : i+n]
-	if id == CmdSubmitSM {
-		out.SPNumber = b[srcOff:srcEnd:srcEnd]
-		out.SetDests(b, destOff, destEnd+1-destOff, 1)
-		out.NeedReport = rd.NeedReport()
-	} else {
-		out.UserNumber = b[srcOff:srcEnd:srcEnd]
-		out.SPNumber = b[destOff:destEnd:destEnd]
-	}
+	fillSM(out, b, id, b[HeaderLen:serviceEnd:serviceEnd], b[srcOff:srcEnd:srcEnd], b[destOff:destEnd:destEnd], destOff,
+		esm, rd, coding, b[i:i+n:i+n])
 	if i+n < len(b) || out.UDHI || (id == CmdDeliverSM && esm.IsReport()) {
 		finishSM(id, out, esm, &f) // nothing to do for a plain short_message and no TLVs
 	}
@@ -257,6 +247,24 @@ func noRecipient(frame []byte, id CommandID, out *codec.View) error {
 		Offset: offsetIn(frame, out.DestField(0)), Err: codec.ErrNoRecipients}
 }
 
+// fillSM writes the fields fastSM and viewSM read before the TLVs: dst
+// is destination_addr's string, at destOff in frame.
+func fillSM(out *codec.View, frame []byte, id CommandID, service, src, dst []byte, destOff int,
+	esm ESMClass, rd RegisteredDelivery, coding uint8, sm []byte) {
+	out.ServiceCode = service
+	out.Coding = coding
+	out.UDHI = esm.UDHI()
+	out.Content = sm
+	if id == CmdSubmitSM {
+		out.SPNumber = src
+		out.SetDests(frame, destOff, len(dst)+1, 1)
+		out.NeedReport = rd.NeedReport()
+	} else {
+		out.UserNumber = src
+		out.SPNumber = dst
+	}
+}
+
 // finishSM fills what submit_sm and deliver_sm take from their TLVs and
 // their user data, once fastSM or viewSM has filled the fields before
 // them: message_payload when short_message is empty, a receipt's report
@@ -301,18 +309,7 @@ func viewSM(frame []byte, id CommandID, out *codec.View, linkIDTag Tag) error {
 		readTLVs(&r)
 		return r.Err()
 	}
-	out.ServiceCode = service
-	out.Coding = coding
-	out.UDHI = esm.UDHI()
-	out.Content = sm
-	if id == CmdSubmitSM {
-		out.SPNumber = src
-		out.SetDests(frame, destOff, len(dst)+1, 1)
-		out.NeedReport = rd.NeedReport()
-	} else {
-		out.UserNumber = src
-		out.SPNumber = dst
-	}
+	fillSM(out, frame, id, service, src, dst, destOff, esm, rd, coding, sm)
 	finishSM(id, out, esm, &f)
 	return nil
 }
