@@ -107,7 +107,7 @@ func (ac *accountConfig) allowsService(b []byte) bool {
 		return true
 	}
 	for _, s := range ac.serviceList {
-		if len(s) == len(b) && s == string(b) {
+		if s == string(b) {
 			return true
 		}
 	}
